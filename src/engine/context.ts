@@ -1,0 +1,206 @@
+import type { Clock } from '../clock.js';
+import type { MessageBody } from './body.js';
+import { HeaderMap } from './headers.js';
+import type { RequestUrl } from './url.js';
+
+/**
+ * The per-request state shared by the pipeline and by policy expressions. Field names follow APIM's `context`
+ * object (reference §5.2) so that the expression runtime maps them one to one.
+ */
+
+export interface GatewayRequest {
+  method: string;
+  /** The URL as it will be sent to the backend: rewritten by rewrite-uri, set-query-parameter, set-backend-service. */
+  url: RequestUrl;
+  /** The URL the client called; never changes. */
+  readonly originalUrl: RequestUrl;
+  headers: HeaderMap;
+  /** null when the request has no body. */
+  body: MessageBody | null;
+  ipAddress: string;
+  /** URL template parameters of the matched operation. */
+  matchedParameters: Map<string, string>;
+}
+
+export interface GatewayResponse {
+  statusCode: number;
+  statusReason: string;
+  headers: HeaderMap;
+  body: MessageBody | null;
+}
+
+/** `context.LastError` (reference §3.5). */
+export interface LastError {
+  source: string;
+  reason: string;
+  message: string;
+  scope: PolicyScope | '';
+  section: PolicySection | '';
+  path: string;
+  policyId: string;
+}
+
+export type PolicyScope = 'global' | 'product' | 'api' | 'operation';
+export type PolicySection = 'inbound' | 'backend' | 'outbound' | 'on-error';
+
+export interface ApiInfo {
+  id: string;
+  name: string;
+  /** URL suffix, without leading slash (e.g. "openai"). */
+  path: string;
+  revision: string;
+  isCurrentRevision: boolean;
+  version: string;
+  /** The API's web service URL, or "" when none. */
+  serviceUrl: string;
+  protocols: string[];
+  subscriptionKeyParameterNames: { header: string; query: string };
+}
+
+export interface OperationInfo {
+  id: string;
+  name: string;
+  method: string;
+  urlTemplate: string;
+}
+
+export interface ProductInfo {
+  id: string;
+  name: string;
+  state: 'NotPublished' | 'Published';
+  subscriptionRequired: boolean;
+  approvalRequired: boolean;
+  subscriptionLimit: number | null;
+  groups: Array<{ id: string; name: string }>;
+  apis: Array<{ id: string; name: string }>;
+}
+
+export interface SubscriptionInfo {
+  id: string;
+  name: string;
+  /** The key the caller presented. */
+  key: string;
+  primaryKey: string;
+  secondaryKey: string;
+  createdDate: number;
+  startDate: number | null;
+  endDate: number | null;
+}
+
+export interface UserInfo {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  note: string;
+  registrationDate: number;
+  groups: Array<{ id: string; name: string }>;
+  identities: Array<{ id: string; provider: string }>;
+}
+
+export interface DeploymentInfo {
+  gatewayId: string;
+  region: string;
+  serviceName: string;
+  serviceId: string;
+}
+
+/** A structured trace event; the gateway serves them under /_emulator/traces when tracing is on. */
+export interface TraceEvent {
+  /** Milliseconds since the request started (clock time). */
+  at: number;
+  kind: 'policy' | 'expression' | 'backend' | 'breaker' | 'trace' | 'error' | 'info';
+  section?: PolicySection;
+  scope?: PolicyScope;
+  /** Policy element name, e.g. "set-backend-service". */
+  policy?: string;
+  /** Path such as `choose[1]/when[2]/set-header[1]`. */
+  path?: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * A response kept in a variable (send-request's response-variable-name, return-response's response-variable-name).
+ * The expression runtime exposes it as IResponse when code casts `(IResponse)context.Variables["x"]`.
+ */
+export class StoredResponse implements GatewayResponse {
+  constructor(
+    public statusCode: number,
+    public statusReason: string,
+    public headers: HeaderMap,
+    public body: MessageBody | null,
+  ) {}
+}
+
+/** Where a request is sent by forward-request: chosen by set-backend-service, else the API's service URL. */
+export type BackendTarget =
+  | { kind: 'url'; baseUrl: string }
+  | { kind: 'backend'; backendId: string };
+
+export interface GatewayContextInit {
+  request: GatewayRequest;
+  api: ApiInfo;
+  operation: OperationInfo;
+  product: ProductInfo | null;
+  subscription: SubscriptionInfo | null;
+  user: UserInfo | null;
+  deployment: DeploymentInfo;
+  clock: Clock;
+  requestId: string;
+  tracing: boolean;
+}
+
+export class GatewayContext {
+  readonly request: GatewayRequest;
+  /** Starts as an empty 200 before the backend answers (APIM exposes a response object in inbound too). */
+  response: GatewayResponse;
+  /**
+   * `context.Variables`: values in the expression runtime's representation (strings are JS strings,
+   * booleans JS booleans; see src/expressions for numbers and objects).
+   */
+  readonly variables = new Map<string, unknown>();
+  readonly api: ApiInfo;
+  readonly operation: OperationInfo;
+  readonly product: ProductInfo | null;
+  readonly subscription: SubscriptionInfo | null;
+  readonly user: UserInfo | null;
+  readonly deployment: DeploymentInfo;
+  readonly clock: Clock;
+  readonly requestId: string;
+  /** Clock time (epoch ms) when the request was received. */
+  readonly timestamp: number;
+  readonly tracing: boolean;
+  lastError: LastError | null = null;
+  backendTarget: BackendTarget | null = null;
+  /** Set when the breaker/pool chose a backend for the last forward-request (for traces and tests). */
+  lastBackend: { backendId: string; memberId: string; url: string } | null = null;
+  readonly traceEvents: TraceEvent[] = [];
+  /** Aborted when the client disconnects; upstream calls and waits observe it. */
+  readonly abort = new AbortController();
+
+  constructor(init: GatewayContextInit) {
+    this.request = init.request;
+    this.api = init.api;
+    this.operation = init.operation;
+    this.product = init.product;
+    this.subscription = init.subscription;
+    this.user = init.user;
+    this.deployment = init.deployment;
+    this.clock = init.clock;
+    this.requestId = init.requestId;
+    this.tracing = init.tracing;
+    this.timestamp = init.clock.now();
+    this.response = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: null };
+  }
+
+  /** `context.Elapsed` in milliseconds. */
+  get elapsedMs(): number {
+    return this.clock.now() - this.timestamp;
+  }
+
+  /** Appends a trace event; a no-op unless tracing is on, so the hot path pays one branch. */
+  trace(event: Omit<TraceEvent, 'at'>): void {
+    if (this.tracing) this.traceEvents.push({ at: this.elapsedMs, ...event });
+  }
+}
