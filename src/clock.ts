@@ -6,13 +6,26 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted. */
+  /**
+   * A wait that is part of the request's own flow (retry interval, the `wait` policy, mock latency): resolves after
+   * `ms` of this clock's time; rejects with the signal's reason when aborted.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * A deadline raced against something else (forward-request timeout): resolves when `ms` of clock time have passed.
+   * Unlike sleep(), a virtual clock never jumps forward for a deadline; only advance()/set() (or another sleeper that
+   * jumps the clock, such as a mock backend's latency) makes it fire.
+   */
+  deadline(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
+  }
+
+  deadline(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.sleep(ms, signal);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -80,6 +93,12 @@ export class VirtualClock implements Clock {
       this.advance(ms);
       return Promise.resolve();
     }
+    return this.deadline(ms, signal);
+  }
+
+  deadline(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (ms <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const sleeper: Sleeper = {
         until: this.current + ms,
