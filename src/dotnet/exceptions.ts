@@ -1,0 +1,114 @@
+/**
+ * .NET exceptions thrown by the emulated class library (what a policy expression's `catch` and APIM's
+ * `ExpressionValueEvaluationFailure` see).
+ *
+ * Provides: DotNetException (typeName, Message, ParamName) and factory helpers carrying .NET's own message texts
+ * (.NET 6+/Core wording, e.g. "... (Parameter 'startIndex')").
+ */
+
+export type DotNetExceptionType =
+  | 'Exception'
+  | 'NullReferenceException'
+  | 'ArgumentException'
+  | 'ArgumentNullException'
+  | 'ArgumentOutOfRangeException'
+  | 'InvalidCastException'
+  | 'KeyNotFoundException'
+  | 'FormatException'
+  | 'JsonReaderException'
+  | 'JsonSerializationException'
+  | 'InvalidOperationException'
+  | 'OverflowException'
+  | 'IndexOutOfRangeException'
+  | 'NotSupportedException'
+  | 'RegexParseException'
+  | 'UriFormatException'
+  | 'CryptographicException'
+  | 'DivideByZeroException';
+
+/** A .NET exception. `message` is exactly .NET's `Exception.Message`. */
+export class DotNetException extends Error {
+  constructor(
+    readonly typeName: DotNetExceptionType,
+    message: string,
+    readonly paramName?: string,
+  ) {
+    super(message);
+    this.name = typeName;
+  }
+
+  /** `Exception.Message`. */
+  get Message(): string {
+    return this.message;
+  }
+
+  /** `System.` / `Newtonsoft.Json.` qualified name, as `GetType().FullName` would give. */
+  get fullTypeName(): string {
+    switch (this.typeName) {
+      case 'JsonReaderException':
+      case 'JsonSerializationException':
+        return `Newtonsoft.Json.${this.typeName}`;
+      case 'KeyNotFoundException':
+        return 'System.Collections.Generic.KeyNotFoundException';
+      case 'RegexParseException':
+        return 'System.Text.RegularExpressions.RegexParseException';
+      case 'CryptographicException':
+        return 'System.Security.Cryptography.CryptographicException';
+      default:
+        return `System.${this.typeName}`;
+    }
+  }
+}
+
+/** .NET appends the parameter name to argument exception messages. */
+function withParam(message: string, paramName: string | undefined): string {
+  return paramName ? `${message} (Parameter '${paramName}')` : message;
+}
+
+export function nullReference(): DotNetException {
+  return new DotNetException('NullReferenceException', 'Object reference not set to an instance of an object.');
+}
+
+export function argumentNull(paramName: string): DotNetException {
+  return new DotNetException('ArgumentNullException', withParam('Value cannot be null.', paramName), paramName);
+}
+
+export function argumentOutOfRange(paramName: string, message: string): DotNetException {
+  return new DotNetException('ArgumentOutOfRangeException', withParam(message, paramName), paramName);
+}
+
+export function argument(message: string, paramName?: string): DotNetException {
+  return new DotNetException('ArgumentException', withParam(message, paramName), paramName);
+}
+
+export function formatError(message = 'Input string was not in a correct format.'): DotNetException {
+  return new DotNetException('FormatException', message);
+}
+
+export function overflow(typeName: string): DotNetException {
+  return new DotNetException('OverflowException', `Value was either too large or too small for ${articleFor(typeName)} ${typeName}.`);
+}
+
+function articleFor(typeName: string): string {
+  return /^[AEIOU]/.test(typeName) ? 'an' : 'a';
+}
+
+export function invalidCast(message: string): DotNetException {
+  return new DotNetException('InvalidCastException', message);
+}
+
+export function invalidOperation(message: string): DotNetException {
+  return new DotNetException('InvalidOperationException', message);
+}
+
+export function keyNotFound(key: string): DotNetException {
+  return new DotNetException('KeyNotFoundException', `The given key '${key}' was not present in the dictionary.`);
+}
+
+export function indexOutOfRange(): DotNetException {
+  return new DotNetException('IndexOutOfRangeException', 'Index was outside the bounds of the array.');
+}
+
+export function notSupported(message: string): DotNetException {
+  return new DotNetException('NotSupportedException', message);
+}
