@@ -175,6 +175,8 @@ export class GatewayContext {
   backendTarget: BackendTarget | null = null;
   /** Set when the breaker/pool chose a backend for the last forward-request (for traces and tests). */
   lastBackend: { backendId: string; memberId: string; url: string } | null = null;
+  /** A streamed (unbuffered) request body was sent to a backend; it cannot be sent again. */
+  requestBodySent = false;
   readonly traceEvents: TraceEvent[] = [];
   /** Aborted when the client disconnects; upstream calls and waits observe it. */
   readonly abort = new AbortController();

@@ -1,0 +1,87 @@
+import type { BackendRegistry } from '../backends/index.js';
+import type { Clock } from '../clock.js';
+import type { Upstream } from './upstream.js';
+
+/** A named value (`{{name}}`); secret ones are masked in traces and logs. */
+export interface NamedValue {
+  name: string;
+  value: string;
+  secret: boolean;
+}
+
+/** A metric recorded by emit-metric / llm-emit-token-metric; the gateway exposes them on its Prometheus endpoint. */
+export interface MetricRecord {
+  name: string;
+  namespace: string;
+  value: number;
+  dimensions: Record<string, string>;
+}
+
+/**
+ * Long-lived services a compiled pipeline runs against. One instance per gateway; policies capture what they need
+ * at compile time, so the request path does no lookups here.
+ */
+export interface RuntimeServices {
+  readonly clock: Clock;
+  readonly upstream: Upstream;
+  /** null when no backends were loaded (then `backend-id` references are reported at load time). */
+  readonly backends: BackendRegistry | null;
+  readonly namedValues: ReadonlyMap<string, NamedValue>;
+  /** Names of loaded fragments (for include-fragment cross-references). */
+  readonly fragmentIds: ReadonlySet<string>;
+  /**
+   * Shared state of stateful policies (rate-limit counters, caches, token buckets): one object per key for the
+   * life of the gateway; `reset()` clears them all (CI mode between tests).
+   */
+  store<T>(key: string, init: () => T): T;
+  /** Sink for metrics; the server wires it to Prometheus. */
+  emitMetric(m: MetricRecord): void;
+  /** Structured log lines from policies (trace policy, log-to-eventhub sinks). */
+  log(entry: { level: 'info' | 'warn' | 'error'; source: string; message: string; data?: Record<string, unknown> }): void;
+  /** Extra settings by name (e.g. `managedIdentity.tokenSecret`), from the emulator config. */
+  readonly settings: ReadonlyMap<string, unknown>;
+}
+
+export interface CreateServicesOptions {
+  clock: Clock;
+  upstream: Upstream;
+  backends?: BackendRegistry | null;
+  namedValues?: Iterable<NamedValue>;
+  fragmentIds?: Iterable<string>;
+  emitMetric?: (m: MetricRecord) => void;
+  log?: RuntimeServices['log'];
+  settings?: Record<string, unknown>;
+}
+
+export interface ResettableServices extends RuntimeServices {
+  /** Clears policy state (counters, caches) and backend breakers. */
+  reset(): void;
+}
+
+export function createServices(o: CreateServicesOptions): ResettableServices {
+  const stores = new Map<string, unknown>();
+  const namedValues = new Map<string, NamedValue>();
+  for (const nv of o.namedValues ?? []) namedValues.set(nv.name.toLowerCase(), nv);
+  return {
+    clock: o.clock,
+    upstream: o.upstream,
+    backends: o.backends ?? null,
+    namedValues,
+    fragmentIds: new Set(o.fragmentIds ?? []),
+    store<T>(key: string, init: () => T): T {
+      let v = stores.get(key) as T | undefined;
+      if (v === undefined) {
+        v = init();
+        stores.set(key, v);
+      }
+      return v;
+    },
+    emitMetric: o.emitMetric ?? (() => undefined),
+    log: o.log ?? (() => undefined),
+    settings: new Map(Object.entries(o.settings ?? {})),
+    reset() {
+      stores.clear();
+      o.backends?.reset();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { Readable } from 'node:stream';
+import { Agent, errors as undiciErrors, request } from 'undici';
+import type { Clock } from '../clock.js';
+import { HeaderMap } from './headers.js';
+
+export interface UpstreamRequest {
+  method: string;
+  url: string;
+  headers: HeaderMap;
+  body: Readable | Buffer | null;
+  /** Time to wait for response headers (forward-request timeout); measured on the clock. */
+  timeoutMs: number;
+  followRedirects: boolean;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  statusCode: number;
+  statusReason: string;
+  headers: HeaderMap;
+  body: Readable;
+}
+
+/** Why an upstream call failed, in APIM's LastError reasons. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly reason: 'BackendConnectionFailure' | 'Timeout' | 'ClientConnectionFailure',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** How the engine calls backends. Injected so tests and CI mode can route anywhere (always real HTTP in tests). */
+export interface Upstream {
+  send(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/** Hop-by-hop headers a proxy must not forward (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+
+/**
+ * Upstream over undici with a pooled keep-alive Agent. The header timeout is raced on the injected clock, so a virtual
+ * clock decides when forward-request times out.
+ */
+export class UndiciUpstream implements Upstream {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly clock: Clock,
+    opts: { connections?: number } = {},
+  ) {
+    this.agent = new Agent({
+      connections: opts.connections ?? 128,
+      keepAliveTimeout: 30_000,
+      // Deadlines are enforced on the clock below; undici's own timers would fire in wall time.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, values] of req.headers.entries()) {
+      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      headers[name] = values.length === 1 ? values[0]! : values;
+    }
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(req.signal.reason);
+    if (req.signal.aborted) onAbort();
+    else req.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = new AbortController();
+    const deadline = this.clock.deadline(req.timeoutMs, timer.signal).then(
+      () => 'timeout' as const,
+      () => 'cancelled' as const,
+    );
+    try {
+      const call = request(req.url, {
+        method: req.method as 'GET',
+        headers,
+        body: req.body ?? undefined,
+        signal: abort.signal,
+        dispatcher: this.agent,
+        ...(req.followRedirects ? { maxRedirections: 10 } : {}),
+      });
+      const raced = await Promise.race([call, deadline]);
+      if (raced === 'timeout') {
+        abort.abort(new Error('timeout'));
+        call.catch(() => undefined);
+        throw new UpstreamError('Timeout', `Request to the backend timed out: no response headers within ${formatSeconds(req.timeoutMs)}.`);
+      }
+      if (raced === 'cancelled') throw new UpstreamError('ClientConnectionFailure', 'The request was cancelled.');
+      return {
+        statusCode: raced.statusCode,
+        statusReason: '',
+        headers: HeaderMap.fromRecord(raced.headers),
+        body: raced.body,
+      };
+    } catch (e) {
+      if (e instanceof UpstreamError) throw e;
+      if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
+      throw new UpstreamError('BackendConnectionFailure', describeConnectionError(e));
+    } finally {
+      timer.abort();
+      req.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function describeConnectionError(e: unknown): string {
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  if (e instanceof undiciErrors.SocketError || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+    return 'Underlying transport connection was unexpectedly closed.';
+  }
+  if (code === 'ECONNREFUSED') return 'Unable to connect to the backend: connection refused.';
+  if (code === 'ENOTFOUND') return 'Unable to connect to the backend: host not found.';
+  return `Unable to reach the backend: ${err.cause?.message ?? err.message ?? String(e)}`;
+}

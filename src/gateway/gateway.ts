@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BackendRegistry, loadBackends } from '../backends/index.js';
+import type { Clock } from '../clock.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { DiagnosticBag } from '../diagnostics/diagnostic.js';
+import type { SourceText } from '../diagnostics/source.js';
+import { MessageBody } from '../engine/body.js';
+import type { ApiInfo, GatewayResponse, OperationInfo, ProductInfo, SubscriptionInfo, UserInfo } from '../engine/context.js';
+import { GatewayContext } from '../engine/context.js';
+import type { HeaderMap } from '../engine/headers.js';
+import { createServices } from '../engine/services.js';
+import type { MetricRecord, ResettableServices, RuntimeServices } from '../engine/services.js';
+import { UndiciUpstream } from '../engine/upstream.js';
+import type { Upstream } from '../engine/upstream.js';
+import { QueryMap, RequestUrl } from '../engine/url.js';
+import type { CompiledPipeline, ScopeDocuments } from '../pipeline/compiler.js';
+import { PolicyCompiler } from '../pipeline/compiler.js';
+import { parsePolicyDocument } from '../pipeline/document.js';
+import type { PolicyDocument } from '../pipeline/document.js';
+import { gatewayErrorResponse } from '../pipeline/errors.js';
+import { runPipeline, toGatewayResponse } from '../pipeline/execute.js';
+import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefinition, SubscriptionDefinition } from './definition.js';
+import type { CompiledTemplate } from './matching.js';
+import { compileTemplate } from './matching.js';
+
+export interface GatewayDeps {
+  clock: Clock;
+  /** Defaults to a pooled undici client on the same clock. */
+  upstream?: Upstream;
+  emitMetric?: (m: MetricRecord) => void;
+  log?: RuntimeServices['log'];
+  /** Whether connection failures listed in errorReasons trip breakers (reference §2.2); default true. */
+  connectionFailuresTrip?: boolean;
+}
+
+/** A request as the server hands it to the gateway (framework-free). */
+export interface IncomingRequest {
+  method: string;
+  /** Path as received, percent-encoded, starting with "/". */
+  path: string;
+  /** Query string with or without the leading "?". */
+  search: string;
+  scheme: string;
+  host: string;
+  port: number;
+  headers: HeaderMap;
+  body: Readable | null;
+  ip: string;
+  /** Collect a trace for this request (Apim-Debug-Authorization). */
+  tracing: boolean;
+}
+
+export interface GatewayResult {
+  /** null when the request never reached a pipeline (no API matched...). */
+  context: GatewayContext | null;
+  response: GatewayResponse;
+  api: string | null;
+  operation: string | null;
+}
+
+interface CompiledOperation {
+  info: OperationInfo;
+  template: CompiledTemplate;
+  /** Pipelines by product id ('' = no product context). */
+  pipelines: Map<string, CompiledPipeline>;
+}
+
+interface CompiledApi {
+  def: ApiDefinition;
+  info: ApiInfo;
+  prefix: string;
+  operations: CompiledOperation[];
+  /** Products that contain this API. */
+  products: ProductDefinition[];
+}
+
+const NOT_FOUND = { message: 'Resource not found' };
+const MISSING_KEY = 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.';
+const INVALID_KEY = 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.';
+
+/**
+ * The compiled gateway: APIs, operations, products and subscriptions with one precompiled pipeline per
+ * (operation, product context). Knows nothing of HTTP frameworks: the server hands it IncomingRequests.
+ */
+export class Gateway {
+  private constructor(
+    private readonly apis: CompiledApi[],
+    private readonly subscriptions: SubscriptionDefinition[],
+    private readonly productsById: Map<string, ProductDefinition>,
+    readonly services: ResettableServices,
+    readonly backends: BackendRegistry | null,
+    private readonly def: GatewayDefinition,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Compiles a definition. Returns diagnostics; `gateway` is null when any error was found. */
+  static build(def: GatewayDefinition, deps: GatewayDeps): { gateway: Gateway | null; diagnostics: Diagnostic[] } {
+    const bag = new DiagnosticBag();
+    const namedValues = new Map(def.namedValues.map((n) => [n.name.toLowerCase(), n]));
+
+    let registry: BackendRegistry | null = null;
+    if (def.backendFiles.length > 0) {
+      const loaded = loadBackends(def.backendFiles, { parameters: def.backendParameters ?? {}, namedValues: new Map([...namedValues].map(([k, v]) => [k, v.value])) });
+      for (const d of loaded.diagnostics) bag.add(d);
+      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true });
+    }
+
+    const parse = (src: SourceText | undefined, kind: 'policies' | 'fragment'): PolicyDocument | null => {
+      if (!src) return null;
+      const r = parsePolicyDocument(src);
+      for (const d of r.diagnostics) bag.add(d);
+      if (r.document && r.document.kind !== kind) {
+        bag.error(src, r.document.root.start, 'policy/bad-root', kind === 'fragment' ? 'a fragment must have <fragment> as its document element' : 'a policy fragment cannot be used as a scope policy', kind === 'fragment' ? 'write <fragment> ... </fragment>' : 'write <policies> with its sections');
+        return null;
+      }
+      return r.document;
+    };
+
+    const fragments = new Map<string, PolicyDocument>();
+    for (const f of def.fragments) {
+      const doc = parse(f.source, 'fragment');
+      if (doc) fragments.set(f.id, doc);
+    }
+    const upstream = deps.upstream ?? new UndiciUpstream(deps.clock);
+    const services = createServices({
+      clock: deps.clock,
+      upstream,
+      backends: registry,
+      namedValues: def.namedValues,
+      fragmentIds: fragments.keys(),
+      ...(deps.emitMetric ? { emitMetric: deps.emitMetric } : {}),
+      ...(deps.log ? { log: deps.log } : {}),
+      settings: def.settings ?? {},
+    });
+    const compiler = new PolicyCompiler(services, fragments, bag);
+    for (const doc of fragments.values()) compiler.checkFragment(doc);
+
+    const globalDoc = parse(def.globalPolicy, 'policies');
+    const productDocs = new Map<string, PolicyDocument | null>();
+    for (const p of def.products) productDocs.set(p.id, parse(p.policy, 'policies'));
+
+    const apis: CompiledApi[] = [];
+    for (const api of def.apis) {
+      const apiDoc = parse(api.policy, 'policies');
+      const products = def.products.filter((p) => p.apis.includes(api.id));
+      const info = apiInfo(api);
+      const ops = api.operations.length > 0 ? api.operations : [{ id: `${api.id}-any`, name: 'Any', method: '*', urlTemplate: '/*' } satisfies OperationDefinition];
+      const operations: CompiledOperation[] = [];
+      for (const op of ops) {
+        const opDoc = parse(op.policy, 'policies');
+        const pipelines = new Map<string, CompiledPipeline>();
+        const chain = (product: PolicyDocument | null): ScopeDocuments => ({ global: globalDoc, product, api: apiDoc, operation: opDoc });
+        pipelines.set('', compiler.compilePipeline(chain(null)));
+        for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null)));
+        operations.push({
+          info: { id: op.id, name: op.name ?? op.id, method: op.method === '*' ? 'GET' : op.method.toUpperCase(), urlTemplate: op.urlTemplate },
+          template: compileTemplate(op),
+          pipelines,
+        });
+      }
+      operations.sort((a, b) => b.template.specificity - a.template.specificity);
+      apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products });
+    }
+    // Longest suffix first so /openai/v2 wins over /openai.
+    apis.sort((a, b) => b.prefix.length - a.prefix.length);
+
+    if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
+    const gw = new Gateway(apis, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock);
+    return { gateway: gw, diagnostics: bag.items };
+  }
+
+  /** Runs one request through matching, subscription checks and the pipeline. Never throws for request errors. */
+  async handle(req: IncomingRequest, signal?: AbortSignal): Promise<GatewayResult> {
+    const query = QueryMap.parse(req.search);
+    const api = this.matchApi(req.path);
+    if (!api) return this.direct(404, NOT_FOUND.message, null, null);
+    const rel = req.path.slice(api.prefix.length) || '/';
+    let op: CompiledOperation | undefined;
+    let params: Map<string, string> | null = null;
+    for (const o of api.operations) {
+      params = o.template.match(req.method, rel, query);
+      if (params) {
+        op = o;
+        break;
+      }
+    }
+    if (!op || !params) return this.direct(404, NOT_FOUND.message, api.def.id, null);
+
+    const access = this.authorize(api, req.headers, query);
+    if ('status' in access) return this.direct(access.status, access.message, api.def.id, op.info.id);
+
+    const url = new RequestUrl(req.scheme, req.host, req.port, req.path, query);
+    const ctx = new GatewayContext({
+      request: {
+        method: req.method.toUpperCase(),
+        url,
+        originalUrl: url.clone(),
+        headers: req.headers,
+        body: req.body ? MessageBody.fromStream(req.body) : null,
+        ipAddress: req.ip,
+        matchedParameters: params,
+      },
+      api: api.info,
+      operation: op.info,
+      product: access.product ? productInfo(access.product) : null,
+      subscription: access.subscription,
+      user: access.user,
+      deployment: { gatewayId: this.def.service.gatewayId, region: this.def.service.region, serviceName: this.def.service.name, serviceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${this.def.service.name}` },
+      clock: this.clock,
+      requestId: randomUUID(),
+      tracing: req.tracing,
+    });
+    if (signal) {
+      if (signal.aborted) ctx.abort.abort(signal.reason);
+      else signal.addEventListener('abort', () => ctx.abort.abort(signal.reason), { once: true });
+    }
+    const pipeline = op.pipelines.get(access.product?.id ?? '') ?? op.pipelines.get('')!;
+    ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
+    await runPipeline(pipeline, ctx);
+    return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
+  }
+
+  /** Clears policy state (rate-limit counters, caches) and breakers: CI mode between tests. */
+  reset(): void {
+    this.services.reset();
+  }
+
+  listApis(): Array<{ id: string; path: string; operations: Array<{ id: string; method: string; urlTemplate: string }> }> {
+    return this.apis.map((a) => ({ id: a.def.id, path: a.def.path, operations: a.operations.map((o) => ({ id: o.info.id, method: o.template.method, urlTemplate: o.info.urlTemplate })) }));
+  }
+
+  async close(): Promise<void> {
+    await this.services.upstream.close();
+  }
+
+  private matchApi(path: string): CompiledApi | undefined {
+    const lower = path.toLowerCase();
+    for (const a of this.apis) {
+      const p = a.prefix.toLowerCase();
+      if (p === '' || lower === p || lower.startsWith(`${p}/`)) return a;
+    }
+    return undefined;
+  }
+
+  /**
+   * Subscription rules of reference §6.2: a key (header first, then query) must belong to an active subscription
+   * scoped to the API, a product containing it, or all APIs; without a key an open product (or an API that needs no
+   * subscription) lets the request in. Product-scope policies apply only with a product context.
+   */
+  private authorize(api: CompiledApi, headers: HeaderMap, query: QueryMap):
+    | { status: number; message: string }
+    | { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null } {
+    const headerName = api.info.subscriptionKeyParameterNames.header;
+    const queryName = api.info.subscriptionKeyParameterNames.query;
+    const key = headers.get(headerName)?.[0] ?? query.get(queryName)?.[0];
+    if (key !== undefined) {
+      for (const s of this.subscriptions) {
+        if (s.primaryKey !== key && s.secondaryKey !== key) continue;
+        if ((s.state ?? 'active') !== 'active') continue;
+        const [kind, id] = s.scope.includes(':') ? (s.scope.split(':', 2) as [string, string]) : [s.scope, ''];
+        let product: ProductDefinition | null = null;
+        if (kind === 'product') {
+          const p = this.productsById.get(id);
+          if (!p || !p.apis.includes(api.def.id)) continue;
+          product = p;
+        } else if (kind === 'api') {
+          if (id !== api.def.id) continue;
+        } else if (kind !== 'all') continue;
+        return { product, subscription: subscriptionInfo(s, key, this.clock.now()), user: s.user ? userInfo(s.user) : null };
+      }
+      return { status: 401, message: INVALID_KEY };
+    }
+    const open = api.products.find((p) => !p.subscriptionRequired);
+    if (open) return { product: open, subscription: null, user: null };
+    if (api.def.subscriptionRequired) return { status: 401, message: MISSING_KEY };
+    return { product: null, subscription: null, user: null };
+  }
+
+  private direct(status: number, message: string, api: string | null, operation: string | null): GatewayResult {
+    return { context: null, response: toGatewayResponse(gatewayErrorResponse(status, message)), api, operation };
+  }
+}
+
+function apiInfo(api: ApiDefinition): ApiInfo {
+  return {
+    id: api.id,
+    name: api.name,
+    path: api.path.replace(/^\/+|\/+$/g, ''),
+    revision: api.revision ?? '1',
+    isCurrentRevision: true,
+    version: api.version ?? '',
+    serviceUrl: api.serviceUrl,
+    protocols: api.protocols ?? ['https'],
+    subscriptionKeyParameterNames: {
+      header: api.subscriptionKeyParameterNames?.header ?? 'Ocp-Apim-Subscription-Key',
+      query: api.subscriptionKeyParameterNames?.query ?? 'subscription-key',
+    },
+  };
+}
+
+function productInfo(p: ProductDefinition): ProductInfo {
+  return {
+    id: p.id,
+    name: p.name,
+    state: p.state ?? 'Published',
+    subscriptionRequired: p.subscriptionRequired,
+    approvalRequired: p.approvalRequired ?? false,
+    subscriptionLimit: p.subscriptionsLimit ?? null,
+    groups: [],
+    apis: p.apis.map((id) => ({ id, name: id })),
+  };
+}
+
+function subscriptionInfo(s: SubscriptionDefinition, key: string, now: number): SubscriptionInfo {
+  return { id: s.id, name: s.name ?? s.id, key, primaryKey: s.primaryKey, secondaryKey: s.secondaryKey ?? '', createdDate: now, startDate: null, endDate: null };
+}
+
+function userInfo(u: NonNullable<SubscriptionDefinition['user']>): UserInfo {
+  return { id: u.id, email: u.email ?? '', firstName: u.firstName ?? '', lastName: u.lastName ?? '', note: '', registrationDate: 0, groups: [], identities: [{ id: u.id, provider: 'Basic' }] };
+}

@@ -1,0 +1,49 @@
+import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
+import { TextSpan } from '../diagnostics/source.js';
+import type { NamedValue } from '../engine/services.js';
+
+const NAMED_VALUE = /\{\{([^{}]+)\}\}/g;
+
+/**
+ * Replaces `{{name}}` with the named value's text (reference §3.4): in literals, in expressions, as part of a larger
+ * value. Replacement is textual and not recursive (a named value can't contain other named values). The result keeps
+ * positions: replaced characters point at the `{{` in the user's file.
+ *
+ * Unknown names are errors when named values were configured, and warnings when none were (validate without
+ * --named-values); then the text stays as written.
+ */
+export function substituteNamedValues(
+  span: TextSpan,
+  namedValues: ReadonlyMap<string, NamedValue>,
+  diagnostics: DiagnosticBag,
+  reported: Set<string>,
+): TextSpan {
+  if (!span.text.includes('{{')) return span;
+  const parts: Array<TextSpan | { text: string; at: number }> = [];
+  let last = 0;
+  let changed = false;
+  for (const m of span.text.matchAll(NAMED_VALUE)) {
+    const name = m[1]!.trim();
+    const nv = namedValues.get(name.toLowerCase());
+    const at = span.sourceOffset(m.index);
+    if (!nv) {
+      const key = `${span.source.file}:${at}`;
+      if (!reported.has(key)) {
+        reported.add(key);
+        if (namedValues.size > 0) {
+          diagnostics.error(span.source, at, 'policy/unknown-named-value', `named value "{{${name}}}" is not defined`, `defined: ${[...namedValues.values()].map((n) => n.name).sort().join(', ')}`);
+        } else {
+          diagnostics.warning(span.source, at, 'policy/unknown-named-value', `named value "{{${name}}}" is not defined (no named values were given)`, 'pass --named-value NAME=VALUE or --named-values FILE');
+        }
+      }
+      continue;
+    }
+    parts.push(span.slice(last, m.index));
+    parts.push({ text: nv.value, at });
+    last = m.index + m[0].length;
+    changed = true;
+  }
+  if (!changed) return span;
+  parts.push(span.slice(last));
+  return TextSpan.concat(span.source, parts);
+}

@@ -1,0 +1,147 @@
+import { MessageBody } from '../engine/body.js';
+import type { GatewayContext } from '../engine/context.js';
+import { UpstreamError } from '../engine/upstream.js';
+import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import type { Flow, PolicyDefinition } from './types.js';
+
+/** Default `timeout` of forward-request in seconds (reference §4.2). */
+const DEFAULT_TIMEOUT_S = 300;
+
+/**
+ * `<forward-request>`: sends the request to the backend chosen by set-backend-service (or the API's service URL).
+ * With a backend-id the registry picks a pool member and its circuit breaker sees the outcome.
+ */
+export const forwardRequest: PolicyDefinition = {
+  name: 'forward-request',
+  summary: 'Calls the backend (pool member chosen per attempt; breaker updated with the outcome).',
+  support: 'full',
+  sections: ['backend'],
+  attributes: [
+    { name: 'timeout', expressions: true, kind: 'int', min: 0, default: String(DEFAULT_TIMEOUT_S) },
+    { name: 'timeout-ms', expressions: true, kind: 'int', min: 0 },
+    { name: 'continue-timeout', expressions: true, kind: 'int', min: 0 },
+    { name: 'http-version', expressions: false, kind: 'enum', values: ['1', '2', '2or1'], default: '1' },
+    { name: 'follow-redirects', expressions: true, kind: 'bool', default: 'false' },
+    { name: 'buffer-request-body', expressions: false, kind: 'bool', default: 'false' },
+    { name: 'buffer-response', expressions: false, kind: 'bool', default: 'true' },
+    { name: 'fail-on-error-status-code', expressions: false, kind: 'bool', default: 'false' },
+  ],
+  compile(el, cx) {
+    if (el.attributes.some((a) => a.name === 'timeout') && el.attributes.some((a) => a.name === 'timeout-ms')) {
+      cx.diagnostics.error(el.source, cx.offsetOf(el, 'timeout-ms'), 'policy/conflicting-attributes', '<forward-request> takes either "timeout" or "timeout-ms", not both');
+    }
+    const timeoutMs = cx.int(el, 'timeout-ms');
+    const timeoutS = cx.int(el, 'timeout') ?? (() => DEFAULT_TIMEOUT_S);
+    const timeout = timeoutMs ?? ((ctx: GatewayContext) => timeoutS(ctx) * 1000);
+    const followRedirects = cx.bool(el, 'follow-redirects') ?? (() => false);
+    // Both attributes reject expressions (validated), so their value is known now.
+    const bufferRequest = literalFlag(el, 'buffer-request-body');
+    const failOnError = literalFlag(el, 'fail-on-error-status-code');
+    const { upstream, backends } = cx.services;
+
+    return async (ctx): Promise<Flow> => {
+      const target = resolveTarget(ctx, backends);
+      // A previous attempt's response (inside retry) is discarded: drain it so its connection is reused.
+      ctx.response.body?.liveStream?.resume();
+
+      const body = ctx.request.body;
+      let payload: Buffer | import('node:stream').Readable | null = null;
+      if (body) {
+        if (bufferRequest || body.isBuffered) payload = await body.buffer();
+        else if (body.liveStream) payload = body.toStream();
+        else if (ctx.requestBodySent) {
+          throw new PolicyError('forward-request', 'BackendConnectionFailure', 'The request body was already sent to the backend and was not buffered, so it cannot be sent again. Set buffer-request-body="true" on <forward-request> when it runs inside <retry>.', gatewayErrorResponse(500, 'Internal server error'));
+        }
+        if (payload && !Buffer.isBuffer(payload)) ctx.requestBodySent = true;
+      }
+
+      const headers = ctx.request.headers.clone();
+      for (const [n, v] of Object.entries(target.credentials.headers)) headers.set(n, v);
+      if (target.credentials.authorization) headers.set('Authorization', [`${target.credentials.authorization.scheme} ${target.credentials.authorization.parameter}`]);
+      const xff = headers.getJoined('X-Forwarded-For');
+      headers.set('X-Forwarded-For', [xff ? `${xff}, ${ctx.request.ipAddress}` : ctx.request.ipAddress]);
+      if (Buffer.isBuffer(payload)) headers.set('Content-Length', [String(payload.length)]);
+
+      const url = backendUrl(ctx, target.baseUrl, target.credentials.query);
+      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${ctx.request.method} ${url}${target.why ? ` (${target.why})` : ''}`, data: { url, memberId: target.memberId, backendId: target.backendId } });
+      ctx.lastBackend = { backendId: target.backendId, memberId: target.memberId, url };
+      try {
+        const res = await upstream.send({
+          method: ctx.request.method,
+          url,
+          headers,
+          body: payload,
+          timeoutMs: timeout(ctx),
+          followRedirects: followRedirects(ctx),
+          signal: ctx.abort.signal,
+        });
+        if (target.memberId && backends) backends.report(target.memberId, { status: res.statusCode, headers: res.headers.toRecord() });
+        ctx.response = { statusCode: res.statusCode, statusReason: res.statusReason, headers: res.headers, body: MessageBody.fromStream(res.body) };
+        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} answered ${res.statusCode}`, data: { status: res.statusCode, memberId: target.memberId } });
+        if (failOnError && res.statusCode >= 400) {
+          const err = new PolicyError('forward-request', 'BackendErrorStatusCode', `The backend answered ${res.statusCode} and fail-on-error-status-code is true.`);
+          err.keepResponse = true;
+          throw err;
+        }
+        return 'continue';
+      } catch (e) {
+        if (!(e instanceof UpstreamError)) throw e;
+        if (target.memberId && backends && e.reason !== 'ClientConnectionFailure') backends.report(target.memberId, { errorReason: e.reason });
+        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
+        throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(e.reason === 'Timeout' ? 504 : 500, e.reason === 'Timeout' ? 'Gateway Timeout' : 'Internal server error'));
+      }
+    };
+  },
+};
+
+function literalFlag(el: import('../xml/types.js').XmlElement, name: string): boolean {
+  return el.attributes.find((a) => a.name === name)?.value.text.trim().toLowerCase() === 'true';
+}
+
+interface ResolvedTarget {
+  baseUrl: string;
+  backendId: string;
+  memberId: string;
+  credentials: { headers: Record<string, string[]>; query: Record<string, string[]>; authorization?: { scheme: string; parameter: string } };
+  why: string;
+}
+
+const NO_CREDENTIALS = { headers: {}, query: {} };
+
+function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.js').BackendRegistry | null): ResolvedTarget {
+  const t = ctx.backendTarget;
+  if (t?.kind === 'backend') {
+    if (!backends || !backends.has(t.backendId)) {
+      throw new PolicyError('forward-request', 'BackendNotFound', `Backend "${t.backendId}" is not defined.`, gatewayErrorResponse(500, 'Internal server error'));
+    }
+    const sel = backends.select(t.backendId);
+    if (ctx.tracing) ctx.trace({ kind: 'breaker', policy: 'forward-request', message: sel.why, data: { backendId: t.backendId, ok: sel.ok } });
+    if (!sel.ok) {
+      throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, 'Service Unavailable'));
+    }
+    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why };
+  }
+  const baseUrl = t?.kind === 'url' ? t.baseUrl : ctx.api.serviceUrl;
+  if (!baseUrl) {
+    throw new PolicyError('forward-request', 'BackendNotConfigured', 'No backend to forward to: the API has no service URL and no <set-backend-service> ran.', gatewayErrorResponse(500, 'Internal server error'));
+  }
+  return { baseUrl, backendId: '', memberId: '', credentials: NO_CREDENTIALS, why: '' };
+}
+
+/** Backend URL = base URL + the request path relative to the API suffix + query (reference §1.6). */
+export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Record<string, string[]>): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  const apiPrefix = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';
+  let rel = ctx.request.url.path;
+  if (apiPrefix && (rel === apiPrefix || rel.startsWith(`${apiPrefix}/`))) rel = rel.slice(apiPrefix.length);
+  const names = Object.keys(extraQuery);
+  let qs: string;
+  if (names.length === 0) qs = ctx.request.url.queryString;
+  else {
+    const q = ctx.request.url.query.clone();
+    for (const n of names) q.set(n, extraQuery[n]!);
+    const s = q.toString();
+    qs = s ? `?${s}` : '';
+  }
+  return `${base}${rel === '/' && base.endsWith('/') ? '' : rel}${qs}`;
+}

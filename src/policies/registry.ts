@@ -1,0 +1,123 @@
+import type { PolicySection } from '../engine/context.js';
+import { choose } from './choose.js';
+import { findAndReplace } from './find-and-replace.js';
+import { forwardRequest } from './forward-request.js';
+import { mockResponse } from './mock-response.js';
+import { retry } from './retry.js';
+import { returnResponse } from './return-response.js';
+import { rewriteUri } from './rewrite-uri.js';
+import { sendRequest } from './send-request.js';
+import { setBackendService } from './set-backend-service.js';
+import { setBody } from './set-body.js';
+import { setHeader } from './set-header.js';
+import { setMethod } from './set-method.js';
+import { setQueryParameter } from './set-query-parameter.js';
+import { setStatus } from './set-status.js';
+import { setVariable } from './set-variable.js';
+import { trace } from './trace.js';
+import type { PolicyDefinition } from './types.js';
+import { wait } from './wait.js';
+
+/**
+ * Every policy apim-emulator knows. Adding a policy: write its file in this folder, add it to IMPLEMENTED, and drop
+ * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
+ */
+const IMPLEMENTED: readonly PolicyDefinition[] = [
+  choose,
+  findAndReplace,
+  forwardRequest,
+  mockResponse,
+  retry,
+  returnResponse,
+  rewriteUri,
+  sendRequest,
+  setBackendService,
+  setBody,
+  setHeader,
+  setMethod,
+  setQueryParameter,
+  setStatus,
+  setVariable,
+  trace,
+  wait,
+];
+
+const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound', 'on-error'];
+
+/**
+ * Real APIM policies that apim-emulator recognises but does not execute yet: loading a document that uses one fails
+ * with "<x> is not supported by apim-emulator yet" (never a silent no-op).
+ */
+const NOT_YET_SUPPORTED: Record<string, string> = {
+  'authentication-basic': 'Basic authentication to the backend.',
+  'authentication-certificate': 'Client certificate authentication to the backend.',
+  'authentication-managed-identity': 'Managed identity token for the backend.',
+  'azure-openai-emit-token-metric': 'Azure OpenAI token metrics.',
+  'azure-openai-semantic-cache-lookup': 'Azure OpenAI semantic cache lookup.',
+  'azure-openai-semantic-cache-store': 'Azure OpenAI semantic cache store.',
+  'azure-openai-token-limit': 'Azure OpenAI token limits.',
+  'cache-lookup': 'Response cache lookup.',
+  'cache-lookup-value': 'Cache lookup by key.',
+  'cache-remove-value': 'Cache removal by key.',
+  'cache-store': 'Response cache store.',
+  'cache-store-value': 'Cache store by key.',
+  'check-header': 'Header presence/value check.',
+  cors: 'Cross-origin resource sharing.',
+  'cross-domain': 'Flash/Silverlight cross-domain policy.',
+  'emit-metric': 'Custom metrics.',
+  'get-authorization-context': 'Credential manager authorization context.',
+  'invoke-dapr-binding': 'Dapr binding (self-hosted gateway).',
+  'ip-filter': 'Caller IP filtering.',
+  'json-to-xml': 'JSON to XML conversion.',
+  jsonp: 'JSONP callback wrapping.',
+  'limit-concurrency': 'Concurrency limit.',
+  'llm-content-safety': 'Azure AI Content Safety checks.',
+  'llm-emit-token-metric': 'LLM token metrics.',
+  'llm-semantic-cache-lookup': 'LLM semantic cache lookup.',
+  'llm-semantic-cache-store': 'LLM semantic cache store.',
+  'llm-token-limit': 'LLM token limits.',
+  'log-to-eventhub': 'Event Hub logging.',
+  proxy: 'HTTP proxy for the backend call.',
+  'publish-to-dapr': 'Dapr pub/sub (self-hosted gateway).',
+  quota: 'Call/bandwidth quota per subscription.',
+  'quota-by-key': 'Call/bandwidth quota per key.',
+  'rate-limit': 'Rate limit per subscription.',
+  'rate-limit-by-key': 'Rate limit per key.',
+  'redirect-content-urls': 'Rewrites backend URLs in the body.',
+  'send-one-way-request': 'Fire-and-forget HTTP call.',
+  'send-service-bus-message': 'Service Bus message.',
+  'set-graphql-resolver': 'GraphQL resolver.',
+  'sql-data-source': 'GraphQL SQL resolver.',
+  'http-data-source': 'GraphQL HTTP resolver.',
+  'cosmosdb-data-source': 'GraphQL Cosmos DB resolver.',
+  'publish-event': 'GraphQL subscription event.',
+  'validate-azure-ad-token': 'Microsoft Entra token validation.',
+  'validate-client-certificate': 'Client certificate validation.',
+  'validate-content': 'Request/response content validation against the API schema.',
+  'validate-graphql-request': 'GraphQL request validation.',
+  'validate-headers': 'Response header validation against the API schema.',
+  'validate-jwt': 'JWT validation.',
+  'validate-odata-request': 'OData request validation.',
+  'validate-parameters': 'Parameter validation against the API schema.',
+  'validate-status-code': 'Status code validation against the API schema.',
+  'xml-to-json': 'XML to JSON conversion.',
+  'xsl-transform': 'XSLT transformation.',
+};
+
+const BY_NAME = new Map<string, PolicyDefinition>();
+for (const d of IMPLEMENTED) BY_NAME.set(d.name, d);
+for (const [name, summary] of Object.entries(NOT_YET_SUPPORTED)) {
+  if (!BY_NAME.has(name)) BY_NAME.set(name, { name, summary, support: 'unsupported', sections: ALL_SECTIONS, attributes: [] });
+}
+
+export function getPolicyDefinition(name: string): PolicyDefinition | undefined {
+  return BY_NAME.get(name);
+}
+
+export function policyNames(): string[] {
+  return [...BY_NAME.keys(), 'base', 'include-fragment'];
+}
+
+export function allPolicyDefinitions(): PolicyDefinition[] {
+  return [...BY_NAME.values()];
+}

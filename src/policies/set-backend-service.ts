@@ -1,0 +1,54 @@
+import type { PolicyDefinition } from './types.js';
+
+const SERVICE_FABRIC = ['sf-resolve-condition', 'sf-service-instance-name', 'sf-partition-key', 'sf-replica-type', 'sf-listener-name'];
+const DAPR = ['dapr-app-id', 'dapr-method', 'dapr-namespace'];
+
+/**
+ * `<set-backend-service base-url | backend-id>`: where forward-request sends the request. A backend-id names a single
+ * backend or a pool; the choice of pool member happens in forward-request, at each attempt (reference §1.5-1.6).
+ */
+export const setBackendService: PolicyDefinition = {
+  name: 'set-backend-service',
+  summary: 'Routes the request to a base URL or to a backend entity (single or pool).',
+  support: 'full',
+  sections: ['inbound', 'backend'],
+  attributes: [
+    { name: 'base-url', expressions: true },
+    { name: 'backend-id', expressions: true },
+    ...[...SERVICE_FABRIC, ...DAPR].map((name) => ({ name, expressions: true })),
+  ],
+  oneOf: [['base-url', 'backend-id']],
+  compile(el, cx) {
+    for (const a of el.attributes) {
+      if (SERVICE_FABRIC.includes(a.name) || DAPR.includes(a.name)) {
+        cx.diagnostics.error(el.source, a.offset, 'policy/unsupported-attribute', `attribute "${a.name}" (Service Fabric / Dapr backends) is not supported by apim-emulator yet`, 'use base-url or backend-id');
+      }
+    }
+    const backendId = cx.string(el, 'backend-id');
+    if (backendId) {
+      const literal = cx.attributeSpan(el, 'backend-id');
+      const registry = cx.services.backends;
+      if (literal && registry && !literal.text.trim().startsWith('@') && !registry.has(literal.text.trim())) {
+        cx.diagnostics.error(el.source, cx.offsetOf(el, 'backend-id'), 'policy/unknown-backend', `backend "${literal.text.trim()}" is not defined`, `defined backends: ${registry.ids().join(', ') || '(none)'}`);
+      }
+      return (ctx) => {
+        const id = backendId(ctx);
+        ctx.backendTarget = { kind: 'backend', backendId: id };
+        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `backend-id = ${id}` });
+        return 'continue';
+      };
+    }
+    const baseUrl = cx.string(el, 'base-url') ?? (() => '');
+    return (ctx) => {
+      const url = baseUrl(ctx);
+      // APIM: a backend-id set by a broader scope can only be overridden by another backend-id (reference §7 #13).
+      if (ctx.backendTarget?.kind === 'backend') {
+        ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${ctx.backendTarget.backendId} was set earlier and only backend-id can override it (APIM behaviour)` });
+        return 'continue';
+      }
+      ctx.backendTarget = { kind: 'url', baseUrl: url };
+      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url = ${url}` });
+      return 'continue';
+    };
+  },
+};

@@ -1,0 +1,29 @@
+import { reasonPhrase } from '../pipeline/errors.js';
+import type { CompileContext, PolicyDefinition } from './types.js';
+import type { GatewayContext, GatewayResponse } from '../engine/context.js';
+import type { XmlElement } from '../xml/types.js';
+
+/** Compiles `<set-status code reason>` into a mutation of a response (shared with return-response). */
+export function compileStatusMutation(el: XmlElement, cx: CompileContext): (ctx: GatewayContext, r: GatewayResponse) => void {
+  const code = cx.int(el, 'code') ?? (() => 200);
+  const reason = cx.string(el, 'reason');
+  return (ctx, r) => {
+    r.statusCode = code(ctx);
+    r.statusReason = reason ? reason(ctx) : reasonPhrase(r.statusCode);
+  };
+}
+
+export const setStatus: PolicyDefinition = {
+  name: 'set-status',
+  summary: 'Sets the response status code and reason.',
+  support: 'full',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  attributes: [
+    { name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 },
+    { name: 'reason', required: true, expressions: true },
+  ],
+  compile(el, cx) {
+    const mutate = compileStatusMutation(el, cx);
+    return (ctx) => (mutate(ctx, ctx.response), 'continue');
+  },
+};

@@ -1,0 +1,91 @@
+import { MessageBody } from '../../engine/body.js';
+import type { GatewayContext, PolicySection } from '../../engine/context.js';
+import type { HeaderMap } from '../../engine/headers.js';
+import { toPolicyString } from '../../expressions/index.js';
+import { PolicyError } from '../../pipeline/errors.js';
+import type { CompileContext, ValueGetter } from '../types.js';
+import { childElements } from '../types.js';
+import type { XmlElement } from '../../xml/types.js';
+
+/** Which message a header/body policy changes: the request before the backend, the response after it. */
+export function messageOf(section: PolicySection): 'request' | 'response' {
+  return section === 'inbound' || section === 'backend' ? 'request' : 'response';
+}
+
+/**
+ * Headers that APIM emits as separate header lines when several `<value>`s are given; all others are joined with ","
+ * (reference §4.4).
+ */
+const MULTI_LINE_HEADERS = new Set(
+  ['user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning', 'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after'],
+);
+
+/** Headers APIM does not let policies change (reference §4.4). */
+export const PROTECTED_HEADERS = new Set(['connection', 'content-length', 'keep-alive', 'transfer-encoding']);
+
+export type HeaderMutation = (ctx: GatewayContext, headers: HeaderMap) => void;
+
+/**
+ * Compiles a `<set-header name exists-action><value/>*</set-header>` element into a mutation of a header map.
+ * Shared by set-header itself, return-response and send-request.
+ */
+export function compileHeaderMutation(el: XmlElement, cx: CompileContext): HeaderMutation {
+  const name = cx.string(el, 'name') ?? (() => '');
+  const action = cx.string(el, 'exists-action') ?? (() => 'override');
+  const values = childElements(el, 'value').map((v) => cx.text(v) ?? (() => ''));
+  const literalName = el.attributes.find((a) => a.name === 'name')?.value.text ?? '';
+  if (PROTECTED_HEADERS.has(literalName.toLowerCase())) {
+    cx.diagnostics.warning(el.source, el.start, 'policy/protected-header', `APIM does not let policies change the "${literalName}" header; apim-emulator ignores this <set-header> as APIM does`);
+  }
+  return (ctx, headers) => {
+    const n = name(ctx);
+    if (PROTECTED_HEADERS.has(n.toLowerCase())) return;
+    const a = action(ctx).toLowerCase();
+    switch (a) {
+      case 'delete':
+        headers.delete(n);
+        return;
+      case 'skip':
+        if (headers.has(n)) return;
+        headers.set(n, headerValues(n, values.map((v) => v(ctx))));
+        return;
+      case 'append':
+        headers.append(n, headerValues(n, values.map((v) => v(ctx))));
+        return;
+      case 'override':
+        headers.set(n, headerValues(n, values.map((v) => v(ctx))));
+        return;
+      default:
+        throw new PolicyError('set-header', 'ExpressionValueEvaluationFailure', `exists-action evaluated to "${a}"; allowed: override, skip, append, delete`);
+    }
+  };
+}
+
+function headerValues(name: string, values: string[]): string[] {
+  if (values.length <= 1 || MULTI_LINE_HEADERS.has(name.toLowerCase())) return values;
+  return [values.join(',')];
+}
+
+export type BodyWriter = (ctx: GatewayContext) => MessageBody;
+
+/** Compiles set-body's content into a producer of the new body. Liquid templates are rejected at load time. */
+export function compileBodyWriter(el: XmlElement, cx: CompileContext): BodyWriter {
+  const template = el.attributes.find((a) => a.name === 'template')?.value.text.trim().toLowerCase();
+  if (template === 'liquid') {
+    cx.diagnostics.error(el.source, cx.offsetOf(el, 'template'), 'policy/unsupported', '<set-body template="liquid"> is not supported by apim-emulator yet', 'write the body as a policy expression @{ ... } instead');
+  }
+  const value = cx.textValue(el) ?? (() => '');
+  return (ctx) => {
+    const v = value(ctx);
+    if (v instanceof Uint8Array) return MessageBody.fromBuffer(Buffer.from(v));
+    return MessageBody.fromBuffer(valueToText(v));
+  };
+}
+
+function valueToText(v: unknown): string {
+  return typeof v === 'string' ? v : toPolicyString(v);
+}
+
+export function getterOr<T>(g: ValueGetter<T> | undefined, fallback: T): ValueGetter<T> {
+  return g ?? (() => fallback);
+}

@@ -1,0 +1,35 @@
+import type { PolicyDefinition } from './types.js';
+import { childElements } from './types.js';
+
+/** `<trace source severity><message/><metadata name value/>*</trace>`: written to the request trace and the log. */
+export const trace: PolicyDefinition = {
+  name: 'trace',
+  summary: 'Adds a message to the request trace (served under /_emulator/traces) and the log.',
+  support: 'full',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  attributes: [
+    { name: 'source', required: true, expressions: false },
+    { name: 'severity', expressions: false, kind: 'enum', values: ['verbose', 'information', 'error'], default: 'verbose' },
+  ],
+  ordered: true,
+  elements: [
+    { name: 'message', min: 1, max: 1, text: { expressions: true } },
+    { name: 'metadata', attributes: [{ name: 'name', required: true, expressions: false }, { name: 'value', required: true, expressions: true }] },
+  ],
+  compile(el, cx) {
+    const source = el.attributes.find((a) => a.name === 'source')?.value.text ?? '';
+    const severity = el.attributes.find((a) => a.name === 'severity')?.value.text ?? 'verbose';
+    const msgEl = childElements(el, 'message')[0];
+    const message = msgEl ? (cx.text(msgEl) ?? (() => '')) : () => '';
+    const metadata = childElements(el, 'metadata').map((m) => ({ name: m.attributes.find((a) => a.name === 'name')?.value.text ?? '', value: cx.string(m, 'value') ?? (() => '') }));
+    const log = cx.services.log;
+    return (ctx) => {
+      const text = message(ctx);
+      const meta: Record<string, string> = {};
+      for (const m of metadata) meta[m.name] = m.value(ctx);
+      ctx.trace({ kind: 'trace', policy: 'trace', message: text, data: { source, severity, metadata: meta } });
+      log({ level: severity === 'error' ? 'error' : 'info', source, message: text, data: { requestId: ctx.requestId, ...meta } });
+      return 'continue';
+    };
+  },
+};
