@@ -257,7 +257,15 @@ class Reader {
         return { element, selfClosing: true, end: pos + 2 };
       }
       if (pos === before) {
-        throw new FatalXmlError(pos, 'xml/malformed', `expected whitespace, \`>\` or \`/>\` in the tag \`<${name}\`, found \`${describeChar(t, pos)}\``, 'separate attributes with whitespace');
+        const previous = element.attributes[element.attributes.length - 1];
+        throw new FatalXmlError(
+          pos,
+          'xml/malformed',
+          `expected whitespace, \`>\` or \`/>\` in the tag \`<${name}\`, found \`${describeChar(t, pos)}\``,
+          previous && pos > nameEnd
+            ? `separate attributes with whitespace; if this belongs to the value of \`${previous.name}\` (at ${this.at(previous.offset)}), a quote inside it ends the value early: write &quot; or &apos;`
+            : 'separate attributes with whitespace',
+        );
       }
       const attribute = this.attribute(pos, name);
       const first = seen.get(attribute.name);
@@ -300,7 +308,7 @@ class Reader {
     const lead = this.skipSpace(pos);
     if (isExpressionStart(t, lead)) {
       b.addRaw(t, pos, lead);
-      const exprEnd = new ExpressionScanner(this, t).scan(lead);
+      const exprEnd = new ExpressionScanner(this, t, quote).scan(lead);
       b.addExpression(t, lead, exprEnd);
       pos = exprEnd;
     }
@@ -348,7 +356,7 @@ class Reader {
       const c = t.charCodeAt(pos);
       if (c === 0x3c /* < */) break;
       if (c === 0x40 /* @ */ && isExpressionStart(t, pos)) {
-        const end = new ExpressionScanner(this, t).scan(pos);
+        const end = new ExpressionScanner(this, t, -1).scan(pos);
         b.addExpression(t, pos, end);
         pos = end;
       } else if (c === 0x26 /* & */) {
@@ -398,6 +406,8 @@ class ExpressionScanner {
   constructor(
     private readonly reader: Reader,
     private readonly t: string,
+    /** The quote char code of the attribute holding the expression, or -1 in element text. */
+    private readonly attributeQuote: number,
   ) {}
 
   /** `start` is the offset of `@`; returns the offset one past the closing `)` or `}`. */
@@ -415,8 +425,11 @@ class ExpressionScanner {
     return [c, 1];
   }
 
-  private unterminated(at: number, what: string): FatalXmlError {
-    return new FatalXmlError(at, 'xml/unterminated-expression', `${what} opened at ${this.reader.position(at)} is never closed`, 'check that every `(`, `{`, `[` and string quote in the expression is closed');
+  private unterminated(at: number, what: string, innermost?: { close: number; at: number }, why = ''): FatalXmlError {
+    const expected = innermost
+      ? `expected \`${String.fromCharCode(innermost.close)}\` to close \`${this.t[innermost.at]}\` at ${this.reader.position(innermost.at)}`
+      : 'check that every `(`, `{`, `[` and string quote in the expression is closed';
+    return new FatalXmlError(at, 'xml/unterminated-expression', `${what} opened at ${this.reader.position(at)} is never closed${why}`, expected);
   }
 
   /**
@@ -428,7 +441,7 @@ class ExpressionScanner {
     const stack: Array<{ close: number; at: number }> = [{ close: closerOf(t.charCodeAt(open)), at: open }];
     let i = open + 1;
     while (stack.length > 0) {
-      if (i >= t.length) throw this.unterminated(ownerAt, kind === 'expression' ? `expression ${owner}` : owner);
+      if (i >= t.length) throw this.unterminated(ownerAt, kind === 'expression' ? `expression ${owner}` : owner, stack[stack.length - 1]);
       const [c, w] = this.ch(i);
       switch (c) {
         case 0x28: // (
@@ -454,11 +467,18 @@ class ExpressionScanner {
           break;
         }
         case 0x22: // "
-          i = this.string(i, i + w, false, false);
+        case 0x27: {
+          // '
+          try {
+            i = c === 0x22 ? this.string(i, i + w, false, false) : this.charLiteral(i, i + w);
+          } catch (e) {
+            // A raw attribute quote that opens no complete literal is almost always the end of the attribute value
+            // reached before the expression was closed: report the expression, not the "literal".
+            if (!(e instanceof FatalXmlError) || kind !== 'expression' || w !== 1 || c !== this.attributeQuote) throw e;
+            throw this.unterminated(ownerAt, `expression ${owner}`, stack[stack.length - 1], `: the attribute value ends at ${this.reader.position(i)}`);
+          }
           break;
-        case 0x27: // '
-          i = this.charLiteral(i, i + w);
-          break;
+        }
         case 0x40: {
           // @"..." verbatim, @$"..." interpolated verbatim; otherwise a verbatim identifier such as @class
           const [n1, w1] = this.ch(i + w);
@@ -536,19 +556,18 @@ class ExpressionScanner {
     return new FatalXmlError(start, 'xml/unterminated-string', `${what} opened at ${this.reader.position(start)} in an expression is never closed${where}`, 'close it with `"`; inside a regular string write `\\"` for a quote, inside a verbatim string `""`');
   }
 
+  /** A C# char literal holds exactly one character or one escape sequence (`'\''`, `'\n'`, `'\u0041'`). */
   private charLiteral(start: number, i: number): number {
     const t = this.t;
-    for (let n = 0; n < 12; n++) {
-      if (i >= t.length) break;
-      const [c, w] = this.ch(i);
-      if (c === 0x0a || c === 0x0d) break;
-      if (c === 0x5c) {
-        i += w;
-        if (i < t.length) i += this.ch(i)[1];
-        continue;
-      }
-      if (c === 0x27) return i + w;
+    const [c, w] = this.ch(i);
+    if (i < t.length && c !== 0x0a && c !== 0x0d && c !== 0x27) {
       i += w;
+      if (c === 0x5c) {
+        // An escape: the escaped character, then up to 8 hex digits for \x, \u, \U.
+        if (i < t.length) i += this.ch(i)[1];
+        for (let n = 0; n < 8 && /[0-9A-Fa-f]/.test(t[i] ?? ''); n++) i++;
+      }
+      if (this.ch(i)[0] === 0x27) return i + this.ch(i)[1];
     }
     throw new FatalXmlError(start, 'xml/unterminated-string', `character literal \`'\` opened at ${this.reader.position(start)} in an expression is never closed`, "a char literal holds one character, e.g. 'a' or '\\''");
   }
