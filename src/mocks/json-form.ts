@@ -81,7 +81,9 @@ function ajvToDiagnostics(errors: ErrorObject[], basePath: string, where: (p: st
   // Errors under an anyOf: drop the branch mismatches of the value's own type so what remains is the useful part
   // (an unknown key inside the object branch, a minimum); when nothing remains, report the anyOf once.
   const anyOfs = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-  const inside = (e: ErrorObject, a: ErrorObject) => e !== a && e.schemaPath.startsWith(`${a.schemaPath}/`);
+  // schemaPath is relative to the $ref'd definition, so the same anyOf appears once per step: match the instance too.
+  const inside = (e: ErrorObject, a: ErrorObject) =>
+    e !== a && e.schemaPath.startsWith(`${a.schemaPath}/`) && (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`));
   const kept: ErrorObject[] = [];
   for (const e of errors) {
     if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
