@@ -1,0 +1,331 @@
+import type { Clock } from '../clock.js';
+import { CircuitBreaker } from './breaker.js';
+import { formatTimeSpan } from './duration.js';
+import type {
+  BackendDefinition,
+  BackendSelection,
+  BackendStateSnapshot,
+  BreakerOutcome,
+  CircuitBreakerEvent,
+  SelectionCredentials,
+} from './types.js';
+
+interface SingleEntry {
+  kind: 'single';
+  def: BackendDefinition;
+  breaker: CircuitBreaker | undefined;
+  credentials: SelectionCredentials;
+  selections: number;
+  /** `backend x` text for traces, built once. */
+  whyText: string;
+}
+
+interface PoolMemberRt {
+  single: SingleEntry;
+  /** Effective weight (null → 1). */
+  weight: number;
+  /** Smooth weighted round-robin running weight. */
+  current: number;
+  selections: number;
+  /** Scratch flag for the selection in progress. */
+  available: boolean;
+}
+
+interface PriorityGroup {
+  priority: number;
+  members: PoolMemberRt[];
+  /** "round-robin over 2" / "weighted 50/50", for the all-available case. */
+  mode: string;
+}
+
+interface PoolEntry {
+  kind: 'pool';
+  def: BackendDefinition;
+  groups: PriorityGroup[];
+  members: PoolMemberRt[];
+  unavailable: number;
+}
+
+type Entry = SingleEntry | PoolEntry;
+
+export interface BackendRegistryOptions {
+  /**
+   * Whether a `BackendConnectionFailure` listed in a rule's errorReasons counts as a failure. Default true; one third
+   * party reports that real APIM does not count connection failures (reference §2.2), set false to emulate that.
+   */
+  connectionFailuresTrip?: boolean;
+}
+
+/**
+ * Runtime state of every backend: circuit breakers and pool selectors, all on the injected Clock. The only place breaker
+ * state changes. select() is on the request hot path and allocates little beyond the returned selection.
+ */
+export class BackendRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(e: CircuitBreakerEvent) => void>();
+  private eventSeq = 0;
+
+  constructor(
+    backends: BackendDefinition[],
+    private readonly clock: Clock,
+    opts: BackendRegistryOptions = {},
+  ) {
+    const connectionFailuresTrip = opts.connectionFailuresTrip ?? true;
+    for (const def of backends) {
+      if (def.type !== 'Single') continue;
+      const c = def.credentials;
+      const credentials: SelectionCredentials = deepFreeze({
+        headers: c.headers,
+        query: c.query,
+        ...(c.authorization ? { authorization: c.authorization } : {}),
+        ...(c.managedIdentity ? { managedIdentity: c.managedIdentity } : {}),
+      });
+      this.entries.set(def.id, {
+        kind: 'single',
+        def,
+        breaker: def.circuitBreaker ? new CircuitBreaker(def.id, def.circuitBreaker, connectionFailuresTrip) : undefined,
+        credentials,
+        selections: 0,
+        whyText: `backend ${def.id}`,
+      });
+    }
+    for (const def of backends) {
+      if (def.type !== 'Pool') continue;
+      const members: PoolMemberRt[] = [];
+      const byPriority = new Map<number, PoolMemberRt[]>();
+      for (const m of def.pool?.members ?? []) {
+        const single = this.entries.get(m.backendId);
+        if (single?.kind !== 'single') {
+          throw new RangeError(`pool '${def.id}' member '${m.backendId}' is not a loaded single backend (loadBackends reports this as a diagnostic)`);
+        }
+        const rt: PoolMemberRt = { single, weight: m.weight ?? 1, current: 0, selections: 0, available: false };
+        members.push(rt);
+        const p = m.priority ?? 0;
+        const list = byPriority.get(p) ?? [];
+        list.push(rt);
+        byPriority.set(p, list);
+      }
+      const groups = [...byPriority.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([priority, ms]) => ({ priority, members: ms, mode: describeMode(ms, ms) }));
+      this.entries.set(def.id, { kind: 'pool', def, groups, members, unavailable: 0 });
+    }
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  get(id: string): BackendDefinition | undefined {
+    return this.entries.get(id)?.def;
+  }
+
+  /** Every loaded backend id (singles first, then pools, each in load order). */
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, reference §1.5).
+   * Throws RangeError for an id that was never loaded: callers check has() (load-time validation reports it).
+   */
+  select(id: string): BackendSelection {
+    const entry = this.entries.get(id);
+    if (!entry) throw new RangeError(`unknown backend '${id}'`);
+    const now = this.clock.now();
+    if (entry.kind === 'single') {
+      if (!this.available(entry, now)) {
+        const b = entry.breaker!;
+        const why = `${entry.whyText}: circuit breaker rule ${b.rule.name} open until ${iso(b.openUntil)}`;
+        return {
+          ok: false,
+          backendId: id,
+          statusCode: b.rule.failureResponseStatusCode ?? 503,
+          reason: 'BackendUnavailable',
+          message: `Backend '${id}' is unavailable: its circuit breaker is open until ${iso(b.openUntil)} (${b.lastTripReason ?? 'tripped'}).`,
+          why,
+        };
+      }
+      entry.selections++;
+      return { ok: true, backendId: id, memberId: id, url: entry.def.url ?? '', credentials: entry.credentials, why: entry.whyText };
+    }
+
+    let skipped: number[] | undefined;
+    for (const g of entry.groups) {
+      let total = 0;
+      let count = 0;
+      for (const m of g.members) {
+        m.available = this.available(m.single, now);
+        if (m.available) {
+          total += m.weight;
+          count++;
+        }
+      }
+      if (count === 0) {
+        (skipped ??= []).push(g.priority);
+        continue;
+      }
+      // Weight 0 is a standby: chosen only when every available member of the group has weight 0 (then round-robin).
+      const zeroMode = total === 0;
+      let best: PoolMemberRt | undefined;
+      for (const m of g.members) {
+        if (!m.available) continue;
+        const w = zeroMode ? 1 : m.weight;
+        if (w === 0) continue;
+        m.current += w;
+        if (best === undefined || m.current > best.current) best = m;
+      }
+      const chosen = best!;
+      chosen.current -= zeroMode ? count : total;
+      chosen.selections++;
+      chosen.single.selections++;
+      const mode = count === g.members.length ? g.mode : describeMode(g.members, g.members.filter((m) => m.available));
+      const why =
+        `pool ${id}: priority ${g.priority}` +
+        (skipped ? ` (priority ${skipped.join(', ')} all open)` : '') +
+        `, ${mode} → ${chosen.single.def.id}`;
+      return {
+        ok: true,
+        backendId: id,
+        memberId: chosen.single.def.id,
+        url: chosen.single.def.url ?? '',
+        credentials: chosen.single.credentials,
+        why,
+      };
+    }
+    entry.unavailable++;
+    const open = entry.members.map((m) => `${m.single.def.id} until ${iso(m.single.breaker?.openUntil ?? now)}`).join(', ');
+    return {
+      ok: false,
+      backendId: id,
+      statusCode: entry.def.pool?.failureResponseStatusCode ?? 503,
+      reason: 'BackendUnavailable',
+      message: `All backends in pool '${id}' are unavailable (circuit breakers open: ${open}).`,
+      why: `pool ${id}: every member's circuit breaker is open (${open})`,
+    };
+  }
+
+  /**
+   * Records the outcome of one forward-request attempt to a single backend: a response status (with headers, for
+   * Retry-After) or a gateway error reason (e.g. `BackendConnectionFailure`, `Timeout`). A tripping response still goes
+   * to the client; only later selections change. Unknown ids and backends without a rule are ignored.
+   */
+  report(memberId: string, outcome: BreakerOutcome): void {
+    const entry = this.entries.get(memberId);
+    if (entry?.kind !== 'single' || !entry.breaker) return;
+    const now = this.clock.now();
+    const b = entry.breaker;
+    this.refresh(entry, now);
+    if (b.record(outcome, now)) this.emit('Opened', entry, now, b.openForMs);
+  }
+
+  state(): BackendStateSnapshot[] {
+    const now = this.clock.now();
+    const out: BackendStateSnapshot[] = [];
+    for (const e of this.entries.values()) {
+      if (e.kind === 'single') {
+        this.refresh(e, now);
+        out.push({
+          id: e.def.id,
+          type: 'Single',
+          ...(e.def.url !== undefined ? { url: e.def.url } : {}),
+          selections: e.selections,
+          ...(e.breaker ? { breaker: e.breaker.snapshot(now) } : {}),
+        });
+      } else {
+        out.push({
+          id: e.def.id,
+          type: 'Pool',
+          selections: e.members.reduce((n, m) => n + m.selections, 0),
+          members: e.groups.flatMap((g) =>
+            g.members.map((m) => ({
+              backendId: m.single.def.id,
+              priority: g.priority,
+              weight: m.weight,
+              available: this.available(m.single, now),
+              selections: m.selections,
+            })),
+          ),
+          unavailable: e.unavailable,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Subscribes to CircuitBreaker.Opened/Closed events; returns the unsubscribe function. */
+  onEvent(listener: (e: CircuitBreakerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Closes every breaker and clears windows, counters and round-robin positions (no events). */
+  reset(): void {
+    for (const e of this.entries.values()) {
+      if (e.kind === 'single') {
+        e.breaker?.reset();
+        e.selections = 0;
+      } else {
+        e.unavailable = 0;
+        for (const m of e.members) {
+          m.current = 0;
+          m.selections = 0;
+        }
+      }
+    }
+  }
+
+  private available(e: SingleEntry, now: number): boolean {
+    if (!e.breaker) return true;
+    this.refresh(e, now);
+    return !e.breaker.isOpen(now);
+  }
+
+  private refresh(e: SingleEntry, now: number): void {
+    const closedAt = e.breaker?.refresh(now);
+    if (closedAt !== undefined) this.emit('Closed', e, closedAt, e.breaker!.openForMs);
+  }
+
+  private emit(kind: 'Opened' | 'Closed', e: SingleEntry, at: number, durationMs: number): void {
+    if (this.listeners.size === 0) return;
+    const rule = e.breaker!.rule.name;
+    const event: CircuitBreakerEvent = {
+      id: `circuit-breaker-${++this.eventSeq}`,
+      eventType: `Microsoft.ApiManagement.CircuitBreaker.${kind}`,
+      subject: `/backends/${e.def.id}/circuit-breaker/rules/${rule}`,
+      eventTime: iso(at),
+      dataVersion: '1.0',
+      metadataVersion: '1',
+      data: { backendName: e.def.id, circuitBreaker: { rules: { [rule]: { tripDuration: formatTimeSpan(durationMs) } } } },
+    };
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A failing observer must not break request handling; observers report their own errors.
+      }
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function describeMode(all: PoolMemberRt[], avail: PoolMemberRt[]): string {
+  if (avail.length === 1) return all.length === 1 ? 'single member' : `only ${avail[0]!.single.def.id} available`;
+  const weights = avail.map((m) => m.weight);
+  if (weights.every((w) => w === 0)) return `round-robin over ${avail.length} (all weight 0)`;
+  if (weights.every((w) => w === 1)) return `round-robin over ${avail.length}`;
+  return `weighted ${weights.join('/')}`;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}
