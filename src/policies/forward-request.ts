@@ -88,7 +88,9 @@ export const forwardRequest: PolicyDefinition = {
         if (!(e instanceof UpstreamError)) throw e;
         if (target.memberId && backends && e.reason !== 'ClientConnectionFailure') backends.report(target.memberId, { errorReason: e.reason });
         if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
-        throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(e.reason === 'Timeout' ? 504 : 500, e.reason === 'Timeout' ? 'Gateway Timeout' : 'Internal server error'));
+        // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
+        // (reference §3.6, §6.1).
+        throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(500, 'Internal server error'));
       }
     };
   },
