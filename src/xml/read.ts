@@ -29,6 +29,8 @@ class FatalXmlError extends Error {
   }
 }
 
+const MAX_DIAGNOSTICS = 100;
+
 const ENTITY_HINT = 'allowed: &amp; &lt; &gt; &quot; &apos; &#NN; &#xNN;';
 
 interface OpenElement {
@@ -51,7 +53,7 @@ class Reader {
       return { root, diagnostics: this.diagnostics };
     } catch (e) {
       if (!(e instanceof FatalXmlError)) throw e;
-      this.error(e.offset, e.code, e.detail, e.hint);
+      this.error(e.offset, e.code, e.detail, e.hint, true);
       return { root: null, diagnostics: this.diagnostics };
     }
   }
@@ -59,7 +61,14 @@ class Reader {
   // ---------------------------------------------------------------------------------------------------------------
   // Diagnostics
 
-  private error(offset: number, code: string, message: string, hint?: string): void {
+  private error(offset: number, code: string, message: string, hint?: string, fatal = false): void {
+    // A broken file can repeat one mistake thousands of times; past the cap only the fatal error is still added.
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS && !fatal) return;
+    if (this.diagnostics.length === MAX_DIAGNOSTICS - 1 && !fatal) {
+      code = 'xml/too-many-errors';
+      message = `more than ${MAX_DIAGNOSTICS - 1} errors; the rest of this file's recoverable errors are not listed`;
+      hint = 'fix the errors above and read the file again';
+    }
     const { line, column } = this.source.positionAt(offset);
     this.diagnostics.push({
       severity: 'error',
@@ -376,8 +385,8 @@ class Reader {
       b.add(e.value, pos, pos + e.length);
       return pos + e.length;
     }
-    const semi = t.indexOf(';', pos);
-    const ref = semi > pos && semi - pos <= 12 && /^&#?[A-Za-z0-9_.-]+$/.test(t.slice(pos, semi)) ? t.slice(pos, semi + 1) : null;
+    const semi = findSemicolon(t, pos);
+    const ref = semi > pos && /^&#?[A-Za-z0-9_.-]+$/.test(t.slice(pos, semi)) ? t.slice(pos, semi + 1) : null;
     if (ref) {
       this.error(pos, 'xml/unknown-entity', `unknown or invalid entity \`${ref}\``, ENTITY_HINT);
     } else {
@@ -590,8 +599,8 @@ const NAMED_ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', g
 
 /** The entity at `i` (which holds `&`), or null when it is not a valid one. */
 function decodeEntity(t: string, i: number): { value: string; length: number } | null {
-  const semi = t.indexOf(';', i + 1);
-  if (semi < 0 || semi - i > 12) return null;
+  const semi = findSemicolon(t, i);
+  if (semi < 0) return null;
   const body = t.slice(i + 1, semi);
   const named = NAMED_ENTITIES[body];
   if (named !== undefined) return { value: named, length: semi - i + 1 };
@@ -604,6 +613,13 @@ function decodeEntity(t: string, i: number): { value: string; length: number } |
     code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
   if (!valid) return null;
   return { value: String.fromCodePoint(code), length: semi - i + 1 };
+}
+
+/** The `;` ending an entity reference that starts at `i`, looked for only as far as the longest valid one could reach. */
+function findSemicolon(t: string, i: number): number {
+  const limit = Math.min(t.length, i + 12);
+  for (let k = i + 1; k < limit; k++) if (t.charCodeAt(k) === 0x3b) return k;
+  return -1;
 }
 
 function isXmlSpace(c: number): boolean {

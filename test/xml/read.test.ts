@@ -423,6 +423,14 @@ describe('malformed input: one diagnostic each, at the right place', () => {
     expect(b.hint).toContain('&amp;');
   });
 
+  it('caps repeated recoverable errors instead of listing thousands', () => {
+    const r = read(`<p>${'& '.repeat(5000)}</p>`);
+    expect(r.diagnostics).toHaveLength(100);
+    expect(r.diagnostics[98]!.code).toBe('xml/bare-ampersand');
+    expect(r.diagnostics[99]!.code).toBe('xml/too-many-errors');
+    expect(r.root).not.toBeNull();
+  });
+
   it('`<` in a plain attribute value', () => {
     const { d } = fails('<p a="x<y"/>');
     expect([d.code, d.line, d.column]).toEqual(['xml/lt-in-attribute', 1, 8]);
