@@ -11,7 +11,7 @@
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { type SourceText, TextSpan } from '../diagnostics/source.js';
-import type { ReadResult, XmlAttribute, XmlElement, XmlNode, XmlText } from './types.js';
+import type { ReadResult, XmlAttribute, XmlElement, XmlText } from './types.js';
 
 export function readPolicyXml(source: SourceText): ReadResult {
   return new Reader(source).read();
@@ -396,7 +396,7 @@ class Reader {
     return b.addRawChar(t, pos);
   }
 
-  /** For the expression scanner: offsets as `line:column` and fatal errors. */
+  /** `line:column` of an offset, for the expression scanner's messages. */
   position(offset: number): string {
     return this.at(offset);
   }

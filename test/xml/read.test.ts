@@ -157,6 +157,11 @@ describe('finding where an expression ends', () => {
     expect(attr(child(root, 'inbound', 'set-variable'), 'value').text).toBe(`@(s.IndexOf(')') > s.IndexOf('\\''))`);
   });
 
+  it('handles the attribute quote as a char literal and escaped char literals `&apos;)&apos;`', () => {
+    const { root } = ok(doc(`<set-variable name="x" value="@(s.Trim('"').Split(&apos;)&apos;))" />`));
+    expect(attr(child(root, 'inbound', 'set-variable'), 'value').text).toBe(`@(s.Trim('"').Split(')'))`);
+  });
+
   it('handles a backslash-escaped quote in a regular string', () => {
     const { root } = ok(doc('<set-variable name="x" value="@("a\\")" + "(")" />'));
     expect(attr(child(root, 'inbound', 'set-variable'), 'value').text).toBe('@("a\\")" + "(")');
