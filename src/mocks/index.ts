@@ -6,3 +6,4 @@ export { parseMockScript, formatMockScript } from './text-form.js';
 export { mockScriptFromJson } from './json-form.js';
 export { approxTokens, generateAoai, pseudoEmbedding } from './aoai.js';
 export type { AoaiAnswer, AoaiUsage, AoaiOperation } from './aoai.js';
+export { parseMockOption, loadMockScriptText } from './cli.js';
