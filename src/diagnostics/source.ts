@@ -18,7 +18,9 @@ export class SourceText {
       if (starts[mid]! <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: o - starts[lo]! + 1 };
+    // A byte-order mark is not a column the user sees.
+    const bom = lo === 0 && this.text.charCodeAt(0) === 0xfeff && o > 0 ? 1 : 0;
+    return { line: lo + 1, column: o - starts[lo]! + 1 - bom };
   }
 }
 
