@@ -180,6 +180,16 @@ export class GatewayContext {
   readonly traceEvents: TraceEvent[] = [];
   /** Aborted when the client disconnects; upstream calls and waits observe it. */
   readonly abort = new AbortController();
+  /**
+   * Hooks of policies that act on the backend's response after inbound has run (token-limit policies read `usage`
+   * here): run by the executor once, after the backend section and before outbound.
+   */
+  readonly beforeOutbound: Array<(ctx: GatewayContext) => void | Promise<void>> = [];
+  /**
+   * Hooks run once when the pipeline has finished (after outbound, or after on-error): postponed counter increments
+   * (rate-limit-by-key increment-condition on context.Response) and response headers of throttling policies.
+   */
+  readonly completed: Array<(ctx: GatewayContext) => void | Promise<void>> = [];
 
   constructor(init: GatewayContextInit) {
     this.request = init.request;

@@ -12,13 +12,26 @@ import type { ErrorResponse } from './errors.js';
 export async function runPipeline(p: CompiledPipeline, ctx: GatewayContext): Promise<void> {
   try {
     for (const section of ['inbound', 'backend', 'outbound'] as const) {
+      if (section === 'outbound' && ctx.beforeOutbound.length > 0) for (const hook of ctx.beforeOutbound.splice(0)) await hook(ctx);
       await bufferBodies(p, section, ctx);
       let flow = p.sections[section](ctx);
       if (typeof flow !== 'string') flow = await flow;
-      if (flow === 'stop') return;
+      if (flow === 'stop') break;
     }
   } catch (e) {
     await handleError(p, ctx, e);
+  }
+  if (ctx.completed.length > 0) await runCompletedHooks(ctx);
+}
+
+/** Runs the `completed` hooks; one that fails is traced (it cannot change the response any more). */
+async function runCompletedHooks(ctx: GatewayContext): Promise<void> {
+  for (const hook of ctx.completed.splice(0)) {
+    try {
+      await hook(ctx);
+    } catch (e) {
+      ctx.trace({ kind: 'error', message: `after the pipeline: ${e instanceof Error ? e.message : String(e)}` });
+    }
   }
 }
 
