@@ -261,7 +261,9 @@ export class MockBackend {
           }
         }
         if (gone.signal.aborted) return;
-        await write(res, `data: ${events[i]}\n\n`);
+        // Wait for the flush only when something follows that depends on it (a clock wait, or the cut).
+        if (step.chunkDelayMs || (cut !== undefined && i + 1 >= cut)) await write(res, `data: ${events[i]}\n\n`);
+        else res.write(`data: ${events[i]}\n\n`);
       }
       res.end();
       entry.outcome = 'answered';
