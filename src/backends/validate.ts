@@ -205,8 +205,8 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
       r.add('error', 'backend/breaker-rules-count', `${ruleNodes.items.length} circuit breaker rules; ARM rejects more than one ("Currently, only one rule can be configured for the circuit breaker.")`, ruleNodes.items[1]!.offset, '.circuitBreaker.rules[1]', 'keep a single rule; widen its statusCodeRanges/errorReasons instead');
     }
     const first = ruleNodes.items[0];
-    if (first && type === 'Single') rule = checkRule(r, first, c.id);
-    else if (first) checkRule(r, first, c.id);
+    if (first && type === 'Single') rule = checkRule(r, first);
+    else if (first) checkRule(r, first);
   }
 
   // Credentials, named values and the parts the emulator does not act on.
@@ -266,7 +266,7 @@ export function memberName(id: string): string | undefined {
   return undefined;
 }
 
-function checkRule(r: Reporter, node: JsonNode, backendId: string): CircuitBreakerRule | undefined {
+function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined {
   const sub = '.circuitBreaker.rules[0]';
   const nameNode = member(node, 'name');
   let name = nameNode?.kind === 'string' && nameNode.value ? nameNode.value : undefined;
@@ -345,7 +345,6 @@ function checkRule(r: Reporter, node: JsonNode, backendId: string): CircuitBreak
   if (!ok || !interval || !trip) return undefined;
   const acc = member(node, 'acceptRetryAfter');
   const frs = member(member(node, 'failureResponse'), 'statusCode');
-  void backendId;
   return {
     name,
     ...(count?.kind === 'number' ? { count: count.value } : {}),
@@ -469,7 +468,7 @@ function reportSchemaError(r: Reporter, root: JsonNode, e: ErrorObject, version:
 }
 
 function article(t: string): string {
-  return t === 'integer' || t === 'object' || t === 'array' ? `an ${t === 'integer' ? 'integer' : t}` : `a ${t}`;
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
 function describe(n: JsonNode): string {

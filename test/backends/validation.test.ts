@@ -153,9 +153,27 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
     expect(d.hint).toContain('circuitBreaker');
   });
 
-  it('a single backend without url, and a pool object on a non-pool', () => {
+  it('a single backend without url, a pool object on a non-pool, a Pool without pool', () => {
     const r = load([{ name: 'a', properties: { protocol: 'http' } }]);
     expect(only(r.diagnostics, 'backend/missing-url').jsonPath).toBe('$.backends[0].properties');
+    const q = load([single('a', { pool: { services: [{ id: 'a' }] } }), { name: 'p', properties: { type: 'Pool' } }]);
+    expect(only(q.diagnostics, 'backend/pool-without-type')).toMatchObject({ jsonPath: '$.backends[0].properties.pool', ...pos(q.text, '{\n          "services"') });
+    expect(only(q.diagnostics, 'backend/pool-missing').jsonPath).toBe('$.backends[1].properties.type');
+  });
+
+  it('warnings that still load: breaker parts on a pool, missing interval/tripDuration defaults, nothing to count', () => {
+    const r = load([
+      single('a', { circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 2 } }] } }),
+      { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: 'a' }] }, ...rule() } },
+    ]);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.jsonPath}`).sort()).toEqual([
+      'backend/breaker-default $.backends[0].properties.circuitBreaker.rules[0]',
+      'backend/breaker-default $.backends[0].properties.circuitBreaker.rules[0].failureCondition',
+      'backend/breaker-never-trips $.backends[0].properties.circuitBreaker.rules[0].failureCondition',
+      'backend/pool-property-ignored $.backends[1].properties.circuitBreaker',
+    ]);
+    expect(r.backends[0]!.circuitBreaker).toMatchObject({ intervalMs: 3_600_000, tripDurationMs: 3_600_000, count: 2 });
   });
 
   it('duplicate ids name the first definition', () => {
