@@ -234,7 +234,8 @@ export class MockBackend {
       answer = { kind: 'raw', contentType: 'application/json; charset=utf-8', payload: Buffer.from(JSON.stringify(json), 'utf8') };
     }
 
-    const finalStatus = answer.kind === 'json' || answer.kind === 'stream' ? answer.status : status;
+    // A generated Azure OpenAI answer keeps the step's 2xx status, but its own 400/404 for requests it cannot serve.
+    const finalStatus = (answer.kind === 'json' || answer.kind === 'stream') && answer.status !== 200 ? answer.status : status;
     if (step.rateLimitHeaders) {
       const tokens = answer.kind === 'json' || answer.kind === 'stream' ? (answer.usage?.total_tokens ?? 0) : 0;
       const remaining = this.countRate(tokens, step.rateLimitHeaders.requests ?? DEFAULT_RATE_LIMIT.requests, step.rateLimitHeaders.tokens ?? DEFAULT_RATE_LIMIT.tokens);

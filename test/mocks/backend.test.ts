@@ -328,6 +328,11 @@ describe('Azure OpenAI answers', () => {
     expect(cb).toMatchObject({ object: 'text_completion', model: 'gpt-35-turbo-instruct', usage: { prompt_tokens: 2, completion_tokens: 7, total_tokens: 9 } });
     expect(cb.choices[0].text).toHaveLength(28);
 
+    const s201 = await mock('201 aoai', new VirtualClock(), 'created');
+    const r201 = await postJson(`${s201.url}${CHAT}`, { messages: [] });
+    expect(r201.statusCode).toBe(201);
+    expect(((await r201.body.json()) as { object: string }).object).toBe('chat.completion');
+
     const e = await postJson(`${b.url}/openai/deployments/emb/embeddings?api-version=x`, { input: ['same', 'same', 'other'], dimensions: 8 });
     const eb = (await e.body.json()) as { object: string; model: string; data: Array<{ index: number; embedding: number[] }>; usage: unknown };
     expect(eb.object).toBe('list');
