@@ -150,7 +150,7 @@ export class BackendRegistry {
       return { ok: true, backendId: id, memberId: id, url: entry.def.url ?? '', credentials: entry.credentials, why: entry.whyText };
     }
 
-    let skipped: number[] | undefined;
+    let skipped = ''; // priorities passed over because all their members are open
     for (const g of entry.groups) {
       let total = 0;
       let count = 0;
@@ -162,7 +162,7 @@ export class BackendRegistry {
         }
       }
       if (count === 0) {
-        (skipped ??= []).push(g.priority);
+        skipped += skipped ? `, ${g.priority}` : `${g.priority}`;
         continue;
       }
       // Weight 0 is a standby: chosen only when every available member of the group has weight 0 (then round-robin).
@@ -182,7 +182,7 @@ export class BackendRegistry {
       const mode = count === g.members.length ? g.mode : describeMode(g.members, g.members.filter((m) => m.available));
       const why =
         `pool ${id}: priority ${g.priority}` +
-        (skipped ? ` (priority ${skipped.join(', ')} all open)` : '') +
+        (skipped ? ` (priority ${skipped} all open)` : '') +
         `, ${mode} → ${chosen.single.def.id}`;
       return {
         ok: true,

@@ -47,6 +47,8 @@ export function prepareProperties(node: JsonNode, key?: string): JsonNode {
     };
   }
   if (node.kind === 'array') return { kind: 'array', offset: node.offset, items: node.items.map((n) => prepareProperties(n)) };
+  // The 2023-09-01-preview template reference renders errorReasons as one string; every other version has string[].
+  if (node.kind === 'string' && key === 'errorReasons') return { kind: 'array', offset: node.offset, items: [node] };
   if (node.kind === 'string' && key !== undefined) {
     const s = node.value.trim();
     if (INTEGER_KEYS.has(key) && /^-?\d+$/.test(s)) return { kind: 'number', offset: node.offset, value: Number(s) };

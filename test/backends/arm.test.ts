@@ -160,6 +160,27 @@ describe('ARM templates', () => {
     expect(load(t, { withPool: 'true' }).backends.map((b) => b.id)).toContain('pool');
   });
 
+  it('Bicep-style loops over a config array: indexing and property access', () => {
+    const t = {
+      parameters: { cfg: { type: 'array', defaultValue: [{ name: 'eastus', endpoint: 'https://e.example.com/' }, { name: 'westus', endpoint: 'https://w.example.com/' }] } },
+      resources: [
+        {
+          copy: { name: 'backends', count: "[length(parameters('cfg'))]" },
+          type: 'Microsoft.ApiManagement/service/backends',
+          apiVersion: '2024-06-01-preview',
+          name: "[format('{0}/{1}', 'svc', parameters('cfg')[copyIndex()].name)]",
+          properties: { url: "[format('{0}openai', parameters('cfg')[copyIndex()].endpoint)]", protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }], errorReasons: 'Timeout' }, tripDuration: 'PT1M' }] } },
+        },
+      ],
+    };
+    const r = load(t);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.backends.map((b) => [b.id, b.url, b.circuitBreaker?.errorReasons])).toEqual([
+      ['eastus', 'https://e.example.com/openai', ['Timeout']],
+      ['westus', 'https://w.example.com/openai', ['Timeout']],
+    ]);
+  });
+
   it('inline nested deployments (Bicep modules) with inner scope get their parameters from the outer template', () => {
     const t = {
       parameters: { apim: { type: 'string', defaultValue: 'svc' } },
