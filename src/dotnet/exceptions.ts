@@ -17,6 +17,7 @@ export type DotNetExceptionType =
   | 'FormatException'
   | 'JsonReaderException'
   | 'JsonSerializationException'
+  | 'JsonException'
   | 'InvalidOperationException'
   | 'OverflowException'
   | 'IndexOutOfRangeException'
@@ -47,6 +48,7 @@ export class DotNetException extends Error {
     switch (this.typeName) {
       case 'JsonReaderException':
       case 'JsonSerializationException':
+      case 'JsonException':
         return `Newtonsoft.Json.${this.typeName}`;
       case 'KeyNotFoundException':
         return 'System.Collections.Generic.KeyNotFoundException';
