@@ -153,8 +153,14 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
   }
   crossCheck(checked, diagnostics);
 
+  // Report in reading order: by input file, then position (checks run in several passes).
+  const fileOrder = new Map(files.map((f, i) => [f.file, i]));
+  const ordered = diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (fileOrder.get(a.d.file ?? '') ?? -1) - (fileOrder.get(b.d.file ?? '') ?? -1) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
+    .map((x) => x.d);
   const backends = checked.filter((b) => b.def && !b.hasErrors).map((b) => b.def!);
-  return { backends, diagnostics, placeholders, namedValues: fileNamedValues };
+  return { backends, diagnostics: ordered, placeholders, namedValues: fileNamedValues };
 }
 
 const SHAPES_HINT =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadBackends } from '../../src/backends/index.js';
+import { isBackendDocument, loadBackends } from '../../src/backends/index.js';
 import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 
 const template = {
@@ -58,6 +58,7 @@ const load = (t: unknown, parameters?: Record<string, unknown>) =>
 describe('ARM templates', () => {
   it('evaluates parameters, variables, format, concat, resourceId, [[ escaping; ignores other resources', () => {
     const r = load(template);
+    expect(isBackendDocument(template)).toBe(true);
     expect(r.diagnostics.map(formatDiagnosticLine)).toEqual([]);
     expect(r.backends.map((b) => b.id)).toEqual(['aoai-east', 'aoai-swedencentral', 'pool']);
     const [east, sweden, pool] = r.backends;
