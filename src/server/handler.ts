@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { GatewayContext } from '../engine/context.js';
+import { HeaderMap } from '../engine/headers.js';
+import type { Gateway, GatewayResult } from '../gateway/gateway.js';
+import { gatewayErrorResponse } from '../pipeline/errors.js';
+import { toGatewayResponse } from '../pipeline/execute.js';
+import type { ServerMetrics } from './metrics.js';
+import { toIncomingRequest } from './request.js';
+import { writeGatewayResponse } from './response.js';
+import type { WriteOutcome } from './response.js';
+import type { SecretMasker } from './secrets.js';
+import { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
+import type { TraceRecord, TraceStore } from './traces.js';
+
+/** Status recorded (metrics, log, trace) when the client went away before the response could be sent (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+/** Requests being handled, so that close() can wait for them. */
+export class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+  /** Set by close(): responses then carry `Connection: close` so keep-alive clients let go. */
+  closing = false;
+
+  begin(): void {
+    this.count++;
+  }
+
+  end(): void {
+    this.count--;
+    if (this.count === 0) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  idle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export interface GatewayHandlerDeps {
+  gateway: Gateway;
+  clock: Clock;
+  logger: Logger | null;
+  metrics: ServerMetrics;
+  traces: TraceStore;
+  masker: SecretMasker;
+  /** When set, only this Apim-Debug-Authorization value turns tracing on; otherwise any non-empty value does. */
+  debugToken: string | undefined;
+  inFlight: InFlight;
+}
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The gateway as a Node request handler: builds the IncomingRequest, runs the gateway with an AbortSignal tied to the
+ * client connection, writes the response (streaming), and records log line, metrics and trace.
+ */
+export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const arrived = d.clock.now();
+    const headers = HeaderMap.fromRaw(req.rawHeaders);
+    let tracing = false;
+    const debug = headers.get(DEBUG_HEADER);
+    if (debug) {
+      // The debug credential is for the gateway, not the backend.
+      headers.delete(DEBUG_HEADER);
+      tracing = d.debugToken === undefined ? debug.some((v) => v.trim() !== '') : debug.includes(d.debugToken);
+    }
+    const requestHeaders = tracing ? headers.toRecord() : null;
+    const incoming = toIncomingRequest(req, headers, tracing);
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', onClose);
+
+    let result: GatewayResult;
+    try {
+      result = await d.gateway.handle(incoming, abort.signal);
+    } catch (e) {
+      // gateway.handle turns request errors into responses; reaching here is an emulator bug.
+      const activityId = randomUUID();
+      d.logger?.error({ err: e, activityId, method: incoming.method, path: d.masker.mask(incoming.path) }, 'gateway failed unexpectedly');
+      result = { context: null, response: toGatewayResponse(gatewayErrorResponse(500, 'Internal server error', { activityId })), api: null, operation: null };
+    }
+    const ctx = result.context;
+
+    let trace: TraceRecord | null = null;
+    const extra: Array<[string, string]> = [];
+    if (tracing) {
+      trace = buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result);
+      extra.push([TRACE_ID_HEADER, trace.id]);
+    }
+    if (d.inFlight.closing) extra.push(['Connection', 'close']);
+
+    let outcome: WriteOutcome;
+    if (res.destroyed || res.writableEnded) {
+      result.response.body?.liveStream?.resume();
+      outcome = 'aborted';
+    } else {
+      outcome = await writeGatewayResponse(res, result.response, {
+        method: incoming.method,
+        extraHeaders: extra,
+        onInvalidHeader: (name, problem) => d.logger?.warn({ header: name, problem, requestId: ctx?.requestId }, 'response header left out'),
+        onStreamError: (err) => d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId: ctx?.requestId, backend: ctx?.lastBackend?.memberId }, 'response body failed mid-stream; client response ended abruptly'),
+      });
+    }
+    res.off('close', onClose);
+
+    const durationMs = performance.now() - started;
+    const status = outcome === 'aborted' && !res.headersSent ? CLIENT_CLOSED_STATUS : result.response.statusCode;
+    const backend = backendLabel(ctx);
+    d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
+    if (trace) {
+      trace.durationMs = round(durationMs);
+      trace.outcome = outcome;
+      if (status === CLIENT_CLOSED_STATUS && trace.response) trace.response.status = status;
+    }
+    if (d.logger) {
+      d.logger.info(
+        {
+          method: incoming.method,
+          path: d.masker.mask(incoming.path),
+          api: result.api,
+          operation: result.operation,
+          status,
+          backend: backend || null,
+          durationMs: round(durationMs),
+          ...(outcome !== 'completed' ? { outcome } : {}),
+          ...(ctx ? { requestId: ctx.requestId } : {}),
+          ...(trace ? { traceId: trace.id } : {}),
+        },
+        'request',
+      );
+    }
+  };
+
+  return (req, res) => {
+    d.inFlight.begin();
+    d.metrics.requestStarted();
+    serve(req, res)
+      .catch((e: unknown) => {
+        d.logger?.error({ err: e }, 'request handling failed');
+        if (!res.headersSent) {
+          res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ statusCode: 500, message: 'Internal server error' }));
+        } else res.destroy();
+      })
+      .finally(() => d.inFlight.end());
+  };
+}
+
+function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult): TraceRecord {
+  const ctx = result.context;
+  const r = result.response;
+  const id = ctx?.requestId ?? randomUUID();
+  const events = ctx ? ctx.traceEvents : [{ at: 0, kind: 'info' as const, message: whyNoPipeline(result) }];
+  const responseHeaders = r.headers.toRecord();
+  responseHeaders[TRACE_ID_HEADER] = [id];
+  const record: TraceRecord = {
+    id,
+    requestId: ctx?.requestId ?? null,
+    time: new Date(arrived).toISOString(),
+    method,
+    url: ctx ? ctx.request.originalUrl.toString() : target,
+    api: result.api,
+    operation: result.operation,
+    product: ctx?.product?.id ?? null,
+    subscription: ctx?.subscription?.id ?? null,
+    request: { headers: requestHeaders },
+    response: { status: r.statusCode, reason: r.statusReason, headers: responseHeaders },
+    backend: ctx?.lastBackend ? { ...ctx.lastBackend } : null,
+    lastError: ctx?.lastError ? { ...ctx.lastError } : null,
+    clockElapsedMs: ctx ? ctx.elapsedMs : null,
+    durationMs: null,
+    outcome: 'in-progress',
+    events: [],
+  };
+  const masked = d.masker.maskValue({ ...record, events });
+  d.traces.add(masked);
+  return masked;
+}
+
+function whyNoPipeline(result: GatewayResult): string {
+  const s = result.response.statusCode;
+  if (result.api === null) return `no API matched the request path: ${s}`;
+  if (result.operation === null) return `API ${result.api} matched but none of its operations did: ${s}`;
+  return `API ${result.api}, operation ${result.operation} matched; the subscription check answered ${s}`;
+}
+
+/** The backend a request went to, for metrics and logs: pool member, else backend id, else the URL's origin. */
+function backendLabel(ctx: GatewayContext | null): string {
+  const b = ctx?.lastBackend;
+  if (!b) return '';
+  if (b.memberId) return b.memberId;
+  if (b.backendId) return b.backendId;
+  const slash = b.url.indexOf('/', b.url.indexOf('//') + 2);
+  return slash < 0 ? b.url : b.url.slice(0, slash);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,237 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import express from 'express';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { CircuitBreakerEvent } from '../backends/index.js';
+import type { Clock } from '../clock.js';
+import type { MetricRecord, RuntimeServices } from '../engine/services.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { MockBackendSet } from '../mocks/index.js';
+import { ADMIN_PREFIX, adminBodyParsers, createAdminRouter, isAdminPath } from './admin.js';
+import { createGatewayHandler, InFlight } from './handler.js';
+import { ServerMetrics } from './metrics.js';
+import { RingBuffer } from './ring.js';
+import { SecretMasker } from './secrets.js';
+import { TraceStore } from './traces.js';
+
+export { ADMIN_PREFIX, isAdminPath } from './admin.js';
+export { CLIENT_CLOSED_STATUS } from './handler.js';
+export { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
+export type { TraceRecord, TraceSummary } from './traces.js';
+export { MASK, SecretMasker } from './secrets.js';
+export { ServerMetrics } from './metrics.js';
+
+export interface ServerOptions {
+  gateway: Gateway;
+  clock: Clock;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port (read it from RunningServer.port). */
+  port?: number;
+  /** Mock backends to expose under /_emulator/mocks (and reset with /_emulator/reset); the caller still owns and closes them. */
+  mocks?: MockBackendSet;
+  /** Default: a pino logger on stdout. false: no logs. */
+  logger?: Logger | false;
+  /** When set, only requests whose Apim-Debug-Authorization equals this value are traced; otherwise any non-empty value. */
+  debugToken?: string;
+  /** How many traces to keep (default 100). */
+  traceLimit?: number;
+  /** How many circuit breaker events to keep (default 1000). */
+  eventLimit?: number;
+  /** Values to mask in logs and traces, in addition to the gateway's secret named values. */
+  secrets?: string[];
+  /**
+   * Where the gateway's policies send metrics and log entries: pass the same object's `deps` to Gateway.build so
+   * emit-metric / llm-emit-token-metric reach /_emulator/metrics and the trace policy reaches the log.
+   */
+  telemetry?: GatewayTelemetry;
+  /** Upper bound (wall ms) close() waits for in-flight requests before cutting connections (default 10000). */
+  shutdownTimeoutMs?: number;
+  /**
+   * Send gateway requests through the Express app's catch-all instead of straight from the HTTP server (same
+   * behaviour, slower; default false). Admin requests always go through Express.
+   */
+  routeGatewayThroughExpress?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly app: express.Express;
+  close(): Promise<void>;
+}
+
+/** Why the server could not start; `code` is the system error code (EADDRINUSE, EACCES...) or EINVALIDOPTION. */
+export class ServerStartError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+/**
+ * Late-bound sinks for RuntimeServices.emitMetric and .log. The gateway is compiled before the server exists and
+ * policies capture these functions at compile time, so the CLI creates one of these, passes `deps` to Gateway.build
+ * and the object itself to startServer, which connects it to Prometheus and pino.
+ */
+export class GatewayTelemetry {
+  private metricSink: ((m: MetricRecord) => void) | null = null;
+  private logSink: RuntimeServices['log'] | null = null;
+
+  readonly emitMetric = (m: MetricRecord): void => {
+    this.metricSink?.(m);
+  };
+
+  readonly log: RuntimeServices['log'] = (entry) => {
+    this.logSink?.(entry);
+  };
+
+  /** Spread into GatewayDeps: `Gateway.build(def, { clock, ...telemetry.deps })`. */
+  get deps(): { emitMetric: (m: MetricRecord) => void; log: RuntimeServices['log'] } {
+    return { emitMetric: this.emitMetric, log: this.log };
+  }
+
+  /** Connects the sinks; returns the function that disconnects them. */
+  attach(sinks: { emitMetric: (m: MetricRecord) => void; log: RuntimeServices['log'] }): () => void {
+    this.metricSink = sinks.emitMetric;
+    this.logSink = sinks.log;
+    return () => {
+      if (this.metricSink === sinks.emitMetric) this.metricSink = null;
+      if (this.logSink === sinks.log) this.logSink = null;
+    };
+  }
+}
+
+/**
+ * Serves a compiled gateway over HTTP: gateway traffic on every path except /_emulator/..., which holds the admin
+ * endpoints (health, traces, backends, events, metrics, reset, clock, mocks).
+ */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const host = o.host ?? '127.0.0.1';
+  const port = o.port ?? 0;
+  const traceLimit = positiveInt(o.traceLimit, 100, 'traceLimit');
+  const eventLimit = positiveInt(o.eventLimit, 1000, 'eventLimit');
+  const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerStartError('EINVALIDOPTION', `port must be an integer from 0 to 65535, got ${port}`);
+
+  const logger = o.logger === false ? null : (o.logger ?? pino({ name: 'apim-emulator' }));
+  const secretNamedValues = [...o.gateway.services.namedValues.values()].filter((n) => n.secret).map((n) => n.value);
+  const masker = new SecretMasker([...(o.secrets ?? []), ...secretNamedValues]);
+  const metrics = new ServerMetrics({ warn: (message) => logger?.warn(message) });
+  const traces = new TraceStore(traceLimit);
+  const events = new RingBuffer<CircuitBreakerEvent>(eventLimit);
+  const inFlight = new InFlight();
+
+  const cleanups: Array<() => void> = [];
+  if (o.gateway.backends) {
+    cleanups.push(
+      o.gateway.backends.onEvent((e) => {
+        events.push(e);
+        metrics.breakerEvent(e);
+        logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
+      }),
+    );
+  }
+  if (o.telemetry) {
+    cleanups.push(
+      o.telemetry.attach({
+        emitMetric: (m) => metrics.policyMetric(m),
+        log: (entry) => logger?.[entry.level]({ source: entry.source, ...(entry.data ? { data: masker.maskValue(entry.data) } : {}) }, masker.mask(entry.message)),
+      }),
+    );
+  }
+  const cleanup = () => {
+    for (const c of cleanups.splice(0)) c();
+  };
+
+  const gatewayHandler = createGatewayHandler({ gateway: o.gateway, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('json spaces', 2);
+  app.use(ADMIN_PREFIX, ...adminBodyParsers(), createAdminRouter({ gateway: o.gateway, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
+  // Catch-all: everything outside the admin prefix is gateway traffic.
+  app.use((req, res) => gatewayHandler(req, res));
+
+  const viaExpress = o.routeGatewayThroughExpress ?? false;
+  // Gateway requests skip Express's router by default (it costs throughput on the hot path, docs/performance.md).
+  const server: Server = createServer((req, res) => {
+    if (viaExpress || isAdminPath(req.url ?? '/')) app(req, res);
+    else gatewayHandler(req, res);
+  });
+  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
+
+  try {
+    await listen(server, port, host);
+  } catch (e) {
+    cleanup();
+    throw toStartError(e, host, port);
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${actualPort}`;
+  logger?.info({ url, traceLimit, debugTokenRequired: o.debugToken !== undefined }, `gateway listening on ${url} (admin endpoints under ${url}${ADMIN_PREFIX}/)`);
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      inFlight.closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([inFlight.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs)))]);
+        clearTimeout(timer);
+        if (inFlight.size > 0) logger?.warn({ inFlight: inFlight.size }, `closing with ${inFlight.size} request(s) still in flight after ${shutdownTimeoutMs} ms`);
+      }
+      server.closeAllConnections();
+      await closed;
+      cleanup();
+      await o.gateway.close();
+      logger?.info({ url }, 'gateway stopped');
+    })());
+
+  return { url, port: actualPort, app, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function toStartError(e: unknown, host: string, port: number): ServerStartError {
+  const err = e as NodeJS.ErrnoException;
+  const code = err.code ?? 'ESTART';
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ServerStartError(code, `port ${port} is already in use on ${host}`);
+    case 'EACCES':
+      return new ServerStartError(code, `permission denied to listen on port ${port} on ${host}${port < 1024 ? ' (ports below 1024 need privileges)' : ''}`);
+    case 'EADDRNOTAVAIL':
+      return new ServerStartError(code, `cannot listen on ${host}: the address is not available on this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ServerStartError(code, `cannot listen on ${host}: the host name does not resolve`);
+    default:
+      return new ServerStartError(code, `cannot listen on ${host}:${port}: ${err.message ?? String(e)}`);
+  }
+}
+
+function positiveInt(v: number | undefined, def: number, name: string): number {
+  if (v === undefined) return def;
+  if (!Number.isInteger(v) || v < 1) throw new ServerStartError('EINVALIDOPTION', `${name} must be a positive integer, got ${v}`);
+  return v;
+}
