@@ -1,7 +1,7 @@
 import { MessageBody } from '../engine/body.js';
 import type { GatewayContext } from '../engine/context.js';
 import { UpstreamError } from '../engine/upstream.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { gatewayErrorResponse, PolicyError, reasonPhrase } from '../pipeline/errors.js';
 import type { Flow, PolicyDefinition } from './types.js';
 
 /** Default `timeout` of forward-request in seconds (reference §4.2). */
@@ -119,7 +119,7 @@ function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.
     const sel = backends.select(t.backendId);
     if (ctx.tracing) ctx.trace({ kind: 'breaker', policy: 'forward-request', message: sel.why, data: { backendId: t.backendId, ok: sel.ok } });
     if (!sel.ok) {
-      throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, 'Service Unavailable'));
+      throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'));
     }
     return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why };
   }
