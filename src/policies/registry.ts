@@ -1,8 +1,15 @@
 import type { PolicySection } from '../engine/context.js';
+import { azureOpenAiTokenLimit } from './azure-openai-token-limit.js';
 import { choose } from './choose.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
+import { limitConcurrency } from './limit-concurrency.js';
+import { llmTokenLimit } from './llm-token-limit.js';
 import { mockResponse } from './mock-response.js';
+import { quota } from './quota.js';
+import { quotaByKey } from './quota-by-key.js';
+import { rateLimit } from './rate-limit.js';
+import { rateLimitByKey } from './rate-limit-by-key.js';
 import { retry } from './retry.js';
 import { returnResponse } from './return-response.js';
 import { rewriteUri } from './rewrite-uri.js';
@@ -23,6 +30,13 @@ import { wait } from './wait.js';
  * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
  */
 const IMPLEMENTED: readonly PolicyDefinition[] = [
+  azureOpenAiTokenLimit,
+  limitConcurrency,
+  llmTokenLimit,
+  quota,
+  quotaByKey,
+  rateLimit,
+  rateLimitByKey,
   choose,
   findAndReplace,
   forwardRequest,
@@ -55,7 +69,6 @@ const NOT_YET_SUPPORTED: Record<string, string> = {
   'azure-openai-emit-token-metric': 'Azure OpenAI token metrics.',
   'azure-openai-semantic-cache-lookup': 'Azure OpenAI semantic cache lookup.',
   'azure-openai-semantic-cache-store': 'Azure OpenAI semantic cache store.',
-  'azure-openai-token-limit': 'Azure OpenAI token limits.',
   'cache-lookup': 'Response cache lookup.',
   'cache-lookup-value': 'Cache lookup by key.',
   'cache-remove-value': 'Cache removal by key.',
@@ -70,19 +83,13 @@ const NOT_YET_SUPPORTED: Record<string, string> = {
   'ip-filter': 'Caller IP filtering.',
   'json-to-xml': 'JSON to XML conversion.',
   jsonp: 'JSONP callback wrapping.',
-  'limit-concurrency': 'Concurrency limit.',
   'llm-content-safety': 'Azure AI Content Safety checks.',
   'llm-emit-token-metric': 'LLM token metrics.',
   'llm-semantic-cache-lookup': 'LLM semantic cache lookup.',
   'llm-semantic-cache-store': 'LLM semantic cache store.',
-  'llm-token-limit': 'LLM token limits.',
   'log-to-eventhub': 'Event Hub logging.',
   proxy: 'HTTP proxy for the backend call.',
   'publish-to-dapr': 'Dapr pub/sub (self-hosted gateway).',
-  quota: 'Call/bandwidth quota per subscription.',
-  'quota-by-key': 'Call/bandwidth quota per key.',
-  'rate-limit': 'Rate limit per subscription.',
-  'rate-limit-by-key': 'Rate limit per key.',
   'redirect-content-urls': 'Rewrites backend URLs in the body.',
   'send-one-way-request': 'Fire-and-forget HTTP call.',
   'send-service-bus-message': 'Service Bus message.',

@@ -85,6 +85,11 @@ export class FixedWindow {
       this.amount = 0;
     }
   }
+
+  /** Adds to the amount when the counter is still in the period that started at `periodStart` (late bandwidth/usage). */
+  addIn(periodStart: number, amount: number): void {
+    if (periodStart === this.periodStart) this.amount = Math.max(0, this.amount + amount);
+  }
 }
 
 /** The period of `periodMs` (0 = infinite) that contains `now`, counted from `anchor`. */

@@ -1,0 +1,106 @@
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { MessageBody } from '../../engine/body.js';
+import type { GatewayContext } from '../../engine/context.js';
+import { isExpression } from '../../expressions/index.js';
+import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
+import type { AttributeSpec, CompileContext } from '../types.js';
+import type { XmlElement } from '../../xml/types.js';
+
+/** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
+
+/** Names of headers and variables (never expressions in APIM: their values are known at load time). */
+export const nameAttr = (name: string, dflt?: string): AttributeSpec => ({ name, expressions: false, ...(dflt ? { default: dflt } : {}) });
+
+export const RATE_LIMIT_OUTPUT_ATTRIBUTES: readonly AttributeSpec[] = [
+  nameAttr('retry-after-header-name', 'Retry-After'),
+  nameAttr('retry-after-variable-name'),
+  nameAttr('remaining-calls-header-name'),
+  nameAttr('remaining-calls-variable-name'),
+  nameAttr('total-calls-header-name'),
+];
+
+/** The literal text of an attribute (names of headers/variables), or undefined when absent or empty. */
+export function literal(el: XmlElement, cx: CompileContext, name: string): string | undefined {
+  const span = cx.attributeSpan(el, name);
+  const t = span?.text.trim();
+  return t ? t : undefined;
+}
+
+/** True when the attribute is present and holds a policy expression. */
+export function isExpressionAttr(el: XmlElement, name: string): boolean {
+  const a = el.attributes.find((x) => x.name === name);
+  return a !== undefined && isExpression(a.value.text.trim());
+}
+
+/** A whole number from a literal attribute validated by metadata (undefined when absent). */
+export function literalInt(el: XmlElement, cx: CompileContext, name: string): number | undefined {
+  const t = literal(el, cx, name);
+  if (t === undefined) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? Math.trunc(n) : undefined;
+}
+
+/**
+ * Adds response headers once the pipeline has finished, so that they land on the response actually sent (the
+ * backend's, or the one on-error produced), as APIM adds them "after each policy execution".
+ */
+export function addHeadersWhenDone(ctx: GatewayContext, headers: Array<[string, string]>): void {
+  if (headers.length === 0) return;
+  ctx.completed.push((c) => {
+    for (const [n, v] of headers) c.response.headers.set(n, [v]);
+  });
+}
+
+/** The 429 of rate-limit / rate-limit-by-key (reference §4.5, §6.1). */
+export function rateLimitExceeded(source: string, retryAfter: number, headers: Record<string, string>): PolicyError {
+  const message = `Rate limit is exceeded. Try again in ${retryAfter} seconds.`;
+  return new PolicyError(source, 'RateLimitExceeded', message, gatewayErrorResponse(429, message, undefined, headers));
+}
+
+/**
+ * Byte counts for quota bandwidth: the request body plus the response body. Known sizes are used directly; a response
+ * that streams without a length is counted as it passes and reported when it ends.
+ */
+export function countTransferredBytes(ctx: GatewayContext, report: (bytes: number) => void): void {
+  const requestBytes = ctx.request.body?.byteLength ?? contentLength(ctx.request.headers.get('Content-Length')) ?? 0;
+  const body = ctx.response.body;
+  if (!body) return report(requestBytes);
+  const known = body.byteLength ?? contentLength(ctx.response.headers.get('Content-Length'));
+  if (known !== undefined || !body.liveStream) return report(requestBytes + (known ?? 0));
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      report(requestBytes + bytes);
+      cb();
+    },
+  });
+  const live = body.toStream();
+  live.on('error', (e) => counter.destroy(e));
+  ctx.response.body = MessageBody.fromStream(live.pipe(counter));
+}
+
+function contentLength(v: string[] | undefined): number | undefined {
+  const n = v?.[0] !== undefined ? Number(v[0]) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * "If multiple policies would increment the same key value, it is incremented only once per request" (quota-by-key):
+ * returns true the first time a key is claimed for this request.
+ */
+const claimed = new WeakMap<GatewayContext, Set<string>>();
+export function claimOncePerRequest(ctx: GatewayContext, key: string): boolean {
+  let set = claimed.get(ctx);
+  if (!set) {
+    set = new Set();
+    claimed.set(ctx, set);
+  }
+  if (set.has(key)) return false;
+  set.add(key);
+  return true;
+}

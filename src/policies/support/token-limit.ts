@@ -1,0 +1,218 @@
+import type { Tiktoken } from 'js-tiktoken/lite';
+import { MessageBody } from '../../engine/body.js';
+import type { GatewayContext } from '../../engine/context.js';
+import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
+import type { Flow, PolicyDefinition } from '../types.js';
+import { addHeadersWhenDone, literal, literalInt, nameAttr } from './throttle.js';
+import type { EncodingName, StreamOutcome, TokenUsage } from './tokens.js';
+import { countTokens, encodingForModel, estimatePromptTokens, loadEncoding, promptInfo, SseUsageObserver, usageFromJson } from './tokens.js';
+import type { CalendarPeriod, WindowEntry } from './windows.js';
+import { calendarPeriod, FixedWindow, retryAfterSeconds, SlidingWindow } from './windows.js';
+
+const MINUTE_MS = 60_000;
+const PERIODS = ['Hourly', 'Daily', 'Weekly', 'Monthly', 'Yearly'] as const;
+
+/** Per counter-key state: the tokens-per-minute sliding window and the token-quota fixed window. */
+interface TokenCounters {
+  minute: SlidingWindow;
+  quota: FixedWindow;
+}
+
+/**
+ * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (reference §4.6). Per counter-key value:
+ *
+ * - tokens-per-minute: a 60 s sliding window of tokens. Exceeded → 429 `{"statusCode":429,"message":"Token limit is
+ *   exceeded. Try again in N seconds."}` + Retry-After N (text mirrors rate-limit: unverified).
+ * - token-quota + token-quota-period: a fixed calendar window (UTC). Exceeded → 403 `{"statusCode":403,"message":
+ *   "Token quota is exceeded. Try again in N seconds."}` + Retry-After N = seconds until the period ends (unverified).
+ * - estimate-prompt-tokens="true", or `"stream": true` in the request: the prompt is tokenized (js-tiktoken) before the
+ *   backend call; the request is rejected when used + prompt exceeds a limit, else the prompt tokens are reserved.
+ *   estimate-prompt-tokens="false": rejected only once the limit is used up (one request may overshoot, later ones
+ *   are blocked "until the token limit frees up").
+ * - After the backend answers (before outbound), the reported `usage.total_tokens` replaces the reservation. A JSON
+ *   response is read for `usage`; a streamed (SSE) one is observed chunk by chunk without buffering, and its usage
+ *   (final chunk) or, when it sends none, the prompt estimate + the tokenized completion text is counted when the
+ *   stream ends.
+ */
+export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-token-limit', summary: string): PolicyDefinition {
+  return {
+    name,
+    summary,
+    support: 'approximate',
+    sections: ['inbound'],
+    attributes: [
+      { name: 'counter-key', required: true, expressions: true },
+      { name: 'tokens-per-minute', expressions: true, kind: 'int', min: 0 },
+      { name: 'token-quota', expressions: false, kind: 'int', min: 0 },
+      { name: 'token-quota-period', expressions: false, kind: 'enum', values: PERIODS },
+      { name: 'estimate-prompt-tokens', required: true, expressions: false, kind: 'bool' },
+      nameAttr('retry-after-header-name', 'Retry-After'),
+      nameAttr('retry-after-variable-name'),
+      nameAttr('remaining-quota-tokens-header-name'),
+      nameAttr('remaining-quota-tokens-variable-name'),
+      nameAttr('remaining-tokens-header-name'),
+      nameAttr('remaining-tokens-variable-name'),
+      nameAttr('tokens-consumed-header-name'),
+      nameAttr('tokens-consumed-variable-name'),
+    ],
+    compile(el, cx) {
+      const has = (a: string) => el.attributes.some((x) => x.name === a);
+      if (!has('tokens-per-minute') && !has('token-quota') && !has('token-quota-period')) {
+        cx.diagnostics.error(el.source, el.start, 'policy/missing-attribute', `<${name}> needs "tokens-per-minute", or "token-quota" with "token-quota-period", or both`, 'tokens-per-minute: tokens per minute; token-quota + token-quota-period: tokens per Hourly, Daily, Weekly, Monthly or Yearly period');
+      } else if (has('token-quota') !== has('token-quota-period')) {
+        const [present, missing] = has('token-quota') ? ['token-quota', 'token-quota-period'] : ['token-quota-period', 'token-quota'];
+        cx.diagnostics.error(el.source, cx.offsetOf(el, present), 'policy/missing-attribute', `<${name}> sets "${present}" without "${missing}"`, 'token-quota and token-quota-period go together');
+      }
+      // The request body is read on every call: "stream": true forces prompt estimation whatever the attribute says.
+      cx.needsBody('request');
+      const counterKey = cx.string(el, 'counter-key') ?? (() => '');
+      const tpm = has('tokens-per-minute') ? cx.int(el, 'tokens-per-minute') : undefined;
+      const quota = literalInt(el, cx, 'token-quota');
+      const periodText = literal(el, cx, 'token-quota-period');
+      const period = periodText ? (periodText.toLowerCase() as CalendarPeriod) : undefined;
+      const estimateAttr = literal(el, cx, 'estimate-prompt-tokens')?.toLowerCase() === 'true';
+      const out = {
+        retryHeader: literal(el, cx, 'retry-after-header-name') ?? 'Retry-After',
+        retryVariable: literal(el, cx, 'retry-after-variable-name'),
+        remainingQuotaHeader: literal(el, cx, 'remaining-quota-tokens-header-name'),
+        remainingQuotaVariable: literal(el, cx, 'remaining-quota-tokens-variable-name'),
+        remainingHeader: literal(el, cx, 'remaining-tokens-header-name'),
+        remainingVariable: literal(el, cx, 'remaining-tokens-variable-name'),
+        consumedHeader: literal(el, cx, 'tokens-consumed-header-name'),
+        consumedVariable: literal(el, cx, 'tokens-consumed-variable-name'),
+      };
+      const forcedEncoding = cx.services.settings.get('tokenizer.encoding') as EncodingName | undefined;
+      const { services, path } = cx;
+
+      const run = (ctx: GatewayContext, prompt: number, estimated: boolean, stream: boolean, encoding: EncodingName | undefined): Flow => {
+        const key = counterKey(ctx);
+        const counters = services.store(`${name}:${key}`, (): TokenCounters => ({ minute: new SlidingWindow(), quota: new FixedWindow() }));
+        const now = ctx.clock.now();
+        const need = Math.max(prompt, 1);
+        const limitPerMinute = tpm?.(ctx);
+
+        let quotaPeriod: { start: number; end: number } | undefined;
+        if (quota !== undefined && period) {
+          quotaPeriod = calendarPeriod(now, period);
+          counters.quota.roll(quotaPeriod.start);
+          if (counters.quota.amount + need > quota) {
+            const retryAfter = retryAfterSeconds(quotaPeriod.end - now);
+            throw exceeded(ctx, 403, 'TokenQuotaExceeded', `Token quota is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: counters.quota.amount, quota, prompt });
+          }
+        }
+        let usedPerMinute = 0;
+        if (limitPerMinute !== undefined) {
+          usedPerMinute = counters.minute.total(now, MINUTE_MS);
+          if (usedPerMinute + need > limitPerMinute) {
+            const retryAfter = retryAfterSeconds(counters.minute.waitFor(now, MINUTE_MS, limitPerMinute, need));
+            throw exceeded(ctx, 429, 'TokenLimitExceeded', `Token limit is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: usedPerMinute, tokensPerMinute: limitPerMinute, prompt });
+          }
+        }
+
+        // Reserve the estimated prompt; corrected with the reported usage when the backend answers.
+        const reservation: WindowEntry | undefined = prompt > 0 ? counters.minute.add(now, prompt) : undefined;
+        if (quotaPeriod) counters.quota.amount += prompt;
+        const remaining = limitPerMinute === undefined ? undefined : Math.max(0, limitPerMinute - usedPerMinute - prompt);
+        const remainingQuota = quota === undefined ? undefined : Math.max(0, quota - counters.quota.amount);
+        if (out.remainingVariable && remaining !== undefined) ctx.variables.set(out.remainingVariable, remaining);
+        if (out.remainingQuotaVariable && remainingQuota !== undefined) ctx.variables.set(out.remainingQuotaVariable, remainingQuota);
+        if (out.consumedVariable) ctx.variables.set(out.consumedVariable, estimated ? prompt : 0);
+        const headers: Array<[string, string]> = [];
+        if (out.remainingHeader && remaining !== undefined) headers.push([out.remainingHeader, String(remaining)]);
+        if (out.remainingQuotaHeader && remainingQuota !== undefined) headers.push([out.remainingQuotaHeader, String(remainingQuota)]);
+        addHeadersWhenDone(ctx, headers);
+        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
+
+        const account = (total: number, how: string): void => {
+          const at = ctx.clock.now();
+          if (reservation) counters.minute.correct(reservation, total, at, MINUTE_MS);
+          else if (total > 0) counters.minute.add(at, total);
+          if (quotaPeriod) counters.quota.addIn(quotaPeriod.start, total - prompt);
+          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
+        };
+
+        ctx.beforeOutbound.push(async (c) => {
+          const res = c.response.body;
+          if (!res) return;
+          const type = c.response.headers.getJoined('Content-Type')?.toLowerCase() ?? '';
+          const isSse = type.includes('text/event-stream') || (stream && !type.includes('json'));
+          if (isSse) {
+            if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(prompt)]);
+            const finish = (o: StreamOutcome): void => {
+              const total = streamedTotal(o, prompt, encoding);
+              account(total.tokens, total.how);
+              if (out.consumedVariable) c.variables.set(out.consumedVariable, total.tokens);
+            };
+            const live = res.liveStream;
+            if (live) {
+              // Observe the chunks as they pass; the usage arrives with the last one.
+              const observer = new SseUsageObserver(finish);
+              const stream0 = res.toStream();
+              stream0.on('error', (e) => observer.destroy(e));
+              c.response.body = MessageBody.fromStream(stream0.pipe(observer));
+            } else finish(SseUsageObserver.parse((res.peek() ?? Buffer.alloc(0)).toString('utf8')));
+            return;
+          }
+          if (!type.includes('json')) return;
+          const buf = await res.buffer();
+          let usage: TokenUsage | undefined;
+          try {
+            usage = usageFromJson(JSON.parse(buf.toString('utf8')));
+          } catch {
+            usage = undefined;
+          }
+          if (!usage) return; // no usage reported (an error answer): the estimate, if any, stands
+          account(usage.total, 'usage reported by the backend');
+          if (out.consumedVariable) c.variables.set(out.consumedVariable, usage.total);
+          if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(usage.total)]);
+        });
+        return 'continue';
+      };
+
+      /** Tokens of a finished stream: its usage, else the prompt estimate plus the tokenized completion text. */
+      const streamedTotal = (o: StreamOutcome, prompt: number, encoding: EncodingName | undefined): { tokens: number; how: string } => {
+        if (o.usage) return { tokens: o.usage.total, how: 'usage in the stream' };
+        const enc = encoding ? loadedEncodings.get(encoding) : undefined;
+        const completion = enc ? countTokens(enc, o.completionText) : Math.ceil(o.completionText.length / 4);
+        return { tokens: prompt + completion, how: 'prompt and completion estimated from the stream' };
+      };
+
+      const exceeded = (ctx: GatewayContext, status: 403 | 429, reason: string, message: string, retryAfter: number, data: Record<string, unknown>): PolicyError => {
+        if (out.retryVariable) ctx.variables.set(out.retryVariable, retryAfter);
+        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message, data });
+        return new PolicyError(name, reason, message, gatewayErrorResponse(status, message, undefined, { [out.retryHeader]: String(retryAfter) }));
+      };
+
+      return (ctx) => {
+        const raw = ctx.request.body?.peek();
+        let body: unknown;
+        if (raw && raw.length > 0) {
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            body = undefined;
+          }
+        }
+        const info = promptInfo(body);
+        const estimate = estimateAttr || info.stream;
+        if (!estimate) return run(ctx, 0, false, info.stream, undefined);
+        const encoding = forcedEncoding ?? encodingForModel(info.model ?? deploymentOf(ctx.request.url.path));
+        const loaded = loadedEncodings.get(encoding);
+        if (loaded) return run(ctx, estimatePromptTokens(loaded, body), true, info.stream, encoding);
+        return loadEncoding(encoding).then((enc) => {
+          loadedEncodings.set(encoding, enc);
+          return run(ctx, estimatePromptTokens(enc, body), true, info.stream, encoding);
+        });
+      };
+    },
+  };
+}
+
+/** Encodings already loaded, so that later requests estimate synchronously. */
+const loadedEncodings = new Map<EncodingName, Tiktoken>();
+
+/** The deployment name of an Azure OpenAI path (`/deployments/{name}/…`), standing in for the model. */
+function deploymentOf(path: string): string | undefined {
+  const m = /\/deployments\/([^/]+)/i.exec(path);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
