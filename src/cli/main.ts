@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from '../diagnostics/format.js';
+import type { NamedValue } from '../engine/services.js';
+import { loadNamedValuesFile, splitAssignment } from '../config/named-values.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { StartFailure, startEmulator, type Output, type RunningEmulator } from './serve.js';
+import { registerTestCommand } from './test-command.js';
+import { runValidate, SCOPE_NAMES, type PolicyScopeName } from './validate.js';
+
+/**
+ * apim-emulator command line. Exit codes: 0 success, 1 invalid inputs (policy, backends or config errors),
+ * 2 usage or I/O problems (bad option, missing or unreadable file, port in use), 3 internal error.
+ */
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const io: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function assignment(flag: string) {
+  return (value: string, previous: Array<{ name: string; value: string }>): Array<{ name: string; value: string }> => {
+    const r = splitAssignment(value);
+    if ('error' in r) throw new InvalidArgumentError(`${flag}: ${r.error}`);
+    return [...previous, r];
+  };
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is a whole number 0-65535 (0 picks a free port)');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+/** `--param x=3` gives the number 3, `--param x=[1,2]` an array, `--param x=abc` the string "abc" (JSON when it parses). */
+function paramValues(list: Array<{ name: string; value: string }>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { name, value } of list) {
+    try {
+      out[name] = JSON.parse(value) as unknown;
+    } catch {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+function namedValues(list: Array<{ name: string; value: string }>): NamedValue[] {
+  return list.map(({ name, value }) => ({ name, value, secret: false }));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('apim-emulator')
+    .description('Offline emulator of the Azure API Management gateway: runs APIM policy XML and backend definitions (pools, circuit breakers) locally and in CI.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  success (validate: no errors)
+  1  invalid inputs: errors in policies, backends or the config file
+  2  usage or I/O problem: unknown option, missing or unreadable file, port in use
+  3  internal error (a bug: please report it)`,
+    );
+
+  program
+    .command('validate')
+    .description('Check policy documents, fragments, backend definitions and config files (detected by content).')
+    .argument('[paths...]', 'files or folders (folders are walked for *.xml and *.json)')
+    .option('--backends <file>', 'backend definitions to check policies against (repeatable)', collect, [])
+    .option('--named-values <file>', 'named values JSON: {"name": "value" | {"value", "secret"}} (repeatable)', collect, [])
+    .option('--named-value <name=value>', 'one named value (repeatable)', assignment('--named-value'), [])
+    .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
+    .addOption(new Option('--format <format>', 'output format').choices(DIAGNOSTIC_FORMATS).default('text'))
+    .addOption(new Option('--scope <scope>', 'scope policy documents are checked at').choices(SCOPE_NAMES).default('api'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ apim-emulator validate policies/
+  $ apim-emulator validate policy.xml --backends backends.json --named-values named-values.json
+  $ apim-emulator validate --backends backends.json
+  $ apim-emulator validate infra/apim --format sarif > apim.sarif
+  $ apim-emulator validate ../shared/corpus/ai-gateway
+
+Policies are compiled exactly as serve would (one API per document, at --scope), with the given backends, named
+values and every fragment found among the inputs (fragment id = file name without .xml). Config files validate
+everything they reference. AI-Gateway labs: without --backends a policy <lab>__x.xml is checked with the sibling
+<lab>__backends.json, after substituting its policyPlaceholders (e.g. {backend-id}).
+
+Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missing or unreadable file).`,
+    )
+    .action((paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName }) => {
+      if (paths.length === 0 && opts.backends.length === 0) {
+        io.err('error: nothing to validate: give files or folders, or --backends FILE (run with --help for usage)');
+        process.exitCode = 2;
+        return;
+      }
+      const nvDiagnostics: Diagnostic[] = [];
+      const fromFiles = opts.namedValues.flatMap((f) => loadNamedValuesFile(f, nvDiagnostics));
+      const result = runValidate({
+        inputs: paths,
+        backends: opts.backends,
+        namedValues: [...fromFiles, ...namedValues(opts.namedValue)],
+        scope: opts.scope,
+        backendParameters: paramValues(opts.param),
+      });
+      const diagnostics = [...nvDiagnostics, ...result.diagnostics];
+      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files] }));
+      if (opts.format !== 'text') {
+        const errors = diagnostics.filter((d) => d.severity === 'error').length;
+        const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+        io.err(`checked ${result.files.length} files: ${errors} errors, ${warnings} warnings`);
+      }
+      const io2 = nvDiagnostics.some((d) => d.severity === 'error' && d.code.startsWith('io/')) ? 2 : nvDiagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+      process.exitCode = Math.max(result.exitCode, io2);
+    });
+
+  program
+    .command('serve')
+    .description('Serve APIs through the emulated gateway on loopback.')
+    .option('--config <file>', 'configuration file (schemas/config.schema.json); paths in it are relative to it')
+    .option('--policy <file>', 'API-scope policy of the single API (no config file)')
+    .option('--global-policy <file>', 'global-scope policy')
+    .option('--backends <file>', 'backend definitions: ARM template, resource(s), {"backends": [...]} (repeatable)', collect, [])
+    .option('--api-path <suffix>', 'URL suffix of the single API; every method and path under it matches', '')
+    .option('--service-url <url>', 'web service URL of the single API (default backend)')
+    .option('--fragment <id=file>', 'policy fragment for include-fragment (repeatable)', assignment('--fragment'), [])
+    .option('--named-value <name=value>', 'named value (repeatable; wins over files)', assignment('--named-value'), [])
+    .option('--named-values <file>', 'named values JSON file (repeatable)', collect, [])
+    .option('--subscription-key <key>', 'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key)')
+    .option('--mock <id=script>', 'replace backend ID\'s url with a mock backend running SCRIPT (text form, or @file) (repeatable)', collect, [])
+    .option('--mock-backends', 'every backend with a url gets the built-in mock Azure OpenAI')
+    .option('--virtual-clock', 'time moves only through POST /_emulator/clock')
+    .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
+    .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
+    .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ apim-emulator serve --config policies/example/apim-emulator.json --mock-backends --port 0
+  $ apim-emulator serve --policy policy.xml --backends backends.json --api-path openai --named-value tenant=contoso --port 8080
+  $ apim-emulator serve --policy policy.xml --backends backends.json --api-path openai --mock foundry1="429 retry-after=10; aoai"
+  $ apim-emulator serve --policy policy.xml --service-url http://127.0.0.1:3000 --subscription-key secret-key
+
+Prints "listening on http://HOST:PORT" on stdout when ready; request logs go to stderr. Admin endpoints live under
+/_emulator/ (health, backends, traces, events, metrics, mocks, clock, reset). SIGINT/SIGTERM close gracefully.
+
+Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unreadable file, port in use).`,
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      const o = opts as {
+        config?: string; policy?: string; globalPolicy?: string; backends: string[]; apiPath: string; serviceUrl?: string;
+        fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
+        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: boolean; debugToken?: string; traceLimit?: number;
+        host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
+      };
+      const simple = o.policy ?? o.globalPolicy;
+      if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey || o.serviceUrl || o.apiPath)) {
+        throw new UsageError('--config cannot be combined with --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
+      }
+      if (!o.config && !simple) throw new UsageError('give --config FILE, or --policy FILE (with --backends, --api-path...) for a single API');
+      let running: RunningEmulator;
+      try {
+        running = await startEmulator(
+          {
+            ...(o.config ? { config: o.config } : {}),
+            ...(o.policy ? { policy: o.policy } : {}),
+            ...(o.globalPolicy ? { globalPolicy: o.globalPolicy } : {}),
+            backends: o.backends,
+            apiPath: o.apiPath,
+            ...(o.serviceUrl !== undefined ? { serviceUrl: o.serviceUrl } : {}),
+            fragments: o.fragment.map((f) => ({ id: f.name, file: f.value })),
+            namedValues: namedValues(o.namedValue),
+            namedValuesFiles: o.namedValues,
+            ...(o.subscriptionKey !== undefined ? { subscriptionKey: o.subscriptionKey } : {}),
+            mocks: o.mock,
+            ...(o.mockBackends ? { mockBackends: true } : {}),
+            ...(o.virtualClock ? { virtualClock: true } : {}),
+            ...(o.debugToken ? { debugToken: o.debugToken } : {}),
+            ...(o.traceLimit ? { traceLimit: o.traceLimit } : {}),
+            ...(o.host ? { host: o.host } : {}),
+            ...(o.port !== undefined ? { port: o.port } : {}),
+            ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+            params: paramValues(o.param),
+          },
+          io,
+        );
+      } catch (e) {
+        if (e instanceof StartFailure) {
+          io.err(`error: ${e.message}`);
+          process.exitCode = e.exitCode;
+          return;
+        }
+        throw e;
+      }
+      io.out(`listening on ${running.url}`);
+      await new Promise<void>((resolve) => {
+        let closing = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (closing) {
+            // A second signal while draining: stop waiting.
+            process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+          }
+          closing = true;
+          running.close().then(resolve, (e: unknown) => {
+            io.err(`error while closing: ${(e as Error).message}`);
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+
+  registerTestCommand(program);
+  return program;
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and --version are not errors; everything else commander rejects is a usage problem.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}`);
+      return 2;
+    }
+    io.err(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+    return 3;
+  }
+}
+
+process.exitCode = await main(process.argv);

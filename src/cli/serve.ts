@@ -1,0 +1,144 @@
+import { pino } from 'pino';
+import { SystemClock, VirtualClock, type Clock } from '../clock.js';
+import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { NamedValue } from '../engine/services.js';
+import { hasIoErrors } from '../config/files.js';
+import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, overrideNamedValues, prepareDefinition, type LoadedConfig } from '../config/load.js';
+import { attachMocks } from '../config/mocks.js';
+import { parseMockOption } from '../mocks/cli.js';
+import type { MockBackendSet } from '../mocks/index.js';
+import { ServerStartError, startServer } from '../server/index.js';
+
+export interface ServeOptions {
+  config?: string;
+  policy?: string;
+  globalPolicy?: string;
+  backends: string[];
+  apiPath: string;
+  serviceUrl?: string;
+  fragments: Array<{ id: string; file: string }>;
+  namedValues: NamedValue[];
+  namedValuesFiles: string[];
+  subscriptionKey?: string;
+  /** Raw `--mock BACKEND_ID=SCRIPT` arguments. */
+  mocks: string[];
+  mockBackends?: boolean;
+  virtualClock?: boolean;
+  debugToken?: string;
+  host?: string;
+  port?: number;
+  logLevel?: string;
+  traceLimit?: number;
+  params: Record<string, unknown>;
+}
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface RunningEmulator {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A failure to start, already explained: one line for stderr and the exit code (2 usage/I-O, 1 invalid inputs). */
+export class StartFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+    this.name = 'StartFailure';
+  }
+}
+
+/**
+ * Loads the configuration (file or flags), starts the requested mock backends, compiles the gateway and listens.
+ * Warnings go to stderr; the first error becomes a StartFailure with a one-line message.
+ */
+export async function startEmulator(o: ServeOptions, io: Output): Promise<RunningEmulator> {
+  const loaded: LoadedConfig = o.config
+    ? loadConfig(o.config)
+    : definitionFromOptions({
+        ...(o.policy ? { policy: o.policy } : {}),
+        ...(o.globalPolicy ? { globalPolicy: o.globalPolicy } : {}),
+        backends: o.backends,
+        apiPath: o.apiPath,
+        ...(o.serviceUrl !== undefined ? { serviceUrl: o.serviceUrl } : {}),
+        fragments: o.fragments,
+        namedValuesFiles: o.namedValuesFiles,
+        ...(o.subscriptionKey !== undefined ? { subscriptionKey: o.subscriptionKey } : {}),
+      });
+  const diagnostics = [...loaded.diagnostics];
+  for (const arg of o.mocks) {
+    const r = parseMockOption(arg);
+    diagnostics.push(...r.diagnostics);
+    if (r.backendId && r.script) loaded.mocks.set(r.backendId, { script: r.script, origin: { file: '--mock', jsonPath: r.backendId } });
+  }
+  failOnErrors(diagnostics, io);
+  const def = loaded.definition!;
+  if (o.namedValues.length) overrideNamedValues(def, o.namedValues);
+  if (Object.keys(o.params).length) def.backendParameters = { ...def.backendParameters, ...o.params };
+
+  const settings = loaded.server;
+  const prepared = prepareDefinition(def);
+  checkMockTargets(loaded.mocks, prepared.backends, diagnostics);
+  failOnErrors(diagnostics, io);
+
+  const virtual = o.virtualClock ?? settings.virtualClock ?? false;
+  // A virtual clock for serve moves only when told to (POST /_emulator/clock): sleepers wait instead of jumping it.
+  const clock: Clock = virtual ? new VirtualClock(Date.now(), 'wait') : new SystemClock();
+  const host = o.host ?? settings.host ?? '127.0.0.1';
+  const scripts = new Map([...loaded.mocks].map(([id, m]) => [id, m.script]));
+  const attached = await attachMocks(prepared.definition, prepared.backends, scripts, o.mockBackends ?? settings.mockBackends ?? false, clock);
+  const mocks: MockBackendSet = attached.mocks;
+  try {
+    failOnErrors(attached.diagnostics, io);
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    failOnErrors(built.diagnostics, io);
+    const level = o.logLevel ?? settings.logLevel ?? 'info';
+    const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination(2));
+    const secrets = attached.definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
+    const debugToken = o.debugToken ?? settings.debugToken;
+    const traceLimit = o.traceLimit ?? settings.traceLimit;
+    const server = await startServer({
+      gateway: built.gateway!,
+      clock,
+      host,
+      port: o.port ?? settings.port ?? 8080,
+      mocks,
+      logger,
+      ...(debugToken ? { debugToken } : {}),
+      ...(traceLimit ? { traceLimit } : {}),
+      secrets,
+    }).catch((e: unknown) => {
+      if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
+      throw e;
+    });
+    return {
+      url: server.url,
+      close: async () => {
+        await server.close();
+        await mocks.closeAll();
+      },
+    };
+  } catch (e) {
+    await mocks.closeAll();
+    throw e;
+  }
+}
+
+/** Prints warnings; throws a StartFailure naming the first error (and how many more there are). */
+function failOnErrors(diagnostics: Diagnostic[], io: Output): void {
+  for (const d of diagnostics.splice(0)) {
+    if (d.severity !== 'error') io.err(formatDiagnosticLine(d));
+    else diagnostics.push(d);
+  }
+  if (diagnostics.length === 0) return;
+  // An unreadable file explains the other errors (and decides the exit code): name it first.
+  diagnostics.sort((a, b) => Number(b.code.startsWith('io/')) - Number(a.code.startsWith('io/')));
+  const first = formatDiagnosticLine(diagnostics[0]!);
+  const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more; run apim-emulator validate to see all)` : '';
+  throw new StartFailure(`${first}${more}`, hasIoErrors(diagnostics) ? 2 : 1);
+}
