@@ -72,6 +72,8 @@ class AdminError extends Error {
 /** The admin endpoints (JSON) under /_emulator. */
 export function createAdminRouter(d: AdminDeps): Router {
   const r = express.Router({ caseSensitive: false, strict: false });
+  // Parsers inside the router so that their errors (bad JSON, too large) reach the JSON error handler below.
+  r.use(...adminBodyParsers());
   const route = (path: string, methods: Partial<Record<'get' | 'post' | 'put', (req: Request, res: Response) => unknown>>) => {
     const rt = r.route(path);
     for (const [m, h] of Object.entries(methods)) rt[m as 'get' | 'post' | 'put'](async (req: Request, res: Response) => {
@@ -256,7 +258,7 @@ export function createAdminRouter(d: AdminDeps): Router {
 }
 
 /** Body parsers for the admin prefix only (gateway requests keep their raw streams). */
-export function adminBodyParsers(): express.RequestHandler[] {
+function adminBodyParsers(): express.RequestHandler[] {
   return [
     // The mock script endpoint takes JSON or the text form; both are read as text and parsed there for positioned errors.
     (req, res, next) => (/\/mocks\/[^/]+\/script\/?$/i.test(req.path) ? express.text({ type: () => true, limit: '1mb' })(req, res, next) : next()),

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
-import { ADMIN_PREFIX, adminBodyParsers, createAdminRouter, isAdminPath } from './admin.js';
+import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
 import { createGatewayHandler, InFlight } from './handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RingBuffer } from './ring.js';
@@ -156,7 +156,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
-  app.use(ADMIN_PREFIX, ...adminBodyParsers(), createAdminRouter({ gateway: o.gateway, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
+  app.use(ADMIN_PREFIX, createAdminRouter({ gateway: o.gateway, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
 
