@@ -87,8 +87,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   failOnErrors(diagnostics, io);
 
   const virtual = o.virtualClock ?? settings.virtualClock ?? false;
-  // A virtual clock for serve moves only when told to (POST /_emulator/clock): sleepers wait instead of jumping it.
-  const clock: Clock = virtual ? new VirtualClock(Date.now(), 'wait') : new SystemClock();
+  // Virtual time starts at the wall time and then moves only by POST /_emulator/clock and by the request's own waits
+  // (retry intervals, mock latency), which advance it instantly; deadlines (timeouts) wait for it (docs/emulator-choices.md).
+  const clock: Clock = virtual ? new VirtualClock(Date.now()) : new SystemClock();
   const host = o.host ?? settings.host ?? '127.0.0.1';
   const scripts = new Map([...loaded.mocks].map(([id, m]) => [id, m.script]));
   const attached = await attachMocks(prepared.definition, prepared.backends, scripts, o.mockBackends ?? settings.mockBackends ?? false, clock);

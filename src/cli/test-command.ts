@@ -1,9 +1,56 @@
-import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { formatRunReport, runScenarios, SCENARIO_REPORTERS, type ScenarioReporter, type SnapshotMode } from '../scenarios/index.js';
+
+export interface TestCommandOptions {
+  reporter: ScenarioReporter;
+  output?: string;
+  updateSnapshots?: boolean;
+  ci?: boolean;
+  snapshots?: boolean;
+}
 
 /**
- * `apim-emulator test` (the scenario runner) registers itself here. Until it exists this registers nothing, so
- * main.ts does not change when it arrives.
+ * Runs scenarios and writes the report; returns the exit code (0 all passed, 1 any failure, 2 any invalid scenario).
+ * With `--output`, the chosen report goes to the file and a text summary to stdout.
  */
+export async function runTestCommand(paths: string[], opts: TestCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const snapshots: SnapshotMode = opts.snapshots === false ? 'off' : opts.updateSnapshots ? 'update' : opts.ci ? 'ci' : 'compare';
+  const summary = await runScenarios(paths, { snapshots });
+  const report = formatRunReport(summary, opts.reporter);
+  if (opts.output) {
+    writeFileSync(opts.output, report);
+    if (opts.reporter !== 'text') write(formatRunReport(summary, 'text'));
+  } else write(report);
+  return summary.exitCode;
+}
+
+/** `apim-emulator test <scenario files or folders...>`. */
 export function registerTestCommand(program: Command): void {
-  void program;
+  program
+    .command('test')
+    .description('Run scenario files: scripted backends, virtual time, expectations on responses, attempts, breakers and traces.')
+    .argument('<paths...>', 'scenario files, or folders searched for *.scenario.yaml|yml|json')
+    .addOption(new Option('--reporter <reporter>', 'report format').choices(SCENARIO_REPORTERS).default('text'))
+    .option('--output <file>', 'write the report to a file (a text summary still goes to stdout)')
+    .option('--update-snapshots', 'write every timeline snapshot (<name>.snap.txt next to the scenario) afresh')
+    .option('--ci', 'a missing snapshot is a failure instead of being written')
+    .option('--no-snapshots', 'do not compare or write timeline snapshots')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ apim-emulator test examples/scenarios
+  $ apim-emulator test failover.scenario.yaml --update-snapshots
+  $ apim-emulator test tests/apim --ci --reporter junit --output apim-junit.xml
+
+Each scenario runs on a fresh gateway with a virtual clock (minutes of breaker time take milliseconds) and mock
+backends on 127.0.0.1. See docs/scenarios.md for the file format.
+
+Exit codes: 0 all scenarios passed, 1 an expectation or snapshot failed (or the policies under test do not load),
+2 an invalid scenario file or a path without scenarios.`,
+    )
+    .action(async (paths: string[], opts: TestCommandOptions) => {
+      process.exitCode = await runTestCommand(paths, opts);
+    });
 }

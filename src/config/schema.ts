@@ -38,9 +38,15 @@ export function validateConfigSchema(value: unknown, root: JsonNode, source: Sou
 }
 
 function explain(errors: ErrorObject[], root: JsonNode, source: SourceText): Diagnostic[] {
-  // A failed oneOf reports every branch's complaint; one message at the oneOf itself is clearer.
+  // A failed oneOf reports every branch's complaint; one message at the innermost failed oneOf is clearer. Branch
+  // errors are recognised by location (they sit at or under the oneOf's value), since $refs hide the schema path.
   const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
-  const kept = errors.filter((e) => e.keyword === 'oneOf' || !oneOfs.some((o) => e.schemaPath.startsWith(`${o.schemaPath}/`)));
+  const within = (e: ErrorObject, o: ErrorObject) => e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`);
+  const kept = errors.filter((e) =>
+    e.keyword === 'oneOf'
+      ? !oneOfs.some((inner) => inner.instancePath !== e.instancePath && within(inner, e))
+      : !oneOfs.some((o) => within(e, o)),
+  );
   // propertyNames reports the inner failure (pattern) and then itself; keep the inner one.
   const out: Diagnostic[] = [];
   const seen = new Set<string>();

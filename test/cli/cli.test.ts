@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The CLI as users run it: `node bin/apim-emulator.js ...` in a child process (each start costs about a second of
+ * tsx compilation, so these tests are few and each checks several things).
+ */
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/apim-emulator.js');
+const EXAMPLE = 'policies/example/apim-emulator.json';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lines(s: string): string[] {
+  return s.split('\n').filter((l) => l.trim() !== '');
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'apim-cli-'));
+  writeFileSync(path.join(dir, 'good.xml'), '<policies>\n  <inbound>\n    <base />\n    <set-header name="x-a" exists-action="override"><value>1</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n');
+  writeFileSync(path.join(dir, 'unknown.xml'), '<policies>\n  <inbound>\n    <set-heder name="x" />\n  </inbound>\n</policies>\n');
+  writeFileSync(path.join(dir, 'malformed.xml'), '<policies>\n  <inbound>\n    <base />\n</policies>\n');
+  writeFileSync(path.join(dir, 'bad.json'), '{\n  "backends": [\n    { "name": "a", }\n  ]\n}\n');
+  writeFileSync(path.join(dir, 'config.json'), '{\n  "apis": [\n    { "id": "a", "path": "x", "polcy": "p.xml" }\n  ]\n}\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('apim-emulator validate', () => {
+  it('exit 1 with file:line:col for an unknown policy, malformed XML and bad JSON', async () => {
+    const r = await run(['validate', dir, '--scope', 'api']);
+    expect(r.code).toBe(1);
+    const out = lines(r.stdout);
+    const about = (file: string) => out.filter((l) => l.includes(`${file}:`));
+    expect(about('good.xml')).toEqual([]);
+    expect(about('unknown.xml').join('\n')).toMatch(/unknown\.xml:3:5: error [\w/-]+: .*set-heder/);
+    expect(about('malformed.xml').join('\n')).toMatch(/malformed\.xml:\d+:\d+: error xml\//);
+    expect(about('bad.json').join('\n')).toMatch(/bad\.json:3:20: error [\w/-]+: invalid JSON/);
+    // The config file is detected by content and validated too.
+    expect(about('config.json').join('\n')).toMatch(/config\.json:3:31 \$\.apis\[0\]\.polcy: error config\/schema: unknown property "polcy"/);
+    expect(out.at(-1)).toBe('4 errors, 3 warnings in 5 files');
+  });
+
+  it('exit 2 for a missing file; exit 0 with a summary for the bundled policies', async () => {
+    const [missing, clean] = await Promise.all([run(['validate', path.join(dir, 'does-not-exist.xml')]), run(['validate', 'policies/'])]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/cannot read .*does-not-exist\.xml: no such file/);
+    expect(clean.code).toBe(0);
+    expect(lines(clean.stdout)).toEqual([expect.stringMatching(/^0 errors, 0 warnings in \d+ files$/)]);
+  });
+
+  it('--format sarif prints SARIF 2.1.0 with a result per problem', async () => {
+    const r = await run(['validate', path.join(dir, 'unknown.xml'), path.join(dir, 'bad.json'), '--format', 'sarif']);
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(r.stdout) as { version: string; runs: Array<{ tool: { driver: { name: string } }; results: Array<{ ruleId: string; level: string; message: { text: string }; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }> }> }> };
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0]!.tool.driver.name).toBe('apim-emulator');
+    const results = sarif.runs[0]!.results;
+    expect(results.length).toBeGreaterThanOrEqual(2);
+    const unknown = results.find((x) => x.locations[0]!.physicalLocation.artifactLocation.uri.endsWith('unknown.xml') && x.level === 'error')!;
+    expect(unknown.level).toBe('error');
+    expect(unknown.locations[0]!.physicalLocation.region).toEqual({ startLine: 3, startColumn: 5 });
+    expect(r.stderr).toMatch(/checked 2 files: 2 errors, 3 warnings/);
+  });
+});
+
+describe('apim-emulator serve', () => {
+  it('serves the bundled example on a free port, then exits on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString();
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) resolve(buf.slice(0, nl));
+        });
+        void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+      });
+      expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+      const url = first.slice('listening on '.length);
+
+      const chat = await fetch(`${url}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': 'example-key' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }] }),
+      });
+      expect(chat.status).toBe(200);
+      // Priority 1 of the pool answers while its breaker is closed; the fragment's header is on the response.
+      expect(chat.headers.get('x-mock-backend')).toBe('foundry1');
+      expect(chat.headers.get('x-environment')).toBe('local-emulator');
+      const body = (await chat.json()) as { object: string; choices: Array<{ message: { content: string } }> };
+      expect(body.object).toBe('chat.completion');
+
+      const noKey = await fetch(`${url}/openai/deployments/gpt-4o-mini/chat/completions`, { method: 'POST', body: '{}' });
+      expect(noKey.status).toBe(401);
+      await noKey.arrayBuffer();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('port in use: one line on stderr and exit 2', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const r = await run(['serve', '--config', EXAMPLE, '--mock-backends', '--port', String(port), '--log-level', 'silent']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr)).toEqual([`error: port ${port} is already in use on 127.0.0.1`]);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('invalid config: one line naming the file and the JSON path, exit 1', async () => {
+    const r = await run(['serve', '--config', path.join(dir, 'config.json'), '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const err = lines(r.stderr);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^error: .*config\.json:3:31 \$\.apis\[0\]\.polcy: error config\/schema: unknown property "polcy" \(allowed: .*policy.*\)$/);
+  });
+});
