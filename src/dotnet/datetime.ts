@@ -232,23 +232,26 @@ function parseTimeSpan(text: string): TimeSpan | DotNetException {
       'OverflowException',
       `The TimeSpan string '${text}' could not be parsed because at least one of the numeric components is out of range or contains too many digits.`,
     );
-  const m = /^\s*(-)?(?:(\d+)|(?:(\d+)[.:])?(\d+):(\d+)(?::(\d+)(?:\.(\d+))?)?)\s*$/.exec(text);
-  if (!m) return bad();
-  const neg = m[1] === '-';
   let ticks: bigint;
-  if (m[2] !== undefined) {
-    if (m[2].length > 8) return range();
-    ticks = BigInt(m[2]) * TICKS_PER_DAY;
+  let neg = false;
+  const daysOnly = /^\s*(-)?(\d+)\s*$/.exec(text);
+  // [d.]hh:mm[:ss[.fffffff]] or d:hh:mm:ss[.fffffff]
+  const clock = /^\s*(-)?(?:(\d+)\.)?(\d+):(\d+)(?::(\d+)(?:\.(\d+))?)?\s*$/.exec(text);
+  const colonDays = /^\s*(-)?(\d+):(\d+):(\d+):(\d+)(?:\.(\d+))?\s*$/.exec(text);
+  if (daysOnly) {
+    neg = daysOnly[1] === '-';
+    if (daysOnly[2]!.length > 8) return range();
+    ticks = BigInt(daysOnly[2]!) * TICKS_PER_DAY;
   } else {
-    // "d:hh:mm" is not a form; "1:02:03" means hh:mm:ss. A 3-part `a:b:c` with a ':' day separator needs 4 parts.
-    const hasDaySep = m[3] !== undefined;
-    if (hasDaySep && text.includes(`${m[3]}:`) && m[6] === undefined) return bad();
-    const d = BigInt(m[3] ?? '0');
-    const h = Number(m[4]);
-    const mi = Number(m[5]);
-    const s = Number(m[6] ?? '0');
-    const f = m[7] ?? '';
-    if (h > 23 || mi > 59 || s > 59 || f.length > 7 || (m[3] ?? '').length > 8) return range();
+    const m = clock ?? colonDays;
+    if (!m) return bad();
+    neg = m[1] === '-';
+    const d = BigInt(m[2] ?? '0');
+    const h = Number(m[3]);
+    const mi = Number(m[4]);
+    const s = Number(m[5] ?? '0');
+    const f = m[6] ?? '';
+    if (h > 23 || mi > 59 || s > 59 || f.length > 7 || (m[2] ?? '').length > 8) return range();
     ticks = d * TICKS_PER_DAY + BigInt(h) * TICKS_PER_HOUR + BigInt(mi) * TICKS_PER_MINUTE + BigInt(s) * TICKS_PER_SECOND + BigInt((f + '0000000').slice(0, 7));
   }
   if (ticks > TIMESPAN_MAX) return range();
