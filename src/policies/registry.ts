@@ -22,6 +22,17 @@ import { setQueryParameter } from './set-query-parameter.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
 import { trace } from './trace.js';
+import { azureOpenAiEmitTokenMetric, llmEmitTokenMetric } from './llm-emit-token-metric.js';
+import { azureOpenAiSemanticCacheLookup, llmSemanticCacheLookup } from './semantic-cache-lookup.js';
+import { azureOpenAiSemanticCacheStore, llmSemanticCacheStore } from './semantic-cache-store.js';
+import { cacheLookup } from './cache-lookup.js';
+import { cacheLookupValue } from './cache-lookup-value.js';
+import { cacheRemoveValue } from './cache-remove-value.js';
+import { cacheStore } from './cache-store.js';
+import { cacheStoreValue } from './cache-store-value.js';
+import { emitMetric } from './emit-metric.js';
+import { llmContentSafety } from './llm-content-safety.js';
+import { logToEventHub } from './log-to-eventhub.js';
 import type { PolicyDefinition } from './types.js';
 import { wait } from './wait.js';
 
@@ -30,6 +41,21 @@ import { wait } from './wait.js';
  * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
  */
 const IMPLEMENTED: readonly PolicyDefinition[] = [
+  // AI gateway: metrics, caches, content safety, event hub logging
+  azureOpenAiEmitTokenMetric,
+  llmEmitTokenMetric,
+  azureOpenAiSemanticCacheLookup,
+  azureOpenAiSemanticCacheStore,
+  llmSemanticCacheLookup,
+  llmSemanticCacheStore,
+  cacheLookup,
+  cacheLookupValue,
+  cacheRemoveValue,
+  cacheStore,
+  cacheStoreValue,
+  emitMetric,
+  llmContentSafety,
+  logToEventHub,
   azureOpenAiTokenLimit,
   limitConcurrency,
   llmTokenLimit,
@@ -66,28 +92,14 @@ const NOT_YET_SUPPORTED: Record<string, string> = {
   'authentication-basic': 'Basic authentication to the backend.',
   'authentication-certificate': 'Client certificate authentication to the backend.',
   'authentication-managed-identity': 'Managed identity token for the backend.',
-  'azure-openai-emit-token-metric': 'Azure OpenAI token metrics.',
-  'azure-openai-semantic-cache-lookup': 'Azure OpenAI semantic cache lookup.',
-  'azure-openai-semantic-cache-store': 'Azure OpenAI semantic cache store.',
-  'cache-lookup': 'Response cache lookup.',
-  'cache-lookup-value': 'Cache lookup by key.',
-  'cache-remove-value': 'Cache removal by key.',
-  'cache-store': 'Response cache store.',
-  'cache-store-value': 'Cache store by key.',
   'check-header': 'Header presence/value check.',
   cors: 'Cross-origin resource sharing.',
   'cross-domain': 'Flash/Silverlight cross-domain policy.',
-  'emit-metric': 'Custom metrics.',
   'get-authorization-context': 'Credential manager authorization context.',
   'invoke-dapr-binding': 'Dapr binding (self-hosted gateway).',
   'ip-filter': 'Caller IP filtering.',
   'json-to-xml': 'JSON to XML conversion.',
   jsonp: 'JSONP callback wrapping.',
-  'llm-content-safety': 'Azure AI Content Safety checks.',
-  'llm-emit-token-metric': 'LLM token metrics.',
-  'llm-semantic-cache-lookup': 'LLM semantic cache lookup.',
-  'llm-semantic-cache-store': 'LLM semantic cache store.',
-  'log-to-eventhub': 'Event Hub logging.',
   proxy: 'HTTP proxy for the backend call.',
   'publish-to-dapr': 'Dapr pub/sub (self-hosted gateway).',
   'redirect-content-urls': 'Rewrites backend URLs in the body.',

@@ -1,0 +1,23 @@
+import { CACHING_TYPE } from './cache-lookup.js';
+import { valueCache } from './support/cache.js';
+import type { PolicyDefinition } from './types.js';
+
+/** `<cache-remove-value key caching-type>`: deletes a value stored by cache-store-value (no error when absent). */
+export const cacheRemoveValue: PolicyDefinition = {
+  name: 'cache-remove-value',
+  summary: 'Removes a value stored by cache-store-value.',
+  support: 'full',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  attributes: [{ name: 'key', required: true, expressions: true }, CACHING_TYPE],
+  compile(el, cx) {
+    const key = cx.string(el, 'key') ?? (() => '');
+    const { services } = cx;
+    return (ctx) => {
+      const k = key(ctx);
+      const cache = valueCache(services); // looked up per request: services.reset() replaces it
+      const removed = cache.delete(k);
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-remove-value', message: `key "${k}" ${removed ? 'removed' : 'was not in the cache'}` });
+      return 'continue';
+    };
+  },
+};

@@ -1,0 +1,110 @@
+import type { RuntimeServices } from '../../engine/services.js';
+import type { CachedResponse } from './cache.js';
+import { ExpiringCache } from './cache.js';
+
+/**
+ * The offline stand-in for APIM's semantic cache (an embeddings backend + a vector index in Azure Cache for Redis):
+ * prompts are compared as text. Entries live in an in-memory cache on the clock, partitioned by the API and the
+ * `vary-by` values.
+ *
+ * Score: APIM's score-threshold is a vector *distance* ("lower values require higher semantic similarity"), a hit
+ * being a cached prompt whose distance to the new one is at most the threshold. The emulator computes
+ * distance = 1 - similarity(prompt, cached prompt) with a similarity in [0, 1] chosen by the setting
+ * `semanticCache.similarity`:
+ * - `"exact"` (default): 1 when the normalised prompts are equal, else 0 — any threshold then means "same prompt";
+ * - `"token-cosine"`: cosine similarity of the bag of lowercase words (a lexical stand-in for embeddings);
+ * - a function `(a: string, b: string) => number` given programmatically (e.g. real embeddings in a test harness).
+ */
+
+export type Similarity = (a: string, b: string) => number;
+
+export interface SemanticEntry {
+  partition: string;
+  prompt: string;
+  response: CachedResponse;
+}
+
+export function semanticCache(services: RuntimeServices): ExpiringCache<SemanticEntry> {
+  return services.store('cache:internal:semantic', () => new ExpiringCache<SemanticEntry>(services.clock));
+}
+
+/** Case, surrounding and repeated whitespace do not make two prompts different. */
+export function normalisePrompt(text: string): string {
+  return text.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export const exactSimilarity: Similarity = (a, b) => (a === b ? 1 : 0);
+
+export const tokenCosineSimilarity: Similarity = (a, b) => {
+  if (a === b) return 1;
+  const va = bag(a);
+  const vb = bag(b);
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (const [w, n] of va) {
+    na += n * n;
+    const m = vb.get(w);
+    if (m) dot += n * m;
+  }
+  for (const n of vb.values()) nb += n * n;
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+};
+
+function bag(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) m.set(w, (m.get(w) ?? 0) + 1);
+  return m;
+}
+
+/** The similarity the settings ask for; a problem is returned as text for a load-time diagnostic. */
+export function similarityFromSettings(services: RuntimeServices): { similarity: Similarity; name: string } | { error: string } {
+  const s = services.settings.get('semanticCache.similarity');
+  if (s === undefined || s === 'exact') return { similarity: exactSimilarity, name: 'exact' };
+  if (s === 'token-cosine') return { similarity: tokenCosineSimilarity, name: 'token-cosine' };
+  if (typeof s === 'function') return { similarity: s as Similarity, name: 'custom' };
+  return { error: `setting "semanticCache.similarity" is ${JSON.stringify(s)}; allowed: "exact", "token-cosine", or a function (a, b) => similarity in [0, 1]` };
+}
+
+/** The prompt of an LLM request body, as compared by the cache. */
+export interface PromptText {
+  text: string;
+  /** Messages left after ignore-system-messages (for max-message-count); undefined when the body has no messages. */
+  messageCount: number | undefined;
+}
+
+const SYSTEM_ROLES = new Set(['system', 'developer']);
+
+/**
+ * The text of the prompt: chat `messages` as `role: content` lines (system/developer messages dropped when asked),
+ * a completion `prompt`, or a Responses/embeddings `input`. undefined when the body is not an LLM request.
+ */
+export function promptText(body: unknown, ignoreSystemMessages: boolean): PromptText | undefined {
+  if (!isRecord(body)) return undefined;
+  if (Array.isArray(body.messages)) {
+    const lines: string[] = [];
+    let count = 0;
+    for (const m of body.messages) {
+      if (!isRecord(m)) continue;
+      const role = typeof m.role === 'string' ? m.role : '';
+      if (ignoreSystemMessages && SYSTEM_ROLES.has(role.toLowerCase())) continue;
+      count++;
+      lines.push(`${role}: ${contentText(m.content)}`);
+    }
+    return { text: lines.join('\n'), messageCount: count };
+  }
+  if (body.prompt !== undefined) return { text: contentText(body.prompt), messageCount: undefined };
+  if (body.input !== undefined) return { text: contentText(body.input), messageCount: undefined };
+  return undefined;
+}
+
+function contentText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map((p) => (isRecord(p) ? (typeof p.text === 'string' ? p.text : isRecord(p.content) || Array.isArray(p.content) || typeof p.content === 'string' ? contentText(p.content) : '') : contentText(p))).join('\n');
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
