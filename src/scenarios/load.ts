@@ -1,0 +1,236 @@
+import path from 'node:path';
+import { parseIsoDuration } from '../backends/duration.js';
+import { displayPath, readSource } from '../config/files.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { mockScriptFromJson, type MockScript } from '../mocks/index.js';
+import { validateScenarioSchema } from './schema.js';
+import { Cursor, parseScenarioSource } from './source.js';
+import type { AttemptSpec, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
+import { PER_REQUEST_KEYS } from './types.js';
+
+/** Default virtual start time: the VirtualClock's own default, so scenarios and unit tests line up. */
+export const DEFAULT_START = Date.UTC(2025, 0, 1);
+/** Default `tolerance` of `distribution`, percentage points. */
+export const DEFAULT_TOLERANCE = 5;
+
+/**
+ * Reads and validates one scenario file. Shape problems (schema) and contradictions inside the file are diagnostics with
+ * file, JSON path, line and column; checks that need the loaded gateway (unknown backend ids) happen in the runner.
+ */
+export function loadScenario(file: string): { scenario: Scenario | null; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const abs = path.resolve(file);
+  const source = readSource(abs, diagnostics);
+  if (!source) return { scenario: null, diagnostics };
+  const parsed = parseScenarioSource(source, diagnostics);
+  if (!parsed) return { scenario: null, diagnostics };
+  const schema = validateScenarioSchema(parsed.value, parsed.root, source);
+  if (schema.length > 0) return { scenario: null, diagnostics: [...diagnostics, ...schema] };
+
+  const root = new Cursor(parsed.root, '$', source);
+  const dir = path.dirname(abs);
+  const err = (loc: Loc, code: string, message: string, hint?: string) =>
+    diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
+  const pathAt = (c: Cursor) => ({ path: path.resolve(dir, c.string!), loc: c.loc });
+
+  // What is under test: a config file, or policy + backends files.
+  const config = root.get('config');
+  const fileKeys = ['policy', 'globalPolicy', 'fragments', 'backends', 'namedValues', 'api'].filter((k) => root.get(k));
+  let target: ScenarioTarget;
+  if (config) {
+    for (const k of fileKeys) err(root.get(k)!.keyLoc, 'scenario/conflict', `"${k}" cannot be combined with "config"`, 'name the policies and backends in the config file, or drop "config"');
+    target = { kind: 'config', ...pathAt(config) };
+  } else {
+    if (!root.get('policy') && !root.get('globalPolicy')) {
+      err(root.loc, 'scenario/no-target', 'the scenario names nothing to test', 'give "config" (an apim-emulator config file) or "policy" (and usually "backends")');
+    }
+    const backends = root.get('backends');
+    const apiC = root.get('api');
+    target = {
+      kind: 'files',
+      ...(root.get('policy') ? { policy: pathAt(root.get('policy')!) } : {}),
+      ...(root.get('globalPolicy') ? { globalPolicy: pathAt(root.get('globalPolicy')!) } : {}),
+      fragments: (root.get('fragments')?.entries() ?? []).map(([id, c]) => ({ id, ...pathAt(c) })),
+      backends: backends ? (backends.node.kind === 'array' ? backends.items() : [backends]).map(pathAt) : [],
+      namedValues: Object.fromEntries((root.get('namedValues')?.entries() ?? []).map(([k, c]) => [k, c.string ?? ''])),
+      api: { id: apiC?.get('id')?.string ?? 'api', path: apiC?.get('path')?.string ?? '' },
+    };
+  }
+
+  let start = DEFAULT_START;
+  const startC = root.get('start');
+  if (startC) start = Date.parse(startC.string!);
+
+  const mocks = new Map<string, { script: MockScript; loc: Loc }>();
+  for (const [id, c] of root.get('mocks')?.entries() ?? []) {
+    const s = parseScript(c, source.file, diagnostics);
+    if (s) mocks.set(id, { script: s, loc: c.keyLoc });
+  }
+
+  const steps: ScenarioStep[] = [];
+  root
+    .get('steps')!
+    .items()
+    .forEach((c, i) => {
+      const s = normalizeStep(c, i + 1, source.file, diagnostics);
+      if (s) steps.push(s);
+    });
+
+  const base = path.basename(abs);
+  const scenario: Scenario = {
+    path: abs,
+    file: displayPath(abs),
+    name: root.get('name')?.string ?? base.replace(/\.(scenario\.)?(ya?ml|json)$/i, ''),
+    target,
+    start,
+    mocks,
+    unmockedBackends: (root.get('unmockedBackends')?.string as 'aoai' | 'error' | undefined) ?? 'aoai',
+    snapshot: root.get('snapshot')?.node.kind === 'boolean' ? (root.get('snapshot')!.value as boolean) : true,
+    steps,
+  };
+  const hasErrors = diagnostics.some((d) => d.severity === 'error');
+  return { scenario: hasErrors ? null : scenario, diagnostics };
+}
+
+/** Where a scenario's snapshot lives: `<name>.snap.txt` next to it (`x.scenario.yaml` → `x.snap.txt`). */
+export function snapshotPathFor(scenarioPath: string): string {
+  const dir = path.dirname(scenarioPath);
+  const base = path.basename(scenarioPath).replace(/\.(scenario\.)?(ya?ml|json)$/i, '');
+  return path.join(dir, `${base}.snap.txt`);
+}
+
+function parseScript(c: Cursor, file: string, diagnostics: Diagnostic[]): MockScript | undefined {
+  const r = mockScriptFromJson(c.value, file, c.path);
+  for (const d of r.diagnostics) {
+    // The JSON form names a JSON path only; add the line of the script in the scenario file.
+    diagnostics.push(d.line === undefined ? { ...d, file, line: c.loc.line, column: c.loc.column } : d);
+  }
+  return r.diagnostics.some((d) => d.severity === 'error') ? undefined : r.script;
+}
+
+function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diagnostic[]): ScenarioStep | null {
+  const err = (loc: Loc, code: string, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
+  const actions = (['send', 'advance', 'script'] as const).filter((k) => c.get(k));
+  if (actions.length > 1) {
+    err(c.get(actions[1]!)!.keyLoc, 'scenario/step', `step ${index} has both "${actions[0]}" and "${actions[1]}"`, 'one action per step: send, advance or script (or only expect)');
+    return null;
+  }
+  const name = c.get('name')?.string;
+  const expectC = c.get('expect');
+  const expect = expectC ? normalizeExpect(expectC) : undefined;
+  const base = { index, name, loc: c.loc, expect };
+  const action = actions[0];
+  if (c.get('repeat') && action !== 'send') err(c.get('repeat')!.keyLoc, 'scenario/step', `"repeat" needs "send" in step ${index}`, 'repeat sends the step\'s request N times');
+  if (action !== 'send' && expectC) {
+    for (const k of [...PER_REQUEST_KEYS, 'distribution'] as const) {
+      const kc = expectC.get(k);
+      if (kc) err(kc.keyLoc, 'scenario/expect', `"${k}" is about a response, but step ${index} sends no request`, 'in steps without "send" expect only breakers and mockRequests');
+    }
+  }
+  if (!action && !expectC) {
+    err(c.loc, 'scenario/step', `step ${index} does nothing`, 'give send, advance, script or expect');
+    return null;
+  }
+  if (expect?.distribution && action === 'send') {
+    const sum = expect.distribution.reduce((s, [, v]) => s + v, 0);
+    if (Math.abs(sum - 100) > 0.01) err(expectC!.get('distribution')!.loc, 'scenario/expect', `the shares of "distribution" add up to ${sum}, not 100`, 'give each backend\'s percentage of the repeated requests');
+  }
+  if (expect?.distribution && action === 'send' && !c.get('repeat')) {
+    err(expectC!.get('distribution')!.keyLoc, 'scenario/expect', '"distribution" needs "repeat" (a share of one request says little)', 'add e.g. repeat: 100');
+  }
+  if (expectC?.get('tolerance') && !expectC.get('distribution')) err(expectC.get('tolerance')!.keyLoc, 'scenario/expect', '"tolerance" applies to "distribution", which is not given');
+
+  if (action === 'send') return { ...base, kind: 'send', request: normalizeRequest(c.get('send')!), repeat: c.get('repeat')?.number ?? 1 };
+  if (action === 'advance') {
+    const text = c.get('advance')!.string!;
+    const ms = parseDuration(text);
+    if (ms === null) {
+      err(c.get('advance')!.loc, 'scenario/duration', `"${text}" is not a duration`, 'e.g. 500ms, 30s, 1m30s, 2h, PT1M');
+      return null;
+    }
+    return { ...base, kind: 'advance', ms, text: text.trim() };
+  }
+  if (action === 'script') {
+    const scripts: Array<{ backendId: string; script: MockScript; loc: Loc }> = [];
+    for (const [id, sc] of c.get('script')!.entries()) {
+      const s = parseScript(sc, file, diagnostics);
+      if (s) scripts.push({ backendId: id, script: s, loc: sc.keyLoc });
+    }
+    return { ...base, kind: 'script', scripts };
+  }
+  return { ...base, kind: 'check' };
+}
+
+function normalizeRequest(c: Cursor): RequestSpec {
+  const headers: Array<[string, string[]]> = c
+    .get('headers')
+    ?.entries()
+    .map(([k, v]) => [k, v.node.kind === 'array' ? v.items().map((i) => i.string ?? '') : [v.string ?? '']]) ?? [];
+  const bodyC = c.get('body');
+  let body: string | undefined;
+  if (bodyC) {
+    if (bodyC.node.kind === 'string') body = bodyC.string!;
+    else {
+      body = JSON.stringify(bodyC.value);
+      if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) headers.push(['Content-Type', ['application/json']]);
+    }
+  }
+  const method = (c.get('method')?.string ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
+  return { method, path: c.get('path')!.string!, headers, body };
+}
+
+function normalizeExpect(c: Cursor): Expectations {
+  const keyLocs = new Map<string, Loc>();
+  for (const [k, v] of c.entries()) {
+    keyLocs.set(k, v.keyLoc);
+    for (const [k2, v2] of v.entries()) keyLocs.set(`${k}.${k2}`, v2.keyLoc);
+    v.items().forEach((item, i) => keyLocs.set(`${k}[${i}]`, item.loc));
+  }
+  const status = c.get('status');
+  const e: Expectations = { tolerance: c.get('tolerance')?.number ?? DEFAULT_TOLERANCE, loc: c.loc, keyLocs };
+  if (status) e.status = status.node.kind === 'array' ? status.items().map((i) => i.number!) : [status.number!];
+  const headers = c.get('headers');
+  if (headers) e.headers = headers.entries().map(([k, v]) => [k, v.value as string | boolean | null]);
+  const body = c.get('body');
+  if (body) e.body = body.entries().map(([k, v]) => [k, v.value]);
+  if (c.get('bodyContains')) e.bodyContains = c.get('bodyContains')!.string!;
+  const backend = c.get('backend');
+  if (backend) e.backend = backend.node.kind === 'null' ? null : backend.string!;
+  const attempts = c.get('attempts');
+  if (attempts) e.attempts = attempts.items().map((i) => parseAttempt(i.string!));
+  if (c.get('attemptCount')) e.attemptCount = c.get('attemptCount')!.number!;
+  const dist = c.get('distribution');
+  if (dist) e.distribution = dist.entries().map(([k, v]) => [k, v.number!]);
+  const breakers = c.get('breakers');
+  if (breakers) e.breakers = breakers.entries().map(([k, v]) => [k, v.string as 'open' | 'closed']);
+  const mr = c.get('mockRequests');
+  if (mr) e.mockRequests = mr.entries().map(([k, v]) => [k, v.number!]);
+  const trace = c.get('trace');
+  if (trace?.get('ran')) e.traceRan = trace.get('ran')!.items().map((i) => i.string!.trim());
+  if (trace?.get('notRan')) e.traceNotRan = trace.get('notRan')!.items().map((i) => i.string!.trim());
+  return e;
+}
+
+function parseAttempt(s: string): AttemptSpec {
+  const [backend, outcome] = s.trim().split(/\s+/) as [string, string | undefined];
+  if (outcome === undefined) return { backend };
+  return { backend, outcome: outcome === 'error' ? 'error' : Number(outcome) };
+}
+
+/** `500ms`, `30s`, `1m30s`, `2h`, `1.5s`, or ISO 8601 (`PT1M30S`); null when not a duration. */
+export function parseDuration(text: string): number | null {
+  const t = text.trim();
+  if (/^P/i.test(t)) return parseIsoDuration(t.toUpperCase());
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  const compact = t.replace(/\s+/g, '');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(compact)) !== null) {
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== compact.length) return null;
+  return Math.round(total);
+}

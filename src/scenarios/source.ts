@@ -1,0 +1,119 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node as YamlNode } from 'yaml';
+import { JsonSyntaxError, parseJsonWithPositions, pathJoin, toPlain, type JsonEntry, type JsonNode, type JsonValue } from '../backends/json.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { SourceText } from '../diagnostics/source.js';
+import type { Loc } from './types.js';
+
+/**
+ * Scenario files are YAML or JSON. Both become the positional JsonNode tree of src/backends/json.ts (YAML nodes carry
+ * their source ranges), so schema errors and semantic checks name the JSON path and the line/column alike.
+ */
+export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[]): { root: JsonNode; value: JsonValue } | null {
+  const isJson = /\.json$/i.test(source.file);
+  if (isJson) {
+    try {
+      const root = parseJsonWithPositions(source.text);
+      return { root, value: toPlain(root) };
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+      diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid JSON: ${e.message}`, file: source.file, ...source.positionAt(e.offset) });
+      return null;
+    }
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors.slice(0, 5)) {
+      diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid YAML: ${e.message.split('\n')[0]}`, file: source.file, ...source.positionAt(e.pos[0]) });
+    }
+    return null;
+  }
+  if (!doc.contents) {
+    diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: 'the file is empty', hint: 'a scenario is a mapping with at least `steps`', file: source.file, line: 1, column: 1 });
+    return null;
+  }
+  const root = fromYaml(doc.contents, 0, (a) => a.resolve(doc) as YamlNode | undefined);
+  return { root, value: toPlain(root) };
+}
+
+type AliasResolver = (alias: Alias) => YamlNode | undefined;
+
+/** `*anchor` aliases are followed; their values keep the alias's position (where the user wrote it). */
+function fromYaml(node: YamlNode | null | undefined, fallback: number, resolve: AliasResolver, depth = 0): JsonNode {
+  if (depth > 64 || node === null || node === undefined) return { kind: 'null', value: null, offset: fallback };
+  const offset = node.range?.[0] ?? fallback;
+  if (isAlias(node)) return withOffset(fromYaml(resolve(node), offset, resolve, depth + 1), offset);
+  if (isMap(node)) {
+    const entries: JsonEntry[] = [];
+    for (const pair of node.items) {
+      const k = pair.key as YamlNode | null;
+      const keyText = isScalar(k) ? String(k.value) : String(k);
+      const keyOffset = k?.range?.[0] ?? offset;
+      entries.push({ key: keyText, keyOffset, value: fromYaml(pair.value as YamlNode | null, keyOffset, resolve, depth + 1) });
+    }
+    return { kind: 'object', entries, offset };
+  }
+  if (isSeq(node)) return { kind: 'array', items: node.items.map((i) => fromYaml(i as YamlNode | null, offset, resolve, depth + 1)), offset };
+  if (isScalar(node)) {
+    const v = node.value;
+    if (typeof v === 'string') return { kind: 'string', value: v, offset };
+    if (typeof v === 'number') return { kind: 'number', value: v, offset };
+    if (typeof v === 'bigint') return { kind: 'number', value: Number(v), offset };
+    if (typeof v === 'boolean') return { kind: 'boolean', value: v, offset };
+    if (v === null || v === undefined) return { kind: 'null', value: null, offset };
+    // Timestamps and other tagged scalars: keep their source text.
+    return { kind: 'string', value: String(v), offset };
+  }
+  return { kind: 'null', value: null, offset };
+}
+
+function withOffset(n: JsonNode, offset: number): JsonNode {
+  return { ...n, offset };
+}
+
+/** Navigation over the positional tree that always knows its JSON path and location. */
+export class Cursor {
+  constructor(
+    readonly node: JsonNode,
+    readonly path: string,
+    private readonly source: SourceText,
+    private readonly keyOffset?: number,
+  ) {}
+
+  get loc(): Loc {
+    return { file: this.source.file, jsonPath: this.path, ...this.source.positionAt(this.node.offset) };
+  }
+
+  /** Location of the key naming this value (falls back to the value). */
+  get keyLoc(): Loc {
+    return { file: this.source.file, jsonPath: this.path, ...this.source.positionAt(this.keyOffset ?? this.node.offset) };
+  }
+
+  get(key: string): Cursor | undefined {
+    if (this.node.kind !== 'object') return undefined;
+    const e = this.node.entries.find((x) => x.key === key);
+    return e ? new Cursor(e.value, pathJoin(this.path, key), this.source, e.keyOffset) : undefined;
+  }
+
+  entries(): Array<[string, Cursor]> {
+    if (this.node.kind !== 'object') return [];
+    return this.node.entries.map((e) => [e.key, new Cursor(e.value, pathJoin(this.path, e.key), this.source, e.keyOffset)]);
+  }
+
+  items(): Cursor[] {
+    if (this.node.kind !== 'array') return [];
+    return this.node.items.map((n, i) => new Cursor(n, pathJoin(this.path, i), this.source));
+  }
+
+  get value(): JsonValue {
+    return toPlain(this.node);
+  }
+
+  get string(): string | undefined {
+    return this.node.kind === 'string' ? this.node.value : undefined;
+  }
+
+  get number(): number | undefined {
+    return this.node.kind === 'number' ? this.node.value : undefined;
+  }
+}

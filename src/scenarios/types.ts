@@ -1,0 +1,88 @@
+import type { MockScript } from '../mocks/index.js';
+
+/** Where something sits in a scenario file, for diagnostics and explanations. */
+export interface Loc {
+  file: string;
+  jsonPath: string;
+  line: number;
+  column: number;
+}
+
+/** A scenario file after schema validation and normalisation (paths resolved, durations in ms, scripts parsed). */
+export interface Scenario {
+  /** Absolute path of the scenario file. */
+  path: string;
+  /** As shown in reports (relative to the working directory). */
+  file: string;
+  name: string;
+  target: ScenarioTarget;
+  /** Virtual clock start, epoch ms. */
+  start: number;
+  mocks: Map<string, { script: MockScript; loc: Loc }>;
+  unmockedBackends: 'aoai' | 'error';
+  snapshot: boolean;
+  steps: ScenarioStep[];
+}
+
+export type ScenarioTarget =
+  | { kind: 'config'; path: string; loc: Loc }
+  | {
+      kind: 'files';
+      policy?: { path: string; loc: Loc };
+      globalPolicy?: { path: string; loc: Loc };
+      fragments: Array<{ id: string; path: string; loc: Loc }>;
+      backends: Array<{ path: string; loc: Loc }>;
+      namedValues: Record<string, string>;
+      api: { id: string; path: string };
+    };
+
+export interface RequestSpec {
+  method: string;
+  /** Path and query as given. */
+  path: string;
+  headers: Array<[string, string[]]>;
+  body: string | undefined;
+}
+
+/** An attempt named in `attempts`: a backend id, optionally with the status (or `error`) it answered. */
+export interface AttemptSpec {
+  backend: string;
+  outcome?: number | 'error';
+}
+
+export interface Expectations {
+  status?: number[];
+  headers?: Array<[string, string | boolean | null]>;
+  body?: Array<[string, unknown]>;
+  bodyContains?: string;
+  /** undefined: not checked; null: no backend was called. */
+  backend?: string | null;
+  attempts?: AttemptSpec[];
+  attemptCount?: number;
+  distribution?: Array<[string, number]>;
+  tolerance: number;
+  breakers?: Array<[string, 'open' | 'closed']>;
+  mockRequests?: Array<[string, number]>;
+  traceRan?: string[];
+  traceNotRan?: string[];
+  loc: Loc;
+  /** Locations of individual expectation keys, for semantic diagnostics (unknown backend...). */
+  keyLocs: Map<string, Loc>;
+}
+
+interface StepBase {
+  /** 1-based. */
+  index: number;
+  name: string | undefined;
+  loc: Loc;
+  expect: Expectations | undefined;
+}
+
+export type ScenarioStep =
+  | (StepBase & { kind: 'send'; request: RequestSpec; repeat: number })
+  | (StepBase & { kind: 'advance'; ms: number; text: string })
+  | (StepBase & { kind: 'script'; scripts: Array<{ backendId: string; script: MockScript; loc: Loc }> })
+  | (StepBase & { kind: 'check' });
+
+/** Per-request expectations (the rest are aggregate or state expectations). */
+export const PER_REQUEST_KEYS = ['status', 'headers', 'body', 'bodyContains', 'backend', 'attempts', 'attemptCount', 'trace'] as const;
