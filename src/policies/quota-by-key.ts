@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../engine/context.js';
 import { checkQuota, readQuotaLimit } from './quota.js';
-import { claimOncePerRequest, countTransferredBytes, isExpressionAttr, literal } from './support/throttle.js';
+import { claimedIncrement, claimKey, countTransferredBytes, isExpressionAttr, literal } from './support/throttle.js';
 import { FixedWindow, fixedPeriod, parseIsoUtc } from './support/windows.js';
 import type { PolicyDefinition, ValueGetter } from './types.js';
 
@@ -51,19 +51,23 @@ export const quotaByKey: PolicyDefinition = {
       const counter = services.store(`quota-by-key:${key}`, () => new FixedWindow());
       const now = ctx.clock.now();
       const { start, end } = fixedPeriod(now, start0, limit.periodMs);
+      const claimKeyName = `quota-by-key:${key}`;
+      const own = claimedIncrement(ctx, claimKeyName);
       try {
-        checkQuota('quota-by-key', counter, limit, start, end, now);
+        checkQuota('quota-by-key', counter, limit, start, end, now, own ?? 0);
       } catch (e) {
         if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { key, calls: counter.calls, bytes: counter.amount } });
         throw e;
       }
       // Only the first quota-by-key of this request for this key counts (calls and bandwidth alike).
-      if (!claimOncePerRequest(ctx, `quota-by-key:${key}`)) return 'continue';
-      const countCalls = (c: GatewayContext): void => {
+      if (own !== undefined) return 'continue';
+      const countCalls = (c: GatewayContext): number => {
         counter.roll(fixedPeriod(c.clock.now(), start0, limit.periodMs).start);
-        counter.calls += Math.max(0, count(c));
+        const n = Math.max(0, count(c));
+        counter.calls += n;
+        return n;
       };
-      if (!postponed && condition(ctx)) countCalls(ctx);
+      claimKey(ctx, claimKeyName, !postponed && condition(ctx) ? countCalls(ctx) : 0);
       if (postponed || limit.bytes !== undefined) {
         ctx.completed.push((c) => {
           if (!condition(c)) return;

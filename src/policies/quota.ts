@@ -43,10 +43,10 @@ export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', perio
   return new PolicyError(source, 'QuotaExceeded', message, gatewayErrorResponse(403, message, undefined, infinite ? undefined : { 'Retry-After': String(seconds) }));
 }
 
-/** Checks a fixed-window counter; throws the 403 when calls or bandwidth are used up. */
-export function checkQuota(source: string, counter: FixedWindow, limit: QuotaLimit, start: number, end: number, now: number): void {
+/** Checks a fixed-window counter (less the calls this request itself added); throws the 403 when calls or bandwidth are used up. */
+export function checkQuota(source: string, counter: FixedWindow, limit: QuotaLimit, start: number, end: number, now: number, ownCalls = 0): void {
   counter.roll(start);
-  if (limit.calls !== undefined && counter.calls >= limit.calls) throw quotaExceeded(source, 'calls', end, now);
+  if (limit.calls !== undefined && counter.calls - ownCalls >= limit.calls) throw quotaExceeded(source, 'calls', end, now);
   if (limit.bytes !== undefined && counter.amount >= limit.bytes) throw quotaExceeded(source, 'bandwidth', end, now);
 }
 

@@ -91,16 +91,22 @@ function contentLength(v: string[] | undefined): number | undefined {
 
 /**
  * "If multiple policies would increment the same key value, it is incremented only once per request" (quota-by-key):
- * returns true the first time a key is claimed for this request.
+ * per request, the keys already claimed and the calls this request added to each (so that a later policy with the
+ * same key does not count this request's own call against it).
  */
-const claimed = new WeakMap<GatewayContext, Set<string>>();
-export function claimOncePerRequest(ctx: GatewayContext, key: string): boolean {
-  let set = claimed.get(ctx);
-  if (!set) {
-    set = new Set();
-    claimed.set(ctx, set);
+const claimed = new WeakMap<GatewayContext, Map<string, number>>();
+
+/** Calls this request already added under `key`, or undefined when no policy claimed the key yet. */
+export function claimedIncrement(ctx: GatewayContext, key: string): number | undefined {
+  return claimed.get(ctx)?.get(key);
+}
+
+/** Claims `key` for this request, recording the calls it added (0 when counted later, after the response). */
+export function claimKey(ctx: GatewayContext, key: string, added: number): void {
+  let map = claimed.get(ctx);
+  if (!map) {
+    map = new Map();
+    claimed.set(ctx, map);
   }
-  if (set.has(key)) return false;
-  set.add(key);
-  return true;
+  map.set(key, added);
 }
