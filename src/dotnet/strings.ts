@@ -39,6 +39,17 @@ export function isWhiteSpace(ch: string): boolean {
 const cultureCollator = new Intl.Collator('en-US', { sensitivity: 'variant', usage: 'sort' });
 const cultureCollatorIgnoreCase = new Intl.Collator('en-US', { sensitivity: 'accent', usage: 'sort' });
 
+/** Simple (1:1) case mapping like .NET's invariant ToUpper/ToLower: 'ß' stays 'ß' (JS would give 'SS'). */
+function mapCase(s: string, upper: boolean): string {
+  if (/^[\x00-\x7f]*$/.test(s)) return upper ? s.toUpperCase() : s.toLowerCase();
+  let out = '';
+  for (const ch of s) {
+    const m = upper ? ch.toUpperCase() : ch.toLowerCase();
+    out += [...m].length === 1 ? m : ch;
+  }
+  return out;
+}
+
 function ignoreCase(c: StringComparison): boolean {
   return c.endsWith('IgnoreCase');
 }
@@ -65,7 +76,7 @@ export function charAt(s: string, index: number): string {
 
 function prepare(s: string, v: string, comparison: StringComparison): [string, string] {
   if (!ignoreCase(comparison)) return [s, v];
-  return isOrdinal(comparison) ? [s.toUpperCase(), v.toUpperCase()] : [s.toLowerCase(), v.toLowerCase()];
+  return isOrdinal(comparison) ? [mapCase(s, true), mapCase(v, true)] : [mapCase(s, false), mapCase(v, false)];
 }
 
 /** IndexOf(value[, startIndex[, count]][, comparison]); value may be a char (1-char string). */
@@ -124,7 +135,7 @@ export function endsWith(s: string, value: string | null, comparison: StringComp
 export function equals(a: string | null, b: string | null, comparison: StringComparison = 'Ordinal'): boolean {
   if (a === b) return true;
   if (a === null || b === null) return false;
-  if (isOrdinal(comparison)) return ignoreCase(comparison) ? a.toUpperCase() === b.toUpperCase() : false;
+  if (isOrdinal(comparison)) return ignoreCase(comparison) ? mapCase(a, true) === mapCase(b, true) : false;
   return (ignoreCase(comparison) ? cultureCollatorIgnoreCase : cultureCollator).compare(a, b) === 0;
 }
 
@@ -148,7 +159,7 @@ export function compare(a: string | null, b: string | null, how: boolean | Strin
   if (a === null) return -1;
   if (b === null) return 1;
   if (comparison === 'Ordinal') return compareOrdinal(a, b);
-  if (comparison === 'OrdinalIgnoreCase') return compareOrdinal(a.toUpperCase(), b.toUpperCase());
+  if (comparison === 'OrdinalIgnoreCase') return compareOrdinal(mapCase(a, true), mapCase(b, true));
   return Math.sign((ignoreCase(comparison) ? cultureCollatorIgnoreCase : cultureCollator).compare(a, b));
 }
 
@@ -316,10 +327,10 @@ export function toCharArray(s: string): string[] {
 }
 
 export function toLowerInvariant(s: string): string {
-  return s.toLowerCase();
+  return mapCase(s, false);
 }
 export function toUpperInvariant(s: string): string {
-  return s.toUpperCase();
+  return mapCase(s, true);
 }
 
 export function isNullOrEmpty(s: string | null | undefined): boolean {
