@@ -139,7 +139,14 @@ function failOnErrors(diagnostics: Diagnostic[], io: Output): void {
   if (diagnostics.length === 0) return;
   // An unreadable file explains the other errors (and decides the exit code): name it first.
   diagnostics.sort((a, b) => Number(b.code.startsWith('io/')) - Number(a.code.startsWith('io/')));
-  const first = formatDiagnosticLine(diagnostics[0]!);
+  const first = oneLine(diagnostics[0]!);
   const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more; run apim-emulator validate to see all)` : '';
   throw new StartFailure(`${first}${more}`, hasIoErrors(diagnostics) ? 2 : 1);
+}
+
+/** An unreadable file says so plainly (and where it was referenced); other problems use the diagnostic line. */
+function oneLine(d: Diagnostic): string {
+  if (!d.code.startsWith('io/')) return formatDiagnosticLine(d);
+  const at = d.line !== undefined ? `${d.file}:${d.line}:${d.column ?? 1}${d.jsonPath ? ` ${d.jsonPath}` : ''}` : d.jsonPath?.startsWith('--') ? d.jsonPath : undefined;
+  return at ? `${d.message} (referenced at ${at})` : d.message;
 }
