@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
+import { HeaderMap } from '../../../src/engine/headers.js';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
@@ -110,6 +112,38 @@ describe('llm-token-limit: tokens-per-minute', () => {
     expect(a.context?.variables.get('consumed')).toBe(11 + 4); // "Hello, world!" generated
     const next = await send(gateway, '/api/chat', POST(CHAT_STREAM));
     expect(next.context?.variables.get('left')).toBe(1000 - 15 - 11);
+  });
+});
+
+describe('llm-token-limit: response handling', () => {
+  it('updates tokens-consumed before outbound runs, so outbound policies see the reported usage', async () => {
+    const b = await jsonBackend(33);
+    const doc = policies({
+      inbound: '<llm-token-limit counter-key="k" tokens-per-minute="1000" estimate-prompt-tokens="true" tokens-consumed-variable-name="consumed" />',
+      backend: '<set-header name="x-seen-in-backend" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header><forward-request />',
+      outbound: '<set-header name="x-seen-in-outbound" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header>',
+    });
+    const { gateway } = buildGateway({ serviceUrl: b.url, api: doc });
+    const r = await send(gateway, '/api/chat', POST(CHAT));
+    expect(b.requests[0]!.headers['x-seen-in-backend']).toBe('11'); // the estimate, in the backend section
+    expect(r.header('x-seen-in-outbound')).toBe('33'); // the reported usage, in outbound
+  });
+
+  it('leaves a streamed response unbuffered: the gateway hands back the live stream', async () => {
+    const b = await sseBackend(true);
+    const { gateway } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" tokens-consumed-variable-name="consumed"') });
+    const result = await gateway.handle({
+      method: 'POST', path: '/api/chat', search: '', scheme: 'http', host: '127.0.0.1', port: 80,
+      headers: new HeaderMap([['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(CHAT_STREAM))]]),
+      body: Readable.from([Buffer.from(CHAT_STREAM)]), ip: '127.0.0.1', tracing: false,
+    });
+    const body = result.response.body!;
+    expect(body.isBuffered).toBe(false);
+    expect(result.context?.variables.get('consumed')).toBe(11); // usage not seen yet: the stream has not been read
+    const chunks: string[] = [];
+    for await (const c of body.toStream()) chunks.push(String(c));
+    expect(chunks.join('')).toBe(SSE_EVENTS(true).join(''));
+    expect(result.context?.variables.get('consumed')).toBe(42);
   });
 });
 
