@@ -1,5 +1,14 @@
 import type { PolicySection } from '../engine/context.js';
 import { azureOpenAiTokenLimit } from './azure-openai-token-limit.js';
+import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
+import { authenticationManagedIdentity } from './authentication-managed-identity.js';
+import { checkHeader } from './check-header.js';
+import { cors } from './cors.js';
+import { getAuthorizationContext } from './get-authorization-context.js';
+import { ipFilter } from './ip-filter.js';
+import { validateAzureAdToken } from './validate-azure-ad-token.js';
+import { validateJwt } from './validate-jwt.js';
 import { choose } from './choose.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
@@ -41,6 +50,16 @@ import { wait } from './wait.js';
  * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
  */
 const IMPLEMENTED: readonly PolicyDefinition[] = [
+  // Access control and identity
+  authenticationBasic,
+  authenticationCertificate,
+  authenticationManagedIdentity,
+  checkHeader,
+  cors,
+  getAuthorizationContext,
+  ipFilter,
+  validateAzureAdToken,
+  validateJwt,
   // AI gateway: metrics, caches, content safety, event hub logging
   azureOpenAiEmitTokenMetric,
   llmEmitTokenMetric,
@@ -89,15 +108,8 @@ const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound'
  * with "<x> is not supported by apim-emulator yet" (never a silent no-op).
  */
 const NOT_YET_SUPPORTED: Record<string, string> = {
-  'authentication-basic': 'Basic authentication to the backend.',
-  'authentication-certificate': 'Client certificate authentication to the backend.',
-  'authentication-managed-identity': 'Managed identity token for the backend.',
-  'check-header': 'Header presence/value check.',
-  cors: 'Cross-origin resource sharing.',
   'cross-domain': 'Flash/Silverlight cross-domain policy.',
-  'get-authorization-context': 'Credential manager authorization context.',
   'invoke-dapr-binding': 'Dapr binding (self-hosted gateway).',
-  'ip-filter': 'Caller IP filtering.',
   'json-to-xml': 'JSON to XML conversion.',
   jsonp: 'JSONP callback wrapping.',
   proxy: 'HTTP proxy for the backend call.',
@@ -110,12 +122,10 @@ const NOT_YET_SUPPORTED: Record<string, string> = {
   'http-data-source': 'GraphQL HTTP resolver.',
   'cosmosdb-data-source': 'GraphQL Cosmos DB resolver.',
   'publish-event': 'GraphQL subscription event.',
-  'validate-azure-ad-token': 'Microsoft Entra token validation.',
   'validate-client-certificate': 'Client certificate validation.',
   'validate-content': 'Request/response content validation against the API schema.',
   'validate-graphql-request': 'GraphQL request validation.',
   'validate-headers': 'Response header validation against the API schema.',
-  'validate-jwt': 'JWT validation.',
   'validate-odata-request': 'OData request validation.',
   'validate-parameters': 'Parameter validation against the API schema.',
   'validate-status-code': 'Status code validation against the API schema.',

@@ -4,6 +4,7 @@ import { HeaderMap } from '../engine/headers.js';
 import { UpstreamError } from '../engine/upstream.js';
 import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
+import { compileManagedIdentityChild } from './authentication-managed-identity.js';
 import { SET_HEADER_ATTRIBUTES, VALUE_ELEMENT } from './set-header.js';
 import type { Flow, PolicyDefinition } from './types.js';
 import { childElements } from './types.js';
@@ -52,8 +53,8 @@ export const sendRequest: PolicyDefinition = {
       }
     }
     const managedIdentity = childElements(el, 'authentication-managed-identity')[0];
-    const tokenFor = managedIdentity ? (cx.services.settings.get('managedIdentityToken') as ((resource: string) => string) | undefined) : undefined;
     const resource = managedIdentity ? cx.string(managedIdentity, 'resource') : undefined;
+    const identity = managedIdentity ? compileManagedIdentityChild(managedIdentity, cx) : undefined;
     const literalMode = el.attributes.find((a) => a.name === 'mode')?.value.text.trim().toLowerCase() ?? 'new';
     if (literalMode === 'new' && !url) {
       cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<send-request mode="new"> needs a <set-url>');
@@ -67,11 +68,7 @@ export const sendRequest: PolicyDefinition = {
       if (copy && ctx.request.body && (cx.section === 'inbound' || cx.section === 'backend')) payload = await ctx.request.body.buffer();
       for (const m of headers) m(ctx, h);
       for (const b of body) payload = await b(ctx).buffer();
-      if (resource) {
-        const r = resource(ctx);
-        const token = tokenFor ? tokenFor(r) : `emulator-managed-identity-token-for:${r}`;
-        h.set('Authorization', [`Bearer ${token}`]);
-      }
+      if (resource && identity) identity(ctx, resource(ctx), h);
       if (payload) h.set('Content-Length', [String(payload.length)]);
       const target = url ? url(ctx) : ctx.request.url.toString();
       const verb = method ? method(ctx).trim().toUpperCase() : copy ? ctx.request.method : 'GET';
