@@ -178,7 +178,36 @@ describe('config cross-references', () => {
   });
 });
 
+describe('the flags-only case', () => {
+  it('one catch-all API at the suffix; a key is required only with --subscription-key', () => {
+    const d = fixture('flags', { 'p.xml': POLICY });
+    const open = definitionFromOptions({ policy: path.join(d, 'p.xml'), backends: [], apiPath: '/openai/', serviceUrl: 'http://127.0.0.1:9', fragments: [], namedValuesFiles: [] });
+    expect(open.diagnostics).toEqual([]);
+    expect(open.definition!.apis).toEqual([expect.objectContaining({ id: 'api', path: 'openai', serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false, operations: [] })]);
+    expect(open.definition!.subscriptions).toEqual([]);
+    const keyed = definitionFromOptions({ policy: path.join(d, 'p.xml'), backends: [], apiPath: 'openai', fragments: [], namedValuesFiles: [], subscriptionKey: 'k1' });
+    expect(keyed.definition!.apis[0]!.subscriptionRequired).toBe(true);
+    expect(keyed.definition!.subscriptions).toEqual([expect.objectContaining({ scope: 'all', primaryKey: 'k1' })]);
+  });
+
+  it('an unreadable flag file names the flag', () => {
+    const r = definitionFromOptions({ policy: path.join(dir, 'absent.xml'), backends: [], apiPath: '', fragments: [{ id: 'f', file: path.join(dir, 'absent-f.xml') }], namedValuesFiles: [] });
+    expect(r.diagnostics.map((x) => [x.code, x.jsonPath])).toEqual([
+      ['io/unreadable', '--policy'],
+      ['io/unreadable', '--fragment f'],
+    ]);
+  });
+});
+
 describe('named values', () => {
+  it('a config may keep its named values in a separate file, relative to the config', () => {
+    const d = fixture('nv-ref', { 'values/nv.json': '{ "a": "1" }', 'c.json': '{ "namedValues": "values/nv.json" }' });
+    const r = loadConfig(path.join(d, 'c.json'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.definition!.namedValues).toEqual([{ name: 'a', value: '1', secret: false }]);
+    expect(r.referencedFiles.has(path.join(d, 'values/nv.json'))).toBe(true);
+  });
+
   it('reads values from the environment and reports a variable that is not set', () => {
     const d = fixture('env', { 'c.json': '{\n "namedValues": {\n  "key": { "env": "APIM_TEST_KEY", "secret": true },\n  "other": { "env": "APIM_TEST_UNSET" }\n }\n}' });
     const r = loadConfig(path.join(d, 'c.json'), { APIM_TEST_KEY: 's3cret' });
