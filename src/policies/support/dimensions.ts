@@ -11,9 +11,12 @@ import type { XmlElement } from '../../xml/types.js';
 
 type DefaultDimension = (ctx: GatewayContext) => string;
 
-/** The backend that answered: the pool member or backend id forward-request used, else the set-backend-service target. */
+/**
+ * The backend that answered: for a pool, the member forward-request chose (the backend that actually served the call;
+ * APIM's choice between pool and member is SILENT), else the backend id, else the set-backend-service target.
+ */
 function backendId(ctx: GatewayContext): string {
-  if (ctx.lastBackend) return ctx.lastBackend.backendId;
+  if (ctx.lastBackend) return ctx.lastBackend.memberId || ctx.lastBackend.backendId;
   return ctx.backendTarget?.kind === 'backend' ? ctx.backendTarget.backendId : '';
 }
 
