@@ -407,8 +407,30 @@ export class Compiler implements Binder {
   private instanceMember(target: Bound, e: Extract<Expr, { kind: 'member' }>): Bound {
     const t0 = target.type;
     if (t0.name === 'null') this.error(e.pos, `cannot access member "${e.name}" of null`);
+    if (t0.name === 'Anon') {
+      const idx = t0.fields!.findIndex((f) => f.name === e.name);
+      if (idx < 0) this.error(e.namePos, `the anonymous type has no member "${e.name}"`, hintFor(e.name, t0.fields!.map((f) => f.name)));
+      const ft = t0.fields![idx]!.type;
+      const r = target.c;
+      const unbox = unboxer(ft);
+      return { type: ft, pos: e.pos, c: (ctx, f) => { const v = (r(ctx, f) as AnonymousObject).values[idx]; return unbox && v !== null ? unbox(v) : v; } };
+    }
+    if (isNullable(t0) && (e.name === 'Value' || e.name === 'HasValue')) {
+      const r = target.c;
+      const pos = e.pos;
+      if (e.name === 'HasValue') return { type: T.bool, pos, c: (ctx, f) => (r(ctx, f) ?? null) !== null };
+      return {
+        type: t0.args[0]!,
+        pos,
+        c: (ctx, f) => {
+          const v = r(ctx, f);
+          if (v === null || v === undefined) throw located(new DotNetException('InvalidOperationException', 'Nullable object must have a value.'), pos);
+          return v;
+        },
+      };
+    }
     const lifted = isNullable(t0);
-    const t = lifted && !['Value', 'HasValue', 'GetValueOrDefault'].includes(e.name) ? unwrapNullable(t0) : t0;
+    const t = lifted ? unwrapNullable(t0) : t0;
     const m = findMember(t, e.name, false);
     if (!m) this.error(e.namePos, `"${typeName(t)}" has no member "${e.name}"`, hintFor(e.name, memberNames(t, false)));
     if (m.member.kind === 'method') this.error(e.namePos, `"${e.name}" is a method of ${typeName(t)}; call it with (...)`);
@@ -463,7 +485,9 @@ export class Compiler implements Binder {
     if (t0.name === 'null') this.error(e.pos, `cannot call "${callee.name}" on null`);
     const lifted = !isStatic && isNullable(t0) && !['GetValueOrDefault', 'HasValue'].includes(callee.name);
     const t = lifted ? unwrapNullable(t0) : t0;
-    const found = findMember(t, callee.name, isStatic);
+    let found = findMember(t, callee.name, isStatic);
+    // `list.Count(x => ...)`: a property hides nothing from extension-method lookup in an invocation
+    if (found && found.member.kind !== 'method') found = findMember(t, callee.name, isStatic, 'method') ?? found;
     if (!found || found.member.kind !== 'method') {
       if (found) this.error(callee.namePos, `"${callee.name}" is a property, not a method`);
       const hint = hintFor(callee.name, memberNames(t, isStatic));
@@ -1774,7 +1798,7 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
     const ok = IMPLICIT_NUMERIC[from.name]?.includes(to.name);
     if (ok) return null;
     // constant int expressions convert to smaller types when in range
-    if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && isIntegral(to)) return null;
+    if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && to.name !== 'char' && inRange(b.constant.value, to.name)) return null;
     return undefined;
   }
   // library conversions (e.g. JToken from primitives)
@@ -1784,6 +1808,14 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
   }
   if (isSubtype(from, to)) return null;
   return undefined;
+}
+
+const RANGES: Record<string, [number, number]> = {
+  sbyte: [-128, 127], byte: [0, 255], short: [-32768, 32767], ushort: [0, 65535], uint: [0, 4294967295], ulong: [0, Number.MAX_SAFE_INTEGER], long: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+function inRange(v: number, t: string): boolean {
+  const r = RANGES[t];
+  return r !== undefined && v >= r[0] && v <= r[1];
 }
 
 const IMPLICIT_NUMERIC: Record<string, string[]> = {
@@ -1810,12 +1842,12 @@ export function isSubtype(from: CsType, to: CsType): boolean {
   }
   if (from.name === 'Anon') return false;
   const seen = new Set<string>();
-  const queue = [...basesOf(from)];
+  const queue = [from, ...basesOf(from)];
   while (queue.length) {
     const cur = queue.shift()!;
     if (sameType(cur, to)) return true;
     // IEnumerable<T> is covariant
-    if (cur.name === to.name && cur.name === 'IEnumerable' && isSubtype(cur.args[0]!, to.args[0]!) && !isValueType(cur.args[0]!)) return true;
+    if (cur.name === to.name && cur.name === 'IEnumerable' && (to.args[0]!.name === 'object' || (isSubtype(cur.args[0]!, to.args[0]!) && !isValueType(cur.args[0]!)))) return true;
     const key = typeName(cur);
     if (seen.has(key)) continue;
     seen.add(key);

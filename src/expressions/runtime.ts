@@ -175,3 +175,35 @@ export function mapKey(v: unknown): unknown {
   if (v instanceof CsBoxed) return `${v.kind}:${v.value}`;
   return v;
 }
+
+/** Dictionaries are Maps keyed by mapKey(key); entries keep the original key. */
+export class CsDictionary {
+  readonly map = new Map<unknown, [unknown, unknown]>();
+  constructor(readonly ignoreCase = false) {}
+  key(k: unknown): unknown {
+    if (k === null || k === undefined) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'key')");
+    return this.ignoreCase && typeof k === 'string' ? k.toLowerCase() : mapKey(k);
+  }
+  get(k: unknown): unknown {
+    const e = this.map.get(this.key(k));
+    if (!e) throw new DotNetException('KeyNotFoundException', `The given key '${toCsString(k)}' was not present in the dictionary.`);
+    return e[1];
+  }
+  set(k: unknown, v: unknown): void {
+    const key = this.key(k);
+    const e = this.map.get(key);
+    if (e) e[1] = v;
+    else this.map.set(key, [k, v]);
+  }
+  add(k: unknown, v: unknown): void {
+    const key = this.key(k);
+    if (this.map.has(key)) throw new DotNetException('ArgumentException', `An item with the same key has already been added. Key: ${toCsString(k)}`);
+    this.map.set(key, [k, v]);
+  }
+  *entries(): Iterable<KeyValuePair> {
+    for (const [k, v] of this.map.values()) yield new KeyValuePair(k, v);
+  }
+  toCsString(): string {
+    return 'System.Collections.Generic.Dictionary`2';
+  }
+}

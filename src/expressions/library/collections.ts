@@ -5,7 +5,9 @@
  */
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, type CsType } from '../types.js';
-import { csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
+import { CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
+import { defaultOf } from '../compiler.js';
+export { CsDictionary };
 import { defineType, elementTypeOf, type Bound, type CallSite, type Closure, type MethodBinder } from './registry.js';
 import { located, method, overloads, prop, sig } from './sig.js';
 
@@ -97,37 +99,6 @@ defineType({
 // ---- Dictionary<K,V> ---------------------------------------------------------------------------------------------------
 const K = (s: CallSite): CsType => s.type.args[0]!;
 const V = (s: CallSite): CsType => s.type.args[1]!;
-/** Dictionaries are Maps keyed by mapKey(key); entries keep the original key. */
-export class CsDictionary {
-  readonly map = new Map<unknown, [unknown, unknown]>();
-  constructor(readonly ignoreCase = false) {}
-  key(k: unknown): unknown {
-    if (k === null || k === undefined) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'key')");
-    return this.ignoreCase && typeof k === 'string' ? k.toLowerCase() : mapKey(k);
-  }
-  get(k: unknown): unknown {
-    const e = this.map.get(this.key(k));
-    if (!e) throw new DotNetException('KeyNotFoundException', `The given key '${toCsString(k)}' was not present in the dictionary.`);
-    return e[1];
-  }
-  set(k: unknown, v: unknown): void {
-    const key = this.key(k);
-    const e = this.map.get(key);
-    if (e) e[1] = v;
-    else this.map.set(key, [k, v]);
-  }
-  add(k: unknown, v: unknown): void {
-    const key = this.key(k);
-    if (this.map.has(key)) throw new DotNetException('ArgumentException', `An item with the same key has already been added. Key: ${toCsString(k)}`);
-    this.map.set(key, [k, v]);
-  }
-  *entries(): Iterable<KeyValuePair> {
-    for (const [k, v] of this.map.values()) yield new KeyValuePair(k, v);
-  }
-  toCsString(): string {
-    return 'System.Collections.Generic.Dictionary`2';
-  }
-}
 defineType({
   name: 'Dictionary',
   aliases: ['System.Collections.Generic.Dictionary', 'IDictionary', 'IReadOnlyDictionary', 'System.Collections.Generic.IDictionary'],
@@ -284,17 +255,18 @@ function lambdaArg(site: CallSite, el: CsType, ret?: CsType): { make: (ctx: Para
 
 function predicateOp(
   resultType: (el: CsType) => CsType,
-  op: (arr: unknown[], pred: Fn | null) => unknown,
+  op: (arr: unknown[], pred: Fn | null, dflt: unknown) => unknown,
 ): { kind: 'method'; bind: MethodBinder } {
   return linq((site, src, el, iterate) => {
     const get = items(src, iterate, site.pos);
     const pos = site.pos;
-    if (site.args.length === 0) return { type: resultType(el), c: (ctx, f) => wrap(pos, () => op(get(ctx, f), null)) };
+    const d = defaultOf(el);
+    if (site.args.length === 0) return { type: resultType(el), c: (ctx, f) => wrap(pos, () => op(get(ctx, f), null, d)) };
     if (site.args.length !== 1) return null;
     const l = lambdaArg(site, el, T.bool);
     if (!l) return null;
     const make = l.make;
-    return { type: resultType(el), c: (ctx, f) => { const arr = get(ctx, f); const p = make(ctx, f); return wrap(pos, () => op(arr, p)); } };
+    return { type: resultType(el), c: (ctx, f) => { const arr = get(ctx, f); const p = make(ctx, f); return wrap(pos, () => op(arr, p, d)); } };
   });
 }
 
@@ -324,15 +296,15 @@ const LINQ = {
     if (r.length === 0) throw p ? noMatch() : noElements();
     return r[0];
   }),
-  FirstOrDefault: predicateOp((el) => el, (arr, p) => filter(arr, p)[0] ?? null),
+  FirstOrDefault: predicateOp((el) => el, (arr, p, d) => { const r = filter(arr, p); return r.length ? r[0] : d; }),
   Last: predicateOp((el) => el, (arr, p) => {
     const r = filter(arr, p);
     if (r.length === 0) throw p ? noMatch() : noElements();
     return r[r.length - 1];
   }),
-  LastOrDefault: predicateOp((el) => el, (arr, p) => {
+  LastOrDefault: predicateOp((el) => el, (arr, p, d) => {
     const r = filter(arr, p);
-    return r.length ? r[r.length - 1] : null;
+    return r.length ? r[r.length - 1] : d;
   }),
   Single: predicateOp((el) => el, (arr, p) => {
     const r = filter(arr, p);
@@ -340,10 +312,10 @@ const LINQ = {
     if (r.length > 1) throw new DotNetException('InvalidOperationException', p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element');
     return r[0];
   }),
-  SingleOrDefault: predicateOp((el) => el, (arr, p) => {
+  SingleOrDefault: predicateOp((el) => el, (arr, p, d) => {
     const r = filter(arr, p);
     if (r.length > 1) throw new DotNetException('InvalidOperationException', p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element');
-    return r[0] ?? null;
+    return r.length ? r[0] : d;
   }),
   Select: linq((site, src, el, iterate) => {
     const l = lambdaArg(site, el);

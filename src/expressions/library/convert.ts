@@ -6,7 +6,7 @@ import { DotNetException } from '../../dotnet/exceptions.js';
 import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable } from '../../dotnet/format.js';
 import { DateTime, DateTimeOffset, TimeSpan } from '../../dotnet/datetime.js';
 import { explicitCast, JArray, JObject, JProperty, JToken, JValue, toJToken, type JConvertTargets } from '../../dotnet/json.js';
-import { AnonymousObject, CsBoxed, KeyValuePair, toCsString, type BoxedKind } from '../runtime.js';
+import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, toCsString, type BoxedKind } from '../runtime.js';
 import { isEnum, isNumeric, unwrapNullable, type CsType } from '../types.js';
 import { typeDefOf } from './registry.js';
 
@@ -191,6 +191,11 @@ export function csToJToken(v: unknown): JToken {
     return o;
   }
   if (v instanceof Uint8Array) return JValue.fromBytes(v);
+  if (v instanceof CsDictionary) {
+    const o = new JObject();
+    for (const e of v.entries()) o.Add(toCsString(e.Key), csToJToken(e.Value));
+    return o;
+  }
   if (Array.isArray(v) || v instanceof Set) return JArray.create(...[...v].map(csToJToken));
   if (v instanceof Map) {
     const o = new JObject();

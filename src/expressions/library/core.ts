@@ -16,7 +16,7 @@ import { EnumValue, stringify } from './convert.js';
 defineNamespaces('System', 'System.Text', 'System.Net', 'System.Linq', 'System.Collections.Generic', 'System.Security.Cryptography', 'System.Text.RegularExpressions', 'Newtonsoft.Json', 'Newtonsoft.Json.Linq', 'System.Security.Cryptography.X509Certificates');
 
 const ch = (c: number): string => String.fromCharCode(c);
-const chars = (a: readonly number[] | null): string[] | null => (a === null ? null : a.map(ch));
+const chars = (a: readonly number[] | null): string[] | null => (a === null || a.length === 0 ? null : a.map(ch));
 /** Unwraps boxed numbers/enums for the numbers module (Convert.To*). */
 export const plain = (v: unknown): unknown => (v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v);
 const toNum = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
@@ -141,7 +141,7 @@ defineType({
     Equals: method(sig([S], T.bool, (s: string, v: string | null) => s === v), sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.equals(s, v, sc(c))), sig([T.object], T.bool, (s: string, v: unknown) => s === v)),
     CompareTo: method(sig([S], I, (s: string, v: string | null) => str.compare(s, v))),
     Split: method(
-      sig([rest(C)], T.strings, (s: string, cs: number[]) => str.splitChars(s, cs.length ? chars(cs) : null)),
+      sig([rest(C)], T.strings, (s: string, cs: number[]) => str.splitChars(s, chars(cs))),
       sig([arrayOf(C), I], T.strings, (s: string, cs: number[] | null, n: number) => str.splitChars(s, chars(cs), n)),
       sig([arrayOf(C), SSO], T.strings, (s: string, cs: number[] | null, o: number) => str.splitChars(s, chars(cs), undefined, sso(o))),
       sig([arrayOf(C), I, SSO], T.strings, (s: string, cs: number[] | null, n: number, o: number) => str.splitChars(s, chars(cs), n, sso(o))),
@@ -153,9 +153,9 @@ defineType({
       sig([T.strings, I, SSO], T.strings, (s: string, v: string[] | null, n: number, o: number) => str.splitStrings(s, v, n, sso(o))),
       sig([T.strings, I], T.strings, (s: string, v: string[] | null, n: number) => str.splitStrings(s, v, n)),
     ),
-    Trim: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trim(s, cs.length ? chars(cs) : null))),
-    TrimStart: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trimStart(s, cs.length ? chars(cs) : null))),
-    TrimEnd: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trimEnd(s, cs.length ? chars(cs) : null))),
+    Trim: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trim(s, chars(cs)))),
+    TrimStart: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trimStart(s, chars(cs)))),
+    TrimEnd: method(sig([rest(C)], S, (s: string, cs: number[]) => str.trimEnd(s, chars(cs)))),
     PadLeft: method(sig([I, opt(C, 32)], S, (s: string, n: number, c: number) => str.padLeft(s, n, ch(c)))),
     PadRight: method(sig([I, opt(C, 32)], S, (s: string, n: number, c: number) => str.padRight(s, n, ch(c)))),
     Replace: method(

@@ -155,7 +155,7 @@ export function basesOf(t: CsType): CsType[] {
 }
 
 /** Finds a member on a type or its bases. */
-export function findMember(t: CsType, name: string, isStatic: boolean): { member: Member; owner: CsType } | undefined {
+export function findMember(t: CsType, name: string, isStatic: boolean, only?: 'method'): { member: Member; owner: CsType } | undefined {
   const seen = new Set<string>();
   const queue: CsType[] = [t];
   while (queue.length) {
@@ -164,12 +164,12 @@ export function findMember(t: CsType, name: string, isStatic: boolean): { member
     seen.add(cur.name);
     const d = types.get(cur.name);
     const m = isStatic ? d?.statics?.[name] : d?.instance?.[name];
-    if (m) return { member: m, owner: cur };
+    if (m && (!only || m.kind === only)) return { member: m, owner: cur };
     if (!isStatic) queue.push(...basesOf(cur));
   }
   if (!isStatic && t.name !== 'object') {
     const m = types.get('object')?.instance?.[name];
-    if (m) return { member: m, owner: named('object') };
+    if (m && (!only || m.kind === only)) return { member: m, owner: named('object') };
   }
   return undefined;
 }

@@ -120,7 +120,7 @@ export function overloads(...sigs: Sig[]): MethodBinder {
           const bound = compiled[ai]!;
           // `params T[]` also accepts an array passed directly
           if (p.rest && got.length === 1 && b.canConvert(bound.type, arrayOf(ptype), bound)) {
-            score += sameType(bound.type, arrayOf(ptype)) ? 2 : 1;
+            score += sameType(bound.type, arrayOf(ptype)) || bound.type.name === 'null' ? 4 : 1;
             continue;
           }
           if (!b.canConvert(bound.type, ptype, bound)) ok = false;
@@ -144,7 +144,7 @@ export function overloads(...sigs: Sig[]): MethodBinder {
         argClosures.push((ctx, f) => (v: unknown) => set(ctx, f, v));
       } else if (p.rest) {
         const single = got.length === 1 ? compiled[got[0]!]! : null;
-        if (single && b.canConvert(single.type, arrayOf(ptype), single) && single.type.name === 'Array') {
+        if (single && b.canConvert(single.type, arrayOf(ptype), single) && (single.type.name === 'Array' || single.type.name === 'null')) {
           argClosures.push(b.convert(single, arrayOf(ptype)));
         } else {
           const items = got.map((ai) => b.convert(compiled[ai]!, ptype));
