@@ -68,6 +68,15 @@ describe('runValidate', () => {
     expect(lines.some((l) => /frag-a"/.test(l) && l.includes('uses.xml'))).toBe(false);
   });
 
+  it('--scope places the document: quota is allowed at product scope only', () => {
+    writeFileSync(path.join(dir, 'quota.xml'), '<policies>\n  <inbound>\n    <base />\n    <quota calls="10" renewal-period="60" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>');
+    const at = (scope: 'api' | 'product') => runValidate({ ...defaults, scope, inputs: [path.join(dir, 'quota.xml')] });
+    const api = at('api');
+    expect(api.exitCode).toBe(1);
+    expect(api.diagnostics.filter((d) => d.severity === 'error')).toEqual([expect.objectContaining({ line: 4, column: 5 })]);
+    expect(at('product').diagnostics.map(formatDiagnosticLine)).toEqual([]);
+  });
+
   it('the bundled policies/ folder is clean (config validated once, its files not again on their own)', () => {
     const r = runValidate({ ...defaults, inputs: [path.join(ROOT, 'policies')] });
     expect(r.diagnostics.map(formatDiagnosticLine)).toEqual([]);
