@@ -138,9 +138,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if (apiIds.has(a.id)) err(`/apis/${i}/id`, 'config/duplicate-id', `API id "${a.id}" is used twice`, 'API ids are unique');
     apiIds.add(a.id);
     const normPath = a.path.replace(/^\/+|\/+$/g, '').toLowerCase();
-    const pathKey = `${normPath}|${a.version ?? ''}`;
+    // Version schemes (segment, header, query) are not emulated, so two APIs on one suffix could never both be reached.
+    const pathKey = normPath;
     const other = apiPaths.get(pathKey);
-    if (other !== undefined) err(`/apis/${i}/path`, 'config/duplicate-path', `APIs "${other}" and "${a.id}" both use the URL suffix "${a.path}"`, 'each API needs its own path (or a different version)');
+    if (other !== undefined) err(`/apis/${i}/path`, 'config/duplicate-path', `APIs "${other}" and "${a.id}" both use the URL suffix "${a.path}"`, 'each API needs its own path (API version sets are not emulated)');
     apiPaths.set(pathKey, a.id);
     const opIds = new Set<string>();
     const operations: OperationDefinition[] = [];
