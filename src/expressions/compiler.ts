@@ -11,7 +11,7 @@ import {
   type CsType,
 } from './types.js';
 import {
-  basesOf, canonicalTypeName, elementTypeOf, findIndexer, findMember, isNamespace, lookupType, memberNames, suggestName, typeDefOf,
+  basesOf, canonicalTypeName, elementTypeOf, findIndexer, findMember, isNamespace, lookupType, memberNames, own, suggestName, typeDefOf,
   type Binder, type Bound, type CallSite, type Closure, type Frame,
 } from './library/registry.js';
 import { located } from './library/sig.js';
@@ -389,7 +389,7 @@ export class Compiler implements Binder {
       const t = target.type.args[0]!;
       const def = typeDefOf(t);
       if (def?.enumMembers) {
-        const v = def.enumMembers[e.name];
+        const v = own(def.enumMembers, e.name);
         if (v === undefined) this.error(e.namePos, `"${typeName(t)}" has no member "${e.name}"`, hintFor(e.name, Object.keys(def.enumMembers)));
         return { type: t, c: () => v, pos: e.pos, constant: { value: v }, nonNull: true };
       }

@@ -163,15 +163,20 @@ export function findMember(t: CsType, name: string, isStatic: boolean, only?: 'm
     if (seen.has(cur.name)) continue;
     seen.add(cur.name);
     const d = types.get(cur.name);
-    const m = isStatic ? d?.statics?.[name] : d?.instance?.[name];
+    const m = own(isStatic ? d?.statics : d?.instance, name);
     if (m && (!only || m.kind === only)) return { member: m, owner: cur };
     if (!isStatic) queue.push(...basesOf(cur));
   }
   if (!isStatic && t.name !== 'object') {
-    const m = types.get('object')?.instance?.[name];
+    const m = own(types.get('object')?.instance, name);
     if (m && (!only || m.kind === only)) return { member: m, owner: named('object') };
   }
   return undefined;
+}
+
+/** Own-property lookup: member tables are plain objects, so `constructor`/`__proto__` must never resolve. */
+export function own<V>(table: Record<string, V> | undefined, name: string): V | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 /** All members names (for "did you mean" hints). */
