@@ -9,6 +9,8 @@ import type { PolicyDefinition } from './types.js';
  * RFC 6749 §5.1). What `(Authorization)context.Variables["x"]` casts to in expressions.
  */
 export class AuthorizationContext {
+  /** How the expression library recognises the object (its `Authorization` type tests `kind`). */
+  readonly kind = 'authorization';
   constructor(
     readonly accessToken: string,
     readonly claims: ReadonlyMap<string, unknown>,

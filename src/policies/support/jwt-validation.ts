@@ -5,7 +5,7 @@ import type { XmlElement } from '../../xml/types.js';
 import type { CompileContext, ElementSpec, ValueGetter } from '../types.js';
 import { attributeText, childElements } from '../types.js';
 import { jsonDocument, settingsObject, textDocument } from './identity-settings.js';
-import { decodeJwt, JwtFormatError, keyFromJwk, pemKey, rsaKey, SUPPORTED_ALGORITHMS, toJwt, verifySignature } from './jwt.js';
+import { claimStrings, decodeJwt, JwtFormatError, keyFromJwk, pemKey, rsaKey, SUPPORTED_ALGORITHMS, toJwt, verifySignature } from './jwt.js';
 import type { DecodedJwt, VerificationKey } from './jwt.js';
 
 /**
@@ -336,7 +336,7 @@ function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failur
   for (const { c, name } of claims) {
     if (c.values.length === 0) continue;
     const sep = c.separator?.(ctx);
-    const raw = toJwt(d).claims.get(name) ?? [];
+    const raw = claimStrings(p[name]);
     const present = sep ? raw.flatMap((v) => v.split(sep).map((x) => x.trim())) : raw;
     const wanted = c.values.map((v) => v(ctx));
     const ok = c.match(ctx).toLowerCase() === 'any' ? wanted.some((w) => present.includes(w)) : wanted.every((w) => present.includes(w));

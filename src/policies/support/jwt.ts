@@ -1,43 +1,11 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { DateTime } from '../../dotnet/datetime.js';
+import { Jwt } from '../../expressions/library/misc.js';
 
 /**
- * JSON Web Tokens for the identity policies: parsing into APIM's `Jwt` object (reference §5.3), HS256 signing of the
+ * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (reference §5.3), HS256 signing of the
  * emulator's own tokens (managed identity, credential manager) and signature verification with node:crypto.
  */
-
-/**
- * APIM's `Jwt` (what `string.AsJwt()` returns and what validate-jwt stores in output-token-variable-name):
- * Id, Algorithm, Issuer, Subject, Type, Audiences, Claims (claim → values), ExpirationTime?, NotBefore?, IssuedAt?.
- * `Claims.GetValueOrDefault(name, default)` joins the values with commas (reference §5.3).
- */
-export class Jwt {
-  constructor(
-    /** `jti`, or null. */
-    readonly id: string | null,
-    /** Header `alg`. */
-    readonly algorithm: string,
-    readonly issuer: string | null,
-    readonly subject: string | null,
-    /** Header `typ`, or null. */
-    readonly type: string | null,
-    readonly audiences: readonly string[],
-    /** Every payload claim as strings: arrays give one string per item, objects their JSON, numbers their decimal text. */
-    readonly claims: ReadonlyMap<string, readonly string[]>,
-    readonly expirationTime: DateTime | null,
-    readonly notBefore: DateTime | null,
-    readonly issuedAt: DateTime | null,
-    /** The compact token text. */
-    readonly raw: string,
-  ) {}
-
-  /** `Claims.GetValueOrDefault(name, default)`: values joined with ",". */
-  claim(name: string, fallback: string | null = null): string | null {
-    const v = this.claims.get(name);
-    return v ? v.join(',') : fallback;
-  }
-}
 
 /** A compact JWS split into its parts, with header and payload decoded. */
 export interface DecodedJwt {
@@ -76,34 +44,20 @@ function decodeJsonPart(part: string, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** `string.AsJwt()`: the Jwt, or null when the text is not a well-formed JWS (no validation). */
-export function parseJwt(token: string | null | undefined): Jwt | null {
+/** The payload of a well-formed JWS, or null (no validation): used to read `exp` of fixed tokens. */
+export function peekPayload(token: string | null | undefined): Record<string, unknown> | null {
   if (!token) return null;
   try {
-    return toJwt(decodeJwt(token));
+    return decodeJwt(token).payload;
   } catch (e) {
     if (e instanceof JwtFormatError) return null;
     throw e;
   }
 }
 
+/** APIM's `Jwt` object for a decoded token: the expression library's class, so `(Jwt)context.Variables[...]` works. */
 export function toJwt(d: DecodedJwt): Jwt {
-  const claims = new Map<string, string[]>();
-  for (const [k, v] of Object.entries(d.payload)) claims.set(k, claimStrings(v));
-  const p = d.payload;
-  return new Jwt(
-    str(p.jti),
-    str(d.header.alg) ?? '',
-    str(p.iss),
-    str(p.sub),
-    str(d.header.typ),
-    claimStrings(p.aud ?? []),
-    claims,
-    epochDate(p.exp),
-    epochDate(p.nbf),
-    epochDate(p.iat),
-    d.raw,
-  );
+  return new Jwt(d.header, d.payload);
 }
 
 /** A claim value as strings, the way .NET's JwtSecurityToken exposes claims. */
@@ -113,14 +67,6 @@ export function claimStrings(v: unknown): string[] {
   if (typeof v === 'string') return [v];
   if (typeof v === 'number' || typeof v === 'boolean') return [String(v)];
   return [JSON.stringify(v)];
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
-}
-
-function epochDate(v: unknown): DateTime | null {
-  return typeof v === 'number' && Number.isFinite(v) ? DateTime.fromUnixMilliseconds(v * 1000, 'Utc') : null;
 }
 
 /** Signs claims as an HS256 JWS (the emulator's locally issued tokens). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RuntimeServices } from '../../engine/services.js';
 import { settingsObject } from './identity-settings.js';
 import type { SettingResult } from './identity-settings.js';
-import { parseJwt, signHs256 } from './jwt.js';
+import { peekPayload, signHs256 } from './jwt.js';
 
 /**
  * The emulator's managed identity: instead of asking Microsoft Entra ID, it issues HS256 tokens itself, signed with a
@@ -86,8 +86,8 @@ export class ManagedIdentityTokenSource {
     let issued: IssuedToken;
     const fixed = this.o.fixed.get(resource);
     if (fixed !== undefined) {
-      const exp = Number(parseJwt(fixed)?.claim('exp') ?? NaN);
-      issued = { token: fixed, expiresAt: Number.isFinite(exp) ? exp * 1000 : Number.POSITIVE_INFINITY };
+      const exp = peekPayload(fixed)?.exp;
+      issued = { token: fixed, expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : Number.POSITIVE_INFINITY };
     } else {
       const iat = Math.floor(now / 1000);
       const exp = Math.floor((now + this.o.lifetimeMs) / 1000);
