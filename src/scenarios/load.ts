@@ -181,9 +181,13 @@ function normalizeRequest(c: Cursor): RequestSpec {
 
 function normalizeExpect(c: Cursor): Expectations {
   const keyLocs = new Map<string, Loc>();
+  // Scalars point at their value, object members at their key (a backend id), list items at the item.
   for (const [k, v] of c.entries()) {
-    keyLocs.set(k, v.keyLoc);
-    for (const [k2, v2] of v.entries()) keyLocs.set(`${k}.${k2}`, v2.keyLoc);
+    keyLocs.set(k, v.node.kind === 'object' || v.node.kind === 'array' ? v.keyLoc : v.loc);
+    for (const [k2, v2] of v.entries()) {
+      keyLocs.set(`${k}.${k2}`, v2.keyLoc);
+      v2.items().forEach((item, i) => keyLocs.set(`${k}.${k2}[${i}]`, item.loc));
+    }
     v.items().forEach((item, i) => keyLocs.set(`${k}[${i}]`, item.loc));
   }
   const status = c.get('status');

@@ -95,6 +95,8 @@ interface RequestRecord {
   transitions: BreakerTransition[];
   trace: readonly TraceEvent[];
   error: string | undefined;
+  /** Breakers already open when the request arrived, e.g. "foundry1 until +00:01:07.000". */
+  openBefore: string[];
 }
 
 const MAX_TRACE_LINES = 40;
@@ -341,6 +343,9 @@ class ScenarioRun {
 
   private async send(req: RequestSpec): Promise<RequestRecord> {
     const at = this.rel(this.env.clock.now());
+    const openBefore = (this.registry?.state() ?? []).filter((b) => b.breaker?.state === 'open').map((b) => `${b.id} until ${formatOffset(this.rel(Date.parse(b.breaker!.openUntil!)))}`);
+    // Transitions noticed by that look (a breaker that closed meanwhile) belong before this request.
+    for (const t of this.takeTransitions()) this.timeline.push({ kind: 'breaker', event: t });
     const q = req.path.indexOf('?');
     const headers = new HeaderMap(req.headers);
     let body: Readable | null = null;
@@ -378,6 +383,7 @@ class ScenarioRun {
       transitions: this.takeTransitions(),
       trace,
       error: le ? `${le.source} ${le.reason}: ${le.message}` : undefined,
+      openBefore,
     };
   }
 
@@ -583,6 +589,7 @@ function servedBy(r: RequestRecord): string | null {
 /** What happened to one request: its attempts, breaker transitions, the error that reached on-error, the trace. */
 function explainRequest(r: RequestRecord): string[] {
   const lines = [`${r.method} ${r.path} at ${formatOffset(r.at)} → ${r.status}`];
+  lines.push(`breakers open before it: ${r.openBefore.length ? r.openBefore.join(', ') : 'none'}`);
   lines.push(`attempts: ${r.attempts.length ? r.attempts.map(describeAttempt).join(', ') : 'no backend called'}`);
   for (const t of r.transitions) lines.push(`${formatOffset(t.at)} ${describeTransition(t)}`);
   if (r.error) lines.push(`LastError: ${r.error}`);

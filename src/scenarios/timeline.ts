@@ -99,12 +99,13 @@ export function diffLines(expected: string, actual: string, context = 2): string
       ops.push({ op: ' ', text: a[i]!, line: i + 1 });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ op: '+', text: b[j]!, line: i + 1 });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals before additions, as unified diffs show them.
       ops.push({ op: '-', text: a[i]!, line: i + 1 });
       i++;
+    } else {
+      ops.push({ op: '+', text: b[j]!, line: i + 1 });
+      j++;
     }
   }
   const show = new Array<boolean>(ops.length).fill(false);
