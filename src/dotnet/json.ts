@@ -780,7 +780,10 @@ function deepEquals(a: JToken | null, b: JToken | null): boolean {
 // ---- writing -------------------------------------------------------------------------------------------------------
 
 /** Newtonsoft's JavaScriptUtils escaping with StringEscapeHandling.Default and a `"` quote. */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\u0085\u2028\u2029]/;
+
 export function escapeJsonString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -1081,6 +1084,14 @@ class JsonReader {
     this.pos++; // opening quote
     let out = '';
     for (;;) {
+      // Copy a run of ordinary characters in one slice.
+      const runStart = this.pos;
+      while (this.pos < t.length) {
+        const code = t.charCodeAt(this.pos);
+        if (code === 92 || code === 10 || code === 13 || t[this.pos] === quote) break;
+        this.pos++;
+      }
+      if (this.pos > runStart) out += t.slice(runStart, this.pos);
       if (this.pos >= t.length) throw this.fail(`Unterminated string. Expected delimiter: ${quote}.`);
       const c = t[this.pos++]!;
       if (c === quote) return out;
