@@ -20,7 +20,9 @@ export const setStatus: PolicyDefinition = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   attributes: [
     { name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 },
-    { name: 'reason', required: true, expressions: true },
+    // The reference marks reason as required, but lab policies that deploy omit it (e.g. the MCP labs'
+    // `<set-status code="200" />`), so APIM accepts it absent; the standard reason phrase is used then.
+    { name: 'reason', expressions: true },
   ],
   compile(el, cx) {
     const mutate = compileStatusMutation(el, cx);

@@ -179,7 +179,9 @@ describe('variables, query, URI, method, body', () => {
   });
 
   it('set-body and find-and-replace rewrite bodies', async () => {
-    const b = await backend((req, res) => res.end(`backend saw: ${req.body}`));
+    const b = await backend((req, res) => {
+      res.end(`backend saw: ${req.body}`);
+    });
     const { gateway } = buildGateway({
       serviceUrl: b.url,
       api: policies({
