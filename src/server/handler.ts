@@ -68,6 +68,10 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * client connection, writes the response (streaming), and records log line, metrics and trace.
  */
 export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
+  // Created once, not per request.
+  const onInvalidHeader = (header: string, problem: string, requestId: string | undefined) => d.logger?.warn({ header, problem, requestId }, 'response header left out');
+  const onStreamError = (err: Error, requestId: string | undefined) =>
+    d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId }, 'response body failed mid-stream; client response ended abruptly');
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const arrived = d.clock.now();
@@ -115,8 +119,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       outcome = await writeGatewayResponse(res, result.response, {
         method: incoming.method,
         extraHeaders: extra,
-        onInvalidHeader: (name, problem) => d.logger?.warn({ header: name, problem, requestId: ctx?.requestId }, 'response header left out'),
-        onStreamError: (err) => d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId: ctx?.requestId, backend: ctx?.lastBackend?.memberId }, 'response body failed mid-stream; client response ended abruptly'),
+        requestId: ctx?.requestId,
+        onInvalidHeader,
+        onStreamError,
       });
     }
     res.off('close', onClose);

@@ -171,7 +171,7 @@ describe('streaming', () => {
     expect(received.join('')).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
   });
 
-  it('a client disconnect aborts the upstream call (the backend sees its request closed)', async () => {
+  it.each(['virtual', 'system'] as const)('a client disconnect aborts the upstream call (the backend sees its request closed), %s clock', async (kind) => {
     const arrived = deferred();
     const backendSawClose = deferred<boolean>();
     const url = await rawBackend((req, res) => {
@@ -180,7 +180,9 @@ describe('streaming', () => {
       // never answers
       void req;
     });
-    const { gateway, clock } = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request timeout="600" />' }) });
+    const built = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request timeout="600" />' }), ...(kind === 'system' ? { deps: { clock: new SystemClock() } } : {}) });
+    const { gateway } = built;
+    const clock = kind === 'system' ? new SystemClock() : built.clock;
     const log = memoryLogger();
     const s = await serve(gateway, clock, { logger: log.logger });
     const client = http.get(`${s.url}/api/slow`, { agent: false });
@@ -427,9 +429,27 @@ describe('lifecycle', () => {
     expect(closed).toBe(true);
   });
 
-  it('works on the system clock too (clock endpoint reports it)', async () => {
-    const { gateway } = buildGateway({ api: policies({}) });
-    const s = await serve(gateway, new SystemClock());
+  it('on the system clock a short forward-request timeout fires (30 ms, wall time)', async () => {
+    const arrived = deferred();
+    const url = await rawBackend(() => arrived.resolve());
+    const clock = new SystemClock();
+    const { gateway } = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request timeout-ms="30" />' }), deps: { clock } });
+    const s = await serve(gateway, clock);
+    const r = await request(`${s.url}/api/x`, { headers: { 'Apim-Debug-Authorization': '1' } });
+    await arrived.promise;
+    expect(r.status).toBeGreaterThanOrEqual(500);
+    const t = await getJson<{ lastError: { reason: string; source: string } }>(`${s.url}/_emulator/traces/${r.headers['apim-trace-id'] as string}`);
+    expect(t.lastError).toMatchObject({ source: 'forward-request', reason: 'Timeout' });
+  });
+
+  it('works on the system clock too: forwarding with the default timeout, and the clock endpoint', async () => {
+    const b = await backend();
+    const clock = new SystemClock();
+    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request />' }), deps: { clock } });
+    const s = await serve(gateway, clock);
+    const r = await request(`${s.url}/api/sys`, { method: 'POST', body: 'hi' });
+    expect(r.status).toBe(200);
+    expect((r.json() as { body: string }).body).toBe('hi');
     const c = await getJson<{ virtual: boolean; epochMs: number }>(`${s.url}/_emulator/clock`);
     expect(c.virtual).toBe(false);
     expect(typeof c.epochMs).toBe('number');
