@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { Clock } from '../clock.js';
+import { SystemClock } from '../clock.js';
 import { HeaderMap } from './headers.js';
 
 export interface UpstreamRequest {
@@ -38,6 +39,10 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
+const DEADLINE_CANCELLED = new Error('deadline cancelled: the backend answered');
+/** Shortest forward-request timeout left to undici's header timer (≈1 s resolution, so at most ~10% late). */
+const NATIVE_TIMEOUT_MIN_MS = 10_000;
+
 /** Hop-by-hop headers a proxy must not forward (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 
@@ -67,6 +72,10 @@ export class UndiciUpstream implements Upstream {
       if (HOP_BY_HOP.has(name.toLowerCase())) continue;
       headers[name] = values.length === 1 ? values[0]! : values;
     }
+    // On the system clock undici's own header timer is the same wall-clock deadline and much cheaper than racing a
+    // clock deadline (two AbortControllers, a promise race and listeners per request; ~5% CPU in bench/). Its timers
+    // tick about once a second, so short timeouts keep the precise path.
+    if (req.timeoutMs >= NATIVE_TIMEOUT_MIN_MS && this.clock instanceof SystemClock) return this.sendWithNativeTimeout(req, headers);
     const abort = new AbortController();
     const onAbort = () => abort.abort(req.signal.reason);
     if (req.signal.aborted) onAbort();
@@ -103,8 +112,30 @@ export class UndiciUpstream implements Upstream {
       if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
       throw new UpstreamError('BackendConnectionFailure', describeConnectionError(e));
     } finally {
-      timer.abort();
+      // A fixed reason: abort() without one builds a DOMException (with a stack) on every request.
+      timer.abort(DEADLINE_CANCELLED);
       req.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sendWithNativeTimeout(req: UpstreamRequest, headers: Record<string, string | string[]>): Promise<UpstreamResponse> {
+    try {
+      const r = await request(req.url, {
+        method: req.method as 'GET',
+        headers,
+        body: req.body ?? undefined,
+        signal: req.signal,
+        dispatcher: this.agent,
+        headersTimeout: req.timeoutMs,
+        ...(req.followRedirects ? { maxRedirections: 10 } : {}),
+      });
+      return { statusCode: r.statusCode, statusReason: '', headers: HeaderMap.fromRecord(r.headers), body: r.body };
+    } catch (e) {
+      if (e instanceof undiciErrors.HeadersTimeoutError) {
+        throw new UpstreamError('Timeout', `Request to the backend timed out: no response headers within ${formatSeconds(req.timeoutMs)}.`);
+      }
+      if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
+      throw new UpstreamError('BackendConnectionFailure', describeConnectionError(e));
     }
   }
 
