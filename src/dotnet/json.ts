@@ -1056,7 +1056,6 @@ class JsonReader {
 
   private readNumber(): JToken {
     const start = this.pos;
-    const startCol = this.column + 1;
     while (this.pos < this.text.length && /[0-9A-Za-z.+\-]/.test(this.text[this.pos]!)) this.pos++;
     const s = this.text.slice(start, this.pos);
     if (s === '-Infinity') return JValue.fromFloat(-Infinity);
@@ -1067,7 +1066,7 @@ class JsonReader {
         const v = BigInt('0o' + s.slice(neg ? 2 : 1));
         return JValue.fromInteger(neg ? -v : v);
       }
-      if (/^-?0\d+$/.test(s)) throw this.fail(`Input string '${s}' is not a valid integer.`, startCol);
+      if (/^-?0\d+$/.test(s)) throw this.fail(`Input string '${s}' is not a valid integer.`);
       return JValue.fromInteger(BigInt(s));
     }
     if (/^-?0[xX][0-9a-fA-F]+$/.test(s)) {

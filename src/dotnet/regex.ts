@@ -361,7 +361,7 @@ export class Match extends Group {
 
   NextMatch(): Match {
     if (!this.regex || !this.Success) return Match.Empty;
-    return this.regex.matchAt(this.input, this.Length === 0 ? this.Index + 1 : this.Index + this.Length, this.Length === 0);
+    return this.regex.matchAt(this.input, this.Length === 0 ? this.Index + 1 : this.Index + this.Length);
   }
 
   /** Match.Result(replacement): expands $-substitutions for this match. */
@@ -494,8 +494,8 @@ export class Regex {
     return this.translation.nameToNumber.get(name) ?? -1;
   }
 
-  /** Runs the search at `start`; `skipEmptyAt` rejects an empty match at exactly `start - 1` continuation. */
-  matchAt(input: string, start: number, _afterEmpty = false): Match {
+  /** Runs the search from `start` (NextMatch passes the position after the previous match, +1 after an empty one). */
+  matchAt(input: string, start: number): Match {
     if (start > input.length) return Match.Empty;
     this.re.lastIndex = start;
     const r = this.re.exec(input);
