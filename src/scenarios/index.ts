@@ -10,7 +10,8 @@ export { runScenarioFile, attemptsFromTrace } from './runner.js';
 export type { RunOptions, ScenarioResult, Failure, StepResult, SnapshotOutcome, SnapshotMode } from './runner.js';
 export { enumerateItems, CoverageIndex, mergeCoverage, summarizeCoverage } from './coverage.js';
 export type { CoverageItem, CoverageSummary, FileCoverage } from './coverage.js';
-export { renderTimeline, diffLines, formatOffset } from './timeline.js';
+export { renderTimeline, diffLines, formatOffset, describeAttempt, describeTransition } from './timeline.js';
+export type { AttemptRecord, BreakerTransition, TimelineEntry } from './timeline.js';
 export { formatRunReport, SCENARIO_REPORTERS, type ScenarioReporter } from './report.js';
 export type { Scenario, ScenarioStep, Expectations } from './types.js';
 
