@@ -1,4 +1,5 @@
 import type { RuntimeServices } from '../engine/services.js';
+import { firstReport } from './support/once.js';
 import type { PolicyDefinition } from './types.js';
 import { attributeText } from './types.js';
 
@@ -56,7 +57,7 @@ export const logToEventHub: PolicyDefinition = {
   ],
   text: { expressions: true, required: true },
   compile(el, cx) {
-    if (el.attributes.some((a) => a.name === 'partition-id') && el.attributes.some((a) => a.name === 'partition-key')) {
+    if (el.attributes.some((a) => a.name === 'partition-id') && el.attributes.some((a) => a.name === 'partition-key') && firstReport(el, 'partition')) {
       cx.diagnostics.error(el.source, cx.offsetOf(el, 'partition-key'), 'policy/conflicting-attributes', '<log-to-eventhub> takes "partition-id" or "partition-key", not both');
     }
     const loggerId = attributeText(el, 'logger-id') ?? '';

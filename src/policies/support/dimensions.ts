@@ -2,6 +2,7 @@ import type { GatewayContext } from '../../engine/context.js';
 import { PolicyError } from '../../pipeline/errors.js';
 import type { CompileContext, ElementSpec } from '../types.js';
 import { attributeText, childElements } from '../types.js';
+import { firstReport } from './once.js';
 import type { XmlElement } from '../../xml/types.js';
 
 /**
@@ -61,7 +62,7 @@ export function compileDimensions(el: XmlElement, cx: CompileContext, policy: st
     const value = cx.string(d, 'value');
     if (!value) {
       const literal = attributeText(d, 'name');
-      if (literal !== undefined && !literal.trim().startsWith('@') && !allowed.has(literal.trim().toLowerCase())) {
+      if (literal !== undefined && !literal.trim().startsWith('@') && !allowed.has(literal.trim().toLowerCase()) && firstReport(d, 'dimension-value')) {
         cx.diagnostics.error(d.source, cx.offsetOf(d, 'name'), 'policy/missing-attribute', `<dimension name="${literal}"> needs a value: only default dimensions may omit it`, `default dimensions: ${allowedDefaults.join(', ')}`);
       }
     }

@@ -81,6 +81,14 @@ describe('emit-metric', () => {
     expect(d?.hint).toContain('API ID, Operation ID, Product ID, User ID, Subscription ID, Location, Gateway ID');
   });
 
+  it('reports it once although the API document is compiled for every operation', () => {
+    const { diagnostics } = tryBuildGateway({
+      operations: [{ id: 'a', method: 'GET', urlTemplate: '/a' }, { id: 'b', method: 'GET', urlTemplate: '/b' }],
+      api: policies({ inbound: '<emit-metric name="m"><dimension name="Client IP" /></emit-metric>' }),
+    });
+    expect(diagnostics.filter((x) => x.message.includes('Client IP'))).toHaveLength(1);
+  });
+
   it('needs a name (no expression) and at least one dimension', () => {
     const m = tryBuildGateway({ api: policies({ inbound: '<emit-metric name="@(&quot;x&quot;)" /><emit-metric />' }) }).diagnostics.map((d) => d.message);
     expect(m).toContain('attribute "name" of <emit-metric> does not accept policy expressions');
