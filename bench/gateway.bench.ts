@@ -185,66 +185,109 @@ function ask<T>(child: ChildProcess, m: LoadRequest): Promise<T> {
   });
 }
 
+interface Target {
+  name: string;
+  start(upstream: string): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+const TARGETS: Target[] = [
+  {
+    name: 'baseline (node:http + undici)',
+    async start(upstream) {
+      const base = baselineProxy(upstream);
+      const url = await listen(base.server);
+      return {
+        url,
+        stop: async () => {
+          await closeServer(base.server);
+          await base.agent.close();
+        },
+      };
+    },
+  },
+  ...[false, true].map(
+    (withLogs): Target => ({
+      name: withLogs ? 'emulator, request logs on' : 'emulator',
+      async start(upstream) {
+        const clock = new SystemClock();
+        const built = Gateway.build(exampleDefinition(upstream), { clock });
+        if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
+        const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
+        const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100 });
+        return { url: s.url, stop: () => s.close() };
+      },
+    }),
+  ),
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 async function main(): Promise<void> {
   const duration = Number(args.get('duration') ?? 10);
   const connections = Number(args.get('connections') ?? 50);
   const warmup = Number(args.get('warmup') ?? 3);
+  const rounds = Number(args.get('rounds') ?? 1);
   const latencyN = Number(args.get('latency-requests') ?? 5000);
+  // --only=emulator runs one target (for profiling with node --cpu-prof).
+  const only = args.get('only');
+  const targets = only ? TARGETS.filter((t) => t.name.startsWith(only)) : TARGETS;
   const path = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
 
   const backend = mockBackend();
   const upstream = await listen(backend);
-
   const child = fork(fileURLToPath(import.meta.url), ['--load-child'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const results: Array<{ name: string; t: ThroughputResult; l: LatencyResult; cpuUsPerRequest: number }> = [];
-  const measure = async (name: string, url: string) => {
-    await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration: warmup });
-    const cpu0 = process.cpuUsage();
-    const t = await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration });
-    const cpu = process.cpuUsage(cpu0);
-    // CPU of this process (proxy under test + mock backend) per request: steadier than req/s on a shared machine.
-    const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, t.total);
-    if (t.errors > 0 || t.non2xx > 0) throw new Error(`${name}: ${t.errors} errors, ${t.non2xx} non-2xx responses`);
-    const l = await ask<LatencyResult>(child, { kind: 'latency', url, n: latencyN, warmup: 500 });
-    results.push({ name, t, l, cpuUsPerRequest });
-    console.error(`${name}: ${t.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request, p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms (1 connection)`);
-  };
+  const runs = new Map<string, Array<{ t: ThroughputResult; l: LatencyResult; cpuUsPerRequest: number }>>();
 
-  // --only=emulator skips the other targets (for profiling with node --cpu-prof).
-  const only = args.get('only');
   try {
-    if (!only || only === 'baseline') {
-      const base = baselineProxy(upstream);
-      const baseUrl = await listen(base.server);
-      await measure('baseline (node:http + undici)', baseUrl + path);
-      await closeServer(base.server);
-      await base.agent.close();
-    }
-
-    for (const withLogs of only === 'emulator' ? [false] : only ? [] : [false, true]) {
-      const built = Gateway.build(exampleDefinition(upstream), { clock: new SystemClock() });
-      if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
-      const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
-      const s = await startServer({ gateway: built.gateway, clock: new SystemClock(), logger, traceLimit: 100 });
-      await measure(withLogs ? 'emulator, request logs on' : 'emulator', s.url + path);
-      await s.close();
+    // Targets interleaved round by round, so a noisy neighbour hits all of them alike; medians are reported.
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        const running = await target.start(upstream);
+        try {
+          const url = running.url + path;
+          await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration: warmup });
+          const cpu0 = process.cpuUsage();
+          const t = await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration });
+          const cpu = process.cpuUsage(cpu0);
+          if (t.errors > 0 || t.non2xx > 0) throw new Error(`${target.name}: ${t.errors} errors, ${t.non2xx} non-2xx responses`);
+          // CPU of this process (proxy under test + mock backend) per request: steadier than req/s on a shared machine.
+          const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, t.total);
+          const l = await ask<LatencyResult>(child, { kind: 'latency', url, n: latencyN, warmup: 500 });
+          runs.set(target.name, [...(runs.get(target.name) ?? []), { t, l, cpuUsPerRequest }]);
+          console.error(`round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request, 1-conn p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms`);
+        } finally {
+          await running.stop();
+        }
+      }
     }
   } finally {
     child.kill();
     await closeServer(backend);
   }
 
-  const b = results[0];
-  if (!b) return;
+  const summary = [...runs].map(([name, rs]) => ({
+    name,
+    rps: median(rs.map((r) => r.t.rps)),
+    cpu: median(rs.map((r) => r.cpuUsPerRequest)),
+    acP50: median(rs.map((r) => r.t.p50)),
+    acP99: median(rs.map((r) => r.t.p99)),
+    p50: median(rs.map((r) => r.l.p50)),
+    p99: median(rs.map((r) => r.l.p99)),
+  }));
+  const b = summary[0]!;
   const lines = [
-    `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`,
-    `throughput: ${connections} connections x ${duration} s (after ${warmup} s warm-up); latency: ${latencyN} sequential requests on 1 connection`,
+    `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})  load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 connection; medians of ${rounds} interleaved round(s)`,
     '',
-    '| target | req/s | vs baseline | server CPU µs/req | autocannon p50 / p99 ms | 1-conn p50 ms | 1-conn p99 ms | added p50 ms | added p99 ms |',
+    '| target | req/s | vs first | server CPU µs/req | autocannon p50 / p99 ms | 1-conn p50 ms | 1-conn p99 ms | added p50 ms | added p99 ms |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...results.map(
+    ...summary.map(
       (r) =>
-        `| ${r.name} | ${r.t.rps.toFixed(0)} | ${((100 * r.t.rps) / b.t.rps).toFixed(1)}% | ${r.cpuUsPerRequest.toFixed(0)} | ${r.t.p50} / ${r.t.p99} | ${r.l.p50.toFixed(3)} | ${r.l.p99.toFixed(3)} | ${(r.l.p50 - b.l.p50).toFixed(3)} | ${(r.l.p99 - b.l.p99).toFixed(3)} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${((100 * r.rps) / b.rps).toFixed(1)}% | ${r.cpu.toFixed(0)} | ${r.acP50} / ${r.acP99} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${(r.p50 - b.p50).toFixed(3)} | ${(r.p99 - b.p99).toFixed(3)} |`,
     ),
   ];
   console.log(lines.join('\n'));

@@ -359,6 +359,41 @@ describe('logs and metrics', () => {
   });
 });
 
+describe('policy metrics and logs', () => {
+  it('emit-metric in a policy reaches /_emulator/metrics without any wiring by the caller', async () => {
+    const { gateway, clock } = buildGateway({
+      api: policies({
+        inbound: `<base />
+          <emit-metric name="Calls By Team" namespace="apim-test" value="2"><dimension name="Team" value="blue" /></emit-metric>
+          <return-response><set-status code="200" reason="OK" /></return-response>`,
+      }),
+    });
+    const s = await serve(gateway, clock);
+    await request(`${s.url}/api/a`);
+    await request(`${s.url}/api/b`);
+    const m = await request(`${s.url}/_emulator/metrics`);
+    expect(m.text).toMatch(/apim_policy_calls_by_team_total\{namespace="apim-test",team="blue"[^}]*\} 4/);
+  });
+
+  it('with GatewayTelemetry the trace policy writes to the server log, secrets masked', async () => {
+    const telemetry = new GatewayTelemetry();
+    const { gateway, clock } = buildGateway({
+      api: policies({
+        inbound: `<base />
+          <trace source="team-policy" severity="information"><message>token is hush-hush-123</message><metadata name="k" value="hush-hush-123" /></trace>
+          <return-response><set-status code="204" reason="No Content" /></return-response>`,
+      }),
+      deps: telemetry.deps,
+    });
+    const log = memoryLogger();
+    const s = await serve(gateway, clock, { telemetry, logger: log.logger, secrets: ['hush-hush-123'] });
+    expect((await request(`${s.url}/api/x`)).status).toBe(204);
+    const line = log.lines().find((l) => l.source === 'team-policy');
+    expect(line).toMatchObject({ msg: 'token is ***', level: 30 });
+    expect(JSON.stringify(log.lines())).not.toContain('hush-hush-123');
+  });
+});
+
 describe('lifecycle', () => {
   it('a port in use gives ServerStartError EADDRINUSE with one clear line', async () => {
     const { gateway, clock } = buildGateway({ api: policies({}) });
