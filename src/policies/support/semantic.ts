@@ -37,24 +37,38 @@ export const exactSimilarity: Similarity = (a, b) => (a === b ? 1 : 0);
 
 export const tokenCosineSimilarity: Similarity = (a, b) => {
   if (a === b) return 1;
-  const va = bag(a);
-  const vb = bag(b);
+  const va = vector(a);
+  const vb = vector(b);
+  if (va.norm === 0 || vb.norm === 0) return 0;
+  const [small, large] = va.bag.size <= vb.bag.size ? [va.bag, vb.bag] : [vb.bag, va.bag];
   let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (const [w, n] of va) {
-    na += n * n;
-    const m = vb.get(w);
+  for (const [w, n] of small) {
+    const m = large.get(w);
     if (m) dot += n * m;
   }
-  for (const n of vb.values()) nb += n * n;
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return dot / (va.norm * vb.norm);
 };
 
-function bag(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) m.set(w, (m.get(w) ?? 0) + 1);
-  return m;
+interface WordVector {
+  bag: Map<string, number>;
+  norm: number;
+}
+
+/** Word vectors of recent prompts: a lookup compares one prompt with every stored one, so each is counted once. */
+const vectors = new Map<string, WordVector>();
+const MAX_VECTORS = 20_000;
+
+function vector(text: string): WordVector {
+  let v = vectors.get(text);
+  if (v) return v;
+  const bag = new Map<string, number>();
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) bag.set(w, (bag.get(w) ?? 0) + 1);
+  let sq = 0;
+  for (const n of bag.values()) sq += n * n;
+  v = { bag, norm: Math.sqrt(sq) };
+  if (vectors.size >= MAX_VECTORS) vectors.clear();
+  vectors.set(text, v);
+  return v;
 }
 
 /** The similarity the settings ask for; a problem is returned as text for a load-time diagnostic. */
