@@ -92,7 +92,12 @@ export class Gateway {
     readonly backends: BackendRegistry | null,
     private readonly def: GatewayDefinition,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.createdAt = clock.now();
+  }
+
+  /** Clock time the gateway was built: the creation date of every configured subscription (stable across requests). */
+  private readonly createdAt: number;
 
   /** Compiles a definition. Returns diagnostics; `gateway` is null when any error was found. */
   static build(def: GatewayDefinition, deps: GatewayDeps): { gateway: Gateway | null; diagnostics: Diagnostic[] } {
@@ -267,7 +272,7 @@ export class Gateway {
         } else if (kind === 'api') {
           if (id !== api.def.id) continue;
         } else if (kind !== 'all') continue;
-        return { product, subscription: subscriptionInfo(s, key, this.clock.now()), user: s.user ? userInfo(s.user) : null };
+        return { product, subscription: subscriptionInfo(s, key, this.createdAt), user: s.user ? userInfo(s.user) : null };
       }
       return { status: 401, message: INVALID_KEY };
     }
