@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../../src/engine/headers.js';
 import type { MetricRecord } from '../../../src/engine/services.js';
+import { startServer } from '../../../src/server/index.js';
 import { ServerMetrics } from '../../../src/server/metrics.js';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
@@ -189,6 +190,29 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     expect(byName['Completion Tokens']).toBe(4);
     expect(byName['Prompt Tokens']).toBe(9);
     expect(byName['Total Tokens']).toBe(13);
+  });
+
+  it('through the real server: a streamed call through the gateway shows up on /_emulator/metrics', async () => {
+    const b = await startBackend((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: 'Hi' } }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    backends.push(b);
+    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: '<azure-openai-emit-token-metric namespace="openai"><dimension name="API ID" /></azure-openai-emit-token-metric>', backend: FORWARD }) });
+    const server = await startServer({ gateway, clock, logger: false });
+    try {
+      const res = await fetch(`${server.url}/api/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      expect(await res.text()).toContain('[DONE]');
+      const metrics = await (await fetch(`${server.url}/_emulator/metrics`)).text();
+      expect(metrics).toContain('apim_policy_total_tokens_total{namespace="openai",api_id="test-api"} 8');
+      expect(metrics).toContain('apim_policy_prompt_tokens_total{namespace="openai",api_id="test-api"} 7');
+      expect(metrics).toContain('apim_policy_completion_tokens_total{namespace="openai",api_id="test-api"} 1');
+    } finally {
+      await server.close();
+    }
   });
 
   it('is inbound only and allows at most 5 dimensions', () => {
