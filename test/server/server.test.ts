@@ -171,6 +171,34 @@ describe('streaming', () => {
     expect(received.join('')).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
   });
 
+  it('the same through the Express catch-all (routeGatewayThroughExpress)', async () => {
+    const release = deferred();
+    const url = await rawBackend((req, res) => {
+      if (req.url === '/plain') return void res.end('plain');
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      void release.promise.then(() => res.end('data: 2\n\n'));
+    });
+    const { gateway, clock } = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request />' }) });
+    const s = await serve(gateway, clock, { routeGatewayThroughExpress: true });
+    expect((await request(`${s.url}/api/plain`)).text).toBe('plain');
+    const chunks: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      http
+        .get(`${s.url}/api/sse`, { agent: false }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            chunks.push(c);
+            if (chunks.length === 1) release.resolve();
+          });
+          res.on('end', resolve);
+        })
+        .on('error', reject);
+    });
+    expect(chunks).toEqual(['data: 1\n\n', 'data: 2\n\n']);
+    expect((await request(`${s.url}/_emulator/health`)).status).toBe(200);
+  });
+
   it.each(['virtual', 'system'] as const)('a client disconnect aborts the upstream call (the backend sees its request closed), %s clock', async (kind) => {
     const arrived = deferred();
     const backendSawClose = deferred<boolean>();
