@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildGateway, policies, send, startBackend } from '../helpers/gateway.js';
-import type { TestBackend } from '../helpers/gateway.js';
+import { backendPool, buildGateway, policies, send } from '../helpers/gateway.js';
 
 /** Section order, on-error with context.LastError, return-response and the gateway's error shapes (reference §3.5-3.7, §6.1). */
-const backends: TestBackend[] = [];
-afterEach(async () => {
-  await Promise.all(backends.splice(0).map((b) => b.close()));
-});
-async function backend(...args: Parameters<typeof startBackend>): Promise<TestBackend> {
-  const b = await startBackend(...args);
-  backends.push(b);
-  return b;
-}
+const { backend, closeAll } = backendPool();
+afterEach(closeAll);
 
 describe('pipeline flow', () => {
   it('runs inbound, backend, outbound in order around the backend call', async () => {

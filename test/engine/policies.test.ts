@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildGateway, policies, send, startBackend, tryBuildGateway as tryBuild } from '../helpers/gateway.js';
-import type { TestBackend } from '../helpers/gateway.js';
+import { backendPool, buildGateway, policies, send, tryBuildGateway as tryBuild } from '../helpers/gateway.js';
 
 /** Policy semantics pinned to the APIM reference (§4.3 retry waits, §4.4 headers/variables/URIs, §3.3-3.4 fragments and named values). */
-const backends: TestBackend[] = [];
-afterEach(async () => {
-  await Promise.all(backends.splice(0).map((b) => b.close()));
-});
-async function backend(...args: Parameters<typeof startBackend>): Promise<TestBackend> {
-  const b = await startBackend(...args);
-  backends.push(b);
-  return b;
-}
+const { backend, closeAll } = backendPool();
+afterEach(closeAll);
 /** A backend answering the given statuses in turn (then 200). */
 function statuses(...codes: number[]) {
   return backend((_req, res, i) => {

@@ -172,3 +172,21 @@ export function policies(s: { inbound?: string; backend?: string; outbound?: str
 }
 
 export const FORWARD = '<forward-request />';
+
+/**
+ * Backends started through `backend()` are closed by `closeAll()` (call it in afterEach), so each test can start the
+ * backends it needs without bookkeeping.
+ */
+export function backendPool(): { backend: typeof startBackend; closeAll: () => Promise<void> } {
+  const started: TestBackend[] = [];
+  return {
+    backend: async (...args) => {
+      const b = await startBackend(...args);
+      started.push(b);
+      return b;
+    },
+    closeAll: async () => {
+      await Promise.all(started.splice(0).map((b) => b.close()));
+    },
+  };
+}
