@@ -14,7 +14,7 @@ import type { Scenario } from './types.js';
 /** Everything one scenario runs against: a fresh gateway on its own virtual clock, with its mock backends. */
 export interface ScenarioEnvironment {
   gateway: Gateway;
-  clock: VirtualClock;
+  clock: ScenarioClock;
   mocks: MockBackendSet;
   /** The definition the gateway was built from (placeholders substituted, backend urls pointing at the mocks). */
   definition: GatewayDefinition;
@@ -79,7 +79,7 @@ export async function createEnvironment(s: Scenario): Promise<{ env: ScenarioEnv
   }
   if (mockDiagnostics.length) return { failure: { kind: 'invalid', diagnostics: mockDiagnostics } };
 
-  const clock = new VirtualClock(s.start, 'advance');
+  const clock = new ScenarioClock(s.start);
   const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock);
   const upstream = new LoopbackOnlyUpstream(new UndiciUpstream(clock));
   if (attached.diagnostics.some((d) => d.severity === 'error')) {
@@ -142,6 +142,39 @@ function definitionFromFiles(s: Scenario, diagnostics: Diagnostic[]): GatewayDef
     apis: [{ id: t.api.id, name: apiPath || t.api.id, path: apiPath, serviceUrl: '', subscriptionRequired: false, ...(policy ? { policy } : {}), operations: [] }],
     subscriptions: [],
   };
+}
+
+/**
+ * The scenario's VirtualClock (`advance` mode), which also knows the deadlines being waited for, so the runner can move
+ * time to the next one when a request can make no other progress (a mock that hangs until a timeout).
+ */
+export class ScenarioClock extends VirtualClock {
+  private readonly deadlines = new Map<number, number>();
+
+  constructor(start: number) {
+    super(start, 'advance');
+  }
+
+  override deadline(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return super.deadline(ms, signal);
+    const until = this.now() + ms;
+    this.deadlines.set(until, (this.deadlines.get(until) ?? 0) + 1);
+    const done = () => {
+      const n = (this.deadlines.get(until) ?? 1) - 1;
+      if (n <= 0) this.deadlines.delete(until);
+      else this.deadlines.set(until, n);
+    };
+    const p = super.deadline(ms, signal);
+    p.then(done, done);
+    return p;
+  }
+
+  /** The earliest pending deadline (epoch ms), if any. */
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const t of this.deadlines.keys()) if (min === undefined || t < min) min = t;
+    return min;
+  }
 }
 
 /**

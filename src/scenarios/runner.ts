@@ -100,6 +100,10 @@ interface RequestRecord {
 }
 
 const MAX_TRACE_LINES = 40;
+/** How often (wall ms) a pending request is checked for a stall. */
+const POLL_MS = 5;
+/** Wall time after which a request that makes no progress is aborted. */
+const WATCHDOG_MS = 30_000;
 
 /** Loads, validates and runs one scenario file on a fresh gateway, virtual clock and mock backends. */
 export async function runScenarioFile(file: string, opts: RunOptions = {}): Promise<ScenarioResult> {
@@ -264,6 +268,10 @@ class ScenarioRun {
   readonly timeline: TimelineEntry[] = [];
   requestCount = 0;
   private pending: BreakerTransition[] = [];
+  /** Aborts a request that makes no progress at all (see settle). */
+  private readonly watchdog = new AbortController();
+  /** Set when the watchdog fired: the rest of the scenario is skipped. */
+  stalled = false;
   private readonly registry: BackendRegistry | null;
 
   constructor(
@@ -303,6 +311,7 @@ class ScenarioRun {
 
   async execute(): Promise<void> {
     for (const step of this.s.steps) {
+      if (this.stalled) break;
       const label = stepLabel(step);
       const sr: StepResult = { index: step.index, label, kind: step.kind, requests: 0, failures: [] };
       this.steps.push(sr);
@@ -311,8 +320,12 @@ class ScenarioRun {
         case 'send': {
           this.timeline.push({ kind: 'step', text: `step ${step.index}${step.name ? ` '${step.name}'` : ''}: send ${step.repeat > 1 ? `${step.repeat}× ` : ''}${step.request.method} ${step.request.path}` });
           const records: RequestRecord[] = [];
-          for (let i = 0; i < step.repeat; i++) {
+          for (let i = 0; i < step.repeat && !this.stalled; i++) {
             const rec = await this.send(step.request);
+            if (this.stalled) {
+              sr.failures.push({ step: step.index, stepLabel: label, request: { n: i + 1, of: step.repeat }, message: `request ${i + 1} of ${step.repeat} in ${label} did not complete within ${WATCHDOG_MS / 1000} s of wall time and was aborted; the rest of the scenario was skipped`, details: explainRequest(rec) });
+              break;
+            }
             records.push(rec);
             this.timeline.push({ kind: 'request', at: rec.at, n: i + 1, of: step.repeat, attempts: rec.attempts, status: rec.status });
             for (const t of rec.transitions) this.timeline.push({ kind: 'breaker', event: t });
@@ -354,7 +367,7 @@ class ScenarioRun {
       body = Readable.from([buf]);
       if (!headers.has('content-length')) headers.set('Content-Length', [String(buf.length)]);
     }
-    const result = await this.env.gateway.handle({
+    const pending = this.env.gateway.handle({
       method: req.method,
       path: q < 0 ? req.path : req.path.slice(0, q),
       search: q < 0 ? '' : req.path.slice(q),
@@ -365,7 +378,8 @@ class ScenarioRun {
       body,
       ip: '127.0.0.1',
       tracing: true,
-    });
+    }, this.watchdog.signal);
+    const result = await this.settle(pending);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     const buf = result.response.body ? await result.response.body.buffer() : Buffer.alloc(0);
     const trace = result.context?.traceEvents ?? [];
@@ -385,6 +399,50 @@ class ScenarioRun {
       error: le ? `${le.source} ${le.reason}: ${le.message}` : undefined,
       openBefore,
     };
+  }
+
+  /**
+   * Waits for a request. When a mock backend hangs (a `hang` step), nothing but time can make progress: the clock moves to
+   * the next pending deadline (the forward-request timeout, or the hang's own latency), exactly what would happen in
+   * real time, so timeouts take no wall time and scenarios with hanging backends never stall. A request that still does
+   * not complete within WATCHDOG_MS of wall time is aborted and the scenario fails.
+   */
+  private async settle<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const tracked = p.finally(() => {
+      done = true;
+    });
+    const started = performance.now();
+    let stalledPolls = 0;
+    while (!done) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([tracked.then(() => undefined, () => undefined), new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
+      clearTimeout(timer);
+      if (done) break;
+      // Two polls in a row with a hanging mock, so a request still being read is not mistaken for a stall.
+      stalledPolls = this.mockIsHanging() ? stalledPolls + 1 : 0;
+      const next = this.env.clock.nextDeadline();
+      if (stalledPolls >= 2 && next !== undefined) {
+        this.env.clock.set(Math.max(next, this.env.clock.now()));
+        stalledPolls = 0;
+      }
+      if (performance.now() - started > WATCHDOG_MS && !this.watchdog.signal.aborted) {
+        this.stalled = true;
+        this.watchdog.abort(new Error('scenario watchdog'));
+      }
+    }
+    return tracked;
+  }
+
+  private mockIsHanging(): boolean {
+    for (const m of this.env.mocks.all()) {
+      const log = m.requests;
+      for (let i = log.length - 1; i >= 0 && i >= log.length - 4; i--) {
+        const e = log[i]!;
+        if (e.outcome === 'pending' && e.stepIndex !== null && m.script.steps[e.stepIndex]?.hang) return true;
+      }
+    }
+    return false;
   }
 
   private checkState(step: ScenarioStep, label: string, e: Expectations): Failure[] {

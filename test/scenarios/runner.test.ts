@@ -106,6 +106,16 @@ describe('scenarios without a config file', () => {
   });
 });
 
+describe('a backend that hangs', () => {
+  it('times out on the virtual clock: the runner moves time to the forward-request deadline instead of stalling', async () => {
+    const r = await runScenarioFile(`${fixtures}/timeout.scenario.yaml`, { snapshots: 'off' });
+    expect(r.failures.map((f) => f.message)).toEqual([]);
+    expect(r.virtualMs).toBe(300_000);
+    expect(r.timeline).toContain("step 1 'foundry1 hangs until the timeout': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21\n  +00:00:00.000 foundry1 Timeout → 500\n");
+    expect(r.timeline).toContain('  +00:05:00.000 foundry1 200 → 200\n');
+  });
+});
+
 describe('JUnit output', () => {
   it('is XML with one testsuite per scenario, one testcase per step and the explanation in <failure>', async () => {
     const summary = await runScenarios([`${fixtures}/wrong-expectation.scenario.yaml`, `${fixtures}/simple.scenario.json`], { snapshots: 'off' });
