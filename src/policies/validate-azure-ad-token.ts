@@ -35,7 +35,7 @@ export const validateAzureAdToken: PolicyDefinition = {
     ...TOKEN_ATTRIBUTES.map((a) => (a.name === 'header-name' ? { ...a, default: 'Authorization' } : a)),
     { name: 'authentication-endpoint', expressions: false, default: DEFAULT_ENDPOINT },
   ],
-  ordered: true,
+  // Not ordered: doc revisions list the child elements in different orders.
   elements: [
     // The docs mark client-application-ids "required", but AI-Gateway labs deploy the policy with audiences only.
     { name: 'client-application-ids', max: 1, elements: [{ name: 'application-id', min: 1, text: { expressions: false, required: true } }] },
