@@ -59,7 +59,13 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
 
   let start = DEFAULT_START;
   const startC = root.get('start');
-  if (startC) start = Date.parse(startC.string!);
+  if (startC) {
+    start = Date.parse(startC.string!);
+    if (Number.isNaN(start)) {
+      err(startC.loc, 'scenario/start', `"${startC.string}" is not a valid time`, 'an ISO 8601 time such as 2025-01-01T00:00:00Z');
+      start = DEFAULT_START;
+    }
+  }
 
   const mocks = new Map<string, { script: MockScript; loc: Loc }>();
   for (const [id, c] of root.get('mocks')?.entries() ?? []) {

@@ -111,6 +111,19 @@ steps:
     expect(r2.diagnostics[0]!.message).toBe('backends foundry2, foundry3, foundry4 have no mock script');
   });
 
+  it('checks the start time and the backends that mocks and script steps name', async () => {
+    const start = write('start.scenario.yaml', `config: ${config}\nstart: 2025-13-45T00:00:00Z\nsteps:\n  - advance: 1s\n`);
+    expect(lines(start)).toEqual(['2:8 $.start: error scenario/start: "2025-13-45T00:00:00Z" is not a valid time (an ISO 8601 time such as 2025-01-01T00:00:00Z)']);
+
+    const f = write('script.scenario.yaml', `config: ${config}\nmocks:\n  openai-backend-pool: "200"\nsteps:\n  - script: { foundry7: "500" }\n`);
+    const r = await runScenarioFile(f);
+    expect(r.status).toBe('invalid');
+    expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.code}: ${d.message}`)).toEqual([
+      '3:3 config/mock-pool: "openai-backend-pool" is a pool; mock its member backends instead',
+      '5:15 config/unknown-backend: mock for backend "foundry7", which is not defined',
+    ]);
+  });
+
   it('gives exit code 2 for any invalid scenario, and for a folder without scenarios', async () => {
     const bad = write('exit.scenario.yaml', 'steps: []\n');
     expect((await runScenarios([bad], { snapshots: 'off' })).exitCode).toBe(2);
