@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../../src/engine/headers.js';
 import type { MetricRecord } from '../../../src/engine/services.js';
 import { startServer } from '../../../src/server/index.js';
 import { ServerMetrics } from '../../../src/server/metrics.js';
+import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../../helpers/corpus.js';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
@@ -220,5 +223,28 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     const m = tryBuildGateway({ api: policies({ inbound: `<llm-emit-token-metric>${six}</llm-emit-token-metric>`, outbound: '<azure-openai-emit-token-metric><dimension name="API ID" /></azure-openai-emit-token-metric>' }) }).diagnostics.map((d) => d.message);
     expect(m).toContain('<llm-emit-token-metric> allows at most 5 <dimension> elements');
     expect(m).toContain('<azure-openai-emit-token-metric> is not allowed in the outbound section');
+  });
+});
+
+describe.skipIf(!CORPUS_PRESENT)('corpus: the token-metrics-emitting lab', () => {
+  it('emits the three token metrics with the lab\'s dimensions for a call to its backend', async () => {
+    const b = await startBackend((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } }));
+    });
+    backends.push(b);
+    const backendsJson = readFileSync(path.join(CORPUS_DIR, 'token-metrics-emitting__backends.json'), 'utf8').split('https://foundry1.example.com').join(b.url);
+    const placeholders = (JSON.parse(backendsJson) as { policyPlaceholders: Record<string, string> }).policyPlaceholders;
+    const api = fillPlaceholders(readFileSync(path.join(CORPUS_DIR, 'token-metrics-emitting__policy.xml'), 'utf8'), placeholders);
+    const r = recorder();
+    const { gateway } = buildGateway({ api, global: policies({ backend: FORWARD }), backends: [backendsJson], deps: r.deps, subscriptionRequired: true, subscriptions: SUBSCRIPTIONS });
+    const res = await send(gateway, '/api/deployments/gpt-4o/chat/completions?api-version=2024-10-21', { method: 'POST', body: CHAT, headers: { ...WITH_KEY.headers, 'x-user-id': 'u-42' } });
+    expect(res.status).toBe(200);
+    const dims = { 'Subscription ID': 'sub-1', 'Client IP': '127.0.0.1', 'API ID': 'test-api', 'User ID': 'u-42' };
+    expect(r.metrics).toEqual([
+      { name: 'Total Tokens', namespace: 'openai', value: 15, dimensions: dims },
+      { name: 'Prompt Tokens', namespace: 'openai', value: 12, dimensions: dims },
+      { name: 'Completion Tokens', namespace: 'openai', value: 3, dimensions: dims },
+    ]);
   });
 });
