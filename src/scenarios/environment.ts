@@ -70,10 +70,7 @@ export async function createEnvironment(s: Scenario): Promise<{ env: ScenarioEnv
         code: 'scenario/unmocked-backend',
         message: `backend${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no mock script`,
         hint: 'give each a script under "mocks", or set unmockedBackends: aoai to answer like Azure OpenAI',
-        file: s.file,
-        line: 1,
-        column: 1,
-        jsonPath: '$.mocks',
+        ...s.unmockedLoc,
       });
     }
   }

@@ -91,6 +91,7 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
     start,
     mocks,
     unmockedBackends: (root.get('unmockedBackends')?.string as 'aoai' | 'error' | undefined) ?? 'aoai',
+    unmockedLoc: root.get('unmockedBackends')?.loc ?? root.loc,
     snapshot: root.get('snapshot')?.node.kind === 'boolean' ? (root.get('snapshot')!.value as boolean) : true,
     steps,
   };

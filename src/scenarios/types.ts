@@ -20,6 +20,8 @@ export interface Scenario {
   start: number;
   mocks: Map<string, { script: MockScript; loc: Loc }>;
   unmockedBackends: 'aoai' | 'error';
+  /** Where `unmockedBackends` is set (for the diagnostic naming backends without a script). */
+  unmockedLoc: Loc;
   snapshot: boolean;
   steps: ScenarioStep[];
 }

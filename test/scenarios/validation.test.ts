@@ -108,7 +108,7 @@ steps:
     const strict = write('strict.scenario.yaml', `config: ${config}\nunmockedBackends: error\nmocks: { foundry1: "200" }\nsteps:\n  - advance: 1s\n`);
     const r2 = await runScenarioFile(strict);
     expect(r2.status).toBe('invalid');
-    expect(r2.diagnostics[0]!.message).toBe('backends foundry2, foundry3, foundry4 have no mock script');
+    expect(r2.diagnostics[0]).toMatchObject({ message: 'backends foundry2, foundry3, foundry4 have no mock script', line: 2, column: 19, jsonPath: '$.unmockedBackends' });
   });
 
   it('checks the start time and the backends that mocks and script steps name', async () => {
