@@ -112,7 +112,7 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
   const base: ScenarioResult = {
     path: abs,
     file: displayPath(abs),
-    name: path.basename(abs),
+    name: path.basename(abs).replace(/\.(scenario\.)?(ya?ml|json)$/i, ''),
     status: 'invalid',
     diagnostics: [],
     steps: [],

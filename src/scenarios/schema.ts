@@ -77,6 +77,19 @@ function toDiagnostic(e: ErrorObject, root: JsonNode, source: SourceText): Diagn
       message = `${JSON.stringify(e.data)} is not a valid ${String(e.params.format)}`;
       hint = parent?.description;
       break;
+    case 'minItems':
+      message = `needs at least ${String(e.params.limit)} item${e.params.limit === 1 ? '' : 's'}`;
+      hint = parent?.description;
+      break;
+    case 'minProperties':
+      message = `needs at least ${String(e.params.limit)} entr${e.params.limit === 1 ? 'y' : 'ies'}`;
+      hint = parent?.description;
+      break;
+    case 'minimum':
+    case 'maximum':
+      message = `${JSON.stringify(e.data)} is ${e.keyword === 'minimum' ? 'below the minimum' : 'above the maximum'} ${String(e.params.limit)}`;
+      hint = parent?.description;
+      break;
     case 'oneOf':
       message = `${describe(e.data)} is not a valid value here`;
       hint = parent?.description;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
-import { loadScenario, parseDuration, runScenarioFile, runScenarios } from '../../src/scenarios/index.js';
+import { formatRunReport, loadScenario, parseDuration, runScenarioFile, runScenarios } from '../../src/scenarios/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const config = path.join(root, 'policies/example/apim-emulator.json');
@@ -126,7 +126,12 @@ steps:
 
   it('gives exit code 2 for any invalid scenario, and for a folder without scenarios', async () => {
     const bad = write('exit.scenario.yaml', 'steps: []\n');
-    expect((await runScenarios([bad], { snapshots: 'off' })).exitCode).toBe(2);
+    const invalid = await runScenarios([bad], { snapshots: 'off' });
+    expect(invalid.exitCode).toBe(2);
+    const junit = formatRunReport(invalid, 'junit');
+    expect(junit).toContain('<testsuites name="apim-emulator test" tests="1" failures="0" errors="1"');
+    expect(junit).toContain('<error message="invalid scenario: needs at least 1 item" type="invalid-scenario">');
+    expect(formatRunReport(invalid, 'text')).toMatch(/^INVALID .*exit\.scenario\.yaml — exit\n  .*exit\.scenario\.yaml:1:8 \$\.steps: error scenario\/schema: needs at least 1 item/m);
     const empty = mkdtempSync(path.join(dir, 'empty-'));
     const s = await runScenarios([empty]);
     expect(s.exitCode).toBe(2);
