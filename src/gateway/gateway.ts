@@ -23,6 +23,7 @@ import { runPipeline, toGatewayResponse } from '../pipeline/execute.js';
 import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefinition, SubscriptionDefinition } from './definition.js';
 import type { CompiledTemplate } from './matching.js';
 import { compileTemplate } from './matching.js';
+import { corsPreflightDocuments, isPreflight } from '../policies/cors.js';
 
 export interface GatewayDeps {
   clock: Clock;
@@ -64,6 +65,11 @@ interface CompiledOperation {
   template: CompiledTemplate;
   /** Pipelines by product id ('' = no product context). */
   pipelines: Map<string, CompiledPipeline>;
+  /**
+   * The chain reduced to its inbound `cors` statements, when it has any: "only the cors policy is evaluated on the
+   * OPTIONS request during preflight" (reference §4.7). Used unless the operation itself is an OPTIONS operation.
+   */
+  preflight: CompiledPipeline | null;
 }
 
 interface CompiledApi {
@@ -158,10 +164,14 @@ export class Gateway {
         const chain = (product: PolicyDocument | null): ScopeDocuments => ({ global: globalDoc, product, api: apiDoc, operation: opDoc });
         pipelines.set('', compiler.compilePipeline(chain(null)));
         for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null)));
+        const corsChain = corsPreflightDocuments(chain(null));
+        const hasCors = Object.values(corsChain).some((d) => d?.sections.get('inbound')?.children.some((c) => c.kind === 'element' && c.name === 'cors'));
+        const preflight = hasCors && op.method.toUpperCase() !== 'OPTIONS' ? compiler.compilePipeline(corsChain) : null;
         operations.push({
           info: { id: op.id, name: op.name ?? op.id, method: op.method === '*' ? 'GET' : op.method.toUpperCase(), urlTemplate: op.urlTemplate },
           template: compileTemplate(op),
           pipelines,
+          preflight,
         });
       }
       operations.sort((a, b) => b.template.specificity - a.template.specificity);
@@ -190,11 +200,33 @@ export class Gateway {
         break;
       }
     }
+    // A CORS preflight reaches the cors policies of the API even when no operation takes OPTIONS, and needs no
+    // subscription key (browsers send none on a preflight); emulator choice, docs/emulator-choices.md.
+    const preflightOp = isPreflight({ method: req.method, headers: req.headers }) ? (op?.preflight ? op : api.operations.find((o) => o.preflight)) : undefined;
+    if (preflightOp?.preflight && (!op || op.template.method !== 'OPTIONS')) {
+      return this.runPreflight(req, api, preflightOp, query, params ?? new Map());
+    }
     if (!op || !params) return this.direct(404, NOT_FOUND.message, api.def.id, null);
 
     const access = this.authorize(api, req.headers, query);
     if ('status' in access) return this.direct(access.status, access.message, api.def.id, op.info.id);
 
+    const ctx = this.createContext(req, api, op, query, params, access, signal);
+    const pipeline = op.pipelines.get(access.product?.id ?? '') ?? op.pipelines.get('')!;
+    ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
+    await runPipeline(pipeline, ctx);
+    return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
+  }
+
+  private createContext(
+    req: IncomingRequest,
+    api: CompiledApi,
+    op: CompiledOperation,
+    query: QueryMap,
+    params: Map<string, string>,
+    access: { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null },
+    signal: AbortSignal | undefined,
+  ): GatewayContext {
     const url = new RequestUrl(req.scheme, req.host, req.port, req.path, query);
     const ctx = new GatewayContext({
       request: {
@@ -220,9 +252,13 @@ export class Gateway {
       if (signal.aborted) ctx.abort.abort(signal.reason);
       else signal.addEventListener('abort', () => ctx.abort.abort(signal.reason), { once: true });
     }
-    const pipeline = op.pipelines.get(access.product?.id ?? '') ?? op.pipelines.get('')!;
-    ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
-    await runPipeline(pipeline, ctx);
+    return ctx;
+  }
+
+  private async runPreflight(req: IncomingRequest, api: CompiledApi, op: CompiledOperation, query: QueryMap, params: Map<string, string>): Promise<GatewayResult> {
+    const ctx = this.createContext(req, api, op, query, params, { product: null, subscription: null, user: null }, undefined);
+    ctx.trace({ kind: 'info', message: `CORS preflight for API ${api.def.id}: only cors policies run` });
+    await runPipeline(op.preflight!, ctx);
     return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
   }
 

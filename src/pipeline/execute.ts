@@ -16,7 +16,14 @@ export async function runPipeline(p: CompiledPipeline, ctx: GatewayContext): Pro
       await bufferBodies(p, section, ctx);
       let flow = p.sections[section](ctx);
       if (typeof flow !== 'string') flow = await flow;
-      if (flow === 'stop') break;
+      if (flow === 'stop') {
+        // A cache hit in inbound skips the backend, yet outbound runs (cache-store sees the hit and does nothing).
+        if (section === 'inbound' && ctx.answeredFromCache) {
+          const out = p.sections.outbound(ctx);
+          if (typeof out !== 'string') await out;
+        }
+        break;
+      }
     }
   } catch (e) {
     await handleError(p, ctx, e);

@@ -87,10 +87,11 @@ export const cacheLookup: PolicyDefinition = {
         return 'continue';
       }
       state.hit = true;
+      ctx.answeredFromCache = true;
       ctx.response.body?.liveStream?.resume();
       ctx.response = restoreResponse(found);
       applyDownstreamCaching(ctx, state, cache.remainingSeconds(key));
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache hit: the cached response is returned and the backend is not called', data: { key, statusCode: found.statusCode } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { key, statusCode: found.statusCode } });
       return 'stop';
     };
   },

@@ -2,6 +2,7 @@ import { MessageBody } from '../engine/body.js';
 import type { GatewayContext } from '../engine/context.js';
 import { UpstreamError } from '../engine/upstream.js';
 import { gatewayErrorResponse, PolicyError, reasonPhrase } from '../pipeline/errors.js';
+import { managedIdentityTokens } from './support/managed-identity.js';
 import type { Flow, PolicyDefinition } from './types.js';
 
 /** Default `timeout` of forward-request in seconds (reference §4.2). */
@@ -58,6 +59,18 @@ export const forwardRequest: PolicyDefinition = {
       const headers = ctx.request.headers.clone();
       for (const [n, v] of Object.entries(target.credentials.headers)) headers.set(n, v);
       if (target.credentials.authorization) headers.set('Authorization', [`${target.credentials.authorization.scheme} ${target.credentials.authorization.parameter}`]);
+      const identity = target.credentials.managedIdentity;
+      if (identity?.resource) {
+        // A backend with managed-identity credentials gets the gateway's token for its resource (the same offline
+        // token source as authentication-managed-identity).
+        const source = managedIdentityTokens(cx.services);
+        if (!source.ok) throw new PolicyError('forward-request', 'ManagedIdentityTokenNotObtained', source.message, gatewayErrorResponse(500, 'Internal server error'));
+        try {
+          headers.set('Authorization', [`Bearer ${source.value.acquire(identity.resource, identity.clientId).token}`]);
+        } catch (e) {
+          throw new PolicyError('forward-request', 'ManagedIdentityTokenNotObtained', e instanceof Error ? e.message : String(e), gatewayErrorResponse(500, 'Internal server error'));
+        }
+      }
       const xff = headers.getJoined('X-Forwarded-For');
       headers.set('X-Forwarded-For', [xff ? `${xff}, ${ctx.request.ipAddress}` : ctx.request.ipAddress]);
       if (Buffer.isBuffer(payload)) headers.set('Content-Length', [String(payload.length)]);
@@ -104,7 +117,7 @@ interface ResolvedTarget {
   baseUrl: string;
   backendId: string;
   memberId: string;
-  credentials: { headers: Record<string, string[]>; query: Record<string, string[]>; authorization?: { scheme: string; parameter: string } };
+  credentials: { headers: Record<string, string[]>; query: Record<string, string[]>; authorization?: { scheme: string; parameter: string }; managedIdentity?: { resource?: string; clientId?: string } };
   why: string;
 }
 

@@ -106,9 +106,10 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
           return 'continue';
         }
         state.hit = true;
+        ctx.answeredFromCache = true;
         ctx.response.body?.liveStream?.resume();
         ctx.response = restoreResponse(best.response);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, message: 'semantic cache hit: the cached response is returned and the backend is not called', data: { similarity: similarityName, score: bestDistance, scoreThreshold: maxDistance } });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, message: 'semantic cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { similarity: similarityName, score: bestDistance, scoreThreshold: maxDistance } });
         return 'stop';
       };
     },

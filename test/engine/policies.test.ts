@@ -250,3 +250,32 @@ describe('fragments and named values', () => {
     expect(errors).toEqual(expect.arrayContaining(['policy/nested-fragment@outer.xml:2', 'policy/unknown-fragment@api.xml:2', 'policy/unknown-named-value@api.xml:2']));
   });
 });
+
+describe('backend credentials', () => {
+  it('applies header, query and managed-identity credentials of the chosen backend', async () => {
+    const b = await backend();
+    const { gateway } = buildGateway({
+      namedValues: { 'aoai-key': 'k-123' },
+      backends: [
+        [
+          {
+            name: 'aoai',
+            properties: {
+              url: `${b.url}/openai`,
+              protocol: 'http',
+              credentials: { header: { 'api-key': ['{{aoai-key}}'] }, query: { 'x-q': ['1'] }, managedIdentity: { resource: 'https://cognitiveservices.azure.com' } },
+            },
+          },
+        ],
+      ],
+      api: policies({ inbound: '<set-backend-service backend-id="aoai" />', backend: '<forward-request />' }),
+    });
+    await send(gateway, '/api/deployments/d/chat/completions?api-version=1');
+    const req = b.requests[0]!;
+    expect(req.url).toBe('/openai/deployments/d/chat/completions?api-version=1&x-q=1');
+    expect(req.headers['api-key']).toBe('k-123');
+    const token = String(req.headers.authorization).replace(/^Bearer /, '');
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { aud: string };
+    expect(payload.aud).toBe('https://cognitiveservices.azure.com');
+  });
+});

@@ -42,6 +42,19 @@ describe('cache-lookup / cache-store', () => {
     expect(b.requests).toHaveLength(2);
   });
 
+  it('on a hit the backend is skipped but outbound still runs (and cache-store does not store again)', async () => {
+    const b = await countingBackend();
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" /><set-header name="x-outbound" exists-action="override"><value>ran</value></set-header>' }),
+    });
+    await send(gateway, '/api/items');
+    const hit = await send(gateway, '/api/items');
+    expect(hit.json()).toMatchObject({ n: 1 });
+    expect(hit.header('x-outbound')).toBe('ran');
+    expect(b.requests).toHaveLength(1);
+  });
+
   it('keys by path and vary-by-query-parameter values only; other query parameters share the entry', async () => {
     const b = await countingBackend();
     const { gateway } = buildGateway({
