@@ -235,7 +235,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     products,
     apis,
     subscriptions: raw.subscriptions ?? [],
-    ...(raw.settings ? { settings: raw.settings } : {}),
+    // Relative paths inside settings (OpenID configurations, certificates) resolve against the config file's folder.
+    settings: { configDir: baseDir, ...raw.settings },
   };
   return result;
 }
