@@ -268,8 +268,8 @@ class ScenarioRun {
   readonly timeline: TimelineEntry[] = [];
   requestCount = 0;
   private pending: BreakerTransition[] = [];
-  /** Aborts a request that makes no progress at all (see settle). */
-  private readonly watchdog = new AbortController();
+  /** Aborts the request in flight when it makes no progress at all (see settle); one per request. */
+  private watchdog = new AbortController();
   /** Set when the watchdog fired: the rest of the scenario is skipped. */
   stalled = false;
   private readonly registry: BackendRegistry | null;
@@ -378,7 +378,7 @@ class ScenarioRun {
       body,
       ip: '127.0.0.1',
       tracing: true,
-    }, this.watchdog.signal);
+    }, this.requestAbort().signal);
     const result = await this.settle(pending);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     const buf = result.response.body ? await result.response.body.buffer() : Buffer.alloc(0);
@@ -407,6 +407,11 @@ class ScenarioRun {
    * real time, so timeouts take no wall time and scenarios with hanging backends never stall. A request that still does
    * not complete within WATCHDOG_MS of wall time is aborted and the scenario fails.
    */
+  private requestAbort(): AbortController {
+    this.watchdog = new AbortController();
+    return this.watchdog;
+  }
+
   private async settle<T>(p: Promise<T>): Promise<T> {
     let done = false;
     const tracked = p.finally(() => {
