@@ -179,8 +179,12 @@ function exampleDefinition(upstream: string): GatewayDefinition {
 
 function ask<T>(child: ChildProcess, m: LoadRequest): Promise<T> {
   return new Promise((resolve, reject) => {
-    child.once('message', (r) => resolve(r as T));
-    child.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+    const onExit = (code: number | null) => reject(new Error(`load generator exited (${code})`));
+    child.once('message', (r) => {
+      child.off('exit', onExit);
+      resolve(r as T);
+    });
+    child.once('exit', onExit);
     child.send(m);
   });
 }
@@ -236,6 +240,7 @@ async function main(): Promise<void> {
   const only = args.get('only');
   const targets = only ? TARGETS.filter((t) => t.name.startsWith(only)) : TARGETS;
   const path = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
+  const loadBefore = os.loadavg();
 
   const backend = mockBackend();
   const upstream = await listen(backend);
@@ -280,7 +285,7 @@ async function main(): Promise<void> {
   }));
   const b = summary[0]!;
   const lines = [
-    `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})  load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})  load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
     `throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 connection; medians of ${rounds} interleaved round(s)`,
     '',
     '| target | req/s | vs first | server CPU µs/req | autocannon p50 / p99 ms | 1-conn p50 ms | 1-conn p99 ms | added p50 ms | added p99 ms |',
