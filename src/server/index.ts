@@ -181,6 +181,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     else gatewayHandler(req, res);
   });
   server.on('error', (e) => logger?.error({ err: e }, 'server error'));
+  // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
+  server.on('upgrade', (req, socket) => {
+    logger?.warn({ method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade }, 'upgrade request refused: WebSocket APIs are not supported');
+    const body = JSON.stringify({ statusCode: 501, message: `Protocol upgrade to "${String(req.headers.upgrade)}" is not supported by the emulator (WebSocket APIs are not emulated).` });
+    socket.on('error', () => undefined);
+    socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 
   try {
     await listen(server, port, host);
@@ -208,7 +215,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       server.closeAllConnections();
       await closed;
       cleanup();
-      await o.gateway.close();
+      // The upstream agent waits for its requests; they were all aborted above, but never let close() hang on one.
+      let agentTimer: NodeJS.Timeout | undefined;
+      await Promise.race([o.gateway.close(), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
+      clearTimeout(agentTimer);
       logger?.info({ url }, 'gateway stopped');
     })());
 

@@ -437,6 +437,14 @@ describe('lifecycle', () => {
     await g2.close();
   });
 
+  it('a WebSocket upgrade request gets a clear 501 instead of a dropped connection', async () => {
+    const { gateway, clock } = buildGateway({ api: policies({}) });
+    const s = await serve(gateway, clock);
+    const r = await request(`${s.url}/api/ws`, { headers: { Connection: 'Upgrade', Upgrade: 'websocket' } });
+    expect(r.status).toBe(501);
+    expect((r.json() as { message: string }).message).toMatch(/WebSocket APIs are not emulated/);
+  });
+
   it('rejects a bad trace limit before listening', async () => {
     const { gateway, clock } = buildGateway({ api: policies({}) });
     await expect(startServer({ gateway, clock, traceLimit: 0, logger: false })).rejects.toThrow('traceLimit must be a positive integer, got 0');
