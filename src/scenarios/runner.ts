@@ -500,7 +500,7 @@ export function attemptsFromTrace(events: readonly TraceEvent[]): AttemptRecord[
 
 function stepLabel(step: ScenarioStep): string {
   const what = step.kind === 'send' ? 'send' : step.kind === 'advance' ? `advance ${step.text}` : step.kind === 'script' ? 'script' : 'check';
-  return `step ${step.index}${step.name ? ` '${step.name}'` : ` (${what})`}`;
+  return `step ${step.index}${step.name ? ` '${step.name}'` : `: ${what}`}`;
 }
 
 function parseSpan(s: string): number | undefined {
@@ -604,12 +604,12 @@ function checkRequests(step: ScenarioStep, label: string, e: Expectations, recor
     });
     if (!first) continue;
     const r = records[first.i]!;
-    const others = count > 1 ? ` (${count - 1} more of the ${records.length} requests failed this too)` : '';
+    const others = count > 1 ? `; ${count - 1} more of the ${records.length} failed this too` : '';
     out.push({
       step: step.index,
       stepLabel: label,
       request: { n: first.i + 1, of: records.length },
-      message: `${first.msg} (request ${first.i + 1} of ${records.length} in ${label})${others}`,
+      message: `${first.msg} (request ${first.i + 1} of ${records.length} in ${label}${others})`,
       details: explainRequest(r),
     });
   }
@@ -634,8 +634,8 @@ function checkRequests(step: ScenarioStep, label: string, e: Expectations, recor
       out.push({
         step: step.index,
         stepLabel: label,
-        message: `distribution of ${n} requests in ${label} is off: ${problems.join('; ')}`,
-        details: [`served by: ${all}`, ...records.slice(0, 10).map((r) => `${formatOffset(r.at)} → ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}`), ...(records.length > 10 ? [`… ${records.length - 10} more`] : [])],
+        message: `${label}: the distribution of ${n} requests is off: ${problems.join('; ')}`,
+        details: [`served by: ${all}`, ...records.slice(0, 10).map((r, i) => `${formatOffset(r.at)} #${i + 1} ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}`), ...(records.length > 10 ? [`… ${records.length - 10} more`] : [])],
       });
     }
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +106,38 @@ describe('scenarios without a config file', () => {
       'on-error set-header[1]',
     ]);
     expect(cov.hit.size).toBe(cov.items.length);
+  });
+});
+
+describe('repeated requests', () => {
+  it('report each broken expectation once, for the first request, and explain a distribution that is off', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'apim-scenario-repeat-'));
+    try {
+      const file = path.join(dir, 'repeat.scenario.yaml');
+      writeFileSync(
+        file,
+        `config: ${JSON.stringify(`${root}policies/example/apim-emulator.json`)}
+snapshot: false
+steps:
+  - send:
+      path: /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
+      headers: { api-key: example-key }
+      body: { messages: [] }
+    repeat: 10
+    expect:
+      status: 429
+      distribution: { foundry2: 50, foundry3: 50 }
+`,
+      );
+      const r = await runScenarioFile(file);
+      expect(r.failures.map((f) => f.message)).toEqual([
+        'expected status 429 but got 200 (request 1 of 10 in step 1: send; 9 more of the 10 failed this too)',
+        'step 1: send: the distribution of 10 requests is off: foundry2 0% (expected 50% ± 5); foundry3 0% (expected 50% ± 5); foundry1 100% (expected none)',
+      ]);
+      expect(r.failures[1]!.details.slice(0, 2)).toEqual(['served by: foundry1 10', '+00:00:00.000 #1 foundry1 200 → 200']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
