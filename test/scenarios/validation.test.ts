@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import { formatRunReport, loadScenario, parseDuration, runScenarioFile, runScenarios } from '../../src/scenarios/index.js';
@@ -145,6 +146,14 @@ steps:
     expect(s.exitCode).toBe(1);
     expect(s.results[0]!.failures[0]!.message).toBe('the policies and backends under test do not load (1 error)');
     expect(s.results[0]!.failures[0]!.details[0]).toMatch(/broken\.xml:1:20: error policy\/unknown-element: <set-heade> is not an APIM policy \(did you mean <set-header>\?\)/);
+  });
+});
+
+describe('schemas/scenario.schema.json', () => {
+  it('is a valid draft-07 schema (the runner compiles it without meta-schema validation)', () => {
+    const schema = JSON.parse(readFileSync(path.join(root, 'schemas/scenario.schema.json'), 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
   });
 });
 
