@@ -91,6 +91,8 @@ interface RequestRecord {
   status: number;
   headers: HeaderMap;
   bodyText: string;
+  /** Set when the response body broke off before its end. */
+  bodyError: string | undefined;
   attempts: AttemptRecord[];
   transitions: BreakerTransition[];
   trace: readonly TraceEvent[];
@@ -147,7 +149,15 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     const semantic = checkAgainstEnvironment(s, env, coverage);
     if (semantic.length) return done({ ...result, diagnostics: [...result.diagnostics, ...semantic] });
     const run = new ScenarioRun(s, env, coverage);
-    await run.execute();
+    try {
+      await run.execute();
+    } catch (e) {
+      // A bug in the emulator or the runner: report it on this scenario and keep running the others.
+      const step = run.steps[run.steps.length - 1];
+      const failure: Failure = { step: step?.index ?? 0, stepLabel: step?.label ?? 'run', message: `internal error while running the scenario: ${e instanceof Error ? e.message : String(e)}`, details: e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 6).map((l) => l.trim()) : [] };
+      if (step) step.failures.push(failure);
+      else run.steps.push({ index: 0, label: 'run', kind: 'check', requests: 0, failures: [failure] });
+    }
     result.steps = run.steps;
     result.failures = run.steps.flatMap((x) => x.failures);
     result.requests = run.requestCount;
@@ -381,7 +391,14 @@ class ScenarioRun {
     }, this.requestAbort().signal);
     const result = await this.settle(pending);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
-    const buf = result.response.body ? await result.response.body.buffer() : Buffer.alloc(0);
+    let bodyText = '';
+    let bodyError: string | undefined;
+    try {
+      bodyText = result.response.body ? (await this.settle(result.response.body.buffer())).toString('utf8') : '';
+    } catch (e) {
+      // A backend that cuts its body (stream-fail-after): the client sees a broken response, the scenario goes on.
+      bodyError = e instanceof Error ? e.message : String(e);
+    }
     const trace = result.context?.traceEvents ?? [];
     this.requestCount++;
     this.coverage.record(trace, { api: result.api, operation: result.operation, product: result.context?.product?.id ?? null });
@@ -392,7 +409,8 @@ class ScenarioRun {
       path: req.path,
       status: result.response.statusCode,
       headers: result.response.headers,
-      bodyText: buf.toString('utf8'),
+      bodyText,
+      bodyError,
       attempts: attemptsFromTrace(trace),
       transitions: this.takeTransitions(),
       trace,
@@ -401,17 +419,17 @@ class ScenarioRun {
     };
   }
 
+  private requestAbort(): AbortController {
+    this.watchdog = new AbortController();
+    return this.watchdog;
+  }
+
   /**
    * Waits for a request. When a mock backend hangs (a `hang` step), nothing but time can make progress: the clock moves to
    * the next pending deadline (the forward-request timeout, or the hang's own latency), exactly what would happen in
    * real time, so timeouts take no wall time and scenarios with hanging backends never stall. A request that still does
    * not complete within WATCHDOG_MS of wall time is aborted and the scenario fails.
    */
-  private requestAbort(): AbortController {
-    this.watchdog = new AbortController();
-    return this.watchdog;
-  }
-
   private async settle<T>(p: Promise<T>): Promise<T> {
     let done = false;
     const tracked = p.finally(() => {
@@ -651,7 +669,7 @@ function servedBy(r: RequestRecord): string | null {
 
 /** What happened to one request: its attempts, breaker transitions, the error that reached on-error, the trace. */
 function explainRequest(r: RequestRecord): string[] {
-  const lines = [`${r.method} ${r.path} at ${formatOffset(r.at)} → ${r.status}`];
+  const lines = [`${r.method} ${r.path} at ${formatOffset(r.at)} → ${r.status}${r.bodyError ? ` (body broke off: ${r.bodyError})` : ''}`];
   lines.push(`breakers open before it: ${r.openBefore.length ? r.openBefore.join(', ') : 'none'}`);
   lines.push(`attempts: ${r.attempts.length ? r.attempts.map(describeAttempt).join(', ') : 'no backend called'}`);
   for (const t of r.transitions) lines.push(`${formatOffset(t.at)} ${describeTransition(t)}`);
