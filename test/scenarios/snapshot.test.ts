@@ -163,7 +163,7 @@ describe('apim-emulator test (child process)', () => {
       timeout: 60_000,
     });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(r.stdout.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="apim-emulator test" tests="2" failures="1" errors="0"')).toBe(true);
     expect(r.stdout).toContain('<failure message="expected backend foundry1 to serve the request but foundry3 did');
   });
