@@ -29,6 +29,16 @@ export class JwtClaims implements Iterable<[string, string[]]> {
     const v = this.map.get(name);
     return v ? { ok: true, value: v } : { ok: false, value: null };
   }
+  /** The Map-like surface the expression library's string→string[] dictionary binding reads. */
+  get size(): number {
+    return this.map.size;
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  entries(): IterableIterator<[string, string[]]> {
+    return this.map.entries();
+  }
   /** GetValueOrDefault(name[, default]): the values joined with ",". */
   GetValueOrDefault(name: string, defaultValue: string | null = null): string | null {
     const v = this.map.get(name);
@@ -39,17 +49,35 @@ export class JwtClaims implements Iterable<[string, string[]]> {
   }
 }
 
-export interface Jwt {
-  Id: string | null;
-  Algorithm: string | null;
-  Issuer: string | null;
-  Subject: string | null;
-  Type: string | null;
-  Audiences: string[];
-  Claims: JwtClaims;
-  ExpirationTime: DateTime | null;
-  NotBefore: DateTime | null;
-  IssuedAt: DateTime | null;
+/** APIM's Jwt: the standard claims of a decoded token (no signature validation) and all its claims. */
+export class Jwt {
+  readonly Id: string | null;
+  readonly Algorithm: string | null;
+  readonly Issuer: string | null;
+  readonly Subject: string | null;
+  readonly Type: string | null;
+  readonly Audiences: string[];
+  readonly Claims: JwtClaims;
+  readonly ExpirationTime: DateTime | null;
+  readonly NotBefore: DateTime | null;
+  readonly IssuedAt: DateTime | null;
+
+  /** From a token's decoded header and payload (asJwt, and validate-jwt's output-token-variable-name). */
+  constructor(header: Record<string, unknown>, payload: Record<string, unknown>) {
+    const claims = new Map<string, string[]>();
+    for (const [k, v] of Object.entries(payload)) claims.set(k, claimValues(v));
+    const str = (v: unknown) => (v === undefined || v === null ? null : claimText(v));
+    this.Id = str(payload.jti);
+    this.Algorithm = str(header.alg);
+    this.Issuer = str(payload.iss);
+    this.Subject = str(payload.sub);
+    this.Type = str(header.typ);
+    this.Audiences = payload.aud === undefined ? [] : claimValues(payload.aud);
+    this.Claims = new JwtClaims(claims);
+    this.ExpirationTime = epochToDateTime(payload.exp);
+    this.NotBefore = epochToDateTime(payload.nbf);
+    this.IssuedAt = epochToDateTime(payload.iat);
+  }
 }
 
 function base64UrlDecode(s: string): Buffer | null {
@@ -97,21 +125,7 @@ export function asJwt(value: string | null): Jwt | null {
   const payload = parseJsonObject(parts[1]!);
   if (!header || !payload) return null;
   if (parts[2] !== '' && !base64UrlDecode(parts[2]!)) return null;
-  const claims = new Map<string, string[]>();
-  for (const [k, v] of Object.entries(payload)) claims.set(k, claimValues(v));
-  const str = (v: unknown) => (v === undefined || v === null ? null : claimText(v));
-  return {
-    Id: str(payload.jti),
-    Algorithm: str(header.alg),
-    Issuer: str(payload.iss),
-    Subject: str(payload.sub),
-    Type: str(header.typ),
-    Audiences: payload.aud === undefined ? [] : claimValues(payload.aud),
-    Claims: new JwtClaims(claims),
-    ExpirationTime: epochToDateTime(payload.exp),
-    NotBefore: epochToDateTime(payload.nbf),
-    IssuedAt: epochToDateTime(payload.iat),
-  };
+  return new Jwt(header, payload);
 }
 
 /** `value.TryParseJwt(out jwt)`. */
@@ -120,9 +134,11 @@ export function tryParseJwt(value: string | null): { ok: boolean; value: Jwt | n
   return { ok: j !== null, value: j };
 }
 
-export interface BasicAuthCredentials {
-  UserId: string;
-  Password: string;
+export class BasicAuthCredentials {
+  constructor(
+    readonly UserId: string,
+    readonly Password: string,
+  ) {}
 }
 
 /** `value.AsBasic()`: an Authorization header value `Basic base64(user:password)` or null. */
@@ -133,7 +149,7 @@ export function asBasic(value: string | null): BasicAuthCredentials | null {
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
-  return { UserId: decoded.slice(0, colon), Password: decoded.slice(colon + 1) };
+  return new BasicAuthCredentials(decoded.slice(0, colon), decoded.slice(colon + 1));
 }
 
 export function tryParseBasic(value: string | null): { ok: boolean; value: BasicAuthCredentials | null } {

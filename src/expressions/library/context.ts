@@ -115,14 +115,14 @@ function dictionaryOf(m: Map<string, string>): CsDictionary {
   return d;
 }
 
-/** Headers / query: string → string[]; GetValueOrDefault joins with ",". */
+/** Headers / query / Jwt.Claims: string → string[]; GetValueOrDefault joins with ",". */
 interface MultiMap {
   get(name: string): string[] | undefined;
   has(name: string): boolean;
   entries(): IterableIterator<[string, string[]]>;
   readonly size: number;
 }
-function multiMapType(name: string): void {
+export function multiMapType(name: string): void {
   const self = n(name);
   defineType({
     name,

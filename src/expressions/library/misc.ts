@@ -7,6 +7,7 @@ import { DotNetException } from '../../dotnet/exceptions.js';
 import * as crypto from '../../dotnet/crypto.js';
 import { Regex, Match, Group, Capture, GroupCollection, MatchCollection, RegexOptions } from '../../dotnet/regex.js';
 import * as text from '../../dotnet/text.js';
+import { asBasic, asJwt, BasicAuthCredentials, Jwt, tryParseBasic, tryParseJwt } from '../../dotnet/jwt.js';
 import type { GatewayContext } from '../../engine/context.js';
 import { RequestUrl } from '../../engine/url.js';
 import { arrayOf, enumerableOf, named, nullableOf, T, type CsType } from '../types.js';
@@ -15,7 +16,7 @@ import { toCsString } from '../runtime.js';
 import { defineType, type Member } from './registry.js';
 import { method, opt, out, overloads, prop, rest, sig } from './sig.js';
 import { defineEnum, plain } from './core.js';
-import { setGuidFactory, setUriFactory, setUrlParser } from './context.js';
+import { multiMapType, setGuidFactory, setUriFactory, setUrlParser } from './context.js';
 
 const S = T.string;
 const I = T.int;
@@ -456,107 +457,27 @@ defineType({
 });
 
 // ---- APIM helpers: AsJwt / AsBasic ---------------------------------------------------------------------------------------
-/** APIM's Jwt (reference §5.3): parsed without signature validation. */
-export class Jwt {
-  constructor(
-    readonly header: Record<string, unknown>,
-    readonly payload: Record<string, unknown>,
-  ) {}
-  static parse(token: string | null): Jwt | null {
-    if (!token) return null;
-    const parts = token.split('.');
-    if (parts.length !== 3) return null;
-    try {
-      const h = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
-      const p = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-      if (typeof h !== 'object' || h === null || typeof p !== 'object' || p === null || Array.isArray(p)) return null;
-      return new Jwt(h as Record<string, unknown>, p as Record<string, unknown>);
-    } catch {
-      return null;
-    }
-  }
-  claims(): Map<string, string[]> {
-    const m = new Map<string, string[]>();
-    for (const [k, v] of Object.entries(this.payload)) {
-      m.set(k, Array.isArray(v) ? v.map(claimString) : [claimString(v)]);
-    }
-    return m;
-  }
-  str(k: string, src: Record<string, unknown> = this.payload): string | null {
-    const v = src[k];
-    return v === undefined || v === null ? null : claimString(v);
-  }
-  date(k: string): DateTime | null {
-    const v = this.payload[k];
-    return typeof v === 'number' ? DateTime.fromUnixMilliseconds(v * 1000, 'Utc') : null;
-  }
-}
-function claimString(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'true' : 'false') : JSON.stringify(v);
-}
+// One parser and one representation (src/dotnet/jwt.ts), shared with validate-jwt's output-token-variable-name.
 const JwtT = named('Jwt');
-const ClaimsT = named('JwtClaims');
 defineType({
   name: 'Jwt',
   isInstance: (v) => v instanceof Jwt,
   instance: {
-    Id: prop(S, (j: Jwt) => j.str('jti')),
-    Algorithm: prop(S, (j: Jwt) => j.str('alg', j.header)),
-    Type: prop(S, (j: Jwt) => j.str('typ', j.header)),
-    Issuer: prop(S, (j: Jwt) => j.str('iss')),
-    Subject: prop(S, (j: Jwt) => j.str('sub')),
-    Audiences: prop(T.strings, (j: Jwt) => {
-      const a = j.payload['aud'];
-      return a === undefined ? [] : Array.isArray(a) ? a.map(claimString) : [claimString(a)];
-    }),
-    Claims: prop(ClaimsT, (j: Jwt) => j.claims(), undefined, true),
-    ExpirationTime: prop(nullableOf(DT), (j: Jwt) => j.date('exp')),
-    NotBefore: prop(nullableOf(DT), (j: Jwt) => j.date('nbf')),
-    IssuedAt: prop(nullableOf(DT), (j: Jwt) => j.date('iat')),
+    Id: prop(S, (j: Jwt) => j.Id),
+    Algorithm: prop(S, (j: Jwt) => j.Algorithm),
+    Type: prop(S, (j: Jwt) => j.Type),
+    Issuer: prop(S, (j: Jwt) => j.Issuer),
+    Subject: prop(S, (j: Jwt) => j.Subject),
+    Audiences: prop(T.strings, (j: Jwt) => j.Audiences),
+    Claims: prop(named('JwtClaims'), (j: Jwt) => j.Claims, undefined, true),
+    ExpirationTime: prop(nullableOf(DT), (j: Jwt) => j.ExpirationTime),
+    NotBefore: prop(nullableOf(DT), (j: Jwt) => j.NotBefore),
+    IssuedAt: prop(nullableOf(DT), (j: Jwt) => j.IssuedAt),
   },
 });
-defineType({
-  name: 'JwtClaims',
-  bases: () => [enumerableOf(named('KeyValuePair', S, T.strings))],
-  indexer: {
-    type: () => T.strings,
-    params: () => [S],
-    get: (m: Map<string, string[]>, k: string) => {
-      const v = m.get(k);
-      if (!v) throw new DotNetException('KeyNotFoundException', `The given key '${k}' was not present in the dictionary.`);
-      return v;
-    },
-  },
-  instance: {
-    Count: prop(I, (m: Map<string, string[]>) => m.size),
-    ContainsKey: method(sig([S], B, (m: Map<string, string[]>, k: string) => m.has(k))),
-    GetValueOrDefault: method(
-      sig([S], S, (m: Map<string, string[]>, k: string) => m.get(k)?.join(',') ?? null),
-      sig([S, S], S, (m: Map<string, string[]>, k: string, d: string | null) => m.get(k)?.join(',') ?? d),
-      sig([S, T.strings], T.strings, (m: Map<string, string[]>, k: string, d: string[] | null) => m.get(k) ?? d),
-    ),
-  },
-});
+// Claims is IReadOnlyDictionary<string, string[]> with CSV-joined GetValueOrDefault, like headers and query.
+multiMapType('JwtClaims');
 const BasicT = named('BasicAuthCredentials');
-class BasicAuthCredentials {
-  constructor(
-    readonly UserId: string,
-    readonly Password: string,
-  ) {}
-}
-function parseBasic(s: string | null): BasicAuthCredentials | null {
-  if (!s) return null;
-  const m = /^\s*Basic\s+(\S+)\s*$/i.exec(s);
-  const b64 = m ? m[1]! : s.trim();
-  try {
-    const decoded = Buffer.from(b64, 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    if (i < 0) return null;
-    return new BasicAuthCredentials(decoded.slice(0, i), decoded.slice(i + 1));
-  } catch {
-    return null;
-  }
-}
 defineType({
   name: 'BasicAuthCredentials',
   isInstance: (v) => v instanceof BasicAuthCredentials,
@@ -565,17 +486,17 @@ defineType({
 defineType({
   name: 'string',
   instance: {
-    AsJwt: method(sig([], JwtT, (s: string) => Jwt.parse(s))),
+    AsJwt: method(sig([], JwtT, (s: string) => asJwt(s))),
     TryParseJwt: method(sig([out(JwtT)], B, (s: string, set: (v: unknown) => void) => {
-      const j = Jwt.parse(s);
-      set(j);
-      return j !== null;
+      const r = tryParseJwt(s);
+      set(r.value);
+      return r.ok;
     })),
-    AsBasic: method(sig([], BasicT, (s: string) => parseBasic(s))),
+    AsBasic: method(sig([], BasicT, (s: string) => asBasic(s))),
     TryParseBasic: method(sig([out(BasicT)], B, (s: string, set: (v: unknown) => void) => {
-      const b = parseBasic(s);
-      set(b);
-      return b !== null;
+      const r = tryParseBasic(s);
+      set(r.value);
+      return r.ok;
     })),
   },
 });

@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { Jwt } from '../../expressions/library/misc.js';
+import { Jwt } from '../../dotnet/jwt.js';
 
 /**
  * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (reference §5.3), HS256 signing of the
@@ -55,7 +55,7 @@ export function peekPayload(token: string | null | undefined): Record<string, un
   }
 }
 
-/** APIM's `Jwt` object for a decoded token: the expression library's class, so `(Jwt)context.Variables[...]` works. */
+/** APIM's `Jwt` object for a decoded token: the one `AsJwt()` returns, so `(Jwt)context.Variables[...]` works. */
 export function toJwt(d: DecodedJwt): Jwt {
   return new Jwt(d.header, d.payload);
 }
