@@ -1,5 +1,5 @@
 /**
- * Gateway overhead benchmark (loopback only; stops by itself). Run: `npx tsx bench/gateway.bench.ts [--duration=10] [--connections=50]`
+ * Gateway overhead benchmark (loopback only; stops by itself). Run: `npx tsx bench/gateway.bench.ts [--duration=10] [--connections=50] [--rounds=1] [--with-express]`
  *
  * Layout: this process hosts a plain node:http mock backend (a fixed 1 KB JSON) and, one at a time, the proxy under test;
  * a forked child process generates load (autocannon, programmatic) and measures per-request latency with a
@@ -209,15 +209,20 @@ const TARGETS: Target[] = [
       };
     },
   },
-  ...[false, true].map(
-    (withLogs): Target => ({
-      name: withLogs ? 'emulator, request logs on' : 'emulator',
+  ...[
+    { withLogs: false, viaExpress: false },
+    { withLogs: true, viaExpress: false },
+    // Only with --with-express: what routing gateway traffic through the Express router would cost.
+    ...(args.has('with-express') ? [{ withLogs: false, viaExpress: true }] : []),
+  ].map(
+    ({ withLogs, viaExpress }): Target => ({
+      name: viaExpress ? 'emulator, through the Express router' : withLogs ? 'emulator, request logs on' : 'emulator',
       async start(upstream) {
         const clock = new SystemClock();
         const built = Gateway.build(exampleDefinition(upstream), { clock });
         if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
         const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
-        const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100 });
+        const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100, routeGatewayThroughExpress: viaExpress });
         return { url: s.url, stop: () => s.close() };
       },
     }),
