@@ -55,6 +55,7 @@ const ENDPOINTS = [
   'GET  /_emulator/mocks',
   'GET  /_emulator/mocks/:name',
   'GET  /_emulator/mocks/:name/requests',
+  'GET  /_emulator/mocks/:name/script',
   'PUT  /_emulator/mocks/:name/script  (JSON script, or the text form as text/plain)',
 ];
 
