@@ -1,10 +1,9 @@
 import type { Tiktoken } from 'js-tiktoken/lite';
-import { MessageBody } from '../engine/body.js';
 import type { GatewayContext } from '../engine/context.js';
 import { DEFAULT_METRIC_NAMESPACE } from './emit-metric.js';
 import { compileDimensions, dimensionElement, TOKEN_METRIC_DEFAULTS } from './support/dimensions.js';
 import type { EncodingName, StreamOutcome, TokenUsage } from './support/tokens.js';
-import { countTokens, encodingForModel, estimatePromptTokens, loadEncoding, promptInfo, SseUsageObserver, usageFromJson } from './support/tokens.js';
+import { completionTokens, estimatePromptTokens, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './support/tokens.js';
 import type { Flow, PolicyDefinition } from './types.js';
 import { attributeText } from './types.js';
 
@@ -48,53 +47,31 @@ export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-ope
       };
 
       const observe = (ctx: GatewayContext, body: unknown, enc: Tiktoken | undefined): Flow => {
-        const stream = promptInfo(body).stream;
-        ctx.beforeOutbound.push(async (c) => {
-          const res = c.response.body;
-          if (!res) return;
-          const type = c.response.headers.getJoined('Content-Type')?.toLowerCase() ?? '';
-          const isSse = type.includes('text/event-stream') || (stream && !type.includes('json'));
-          if (isSse) {
-            const dims = dimensions(c);
-            const finish = (o: StreamOutcome): void => {
-              const usage = o.usage ?? estimateStream(body, o, enc);
-              // The request's trace may be delivered before a long stream ends; the event is recorded all the same.
-              emit(c, usage, o.usage ? 'usage in the stream' : 'estimated from the streamed request and text', dims);
-            };
-            const live = res.liveStream;
-            if (live) {
-              const observer = new SseUsageObserver(finish);
-              const source = res.toStream();
-              source.on('error', (e) => observer.destroy(e));
-              c.response.body = MessageBody.fromStream(source.pipe(observer));
-            } else finish(SseUsageObserver.parse((res.peek() ?? Buffer.alloc(0)).toString('utf8')));
-            return;
-          }
-          if (!type.includes('json')) return;
-          let usage: TokenUsage | undefined;
-          try {
-            usage = usageFromJson(JSON.parse((await res.buffer()).toString('utf8')));
-          } catch {
-            usage = undefined;
-          }
-          if (usage) emit(c, usage, 'usage reported by the backend', dimensions(c));
-          else if (c.tracing) c.trace({ kind: 'info', policy: name, path, message: 'no usage in the response: no token metrics emitted' });
-        });
+        ctx.beforeOutbound.push((c) =>
+          readResponseUsage(c, promptInfo(body).stream, {
+            stream: () => {
+              const dims = dimensions(c);
+              return (o) => {
+                const usage = o.usage ?? estimateStream(body, o, enc);
+                // The request's trace may be delivered before a long stream ends; the event is recorded all the same.
+                emit(c, usage, o.usage ? 'usage in the stream' : 'estimated from the streamed request and text', dims);
+              };
+            },
+            json: (usage) => {
+              if (usage) emit(c, usage, 'usage reported by the backend', dimensions(c));
+              else if (c.tracing) c.trace({ kind: 'info', policy: name, path, message: 'no usage in the response: no token metrics emitted' });
+            },
+          }),
+        );
         return 'continue';
       };
 
       return (ctx) => {
-        const body = parseJson(ctx.request.body?.peek());
+        const body = parseJsonBody(ctx.request.body?.peek());
         const info = promptInfo(body);
         if (!info.stream) return observe(ctx, body, undefined);
         // A stream may report no usage: have the tokenizer ready before the backend answers.
-        const encoding = forcedEncoding ?? encodingForModel(info.model ?? deploymentOf(ctx.request.url.path));
-        const loaded = loadedEncodings.get(encoding);
-        if (loaded) return observe(ctx, body, loaded);
-        return loadEncoding(encoding).then((enc) => {
-          loadedEncodings.set(encoding, enc);
-          return observe(ctx, body, enc);
-        });
+        return withEncoding(requestEncoding(info, ctx.request.url.path, forcedEncoding), (enc) => observe(ctx, body, enc));
       };
     },
   };
@@ -103,25 +80,8 @@ export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-ope
 export const llmEmitTokenMetric = tokenMetricDefinition('llm-emit-token-metric');
 export const azureOpenAiEmitTokenMetric = tokenMetricDefinition('azure-openai-emit-token-metric');
 
-const loadedEncodings = new Map<EncodingName, Tiktoken>();
-
 function estimateStream(body: unknown, o: StreamOutcome, enc: Tiktoken | undefined): TokenUsage {
   const prompt = enc ? estimatePromptTokens(enc, body) : 0;
-  const completion = enc ? countTokens(enc, o.completionText) : Math.ceil(o.completionText.length / 4);
+  const completion = completionTokens(enc, o.completionText);
   return { prompt, completion, total: prompt + completion };
-}
-
-function parseJson(raw: Buffer | null | undefined): unknown {
-  if (!raw || raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The deployment name of an Azure OpenAI path (`/deployments/{name}/…`), standing in for the model. */
-function deploymentOf(path: string): string | undefined {
-  const m = /\/deployments\/([^/]+)/i.exec(path);
-  return m ? decodeURIComponent(m[1]!) : undefined;
 }

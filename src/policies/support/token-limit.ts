@@ -1,11 +1,9 @@
-import type { Tiktoken } from 'js-tiktoken/lite';
-import { MessageBody } from '../../engine/body.js';
 import type { GatewayContext } from '../../engine/context.js';
 import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
 import type { Flow, PolicyDefinition } from '../types.js';
 import { addHeadersWhenDone, literal, literalInt, nameAttr } from './throttle.js';
-import type { EncodingName, StreamOutcome, TokenUsage } from './tokens.js';
-import { countTokens, encodingForModel, estimatePromptTokens, loadEncoding, promptInfo, SseUsageObserver, usageFromJson } from './tokens.js';
+import type { EncodingName, StreamOutcome } from './tokens.js';
+import { completionTokens, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
 import type { CalendarPeriod, WindowEntry } from './windows.js';
 import { calendarPeriod, FixedWindow, retryAfterSeconds, SlidingWindow } from './windows.js';
 
@@ -131,49 +129,31 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
           if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
         };
 
-        ctx.beforeOutbound.push(async (c) => {
-          const res = c.response.body;
-          if (!res) return;
-          const type = c.response.headers.getJoined('Content-Type')?.toLowerCase() ?? '';
-          const isSse = type.includes('text/event-stream') || (stream && !type.includes('json'));
-          if (isSse) {
-            if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(prompt)]);
-            const finish = (o: StreamOutcome): void => {
-              const total = streamedTotal(o, prompt, encoding);
-              account(total.tokens, total.how);
-              if (out.consumedVariable) c.variables.set(out.consumedVariable, total.tokens);
-            };
-            const live = res.liveStream;
-            if (live) {
-              // Observe the chunks as they pass; the usage arrives with the last one.
-              const observer = new SseUsageObserver(finish);
-              const stream0 = res.toStream();
-              stream0.on('error', (e) => observer.destroy(e));
-              c.response.body = MessageBody.fromStream(stream0.pipe(observer));
-            } else finish(SseUsageObserver.parse((res.peek() ?? Buffer.alloc(0)).toString('utf8')));
-            return;
-          }
-          if (!type.includes('json')) return;
-          const buf = await res.buffer();
-          let usage: TokenUsage | undefined;
-          try {
-            usage = usageFromJson(JSON.parse(buf.toString('utf8')));
-          } catch {
-            usage = undefined;
-          }
-          if (!usage) return; // no usage reported (an error answer): the estimate, if any, stands
-          account(usage.total, 'usage reported by the backend');
-          if (out.consumedVariable) c.variables.set(out.consumedVariable, usage.total);
-          if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(usage.total)]);
-        });
+        ctx.beforeOutbound.push((c) =>
+          readResponseUsage(c, stream, {
+            stream: () => {
+              if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(prompt)]);
+              return (o) => {
+                const total = streamedTotal(o, prompt, encoding);
+                account(total.tokens, total.how);
+                if (out.consumedVariable) c.variables.set(out.consumedVariable, total.tokens);
+              };
+            },
+            json: (usage) => {
+              if (!usage) return; // no usage reported (an error answer): the estimate, if any, stands
+              account(usage.total, 'usage reported by the backend');
+              if (out.consumedVariable) c.variables.set(out.consumedVariable, usage.total);
+              if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(usage.total)]);
+            },
+          }),
+        );
         return 'continue';
       };
 
       /** Tokens of a finished stream: its usage, else the prompt estimate plus the tokenized completion text. */
       const streamedTotal = (o: StreamOutcome, prompt: number, encoding: EncodingName | undefined): { tokens: number; how: string } => {
         if (o.usage) return { tokens: o.usage.total, how: 'usage in the stream' };
-        const enc = encoding ? loadedEncodings.get(encoding) : undefined;
-        const completion = enc ? countTokens(enc, o.completionText) : Math.ceil(o.completionText.length / 4);
+        const completion = completionTokens(encoding ? loadedEncoding(encoding) : undefined, o.completionText);
         return { tokens: prompt + completion, how: 'prompt and completion estimated from the stream' };
       };
 
@@ -184,35 +164,13 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
       };
 
       return (ctx) => {
-        const raw = ctx.request.body?.peek();
-        let body: unknown;
-        if (raw && raw.length > 0) {
-          try {
-            body = JSON.parse(raw.toString('utf8'));
-          } catch {
-            body = undefined;
-          }
-        }
+        const body = parseJsonBody(ctx.request.body?.peek());
         const info = promptInfo(body);
         const estimate = estimateAttr || info.stream;
         if (!estimate) return run(ctx, 0, false, info.stream, undefined);
-        const encoding = forcedEncoding ?? encodingForModel(info.model ?? deploymentOf(ctx.request.url.path));
-        const loaded = loadedEncodings.get(encoding);
-        if (loaded) return run(ctx, estimatePromptTokens(loaded, body), true, info.stream, encoding);
-        return loadEncoding(encoding).then((enc) => {
-          loadedEncodings.set(encoding, enc);
-          return run(ctx, estimatePromptTokens(enc, body), true, info.stream, encoding);
-        });
+        const encoding = requestEncoding(info, ctx.request.url.path, forcedEncoding);
+        return withEncoding(encoding, (enc) => run(ctx, estimatePromptTokens(enc, body), true, info.stream, encoding));
       };
     },
   };
-}
-
-/** Encodings already loaded, so that later requests estimate synchronously. */
-const loadedEncodings = new Map<EncodingName, Tiktoken>();
-
-/** The deployment name of an Azure OpenAI path (`/deployments/{name}/…`), standing in for the model. */
-function deploymentOf(path: string): string | undefined {
-  const m = /\/deployments\/([^/]+)/i.exec(path);
-  return m ? decodeURIComponent(m[1]!) : undefined;
 }

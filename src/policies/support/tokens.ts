@@ -3,6 +3,8 @@ import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { getEncodingNameForModel, Tiktoken } from 'js-tiktoken/lite';
 import type { TiktokenBPE, TiktokenModel } from 'js-tiktoken/lite';
+import { MessageBody } from '../../engine/body.js';
+import type { GatewayContext } from '../../engine/context.js';
 
 /**
  * Token counting for the token-limit policies: a real BPE tokenizer (js-tiktoken with the vocabularies it ships, so
@@ -26,6 +28,34 @@ export function loadEncoding(name: EncodingName): Promise<Tiktoken> {
   return p;
 }
 
+/** Encodings already loaded, so that later requests tokenize synchronously. */
+const loadedEncodings = new Map<EncodingName, Tiktoken>();
+
+/** The encoding when it has been loaded already, else undefined. */
+export function loadedEncoding(name: EncodingName): Tiktoken | undefined {
+  return loadedEncodings.get(name);
+}
+
+/** Runs `then` with the encoding: synchronously once it is loaded, else after loading it (first use in the process). */
+export function withEncoding<R>(name: EncodingName, then: (enc: Tiktoken) => R): R | Promise<R> {
+  const loaded = loadedEncodings.get(name);
+  if (loaded) return then(loaded);
+  return loadEncoding(name).then((enc) => {
+    loadedEncodings.set(name, enc);
+    return then(enc);
+  });
+}
+
+/**
+ * The encoding for a request: the `tokenizer.encoding` setting when set, else by the body's `model`, else by the
+ * deployment name of an Azure OpenAI path (`/deployments/{name}/…`), which stands in for the model.
+ */
+export function requestEncoding(info: PromptInfo, path: string, forced: EncodingName | undefined): EncodingName {
+  if (forced) return forced;
+  const m = /\/deployments\/([^/]+)/i.exec(path);
+  return encodingForModel(info.model ?? (m ? decodeURIComponent(m[1]!) : undefined));
+}
+
 /**
  * The vocabulary a model uses: tiktoken's own model table, else o200k_base for the gpt-4o / gpt-4.1 / gpt-5 / o-series
  * families and cl100k_base for everything else (gpt-4, gpt-35-turbo, text-embedding-*, non-OpenAI models, unknown).
@@ -47,6 +77,21 @@ export function countTokens(enc: Tiktoken, text: string): number {
   if (text.length === 0) return 0;
   // Special-token text such as "<|endoftext|>" in a prompt is ordinary text to the gateway: never throw on it.
   return enc.encode(text, [], []).length;
+}
+
+/** Completion tokens of streamed text: tokenized when an encoding is at hand, else about 4 characters a token. */
+export function completionTokens(enc: Tiktoken | undefined, text: string): number {
+  return enc ? countTokens(enc, text) : Math.ceil(text.length / 4);
+}
+
+/** A request body as JSON, undefined when it is empty or not JSON (the prompt then counts nothing). */
+export function parseJsonBody(raw: Buffer | null | undefined): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the request body says about the prompt. */
@@ -177,6 +222,43 @@ export interface StreamOutcome {
   usage: TokenUsage | undefined;
   /** The generated text gathered from the deltas, for estimating completion tokens when no usage was sent. */
   completionText: string;
+}
+
+/** What a token policy does with the usage of the backend's answer (readResponseUsage). */
+export interface UsageHandlers {
+  /** The answer is a server-sent event stream: called at once; returns what to run when the stream has ended. */
+  stream(): (outcome: StreamOutcome) => void;
+  /** The answer is JSON: its `usage`, undefined when it reports none (an error answer) or is not JSON after all. */
+  json(usage: TokenUsage | undefined): void;
+}
+
+/**
+ * Reads the usage of the backend's answer (run before outbound). An SSE answer (`text/event-stream`, or a streamed
+ * request answered without a JSON type) is observed chunk by chunk as it goes to the client, never held back, or parsed
+ * at once when a policy buffered it already; a JSON answer is read into memory. Other answers are left alone.
+ */
+export async function readResponseUsage(c: GatewayContext, requestStreams: boolean, on: UsageHandlers): Promise<void> {
+  const res = c.response.body;
+  if (!res) return;
+  const type = c.response.headers.getJoined('Content-Type')?.toLowerCase() ?? '';
+  if (type.includes('text/event-stream') || (requestStreams && !type.includes('json'))) {
+    const finish = on.stream();
+    if (res.liveStream) {
+      const observer = new SseUsageObserver(finish);
+      const source = res.toStream();
+      source.on('error', (e) => observer.destroy(e));
+      c.response.body = MessageBody.fromStream(source.pipe(observer));
+    } else finish(SseUsageObserver.parse((res.peek() ?? Buffer.alloc(0)).toString('utf8')));
+    return;
+  }
+  if (!type.includes('json')) return;
+  let usage: TokenUsage | undefined;
+  try {
+    usage = usageFromJson(JSON.parse((await res.buffer()).toString('utf8')));
+  } catch {
+    usage = undefined;
+  }
+  on.json(usage);
 }
 
 /**
