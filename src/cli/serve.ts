@@ -7,7 +7,7 @@ import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, over
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import type { MockBackendSet } from '../mocks/index.js';
-import { ServerStartError, startServer } from '../server/index.js';
+import { GatewayTelemetry, ServerStartError, startServer } from '../server/index.js';
 
 export interface ServeOptions {
   config?: string;
@@ -96,7 +96,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const mocks: MockBackendSet = attached.mocks;
   try {
     failOnErrors(attached.diagnostics, io);
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    // Policy log lines (trace, log-to-eventhub) and metrics reach the server's log and Prometheus through this.
+    const telemetry = new GatewayTelemetry();
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, ...telemetry.deps });
     failOnErrors(built.diagnostics, io);
     const level = o.logLevel ?? settings.logLevel ?? 'info';
     const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination(2));
@@ -110,6 +112,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       port: o.port ?? settings.port ?? 8080,
       mocks,
       logger,
+      telemetry,
       ...(debugToken ? { debugToken } : {}),
       ...(traceLimit ? { traceLimit } : {}),
       secrets,
