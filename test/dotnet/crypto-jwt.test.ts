@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HMAC, Guid, Random, createHashAlgorithm, decrypt, encrypt, hashData, type HashName, type RandomSource } from '../../src/dotnet/crypto.js';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import { asBasic, asJwt, tryParseBasic, tryParseJwt } from '../../src/dotnet/jwt.js';
 import { BitConverterToString, ToBase64String, UTF8 } from '../../src/dotnet/text.js';
+import { thrown } from '../helpers/dotnet.js';
 
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('hash algorithms (known test vectors)', () => {

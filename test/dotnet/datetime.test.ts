@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { DateTime, DateTimeOffset, TimeSpan } from '../../src/dotnet/datetime.js';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
-
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
+import { thrown } from '../helpers/dotnet.js';
 
 // 2024-03-05 was a Tuesday.
 const dt = DateTime.create(2024, 3, 5, 14, 7, 9, 123, 'Utc');

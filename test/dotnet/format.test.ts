@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime } from '../../src/dotnet/datetime.js';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import { type NumericKind, doubleToString, formatComposite, formatItem, formatNumber, toDotNetString } from '../../src/dotnet/format.js';
+import { thrown } from '../helpers/dotnet.js';
 
 describe('double.ToString() (shortest round-trip, .NET Core 3.0+)', () => {
   it.each<[number, string]>([
@@ -170,14 +170,9 @@ describe('String.Format composite formatting', () => {
     ['{1}', [1], 'Index (zero based) must be greater than or equal to zero and less than the size of the argument list.'],
     ['{0:N2', [1], 'Input string was not in a correct format.'],
   ])('Format(%j) throws FormatException', (fmt, args, message) => {
-    try {
-      formatComposite(fmt, args);
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(DotNetException);
-      expect((e as DotNetException).typeName).toBe('FormatException');
-      expect((e as DotNetException).message).toBe(message);
-    }
+    const e = thrown(() => formatComposite(fmt, args));
+    expect(e.typeName).toBe('FormatException');
+    expect(e.message).toBe(message);
   });
 
   it('alignment pads, never truncates', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime } from '../../src/dotnet/datetime.js';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import {
   JArray,
   JObject,
@@ -12,16 +11,7 @@ import {
   explicitCast,
   serializeObject,
 } from '../../src/dotnet/json.js';
-
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
+import { thrown } from '../helpers/dotnet.js';
 
 describe('Newtonsoft indented output (JToken.ToString())', () => {
   it('writes nested objects and arrays with 2-space indentation, byte-exact', () => {

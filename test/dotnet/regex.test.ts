@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import { Match, Regex, RegexOptions, RegexUnsupportedError, translateRegex } from '../../src/dotnet/regex.js';
+import { thrown } from '../helpers/dotnet.js';
 
 const { IgnoreCase, Multiline, Singleline, ExplicitCapture, IgnorePatternWhitespace } = RegexOptions;
-
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
 
 describe('IsMatch with .NET semantics', () => {
   it.each<[string, number, string, boolean]>([

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import {
   convertToBoolean,
   convertToDouble,
@@ -15,16 +14,7 @@ import {
   tryParseInt32,
 } from '../../src/dotnet/numbers.js';
 import * as S from '../../src/dotnet/strings.js';
-
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
+import { thrown } from '../helpers/dotnet.js';
 
 describe('Substring', () => {
   it.each<[string, number, number | undefined, string]>([

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DotNetException } from '../../src/dotnet/exceptions.js';
 import * as T from '../../src/dotnet/text.js';
+import { thrown } from '../helpers/dotnet.js';
 
-function thrown(fn: () => unknown): DotNetException {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DotNetException);
-    return e as DotNetException;
-  }
-  throw new Error('expected a .NET exception');
-}
 const bytes = (...b: number[]) => new Uint8Array(b);
 
 describe('Encoding', () => {
