@@ -82,6 +82,18 @@ function unitsToTicks(value: number, ticksPerUnit: bigint, overflowMessage: () =
 
 const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
 
+/** How many times the format character at `i` repeats from there ("yyyy" → 4): custom format specifiers are runs. */
+function repeatCount(fmt: string, i: number): number {
+  let n = 1;
+  while (i + n < fmt.length && fmt[i + n] === fmt[i]) n++;
+  return n;
+}
+
+/** Ticks of a day count and a clock time: TimeSpan and DateTime constructors, and parsed text. */
+function clockTicks(days: number | bigint, hours: number, minutes: number, seconds: number, subSecondTicks = 0n): bigint {
+  return BigInt(days) * TICKS_PER_DAY + BigInt(hours) * TICKS_PER_HOUR + BigInt(minutes) * TICKS_PER_MINUTE + BigInt(seconds) * TICKS_PER_SECOND + subSecondTicks;
+}
+
 // ---- TimeSpan ------------------------------------------------------------------------------------------------------
 
 const TIMESPAN_MAX = 9_223_372_036_854_775_807n;
@@ -102,12 +114,7 @@ export class TimeSpan implements DotNetFormattable {
 
   /** new TimeSpan(days, hours, minutes, seconds[, milliseconds]) (also (h, m, s) with days = 0). */
   static create(days: number, hours: number, minutes: number, seconds: number, milliseconds = 0): TimeSpan {
-    const t =
-      BigInt(days) * TICKS_PER_DAY +
-      BigInt(hours) * TICKS_PER_HOUR +
-      BigInt(minutes) * TICKS_PER_MINUTE +
-      BigInt(seconds) * TICKS_PER_SECOND +
-      BigInt(milliseconds) * TICKS_PER_MILLISECOND;
+    const t = clockTicks(days, hours, minutes, seconds, BigInt(milliseconds) * TICKS_PER_MILLISECOND);
     if (t > TIMESPAN_MAX || t < TIMESPAN_MIN) throw new DotNetException('ArgumentOutOfRangeException', 'TimeSpan overflowed because the duration is too long.');
     return new TimeSpan(t);
   }
@@ -252,7 +259,7 @@ function parseTimeSpan(text: string): TimeSpan | DotNetException {
     const s = Number(m[5] ?? '0');
     const f = m[6] ?? '';
     if (h > 23 || mi > 59 || s > 59 || f.length > 7 || (m[2] ?? '').length > 8) return range();
-    ticks = d * TICKS_PER_DAY + BigInt(h) * TICKS_PER_HOUR + BigInt(mi) * TICKS_PER_MINUTE + BigInt(s) * TICKS_PER_SECOND + BigInt((f + '0000000').slice(0, 7));
+    ticks = clockTicks(d, h, mi, s, BigInt(fracToTicks(f)));
   }
   if (ticks > TIMESPAN_MAX) return range();
   return new TimeSpan(neg ? -ticks : ticks);
@@ -264,8 +271,7 @@ function formatTimeSpanCustom(fmt: string, days: bigint, h: number, m: number, s
   const bad = () => formatError('Input string was not in a correct format.');
   while (i < fmt.length) {
     const ch = fmt[i]!;
-    let n = 1;
-    while (i + n < fmt.length && fmt[i + n] === ch) n++;
+    const n = repeatCount(fmt, i);
     switch (ch) {
       case 'd':
         if (n > 8) throw bad();
@@ -349,13 +355,7 @@ export class DateTime implements DotNetFormattable {
       throw new DotNetException('ArgumentOutOfRangeException', 'Hour, Minute, and Second parameters describe an un-representable DateTime.');
     }
     if (millisecond < 0 || millisecond > 999) throw argumentOutOfRange('millisecond', 'Valid values are between 0 and 999, inclusive.');
-    const ticks =
-      BigInt(daysFromCivil(year, month, day)) * TICKS_PER_DAY +
-      BigInt(hour) * TICKS_PER_HOUR +
-      BigInt(minute) * TICKS_PER_MINUTE +
-      BigInt(second) * TICKS_PER_SECOND +
-      BigInt(millisecond) * TICKS_PER_MILLISECOND;
-    return new DateTime(ticks, kind);
+    return new DateTime(clockTicks(daysFromCivil(year, month, day), hour, minute, second, BigInt(millisecond) * TICKS_PER_MILLISECOND), kind);
   }
 
   /** A DateTime at a Unix time in milliseconds (fractions of a ms kept to the tick). */
@@ -616,8 +616,7 @@ function formatDateTime(dt: DateTime, offsetMinutes: number, format: string | un
   const frac = Number(dt.ticks % TICKS_PER_SECOND);
   while (i < fmt.length) {
     const ch = fmt[i]!;
-    let n = 1;
-    while (i + n < fmt.length && fmt[i + n] === ch) n++;
+    let n = repeatCount(fmt, i);
     switch (ch) {
       case 'd':
         if (n === 1) out += String(day);
@@ -743,8 +742,7 @@ function build(
   zone: { utc: boolean; offsetMinutes: number } | null,
 ): ParsedDateTime | null {
   if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return null;
-  let ticks =
-    BigInt(daysFromCivil(y, mo, d)) * TICKS_PER_DAY + BigInt(h) * TICKS_PER_HOUR + BigInt(mi) * TICKS_PER_MINUTE + BigInt(s) * TICKS_PER_SECOND + BigInt(fracTicks);
+  let ticks = clockTicks(daysFromCivil(y, mo, d), h, mi, s, BigInt(fracTicks));
   if (!zone) return { dateTime: DateTime.fromTicks(ticks, 'Unspecified'), offsetMinutes: null };
   ticks -= BigInt(zone.offsetMinutes) * TICKS_PER_MINUTE;
   if (ticks < 0n || ticks > MAX_TICKS) return null;
@@ -834,8 +832,7 @@ function parseExact(text: string, format: string): ParsedDateTime | null {
   let i = 0;
   while (i < fmt.length) {
     const ch = fmt[i]!;
-    let n = 1;
-    while (i + n < fmt.length && fmt[i + n] === ch) n++;
+    let n = repeatCount(fmt, i);
     let v: number | null = 0;
     switch (ch) {
       case 'y':
