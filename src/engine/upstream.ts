@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { Agent, errors as undiciErrors, interceptors, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import { SystemClock } from '../clock.js';
 import { HeaderMap } from './headers.js';
@@ -52,6 +53,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  */
 export class UndiciUpstream implements Upstream {
   private readonly agent: Agent;
+  /** The same pool with undici 7's redirect interceptor, for forward-request follow-redirects="true". */
+  private readonly redirecting: Dispatcher;
 
   constructor(
     private readonly clock: Clock,
@@ -64,6 +67,7 @@ export class UndiciUpstream implements Upstream {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    this.redirecting = this.agent.compose(interceptors.redirect({ maxRedirections: 10 }));
   }
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
@@ -91,8 +95,7 @@ export class UndiciUpstream implements Upstream {
         headers,
         body: req.body ?? undefined,
         signal: abort.signal,
-        dispatcher: this.agent,
-        ...(req.followRedirects ? { maxRedirections: 10 } : {}),
+        dispatcher: req.followRedirects ? this.redirecting : this.agent,
       });
       const raced = await Promise.race([call, deadline]);
       if (raced === 'timeout') {
@@ -125,9 +128,8 @@ export class UndiciUpstream implements Upstream {
         headers,
         body: req.body ?? undefined,
         signal: req.signal,
-        dispatcher: this.agent,
+        dispatcher: req.followRedirects ? this.redirecting : this.agent,
         headersTimeout: req.timeoutMs,
-        ...(req.followRedirects ? { maxRedirections: 10 } : {}),
       });
       return { statusCode: r.statusCode, statusReason: '', headers: HeaderMap.fromRecord(r.headers), body: r.body };
     } catch (e) {

@@ -279,3 +279,71 @@ describe('backend credentials', () => {
     expect(payload.aud).toBe('https://cognitiveservices.azure.com');
   });
 });
+
+describe('wait, mock-response, trace, follow-redirects', () => {
+  it('wait for="all" runs its send-requests concurrently and continues when all have answered', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const b = await backend(async (req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      res.end(req.url);
+    });
+    const { gateway } = buildGateway({
+      api: policies({
+        inbound: `<wait for="all">
+            <send-request response-variable-name="a"><set-url>${b.url}/a</set-url><set-method>GET</set-method></send-request>
+            <send-request response-variable-name="b"><set-url>${b.url}/b</set-url><set-method>GET</set-method></send-request>
+          </wait>
+          <return-response><set-body>@(((IResponse)context.Variables["a"]).Body.As&lt;string&gt;() + ((IResponse)context.Variables["b"]).Body.As&lt;string&gt;())</set-body></return-response>`,
+      }),
+    });
+    const r = await send(gateway, '/api/x');
+    expect(r.text).toBe('/a/b');
+    expect(maxInFlight).toBe(2);
+  });
+
+  it('mock-response ends the pipeline with the status and content type, without calling the backend', async () => {
+    const b = await backend();
+    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: '<mock-response status-code="201" content-type="application/json" />', backend: '<forward-request />' }) });
+    const r = await send(gateway, '/api/x');
+    expect(r.status).toBe(201);
+    expect(r.header('content-type')).toBe('application/json');
+    expect(b.requests).toHaveLength(0);
+  });
+
+  it('trace adds its message and metadata to the request trace and the log', async () => {
+    const lines: Array<{ source: string; message: string }> = [];
+    const { gateway } = buildGateway({
+      api: policies({ inbound: '<trace source="my-api" severity="information"><message>@("saw " + context.Request.Method)</message><metadata name="who" value="@(context.Request.IpAddress)" /></trace><return-response />' }),
+      deps: { log: (e) => lines.push(e) },
+    });
+    const r = await send(gateway, '/api/x', { method: 'DELETE' });
+    const ev = r.context!.traceEvents.find((e) => e.kind === 'trace');
+    expect(ev?.message).toBe('saw DELETE');
+    expect(ev?.data).toMatchObject({ source: 'my-api', severity: 'information', metadata: { who: '127.0.0.1' } });
+    expect(lines).toEqual([expect.objectContaining({ source: 'my-api', message: 'saw DELETE' })]);
+  });
+
+  it('follow-redirects: redirects go back to the client unless follow-redirects="true"', async () => {
+    const b = await backend((req, res) => {
+      if (req.url === '/start') {
+        res.statusCode = 302;
+        res.setHeader('Location', '/final');
+        res.end();
+        return;
+      }
+      res.end(`at ${req.url}`);
+    });
+    const plain = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request />' }) });
+    const r1 = await send(plain.gateway, '/api/start');
+    expect(r1.status).toBe(302);
+    expect(r1.header('location')).toBe('/final');
+    const following = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request follow-redirects="true" />' }) });
+    const r2 = await send(following.gateway, '/api/start');
+    expect(r2.status).toBe(200);
+    expect(r2.text).toBe('at /final');
+  });
+});
