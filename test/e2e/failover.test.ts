@@ -59,7 +59,7 @@ async function chat(): Promise<Sent> {
   });
   const body = await res.text();
   const traceId = res.headers.get('apim-trace-id');
-  expect(traceId).toBeTruthy();
+  expect(traceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   const trace = (await admin('GET', `/traces/${traceId}`)) as { events: TraceEvent[] };
   return { status: res.status, body, attempts: attemptsFromTrace(trace.events).map(describeAttempt) };
 }
