@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
+import { editDistance } from '../diagnostics/edit-distance.js';
 import { checkScript, type MockScript, type MockScriptEnd, type MockStep } from './script.js';
 
 /**
@@ -348,20 +349,6 @@ function suggest(word: string): string {
     }
   }
   return best ? `; did you mean "${best}"?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
 }
 
 /** The text form of a script (for admin output and logs). JSON-only features (sse events) are shown as `sse=<n events>`. */

@@ -1,4 +1,5 @@
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
+import { editDistance } from '../diagnostics/edit-distance.js';
 import type { PolicyScope, PolicySection } from '../engine/context.js';
 import { isExpression } from '../expressions/index.js';
 import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../policies/types.js';
@@ -180,22 +181,8 @@ function validateContent(el: XmlElement, owner: string, spec: ContentSpec, bag: 
 export function suggest(name: string, known: Iterable<string>): string[] {
   const scored: Array<[string, number]> = [];
   for (const k of known) {
-    const d = levenshtein(name, k);
+    const d = editDistance(name, k);
     if (d <= Math.max(2, Math.floor(k.length / 4))) scored.push([k, d]);
   }
   return scored.sort((a, b) => a[1] - b[1]).slice(0, 3).map(([k]) => k);
-}
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }

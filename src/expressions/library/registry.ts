@@ -4,6 +4,7 @@
  * nothing can reach a JS object's own properties (no prototype, constructor or global access from C#).
  */
 import type { Arg, Expr } from '../ast.js';
+import { editDistance } from '../../diagnostics/edit-distance.js';
 import type { GatewayContext } from '../../engine/context.js';
 import { named, type CsType } from '../types.js';
 
@@ -154,18 +155,25 @@ export function basesOf(t: CsType): CsType[] {
   return d?.bases ? d.bases(t) : [];
 }
 
-/** Finds a member on a type or its bases. */
-export function findMember(t: CsType, name: string, isStatic: boolean, only?: 'method'): { member: Member; owner: CsType } | undefined {
-  const seen = new Set<string>();
+/** The type, then its bases breadth-first, each once: the order member, indexer and element lookups search. */
+function* typeAndBases(t: CsType, withBases = true): Generator<CsType> {
   const queue: CsType[] = [t];
+  const seen = new Set<string>();
   while (queue.length) {
     const cur = queue.shift()!;
     if (seen.has(cur.name)) continue;
     seen.add(cur.name);
+    yield cur;
+    if (withBases) queue.push(...basesOf(cur));
+  }
+}
+
+/** Finds a member on a type or its bases. */
+export function findMember(t: CsType, name: string, isStatic: boolean, only?: 'method'): { member: Member; owner: CsType } | undefined {
+  for (const cur of typeAndBases(t, !isStatic)) {
     const d = types.get(cur.name);
     const m = own(isStatic ? d?.statics : d?.instance, name);
     if (m && (!only || m.kind === only)) return { member: m, owner: cur };
-    if (!isStatic) queue.push(...basesOf(cur));
   }
   if (!isStatic && t.name !== 'object') {
     const m = own(types.get('object')?.instance, name);
@@ -182,44 +190,26 @@ export function own<V>(table: Record<string, V> | undefined, name: string): V | 
 /** All members names (for "did you mean" hints). */
 export function memberNames(t: CsType, isStatic: boolean): string[] {
   const out = new Set<string>();
-  const queue: CsType[] = [t];
-  const seen = new Set<string>();
-  while (queue.length) {
-    const cur = queue.shift()!;
-    if (seen.has(cur.name)) continue;
-    seen.add(cur.name);
+  for (const cur of typeAndBases(t, !isStatic)) {
     const d = types.get(cur.name);
     for (const k of Object.keys((isStatic ? d?.statics : d?.instance) ?? {})) out.add(k);
-    if (!isStatic) queue.push(...basesOf(cur));
   }
   return [...out];
 }
 
 export function findIndexer(t: CsType): { def: IndexerDef; owner: CsType } | undefined {
-  const queue: CsType[] = [t];
-  const seen = new Set<string>();
-  while (queue.length) {
-    const cur = queue.shift()!;
-    if (seen.has(cur.name)) continue;
-    seen.add(cur.name);
+  for (const cur of typeAndBases(t)) {
     const d = types.get(cur.name);
     if (d?.indexer) return { def: d.indexer, owner: cur };
-    queue.push(...basesOf(cur));
   }
   return undefined;
 }
 
 /** The element type when `t` is enumerable, searching bases; undefined if not enumerable. */
 export function elementTypeOf(t: CsType): { elem: CsType; iterate: (v: unknown) => Iterable<unknown> } | undefined {
-  const queue: CsType[] = [t];
-  const seen = new Set<string>();
-  while (queue.length) {
-    const cur = queue.shift()!;
-    if (seen.has(cur.name)) continue;
-    seen.add(cur.name);
+  for (const cur of typeAndBases(t)) {
     const d = types.get(cur.name);
     if (d?.element && d.iterate) return { elem: d.element(cur), iterate: d.iterate };
-    queue.push(...basesOf(cur));
   }
   return undefined;
 }
@@ -230,25 +220,11 @@ export function suggestName(name: string, candidates: Iterable<string>): string 
   let bestD = Infinity;
   const lower = name.toLowerCase();
   for (const c of candidates) {
-    const d = distance(lower, c.toLowerCase());
+    const d = editDistance(lower, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
 }
