@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { VirtualSleepMode } from '../clock.js';
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from '../diagnostics/format.js';
 import type { NamedValue } from '../engine/services.js';
 import { loadNamedValuesFile, splitAssignment } from '../config/named-values.js';
@@ -144,7 +145,7 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
     .option('--subscription-key <key>', 'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key)')
     .option('--mock <id=script>', 'replace backend ID\'s url with a mock backend running SCRIPT (text form, or @file) (repeatable)', collect, [])
     .option('--mock-backends', 'every backend with a url gets the built-in mock Azure OpenAI')
-    .option('--virtual-clock', 'time moves only through POST /_emulator/clock')
+    .option('--virtual-clock [sleeps]', 'virtual time: moves through POST /_emulator/clock; a request\'s own waits (retry intervals, mock latency) "advance" it at once (default) or "wait" for the endpoint', virtualClockMode)
     .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
@@ -169,7 +170,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
       const o = opts as {
         config?: string; policy?: string; globalPolicy?: string; backends: string[]; apiPath: string; serviceUrl?: string;
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
-        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: boolean; debugToken?: string; traceLimit?: number;
+        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
       };
       const simple = o.policy ?? o.globalPolicy;
@@ -193,7 +194,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.subscriptionKey !== undefined ? { subscriptionKey: o.subscriptionKey } : {}),
             mocks: o.mock,
             ...(o.mockBackends ? { mockBackends: true } : {}),
-            ...(o.virtualClock ? { virtualClock: true } : {}),
+            ...(o.virtualClock ? { virtualClock: o.virtualClock === true ? 'advance' : o.virtualClock } : {}),
             ...(o.debugToken ? { debugToken: o.debugToken } : {}),
             ...(o.traceLimit ? { traceLimit: o.traceLimit } : {}),
             ...(o.host ? { host: o.host } : {}),
@@ -258,3 +259,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+
+/** `--virtual-clock` alone means "advance"; an explicit mode must be one of the two. */
+function virtualClockMode(value: string | undefined): VirtualSleepMode {
+  if (value === undefined || value === 'advance' || value === 'wait') return value ?? 'advance';
+  throw new InvalidArgumentError('expected "advance" or "wait"');
+}

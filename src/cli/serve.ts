@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { SystemClock, VirtualClock, type Clock } from '../clock.js';
+import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '../clock.js';
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NamedValue } from '../engine/services.js';
 import { hasIoErrors } from '../config/files.js';
@@ -23,7 +23,8 @@ export interface ServeOptions {
   /** Raw `--mock BACKEND_ID=SCRIPT` arguments. */
   mocks: string[];
   mockBackends?: boolean;
-  virtualClock?: boolean;
+  /** A virtual clock, and how a request's own waits behave on it (src/clock.ts VirtualSleepMode); true = 'advance'. */
+  virtualClock?: boolean | VirtualSleepMode;
   debugToken?: string;
   host?: string;
   port?: number;
@@ -89,7 +90,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const virtual = o.virtualClock ?? settings.virtualClock ?? false;
   // Virtual time starts at the wall time and then moves only by POST /_emulator/clock and by the request's own waits
   // (retry intervals, mock latency), which advance it instantly; deadlines (timeouts) wait for it (docs/emulator-choices.md).
-  const clock: Clock = virtual ? new VirtualClock(Date.now()) : new SystemClock();
+  const clock: Clock = virtual ? new VirtualClock(Date.now(), virtual === 'wait' ? 'wait' : 'advance') : new SystemClock();
   const host = o.host ?? settings.host ?? '127.0.0.1';
   const scripts = new Map([...loaded.mocks].map(([id, m]) => [id, m.script]));
   const attached = await attachMocks(prepared.definition, prepared.backends, scripts, o.mockBackends ?? settings.mockBackends ?? false, clock);

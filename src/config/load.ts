@@ -20,7 +20,7 @@ export interface ServerSettings {
   debugToken?: string;
   traceLimit?: number;
   logLevel?: string;
-  virtualClock?: boolean;
+  virtualClock?: boolean | 'advance' | 'wait';
   mockBackends?: boolean;
 }
 
