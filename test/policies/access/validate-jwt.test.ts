@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -201,6 +201,7 @@ describe('validate-jwt', () => {
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${good}` } })).status).toBe(200);
     const wrongIss = rs256(claims({ iss: 'https://elsewhere/' }), privateKey, { kid: 'rsa-1' });
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${wrongIss}` } })).header('X-Reason')).toBe('TokenIssuerNotAllowed');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('an unmapped <openid-config> loads with a warning and fails validation with TokenSignatureKeyNotFound naming the URL', async () => {
