@@ -1,4 +1,8 @@
+import type { PolicyScope } from '../engine/context.js';
 import type { PolicyDefinition } from './types.js';
+
+/** Broader scopes rank higher. */
+const SCOPE_RANK: Record<PolicyScope, number> = { operation: 0, api: 1, product: 2, global: 3 };
 
 const SERVICE_FABRIC = ['sf-resolve-condition', 'sf-service-instance-name', 'sf-partition-key', 'sf-replica-type', 'sf-listener-name'];
 const DAPR = ['dapr-app-id', 'dapr-method', 'dapr-namespace'];
@@ -31,19 +35,23 @@ export const setBackendService: PolicyDefinition = {
       if (literal && registry && !literal.text.trim().startsWith('@') && !registry.has(literal.text.trim())) {
         cx.diagnostics.error(el.source, cx.offsetOf(el, 'backend-id'), 'policy/unknown-backend', `backend "${literal.text.trim()}" is not defined`, `defined backends: ${registry.ids().join(', ') || '(none)'}`);
       }
+      const scope = cx.scope;
       return (ctx) => {
         const id = backendId(ctx);
-        ctx.backendTarget = { kind: 'backend', backendId: id };
+        ctx.backendTarget = { kind: 'backend', backendId: id, scope };
         if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `backend-id = ${id}` });
         return 'continue';
       };
     }
     const baseUrl = cx.string(el, 'base-url') ?? (() => '');
+    const rank = SCOPE_RANK[cx.scope];
     return (ctx) => {
       const url = baseUrl(ctx);
-      // APIM: a backend-id set by a broader scope can only be overridden by another backend-id (reference §7 #13).
-      if (ctx.backendTarget?.kind === 'backend') {
-        ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${ctx.backendTarget.backendId} was set earlier and only backend-id can override it (APIM behaviour)` });
+      // APIM: a backend-id inherited from a broader scope through <base/> can only be overridden by another
+      // backend-id, not by base-url (reference §4.1, §7 #13). Within the same scope base-url wins as usual.
+      const t = ctx.backendTarget;
+      if (t?.kind === 'backend' && t.scope !== undefined && SCOPE_RANK[t.scope] > rank) {
+        ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)` });
         return 'continue';
       }
       ctx.backendTarget = { kind: 'url', baseUrl: url };

@@ -99,3 +99,32 @@ describe('<base/> across global, product, API and operation scopes', () => {
     expect(codes).toContain('policy/base-in-fragment@f.xml:2:3');
   });
 });
+
+describe('set-backend-service across scopes (reference §4.1)', () => {
+  it('an inherited backend-id can only be overridden by another backend-id, not by base-url', async () => {
+    const other = await startBackend();
+    try {
+      const backends = [[{ name: 'pooled', properties: { url: backend.url, protocol: 'http' } }]];
+      const inherited = buildGateway({
+        backends,
+        global: policies({ inbound: '<set-backend-service backend-id="pooled" />', backend: '<forward-request />' }),
+        api: policies({ inbound: `<base /><set-backend-service base-url="${other.url}" />` }),
+      });
+      const before = backend.requests.length;
+      const r = await send(inherited.gateway, '/api/x');
+      expect(r.status).toBe(200);
+      expect(backend.requests.length).toBe(before + 1);
+      expect(other.requests).toHaveLength(0);
+      expect(r.context!.traceEvents.some((e) => e.message.includes('only another backend-id can override it'))).toBe(true);
+
+      const sameScope = buildGateway({
+        backends,
+        api: policies({ inbound: `<set-backend-service backend-id="pooled" /><set-backend-service base-url="${other.url}" />`, backend: '<forward-request />' }),
+      });
+      await send(sameScope.gateway, '/api/x');
+      expect(other.requests).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
