@@ -396,7 +396,7 @@ class ElementCompileContext implements CompileContext {
     }
     const expr = compileExpression(span.slice(lead, lead + trimmed.length), this.diagnostics);
     if (!expr) return () => {
-      throw new ExpressionEvaluationErrorFallback();
+      throw new UncompiledExpressionError();
     };
     return (ctx) => expr.evaluate(ctx);
   }
@@ -502,7 +502,7 @@ class ElementCompileContext implements CompileContext {
 }
 
 /** Raised at run time by an expression that failed to compile (load already reported it; only reachable when errors are ignored). */
-class ExpressionEvaluationErrorFallback extends PolicyError {
+class UncompiledExpressionError extends PolicyError {
   constructor() {
     super('configuration', 'ExpressionValueEvaluationFailure', 'The expression failed to compile; see the load diagnostics.', gatewayErrorResponse(500, 'Internal server error'));
   }
