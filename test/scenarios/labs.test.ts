@@ -330,7 +330,10 @@ steps:
       attempts: []
       backend: null
       body: { id: chatcmpl-openai1-1 }
-      trace: { ran: [azure-openai-semantic-cache-lookup], notRan: [azure-openai-token-limit, forward-request] }
+      # The hit skips the rest of inbound (token limit included) and the backend; outbound runs (the store sees the hit).
+      trace:
+        ran: [azure-openai-semantic-cache-lookup, "outbound azure-openai-semantic-cache-store[1]"]
+        notRan: [azure-openai-token-limit, authentication-managed-identity, forward-request]
       mockRequests: { openai1: 1 }
   - name: another prompt goes to the backend
     send: &b
