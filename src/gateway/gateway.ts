@@ -4,7 +4,7 @@ import { BackendRegistry, loadBackends } from '../backends/index.js';
 import type { Clock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { DiagnosticBag } from '../diagnostics/diagnostic.js';
-import type { SourceText } from '../diagnostics/source.js';
+import { SourceText } from '../diagnostics/source.js';
 import { MessageBody } from '../engine/body.js';
 import type { ApiInfo, GatewayResponse, OperationInfo, ProductInfo, SubscriptionInfo, UserInfo } from '../engine/context.js';
 import { GatewayContext } from '../engine/context.js';
@@ -82,6 +82,12 @@ interface CompiledApi {
 }
 
 const NOT_FOUND = { message: 'Resource not found' };
+
+/** APIM's default global (all APIs) policy, used when the configuration gives none. */
+export const DEFAULT_GLOBAL_POLICY = new SourceText(
+  '(APIM default global policy)',
+  '<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>',
+);
 const MISSING_KEY = 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.';
 const INVALID_KEY = 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.';
 
@@ -147,7 +153,9 @@ export class Gateway {
     const compiler = new PolicyCompiler(services, fragments, bag);
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
-    const globalDoc = parse(def.globalPolicy, 'policies');
+    // Without a global policy APIM still has its default one, whose backend section forwards the request
+    // (reference §3.1): `<backend><base /></backend>` at API scope means "call the backend".
+    const globalDoc = parse(def.globalPolicy ?? DEFAULT_GLOBAL_POLICY, 'policies');
     const productDocs = new Map<string, PolicyDocument | null>();
     for (const p of def.products) productDocs.set(p.id, parse(p.policy, 'policies'));
 

@@ -128,3 +128,14 @@ describe('set-backend-service across scopes (reference §4.1)', () => {
     }
   });
 });
+
+describe('APIM default global policy', () => {
+  it('without a global policy, <backend><base /></backend> forwards the request, as APIM\'s default global policy does', async () => {
+    const before = backend.requests.length;
+    const { gateway } = buildGateway({ serviceUrl: backend.url, global: 'apim-default', api: policies({}) });
+    const r = await send(gateway, '/api/default-global');
+    expect(r.status).toBe(200);
+    expect(backend.requests.length).toBe(before + 1);
+    expect(backend.requests.at(-1)!.url).toBe('/default-global');
+  });
+});

@@ -15,7 +15,11 @@ import type { GatewayDeps, GatewayResult } from '../../src/gateway/gateway.js';
 export interface TestGatewayOptions {
   /** API-scope policy XML. */
   api?: string;
-  global?: string;
+  /**
+   * Global policy XML. When omitted, tests get an empty global policy, so `<backend><base /></backend>` calls no
+   * backend unless the test says so; pass 'apim-default' for APIM's own default (whose backend forwards).
+   */
+  global?: string | 'apim-default';
   product?: string;
   operation?: string;
   fragments?: Record<string, string>;
@@ -33,6 +37,8 @@ export interface TestGatewayOptions {
   deps?: Partial<GatewayDeps>;
 }
 
+const EMPTY_GLOBAL = '<policies><inbound /><backend /><outbound /><on-error /></policies>';
+
 export function src(file: string, text: string): SourceText {
   return new SourceText(file, text);
 }
@@ -42,7 +48,7 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
   const clock = o.clock ?? new VirtualClock();
   const def: GatewayDefinition = {
     service: { name: 'apim-test', region: 'West Europe', gatewayId: 'managed' },
-    ...(o.global ? { globalPolicy: src('global.xml', o.global) } : {}),
+    ...(o.global === 'apim-default' ? {} : { globalPolicy: src('global.xml', o.global ?? EMPTY_GLOBAL) }),
     fragments: Object.entries(o.fragments ?? {}).map(([id, text]) => ({ id, source: src(`${id}.xml`, text) })),
     namedValues: Object.entries(o.namedValues ?? {}).map(([name, value]) => ({ name, value, secret: false })),
     backendFiles: (o.backends ?? []).map((b, i) => ({ file: `backends-${i}.json`, text: typeof b === 'string' ? b : JSON.stringify(b, null, 2) })),
