@@ -3,23 +3,16 @@ import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '..
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NamedValue } from '../engine/services.js';
 import { hasIoErrors } from '../config/files.js';
-import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, overrideNamedValues, prepareDefinition, type LoadedConfig } from '../config/load.js';
+import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, overrideNamedValues, prepareDefinition, type LoadedConfig, type SimpleServeOptions } from '../config/load.js';
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import type { MockBackendSet } from '../mocks/index.js';
 import { GatewayTelemetry, ServerStartError, startServer } from '../server/index.js';
 
-export interface ServeOptions {
+/** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
+export interface ServeOptions extends SimpleServeOptions {
   config?: string;
-  policy?: string;
-  globalPolicy?: string;
-  backends: string[];
-  apiPath: string;
-  serviceUrl?: string;
-  fragments: Array<{ id: string; file: string }>;
   namedValues: NamedValue[];
-  namedValuesFiles: string[];
-  subscriptionKey?: string;
   /** Raw `--mock BACKEND_ID=SCRIPT` arguments. */
   mocks: string[];
   mockBackends?: boolean;
@@ -61,16 +54,7 @@ export class StartFailure extends Error {
 export async function startEmulator(o: ServeOptions, io: Output): Promise<RunningEmulator> {
   const loaded: LoadedConfig = o.config
     ? loadConfig(o.config)
-    : definitionFromOptions({
-        ...(o.policy ? { policy: o.policy } : {}),
-        ...(o.globalPolicy ? { globalPolicy: o.globalPolicy } : {}),
-        backends: o.backends,
-        apiPath: o.apiPath,
-        ...(o.serviceUrl !== undefined ? { serviceUrl: o.serviceUrl } : {}),
-        fragments: o.fragments,
-        namedValuesFiles: o.namedValuesFiles,
-        ...(o.subscriptionKey !== undefined ? { subscriptionKey: o.subscriptionKey } : {}),
-      });
+    : definitionFromOptions(o);
   const diagnostics = [...loaded.diagnostics];
   for (const arg of o.mocks) {
     const r = parseMockOption(arg);
