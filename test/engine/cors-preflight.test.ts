@@ -14,16 +14,22 @@ const CORS = `<cors allow-credentials="false">
   <allowed-headers><header>content-type</header></allowed-headers>
 </cors>`;
 
+/** A gateway with one POST operation behind a subscription key, the given inbound section, and a backend. */
+async function corsGateway(inbound: string) {
+  const b = await backend();
+  const { gateway } = buildGateway({
+    serviceUrl: b.url,
+    subscriptionRequired: true,
+    subscriptions: [{ id: 's', scope: 'all', primaryKey: 'k' }],
+    operations: [{ id: 'chat', method: 'POST', urlTemplate: '/chat' }],
+    api: policies({ inbound, backend: '<forward-request />' }),
+  });
+  return { gateway, b };
+}
+
 describe('CORS preflight', () => {
   it('answers the preflight from the cors policy alone: no other policy, no backend, no key', async () => {
-    const b = await backend();
-    const { gateway } = buildGateway({
-      serviceUrl: b.url,
-      subscriptionRequired: true,
-      subscriptions: [{ id: 's', scope: 'all', primaryKey: 'k' }],
-      operations: [{ id: 'chat', method: 'POST', urlTemplate: '/chat' }],
-      api: policies({ inbound: `<set-header name="x-before" exists-action="override"><value>ran</value></set-header>${CORS}`, backend: '<forward-request />' }),
-    });
+    const { gateway, b } = await corsGateway(`<set-header name="x-before" exists-action="override"><value>ran</value></set-header>${CORS}`);
     const r = await send(gateway, '/api/chat', { method: 'OPTIONS', headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
     expect(r.status).toBe(200);
     expect(r.header('access-control-allow-origin')).toBe('https://app.contoso.com');
@@ -33,14 +39,7 @@ describe('CORS preflight', () => {
   });
 
   it('an ordinary request still needs its key and runs the whole pipeline', async () => {
-    const b = await backend();
-    const { gateway } = buildGateway({
-      serviceUrl: b.url,
-      subscriptionRequired: true,
-      subscriptions: [{ id: 's', scope: 'all', primaryKey: 'k' }],
-      operations: [{ id: 'chat', method: 'POST', urlTemplate: '/chat' }],
-      api: policies({ inbound: CORS, backend: '<forward-request />' }),
-    });
+    const { gateway, b } = await corsGateway(CORS);
     expect((await send(gateway, '/api/chat', { method: 'POST', body: '{}', headers: { Origin: 'https://app.contoso.com' } })).status).toBe(401);
     const ok = await send(gateway, '/api/chat', { method: 'POST', body: '{}', headers: { Origin: 'https://app.contoso.com', 'Ocp-Apim-Subscription-Key': 'k' } });
     expect(ok.status).toBe(200);
