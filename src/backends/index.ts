@@ -10,6 +10,9 @@ export type {
   BreakerOutcome,
   BackendSelection,
   SelectionCredentials,
+  SessionSource,
+  SessionAssignment,
+  SessionAffinityCounts,
   BackendStateSnapshot,
   BreakerSnapshot,
   BreakerState,
@@ -18,6 +21,7 @@ export type {
 export { loadBackends, isBackendDocument, type LoadBackendsResult } from './load.js';
 export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
 export { CircuitBreaker } from './breaker.js';
+export { requestCookie } from './session.js';
 export { parseIsoDuration, formatTimeSpan, retryAfterMs } from './duration.js';
 export { KNOWN_ERROR_REASONS, MAX_POOL_MEMBERS, memberName } from './validate.js';
 export { API_VERSION_LEVELS, levelFor } from './schema.js';

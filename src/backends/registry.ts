@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from './breaker.js';
 import { formatTimeSpan } from './duration.js';
+import { decodeSession, encodeSession, requestCookie, setCookieValue } from './session.js';
 import type {
   BackendDefinition,
   BackendSelection,
@@ -8,6 +9,9 @@ import type {
   BreakerOutcome,
   CircuitBreakerEvent,
   SelectionCredentials,
+  SessionAffinityCounts,
+  SessionAssignment,
+  SessionSource,
 } from './types.js';
 
 interface SingleEntry {
@@ -22,6 +26,8 @@ interface SingleEntry {
 
 interface PoolMemberRt {
   single: SingleEntry;
+  /** Position in the pool's services list (session values encode it: a backend may be listed twice). */
+  index: number;
   /** Effective weight (null → 1). */
   weight: number;
   /** Smooth weighted round-robin running weight. */
@@ -44,7 +50,18 @@ interface PoolEntry {
   groups: PriorityGroup[];
   members: PoolMemberRt[];
   unavailable: number;
+  affinity: PoolAffinity | undefined;
 }
+
+interface PoolAffinity {
+  counts: SessionAffinityCounts;
+  memberIds: string[];
+  /** Session values seen or issued → member position, so a returning client costs a map lookup, not hashing. */
+  known: Map<string, number>;
+}
+
+/** Bound on PoolAffinity.known; when full it is cleared (values still decode, just by hashing). */
+const KNOWN_SESSIONS_MAX = 4096;
 
 type Entry = SingleEntry | PoolEntry;
 
@@ -64,6 +81,8 @@ export class BackendRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(e: CircuitBreakerEvent) => void>();
   private eventSeq = 0;
+  /** Session numbers for affinity cookies; never reset, so values stay unique for the registry's lifetime. */
+  private sessionSeq = 0;
 
   constructor(
     backends: BackendDefinition[],
@@ -98,7 +117,7 @@ export class BackendRegistry {
         if (single?.kind !== 'single') {
           throw new RangeError(`pool '${def.id}' member '${m.backendId}' is not a loaded single backend (loadBackends reports this as a diagnostic)`);
         }
-        const rt: PoolMemberRt = { single, weight: m.weight ?? 1, current: 0, selections: 0, available: false };
+        const rt: PoolMemberRt = { single, index: members.length, weight: m.weight ?? 1, current: 0, selections: 0, available: false };
         members.push(rt);
         const p = m.priority ?? 0;
         const list = byPriority.get(p) ?? [];
@@ -108,7 +127,11 @@ export class BackendRegistry {
       const groups = [...byPriority.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([priority, ms]) => ({ priority, members: ms, mode: describeMode(ms, ms) }));
-      this.entries.set(def.id, { kind: 'pool', def, groups, members, unavailable: 0 });
+      const sa = def.pool?.sessionAffinity;
+      const affinity: PoolAffinity | undefined = sa
+        ? { counts: { cookieName: sa.name, assigned: 0, pinned: 0, repinned: 0, unrecognized: 0 }, memberIds: members.map((m) => m.single.def.id), known: new Map() }
+        : undefined;
+      this.entries.set(def.id, { kind: 'pool', def, groups, members, unavailable: 0, affinity });
     }
   }
 
@@ -128,8 +151,13 @@ export class BackendRegistry {
   /**
    * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, reference §1.5).
    * Throws RangeError for an id that was never loaded: callers check has() (load-time validation reports it).
+   *
+   * `request` is read only by a pool with sessionAffinity: its session cookie pins the member while that member's
+   * breaker is closed, whatever its priority (a session stays where its state is, even when a higher priority group
+   * has come back). A pinned member that is open, or a cookie this pool did not issue, falls through to normal
+   * selection and a new session value. The selection's `session` is the cookie to send back.
    */
-  select(id: string): BackendSelection {
+  select(id: string, request?: SessionSource): BackendSelection {
     const entry = this.entries.get(id);
     if (!entry) throw new RangeError(`unknown backend '${id}'`);
     const now = this.clock.now();
@@ -148,6 +176,38 @@ export class BackendRegistry {
       }
       entry.selections++;
       return { ok: true, backendId: id, memberId: id, url: entry.def.url ?? '', credentials: entry.credentials, why: entry.whyText };
+    }
+
+    let sessionWhy = '';
+    let repin = false;
+    const affinity = entry.affinity;
+    if (affinity) {
+      const value = requestCookie(request?.get('Cookie'), affinity.counts.cookieName);
+      if (value) {
+        const index = this.sessionMember(entry, affinity, value);
+        const pinned = index === undefined ? undefined : entry.members[index]!;
+        if (pinned && this.available(pinned.single, now)) {
+          affinity.counts.pinned++;
+          pinned.selections++;
+          pinned.single.selections++;
+          return {
+            ok: true,
+            backendId: id,
+            memberId: pinned.single.def.id,
+            url: pinned.single.def.url ?? '',
+            credentials: pinned.single.credentials,
+            why: `pool ${id}: session affinity: pinned to ${pinned.single.def.id}`,
+            session: { cookieName: affinity.counts.cookieName, value, changed: false, setCookie: setCookieValue(affinity.counts.cookieName, value) },
+          };
+        }
+        if (pinned) {
+          repin = true;
+          sessionWhy = `session member ${pinned.single.def.id} is open: reselected; `;
+        } else {
+          affinity.counts.unrecognized++;
+          sessionWhy = `session cookie ${affinity.counts.cookieName} was not issued by this pool: new session; `;
+        }
+      }
     }
 
     let skipped = ''; // priorities passed over because all their members are open
@@ -181,7 +241,7 @@ export class BackendRegistry {
       chosen.single.selections++;
       const mode = count === g.members.length ? g.mode : describeMode(g.members, g.members.filter((m) => m.available));
       const why =
-        `pool ${id}: priority ${g.priority}` +
+        `pool ${id}: ${sessionWhy}priority ${g.priority}` +
         (skipped ? ` (priority ${skipped} all open)` : '') +
         `, ${mode} → ${chosen.single.def.id}`;
       return {
@@ -191,6 +251,7 @@ export class BackendRegistry {
         url: chosen.single.def.url ?? '',
         credentials: chosen.single.credentials,
         why,
+        ...(affinity ? { session: this.newSession(entry, affinity, chosen, repin) } : {}),
       };
     }
     entry.unavailable++;
@@ -247,6 +308,7 @@ export class BackendRegistry {
             })),
           ),
           unavailable: e.unavailable,
+          ...(e.affinity ? { sessionAffinity: { ...e.affinity.counts } } : {}),
         });
       }
     }
@@ -269,12 +331,39 @@ export class BackendRegistry {
         e.selections = 0;
       } else {
         e.unavailable = 0;
+        if (e.affinity) {
+          // Counters only: issued session values keep decoding (they carry their member), as cookies outlive a reset.
+          const c = e.affinity.counts;
+          c.assigned = c.pinned = c.repinned = c.unrecognized = 0;
+        }
         for (const m of e.members) {
           m.current = 0;
           m.selections = 0;
         }
       }
     }
+  }
+
+  private sessionMember(entry: PoolEntry, affinity: PoolAffinity, value: string): number | undefined {
+    const hit = affinity.known.get(value);
+    if (hit !== undefined) return hit;
+    const index = decodeSession(entry.def.id, affinity.memberIds, value);
+    if (index !== undefined) this.remember(affinity, value, index);
+    return index;
+  }
+
+  private newSession(entry: PoolEntry, affinity: PoolAffinity, member: PoolMemberRt, repin: boolean): SessionAssignment {
+    if (repin) affinity.counts.repinned++;
+    else affinity.counts.assigned++;
+    const value = encodeSession(entry.def.id, member.index, member.single.def.id, ++this.sessionSeq);
+    this.remember(affinity, value, member.index);
+    const name = affinity.counts.cookieName;
+    return { cookieName: name, value, changed: true, setCookie: setCookieValue(name, value) };
+  }
+
+  private remember(affinity: PoolAffinity, value: string, index: number): void {
+    if (affinity.known.size >= KNOWN_SESSIONS_MAX) affinity.known.clear();
+    affinity.known.set(value, index);
   }
 
   private available(e: SingleEntry, now: number): boolean {

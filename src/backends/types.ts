@@ -74,6 +74,7 @@ export interface BackendDefinition {
     members: BackendPoolMember[];
     /** Status returned when every member is open (2024-10-01-preview+); 503 otherwise. */
     failureResponseStatusCode?: number;
+    /** `sessionAffinity.sessionId`: source is always `Cookie` (the only value ARM has); name is the cookie's name. */
     sessionAffinity?: { source: string; name: string };
   };
   /** apiVersion the definition was validated against (undefined: no apiVersion in the input, newest rules applied). */
@@ -95,6 +96,26 @@ export interface SelectionCredentials {
   managedIdentity?: { resource?: string; clientId?: string };
 }
 
+/**
+ * The request as a pool with session affinity sees it: only its `Cookie` header is read, and only when the pool has
+ * sessionAffinity. The gateway's HeaderMap fits as is.
+ */
+export interface SessionSource {
+  get(name: string): readonly string[] | undefined;
+}
+
+/** The session cookie a selection from a pool with sessionAffinity asks the gateway to send back (every response). */
+export interface SessionAssignment {
+  /** `sessionAffinity.sessionId.name`. */
+  cookieName: string;
+  /** Opaque session id; decodes to the pinned member of this pool only. */
+  value: string;
+  /** True when this selection started a session or moved it to another member (the value differs from the request's). */
+  changed: boolean;
+  /** The full `Set-Cookie` header value: `<name>=<value>; Path=/; HttpOnly`. */
+  setCookie: string;
+}
+
 export type BackendSelection =
   | {
       ok: true;
@@ -106,6 +127,8 @@ export type BackendSelection =
       credentials: SelectionCredentials;
       /** Human explanation for traces. */
       why: string;
+      /** Pools with sessionAffinity only. */
+      session?: SessionAssignment;
     }
   | { ok: false; backendId: string; statusCode: number; reason: 'BackendUnavailable'; message: string; why: string };
 
@@ -134,6 +157,20 @@ export interface BackendStateSnapshot {
   members?: Array<{ backendId: string; priority: number; weight: number; available: boolean; selections: number }>;
   /** Pools: how many selections found every member open. */
   unavailable?: number;
+  /** Pools with sessionAffinity: the cookie name and how selections used it since load or reset(). */
+  sessionAffinity?: SessionAffinityCounts;
+}
+
+export interface SessionAffinityCounts {
+  cookieName: string;
+  /** Sessions started: the request had no session cookie, or one not issued for this pool (see unrecognized). */
+  assigned: number;
+  /** Selections that honoured the session cookie (its member was available). */
+  pinned: number;
+  /** Session cookies whose member was open: selection fell through and the session moved to another member (not in assigned). */
+  repinned: number;
+  /** Session cookies not issued for this pool (another pool's, tampered, malformed): a new session was started. */
+  unrecognized: number;
 }
 
 export interface CircuitBreakerEvent {

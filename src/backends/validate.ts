@@ -187,9 +187,7 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
       });
     }
     const sa = member(poolNode, 'sessionAffinity');
-    if (sa && levelHas(c.level, '2024-10-01-preview')) {
-      r.add('warning', 'backend/session-affinity-unsupported', 'pool sessionAffinity is accepted but not emulated: every request is load-balanced independently', sa.offset, '.pool.sessionAffinity');
-    }
+    if (sa?.kind === 'object' && levelHas(c.level, '2024-10-01-preview')) checkSessionAffinity(r, sa);
   } else {
     if (poolNode) r.add('error', 'backend/pool-without-type', "'pool' is set but type is not 'Pool'", poolNode.offset, '.pool', "set type: 'Pool' (and remove url/protocol), or remove 'pool'");
     const url = member(p, 'url');
@@ -257,6 +255,28 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
     column,
   };
   return { candidate: c, type, def, memberRefs, hasErrors: false };
+}
+
+/** RFC 6265 cookie-name: an HTTP token (no spaces, separators or controls). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * `pool.sessionAffinity`: the schema checks the shape; this checks what the gateway needs to set the cookie. The
+ * schema requires neither sessionId nor name, so their absence is reported here.
+ */
+function checkSessionAffinity(r: Reporter, sa: JsonNode): void {
+  const sid = member(sa, 'sessionId');
+  if (!sid || sid.kind === 'null') {
+    r.add('warning', 'backend/session-affinity-no-session-id', 'sessionAffinity has no sessionId, so requests are load-balanced without affinity', sa.offset, '.pool.sessionAffinity', 'add sessionId: { source: "Cookie", name: "SessionId" }');
+    return;
+  }
+  if (sid.kind !== 'object') return; // the schema reported it
+  const name = member(sid, 'name');
+  if (!name || name.kind === 'null') {
+    r.add('error', 'backend/session-affinity-name', 'sessionAffinity.sessionId has no name: the gateway needs the name of the session cookie', sid.offset, '.pool.sessionAffinity.sessionId', 'add name: "SessionId" (any cookie name)');
+  } else if (name.kind === 'string' && name.value !== '' && !COOKIE_NAME.test(name.value)) {
+    r.add('error', 'backend/session-affinity-name', `sessionAffinity.sessionId.name ${JSON.stringify(name.value)} is not a valid cookie name`, name.offset, '.pool.sessionAffinity.sessionId.name', "allowed: letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ (no spaces, '=', ';' or quotes)");
+  }
 }
 
 /** `/backends/x`, a full ARM id ending in `/backends/x`, or a bare name → `x`; undefined for anything else. */

@@ -89,6 +89,8 @@ export const forwardRequest: PolicyDefinition = {
           signal: ctx.abort.signal,
         });
         if (target.memberId && backends) backends.report(target.memberId, { status: res.statusCode, headers: res.headers.toRecord() });
+        // Pool session affinity: the session cookie goes on every response of the pool, visible to outbound policies.
+        if (target.setCookie) res.headers.append('Set-Cookie', [target.setCookie]);
         ctx.response = { statusCode: res.statusCode, statusReason: res.statusReason, headers: res.headers, body: MessageBody.fromStream(res.body) };
         if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} answered ${res.statusCode}`, data: { status: res.statusCode, memberId: target.memberId } });
         if (failOnError && res.statusCode >= 400) {
@@ -119,6 +121,8 @@ interface ResolvedTarget {
   memberId: string;
   credentials: { headers: Record<string, string[]>; query: Record<string, string[]>; authorization?: { scheme: string; parameter: string }; managedIdentity?: { resource?: string; clientId?: string } };
   why: string;
+  /** Set-Cookie value for a pool with sessionAffinity. */
+  setCookie?: string;
 }
 
 const NO_CREDENTIALS = { headers: {}, query: {} };
@@ -129,12 +133,13 @@ function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.
     if (!backends || !backends.has(t.backendId)) {
       throw new PolicyError('forward-request', 'BackendNotFound', `Backend "${t.backendId}" is not defined.`, gatewayErrorResponse(500, 'Internal server error'));
     }
-    const sel = backends.select(t.backendId);
+    // The request headers are read only by a pool with sessionAffinity (its session cookie).
+    const sel = backends.select(t.backendId, ctx.request.headers);
     if (ctx.tracing) ctx.trace({ kind: 'breaker', policy: 'forward-request', message: sel.why, data: { backendId: t.backendId, ok: sel.ok } });
     if (!sel.ok) {
       throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'));
     }
-    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why };
+    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why, ...(sel.session ? { setCookie: sel.session.setCookie } : {}) };
   }
   const baseUrl = t?.kind === 'url' ? t.baseUrl : ctx.api.serviceUrl;
   if (!baseUrl) {

@@ -237,8 +237,34 @@ describe('api-version gating (reference §1.1)', () => {
     expect(only(ruleOld.diagnostics, 'backend/not-in-api-version').hint).toContain('2024-10-01-preview');
     const ok = load([single('a', {}, '2024-10-01-preview'), poolWith('2024-10-01-preview')]);
     expect(ok.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(only(ok.diagnostics, 'backend/session-affinity-unsupported').severity).toBe('warning');
+    expect(ok.diagnostics).toEqual([]);
     expect(ok.backends[1]!.pool!.failureResponseStatusCode).toBe(429);
+    expect(ok.backends[1]!.pool!.sessionAffinity).toEqual({ source: 'Cookie', name: 'SessionId' });
+  });
+
+  it('sessionAffinity: a missing or invalid cookie name is an error at the name; no sessionId loads without affinity', () => {
+    const pool = (sa: Json): Json => ({ name: 'p', apiVersion: '2025-03-01-preview', properties: { type: 'Pool', pool: { services: [{ id: 'a' }], sessionAffinity: sa } } });
+    const noName = load([single('a'), pool({ sessionId: { source: 'Cookie' } })]);
+    const d1 = only(noName.diagnostics, 'backend/session-affinity-name');
+    expect(d1).toMatchObject({ severity: 'error', jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId', line: pos(noName.text, '"sessionId"').line, column: pos(noName.text, '"sessionId"').column + '"sessionId": '.length });
+    expect(d1.hint).toContain('name');
+    expect(noName.backends.map((b) => b.id)).toEqual(['a']);
+
+    const badName = load([single('a'), pool({ sessionId: { source: 'Cookie', name: 'my session' } })]);
+    const d2 = only(badName.diagnostics, 'backend/session-affinity-name');
+    expect(d2).toMatchObject({ severity: 'error', jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId.name', ...pos(badName.text, '"my session"') });
+    expect(d2.message).toContain('not a valid cookie name');
+
+    const noSessionId = load([single('a'), pool({})]);
+    expect(only(noSessionId.diagnostics, 'backend/session-affinity-no-session-id').severity).toBe('warning');
+    expect(noSessionId.backends[1]!.pool!.sessionAffinity).toBeUndefined();
+
+    const lower = load([single('a'), pool({ sessionId: { source: 'cookie', name: 'ARR-Session_1' } })]);
+    expect(lower.diagnostics).toEqual([]);
+    expect(lower.backends[1]!.pool!.sessionAffinity).toEqual({ source: 'cookie', name: 'ARR-Session_1' });
+
+    const header = load([single('a'), pool({ sessionId: { source: 'Header', name: 'x-session' } })]);
+    expect(header.diagnostics.filter((d) => d.severity === 'error').map((d) => d.jsonPath)).toEqual(['$.backends[1].properties.pool.sessionAffinity.sessionId.source']);
   });
 
   it('no circuit breaker before 2023-03-01-preview; no pools before 2023-05-01-preview', () => {
