@@ -148,6 +148,7 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
     .option('--virtual-clock [sleeps]', 'virtual time: moves through POST /_emulator/clock; a request\'s own waits (retry intervals, mock latency) "advance" it at once (default) or "wait" for the endpoint', virtualClockMode)
     .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
+    .option('--instances <n>', 'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)', positiveInt)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
     .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
@@ -170,7 +171,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
       const o = opts as {
         config?: string; policy?: string; globalPolicy?: string; backends: string[]; apiPath: string; serviceUrl?: string;
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
-        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number;
+        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
       };
       const simple = o.policy ?? o.globalPolicy;
@@ -197,6 +198,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.virtualClock ? { virtualClock: o.virtualClock === true ? 'advance' : o.virtualClock } : {}),
             ...(o.debugToken ? { debugToken: o.debugToken } : {}),
             ...(o.traceLimit ? { traceLimit: o.traceLimit } : {}),
+            ...(o.instances ? { instances: o.instances } : {}),
             ...(o.host ? { host: o.host } : {}),
             ...(o.port !== undefined ? { port: o.port } : {}),
             ...(o.logLevel ? { logLevel: o.logLevel } : {}),

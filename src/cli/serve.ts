@@ -7,7 +7,7 @@ import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, over
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import type { MockBackendSet } from '../mocks/index.js';
-import { GatewayTelemetry, ServerStartError, startServer } from '../server/index.js';
+import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer } from '../server/index.js';
 
 /** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
 export interface ServeOptions extends SimpleServeOptions {
@@ -23,6 +23,8 @@ export interface ServeOptions extends SimpleServeOptions {
   port?: number;
   logLevel?: string;
   traceLimit?: number;
+  /** Simulated gateway instances (APIM scale units); default 1. */
+  instances?: number;
   params: Record<string, unknown>;
 }
 
@@ -71,6 +73,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   checkMockTargets(loaded.mocks, prepared.backends, diagnostics);
   failOnErrors(diagnostics, io);
 
+  const instanceCount = o.instances ?? settings.instances ?? 1;
+  if (!Number.isInteger(instanceCount) || instanceCount < 1 || instanceCount > MAX_INSTANCES) throw new StartFailure(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, got ${instanceCount}`, 2);
+
   const virtual = o.virtualClock ?? settings.virtualClock ?? false;
   // Virtual time starts at the wall time and then moves only by POST /_emulator/clock and by the request's own waits
   // (retry intervals, mock latency), which advance it instantly; deadlines (timeouts) wait for it (docs/emulator-choices.md).
@@ -83,15 +88,28 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     failOnErrors(attached.diagnostics, io);
     // Policy log lines (trace, log-to-eventhub) and metrics reach the server's log and Prometheus through this.
     const telemetry = new GatewayTelemetry();
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, ...telemetry.deps });
+    const preparedDef = { ...prepared, definition: attached.definition };
+    const built = buildGateway(preparedDef, { clock, ...telemetry.deps });
     failOnErrors(built.diagnostics, io);
+    // Every instance compiles the same definition on its own, as every APIM scale unit does: own breakers, pool
+    // positions, counters, caches and upstream connections; one clock, one set of mocks, one telemetry route.
+    const gateways = [built.gateway!];
+    while (gateways.length < instanceCount) {
+      // Same inputs, same diagnostics: the first build already reported them.
+      const again = buildGateway(preparedDef, { clock, ...telemetry.deps });
+      if (!again.gateway) {
+        failOnErrors(again.diagnostics.filter((x) => x.severity === 'error'), io);
+        throw new StartFailure(`gateway instance ${gateways.length} did not compile`, 1);
+      }
+      gateways.push(again.gateway);
+    }
     const level = o.logLevel ?? settings.logLevel ?? 'info';
     const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination(2));
     const secrets = attached.definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
     const debugToken = o.debugToken ?? settings.debugToken;
     const traceLimit = o.traceLimit ?? settings.traceLimit;
     const server = await startServer({
-      gateway: built.gateway!,
+      gateway: gateways.length === 1 ? gateways[0]! : gateways,
       clock,
       host,
       port: o.port ?? settings.port ?? 8080,
@@ -101,7 +119,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       ...(debugToken ? { debugToken } : {}),
       ...(traceLimit ? { traceLimit } : {}),
       secrets,
-    }).catch((e: unknown) => {
+    }).catch(async (e: unknown) => {
+      await Promise.all(gateways.map((g) => g.close()));
       if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
       throw e;
     });

@@ -22,6 +22,8 @@ export interface ServerSettings {
   logLevel?: string;
   virtualClock?: boolean | 'advance' | 'wait';
   mockBackends?: boolean;
+  /** Simulated gateway instances (APIM scale units), each with its own breakers, pools and policy state. Default 1. */
+  instances?: number;
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */

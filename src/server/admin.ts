@@ -11,6 +11,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
 import { mockScriptFromJson, parseMockScript } from '../mocks/index.js';
 import type { InFlight } from './handler.js';
+import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RingBuffer } from './ring.js';
 import type { SecretMasker } from './secrets.js';
@@ -29,12 +30,16 @@ export function isAdminPath(url: string): boolean {
 }
 
 export interface AdminDeps {
-  gateway: Gateway;
+  /** The simulated gateway instances by instance number (usually one). */
+  instances: readonly Gateway[];
+  /** Round-robin over the instances; null with one instance. */
+  selector: InstanceSelector | null;
   clock: Clock;
   mocks: MockBackendSet | undefined;
   metrics: ServerMetrics;
   traces: TraceStore;
-  events: RingBuffer<CircuitBreakerEvent>;
+  /** Circuit breaker events, one list per instance. */
+  events: readonly RingBuffer<CircuitBreakerEvent>[];
   inFlight: InFlight;
   masker: SecretMasker;
   debugTokenRequired: boolean;
@@ -73,6 +78,10 @@ class AdminError extends Error {
 /** The admin endpoints (JSON) under /_emulator. */
 export function createAdminRouter(d: AdminDeps): Router {
   const r = express.Router({ caseSensitive: false, strict: false });
+  const first = d.instances[0]!;
+  // With several instances, per-instance state is listed by instance; with one, the shapes stay as they always were.
+  const multi = d.instances.length > 1;
+  const openBreakers = (g: Gateway) => (g.backends?.state() ?? []).filter((b) => b.breaker && b.breaker.state !== 'closed').map((b) => b.id);
   // Parsers inside the router so that their errors (bad JSON, too large) reach the JSON error handler below.
   r.use(...adminBodyParsers());
   const route = (path: string, methods: Partial<Record<'get' | 'post' | 'put', (req: Request, res: Response) => unknown>>) => {
@@ -90,15 +99,21 @@ export function createAdminRouter(d: AdminDeps): Router {
 
   route('/health', {
     get: (_req, res) => {
-      const backends = d.gateway.backends?.state() ?? [];
-      const open = backends.filter((b) => b.breaker && b.breaker.state !== 'closed').map((b) => b.id);
+      const total = first.backends?.state().length ?? 0;
+      const openByInstance = d.instances.map(openBreakers);
       res.json({
         status: d.inFlight.closing ? 'closing' : 'ok',
         uptimeSeconds: Math.round((performance.now() - d.startedAt) / 10) / 100,
         clock: clockInfo(d.clock),
         inFlight: d.inFlight.size,
-        apis: d.gateway.listApis().length,
-        backends: { total: backends.length, openCircuitBreakers: open },
+        apis: first.listApis().length,
+        ...(multi ? { instances: d.instances.length } : {}),
+        backends: {
+          total,
+          // Open on any instance; per instance below when there are several.
+          openCircuitBreakers: [...new Set(openByInstance.flat())],
+          ...(multi ? { instances: openByInstance.map((open, instance) => ({ instance, openCircuitBreakers: open })) } : {}),
+        },
         mocks: d.mocks?.all().length ?? 0,
         traces: { stored: d.traces.size, limit: d.traces.limit, debugTokenRequired: d.debugTokenRequired },
       });
@@ -120,13 +135,17 @@ export function createAdminRouter(d: AdminDeps): Router {
 
   route('/backends', {
     get: (_req, res) => {
-      res.json({ backends: d.gateway.backends ? d.masker.maskValue(d.gateway.backends.state()) : [] });
+      const backends = (g: Gateway) => (g.backends ? d.masker.maskValue(g.backends.state()) : []);
+      if (!multi) res.json({ backends: backends(first) });
+      else res.json({ instances: d.instances.map((g, instance) => ({ instance, backends: backends(g) })) });
     },
   });
 
   route('/events', {
     get: (_req, res) => {
-      res.json({ limit: d.events.capacity, events: d.events.toArray() });
+      const limit = d.events[0]!.capacity;
+      if (!multi) res.json({ limit, events: d.events[0]!.toArray() });
+      else res.json({ limit, instances: d.events.map((ring, instance) => ({ instance, events: ring.toArray() })) });
     },
   });
 
@@ -140,11 +159,15 @@ export function createAdminRouter(d: AdminDeps): Router {
 
   route('/reset', {
     post: (_req, res) => {
-      d.gateway.reset();
+      for (const g of d.instances) g.reset();
+      d.selector?.reset();
       d.mocks?.resetAll();
       d.traces.clear();
-      d.events.clear();
-      res.json({ reset: ['policy state', 'circuit breakers', 'pool positions', ...(d.mocks ? ['mock backends'] : []), 'traces', 'events'] });
+      for (const ring of d.events) ring.clear();
+      res.json({
+        reset: ['policy state', 'circuit breakers', 'pool positions', ...(multi ? ['instance rotation'] : []), ...(d.mocks ? ['mock backends'] : []), 'traces', 'events'],
+        ...(multi ? { instances: d.instances.length } : {}),
+      });
     },
   });
 

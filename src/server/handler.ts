@@ -8,6 +8,8 @@ import { HeaderMap } from '../engine/headers.js';
 import type { Gateway, GatewayResult } from '../gateway/gateway.js';
 import { gatewayErrorResponse } from '../pipeline/errors.js';
 import { toGatewayResponse } from '../pipeline/execute.js';
+import { INSTANCE_HEADER } from './instances.js';
+import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
 import { toIncomingRequest } from './request.js';
 import { writeGatewayResponse } from './response.js';
@@ -50,7 +52,10 @@ export class InFlight {
 }
 
 export interface GatewayHandlerDeps {
-  gateway: Gateway;
+  /** The simulated gateway instances (scale units), by instance number; usually one. */
+  instances: readonly Gateway[];
+  /** Picks the instance per request; null with a single instance (the hot path then skips it entirely). */
+  selector: InstanceSelector | null;
   clock: Clock;
   logger: Logger | null;
   metrics: ServerMetrics;
@@ -70,6 +75,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   // Created once, not per request.
   const onInvalidHeader = (header: string, problem: string, requestId: string | undefined) => d.logger?.warn({ header, problem, requestId }, 'response header left out');
+  const single = d.instances[0]!;
+  const selector = d.selector;
   const onStreamError = (err: Error, requestId: string | undefined) =>
     d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId }, 'response body failed mid-stream; client response ended abruptly');
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -83,6 +90,17 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       headers.delete(DEBUG_HEADER);
       tracing = d.debugToken === undefined ? debug.some((v) => v.trim() !== '') : debug.includes(d.debugToken);
     }
+    let gateway = single;
+    let instance = -1;
+    let rejected: string | null = null;
+    if (selector) {
+      const pick = selector.pick(headers);
+      if ('error' in pick) rejected = pick.error;
+      else {
+        instance = pick.instance;
+        gateway = d.instances[instance]!;
+      }
+    }
     const requestHeaders = tracing ? headers.toRecord() : null;
     const incoming = toIncomingRequest(req, headers, tracing);
 
@@ -94,7 +112,7 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
 
     let result: GatewayResult;
     try {
-      result = await d.gateway.handle(incoming, abort.signal);
+      result = rejected === null ? await gateway.handle(incoming, abort.signal) : { context: null, response: toGatewayResponse(gatewayErrorResponse(400, rejected)), api: null, operation: null };
     } catch (e) {
       // gateway.handle turns request errors into responses; reaching here is an emulator bug.
       const activityId = randomUUID();
@@ -106,9 +124,10 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     let trace: TraceRecord | null = null;
     const extra: Array<[string, string]> = [];
     if (tracing) {
-      trace = buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result);
+      trace = buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result, instance, rejected);
       extra.push([TRACE_ID_HEADER, trace.id]);
     }
+    if (instance >= 0) extra.push([INSTANCE_HEADER, String(instance)]);
     if (d.inFlight.closing) extra.push(['Connection', 'close']);
 
     let outcome: WriteOutcome;
@@ -146,6 +165,7 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
           backend: backend || null,
           durationMs: round(durationMs),
           ...(outcome !== 'completed' ? { outcome } : {}),
+          ...(instance >= 0 ? { instance } : {}),
           ...(ctx ? { requestId: ctx.requestId } : {}),
           ...(trace ? { traceId: trace.id } : {}),
         },
@@ -169,15 +189,17 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   };
 }
 
-function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult): TraceRecord {
+function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult, instance: number, rejected: string | null): TraceRecord {
   const ctx = result.context;
   const r = result.response;
   const id = ctx?.requestId ?? randomUUID();
-  const events = ctx ? ctx.traceEvents : [{ at: 0, kind: 'info' as const, message: whyNoPipeline(result) }];
+  const events = ctx ? ctx.traceEvents : [{ at: 0, kind: 'info' as const, message: rejected ?? whyNoPipeline(result) }];
   const responseHeaders = r.headers.toRecord();
   responseHeaders[TRACE_ID_HEADER] = [id];
+  if (instance >= 0) responseHeaders[INSTANCE_HEADER] = [String(instance)];
   const record: TraceRecord = {
     id,
+    ...(instance >= 0 ? { instance } : {}),
     requestId: ctx?.requestId ?? null,
     time: new Date(arrived).toISOString(),
     method,

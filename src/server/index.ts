@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import type { CircuitBreakerEvent } from '../backends/index.js';
 import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
-import type { Gateway } from '../gateway/gateway.js';
+import { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
 import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
 import { createGatewayHandler, InFlight } from './handler.js';
+import { InstanceSelector, MAX_INSTANCES } from './instances.js';
 import { ServerMetrics } from './metrics.js';
 import { RingBuffer } from './ring.js';
 import { SecretMasker } from './secrets.js';
@@ -23,9 +24,15 @@ export { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
 export type { TraceRecord, TraceSummary } from './traces.js';
 export { MASK, SecretMasker } from './secrets.js';
 export { ServerMetrics } from './metrics.js';
+export { INSTANCE_HEADER, InstanceSelector, MAX_INSTANCES } from './instances.js';
 
 export interface ServerOptions {
-  gateway: Gateway;
+  /**
+   * The compiled gateway, or several simulated gateway instances (APIM scale units): each built by its own
+   * Gateway.build on the same definition, so breakers, pool positions, rate-limit counters and caches are per instance
+   * and not synchronised, as in APIM. Requests are spread round-robin (docs/configuration.md, "Several gateway instances").
+   */
+  gateway: Gateway | readonly Gateway[];
   clock: Clock;
   /** Default 127.0.0.1. */
   host?: string;
@@ -120,24 +127,34 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerStartError('EINVALIDOPTION', `port must be an integer from 0 to 65535, got ${port}`);
 
+  const instances: readonly Gateway[] = o.gateway instanceof Gateway ? [o.gateway] : o.gateway;
+  if (instances.length < 1 || instances.length > MAX_INSTANCES) throw new ServerStartError('EINVALIDOPTION', `the number of gateway instances must be from 1 to ${MAX_INSTANCES}, got ${instances.length}`);
+  if (new Set(instances).size !== instances.length) throw new ServerStartError('EINVALIDOPTION', 'each gateway instance must be its own Gateway (build the definition once per instance), not the same object twice');
+  const multi = instances.length > 1;
+  const selector = multi ? new InstanceSelector(instances.length) : null;
+
   const logger = o.logger === false ? null : (o.logger ?? pino({ name: 'apim-emulator' }));
-  const secretNamedValues = [...o.gateway.services.namedValues.values()].filter((n) => n.secret).map((n) => n.value);
+  // Every instance compiles the same definition, so the first one's named values are everybody's.
+  const secretNamedValues = [...instances[0]!.services.namedValues.values()].filter((n) => n.secret).map((n) => n.value);
   const masker = new SecretMasker([...(o.secrets ?? []), ...secretNamedValues]);
   const metrics = new ServerMetrics({ warn: (message) => logger?.warn(message) });
   const traces = new TraceStore(traceLimit);
-  const events = new RingBuffer<CircuitBreakerEvent>(eventLimit);
+  // One event list per instance: each instance's breakers trip on their own.
+  const events = instances.map(() => new RingBuffer<CircuitBreakerEvent>(eventLimit));
   const inFlight = new InFlight();
 
   const cleanups: Array<() => void> = [];
-  if (o.gateway.backends) {
+  instances.forEach((gateway, instance) => {
+    if (!gateway.backends) return;
+    const ring = events[instance]!;
     cleanups.push(
-      o.gateway.backends.onEvent((e) => {
-        events.push(e);
+      gateway.backends.onEvent((e) => {
+        ring.push(e);
         metrics.breakerEvent(e);
-        logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
+        logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules, ...(multi ? { instance } : {}) }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
       }),
     );
-  }
+  });
   if (o.telemetry) {
     cleanups.push(
       o.telemetry.attach({
@@ -149,28 +166,30 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   else {
     // Without a GatewayTelemetry, hook the gateway's services object: emit-metric and llm-emit-token-metric call
     // services.emitMetric at run time (policy log entries, captured at compile time, need the telemetry route).
-    const services = o.gateway.services;
-    const previous = services.emitMetric;
-    const hooked = (m: MetricRecord): void => {
-      previous.call(services, m);
-      metrics.policyMetric(m);
-    };
-    services.emitMetric = hooked;
-    cleanups.push(() => {
-      if (services.emitMetric === hooked) services.emitMetric = previous;
-    });
+    for (const gateway of instances) {
+      const services = gateway.services;
+      const previous = services.emitMetric;
+      const hooked = (m: MetricRecord): void => {
+        previous.call(services, m);
+        metrics.policyMetric(m);
+      };
+      services.emitMetric = hooked;
+      cleanups.push(() => {
+        if (services.emitMetric === hooked) services.emitMetric = previous;
+      });
+    }
   }
   const cleanup = () => {
     for (const c of cleanups.splice(0)) c();
   };
 
-  const gatewayHandler = createGatewayHandler({ gateway: o.gateway, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight });
+  const gatewayHandler = createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
-  app.use(ADMIN_PREFIX, createAdminRouter({ gateway: o.gateway, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
+  app.use(ADMIN_PREFIX, createAdminRouter({ instances, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
 
@@ -198,7 +217,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const actualPort = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${actualPort}`;
-  logger?.info({ url, traceLimit, debugTokenRequired: o.debugToken !== undefined }, `gateway listening on ${url} (admin endpoints under ${url}${ADMIN_PREFIX}/)`);
+  logger?.info({ url, traceLimit, debugTokenRequired: o.debugToken !== undefined, ...(multi ? { instances: instances.length } : {}) }, `gateway listening on ${url} (admin endpoints under ${url}${ADMIN_PREFIX}/)`);
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
@@ -217,7 +236,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       cleanup();
       // The upstream agent waits for its requests; they were all aborted above, but never let close() hang on one.
       let agentTimer: NodeJS.Timeout | undefined;
-      await Promise.race([o.gateway.close(), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
+      await Promise.race([Promise.all(instances.map((g) => g.close())), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
       clearTimeout(agentTimer);
       logger?.info({ url }, 'gateway stopped');
     })());

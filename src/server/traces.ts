@@ -8,6 +8,8 @@ export const TRACE_ID_HEADER = 'Apim-Trace-Id';
 /** One request's trace as served by GET /_emulator/traces/:id. Secret values are masked before it is stored. */
 export interface TraceRecord {
   id: string;
+  /** The simulated gateway instance that served the request; present only when the server runs more than one. */
+  instance?: number;
   /** context.RequestId; null when the request never reached a pipeline (no API or operation matched, key rejected). */
   requestId: string | null;
   /** Clock time the request arrived (ISO 8601; the virtual time when the server runs on a VirtualClock). */
