@@ -139,7 +139,7 @@ function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.
     if (!sel.ok) {
       throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'));
     }
-    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why, ...(sel.session ? { setCookie: sel.session.setCookie } : {}) };
+    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why, setCookie: sel.session?.setCookie };
   }
   const baseUrl = t?.kind === 'url' ? t.baseUrl : ctx.api.serviceUrl;
   if (!baseUrl) {
