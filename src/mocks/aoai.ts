@@ -63,6 +63,53 @@ export function aoaiErrorFor(status: number, retryAfter: number | undefined, bac
   return aoaiError(status, String(status), `Scripted ${status} from mock backend ${backendName}.`);
 }
 
+/** What Azure OpenAI's quota admission looks at: the deployment and the estimated max tokens of the request. */
+export interface AoaiEstimate {
+  operation: AoaiOperation;
+  /** From the path (`/deployments/{name}/`), else the body's `model`, else ''. */
+  deployment: string;
+  promptTokens: number;
+  /** `max_completion_tokens` / `max_tokens` when given (0 for embeddings). */
+  maxTokens: number | undefined;
+  /** Prompt tokens + max tokens: the reservation Azure makes at admission. */
+  estimate: number;
+}
+
+/**
+ * The admission estimate for a request, with the same token approximation as the answers (so an answer's prompt_tokens
+ * equals the estimate's). Undefined for requests the mock answers with 400/404 (not JSON, unknown operation, bad input).
+ */
+export function estimateAoaiRequest(path: string, bodyText: string): AoaiEstimate | undefined {
+  let body: Record<string, unknown> = {};
+  if (bodyText.trim() !== '') {
+    try {
+      const parsed = JSON.parse(bodyText) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+  const operation = aoaiOperation(path, body);
+  if (!operation) return undefined;
+  const fromPath = /\/deployments\/([^/]+)\//i.exec(path)?.[1];
+  const deployment = fromPath ? decodeURIComponent(fromPath) : typeof body.model === 'string' ? body.model : '';
+  let promptTokens: number;
+  let maxTokens: number | undefined;
+  if (operation === 'embeddings') {
+    const input = body.input;
+    if (typeof input === 'string') promptTokens = approxTokens(input);
+    else if (Array.isArray(input) && input.every((x) => typeof x === 'number')) promptTokens = input.length;
+    else if (Array.isArray(input) && input.every((x) => typeof x === 'string' || (Array.isArray(x) && x.every((y) => typeof y === 'number')))) {
+      promptTokens = (input as Array<string | number[]>).reduce((n, x) => n + (typeof x === 'string' ? approxTokens(x) : x.length), 0);
+    } else return undefined;
+  } else {
+    promptTokens = approxTokens(operation === 'chat' ? chatPromptText(body.messages) : promptText(body.prompt));
+    maxTokens = numberField(body.max_completion_tokens) ?? numberField(body.max_tokens);
+  }
+  return { operation, deployment, promptTokens, maxTokens, estimate: promptTokens + (maxTokens ?? 0) };
+}
+
 export function generateAoai(opts: AoaiOptions, req: AoaiRequestInfo): AoaiAnswer {
   let body: Record<string, unknown> | undefined;
   if (req.bodyText.trim() !== '') {

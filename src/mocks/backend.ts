@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Clock } from '../clock.js';
-import { aoaiErrorFor, generateAoai, type AoaiAnswer } from './aoai.js';
+import { aoaiErrorFor, estimateAoaiRequest, generateAoai, type AoaiAnswer } from './aoai.js';
+import { effectiveLimits, quotaExceededBody, QuotaTracker, type QuotaRemaining, type QuotaReservation } from './quota.js';
 import { BODYLESS_STATUSES, DEFAULT_RATE_LIMIT, stepForCall, type MockScript, type MockStep } from './script.js';
 import { formatMockScript } from './text-form.js';
 
@@ -75,6 +76,8 @@ export class MockBackend {
   private seq = 0;
   private calls = 0;
   private rate = { windowStart: Number.NEGATIVE_INFINITY, requests: 0, tokens: 0 };
+  /** Per-deployment quota usage; kept across setScript (usage is the deployment's, not the script's), cleared by reset(). */
+  private readonly quota: QuotaTracker;
   private closed = false;
 
   private constructor(
@@ -85,6 +88,7 @@ export class MockBackend {
     private readonly clock: Clock,
   ) {
     this.current = script;
+    this.quota = new QuotaTracker(() => clock.now());
   }
 
   static async start(o: MockBackendOptions): Promise<MockBackend> {
@@ -120,12 +124,13 @@ export class MockBackend {
     return this.log;
   }
 
-  /** Clears the request log, the step position and the rate-limit window (between tests). */
+  /** Clears the request log, the step position, the rate-limit window and the quota usage (between tests). */
   reset(): void {
     this.log = [];
     this.seq = 0;
     this.calls = 0;
     this.rate = { windowStart: Number.NEGATIVE_INFINITY, requests: 0, tokens: 0 };
+    this.quota.reset();
   }
 
   describe(): MockBackendInfo {
@@ -186,6 +191,36 @@ export class MockBackend {
     entry.body = body.subarray(0, LOG_BODY_LIMIT).toString('utf8');
     entry.bodyTruncated = body.length > LOG_BODY_LIMIT;
 
+    // Quota admission happens on arrival, as in Azure OpenAI: a throttled request is answered at once, without latency.
+    let reservation: QuotaReservation | undefined;
+    let estimatedTokens = 0;
+    if (step.aoai?.quota && !step.reset && (step.status ?? 200) < 400) {
+      const est = estimateAoaiRequest(entry.path, body.toString('utf8'));
+      const limits = est ? effectiveLimits(step.aoai.quota, est.deployment) : undefined;
+      if (est && limits) {
+        const decision = this.quota.admit(est.deployment, limits, est.estimate);
+        if (!decision.admitted) {
+          const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+          const headers = this.baseHeaders(step, entry);
+          headers['retry-after'] = String(seconds);
+          headers['retry-after-ms'] = String(Math.max(0, Math.round(decision.retryAfterMs)));
+          setQuotaHeaders(headers, decision.remaining, limits);
+          const apiVersion = new URLSearchParams(entry.query).get('api-version') ?? undefined;
+          const payload = Buffer.from(JSON.stringify(quotaExceededBody(est.operation, apiVersion, decision.limit, seconds)), 'utf8');
+          for (const [k, v] of Object.entries(step.headers ?? {})) headers[k.toLowerCase()] = v;
+          headers['content-type'] = 'application/json; charset=utf-8';
+          headers['content-length'] = String(payload.length);
+          entry.responseStatus = 429;
+          res.writeHead(429, headers);
+          res.end(payload);
+          entry.outcome = 'answered';
+          return;
+        }
+        reservation = decision.reservation;
+        estimatedTokens = est.estimate;
+      }
+    }
+
     try {
       if (step.hang) {
         if (step.latencyMs === undefined) return await goneP;
@@ -205,12 +240,8 @@ export class MockBackend {
     }
 
     const status = step.status ?? 200;
-    const headers: Record<string, string | string[]> = {
-      'x-mock-backend': this.name,
-      'x-mock-step': entry.stepIndex === null ? 'then' : String(entry.stepIndex),
-    };
+    const headers = this.baseHeaders(step, entry);
     if (step.retryAfter !== undefined) headers['retry-after'] = String(step.retryAfter);
-    if (step.aoai?.region !== undefined) headers['x-ms-region'] = step.aoai.region;
 
     let answer: AoaiAnswer | { kind: 'sse'; events: string[] } | { kind: 'raw'; contentType?: string; payload: Buffer };
     if (step.aoai) {
@@ -236,7 +267,11 @@ export class MockBackend {
 
     // A generated Azure OpenAI answer keeps the step's 2xx status, but its own 400/404 for requests it cannot serve.
     const finalStatus = (answer.kind === 'json' || answer.kind === 'stream') && answer.status !== 200 ? answer.status : status;
-    if (step.rateLimitHeaders) {
+    if (reservation) {
+      // The estimate reserved at admission becomes the actual usage now that the answer is known.
+      const actual = answer.kind === 'json' || answer.kind === 'stream' ? (answer.usage?.total_tokens ?? estimatedTokens) : estimatedTokens;
+      setQuotaHeaders(headers, this.quota.settle(reservation, actual), reservation.limits);
+    } else if (step.rateLimitHeaders) {
       const tokens = answer.kind === 'json' || answer.kind === 'stream' ? (answer.usage?.total_tokens ?? 0) : 0;
       const remaining = this.countRate(tokens, step.rateLimitHeaders.requests ?? DEFAULT_RATE_LIMIT.requests, step.rateLimitHeaders.tokens ?? DEFAULT_RATE_LIMIT.tokens);
       headers['x-ratelimit-remaining-requests'] = String(remaining.requests);
@@ -283,6 +318,15 @@ export class MockBackend {
     }
     res.end(payload);
     entry.outcome = 'answered';
+  }
+
+  private baseHeaders(step: MockStep, entry: MockRequestLogEntry): Record<string, string | string[]> {
+    const headers: Record<string, string | string[]> = {
+      'x-mock-backend': this.name,
+      'x-mock-step': entry.stepIndex === null ? 'then' : String(entry.stepIndex),
+    };
+    if (step.aoai?.region !== undefined) headers['x-ms-region'] = step.aoai.region;
+    return headers;
   }
 
   private cut(res: ServerResponse, entry: MockRequestLogEntry): void {
@@ -340,6 +384,14 @@ export class MockBackendSet {
     this.backends.clear();
     await Promise.all(all.map((b) => b.close()));
   }
+}
+
+/** Azure OpenAI's rate-limit headers for the limits that apply (a dimension without a limit gets none). */
+function setQuotaHeaders(headers: Record<string, string | string[]>, remaining: QuotaRemaining, limits: ReturnType<typeof effectiveLimits>): void {
+  if (remaining.requests !== undefined) headers['x-ratelimit-remaining-requests'] = String(remaining.requests);
+  if (remaining.tokens !== undefined) headers['x-ratelimit-remaining-tokens'] = String(remaining.tokens);
+  if (limits?.requests) headers['x-ratelimit-limit-requests'] = String(limits.requests.perWindow);
+  if (limits?.tpm !== undefined) headers['x-ratelimit-limit-tokens'] = String(limits.tpm);
 }
 
 function headerRecord(req: IncomingMessage): Record<string, string | string[]> {

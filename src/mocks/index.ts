@@ -4,6 +4,8 @@ export { AZURE_OPENAI_MOCK, DEFAULT_RATE_LIMIT, stepForCall } from './script.js'
 export type { MockScript, MockStep, MockScriptEnd, AoaiOptions, RateLimitSpec } from './script.js';
 export { parseMockScript, formatMockScript } from './text-form.js';
 export { mockScriptFromJson } from './json-form.js';
-export { approxTokens, generateAoai, pseudoEmbedding } from './aoai.js';
-export type { AoaiAnswer, AoaiUsage, AoaiOperation } from './aoai.js';
+export { approxTokens, estimateAoaiRequest, generateAoai, pseudoEmbedding } from './aoai.js';
+export type { AoaiAnswer, AoaiEstimate, AoaiUsage, AoaiOperation } from './aoai.js';
+export { QuotaTracker, effectiveLimits, quotaExceededBody, TPM_WINDOW_MS, RPM_WINDOW_MS, RPM_PER_1000_TPM } from './quota.js';
+export type { AoaiQuota, QuotaLimits, EffectiveLimits, QuotaDecision, QuotaRemaining, QuotaReservation } from './quota.js';
 export { parseMockOption, loadMockScriptText } from './cli.js';

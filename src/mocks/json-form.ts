@@ -27,7 +27,8 @@ function getValidators(): { script: ValidateFunction; steps: ValidateFunction } 
 const ALTERNATIVES: Record<string, string> = {
   times: 'a whole number ≥ 1, or "forever"',
   then: '"repeat-last", "cycle", or a status 200-599',
-  aoai: 'true, or an object with model, content, completionTokens, region',
+  aoai: 'true, or an object with model, content, completionTokens, region, quota',
+  quota: 'an object with tpm, rpm (whole numbers ≥ 1) and deployments (deployment name → { tpm, rpm })',
   rateLimitHeaders: 'true, or an object with requests and tokens (per-minute limits, whole numbers ≥ 1)',
 };
 
@@ -86,13 +87,15 @@ function ajvToDiagnostics(errors: ErrorObject[], basePath: string, where: (p: st
     e !== a && e.schemaPath.startsWith(`${a.schemaPath}/`) && (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`));
   const kept: ErrorObject[] = [];
   for (const e of errors) {
-    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    // propertyNames repeats what its own pattern error already said.
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'propertyNames') continue;
     const owner = anyOfs.find((a) => inside(e, a));
     if (owner && e.instancePath === owner.instancePath && (e.keyword === 'type' || e.keyword === 'enum')) continue;
     kept.push(e);
   }
   for (const a of anyOfs) {
-    if (!kept.some((e) => inside(e, a)) && !kept.some((e) => e.instancePath === a.instancePath)) kept.push(a);
+    // A $ref'd definition reports schema paths of its own, so a deeper instance path also counts as "inside".
+    if (!kept.some((e) => inside(e, a)) && !kept.some((e) => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`))) kept.push(a);
   }
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -111,6 +114,26 @@ function ajvToDiagnostics(errors: ErrorObject[], basePath: string, where: (p: st
         out.push({ severity: 'error', code: 'mock/schema', message, hint, ...where(`${path}.${extra}`) });
         continue;
       }
+      case 'pattern': {
+        // ajv puts the offending key of a propertyNames check on the error itself.
+        const name = (e as ErrorObject & { propertyName?: string }).propertyName;
+        if (name === undefined) {
+          message = `${field ?? 'value'} must match ${String((e.params as { pattern: string }).pattern)} (got ${JSON.stringify(e.data)})`;
+          break;
+        }
+        out.push({
+          severity: 'error',
+          code: 'mock/schema',
+          message: `invalid ${field === 'deployments' ? 'deployment name' : 'name'} ${JSON.stringify(name)}`,
+          hint: 'allowed: letters, digits, ".", "_", "-"',
+          ...where(`${path}${pointerToPath(`/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`)}`),
+        });
+        continue;
+      }
+      case 'minProperties':
+        message = `${field ?? 'value'} is empty`;
+        hint = alt ? `allowed: ${alt}` : undefined;
+        break;
       case 'required':
         message = `missing required property "${String((e.params as { missingProperty: string }).missingProperty)}"`;
         break;

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { AoaiQuota } from './quota.js';
 
 /**
  * What a scripted mock backend does, request by request. Scripts come from configuration (JSON, validated by
@@ -61,6 +62,11 @@ export interface AoaiOptions {
   completionTokens?: number;
   /** Value of the `x-ms-region` response header, as real Azure OpenAI sends it. */
   region?: string;
+  /**
+   * Per-deployment TPM / RPM limits enforced like Azure OpenAI: over the limit the mock answers 429 with Retry-After
+   * by itself; every answer carries x-ratelimit-remaining-requests / -tokens (see quota.ts and docs/mocks.md).
+   */
+  quota?: AoaiQuota;
 }
 
 export interface RateLimitSpec {
@@ -115,6 +121,9 @@ export function checkScript(script: MockScript, locate: StepLocator, locateThen:
     }
     if (s.status !== undefined && BODYLESS_STATUSES.has(s.status) && (s.body !== undefined || s.sse !== undefined || s.aoai !== undefined)) {
       err(i, 'body', `status ${s.status} cannot carry a body`, 'drop the body or use another status');
+    }
+    if (s.aoai?.quota && s.status !== undefined && s.status >= 400) {
+      warn(i, 'aoai', `step ${n} answers ${s.status} by script, so its quota is never consulted`, 'quota applies to steps that answer like Azure OpenAI (status 2xx)');
     }
     if (s.chunkDelayMs !== undefined && s.aoai === undefined && s.sse === undefined) {
       warn(i, 'chunkDelayMs', `step ${n} sets a chunk delay but sends no event stream`, 'chunk delay applies to aoai streaming and sse steps');

@@ -12,7 +12,8 @@ import { checkScript, type MockScript, type MockScriptEnd, type MockStep } from 
  *   word    := STATUS | "aoai" | "reset" | "hang" | "ratelimit"   (a head word may end in xN / x* : "429x3")
  *            | "x" N | "x*" | key "=" value                       (value: bare, or "quoted" / 'quoted')
  *
- * Examples: `429x3 retry-after=7; 200`, `200 latency=150ms`, `reset`, `aoai`, `aoai stream-fail-after=3`, `500x2; aoai`.
+ * Examples: `429x3 retry-after=7; 200`, `200 latency=150ms`, `reset`, `aoai`, `aoai stream-fail-after=3`, `500x2; aoai`,
+ * `aoai tpm=1000 rpm=6` (quota for every deployment), `aoai tpm=gpt-4o:30000 tpm=gpt-4o-mini:1000` (per deployment).
  */
 export const TEXT_FORM_WORDS = 'a status (200-599), aoai, reset, hang, ratelimit, xN / x*';
 export const TEXT_FORM_OPTIONS = [
@@ -31,9 +32,13 @@ export const TEXT_FORM_OPTIONS = [
   'content',
   'completion-tokens',
   'region',
+  'tpm',
+  'rpm',
 ] as const;
 const OPTION_ALIASES: Record<string, (typeof TEXT_FORM_OPTIONS)[number]> = { 'sse-fail-after': 'stream-fail-after', 'fail-after': 'stream-fail-after' };
-const AOAI_OPTIONS = new Set(['model', 'content', 'completion-tokens', 'region']);
+const AOAI_OPTIONS = new Set(['model', 'content', 'completion-tokens', 'region', 'tpm', 'rpm']);
+/** Azure OpenAI deployment names: letters, digits, ".", "_", "-". */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]+$/;
 
 interface Token {
   text: string;
@@ -211,6 +216,30 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
           step.aoai!.region = value;
           fields.aoai ??= tok.start;
           break;
+        case 'tpm':
+        case 'rpm': {
+          // tpm=N applies to every deployment; tpm=DEPLOYMENT:N to one.
+          const colon = value.lastIndexOf(':');
+          const name = colon >= 0 ? value.slice(0, colon) : undefined;
+          const num = colon >= 0 ? value.slice(colon + 1) : value;
+          if (name !== undefined && !DEPLOYMENT_NAME.test(name)) {
+            error(vAt, `invalid deployment name "${name}" in ${key}=`, `write ${key}=N for every deployment or ${key}=DEPLOYMENT:N (letters, digits, ".", "_", "-")`);
+            break;
+          }
+          if (!/^\d+$/.test(num) || Number(num) < 1) {
+            error(vAt + (colon >= 0 ? colon + 1 : 0), `invalid ${key} "${num}"`, `allowed: a whole number ≥ 1 (${key === 'tpm' ? 'tokens' : 'requests'} per minute), e.g. ${key}=${key === 'tpm' ? 1000 : 6} or ${key}=gpt-4o:${key === 'tpm' ? 1000 : 6}`);
+            break;
+          }
+          const quota = (step.aoai!.quota ??= {});
+          const target = name === undefined ? quota : ((quota.deployments ??= {})[name] ??= {});
+          if (target[key] !== undefined) {
+            error(tok.start, `${key} is given twice${name !== undefined ? ` for deployment "${name}"` : ''} in this step`);
+            break;
+          }
+          target[key] = Number(num);
+          fields.aoai ??= tok.start;
+          break;
+        }
         case 'then':
           error(tok.start, 'then= must be a segment of its own', 'e.g. "429x3; 200; then=404"');
           break;
@@ -378,6 +407,15 @@ export function formatMockScript(script: MockScript): string {
     if (s.aoai?.content !== undefined) words.push(`content=${quote(s.aoai.content)}`);
     if (s.aoai?.completionTokens !== undefined) words.push(`completion-tokens=${s.aoai.completionTokens}`);
     if (s.aoai?.region !== undefined) words.push(`region=${quote(s.aoai.region)}`);
+    const q = s.aoai?.quota;
+    if (q) {
+      if (q.tpm !== undefined) words.push(`tpm=${q.tpm}`);
+      if (q.rpm !== undefined) words.push(`rpm=${q.rpm}`);
+      for (const [name, l] of Object.entries(q.deployments ?? {})) {
+        if (l.tpm !== undefined) words.push(`tpm=${name}:${l.tpm}`);
+        if (l.rpm !== undefined) words.push(`rpm=${name}:${l.rpm}`);
+      }
+    }
     return words.join(' ');
   });
   if (script.then !== undefined && script.then !== 'repeat-last') parts.push(`then=${script.then}`);

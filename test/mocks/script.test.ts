@@ -127,7 +127,7 @@ describe('JSON form', () => {
     expect(byPath['$.steps[1].statuss']).toMatchObject({ message: 'unknown property "statuss"' });
     expect(byPath['$.steps[1].statuss']!.hint).toContain('status');
     expect(byPath['$.steps[2].times']!.message).toContain('must be >= 1');
-    expect(byPath['$.steps[3].aoai.modle']).toMatchObject({ message: 'unknown property "modle"', hint: 'allowed: model, content, completionTokens, region' });
+    expect(byPath['$.steps[3].aoai.modle']).toMatchObject({ message: 'unknown property "modle"', hint: 'allowed: model, content, completionTokens, region, quota' });
     expect(byPath['$.steps[4].times']).toMatchObject({ message: 'times has the unsupported value "always"', hint: 'allowed: a whole number ≥ 1, or "forever"' });
     expect(d).toHaveLength(5);
     expect(formatDiagnosticLine(byPath['$.steps[1].statuss']!)).toMatch(/^mocks\.json \$\.steps\[1\]\.statuss: error mock\/schema: unknown property "statuss"/);
