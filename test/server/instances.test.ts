@@ -84,7 +84,7 @@ async function mocks(clock: VirtualClock, scripts: Record<string, string>): Prom
 }
 
 /** N gateways built from one definition (as N scale units compile the same configuration), served by one server. */
-async function serveInstances(n: number, o: { apiPolicy?: string; b1?: string; traceLimit?: number } = {}): Promise<{ s: RunningServer; set: MockBackendSet; clock: VirtualClock; gateways: Gateway[] }> {
+async function serveInstances(n: number, o: { apiPolicy?: string; b1?: string } = {}): Promise<{ s: RunningServer; set: MockBackendSet; clock: VirtualClock; gateways: Gateway[] }> {
   const clock = new VirtualClock(Date.UTC(2025, 0, 1));
   const set = await mocks(clock, { b1: o.b1 ?? '429', b2: '200' });
   const def = definition(set.get('b1')!.url, set.get('b2')!.url, o.apiPolicy);
@@ -94,7 +94,7 @@ async function serveInstances(n: number, o: { apiPolicy?: string; b1?: string; t
     if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
     gateways.push(built.gateway);
   }
-  const s = await startServer({ gateway: n === 1 ? gateways[0]! : gateways, clock, logger: false, mocks: set, ...(o.traceLimit ? { traceLimit: o.traceLimit } : {}) });
+  const s = await startServer({ gateway: n === 1 ? gateways[0]! : gateways, clock, logger: false, mocks: set });
   running.push(s);
   return { s, set, clock, gateways };
 }
