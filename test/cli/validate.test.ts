@@ -94,7 +94,7 @@ describe.skipIf(!CORPUS_PRESENT)('validate ../shared/corpus/ai-gateway', () => {
     expect(xml).toHaveLength(114);
     expect(json).toHaveLength(51);
     for (const d of r.diagnostics) {
-      expect(d.file, formatDiagnosticLine(d)).toBeTruthy();
+      expect(d.file, formatDiagnosticLine(d)).toMatch(/\.(xml|json)$/);
       expect(d.line !== undefined || d.jsonPath !== undefined, formatDiagnosticLine(d)).toBe(true);
     }
     // Placeholders were substituted: a literal {backend-id} is only reported where the lab's backends file does not

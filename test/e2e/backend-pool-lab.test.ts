@@ -6,11 +6,11 @@ import { VirtualClock } from '../../src/clock.js';
 import { SourceText } from '../../src/diagnostics/source.js';
 import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import { Gateway } from '../../src/gateway/gateway.js';
-import { MockBackendSet, parseMockScript } from '../../src/mocks/index.js';
-import type { MockScript } from '../../src/mocks/index.js';
+import { MockBackendSet } from '../../src/mocks/index.js';
 import { startServer } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../helpers/corpus.js';
+import { script } from '../helpers/mocks.js';
 
 /**
  * The `backend-pool-load-balancing` lab of Microsoft's AI-Gateway, end to end over real HTTP: client → Express
@@ -24,11 +24,6 @@ describe.skipIf(!CORPUS_PRESENT)('backend-pool-load-balancing lab end to end', (
   let gateway: Gateway;
   const names = ['foundry1', 'foundry2', 'foundry3', 'foundry4'];
 
-  const script = (text: string): MockScript => {
-    const r = parseMockScript(text);
-    if (!r.script) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-    return r.script;
-  };
 
   beforeAll(async () => {
     const lab = 'backend-pool-load-balancing';

@@ -4,8 +4,9 @@ import { VirtualClock } from '../../src/clock.js';
 import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import { SourceText } from '../../src/diagnostics/source.js';
 import { Gateway } from '../../src/gateway/gateway.js';
-import { MockBackendSet, parseMockScript, type MockScript } from '../../src/mocks/index.js';
+import { MockBackendSet } from '../../src/mocks/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { script } from '../helpers/mocks.js';
 
 /**
  * Pool session affinity end to end over real HTTP: client → Express gateway → three mock Azure OpenAI backends on
@@ -82,11 +83,6 @@ function build(backendsText: string, clock: VirtualClock) {
   );
 }
 
-function script(text: string): MockScript {
-  const r = parseMockScript(text);
-  if (!r.script) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return r.script;
-}
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 

@@ -1,18 +1,14 @@
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
-import { AZURE_OPENAI_MOCK, MockBackend, MockBackendSet, LOG_BODY_LIMIT, parseMockScript, type MockScript } from '../../src/mocks/index.js';
+import { AZURE_OPENAI_MOCK, MockBackend, MockBackendSet, LOG_BODY_LIMIT, type MockScript } from '../../src/mocks/index.js';
+import { script } from '../helpers/mocks.js';
 
 const started: MockBackend[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((b) => b.close()));
 });
 
-function script(text: string): MockScript {
-  const r = parseMockScript(text);
-  if (!r.script) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return r.script;
-}
 
 async function mock(text: string | MockScript, clock = new VirtualClock(), name = 'mock-1'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof text === 'string' ? script(text) : text, clock });

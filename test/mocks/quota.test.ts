@@ -10,6 +10,7 @@ import type { TraceEvent } from '../../src/engine/context.js';
 import { formatMockScript, MockBackend, mockScriptFromJson, parseMockScript, type MockBackendSet, type MockScript } from '../../src/mocks/index.js';
 import { attemptsFromTrace, describeAttempt } from '../../src/scenarios/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { script } from '../helpers/mocks.js';
 
 /**
  * The Azure OpenAI quota simulator: per-deployment TPM/RPM on the mock, over real HTTP on 127.0.0.1, time moved only
@@ -23,11 +24,6 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((b) => b.close()));
 });
 
-function script(text: string): MockScript {
-  const r = parseMockScript(text);
-  if (!r.script) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return r.script;
-}
 
 async function mock(s: string | MockScript, clock: VirtualClock, name = 'aoai-quota'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof s === 'string' ? script(s) : s, clock });
