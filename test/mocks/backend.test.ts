@@ -2,17 +2,15 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { AZURE_OPENAI_MOCK, MockBackend, MockBackendSet, LOG_BODY_LIMIT, type MockScript } from '../../src/mocks/index.js';
-import { script } from '../helpers/mocks.js';
+import { mockTracker, script } from '../helpers/mocks.js';
 
-const started: MockBackend[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.close()));
-});
+const { track, closeAll } = mockTracker();
+afterEach(closeAll);
 
 
 async function mock(text: string | MockScript, clock = new VirtualClock(), name = 'mock-1'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof text === 'string' ? script(text) : text, clock });
-  started.push(b);
+  track(b);
   return b;
 }
 

@@ -10,7 +10,7 @@ import type { TraceEvent } from '../../src/engine/context.js';
 import { formatMockScript, MockBackend, mockScriptFromJson, parseMockScript, type MockBackendSet, type MockScript } from '../../src/mocks/index.js';
 import { attemptsFromTrace, describeAttempt } from '../../src/scenarios/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { script } from '../helpers/mocks.js';
+import { mockTracker, script } from '../helpers/mocks.js';
 
 /**
  * The Azure OpenAI quota simulator: per-deployment TPM/RPM on the mock, over real HTTP on 127.0.0.1, time moved only
@@ -19,15 +19,13 @@ import { script } from '../helpers/mocks.js';
  * admission estimate is 2 + max_tokens.
  */
 
-const started: MockBackend[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.close()));
-});
+const { track, closeAll } = mockTracker();
+afterEach(closeAll);
 
 
 async function mock(s: string | MockScript, clock: VirtualClock, name = 'aoai-quota'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof s === 'string' ? script(s) : s, clock });
-  started.push(b);
+  track(b);
   return b;
 }
 
