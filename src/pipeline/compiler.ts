@@ -508,4 +508,3 @@ class UncompiledExpressionError extends PolicyError {
   }
 }
 
-export { policyNames };

@@ -115,6 +115,10 @@ function literalFlag(el: import('../xml/types.js').XmlElement, name: string): bo
   return el.attributes.find((a) => a.name === name)?.value.text.trim().toLowerCase() === 'true';
 }
 
+/*
+ * LastError reasons BackendNotFound, BackendNotConfigured and BackendErrorStatusCode are apim-emulator's names: APIM
+ * is SILENT on the reason for these cases (docs/emulator-choices.md). Timeout and BackendConnectionFailure are APIM's.
+ */
 interface ResolvedTarget {
   baseUrl: string;
   backendId: string;

@@ -2,6 +2,7 @@ import { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { AZURE_OPENAI_MOCK, MockBackend } from '../../src/mocks/index.js';
+import { readChatStream } from '../helpers/openai.js';
 
 // The official client is the judge of whether the mock's answers have the shape real clients expect.
 describe('the official openai client against the mock Azure OpenAI backend', () => {
@@ -34,17 +35,10 @@ describe('the official openai client against the mock Azure OpenAI backend', () 
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let chunks = 0;
-    let usage: { total_tokens: number } | null | undefined;
-    for await (const chunk of stream) {
-      chunks++;
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { chunks, text, totalTokens } = await readChatStream(stream);
     expect(chunks).toBeGreaterThan(3);
     expect(text).toMatch(/^Mock completion from backend aoai-mock \(request \d+\)\.$/);
-    expect(usage!.total_tokens).toBe(Math.ceil('stream please'.length / 4) + Math.ceil(text.length / 4));
+    expect(totalTokens).toBe(Math.ceil('stream please'.length / 4) + Math.ceil(text.length / 4));
   });
 
   it('embeddings (the client asks for base64 and decodes it)', async () => {

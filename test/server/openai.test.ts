@@ -5,6 +5,7 @@ import { AZURE_OPENAI_MOCK, MockBackend } from '../../src/mocks/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { buildGateway, policies } from '../helpers/gateway.js';
 import { serve, closeAll } from './support.js';
+import { readChatStream } from '../helpers/openai.js';
 
 // The official client, unchanged, talks to the emulator as if it were Azure OpenAI behind APIM.
 describe('the official openai AzureOpenAI client through the emulator', () => {
@@ -49,14 +50,7 @@ describe('the official openai AzureOpenAI client through the emulator', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let chunks = 0;
-    let total: number | undefined;
-    for await (const chunk of stream) {
-      chunks++;
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (chunk.usage) total = chunk.usage.total_tokens;
-    }
+    const { chunks, text, totalTokens: total } = await readChatStream(stream);
     expect(chunks).toBeGreaterThan(3);
     expect(text).toMatch(/^Mock completion from backend aoai-1 \(request \d+\)\.$/);
     expect(total).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import type { GatewayContext, PolicySection } from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
 import { toPolicyString } from '../../expressions/index.js';
 import { PolicyError } from '../../pipeline/errors.js';
-import type { CompileContext, ValueGetter } from '../types.js';
+import type { CompileContext } from '../types.js';
 import { childElements } from '../types.js';
 import type { XmlElement } from '../../xml/types.js';
 
@@ -86,6 +86,3 @@ function valueToText(v: unknown): string {
   return typeof v === 'string' ? v : toPolicyString(v);
 }
 
-export function getterOr<T>(g: ValueGetter<T> | undefined, fallback: T): ValueGetter<T> {
-  return g ?? (() => fallback);
-}
