@@ -46,6 +46,14 @@ export interface ApiDefinition {
   revision?: string;
   protocols?: string[];
   policy?: SourceText;
+  /** API type as APIOps/ARM name it: `http` (default), `soap`, `graphql`, `websocket`. */
+  type?: string;
+  /** OpenAPI 2/3 document (JSON or YAML text): from config `specification` or an APIOps `specification.yaml|json`. */
+  specification?: SourceText;
+  /** APIM apiVersionSet: how a client picks this API's version; `version` holds this API's version name. */
+  versionSet?: { id: string; name?: string; scheme: 'Segment' | 'Header' | 'Query'; headerName?: string; queryName?: string };
+  /** With `revision` set: false for a revision that is not current, reachable only as `<path>;rev=<N>`. Default true. */
+  isCurrent?: boolean;
   /** Operations; when empty the API gets one catch-all operation per method ("*" method, "/*" template). */
   operations: OperationDefinition[];
 }
