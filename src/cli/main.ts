@@ -17,7 +17,8 @@ import { registerTestCommand } from './test-command.js';
  * 2 usage or I/O problems (bad option, missing or unreadable file, port in use), 3 internal error.
  */
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; homepage?: string };
+const VERSION = PACKAGE.version;
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -131,7 +132,7 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
         backendParameters: paramValues(opts.param),
       });
       const diagnostics = [...nvDiagnostics, ...result.diagnostics];
-      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files] }));
+      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files], ...(PACKAGE.homepage ? { informationUri: PACKAGE.homepage } : {}) }));
       if (opts.format !== 'text') {
         const errors = diagnostics.filter((d) => d.severity === 'error').length;
         const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
