@@ -95,6 +95,9 @@ export const DIAGNOSTIC_CODES = {
   'expr/syntax': 'A policy expression (@(...) or @{...}) has a C# syntax error.',
   'expr/type': 'A policy expression does not type-check, or uses a member APIM does not allow.',
   // inputs of validate
+  'input/backends-not-checked': 'Policies were validated without backend definitions, so their backend ids were not checked.',
+  'input/bicep': 'A Bicep file was given; validate reads the JSON that `bicep build` writes.',
+  'input/none': 'The paths given to validate hold no files it reads.',
   'input/unrecognized': 'A JSON file given to validate is not a policy, fragment, backend definition or config file; it is skipped.',
   // files and folders
   'io/unreadable': 'A file or folder cannot be read (missing, a folder, no permission).',

@@ -199,7 +199,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (viaExpress || isAdminPath(req.url ?? '/')) app(req, res);
     else gatewayHandler(req, res);
   });
-  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
   // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
   server.on('upgrade', (req, socket) => {
     logger?.warn({ method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade }, 'upgrade request refused: WebSocket APIs are not supported');
@@ -214,6 +213,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     cleanup();
     throw toStartError(e, host, port);
   }
+  // Only after listening: a failed listen (port in use) is reported once, as the one-line start error, not logged too.
+  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
   const actualPort = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${actualPort}`;
