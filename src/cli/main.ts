@@ -265,6 +265,26 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
     });
 
   registerTestCommand(program);
+
+  program
+    .command('init')
+    .description('Write a starter folder: config, one API policy, backends with a pool and a circuit breaker, one scenario.')
+    .argument('[dir]', 'folder to write into (created when missing)', '.')
+    .option('--force', 'overwrite the starter files when they exist')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ apim-emulator init my-gateway && cd my-gateway && apim-emulator test scenarios
+
+Exit codes: 0 written, 2 files exist already (nothing written without --force) or the folder cannot be written.`,
+    )
+    .action(async (dir: string, opts: { force?: boolean }) => {
+      const { runInit } = await import('./init.js');
+      const r = runInit(dir, opts.force ?? false);
+      for (const line of r.lines) (r.exitCode === 0 ? io.out : io.err)(line);
+      process.exitCode = r.exitCode;
+    });
   return program;
 }
 
