@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type JsonNode, fromPlain, memberCI, pathJoin, toPlain } from './json.js';
+import { type JsonNode, fromPlain, memberCI, pathJoin, toPlain } from '../source/json.js';
 
 /**
  * A small offline evaluator for ARM template expressions (`"[format('{0}/{1}', parameters('apim'), 'b1')]"`), enough

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import { ArmError, ArmTemplate, type EvalContext, isExpression } from './arm.js';
-import { type JsonNode, JsonSyntaxError, member, memberCI, parseJsonWithPositions, pathJoin, toPlain } from './json.js';
+import { type JsonNode, JsonSyntaxError, member, memberCI, parseJsonWithPositions, pathJoin, toPlain } from '../source/json.js';
 import { API_VERSION_PATTERN, NEWEST_LEVEL, levelFor } from './schema.js';
 import type { BackendDefinition, BackendInputFile, LoadBackendsOptions } from './types.js';
 import { type BackendCandidate, type CheckedBackend, checkBackend, prepareProperties } from './validate.js';

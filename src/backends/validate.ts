@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import { parseIsoDuration } from './duration.js';
-import { type JsonNode, member, pathJoin, resolvePointer, toPlain } from './json.js';
+import { type JsonNode, member, pathJoin, resolvePointer, toPlain } from '../source/json.js';
 import { NEWEST_LEVEL, featureSince, levelHas, validateProperties } from './schema.js';
 import type { BackendCredentials, BackendDefinition, BackendPoolMember, CircuitBreakerRule } from './types.js';
 
