@@ -56,6 +56,13 @@ export interface CreateServicesOptions {
 export interface ResettableServices extends RuntimeServices {
   /** Clears policy state (counters, caches) and backend breakers. */
   reset(): void;
+  /**
+   * Hot reload: takes over the policy state (rate-limit and quota counters, caches) of the services this one replaces.
+   * Keys name the policy element by file and offset, so an edited file's counters start again (docs/emulator-choices.md).
+   */
+  adoptState(previous: ResettableServices): void;
+  /** The policy state, for adoptState. */
+  readonly state: ReadonlyMap<string, unknown>;
 }
 
 export function createServices(o: CreateServicesOptions): ResettableServices {
@@ -82,6 +89,10 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
     reset() {
       stores.clear();
       o.backends?.reset();
+    },
+    state: stores,
+    adoptState(previous: ResettableServices) {
+      for (const [k, v] of previous.state) if (!stores.has(k)) stores.set(k, v);
     },
   };
 }

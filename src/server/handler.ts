@@ -168,6 +168,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
           ...(instance >= 0 ? { instance } : {}),
           ...(ctx ? { requestId: ctx.requestId } : {}),
           ...(trace ? { traceId: trace.id } : {}),
+          // A failing request says why at the default level, not only in a trace: LastError and its policy position.
+          ...(status >= 400 && ctx?.lastError ? { lastError: lastErrorFields(ctx.lastError, d.masker) } : {}),
+          ...(status >= 400 && !ctx && status !== CLIENT_CLOSED_STATUS ? { why: d.masker.mask(rejected ?? whyNoPipeline(result)) } : {}),
         },
         'request',
       );
@@ -220,6 +223,10 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   const masked = d.masker.maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
+}
+
+function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
+  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
 }
 
 function whyNoPipeline(result: GatewayResult): string {
