@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import type { NamedValue } from '../engine/services.js';
 import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefinition, SubscriptionDefinition } from '../gateway/definition.js';
-import { parseJsonWithPositions, JsonSyntaxError } from '../backends/json.js';
+import { parseJsonWithPositions, JsonSyntaxError } from '../source/json.js';
 import { deepMerge, Overrides } from './overrides.js';
 import { openApiOperations, wadlOperations, type SpecExample } from './specification.js';
 

@@ -107,6 +107,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const telemetry = new GatewayTelemetry();
   const mockAll = o.mockBackends ?? settings.mockBackends ?? false;
 
+  let live: Compiled | null = null;
   const compile = async (first: LoadedConfig | null): Promise<{ compiled: Compiled | null; diagnostics: Diagnostic[] }> => {
     const loaded = first ?? load(o);
     const diagnostics = [...loaded.diagnostics];
@@ -153,7 +154,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     // positions, counters, caches and upstream connections; one clock, one set of mocks, one telemetry route.
     const gateways: Gateway[] = [];
     while (gateways.length < instanceCount) {
-      const built = buildGateway(preparedDef, { clock, ...telemetry.deps });
+      // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
+      const previousState = live?.gateways[gateways.length]?.services.state;
+      const built = buildGateway(preparedDef, { clock, ...telemetry.deps, ...(previousState ? { state: previousState } : {}) });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
@@ -172,14 +175,16 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   try {
     failOnErrors(start.diagnostics, io);
     compiled = start.compiled!;
+    live = compiled;
   } catch (e) {
     await mocks.closeAll();
     throw e;
   }
 
   const level = o.logLevel ?? settings.logLevel ?? 'info';
+  // Asynchronous destination for JSON: log writes leave the request path (pino flushes what is buffered on exit).
   const pretty = (o.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination(2));
+  const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();
@@ -205,6 +210,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       server.swap(next.gateways);
       const oldSpec = compiled.specMock;
       compiled = next;
+      live = next;
       void oldSpec?.close();
       outcome = { applied: true, changes, diagnostics: r.diagnostics, message: changes.length ? `reloaded: ${changes.join('; ')}` : 'reloaded: no changes' };
       if (logger) logger.info({ changes }, outcome.message);

@@ -13,8 +13,9 @@ import { validateApiopsTree } from '../apiops/validate.js';
 import { isApiopsTree } from '../apiops/index.js';
 import { buildGateway, checkMockTargets, DEFAULT_SERVICE, loadConfig, overrideNamedValues, prepareDefinition } from '../config/load.js';
 
-export type PolicyScopeName = 'global' | 'product' | 'api' | 'operation';
-export const SCOPE_NAMES: readonly PolicyScopeName[] = ['global', 'product', 'api', 'operation'];
+import type { PolicyScopeName } from './scopes.js';
+
+export { SCOPE_NAMES, type PolicyScopeName } from './scopes.js';
 
 export interface ValidateOptions {
   /** Files or folders (folders are walked for *.xml and *.json). */
