@@ -1,7 +1,6 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
 import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded } from './support/throttle.js';
 import { retryAfterSeconds, SlidingWindow } from './support/windows.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
 
 /**
  * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (reference §4.5):

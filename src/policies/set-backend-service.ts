@@ -1,5 +1,4 @@
-import type { PolicyScope } from '../engine/context.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition, PolicyScope } from '../engine/policy-sdk.js';
 
 /** Broader scopes rank higher. */
 const SCOPE_RANK: Record<PolicyScope, number> = { operation: 0, api: 1, product: 2, global: 3 };
