@@ -5,6 +5,7 @@ import { DIAGNOSTIC_CODES, codeArea, type DiagnosticCode } from '../diagnostics/
 /** docs/diagnostics.md from the catalogue in src/diagnostics/codes.ts (`npm run docs:diagnostics`; a test keeps it in sync). */
 
 const AREAS: Record<string, string> = {
+  api: 'API definitions and specifications',
   apiops: 'APIOps extractor trees',
   backend: 'Backend definitions (ARM templates, resources, pools, circuit breakers)',
   config: 'The configuration file',

@@ -5,6 +5,8 @@
  */
 export const DIAGNOSTIC_CODES = {
   // APIOps extractor trees (docs/configuration.md)
+  // API definitions and their specifications (docs/configuration.md)
+  'api/bad-specification': 'An API specification (OpenAPI 2 or 3, JSON or YAML) cannot be read.',
   'apiops/api-no-information': 'An API folder of an APIOps extract has no apiInformation.json, so the API cannot be served.',
   'apiops/file-too-large': 'A file of an APIOps extract is larger than the emulator reads; it is skipped.',
   'apiops/fragment-no-policy': 'A policy fragment folder of an APIOps extract has no policy.xml.',
@@ -34,6 +36,7 @@ export const DIAGNOSTIC_CODES = {
   // backend definitions: ARM templates, resources, pools, circuit breakers (docs/backends.md)
   'backend/api-version': "A backend resource's apiVersion is not an API version (yyyy-mm-dd or yyyy-mm-dd-preview).",
   'backend/arm-expression': 'An ARM template expression ([...]) has a syntax error.',
+  'backend/arm-limit': 'An ARM template exceeds a limit the emulator sets against hostile input (size, depth, loop count).',
   'backend/arm-parameter': 'An ARM template expression uses a parameter the template does not declare or that has no value.',
   'backend/arm-unsupported': 'An ARM template construct (e.g. a property copy loop) cannot be evaluated offline.',
   'backend/arm-unsupported-function': 'An ARM template expression calls a function the emulator does not evaluate offline.',
@@ -80,10 +83,13 @@ export const DIAGNOSTIC_CODES = {
   'backend/url': 'A backend url is not an absolute URL.',
   'backend/workspace-unsupported': 'A workspace backend is not emulated; it is skipped.',
   // the apim-emulator config file (docs/configuration.md)
+  'config/backend-url': 'A --backend-url value is not an absolute http(s) URL.',
+  'config/backend-url-pool': 'A --backend-url names a pool; point its member backends at local services instead.',
   'config/duplicate-id': 'Two APIs, products, operations or subscriptions of the config file share an id.',
   'config/duplicate-key': 'Two subscriptions of the config file share a key.',
   'config/duplicate-path': 'Two APIs of the config file use the same URL suffix.',
   'config/env-missing': 'A named value reads an environment variable that is not set.',
+  'config/instance-build': 'A further simulated gateway instance (--instances) did not compile.',
   'config/mock-pool': 'A mock is given for a pool; mock its member backends instead.',
   'config/mock-url': 'A backend cannot be pointed at its mock because its url is not a plain string.',
   'config/open-products': 'An API is in two products that need no subscription.',
@@ -116,8 +122,10 @@ export const DIAGNOSTIC_CODES = {
   'policy/bad-address': 'An ip-filter address is not an IP address.',
   'policy/bad-attribute-value': 'A policy attribute has a value APIM does not accept.',
   'policy/bad-base': '<base /> has attributes or content.',
+  'policy/bad-graphql-schema': "The API's specification is not a GraphQL schema, so validate-graphql-request checks less.",
   'policy/bad-key': 'A key in validate-jwt (or similar) is empty or mixes key forms.',
   'policy/bad-origin': 'A CORS origin is not * or a URI with scheme and host.',
+  'policy/bad-stylesheet': 'An xsl-transform stylesheet cannot be read.',
   'policy/bad-root': 'The document element is not <policies> (or <fragment> for a fragment).',
   'policy/bad-setting': "A policy's emulator setting (settings file) is invalid.",
   'policy/base-in-fragment': '<base /> appears in a policy fragment.',
@@ -134,6 +142,8 @@ export const DIAGNOSTIC_CODES = {
   'policy/missing-section': 'A policy document lacks a section; it is treated as holding only <base />.',
   'policy/missing-text': 'A policy element needs a text value and has none.',
   'policy/nested-fragment': 'A policy fragment includes another fragment.',
+  'policy/no-specification': 'A validation policy runs on an API without a specification, so it checks less.',
+  'policy/offline': 'A policy APIM accepts runs offline in a reduced form; the message says what it does instead.',
   'policy/protected-header': 'A policy changes a header APIM does not let policies change; ignored as APIM does.',
   'policy/section-order': 'Policy sections are out of order (inbound, backend, outbound, on-error).',
   'policy/text-not-allowed': 'Text appears where only elements are allowed.',
@@ -165,6 +175,7 @@ export const DIAGNOSTIC_CODES = {
   'settings/authorization-connections': 'The emulator settings for get-authorization-context are missing or invalid.',
   'settings/certificate': "A certificate-id is not in the emulator settings' certificates.",
   'settings/managed-identity': 'The emulator settings for managed identity tokens are missing or invalid.',
+  'settings/mock-responses': 'The emulator settings for mock-response bodies are invalid.',
   'settings/openid-config': 'The emulator settings for an OpenID configuration are missing or invalid.',
   // the XML of policy documents (docs/policies.md)
   'xml/attribute-without-value': 'An XML attribute has no value.',
@@ -172,6 +183,7 @@ export const DIAGNOSTIC_CODES = {
   'xml/comment-double-hyphen': '-- appears inside an XML comment.',
   'xml/content-after-root': 'Content follows the root element.',
   'xml/content-before-root': 'Content precedes the root element.',
+  'xml/document-too-large': 'The XML document is larger than the reader accepts.',
   'xml/duplicate-attribute': 'An attribute appears twice on one element.',
   'xml/empty': 'The file has no root element.',
   'xml/lt-in-attribute': '< appears in an attribute value.',
@@ -180,6 +192,7 @@ export const DIAGNOSTIC_CODES = {
   'xml/misplaced-declaration': 'The XML declaration is not at the very start of the file.',
   'xml/multiple-roots': 'The document has more than one root element.',
   'xml/too-many-errors': 'The XML reader stopped reporting after too many errors.',
+  'xml/too-deep': 'Elements or expressions are nested deeper than the reader accepts.',
   'xml/truncated': 'The file ends inside an element or tag.',
   'xml/unbalanced-expression': 'Brackets in a policy expression are unbalanced.',
   'xml/unexpected-closing-tag': 'A closing tag has no matching opening tag.',
