@@ -155,7 +155,6 @@ export const DIAGNOSTIC_CODES = {
   'policy/unknown-named-value': 'A {{named value}} is not defined.',
   'policy/unknown-section': 'An element directly inside <policies> is not a section.',
   'policy/unsupported': 'A policy or part of one APIM accepts but the emulator does not run yet.',
-  'policy/unsupported-attribute': 'A policy attribute APIM accepts but the emulator does not support yet.',
   'policy/wrong-scope': 'A policy is not allowed at this scope (global, product, API, operation).',
   'policy/wrong-section': 'A policy is not allowed in this section.',
   // scenario files (docs/scenarios.md)
