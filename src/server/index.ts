@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
+import { WebConsole } from '../console/index.js';
 import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
 import { createGatewayHandler, InFlight } from './handler.js';
 import { InstanceSelector, MAX_INSTANCES } from './instances.js';
@@ -183,12 +184,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     for (const c of cleanups.splice(0)) c();
   };
 
-  const gatewayHandler = createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight });
+  const webConsole = new WebConsole({ instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
+  const gatewayHandler = createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
+  // The web console (docs/console.md) answers browsers on GET /_emulator/ and its own paths; the rest is the admin API.
+  app.use(ADMIN_PREFIX, webConsole.router());
   app.use(ADMIN_PREFIX, createAdminRouter({ instances, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
@@ -223,6 +227,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       inFlight.closing = true;
+      webConsole.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight.size > 0) {
