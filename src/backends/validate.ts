@@ -339,7 +339,9 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
   const plainFc = toPlain(fc) as { statusCodeRanges?: Array<{ min?: number; max?: number }>; errorReasons?: string[] };
   const ranges: Array<{ min: number; max: number }> = [];
   const rangesNode = member(fc, 'statusCodeRanges');
-  (plainFc.statusCodeRanges ?? []).forEach((rg, i) => {
+  // A non-array (object, number, string) is reported by the schema check; here it only must not be walked as one.
+  if (rangesNode && rangesNode.kind !== 'array') ok = false;
+  (Array.isArray(plainFc.statusCodeRanges) ? plainFc.statusCodeRanges : []).forEach((rg, i) => {
     const rn = rangesNode?.kind === 'array' ? rangesNode.items[i] : undefined;
     if (typeof rg?.min !== 'number' || typeof rg?.max !== 'number') {
       ok = false;

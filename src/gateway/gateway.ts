@@ -24,6 +24,7 @@ import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefi
 import type { CompiledTemplate } from './matching.js';
 import { compileTemplate } from './matching.js';
 import { RouteTable } from './routes.js';
+import type { StateStore } from '../state/store.js';
 import { corsPreflightDocuments, isPreflight } from '../policies/cors.js';
 
 export interface GatewayDeps {
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   log?: RuntimeServices['log'];
   /** Whether connection failures listed in errorReasons trip breakers (reference §2.2); default true. */
   connectionFailuresTrip?: boolean;
+  /** Where shareable counters live (src/state); default: in this gateway. */
+  state?: StateStore;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -151,6 +154,7 @@ export class Gateway {
       ...(deps.emitMetric ? { emitMetric: deps.emitMetric } : {}),
       ...(deps.log ? { log: deps.log } : {}),
       settings: def.settings ?? {},
+      ...(deps.state ? { state: deps.state } : {}),
     });
     const compiler = new PolicyCompiler(services, fragments, bag);
     for (const doc of fragments.values()) compiler.checkFragment(doc);

@@ -1,5 +1,5 @@
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
-import type { TextSpan } from '../diagnostics/source.js';
+import type { SourceText, TextSpan } from '../diagnostics/source.js';
 import type { GatewayContext, PolicyScope, PolicySection } from '../engine/context.js';
 import type { RuntimeServices } from '../engine/services.js';
 import type { XmlElement } from '../xml/types.js';
@@ -47,6 +47,11 @@ export interface ElementSpec {
   readonly elements?: readonly ElementSpec[];
   /** This element holds policy statements (choose's `<when>`), optionally only the named ones. */
   readonly policies?: true | readonly string[];
+  /**
+   * Free-form XML the policy reads itself (xsl-transform's `<xsl:stylesheet>`, cross-domain's Flash policy):
+   * its children and attributes are not checked against policy metadata.
+   */
+  readonly anyContent?: true;
 }
 
 export interface PolicyDefinition {
@@ -77,8 +82,19 @@ export interface PolicyDefinition {
   compile?(element: XmlElement, cx: CompileContext): Step;
 }
 
+/** The API a document is compiled for (validate-content & co. read its specification). */
+export interface CompileApi {
+  readonly id: string;
+  /** The API's URL suffix, without slashes. */
+  readonly path: string;
+  /** OpenAPI 2/3 document as given (JSON or YAML). */
+  readonly specification?: SourceText | undefined;
+}
+
 /** Everything a policy's compile() may use: value compilers, nested-policy compilation, diagnostics, services. */
 export interface CompileContext {
+  /** The API being compiled; undefined when a document is checked on its own (validate of a single file). */
+  readonly api?: CompileApi | undefined;
   readonly scope: PolicyScope;
   readonly section: PolicySection;
   readonly diagnostics: DiagnosticBag;
