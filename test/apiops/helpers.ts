@@ -18,18 +18,20 @@ export interface Received {
   headers: IncomingMessage['headers'];
 }
 
-/** A real local service on 127.0.0.1 that records what reached it and answers 200 with a JSON echo. */
-export async function startEcho(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+/** A real local service on 127.0.0.1 that records what reached it and answers `answer.status` (200) with a JSON echo. */
+export async function startEcho(): Promise<{ url: string; received: Received[]; answer: { status: number }; close(): Promise<void> }> {
   const received: Received[] = [];
+  const answer = { status: 200 };
   const server: Server = createServer((req, res) => {
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'x-echo': 'local' }).end(JSON.stringify({ url: req.url })));
+    req.on('end', () => res.writeHead(answer.status, { 'content-type': 'application/json', 'x-echo': 'local' }).end(JSON.stringify({ url: req.url })));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
+    answer,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
