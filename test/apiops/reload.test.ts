@@ -115,4 +115,43 @@ describe('hot reload', () => {
     expect((await call()).status).toBe(200);
     expect(echo.received.at(-1)!.headers['x-api-version']).toBe('2');
   });
+
+  it('a request in flight during a reload finishes on the pipeline it started on; the next one uses the new pipeline', async () => {
+    const dir = copyTree();
+    const file = path.join(dir, 'apis/echo-api/policy.xml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('<outbound>\n\t\t<base />', '<outbound>\n\t\t<base />\n\t\t<set-header name="x-out" exists-action="override"><value>old</value></set-header>'));
+    // A backend that holds the first request until the test releases it.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived: () => void = () => undefined;
+    const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const { createServer } = await import('node:http');
+    let calls = 0;
+    const backend = createServer((req, res) => {
+      calls++;
+      req.resume();
+      if (calls === 1) {
+        arrived();
+        void held.then(() => res.writeHead(200).end('first'));
+      } else res.writeHead(200).end('second');
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => backend.close(() => resolve())));
+    const url = `http://127.0.0.1:${(backend.address() as { port: number }).port}`;
+    const emu = await startEmulator(apiopsOptions(dir, { subscriptionKeys: ['starter-sub=k1'], backendUrls: [{ id: 'local', url }] }), quiet);
+    cleanups.push(() => emu.close());
+    const call = () => fetch(`${emu.url}/echo/hello`, { headers: { 'Ocp-Apim-Subscription-Key': 'k1' } });
+
+    const first = call();
+    await firstArrived;
+    writeFileSync(file, readFileSync(file, 'utf8').replace('<value>old</value>', '<value>new</value>'));
+    const r = await emu.reload();
+    expect(r.applied).toBe(true);
+    const second = await call();
+    expect(second.headers.get('x-out')).toBe('new');
+    release();
+    const done = await first;
+    expect(await done.text()).toBe('first');
+    expect(done.headers.get('x-out')).toBe('old');
+  });
 });
