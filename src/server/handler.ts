@@ -66,6 +66,23 @@ export interface GatewayHandlerDeps {
   inFlight: InFlight;
 }
 
+/** The per-request log line (pino `info`, message "request"). */
+interface RequestLogLine {
+  method: string;
+  path: string;
+  api: string | null;
+  operation: string | null;
+  status: number;
+  backend: string | null;
+  durationMs: number;
+  outcome?: WriteOutcome;
+  instance?: number;
+  requestId?: string;
+  traceId?: string;
+  lastError?: Record<string, string>;
+  why?: string;
+}
+
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
@@ -79,6 +96,8 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   const selector = d.selector;
   const onStreamError = (err: Error, requestId: string | undefined) =>
     d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId }, 'response body failed mid-stream; client response ended abruptly');
+  // Decided once: with request logs off (level above info) the request path builds no log object at all.
+  const logRequests = d.logger !== null && d.logger.isLevelEnabled('info');
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const arrived = d.clock.now();
@@ -154,23 +173,25 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       trace.outcome = outcome;
       if (status === CLIENT_CLOSED_STATUS && trace.response) trace.response.status = status;
     }
-    if (d.logger) {
-      d.logger.info(
-        {
-          method: incoming.method,
-          path: d.masker.mask(incoming.path),
-          api: result.api,
-          operation: result.operation,
-          status,
-          backend: backend || null,
-          durationMs: round(durationMs),
-          ...(outcome !== 'completed' ? { outcome } : {}),
-          ...(instance >= 0 ? { instance } : {}),
-          ...(ctx ? { requestId: ctx.requestId } : {}),
-          ...(trace ? { traceId: trace.id } : {}),
-        },
-        'request',
-      );
+    if (logRequests) {
+      // One object of a fixed shape (no spreads): pino serialises it on this thread, the write happens off it.
+      const line: RequestLogLine = {
+        method: incoming.method,
+        path: d.masker.mask(incoming.path),
+        api: result.api,
+        operation: result.operation,
+        status,
+        backend: backend || null,
+        durationMs: round(durationMs),
+      };
+      if (outcome !== 'completed') line.outcome = outcome;
+      if (instance >= 0) line.instance = instance;
+      if (ctx) line.requestId = ctx.requestId;
+      if (trace) line.traceId = trace.id;
+      // A failing request says why at the default level, not only in a trace: LastError and its policy position.
+      if (status >= 400 && ctx?.lastError) line.lastError = lastErrorFields(ctx.lastError, d.masker);
+      else if (status >= 400 && !ctx && status !== CLIENT_CLOSED_STATUS) line.why = d.masker.mask(rejected ?? whyNoPipeline(result));
+      d.logger!.info(line, 'request');
     }
   };
 
@@ -220,6 +241,10 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   const masked = d.masker.maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
+}
+
+function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
+  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
 }
 
 function whyNoPipeline(result: GatewayResult): string {
