@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { RequestTap } from '../console/index.js';
 import type { GatewayContext } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import type { Gateway, GatewayResult } from '../gateway/gateway.js';
-import { gatewayErrorResponse } from '../pipeline/errors.js';
-import { toGatewayResponse } from '../pipeline/execute.js';
+import { gatewayErrorResponse, toGatewayResponse } from '../engine/policy-sdk.js';
 import { INSTANCE_HEADER } from './instances.js';
 import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
@@ -64,6 +64,25 @@ export interface GatewayHandlerDeps {
   /** When set, only this Apim-Debug-Authorization value turns tracing on; otherwise any non-empty value does. */
   debugToken: string | undefined;
   inFlight: InFlight;
+  /** The web console's tap: finished requests are handed over only while a console is connected. */
+  tap?: RequestTap;
+}
+
+/** The per-request log line (pino `info`, message "request"). */
+interface RequestLogLine {
+  method: string;
+  path: string;
+  api: string | null;
+  operation: string | null;
+  status: number;
+  backend: string | null;
+  durationMs: number;
+  outcome?: WriteOutcome;
+  instance?: number;
+  requestId?: string;
+  traceId?: string;
+  lastError?: Record<string, string>;
+  why?: string;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -79,6 +98,8 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   const selector = d.selector;
   const onStreamError = (err: Error, requestId: string | undefined) =>
     d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId }, 'response body failed mid-stream; client response ended abruptly');
+  // Decided once: with request logs off (level above info) the request path builds no log object at all.
+  const logRequests = d.logger !== null && d.logger.isLevelEnabled('info');
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const arrived = d.clock.now();
@@ -149,28 +170,33 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     const status = outcome === 'aborted' && !res.headersSent ? CLIENT_CLOSED_STATUS : result.response.statusCode;
     const backend = backendLabel(ctx);
     d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
+    if (d.tap?.active) {
+      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx });
+    }
     if (trace) {
       trace.durationMs = round(durationMs);
       trace.outcome = outcome;
       if (status === CLIENT_CLOSED_STATUS && trace.response) trace.response.status = status;
     }
-    if (d.logger) {
-      d.logger.info(
-        {
-          method: incoming.method,
-          path: d.masker.mask(incoming.path),
-          api: result.api,
-          operation: result.operation,
-          status,
-          backend: backend || null,
-          durationMs: round(durationMs),
-          ...(outcome !== 'completed' ? { outcome } : {}),
-          ...(instance >= 0 ? { instance } : {}),
-          ...(ctx ? { requestId: ctx.requestId } : {}),
-          ...(trace ? { traceId: trace.id } : {}),
-        },
-        'request',
-      );
+    if (logRequests) {
+      // One object of a fixed shape (no spreads): pino serialises it on this thread, the write happens off it.
+      const line: RequestLogLine = {
+        method: incoming.method,
+        path: d.masker.mask(incoming.path),
+        api: result.api,
+        operation: result.operation,
+        status,
+        backend: backend || null,
+        durationMs: round(durationMs),
+      };
+      if (outcome !== 'completed') line.outcome = outcome;
+      if (instance >= 0) line.instance = instance;
+      if (ctx) line.requestId = ctx.requestId;
+      if (trace) line.traceId = trace.id;
+      // A failing request says why at the default level, not only in a trace: LastError and its policy position.
+      if (status >= 400 && ctx?.lastError) line.lastError = lastErrorFields(ctx.lastError, d.masker);
+      else if (status >= 400 && !ctx && status !== CLIENT_CLOSED_STATUS) line.why = d.masker.mask(rejected ?? whyNoPipeline(result));
+      d.logger!.info(line, 'request');
     }
   };
 
@@ -220,6 +246,10 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   const masked = d.masker.maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
+}
+
+function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
+  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
 }
 
 function whyNoPipeline(result: GatewayResult): string {

@@ -1,11 +1,9 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { MessageBody } from '../../engine/body.js';
-import type { GatewayContext } from '../../engine/context.js';
+import type { AttributeSpec, CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
-import type { AttributeSpec, CompileContext } from '../types.js';
-import type { XmlElement } from '../../xml/types.js';
+import { StateUnavailableError } from '../../engine/policy-sdk.js';
 
 /** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
 
@@ -56,6 +54,16 @@ export function addHeadersWhenDone(ctx: GatewayContext, headers: Array<[string, 
 export function rateLimitExceeded(source: string, retryAfter: number, headers: Record<string, string>): PolicyError {
   const message = `Rate limit is exceeded. Try again in ${retryAfter} seconds.`;
   return new PolicyError(source, 'RateLimitExceeded', message, gatewayErrorResponse(429, message, undefined, headers));
+}
+
+/**
+ * A shared counter store that cannot answer and fails closed (src/state/redis.ts): the request is refused with 503
+ * rather than let through uncounted. Any other error passes unchanged.
+ */
+export function stateUnavailable(e: unknown): unknown {
+  if (!(e instanceof StateUnavailableError)) return e;
+  const message = 'Rate limit state is unavailable. Try again later.';
+  return new PolicyError('rate-limit', 'RateLimitStateUnavailable', message, gatewayErrorResponse(503, message));
 }
 
 /**
