@@ -9,6 +9,7 @@ const AREAS: Record<string, string> = {
   apiops: 'APIOps extractor trees',
   backend: 'Backend definitions (ARM templates, resources, pools, circuit breakers)',
   config: 'The configuration file',
+  diagnostics: 'Diagnostics themselves',
   expr: 'Policy expressions',
   input: 'Inputs of validate',
   io: 'Files and folders',

@@ -97,7 +97,10 @@ export const DIAGNOSTIC_CODES = {
   'config/unknown-api': 'A product of the config file lists an API that is not defined.',
   'config/unknown-backend': 'A mock names a backend that is not defined.',
   'config/unknown-product': 'A subscription of the config file is scoped to a product that is not defined.',
+  // diagnostics themselves
+  'diagnostics/truncated': 'A file has more diagnostics than are listed; the summary counts all of them.',
   // policy expressions (docs/expressions.md)
+  'expr/limit': 'A policy expression is nested too deeply for the emulator to parse.',
   'expr/syntax': 'A policy expression (@(...) or @{...}) has a C# syntax error.',
   'expr/type': 'A policy expression does not type-check, or uses a member APIM does not allow.',
   // inputs of validate
@@ -135,6 +138,7 @@ export const DIAGNOSTIC_CODES = {
   'policy/element-not-allowed': 'An element is not allowed in this place (e.g. <wait> inside <retry>).',
   'policy/element-order': 'Child elements of a policy are out of the order APIM requires.',
   'policy/expression-not-allowed': 'An attribute that takes only literal values holds a policy expression.',
+  'policy/liquid': 'A Liquid template (set-body template="liquid") cannot be read or uses an unknown filter.',
   'policy/misplaced-attribute': 'An attribute only applies together with another one that is absent.',
   'policy/misplaced-base': '<base /> is not a direct child of a section.',
   'policy/missing-attribute': 'A policy lacks a required attribute.',
@@ -167,6 +171,8 @@ export const DIAGNOSTIC_CODES = {
   'scenario/start': "A scenario's start time is not an ISO 8601 time.",
   'scenario/step': 'A scenario step is invalid (e.g. two actions in one step).',
   'scenario/syntax': 'A scenario file is not valid YAML or JSON.',
+  'scenario/too-deep': 'A scenario file nests values too deeply (aliases included).',
+  'scenario/too-large': 'A scenario file is larger, or expands to more values, than the reader accepts.',
   'scenario/trace': 'A scenario trace selector cannot be read.',
   'scenario/unknown-reference': 'A scenario names a backend, API or file that does not exist.',
   'scenario/unmocked-backend': 'A backend used by a scenario has no mock script.',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from './codes.js';
+import { capPerFile } from './cap.js';
 import { formatDiagnosticLine, type Diagnostic, type Severity } from './diagnostic.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'sarif' | 'junit';
@@ -18,6 +19,8 @@ export interface FormatOptions {
    * (`<informationUri>/blob/main/docs/diagnostics.md#<code anchor>`), so code-scanning alerts show where to read more.
    */
   informationUri?: string;
+  /** Diagnostics listed per file (default MAX_DIAGNOSTICS_PER_FILE); the summary counts all of them. */
+  maxPerFile?: number;
 }
 
 const TOOL_NAME = 'apim-emulator';
@@ -39,15 +42,16 @@ export function formatDiagnostics(diags: Diagnostic[], format: DiagnosticFormat,
   const shown = sortDiagnostics(diags.map((d) => (d.file !== undefined ? { ...d, file: displayPath(d.file, cwd) } : d)));
   const files = uniqueFiles(shown, (opts.files ?? []).map((f) => displayPath(f, cwd)));
   const summary = summarize(shown, files.length);
+  const listed = capPerFile(shown, opts.maxPerFile);
   switch (format) {
     case 'text':
-      return [...shown.map(formatDiagnosticLine), summaryLine(summary)].join('\n') + '\n';
+      return [...listed.map(formatDiagnosticLine), summaryLine(summary)].join('\n') + '\n';
     case 'json':
-      return JSON.stringify({ diagnostics: shown, summary }, null, 2) + '\n';
+      return JSON.stringify({ diagnostics: listed, summary }, null, 2) + '\n';
     case 'sarif':
-      return JSON.stringify(toSarif(shown, files, cwd, opts), null, 2) + '\n';
+      return JSON.stringify(toSarif(listed, files, cwd, opts), null, 2) + '\n';
     case 'junit':
-      return toJunit(shown, files);
+      return toJunit(listed, files);
     default: {
       const never: never = format;
       throw new Error(`unknown diagnostic format "${String(never)}" (allowed: ${DIAGNOSTIC_FORMATS.join(', ')})`);
