@@ -258,8 +258,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         else notHere(res);
       })
     : null;
-  adminServer?.on('error', (e) => logger?.error({ err: e }, 'admin server error'));
-  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
   // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
   server.on('upgrade', (req, socket) => {
     logger?.warn({ method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade }, 'upgrade request refused: WebSocket APIs are not supported');
@@ -283,6 +281,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       throw toStartError(e, adminHost, adminPort);
     }
   }
+  // Only after listening: a failed listen (port in use) is reported once, as the one-line start error, not logged too.
+  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
+  adminServer?.on('error', (e) => logger?.error({ err: e }, 'admin server error'));
   const actualPort = (server.address() as AddressInfo).port;
   const urlHost = urlHostOf(host);
   const url = `http://${urlHost}:${actualPort}`;
