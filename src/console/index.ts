@@ -68,7 +68,6 @@ export class WebConsole {
   private outcomes: OutcomeRecorder[];
   private instances: readonly Gateway[];
   private readonly rows: RequestRow[] = [];
-  private readonly breakerEvents: CircuitBreakerEvent[] = [];
   private readonly counters = new Map<string, ThrottleCounter>();
   private throttled = 0;
   private seq = 0;
@@ -118,6 +117,10 @@ export class WebConsole {
       res.send(a.body);
     });
     r.get('/console/stream', (req, res) => this.open(req, res));
+    // How many consoles are connected (recording happens only while this is above 0).
+    r.get('/console/status', (_req, res) => {
+      res.json({ connected: this.clients.size, limits: CONSOLE_LIMITS });
+    });
     return r;
   }
 
@@ -156,12 +159,13 @@ export class WebConsole {
     const client: Client = { res };
     if (this.clients.size === 0) this.start();
     this.clients.add(client);
-    req.on('close', () => this.drop(client));
+    // The response's close is the connection's end (the request's may come as soon as its empty body is read).
+    res.on('close', () => this.drop(client));
     const state = this.state();
     this.lastStateKey = stateKey(state);
     const events = this.d.events.flatMap((ring) => ring.toArray()).slice(-CONSOLE_LIMITS.breakerEvents);
     this.write(client, `retry: 1000\n\n`);
-    this.send(client, 'hello', { state, requests: this.rows, events: events.length ? events : this.breakerEvents });
+    this.send(client, 'hello', { state, requests: this.rows, events: this.d.maskValue(events) });
   }
 
   /** A reload replaced the gateway instances: watch the new ones (their breakers and pools start afresh). */
@@ -215,9 +219,8 @@ export class WebConsole {
   }
 
   private onBreakerEvent(e: CircuitBreakerEvent): void {
-    this.breakerEvents.push(e);
-    if (this.breakerEvents.length > CONSOLE_LIMITS.breakerEvents) this.breakerEvents.shift();
     this.pendingEvents.push(e);
+    if (this.pendingEvents.length > CONSOLE_LIMITS.breakerEvents) this.pendingEvents.shift();
     this.scheduleFlush();
   }
 
