@@ -77,6 +77,8 @@ interface RawConfig {
     revision?: string;
     protocols?: string[];
     policy?: string;
+    /** OpenAPI 2/3 (JSON or YAML) or GraphQL SDL file: read by validate-content & co. */
+    specification?: string;
     operations?: Array<{ id: string; name?: string; method: string; urlTemplate: string; policy?: string }>;
   }>;
   subscriptions?: SubscriptionDefinition[];
@@ -167,6 +169,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       operations.push({ id: o.id, ...(o.name ? { name: o.name } : {}), method: o.method.toUpperCase(), urlTemplate: o.urlTemplate, ...(policy ? { policy } : {}) });
     });
     const policy = a.policy !== undefined ? read(a.policy, `/apis/${i}/policy`) : undefined;
+    const specification = a.specification !== undefined ? read(a.specification, `/apis/${i}/specification`) : undefined;
     apis.push({
       id: a.id,
       name: a.name ?? a.id,
@@ -178,6 +181,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       ...(a.revision !== undefined ? { revision: a.revision } : {}),
       ...(a.protocols ? { protocols: a.protocols } : {}),
       ...(policy ? { policy } : {}),
+      ...(specification ? { specification } : {}),
       operations,
     });
   });
