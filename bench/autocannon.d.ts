@@ -5,6 +5,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    method?: string;
+    body?: string | Buffer;
     headers?: Record<string, string>;
   }
   interface Histogram {

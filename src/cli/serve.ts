@@ -104,7 +104,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       gateways.push(again.gateway);
     }
     const level = o.logLevel ?? settings.logLevel ?? 'info';
-    const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination(2));
+    // Asynchronous destination: log writes leave the request path (pino flushes what is buffered on exit).
+    const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination({ dest: 2, sync: false }));
     const secrets = attached.definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
     const debugToken = o.debugToken ?? settings.debugToken;
     const traceLimit = o.traceLimit ?? settings.traceLimit;

@@ -1,7 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { MessageBody } from './body.js';
 import { HeaderMap } from './headers.js';
+import type { TraceEvent, TraceEventInput } from './trace.js';
 import type { RequestUrl } from './url.js';
+
+export type { TraceEvent } from './trace.js';
 
 /**
  * The per-request state shared by the pipeline and by policy expressions. Field names follow APIM's `context`
@@ -105,21 +108,6 @@ export interface DeploymentInfo {
   serviceId: string;
 }
 
-/** A structured trace event; the gateway serves them under /_emulator/traces when tracing is on. */
-export interface TraceEvent {
-  /** Milliseconds since the request started (clock time). */
-  at: number;
-  kind: 'policy' | 'expression' | 'backend' | 'breaker' | 'trace' | 'error' | 'info';
-  section?: PolicySection;
-  scope?: PolicyScope;
-  /** Policy element name, e.g. "set-backend-service". */
-  policy?: string;
-  /** Path such as `choose[1]/when[2]/set-header[1]`. */
-  path?: string;
-  message: string;
-  data?: Record<string, unknown>;
-}
-
 /**
  * A response kept in a variable (send-request's response-variable-name, return-response's response-variable-name).
  * The expression runtime exposes it as IResponse when code casts `(IResponse)context.Variables["x"]`.
@@ -212,7 +200,7 @@ export class GatewayContext {
   }
 
   /** Appends a trace event; a no-op unless tracing is on, so the hot path pays one branch. */
-  trace(event: Omit<TraceEvent, 'at'>): void {
-    if (this.tracing) this.traceEvents.push({ at: this.elapsedMs, ...event });
+  trace(event: TraceEventInput): void {
+    if (this.tracing) this.traceEvents.push({ at: this.elapsedMs, ...event } as TraceEvent);
   }
 }

@@ -1,5 +1,7 @@
 import type { BackendRegistry } from '../backends/index.js';
 import type { Clock } from '../clock.js';
+import { MemoryStateStore } from '../state/memory.js';
+import type { StateStore } from '../state/store.js';
 import { NO_SETTINGS_FILES, SettingsStore } from './settings.js';
 import type { SettingResult, SettingSpec, SettingsFiles } from './settings.js';
 import type { PolicyExtensions } from './policy-sdk.js';
@@ -37,6 +39,8 @@ export interface RuntimeServices {
    * life of the gateway; `reset()` clears them all (CI mode between tests).
    */
   store<T>(key: string, init: () => T): T;
+  /** Counters that may be shared beyond this gateway (workers, Redis): src/state/store.ts. Default: this process. */
+  readonly state: StateStore;
   /** Sink for metrics; the server wires it to Prometheus. */
   emitMetric(m: MetricRecord): void;
   /** Structured log lines from policies (trace policy, log-to-eventhub sinks). */
@@ -64,6 +68,7 @@ export interface CreateServicesOptions {
   files?: SettingsFiles;
   random?: () => number;
   extensions?: PolicyExtensions;
+  state?: StateStore;
 }
 
 export interface ResettableServices extends RuntimeServices {
@@ -76,6 +81,7 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
   const namedValues = new Map<string, NamedValue>();
   const settings = new SettingsStore(o.settings ?? {}, { files: o.files ?? NO_SETTINGS_FILES });
   for (const nv of o.namedValues ?? []) namedValues.set(nv.name.toLowerCase(), nv);
+  const state = o.state ?? new MemoryStateStore();
   return {
     clock: o.clock,
     upstream: o.upstream,
@@ -90,6 +96,7 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
       }
       return v;
     },
+    state,
     emitMetric: o.emitMetric ?? (() => undefined),
     log: o.log ?? (() => undefined),
     setting: (spec) => settings.get(spec),
@@ -98,6 +105,9 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
     files: o.files ?? NO_SETTINGS_FILES,
     reset() {
       stores.clear();
+      // A remote store resets in the background; its failures are its own to report.
+      const r = state.reset();
+      if (r instanceof Promise) r.catch(() => undefined);
       o.backends?.reset();
     },
   };

@@ -26,6 +26,8 @@ import { POLICY_CATALOG } from '../policies/registry.js';
 import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefinition, SubscriptionDefinition } from './definition.js';
 import type { CompiledTemplate } from './matching.js';
 import { compileTemplate } from './matching.js';
+import { RouteTable } from './routes.js';
+import type { StateStore } from '../state/store.js';
 
 export interface GatewayDeps {
   clock: Clock;
@@ -43,6 +45,8 @@ export interface GatewayDeps {
   random?: () => number;
   /** Code-level policy hooks (PolicyExtensions). */
   extensions?: PolicyExtensions;
+  /** Where shareable counters live (src/state); default: in this gateway. */
+  state?: StateStore;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -108,6 +112,7 @@ const INVALID_KEY = 'Access denied due to invalid subscription key. Make sure to
 export class Gateway {
   private constructor(
     private readonly apis: CompiledApi[],
+    private readonly routes: RouteTable<CompiledApi, CompiledOperation>,
     private readonly subscriptions: SubscriptionDefinition[],
     private readonly productsById: Map<string, ProductDefinition>,
     readonly services: ResettableServices,
@@ -163,6 +168,7 @@ export class Gateway {
       ...(deps.files ? { files: deps.files } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.extensions ? { extensions: deps.extensions } : {}),
+      ...(deps.state ? { state: deps.state } : {}),
     });
     const catalog = deps.policies ?? POLICY_CATALOG;
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
@@ -202,23 +208,23 @@ export class Gateway {
       operations.sort((a, b) => b.template.specificity - a.template.specificity);
       apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products });
     }
-    // Longest suffix first so /openai/v2 wins over /openai.
-    apis.sort((a, b) => b.prefix.length - a.prefix.length);
-
     if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
-    const gw = new Gateway(apis, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock, preflightPolicies.map((d) => d.preflight!));
+    // Longest suffix first, version sets, revisions: src/gateway/routes.ts.
+    const routes = new RouteTable(apis, (a) => a.operations);
+    const gw = new Gateway(apis, routes, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock, preflightPolicies.map((d) => d.preflight!));
     return { gateway: gw, diagnostics: bag.items };
   }
 
   /** Runs one request through matching, subscription checks and the pipeline. Never throws for request errors. */
   async handle(req: IncomingRequest, signal?: AbortSignal): Promise<GatewayResult> {
     const query = QueryMap.parse(req.search);
-    const api = this.matchApi(req.path);
-    if (!api) return this.direct(404, NOT_FOUND.message, null, null);
-    const rel = req.path.slice(api.prefix.length) || '/';
+    const route = this.routes.match(req.path, { headers: req.headers, query });
+    if (!route) return this.direct(404, NOT_FOUND.message, null, null);
+    const api = route.api;
+    const rel = route.rest;
     let op: CompiledOperation | undefined;
     let params: Map<string, string> | null = null;
-    for (const o of api.operations) {
+    for (const o of route.operations) {
       params = o.template.match(req.method, rel, query);
       if (params) {
         op = o;
@@ -300,15 +306,6 @@ export class Gateway {
     await this.services.upstream.close();
   }
 
-  private matchApi(path: string): CompiledApi | undefined {
-    const lower = path.toLowerCase();
-    for (const a of this.apis) {
-      const p = a.prefix.toLowerCase();
-      if (p === '' || lower === p || lower.startsWith(`${p}/`)) return a;
-    }
-    return undefined;
-  }
-
   /**
    * Subscription rules of reference §6.2: a key (header first, then query) must belong to an active subscription
    * scoped to the API, a product containing it, or all APIs; without a key an open product (or an API that needs no
@@ -354,7 +351,7 @@ function apiInfo(api: ApiDefinition): ApiInfo {
     name: api.name,
     path: api.path.replace(/^\/+|\/+$/g, ''),
     revision: api.revision ?? '1',
-    isCurrentRevision: true,
+    isCurrentRevision: api.isCurrent ?? true,
     version: api.version ?? '',
     serviceUrl: api.serviceUrl,
     protocols: api.protocols ?? ['https'],

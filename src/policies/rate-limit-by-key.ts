@@ -1,6 +1,7 @@
-import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
-import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded } from './support/throttle.js';
-import { retryAfterSeconds, SlidingWindow } from './support/windows.js';
+import type { Awaitable, Flow, GatewayContext, PolicyDefinition, SlidingHit, ValueGetter } from '../engine/policy-sdk.js';
+import { isPromise } from '../engine/policy-sdk.js';
+import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded, stateUnavailable } from './support/throttle.js';
+import { retryAfterSeconds } from './support/windows.js';
 
 /**
  * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (reference §4.5):
@@ -41,43 +42,56 @@ export const rateLimitByKey: PolicyDefinition = {
     const { services } = cx;
     const path = cx.path;
 
+    // Counters in services.state: this process by default, or shared (serve --workers, --state redis://…).
+    const state = services.state;
+
     return (ctx: GatewayContext) => {
       const key = counterKey(ctx);
       const limit = calls(ctx);
       const periodMs = renewal(ctx) * 1000;
-      const window = services.store(`rate-limit-by-key:${key}`, () => new SlidingWindow());
+      const storeKey = `rate-limit-by-key:${key}`;
       const now = ctx.clock.now();
-      const used = window.total(now, periodMs);
       // Postponed: the increment is unknown yet, so only a full window rejects (as if it were 1).
       const need = postponed ? 1 : condition(ctx) ? count(ctx) : 0;
-      if (need > 0 && used + need > limit) {
-        const retryAfter = retryAfterSeconds(window.waitFor(now, periodMs, limit, need));
-        if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
-        if (remainingVariable) ctx.variables.set(remainingVariable, Math.max(0, limit - used));
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { key, used, limit, retryAfter } });
-        const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
-        if (totalHeader) headers[totalHeader] = String(limit);
-        throw rateLimitExceeded('rate-limit-by-key', retryAfter, headers);
+      const decide = (hit: SlidingHit): Flow => {
+        const used = hit.used;
+        if (!hit.allowed) {
+          const retryAfter = retryAfterSeconds(hit.waitMs);
+          if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
+          if (remainingVariable) ctx.variables.set(remainingVariable, Math.max(0, limit - used));
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { key, used, limit, retryAfter } });
+          const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
+          if (totalHeader) headers[totalHeader] = String(limit);
+          throw rateLimitExceeded('rate-limit-by-key', retryAfter, headers);
+        }
+        let remaining = limit - used;
+        if (postponed) {
+          ctx.completed.push((c) => {
+            if (!condition(c)) return;
+            const n = count(c);
+            if (n > 0) {
+              const added = state.add(storeKey, c.clock.now(), periodMs, n);
+              if (isPromise(added)) added.catch(() => undefined);
+            }
+            if (c.tracing) c.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": counted ${n} after the response (postponed increment)`, data: { key, count: n } });
+          });
+        } else if (need > 0) remaining -= need;
+        if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
+        const headers: Array<[string, string]> = [];
+        if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
+        if (totalHeader) headers.push([totalHeader, String(limit)]);
+        addHeadersWhenDone(ctx, headers);
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`, data: { key, used: limit - remaining, limit, postponed } });
+        return 'continue';
+      };
+      // One atomic check-and-count; the in-process store answers synchronously, shared ones with a promise.
+      let hit: Awaitable<SlidingHit>;
+      try {
+        hit = state.hit(storeKey, now, periodMs, limit, need, !postponed);
+      } catch (e) {
+        throw stateUnavailable(e);
       }
-      let remaining = limit - used;
-      if (postponed) {
-        ctx.completed.push((c) => {
-          if (!condition(c)) return;
-          const n = count(c);
-          if (n > 0) window.add(c.clock.now(), n);
-          if (c.tracing) c.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": counted ${n} after the response (postponed increment)`, data: { key, count: n } });
-        });
-      } else if (need > 0) {
-        window.add(now, need);
-        remaining -= need;
-      }
-      if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
-      const headers: Array<[string, string]> = [];
-      if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
-      if (totalHeader) headers.push([totalHeader, String(limit)]);
-      addHeadersWhenDone(ctx, headers);
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`, data: { key, used: limit - remaining, limit, postponed } });
-      return 'continue';
+      return isPromise(hit) ? hit.then(decide, (e: unknown) => Promise.reject(stateUnavailable(e))) : decide(hit);
     };
   },
 };

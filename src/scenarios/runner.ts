@@ -498,19 +498,15 @@ export function attemptsFromTrace(events: readonly TraceEvent[]): AttemptRecord[
   const out: AttemptRecord[] = [];
   let last: AttemptRecord | undefined;
   for (const e of events) {
-    if (e.kind === 'breaker' && e.data && e.data.ok === false) {
-      out.push({ kind: 'unavailable', backendId: String(e.data.backendId ?? ''), memberId: '', url: '', message: e.message });
+    if (e.kind === 'breaker' && e.decision === 'unavailable') {
+      out.push({ kind: 'unavailable', backendId: e.backendId, memberId: '', url: '', message: e.message });
       last = undefined;
-    } else if (e.kind === 'backend' && e.policy === 'forward-request') {
-      if (e.data && typeof e.data.url === 'string') {
-        last = { kind: 'sent', backendId: String(e.data.backendId ?? ''), memberId: String(e.data.memberId ?? ''), url: e.data.url };
+    } else if (e.kind === 'attempt') {
+      if (e.phase === 'sent') {
+        last = { kind: 'sent', backendId: e.backendId, memberId: e.memberId, url: e.url };
         out.push(last);
-      } else if (last && e.data && typeof e.data.status === 'number') {
-        last.status = e.data.status;
-      } else if (last) {
-        const m = / failed: ([A-Za-z]+):/.exec(e.message);
-        last.error = m ? m[1] : 'failed';
-      }
+      } else if (last && e.phase === 'answered' && e.status !== undefined) last.status = e.status;
+      else if (last && e.phase === 'failed') last.error = e.reason ?? 'failed';
     }
   }
   return out;
@@ -684,7 +680,7 @@ function explainRequest(r: RequestRecord): string[] {
 function traceLines(events: readonly TraceEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
-    if (e.kind === 'info') continue;
+    if (e.kind === 'info' || e.kind === 'response') continue;
     if (e.kind === 'policy' && e.scope && e.section) out.push(`${e.scope} ${e.section} ${e.path ?? e.policy ?? ''}`);
     else if (e.kind === 'error') out.push(`error: ${e.message}`);
     else out.push(e.message);

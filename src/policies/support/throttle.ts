@@ -1,7 +1,7 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { AttributeSpec, CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
-import { MessageBody, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, StateUnavailableError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
 
 /** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
@@ -53,6 +53,16 @@ export function addHeadersWhenDone(ctx: GatewayContext, headers: Array<[string, 
 export function rateLimitExceeded(source: string, retryAfter: number, headers: Record<string, string>): PolicyError {
   const message = `Rate limit is exceeded. Try again in ${retryAfter} seconds.`;
   return new PolicyError(source, 'RateLimitExceeded', message, gatewayErrorResponse(429, message, undefined, headers));
+}
+
+/**
+ * A shared counter store that cannot answer and fails closed (src/state/redis.ts): the request is refused with 503
+ * rather than let through uncounted. Any other error passes unchanged.
+ */
+export function stateUnavailable(e: unknown): unknown {
+  if (!(e instanceof StateUnavailableError)) return e;
+  const message = 'Rate limit state is unavailable. Try again later.';
+  return new PolicyError('rate-limit', 'RateLimitStateUnavailable', message, gatewayErrorResponse(503, message));
 }
 
 /**
