@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { UndiciUpstream } from '../server/undici-upstream.js';
 import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '../clock.js';
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NamedValue } from '../engine/services.js';
@@ -89,14 +90,18 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     // Policy log lines (trace, log-to-eventhub) and metrics reach the server's log and Prometheus through this.
     const telemetry = new GatewayTelemetry();
     const preparedDef = { ...prepared, definition: attached.definition };
-    const built = buildGateway(preparedDef, { clock, ...telemetry.deps });
+    // Each instance has its own upstream connections (own pool, own cap), as each APIM unit does.
+    let capLog: ((info: { origin: string; cap: number; inFlight: number; timeoutMs: number }) => void) | undefined;
+    const upstream = () =>
+      new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+    const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps });
     failOnErrors(built.diagnostics, io);
     // Every instance compiles the same definition on its own, as every APIM scale unit does: own breakers, pool
     // positions, counters, caches and upstream connections; one clock, one set of mocks, one telemetry route.
     const gateways = [built.gateway!];
     while (gateways.length < instanceCount) {
       // Same inputs, same diagnostics: the first build already reported them.
-      const again = buildGateway(preparedDef, { clock, ...telemetry.deps });
+      const again = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps });
       if (!again.gateway) {
         failOnErrors(again.diagnostics.filter((x) => x.severity === 'error'), io);
         throw new StartFailure(`gateway instance ${gateways.length} did not compile`, 1);
@@ -106,6 +111,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     const level = o.logLevel ?? settings.logLevel ?? 'info';
     // Asynchronous destination: log writes leave the request path (pino flushes what is buffered on exit).
     const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination({ dest: 2, sync: false }));
+    if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
     const secrets = attached.definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
     const debugToken = o.debugToken ?? settings.debugToken;
     const traceLimit = o.traceLimit ?? settings.traceLimit;

@@ -11,7 +11,6 @@ import { GatewayContext } from '../engine/context.js';
 import type { HeaderMap } from '../engine/headers.js';
 import { createServices } from '../engine/services.js';
 import type { MetricRecord, ResettableServices, RuntimeServices } from '../engine/services.js';
-import { UndiciUpstream } from '../engine/upstream.js';
 import type { Upstream } from '../engine/upstream.js';
 import { QueryMap, RequestUrl } from '../engine/url.js';
 import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/policy-sdk.js';
@@ -31,8 +30,8 @@ import type { StateStore } from '../state/store.js';
 
 export interface GatewayDeps {
   clock: Clock;
-  /** Defaults to a pooled undici client on the same clock. */
-  upstream?: Upstream;
+  /** How backends are called: the shell's (undici for serve, in-process mocks for test). Required: the engine opens no socket. */
+  upstream: Upstream;
   emitMetric?: (m: MetricRecord) => void;
   log?: RuntimeServices['log'];
   /** Whether connection failures listed in errorReasons trip breakers (docs/backends.md); default true. */
@@ -155,7 +154,7 @@ export class Gateway {
       const doc = parse(f.source, 'fragment');
       if (doc) fragments.set(f.id, doc);
     }
-    const upstream = deps.upstream ?? new UndiciUpstream(deps.clock);
+    const upstream = deps.upstream;
     const services = createServices({
       clock: deps.clock,
       upstream,

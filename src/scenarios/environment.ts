@@ -5,7 +5,8 @@ import { buildGateway, checkMockTargets, loadConfig, prepareDefinition, DEFAULT_
 import { readSource } from '../config/files.js';
 import { attachMocks } from '../config/mocks.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { UndiciUpstream, UpstreamError, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../engine/upstream.js';
+import { UpstreamError, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../engine/upstream.js';
+import { UndiciUpstream } from '../server/undici-upstream.js';
 import type { GatewayDefinition } from '../gateway/definition.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { AZURE_OPENAI_MOCK, type MockBackendSet, type MockScript } from '../mocks/index.js';
