@@ -20,6 +20,7 @@ export async function attachMocks(
   mockAll: boolean,
   clock: Clock,
   host = '127.0.0.1',
+  inProcess = false,
 ): Promise<{ definition: GatewayDefinition; mocks: MockBackendSet; diagnostics: Diagnostic[] }> {
   const mocks = new MockBackendSet();
   const diagnostics: Diagnostic[] = [];
@@ -34,7 +35,7 @@ export async function attachMocks(
     for (const [id, script] of targets) {
       const b = byId.get(id);
       if (!b || b.type !== 'Single') continue; // checkMockTargets reported it
-      const mock = await mocks.start(id, script, clock, { host });
+      const mock = await mocks.start(id, script, clock, { host, inProcess });
       const file = def.backendFiles.find((f) => f.file === b.file);
       const located = file ? locateUrl(file.text, b.jsonPath) : undefined;
       if (!file || !located) {

@@ -33,6 +33,12 @@ export type SnapshotMode = 'compare' | 'update' | 'ci' | 'off';
 
 export interface RunOptions {
   snapshots?: SnapshotMode;
+  /**
+   * Real HTTP between the gateway and the mock backends (loopback sockets, undici). Default false: the in-process
+   * upstream calls the mocks' handlers directly, no socket is opened, and virtual time moves exactly when every
+   * request in flight waits on the clock.
+   */
+  realSockets?: boolean;
 }
 
 /** One failed expectation (or snapshot, or load failure), explained. */
@@ -106,6 +112,8 @@ const MAX_TRACE_LINES = 40;
 const POLL_MS = 5;
 /** Wall time after which a request that makes no progress is aborted. */
 const WATCHDOG_MS = 30_000;
+/** Event-loop turns without progress after which an in-process request is known to wait on the clock only. */
+const IDLE_TURNS = 3;
 
 /** Loads, validates and runs one scenario file on a fresh gateway, virtual clock and mock backends. */
 export async function runScenarioFile(file: string, opts: RunOptions = {}): Promise<ScenarioResult> {
@@ -132,7 +140,7 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
   const s = loaded.scenario;
   const result: ScenarioResult = { ...base, name: s.name, diagnostics: loaded.diagnostics };
 
-  const created = await createEnvironment(s);
+  const created = await createEnvironment(s, { realSockets: opts.realSockets ?? false });
   if ('failure' in created) {
     if (created.failure.kind === 'invalid') return done({ ...result, diagnostics: [...result.diagnostics, ...created.failure.diagnostics] });
     const errors = created.failure.diagnostics.filter((d) => d.severity === 'error');
@@ -435,6 +443,7 @@ class ScenarioRun {
     const tracked = p.finally(() => {
       done = true;
     });
+    if (this.env.inProcess) return this.settleInProcess(tracked, () => done);
     const started = performance.now();
     let stalledPolls = 0;
     while (!done) {
@@ -452,6 +461,30 @@ class ScenarioRun {
       if (performance.now() - started > WATCHDOG_MS && !this.watchdog.signal.aborted) {
         this.stalled = true;
         this.watchdog.abort(new Error('scenario watchdog'));
+      }
+    }
+    return tracked;
+  }
+
+  /**
+   * In-process mode: nothing runs outside this process's event loop, so when the request has not finished after the
+   * loop went idle (every callback, stream tick and microtask ran: IDLE_TURNS turns of setImmediate), each request in
+   * flight waits on the clock. Time then moves to the next deadline, exactly; no wall-time polling, no heuristics.
+   * A request waiting on nothing at all (no deadline) is a stall: aborted at once.
+   */
+  private async settleInProcess<T>(tracked: Promise<T>, isDone: () => boolean): Promise<T> {
+    const settled = tracked.then(() => undefined, () => undefined);
+    let idle = 0;
+    while (!isDone()) {
+      await Promise.race([settled, new Promise<void>((r) => setImmediate(r))]);
+      if (isDone()) break;
+      if (++idle < IDLE_TURNS) continue;
+      idle = 0;
+      const next = this.env.clock.nextDeadline();
+      if (next !== undefined) this.env.clock.set(Math.max(next, this.env.clock.now()));
+      else if (!this.watchdog.signal.aborted) {
+        this.stalled = true;
+        this.watchdog.abort(new Error('scenario stall: the request waits on nothing'));
       }
     }
     return tracked;
