@@ -6,7 +6,7 @@
  * policy never imports them (docs/architecture.md).
  */
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
-import type { TextSpan } from '../diagnostics/source.js';
+import type { SourceText, TextSpan } from '../diagnostics/source.js';
 import type { XmlElement } from '../xml/types.js';
 import { MessageBody } from './body.js';
 import type { GatewayContext, GatewayRequest, GatewayResponse, LastError, PolicyScope, PolicySection } from './context.js';
@@ -44,7 +44,7 @@ export { isPromise, StateUnavailableError } from '../state/store.js';
 export type { Awaitable, SlidingHit, StateStore } from '../state/store.js';
 export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
-export type { TextSpan } from '../diagnostics/source.js';
+export type { SourceText, TextSpan } from '../diagnostics/source.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses
@@ -190,6 +190,11 @@ export interface ElementSpec {
   readonly elements?: readonly ElementSpec[];
   /** This element holds policy statements (choose's `<when>`), optionally only the named ones. */
   readonly policies?: true | readonly string[];
+  /**
+   * Free-form XML the policy reads itself (xsl-transform's `<xsl:stylesheet>`, cross-domain's Flash policy):
+   * its children and attributes are not checked against policy metadata.
+   */
+  readonly anyContent?: true;
 }
 
 /**
@@ -243,7 +248,18 @@ export interface PolicyCatalog {
 }
 
 /** Everything a policy's compile() may use: value compilers, nested-policy compilation, diagnostics, services. */
+/** The API a document is compiled for (validate-content & co. read its specification). */
+export interface CompileApi {
+  readonly id: string;
+  /** The API's URL suffix, without slashes. */
+  readonly path: string;
+  /** OpenAPI 2/3 document as given (JSON or YAML). */
+  readonly specification?: SourceText | undefined;
+}
+
 export interface CompileContext {
+  /** The API being compiled; undefined when a document is checked on its own (validate of a single file). */
+  readonly api?: CompileApi | undefined;
   readonly scope: PolicyScope;
   readonly section: PolicySection;
   readonly diagnostics: DiagnosticBag;

@@ -76,6 +76,13 @@ export interface ResettableServices extends RuntimeServices {
   onMetric(listener: (m: MetricRecord) => void): () => void;
   /** Clears policy state (counters, caches) and backend breakers. */
   reset(): void;
+  /**
+   * Hot reload: takes over the policy state (rate-limit and quota counters, caches) of the services this one replaces.
+   * Keys name the policy element by file and offset, so an edited file's counters start again (docs/emulator-choices.md).
+   */
+  adoptState(previous: ResettableServices): void;
+  /** The per-gateway policy objects of store(), for adoptState. */
+  readonly policyState: ReadonlyMap<string, unknown>;
 }
 
 export function createServices(o: CreateServicesOptions): ResettableServices {
@@ -122,6 +129,10 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
       const r = state.reset();
       if (r instanceof Promise) r.catch(() => undefined);
       o.backends?.reset();
+    },
+    policyState: stores,
+    adoptState(previous: ResettableServices) {
+      for (const [k, v] of previous.policyState) if (!stores.has(k)) stores.set(k, v);
     },
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '../expressions/index.js';
 import type {
   AttributeSpec,
+  CompileApi,
   CompileContext,
   ElementSpec,
   Flow,
@@ -74,12 +75,12 @@ export class PolicyCompiler {
   ) {}
 
   /** Compiles the chain of documents for one operation; missing scopes and sections behave as `<base/>`. */
-  compilePipeline(docs: ScopeDocuments): CompiledPipeline {
+  compilePipeline(docs: ScopeDocuments, api?: CompileApi): CompiledPipeline {
     const sections = {} as Record<PolicySection, Step>;
     const needsBody = {} as Record<PolicySection, SectionBodyNeeds>;
     for (const section of ['inbound', 'backend', 'outbound', 'on-error'] as const) {
       const needs: SectionBodyNeeds = { request: false, response: false };
-      sections[section] = this.compileSection(docs, section, 0, needs);
+      sections[section] = this.compileSection(docs, section, 0, needs, api);
       needsBody[section] = needs;
     }
     return { sections, needsBody };
@@ -91,14 +92,14 @@ export class PolicyCompiler {
     this.compileStatements(doc.root.children, { scope, section: 'inbound', checkSection: false, pathPrefix: '', needs, inFragment: true });
   }
 
-  private compileSection(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds): Step {
+  private compileSection(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds, api: CompileApi | undefined): Step {
     for (let i = fromIndex; i < SCOPES_NARROW_FIRST.length; i++) {
       const scope = SCOPES_NARROW_FIRST[i]!;
       const doc = docs[scope];
       if (!doc) continue;
       const el = doc.sections.get(section);
       // A missing section behaves like <section><base/></section>.
-      if (!el) return this.compileSection(docs, section, i + 1, needs);
+      if (!el) return this.compileSection(docs, section, i + 1, needs, api);
       return this.compileStatements(el.children, {
         scope,
         section,
@@ -106,7 +107,8 @@ export class PolicyCompiler {
         pathPrefix: '',
         needs,
         inFragment: false,
-        base: () => (scope === 'global' ? CONTINUE : this.compileSection(docs, section, i + 1, needs)),
+        api,
+        base: () => (scope === 'global' ? CONTINUE : this.compileSection(docs, section, i + 1, needs, api)),
       });
     }
     return CONTINUE;
@@ -295,6 +297,8 @@ interface StatementOptions {
   needs: SectionBodyNeeds;
   inFragment: boolean;
   base?: (() => Step) | undefined;
+  /** The API being compiled (validate-content & co. read its specification). */
+  api?: CompileApi | undefined;
 }
 
 const INCLUDE_FRAGMENT: PolicyDefinition = {
@@ -382,6 +386,7 @@ class ElementCompileContext implements CompileContext {
   readonly diagnostics: DiagnosticBag;
   readonly services: RuntimeServices;
   readonly policyKey: string;
+  readonly api: CompileApi | undefined;
 
   constructor(
     private readonly compiler: PolicyCompiler,
@@ -395,6 +400,7 @@ class ElementCompileContext implements CompileContext {
     this.diagnostics = compiler.diagnostics;
     this.services = compiler.services;
     this.policyKey = `${def.name}@${element.source.file}:${element.start}`;
+    this.api = o.api;
   }
 
   attributeSpan(el: XmlElement, name: string): TextSpan | undefined {

@@ -151,6 +151,7 @@ function validateContent(el: XmlElement, owner: string, spec: ContentSpec, bag: 
         bag.error(src, c.start, 'policy/element-order', `<${c.name}> is out of order inside <${el.name}>`, `expected order: ${elements.map((e) => `<${e.name}>`).join(', ')}`);
       }
       lastOrder = Math.max(lastOrder, order);
+      if (es.anyContent) continue; // free-form XML read by the policy itself (xsl:stylesheet)
       validateAttributes(c, es.attributes ?? [], bag);
       validateContent(c, owner, { elements: es.elements, policies: es.policies, text: es.text }, bag);
       continue;

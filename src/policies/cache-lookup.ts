@@ -46,7 +46,7 @@ export const cacheLookup: PolicyDefinition = {
     { name: 'must-revalidate', expressions: true, kind: 'bool', default: 'true' },
     { name: 'allow-private-response-caching', expressions: true, kind: 'bool', default: 'false' },
   ],
-  ordered: true,
+  // vary-by-header and vary-by-query-parameter in any order: APIM accepts them interleaved (issue 11).
   elements: [
     { name: 'vary-by-header', text: { expressions: false, required: true } },
     { name: 'vary-by-query-parameter', text: { expressions: false, required: true } },

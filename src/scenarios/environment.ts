@@ -82,7 +82,7 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
 
   const clock = new ScenarioClock(s.start);
   const inProcess = !o.realSockets;
-  const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock, '127.0.0.1', inProcess);
+  const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock, '127.0.0.1', { inProcess });
   const upstream: Upstream = inProcess ? new InProcessUpstream(clock, attached.mocks) : new LoopbackOnlyUpstream(new UndiciUpstream(clock));
   if (attached.diagnostics.some((d) => d.severity === 'error')) {
     await attached.mocks.closeAll();

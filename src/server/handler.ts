@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { RequestTap } from '../console/index.js';
 import type { GatewayContext } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import type { Gateway, GatewayResult } from '../gateway/gateway.js';
@@ -63,6 +64,8 @@ export interface GatewayHandlerDeps {
   /** When set, only this Apim-Debug-Authorization value turns tracing on; otherwise any non-empty value does. */
   debugToken: string | undefined;
   inFlight: InFlight;
+  /** The web console's tap: finished requests are handed over only while a console is connected. */
+  tap?: RequestTap;
 }
 
 /** The per-request log line (pino `info`, message "request"). */
@@ -78,6 +81,8 @@ interface RequestLogLine {
   instance?: number;
   requestId?: string;
   traceId?: string;
+  lastError?: Record<string, string>;
+  why?: string;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -165,6 +170,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     const status = outcome === 'aborted' && !res.headersSent ? CLIENT_CLOSED_STATUS : result.response.statusCode;
     const backend = backendLabel(ctx);
     d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
+    if (d.tap?.active) {
+      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx });
+    }
     if (trace) {
       trace.durationMs = round(durationMs);
       trace.outcome = outcome;
@@ -185,6 +193,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       if (instance >= 0) line.instance = instance;
       if (ctx) line.requestId = ctx.requestId;
       if (trace) line.traceId = trace.id;
+      // A failing request says why at the default level, not only in a trace: LastError and its policy position.
+      if (status >= 400 && ctx?.lastError) line.lastError = lastErrorFields(ctx.lastError, d.masker);
+      else if (status >= 400 && !ctx && status !== CLIENT_CLOSED_STATUS) line.why = d.masker.mask(rejected ?? whyNoPipeline(result));
       d.logger!.info(line, 'request');
     }
   };
@@ -235,6 +246,10 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   const masked = d.masker.maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
+}
+
+function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
+  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
 }
 
 function whyNoPipeline(result: GatewayResult): string {
