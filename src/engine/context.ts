@@ -8,7 +8,7 @@ export type { TraceEvent } from './trace.js';
 
 /**
  * The per-request state shared by the pipeline and by policy expressions. Field names follow APIM's `context`
- * object (reference §5.2) so that the expression runtime maps them one to one.
+ * object (docs/expressions.md) so that the expression runtime maps them one to one.
  */
 
 export interface GatewayRequest {
@@ -32,7 +32,7 @@ export interface GatewayResponse {
   body: MessageBody | null;
 }
 
-/** `context.LastError` (reference §3.5). */
+/** `context.LastError` (docs/architecture.md, "Errors"). */
 export interface LastError {
   source: string;
   reason: string;

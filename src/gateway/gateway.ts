@@ -181,7 +181,7 @@ export class Gateway {
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request
-    // (reference §3.1): `<backend><base /></backend>` at API scope means "call the backend".
+    // (docs/policies.md): `<backend><base /></backend>` at API scope means "call the backend".
     const globalDoc = parse(def.globalPolicy ?? DEFAULT_GLOBAL_POLICY, 'policies');
     const productDocs = new Map<string, PolicyDocument | null>();
     for (const p of def.products) productDocs.set(p.id, parse(p.policy, 'policies'));
@@ -317,7 +317,7 @@ export class Gateway {
   }
 
   /**
-   * Subscription rules of reference §6.2: a key (header first, then query) must belong to an active subscription
+   * Subscription rules (docs/configuration.md, subscriptions): a key (header first, then query) must belong to an active subscription
    * scoped to the API, a product containing it, or all APIs; without a key an open product (or an API that needs no
    * subscription) lets the request in. Product-scope policies apply only with a product context.
    */

@@ -6,7 +6,7 @@ import { UpstreamError } from '../engine/upstream.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../engine/upstream.js';
 
 /**
- * APIM's limit on concurrent connections to backends per gateway unit (docs/limits.md, "Upstream connections"): the
+ * APIM's limit on concurrent connections to backends per gateway unit (docs/emulator-choices.md, "Upstream connections per backend"): the
  * default cap per backend origin.
  */
 export const DEFAULT_CONNECTIONS_PER_BACKEND = 2048;
