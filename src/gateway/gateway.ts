@@ -178,6 +178,8 @@ export class Gateway {
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
     const preflightNames = new Set(preflightPolicies.map((d) => d.name));
     const compiler = new PolicyCompiler(catalog, services, fragments, bag);
+    // The OperationNotFound pipelines compile the same documents again: their findings are already in `bag`.
+    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag());
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request
@@ -211,7 +213,7 @@ export class Gateway {
         });
       }
       operations.sort((a, b) => b.template.specificity - a.template.specificity);
-      const notFound = operationNotFound(compiler.compilePipeline({ global: globalDoc, product: null, api: apiDoc, operation: null }, compileApi));
+      const notFound = operationNotFound(quietCompiler.compilePipeline({ global: globalDoc, product: null, api: apiDoc, operation: null }, compileApi));
       apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products, notFound });
     }
     if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
