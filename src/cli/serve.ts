@@ -10,7 +10,7 @@ import { MockBackendSet } from '../mocks/index.js';
 import { looksLikeOpenAi, SpecMockBackend } from '../mocks/spec.js';
 import { describeChanges, ReloadQueue, type ReloadOutcome } from '../server/reload.js';
 import type { RunningServer } from '../server/index.js';
-import { InputWatcher } from './watch.js';
+import { InputWatcher, type WatchTarget } from './watch.js';
 import { prettyDestination } from './log-format.js';
 import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '../clock.js';
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -307,8 +307,11 @@ function checkBackendUrls(urls: Map<string, string>, backends: BackendDefinition
 }
 
 /** Files and folders a reload depends on. */
-function watchTargets(c: Compiled): string[] {
-  return [...new Set([...c.watchDirs, ...c.files.map((f) => path.dirname(path.resolve(f)))])];
+function watchTargets(c: Compiled): WatchTarget[] {
+  const trees = c.watchDirs.map((d) => path.resolve(d));
+  const inTree = (f: string) => trees.some((t) => f === t || f.startsWith(`${t}${path.sep}`));
+  const dirs = new Set(c.files.map((f) => path.dirname(path.resolve(f))).filter((d) => !inTree(d)));
+  return [...trees.map((dir) => ({ dir, recursive: true })), ...[...dirs].map((dir) => ({ dir, recursive: false }))];
 }
 
 /** Prints warnings; throws a StartFailure naming the first error (and how many more there are). */
