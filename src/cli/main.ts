@@ -7,6 +7,7 @@ import { loadNamedValuesFile, splitAssignment } from '../config/named-values.js'
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { StartFailure, startEmulator, type Output, type RunningEmulator } from './serve.js';
 import { registerTestCommand } from './test-command.js';
+import { isWorker, parseWorkers, reportToPrimary, runPrimary } from '../server/cluster.js';
 import { runValidate, SCOPE_NAMES, type PolicyScopeName } from './validate.js';
 
 /**
@@ -149,6 +150,9 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
     .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
     .option('--instances <n>', 'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)', positiveInt)
+    .option('--workers <n>', 'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)', workersOption)
+    .option('--state <url>', 'keep rate-limit counters in Redis (redis://HOST:PORT), shared by every emulator using it')
+    .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (default: let them through)')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
     .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
@@ -173,12 +177,18 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
         subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
+        workers?: number; state?: string; stateFailClosed?: boolean;
       };
       const simple = o.policy ?? o.globalPolicy;
       if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey || o.serviceUrl || o.apiPath)) {
         throw new UsageError('--config cannot be combined with --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
       }
       if (!o.config && !simple) throw new UsageError('give --config FILE, or --policy FILE (with --backends, --api-path...) for a single API');
+      if ((o.workers ?? 1) > 1 && !isWorker()) {
+        // The primary only runs the workers (src/server/cluster.ts); each worker runs this same command.
+        process.exitCode = await runPrimary(o.workers!, io);
+        return;
+      }
       let running: RunningEmulator;
       try {
         running = await startEmulator(
@@ -203,18 +213,22 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.port !== undefined ? { port: o.port } : {}),
             ...(o.logLevel ? { logLevel: o.logLevel } : {}),
             params: paramValues(o.param),
+            ...(o.state ? { state: o.state } : {}),
+            ...(o.stateFailClosed ? { stateFailClosed: true } : {}),
           },
           io,
         );
       } catch (e) {
         if (e instanceof StartFailure) {
-          io.err(`error: ${e.message}`);
+          if (isWorker()) reportToPrimary({ kind: 'apim-emulator:failed', message: e.message, exitCode: e.exitCode });
+          else io.err(`error: ${e.message}`);
           process.exitCode = e.exitCode;
           return;
         }
         throw e;
       }
-      io.out(`listening on ${running.url}`);
+      if (isWorker()) reportToPrimary({ kind: 'apim-emulator:listening', url: running.url });
+      else io.out(`listening on ${running.url}`);
       await new Promise<void>((resolve) => {
         let closing = false;
         const stop = (signal: NodeJS.Signals) => {
@@ -261,6 +275,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+
+function workersOption(value: string): number {
+  const n = parseWorkers(value);
+  if (typeof n !== 'number') throw new InvalidArgumentError(n.error);
+  return n;
+}
 
 /** `--virtual-clock` alone means "advance"; an explicit mode must be one of the two. */
 function virtualClockMode(value: string | undefined): VirtualSleepMode {

@@ -7,6 +7,7 @@ import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, over
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import type { MockBackendSet } from '../mocks/index.js';
+import { openStateStore, type StateStore } from '../state/index.js';
 import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer } from '../server/index.js';
 
 /** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
@@ -26,6 +27,10 @@ export interface ServeOptions extends SimpleServeOptions {
   /** Simulated gateway instances (APIM scale units); default 1. */
   instances?: number;
   params: Record<string, unknown>;
+  /** `redis://HOST:PORT`: rate-limit counters shared through Redis (src/state). */
+  state?: string;
+  /** With `state`: refuse throttled requests (503) instead of letting them through while Redis is down. */
+  stateFailClosed?: boolean;
 }
 
 export interface Output {
@@ -84,19 +89,25 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const scripts = new Map([...loaded.mocks].map(([id, m]) => [id, m.script]));
   const attached = await attachMocks(prepared.definition, prepared.backends, scripts, o.mockBackends ?? settings.mockBackends ?? false, clock);
   const mocks: MockBackendSet = attached.mocks;
+  let state: StateStore | undefined;
   try {
     failOnErrors(attached.diagnostics, io);
     // Policy log lines (trace, log-to-eventhub) and metrics reach the server's log and Prometheus through this.
     const telemetry = new GatewayTelemetry();
     const preparedDef = { ...prepared, definition: attached.definition };
-    const built = buildGateway(preparedDef, { clock, ...telemetry.deps });
+    // Shared counters (Redis, or the primary of serve --workers); the logger exists later, hence the late binding.
+    let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
+    state = await openStateStore({ ...(o.state ? { url: o.state } : {}), failOpen: !o.stateFailClosed, log: (l, m) => logState(l, m) }).catch((e: unknown) => {
+      throw new StartFailure((e as Error).message, 2);
+    });
+    const built = buildGateway(preparedDef, { clock, ...telemetry.deps, ...(state ? { state } : {}) });
     failOnErrors(built.diagnostics, io);
     // Every instance compiles the same definition on its own, as every APIM scale unit does: own breakers, pool
     // positions, counters, caches and upstream connections; one clock, one set of mocks, one telemetry route.
     const gateways = [built.gateway!];
     while (gateways.length < instanceCount) {
       // Same inputs, same diagnostics: the first build already reported them.
-      const again = buildGateway(preparedDef, { clock, ...telemetry.deps });
+      const again = buildGateway(preparedDef, { clock, ...telemetry.deps, ...(state ? { state } : {}) });
       if (!again.gateway) {
         failOnErrors(again.diagnostics.filter((x) => x.severity === 'error'), io);
         throw new StartFailure(`gateway instance ${gateways.length} did not compile`, 1);
@@ -106,6 +117,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     const level = o.logLevel ?? settings.logLevel ?? 'info';
     // Asynchronous destination: log writes leave the request path (pino flushes what is buffered on exit).
     const logger = level === 'silent' ? false : pino({ level, base: null }, pino.destination({ dest: 2, sync: false }));
+    if (logger) logState = (l, m) => logger[l]({ state: state?.kind }, m);
     const secrets = attached.definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
     const debugToken = o.debugToken ?? settings.debugToken;
     const traceLimit = o.traceLimit ?? settings.traceLimit;
@@ -122,6 +134,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       secrets,
     }).catch(async (e: unknown) => {
       await Promise.all(gateways.map((g) => g.close()));
+      await state?.close();
       if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
       throw e;
     });
@@ -129,11 +142,13 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       url: server.url,
       close: async () => {
         await server.close();
+        await state?.close();
         await mocks.closeAll();
       },
     };
   } catch (e) {
     await mocks.closeAll();
+    await state?.close();
     throw e;
   }
 }
