@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type JsonNode, fromPlain, memberCI, pathJoin, toPlain } from './json.js';
+import { type JsonNode, JsonSyntaxError, fromPlain, memberCI, parseJsonWithPositions, pathJoin, toPlain } from '../source/json.js';
 
 /**
  * A small offline evaluator for ARM template expressions (`"[format('{0}/{1}', parameters('apim'), 'b1')]"`), enough
@@ -33,6 +33,27 @@ const OFFLINE_UNSUPPORTED = new Set([
 
 type Value = unknown;
 
+/**
+ * Limits that keep a hostile template from hanging or exhausting memory (docs/limits.md). Where ARM has its own
+ * limit the emulator uses ARM's figure, so a template refused here is refused by a real deployment too.
+ */
+export const ARM_LIMITS = {
+  /** ARM: "24,576 characters in a template expression". */
+  expressionLength: 24_576,
+  /** Emulator: calls nested inside calls; deployed templates stay far below (bicep emits < 10). */
+  expressionDepth: 100,
+  /** ARM: copy `count` "can't exceed 800". */
+  copyCount: 800,
+  /** ARM: range() "count ... up to 10000". */
+  rangeCount: 10_000,
+  /**
+   * Emulator: approximate size in bytes of any value an expression produces (string characters, plus NODE_WEIGHT per
+   * array item or object member, counted deeply). ARM refuses templates and deployments over 4 MB, so no real value
+   * comes near it.
+   */
+  valueSize: 4 * 1024 * 1024,
+} as const;
+
 interface Ast {
   pos: number;
   kind: 'string' | 'number' | 'call' | 'member' | 'index' | 'literal';
@@ -53,6 +74,7 @@ class ExprSyntaxError extends Error {
 
 function parseExpression(src: string): Expr {
   let i = 0;
+  let depth = 0;
   const ws = () => {
     while (i < src.length && /\s/.test(src[i]!)) i++;
   };
@@ -117,7 +139,18 @@ function parseExpression(src: string): Expr {
     return { kind: 'call', name: id[0], args, pos };
   };
   const expr = (): Expr => {
-    let e = primary();
+    // The parser and the evaluator recurse per nested call; bounded here so neither can overflow the stack.
+    if (++depth > ARM_LIMITS.expressionDepth) {
+      throw new ExprSyntaxError(`calls are nested deeper than ${ARM_LIMITS.expressionDepth} levels (the emulator's limit; see docs/limits.md)`, i);
+    }
+    try {
+      return postfix(primary());
+    } finally {
+      depth--;
+    }
+  };
+  const postfix = (first: Expr): Expr => {
+    let e = first;
     for (;;) {
       ws();
       if (src[i] === '.') {
@@ -165,6 +198,7 @@ export class ArmTemplate {
   private readonly variables = new Map<string, { node: JsonNode; path: string }>();
   private readonly variableCache = new Map<string, Value>();
   private readonly evaluating = new Set<string>();
+  private readonly evaluatingParams = new Set<string>();
 
   constructor(
     readonly root: JsonNode,
@@ -227,6 +261,15 @@ export class ArmTemplate {
   }
 
   private evaluateString(s: string, offset: number, path: string, ctx: EvalContext): Value {
+    if (s.length > ARM_LIMITS.expressionLength) {
+      throw new ArmError(
+        `the template expression is ${s.length} characters long; ARM allows at most ${ARM_LIMITS.expressionLength}`,
+        'backend/arm-limit',
+        offset,
+        path,
+        'split it into variables',
+      );
+    }
     let ast: Expr;
     try {
       ast = parseExpression(s.slice(1, -1));
@@ -266,8 +309,30 @@ export class ArmTemplate {
         if (t && typeof t === 'object' && typeof i === 'string') return (t as Record<string, Value>)[i];
         throw this.err(at, e, `cannot index ${describeValue(t)} with ${describeValue(i)}`);
       }
-      case 'call':
-        return this.call(e, at);
+      case 'call': {
+        const v = this.call(e, at);
+        if (sizeOf(v, ARM_LIMITS.valueSize) > ARM_LIMITS.valueSize) throw this.tooLarge(at, e);
+        return v;
+      }
+    }
+  }
+
+  private tooLarge(at: At, e: CallAst): ArmError {
+    return this.err(
+      at,
+      e,
+      `${e.name}() would produce a value larger than 4 MiB (the emulator's limit; ARM refuses deployments over 4 MB)`,
+      'backend/arm-limit',
+      'check for variables that repeat or double each other',
+    );
+  }
+
+  /** Refuses string-building calls whose result would pass the size limit, before building it. */
+  private checkBuilt(at: At, e: CallAst, parts: readonly Value[], extra = 0): void {
+    let total = extra;
+    for (const p of parts) {
+      total += sizeOf(p, ARM_LIMITS.valueSize);
+      if (total > ARM_LIMITS.valueSize) throw this.tooLarge(at, e);
     }
   }
 
@@ -314,10 +379,13 @@ export class ArmTemplate {
         arity(1);
         return this.variable(str(0), at, e);
       case 'concat':
+        this.checkBuilt(at, e, args);
         if (args.some(Array.isArray)) return args.flatMap((a) => (Array.isArray(a) ? a : [a]));
         return args.map((a) => toArmString(a)).join('');
       case 'format': {
         arity(1, Infinity);
+        // A placeholder may repeat: count each use against the limit.
+        this.checkBuilt(at, e, [str(0)], [...str(0).matchAll(/\{(\d+)(?::[^}]*)?\}/g)].reduce((n, m) => n + sizeOf(args[Number(m[1]) + 1], ARM_LIMITS.valueSize), 0));
         return str(0).replace(/\{(\d+)(?::[^}]*)?\}/g, (m, n: string) => {
           const idx = Number(n) + 1;
           if (idx >= args.length) throw this.err(at, e, `format() placeholder ${m} has no argument`);
@@ -364,9 +432,11 @@ export class ArmTemplate {
       case 'json':
         arity(1);
         try {
-          return JSON.parse(str(0)) as Value;
-        } catch {
-          throw this.err(at, e, 'json() argument is not valid JSON');
+          // The position-keeping reader, for its nesting limit: results are walked recursively later.
+          return toPlain(parseJsonWithPositions(str(0)));
+        } catch (x) {
+          if (!(x instanceof JsonSyntaxError)) throw x;
+          throw this.err(at, e, `json() argument is not valid JSON: ${x.message}`);
         }
       case 'equals':
         arity(2);
@@ -406,7 +476,8 @@ export class ArmTemplate {
       case 'min':
       case 'max': {
         const list = (args.length === 1 && Array.isArray(args[0]) ? args[0] : args) as number[];
-        return name === 'min' ? Math.min(...list) : Math.max(...list);
+        // No spread: a long array would overflow the argument stack.
+        return list.reduce((m, x) => (name === 'min' ? Math.min(m, x) : Math.max(m, x)), name === 'min' ? Infinity : -Infinity);
       }
       case 'length': {
         arity(1);
@@ -446,10 +517,14 @@ export class ArmTemplate {
       case 'join':
         arity(2);
         if (!Array.isArray(args[0])) throw this.err(at, e, 'join() argument 1 must be an array');
+        this.checkBuilt(at, e, args[0] as Value[], str(1).length * (args[0] as Value[]).length);
         return (args[0] as Value[]).map(toArmString).join(str(1));
-      case 'replace':
+      case 'replace': {
         arity(3);
-        return str(0).split(str(1)).join(str(2));
+        const parts = str(0).split(str(1));
+        this.checkBuilt(at, e, parts, (parts.length - 1) * str(2).length);
+        return parts.join(str(2));
+      }
       case 'substring': {
         arity(1, 3);
         const s = str(0);
@@ -491,7 +566,10 @@ export class ArmTemplate {
       }
       case 'range':
         arity(2);
-        return Array.from({ length: Math.max(0, num(1)) }, (_, i) => num(0) + i);
+        if (num(1) < 0 || num(1) > ARM_LIMITS.rangeCount || !Number.isInteger(num(1))) {
+          throw this.err(at, e, `range() count ${num(1)} must be an integer from 0 to ${ARM_LIMITS.rangeCount} (ARM's limit)`, 'backend/arm-limit');
+        }
+        return Array.from({ length: num(1) }, (_, i) => num(0) + i);
       case 'uniquestring':
         arity(1, Infinity);
         return uniqueString(args.map(toArmString));
@@ -521,8 +599,18 @@ export class ArmTemplate {
     if (!decl) throw this.err(at, e, `parameter '${name}' is not declared in the template's parameters`, 'backend/arm-parameter');
     let value: Value;
     if (decl.override) value = coerceParameter(decl.override.value, decl.type);
-    else if (decl.node) value = this.evaluateValue(decl.node, pathJoin('$.parameters', name) + '.defaultValue');
-    else {
+    else if (decl.node) {
+      const key = name.toLowerCase();
+      if (this.evaluatingParams.has(key)) {
+        throw this.err(at, e, `the defaultValue of parameter '${name}' refers to itself (through ${[...this.evaluatingParams].join(' → ')})`, 'backend/arm-parameter', 'a defaultValue may use other parameters, never one that leads back to itself');
+      }
+      this.evaluatingParams.add(key);
+      try {
+        value = this.evaluateValue(decl.node, pathJoin('$.parameters', name) + '.defaultValue');
+      } finally {
+        this.evaluatingParams.delete(key);
+      }
+    } else {
       throw this.err(at, e, `parameter '${name}' has no defaultValue and no value was given`, 'backend/arm-parameter', `pass it in ${this.overrideOrigin} (e.g. --parameter ${name}=...)`);
     }
     if (decl.allowed?.kind === 'array') {
@@ -620,4 +708,30 @@ function uniqueString(parts: string[]): string {
 function deterministicGuid(parts: string[]): string {
   const h = createHash('sha256').update(parts.join('|')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** What one array item or object member costs in memory once the value is a tree, roughly, in bytes. */
+const NODE_WEIGHT = 64;
+
+/**
+ * Size of a value for ARM_LIMITS.valueSize: string characters plus NODE_WEIGHT per array item and object member,
+ * counted deeply. Stops counting past `budget`, so a value built from shared parts (a DAG that would print exponentially) costs
+ * at most `budget` steps to measure.
+ */
+function sizeOf(v: Value, budget: number): number {
+  let total = 0;
+  const stack: Value[] = [v];
+  while (stack.length > 0 && total <= budget) {
+    const x = stack.pop();
+    if (typeof x === 'string') total += x.length;
+    else if (Array.isArray(x)) {
+      total += x.length * NODE_WEIGHT;
+      for (const item of x) stack.push(item);
+    } else if (x !== null && typeof x === 'object') {
+      const values = Object.values(x);
+      total += values.length * NODE_WEIGHT;
+      for (const item of values) stack.push(item);
+    } else total += 1;
+  }
+  return total;
 }

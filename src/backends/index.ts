@@ -25,4 +25,4 @@ export { requestCookie } from './session.js';
 export { parseIsoDuration, formatTimeSpan, retryAfterMs } from './duration.js';
 export { KNOWN_ERROR_REASONS, MAX_POOL_MEMBERS, memberName } from './validate.js';
 export { API_VERSION_LEVELS, levelFor } from './schema.js';
-export { parseJsonWithPositions, JsonSyntaxError, type JsonNode } from './json.js';
+export { parseJsonWithPositions, JsonSyntaxError, type JsonNode } from '../source/json.js';

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
-import { ArmError, ArmTemplate, type EvalContext, isExpression } from './arm.js';
-import { type JsonNode, JsonSyntaxError, member, memberCI, parseJsonWithPositions, pathJoin, toPlain } from './json.js';
+import { ARM_LIMITS, ArmError, ArmTemplate, type EvalContext, isExpression } from './arm.js';
+import { type JsonNode, JsonSyntaxError, member, memberCI, parseJsonWithPositions, pathJoin, toPlain } from '../source/json.js';
 import { API_VERSION_PATTERN, NEWEST_LEVEL, levelFor } from './schema.js';
 import type { BackendDefinition, BackendInputFile, LoadBackendsOptions } from './types.js';
 import { type BackendCandidate, type CheckedBackend, checkBackend, prepareProperties } from './validate.js';
@@ -206,6 +206,10 @@ function walkResource(
       const count = countNode ? template.evaluateValue(countNode.value, `${path}.copy.count`) : undefined;
       if (typeof count !== 'number' || count < 0) {
         err(countNode?.value.offset ?? copy.value.offset, `${path}.copy.count`, 'backend/arm-expression', 'copy.count must evaluate to a non-negative integer');
+        return;
+      }
+      if (count > ARM_LIMITS.copyCount) {
+        err(countNode?.value.offset ?? copy.value.offset, `${path}.copy.count`, 'backend/arm-limit', `copy.count is ${count}; ARM allows at most ${ARM_LIMITS.copyCount} copies of a resource`, 'split the loop, or lower the count');
         return;
       }
       const copyName = nameNode?.value.kind === 'string' ? nameNode.value.value : undefined;

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import { parseIsoDuration } from './duration.js';
-import { type JsonNode, member, pathJoin, resolvePointer, toPlain } from './json.js';
+import { type JsonNode, member, pathJoin, resolvePointer, toPlain } from '../source/json.js';
 import { NEWEST_LEVEL, featureSince, levelHas, validateProperties } from './schema.js';
 import type { BackendCredentials, BackendDefinition, BackendPoolMember, CircuitBreakerRule } from './types.js';
 
@@ -339,7 +339,9 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
   const plainFc = toPlain(fc) as { statusCodeRanges?: Array<{ min?: number; max?: number }>; errorReasons?: string[] };
   const ranges: Array<{ min: number; max: number }> = [];
   const rangesNode = member(fc, 'statusCodeRanges');
-  (plainFc.statusCodeRanges ?? []).forEach((rg, i) => {
+  // A non-array (object, number, string) is reported by the schema check; here it only must not be walked as one.
+  if (rangesNode && rangesNode.kind !== 'array') ok = false;
+  (Array.isArray(plainFc.statusCodeRanges) ? plainFc.statusCodeRanges : []).forEach((rg, i) => {
     const rn = rangesNode?.kind === 'array' ? rangesNode.items[i] : undefined;
     if (typeof rg?.min !== 'number' || typeof rg?.max !== 'number') {
       ok = false;

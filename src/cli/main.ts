@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { VirtualSleepMode } from '../clock.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from '../diagnostics/format.js';
 import type { NamedValue } from '../engine/services.js';
-import { loadNamedValuesFile, splitAssignment } from '../config/named-values.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { StartFailure, startEmulator, type Output, type RunningEmulator } from './serve.js';
+import type { Output, RunningEmulator } from './serve.js';
+import { SCOPE_NAMES, type PolicyScopeName } from './scopes.js';
 import { registerTestCommand } from './test-command.js';
-import { isWorker, parseWorkers, reportToPrimary, runPrimary } from '../server/cluster.js';
-import { runValidate, SCOPE_NAMES, type PolicyScopeName } from './validate.js';
+
+// Start-up cost: this file loads only commander and a few small modules; each command imports what it needs
+// (the compiler for validate, Express for serve, the scenario runner for test) when it runs. `--help` stays fast
+// (docs/performance.md, start-up).
 
 /**
  * apim-emulator command line. Exit codes: 0 success, 1 invalid inputs (policy, backends or config errors),
@@ -23,6 +25,13 @@ const io: Output = {
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `NAME=VALUE` split at the first `=` (the same rule as config/named-values.ts splitAssignment, kept here so option parsing loads nothing). */
+function splitAssignment(arg: string): { name: string; value: string } | { error: string } {
+  const i = arg.indexOf('=');
+  if (i <= 0) return { error: `expected NAME=VALUE, got "${arg}"` };
+  return { name: arg.slice(0, i).trim(), value: arg.slice(i + 1) };
+}
 
 function assignment(flag: string) {
   return (value: string, previous: Array<{ name: string; value: string }>): Array<{ name: string; value: string }> => {
@@ -105,12 +114,13 @@ everything they reference. AI-Gateway labs: without --backends a policy <lab>__x
 
 Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missing or unreadable file).`,
     )
-    .action((paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName }) => {
+    .action(async (paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName }) => {
       if (paths.length === 0 && opts.backends.length === 0) {
         io.err('error: nothing to validate: give files or folders, or --backends FILE (run with --help for usage)');
         process.exitCode = 2;
         return;
       }
+      const [{ loadNamedValuesFile }, { runValidate }] = await Promise.all([import('../config/named-values.js'), import('./validate.js')]);
       const nvDiagnostics: Diagnostic[] = [];
       const fromFiles = opts.namedValues.flatMap((f) => loadNamedValuesFile(f, nvDiagnostics));
       const result = runValidate({
@@ -177,18 +187,23 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
         subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
-        workers?: number; state?: string; stateFailClosed?: boolean;
+        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
       };
       const simple = o.policy ?? o.globalPolicy;
       if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey || o.serviceUrl || o.apiPath)) {
         throw new UsageError('--config cannot be combined with --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
       }
       if (!o.config && !simple) throw new UsageError('give --config FILE, or --policy FILE (with --backends, --api-path...) for a single API');
-      if ((o.workers ?? 1) > 1 && !isWorker()) {
-        // The primary only runs the workers (src/server/cluster.ts); each worker runs this same command.
-        process.exitCode = await runPrimary(o.workers!, io);
+      // Workers (src/server/cluster.ts): loaded only with --workers; every worker runs this same command line.
+      const cluster = o.workers !== undefined ? await import('../server/cluster.js') : null;
+      const worker = cluster?.isWorker() ?? false;
+      const workers = o.workers === 'auto' ? (cluster?.autoWorkers() ?? 1) : (o.workers ?? 1);
+      if (cluster && workers > 1 && !worker) {
+        // The primary only runs the workers; they listen on the shared port.
+        process.exitCode = await cluster.runPrimary(workers, io);
         return;
       }
+      const { StartFailure, startEmulator } = await import('./serve.js');
       let running: RunningEmulator;
       try {
         running = await startEmulator(
@@ -220,14 +235,14 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         );
       } catch (e) {
         if (e instanceof StartFailure) {
-          if (isWorker()) reportToPrimary({ kind: 'apim-emulator:failed', message: e.message, exitCode: e.exitCode });
+          if (worker) cluster?.reportToPrimary({ kind: 'apim-emulator:failed', message: e.message, exitCode: e.exitCode });
           else io.err(`error: ${e.message}`);
           process.exitCode = e.exitCode;
           return;
         }
         throw e;
       }
-      if (isWorker()) reportToPrimary({ kind: 'apim-emulator:listening', url: running.url });
+      if (worker) cluster?.reportToPrimary({ kind: 'apim-emulator:listening', url: running.url });
       else io.out(`listening on ${running.url}`);
       await new Promise<void>((resolve) => {
         let closing = false;
@@ -276,9 +291,11 @@ export async function main(argv: string[]): Promise<number> {
 
 process.exitCode = await main(process.argv);
 
-function workersOption(value: string): number {
-  const n = parseWorkers(value);
-  if (typeof n !== 'number') throw new InvalidArgumentError(n.error);
+/** `--workers auto` (the machine's cores) or 1..64 (src/server/cluster.ts MAX_WORKERS). */
+function workersOption(value: string): number | 'auto' {
+  const n = Number(value);
+  if (value === 'auto') return 'auto';
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('expected "auto" or a whole number from 1 to 64');
   return n;
 }
 

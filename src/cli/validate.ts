@@ -11,8 +11,9 @@ import { displayPath, hasIoErrors, IO_UNREADABLE, readSource } from '../config/f
 import { parseJsonSource } from '../config/json.js';
 import { buildGateway, checkMockTargets, DEFAULT_SERVICE, loadConfig, overrideNamedValues, prepareDefinition } from '../config/load.js';
 
-export type PolicyScopeName = 'global' | 'product' | 'api' | 'operation';
-export const SCOPE_NAMES: readonly PolicyScopeName[] = ['global', 'product', 'api', 'operation'];
+import type { PolicyScopeName } from './scopes.js';
+
+export { SCOPE_NAMES, type PolicyScopeName } from './scopes.js';
 
 export interface ValidateOptions {
   /** Files or folders (folders are walked for *.xml and *.json). */

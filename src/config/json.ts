@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
-import { JsonSyntaxError, parseJsonWithPositions, toPlain, type JsonNode, type JsonValue } from '../backends/json.js';
+import { JsonSyntaxError, parseJsonWithPositions, toPlain, type JsonNode, type JsonValue } from '../source/json.js';
 
 /** Parses JSON keeping value offsets; invalid JSON gives one `json/syntax` diagnostic with line and column. */
 export function parseJsonSource(source: SourceText, diagnostics: Diagnostic[]): { root: JsonNode; value: JsonValue } | null {

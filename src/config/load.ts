@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadBackends, type BackendDefinition } from '../backends/index.js';
-import { member, pathJoin, resolvePointer } from '../backends/json.js';
+import { member, pathJoin, resolvePointer } from '../source/json.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { NamedValue } from '../engine/services.js';

@@ -1,5 +1,5 @@
 import type { BackendDefinition } from '../backends/index.js';
-import { memberCI, parseJsonWithPositions, type JsonNode } from '../backends/json.js';
+import { memberCI, parseJsonWithPositions, type JsonNode } from '../source/json.js';
 import type { Clock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewayDefinition } from '../gateway/definition.js';

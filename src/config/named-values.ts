@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { NamedValue } from '../engine/services.js';
-import { pathJoin, resolvePointer, toPlain, type JsonNode } from '../backends/json.js';
+import { pathJoin, resolvePointer, toPlain, type JsonNode } from '../source/json.js';
 import { readSource } from './files.js';
 import { parseJsonSource } from './json.js';
 import { validateConfigSchema } from './schema.js';

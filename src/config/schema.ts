@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import { schemaDiagnostics } from '../diagnostics/ajv.js';
-import type { JsonNode } from '../backends/json.js';
+import type { JsonNode } from '../source/json.js';
 
 /** schemas/config.schema.json, read next to the package (same depth from src/ and dist/). */
 export const CONFIG_SCHEMA_URL = new URL('../../schemas/config.schema.json', import.meta.url);

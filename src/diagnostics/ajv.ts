@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { pathJoin, resolvePointer, type JsonNode } from '../backends/json.js';
+import { pathJoin, resolvePointer, type JsonNode } from '../source/json.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { SourceText } from './source.js';
 

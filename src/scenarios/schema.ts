@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { JsonNode } from '../backends/json.js';
+import type { JsonNode } from '../source/json.js';
 import { schemaDiagnostics } from '../diagnostics/ajv.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';

@@ -1,11 +1,11 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node as YamlNode } from 'yaml';
-import { JsonSyntaxError, parseJsonWithPositions, pathJoin, toPlain, type JsonEntry, type JsonNode, type JsonValue } from '../backends/json.js';
+import { JsonSyntaxError, parseJsonWithPositions, pathJoin, toPlain, type JsonEntry, type JsonNode, type JsonValue } from '../source/json.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { Loc } from './types.js';
 
 /**
- * Scenario files are YAML or JSON. Both become the positional JsonNode tree of src/backends/json.ts (YAML nodes carry
+ * Scenario files are YAML or JSON. Both become the positional JsonNode tree of src/source/json.ts (YAML nodes carry
  * their source ranges), so schema errors and semantic checks name the JSON path and the line/column alike.
  */
 export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[]): { root: JsonNode; value: JsonValue } | null {

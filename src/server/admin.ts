@@ -1,7 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { CircuitBreakerEvent } from '../backends/index.js';
-import { JsonSyntaxError, parseJsonWithPositions, toPlain } from '../backends/json.js';
+import { JsonSyntaxError, parseJsonWithPositions, toPlain } from '../source/json.js';
 import type { Clock } from '../clock.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';

@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The CLI as users run it: `node bin/apim-emulator.js ...` in a child process (each start costs about a second of
- * tsx compilation, so these tests are few and each checks several things).
+ * The CLI in a child process, from the TypeScript sources through tsx (a clone's dist/ may be stale; the compiled
+ * package is run by test/cli/package.test.ts). Each start costs about a second of tsx compilation, so these tests are
+ * few and each checks several things.
  */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/apim-emulator.js');
+const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
 const EXAMPLE = 'policies/example/apim-emulator.json';
 
 interface Run {
@@ -24,7 +25,7 @@ interface Run {
 
 function run(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -89,7 +90,7 @@ describe('apim-emulator validate', () => {
 
 describe('apim-emulator serve', () => {
   it('serves the bundled example on a free port, then exits on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -4,7 +4,3 @@ import './collections.js';
 import './json.js';
 import './context.js';
 import './misc.js';
-import { setInstanceTest } from './collections.js';
-import { instanceTest } from '../compiler.js';
-
-setInstanceTest(instanceTest);

@@ -6,7 +6,7 @@
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, type CsType } from '../types.js';
 import { CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
-import { defaultOf } from '../compiler.js';
+import { defaultOf, instanceTest } from '../conversions.js';
 export { CsDictionary };
 import { defineType, elementTypeOf, type Bound, type CallSite, type Closure, type MethodBinder } from './registry.js';
 import { located, method, overloads, prop, sig } from './sig.js';
@@ -389,7 +389,7 @@ const LINQ = {
     if (site.args.length || site.typeArgs?.length !== 1) return null;
     const t = site.typeArgs[0]!;
     const get = items(src, iterate, site.pos);
-    const test = instanceTestFor(t);
+    const test = instanceTest(t);
     return { type: enumerableOf(t), c: (ctx, f) => get(ctx, f).filter(test) };
   }),
   ToDictionary: linq((site, src, el, iterate) => {
@@ -481,11 +481,6 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
   });
 }
 
-let instanceTestFor: (t: CsType) => (v: unknown) => boolean = () => () => true;
-/** The compiler injects its runtime type test (avoids an import cycle). */
-export function setInstanceTest(fn: (t: CsType) => (v: unknown) => boolean): void {
-  instanceTestFor = fn;
-}
 
 /** LINQ extension methods are looked up on IEnumerable<T>; every enumerable type lists it among its bases. */
 defineType({ name: 'IEnumerable', instance: LINQ });

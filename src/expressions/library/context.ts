@@ -6,7 +6,7 @@
 import { BodyConsumedError, type MessageBody } from '../../engine/body.js';
 import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type LastError } from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
-import type { QueryMap, RequestUrl } from '../../engine/url.js';
+import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { JArray, JObject, JToken } from '../../dotnet/json.js';
@@ -14,7 +14,9 @@ import { arrayOf, clrName, kvpOf, named, T, type CsType } from '../types.js';
 import { KeyValuePair, runtimeTypeName } from '../runtime.js';
 import { defineType, type CallSite, type Closure } from './registry.js';
 import { method, opt, out, prop, sig } from './sig.js';
-import { instanceTest } from '../compiler.js';
+import { instanceTest } from '../conversions.js';
+import { Guid } from '../../dotnet/crypto.js';
+import { Uri } from '../../dotnet/text.js';
 import { unboxer } from './convert.js';
 import { CsDictionary } from './collections.js';
 
@@ -50,13 +52,10 @@ defineType({
   },
 });
 
-let guidFactory: (s: string) => unknown = (s) => s;
-/** The misc library registers how a request id string becomes a Guid value. */
-export function setGuidFactory(fn: (s: string) => unknown): void {
-  guidFactory = fn;
-}
+/** context.RequestId is a Guid; an id that is not one (set by a test) stays a string. */
 function guidOf(id: string): unknown {
-  return guidFactory(id);
+  const r = Guid.TryParse(id);
+  return r.ok ? r.value : id;
 }
 
 // ---- request / response -------------------------------------------------------------------------------------------
@@ -99,13 +98,9 @@ defineType({
     QueryString: prop(S, (u: RequestUrl) => u.queryString, undefined, true),
     Query: prop(n('IQuery'), (u: RequestUrl) => u.query, undefined, true),
     ToString: method(sig([], S, (u: RequestUrl) => u.toString())),
-    ToUri: method(sig([], n('Uri'), (u: RequestUrl) => uriFactory(u.toString()))),
+    ToUri: method(sig([], n('Uri'), (u: RequestUrl) => new Uri(u.toString()))),
   },
 });
-let uriFactory: (s: string) => unknown = (s) => s;
-export function setUriFactory(fn: (s: string) => unknown): void {
-  uriFactory = fn;
-}
 
 // ---- dictionaries over engine maps ------------------------------------------------------------------------------------
 /** MatchedParameters as a Dictionary<string,string> (a copy: policies cannot change the route values). */
@@ -294,22 +289,19 @@ function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
   return bind({ ...site, typeArgs: null });
 }
 
-function formContent(text: string): unknown {
-  const d = new Map<string, string[]>();
+/** APIM's AsFormUrlEncodedContent: a Dictionary<string, IList<string>> in the body's key order. */
+function formContent(text: string): CsDictionary {
+  const d = new CsDictionary();
   for (const part of text.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
     const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
     const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
-    const cur = d.get(k);
-    if (cur) cur.push(v);
+    const cur = d.map.get(d.key(k));
+    if (cur) (cur[1] as string[]).push(v);
     else d.set(k, [v]);
   }
-  return formDictionary(d);
-}
-let formDictionary: (m: Map<string, string[]>) => unknown = (m) => m;
-export function setFormDictionaryFactory(fn: (m: Map<string, string[]>) => unknown): void {
-  formDictionary = fn;
+  return d;
 }
 
 // ---- API, operation, product, subscription, user, deployment, last error ----------------------------------------------
@@ -327,9 +319,12 @@ defineType({
     SubscriptionKeyParameterNames: prop(n('ISubscriptionKeyParameterNames'), (a: GatewayContext['api']) => a.subscriptionKeyParameterNames),
   },
 });
-let parseUrl: (s: string) => unknown = (s) => s;
-export function setUrlParser(fn: (s: string) => unknown): void {
-  parseUrl = fn;
+function parseUrl(s: string): RequestUrl | null {
+  try {
+    return RequestUrl.parse(s);
+  } catch {
+    return null;
+  }
 }
 defineType({
   name: 'ISubscriptionKeyParameterNames',

@@ -9,7 +9,7 @@ import {
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { enumerableOf, kvpOf, named, T, type CsType } from '../types.js';
 import { KeyValuePair } from '../runtime.js';
-import { defineExplicitConversion } from '../compiler.js';
+import { defineExplicitConversion } from '../conversions.js';
 import { defineType, type CallSite, type Closure } from './registry.js';
 import { method, opt, out, overloads, prop, rest, sig } from './sig.js';
 import { csToJToken, fromJsonResult, jsonTarget, jtokenExplicit } from './convert.js';

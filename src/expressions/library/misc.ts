@@ -9,14 +9,13 @@ import { Regex, Match, Group, Capture, GroupCollection, MatchCollection, RegexOp
 import * as text from '../../dotnet/text.js';
 import { asBasic, asJwt, BasicAuthCredentials, Jwt, tryParseBasic, tryParseJwt } from '../../dotnet/jwt.js';
 import type { GatewayContext } from '../../engine/context.js';
-import { RequestUrl } from '../../engine/url.js';
 import { arrayOf, enumerableOf, named, nullableOf, T, type CsType } from '../types.js';
-import { defineOperator } from '../compiler.js';
+import { defineOperator } from '../operators.js';
 import { toCsString } from '../runtime.js';
 import { defineType, type Member } from './registry.js';
 import { method, opt, out, overloads, prop, rest, sig } from './sig.js';
 import { defineEnum, plain } from './core.js';
-import { multiMapType, setGuidFactory, setUriFactory, setUrlParser } from './context.js';
+import { multiMapType } from './context.js';
 
 const S = T.string;
 const I = T.int;
@@ -203,10 +202,6 @@ defineType({
   },
 });
 defineOperator('==', 'Guid', 'Guid', { type: B, fn: (a: crypto.Guid, b: crypto.Guid) => a.Equals(b) });
-setGuidFactory((id) => {
-  const r = crypto.Guid.TryParse(id);
-  return r.ok ? r.value : id;
-});
 
 // ---- Encoding, Convert base64, BitConverter, StringBuilder --------------------------------------------------------------
 const EncT = named('Encoding');
@@ -311,14 +306,6 @@ defineType({
   },
 });
 defineEnum('UriKind', { RelativeOrAbsolute: 0, Absolute: 1, Relative: 2 }, ['System.UriKind']);
-setUriFactory((s) => new text.Uri(s));
-setUrlParser((s) => {
-  try {
-    return RequestUrl.parse(s);
-  } catch {
-    return null;
-  }
-});
 
 // ---- Regex ---------------------------------------------------------------------------------------------------------------
 defineEnum('RegexOptions', { ...RegexOptions }, ['System.Text.RegularExpressions.RegexOptions'], true);

@@ -34,8 +34,20 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-export function parseJsonWithPositions(text: string): JsonNode {
-  const p = new Parser(text);
+/**
+ * Deepest nesting of objects and arrays the reader accepts. The reader and every walker of its trees (ARM evaluation,
+ * schema checks, toPlain) recurse per level; without a bound a hostile file of a few thousand `[` overflowed the stack.
+ * Real backend, config and scenario files nest fewer than 20 levels. See docs/limits.md.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+export interface JsonReadOptions {
+  /** Default MAX_JSON_DEPTH. */
+  maxDepth?: number;
+}
+
+export function parseJsonWithPositions(text: string, options: JsonReadOptions = {}): JsonNode {
+  const p = new Parser(text, options.maxDepth ?? MAX_JSON_DEPTH);
   p.skipWs();
   if (p.pos === text.length) throw new JsonSyntaxError('the file is empty; expected a JSON object or array', 0);
   const v = p.value();
@@ -52,7 +64,11 @@ function describe(text: string, pos: number): string {
 
 class Parser {
   pos = 0;
-  constructor(private readonly text: string) {
+  private depth = 0;
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1; // byte-order mark
   }
 
@@ -97,12 +113,21 @@ class Parser {
     return node;
   }
 
+  /** Called on entering an object or array at `this.pos`. */
+  private enter(): void {
+    if (++this.depth > this.maxDepth) {
+      throw new JsonSyntaxError(`objects and arrays are nested deeper than ${this.maxDepth} levels here (the reader's limit; see docs/limits.md)`, this.pos);
+    }
+  }
+
   private object(): JsonNode {
+    this.enter();
     const offset = this.pos++;
     const entries: JsonEntry[] = [];
     this.skipWs();
     if (this.text[this.pos] === '}') {
       this.pos++;
+      this.depth--;
       return { kind: 'object', offset, entries };
     }
     for (;;) {
@@ -126,6 +151,7 @@ class Parser {
       }
       if (c === '}') {
         this.pos++;
+        this.depth--;
         return { kind: 'object', offset, entries };
       }
       this.fail("',' or '}'");
@@ -133,11 +159,13 @@ class Parser {
   }
 
   private array(): JsonNode {
+    this.enter();
     const offset = this.pos++;
     const items: JsonNode[] = [];
     this.skipWs();
     if (this.text[this.pos] === ']') {
       this.pos++;
+      this.depth--;
       return { kind: 'array', offset, items };
     }
     for (;;) {
@@ -152,6 +180,7 @@ class Parser {
       }
       if (c === ']') {
         this.pos++;
+        this.depth--;
         return { kind: 'array', offset, items };
       }
       this.fail("',' or ']'");

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonSyntaxError, parseJsonWithPositions } from '../../src/backends/index.js';
-import { resolvePointer, toPlain } from '../../src/backends/json.js';
+import { JsonSyntaxError, parseJsonWithPositions, resolvePointer, toPlain } from '../../src/source/json.js';
 import { SourceText } from '../../src/diagnostics/source.js';
 
 describe('JSON with positions', () => {

@@ -1,0 +1,213 @@
+/**
+ * C#'s conversions (implicit, explicit, boxing/unboxing, runtime type tests) and default values. Sits below both the
+ * compiler and the library descriptors, so library types can register conversions without importing the compiler.
+ * Rules follow the C# specification's conversion chapter; see docs/expressions.md.
+ */
+import { DotNetException } from '../dotnet/exceptions.js';
+import { acceptsNull, clrName, isEnum, isIntegral, isNullable, isNumeric, isValueType, sameType, typeName, unwrapNullable, type CsType } from './types.js';
+import { basesOf, typeDefOf, type Bound, type Closure } from './library/registry.js';
+import { CsBoxed, invalidCast, nre, runtimeTypeName, type BoxedKind } from './runtime.js';
+import { boxValue, convertPrimitive, toJTokenConverter, unboxer } from './library/convert.js';
+
+export function defaultOf(t: CsType): unknown {
+  if (isNullable(t)) return null;
+  if (isNumeric(t)) return 0;
+  if (t.name === 'bool') return false;
+  const d = typeDefOf(t);
+  if (d && d.defaultValue !== undefined) return d.defaultValue;
+  if (d?.enumMembers) return 0;
+  return null;
+}
+
+/**
+ * Implicit conversion from → to: undefined when not allowed, null when no runtime work is needed, else a closure
+ * transformer.
+ */
+export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure) => Closure) | null | undefined {
+  if (sameType(from, to)) return null;
+  if (from.name === 'void' || from.name === '$type' || from.name === '$ns' || from.name === 'lambda') return undefined;
+  if (from.name === 'null') return acceptsNull(to) ? null : undefined;
+  if (to.name === 'object') {
+    const box = boxValue(from);
+    return box ? (c) => (ctx, f) => box(c(ctx, f)) : null;
+  }
+  if (to.name === 'Nullable') {
+    const inner = to.args[0]!;
+    if (from.name === 'Nullable') return implicitConv(from.args[0]!, inner) === null ? null : undefined;
+    return implicitConv(from, inner, b);
+  }
+  // implicit numeric conversions
+  if (isNumeric(from) && isNumeric(to)) {
+    const ok = IMPLICIT_NUMERIC[from.name]?.includes(to.name);
+    if (ok) return null;
+    // constant int expressions convert to smaller types when in range
+    if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && to.name !== 'char' && inRange(b.constant.value, to.name)) return null;
+    return undefined;
+  }
+  // library conversions (e.g. JToken from primitives)
+  if (to.name === 'JToken' || to.name === 'JValue') {
+    const conv = toJTokenConverter(from);
+    if (conv) return (c) => (ctx, f) => conv(c(ctx, f));
+  }
+  if (isSubtype(from, to)) return null;
+  return undefined;
+}
+
+const RANGES: Record<string, [number, number]> = {
+  sbyte: [-128, 127], byte: [0, 255], short: [-32768, 32767], ushort: [0, 65535], uint: [0, 4294967295], ulong: [0, Number.MAX_SAFE_INTEGER], long: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+function inRange(v: number, t: string): boolean {
+  const r = RANGES[t];
+  return r !== undefined && v >= r[0] && v <= r[1];
+}
+
+const IMPLICIT_NUMERIC: Record<string, string[]> = {
+  sbyte: ['short', 'int', 'long', 'float', 'double', 'decimal'],
+  byte: ['short', 'ushort', 'int', 'uint', 'long', 'ulong', 'float', 'double', 'decimal'],
+  short: ['int', 'long', 'float', 'double', 'decimal'],
+  ushort: ['int', 'uint', 'long', 'ulong', 'float', 'double', 'decimal'],
+  int: ['long', 'float', 'double', 'decimal'],
+  uint: ['long', 'ulong', 'float', 'double', 'decimal'],
+  long: ['float', 'double', 'decimal'],
+  ulong: ['float', 'double', 'decimal'],
+  char: ['ushort', 'int', 'uint', 'long', 'ulong', 'float', 'double', 'decimal'],
+  float: ['double'],
+};
+
+/** Reference conversion through the descriptors' base lists (arrays are covariant and IEnumerable<T>). */
+export function isSubtype(from: CsType, to: CsType): boolean {
+  if (sameType(from, to)) return true;
+  if (to.name === 'object') return true;
+  if (from.name === 'Array' && to.name === 'Array') {
+    const fe = from.args[0]!;
+    const te = to.args[0]!;
+    return !isValueType(fe) && !isValueType(te) && isSubtype(fe, te);
+  }
+  if (from.name === 'Anon') return false;
+  const seen = new Set<string>();
+  const queue = [from, ...basesOf(from)];
+  while (queue.length) {
+    const cur = queue.shift()!;
+    if (sameType(cur, to)) return true;
+    // IEnumerable<T> is covariant
+    if (cur.name === to.name && cur.name === 'IEnumerable' && (to.args[0]!.name === 'object' || (isSubtype(cur.args[0]!, to.args[0]!) && !isValueType(cur.args[0]!)))) return true;
+    const key = typeName(cur);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    queue.push(...basesOf(cur));
+  }
+  return false;
+}
+
+/** Explicit conversion (casts): returns a value transformer, or undefined when the cast is never valid. */
+export function explicitConv(from: CsType, to: CsType): ((v: unknown) => unknown) | undefined {
+  const fu = unwrapNullable(from);
+  const tu = unwrapNullable(to);
+  if (isNumeric(fu) && isNumeric(tu)) {
+    const conv = convertPrimitive(fu, tu);
+    return (v) => (v === null || v === undefined ? (isNullable(to) ? null : thrower(nre())) : conv(v as number));
+  }
+  if ((isEnum(fu) && (isIntegral(tu) || isEnum(tu))) || (isIntegral(fu) && isEnum(tu))) return (v) => v;
+  if (from.name === 'Nullable' && sameType(fu, tu)) {
+    return (v) => {
+      if (v === null || v === undefined) throw new DotNetException('InvalidOperationException', 'Nullable object must have a value.');
+      return v;
+    };
+  }
+  // library explicit conversions (JToken → string/int/bool..., object → T)
+  const lib = libraryExplicit(from, to);
+  if (lib) return lib;
+  // downcast / unboxing: from a base type (object, JToken, IEnumerable...) to a derived type
+  if (isSubtype(to, from) || from.name === 'object' || (isInterfaceLike(from) && !isValueType(to))) {
+    const unbox = unboxer(to);
+    const test = instanceTest(to);
+    return (v) => {
+      if (v === null || v === undefined) {
+        if (acceptsNull(to)) return null;
+        throw nre();
+      }
+      if (!test(v)) throw invalidCast(runtimeTypeName(v), clrName(to));
+      return unbox ? unbox(v) : v;
+    };
+  }
+  return undefined;
+}
+
+function isInterfaceLike(t: CsType): boolean {
+  return /^I[A-Z]/.test(t.name);
+}
+
+function thrower(e: unknown): never {
+  throw e;
+}
+
+const explicitConversions: Array<(from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined> = [];
+export function defineExplicitConversion(fn: (from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined): void {
+  explicitConversions.push(fn);
+}
+function libraryExplicit(from: CsType, to: CsType): ((v: unknown) => unknown) | undefined {
+  for (const fn of explicitConversions) {
+    const r = fn(from, to);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** Runtime test "is the object-world value v an instance of t". */
+export function instanceTest(t: CsType): (v: unknown) => boolean {
+  const u = unwrapNullable(t);
+  switch (u.name) {
+    case 'object':
+      return (v) => v !== null && v !== undefined;
+    case 'string':
+      return (v) => typeof v === 'string';
+    case 'bool':
+      return (v) => typeof v === 'boolean';
+    case 'int':
+      return (v) => typeof v === 'number';
+    case 'long':
+    case 'double':
+    case 'decimal':
+    case 'float':
+    case 'char':
+    case 'byte':
+    case 'sbyte':
+    case 'short':
+    case 'ushort':
+    case 'uint':
+    case 'ulong': {
+      const k = u.name as BoxedKind;
+      return (v) => v instanceof CsBoxed && v.kind === k;
+    }
+    case 'Array':
+      if (u.args[0]!.name === 'byte') return (v) => v instanceof Uint8Array;
+      return (v) => Array.isArray(v);
+  }
+  const def = typeDefOf(u);
+  if (def?.isInstance) {
+    const test = def.isInstance;
+    return (v) => v !== null && v !== undefined && test(v, u);
+  }
+  return () => false;
+}
+
+export function isExceptionType(t: CsType): boolean {
+  return t.name === 'Exception' || t.name.endsWith('Exception');
+}
+
+const EXCEPTION_BASES: Record<string, string[]> = {
+  ArgumentNullException: ['ArgumentException'],
+  ArgumentOutOfRangeException: ['ArgumentException'],
+  JsonReaderException: ['JsonException'],
+  JsonSerializationException: ['JsonException'],
+  UriFormatException: ['FormatException'],
+  DivideByZeroException: ['ArithmeticException'],
+  OverflowException: ['ArithmeticException'],
+  KeyNotFoundException: [],
+};
+
+export function exceptionMatches(e: DotNetException, filter: string): boolean {
+  if (filter === 'Exception') return true;
+  if (e.typeName === filter) return true;
+  return (EXCEPTION_BASES[e.typeName] ?? []).includes(filter);
+}

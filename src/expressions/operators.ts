@@ -1,0 +1,317 @@
+/**
+ * C#'s built-in binary operators (numeric promotion, unchecked wrap, lifted nullable forms, string concatenation,
+ * equality) and the user-defined operators that library types register (DateTime, TimeSpan...). Below both the
+ * compiler and the library; see docs/expressions.md.
+ */
+import { DotNetException } from '../dotnet/exceptions.js';
+import { acceptsNull, isEnum, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable, type CsType } from './types.js';
+import type { Binder, Bound, Closure } from './library/registry.js';
+import { located } from './library/sig.js';
+import { CsBoxed, csEquals } from './runtime.js';
+import { stringify } from './library/convert.js';
+
+// ---- operators and conversions provided by library types ---------------------------------------------------------------
+
+export interface LibraryOperator {
+  type: CsType;
+  fn: (a: any, b: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- operand types fixed by the registration
+  liftNull?: unknown;
+}
+const operators: Array<{ op: string; l: string; r: string; def: LibraryOperator }> = [];
+
+export function defineOperator(op: string, l: string, r: string, def: LibraryOperator): void {
+  operators.push({ op, l, r, def });
+}
+
+function libraryOperator(op: string, lt: CsType, rt: CsType): LibraryOperator | undefined {
+  const l = unwrapNullable(lt).name;
+  const r = unwrapNullable(rt).name;
+  return operators.find((o) => o.op === op && o.l === l && o.r === r)?.def;
+}
+
+export function promoteUnary(t: CsType): CsType {
+  return ['char', 'byte', 'sbyte', 'short', 'ushort'].includes(t.name) ? T.int : t.name === 'uint' ? T.long : t;
+}
+
+/** Binary numeric promotion (C# §12.4.7.3), simplified: decimal > double > float > ulong/long > uint > int. */
+export function promote(a: CsType, b: CsType): CsType | null {
+  const x = unwrapNullable(a).name;
+  const y = unwrapNullable(b).name;
+  if (!isNumeric(named(x)) || !isNumeric(named(y))) return null;
+  const has = (n: string) => x === n || y === n;
+  if (has('decimal')) return has('double') || has('float') ? null : T.decimal;
+  if (has('double')) return T.double;
+  if (has('float')) return T.float;
+  if (has('ulong')) return T.ulong;
+  if (has('long')) return T.long;
+  if (has('uint')) return ['sbyte', 'short', 'int'].includes(x === 'uint' ? y : x) ? T.long : T.uint;
+  return T.int;
+}
+
+/** Wraps a JS number result to the range of the C# type (unchecked arithmetic). */
+export function numericWrapper(t: CsType): (v: number) => number {
+  switch (t.name) {
+    case 'int':
+      return (v) => v | 0;
+    case 'uint':
+      return (v) => v >>> 0;
+    case 'short':
+      return (v) => (v << 16) >> 16;
+    case 'ushort':
+    case 'char':
+      return (v) => v & 0xffff;
+    case 'byte':
+      return (v) => v & 0xff;
+    case 'sbyte':
+      return (v) => (v << 24) >> 24;
+    case 'long':
+    case 'ulong':
+      return (v) => (Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(64, BigInt(Math.trunc(v)))));
+    case 'float':
+      return Math.fround;
+    default:
+      return (v) => v;
+  }
+}
+
+function divideByZero(): DotNetException {
+  return new DotNetException('DivideByZeroException', 'Attempted to divide by zero.');
+}
+
+export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Bound {
+  const lt = l.type;
+  const rt = r.type;
+  const lc = l.c;
+  const rc = r.c;
+  // string concatenation
+  if (op === '+' && (lt.name === 'string' || rt.name === 'string')) {
+    if (lt.name === 'void' || rt.name === 'void') cp.error(pos, 'cannot concatenate a void value');
+    const ls = lt.name === 'string' ? null : stringify(lt);
+    const rs = rt.name === 'string' ? null : stringify(rt);
+    let c: Closure;
+    if (!ls && !rs) c = (ctx, f) => ((lc(ctx, f) as string | null) ?? '') + ((rc(ctx, f) as string | null) ?? '');
+    else if (!ls) c = (ctx, f) => ((lc(ctx, f) as string | null) ?? '') + rs!(rc(ctx, f));
+    else if (!rs) c = (ctx, f) => ls(lc(ctx, f)) + ((rc(ctx, f) as string | null) ?? '');
+    else c = (ctx, f) => ls(lc(ctx, f)) + rs(rc(ctx, f));
+    if (l.constant && r.constant) {
+      const v = (l.constant.value === null ? '' : ls ? ls(l.constant.value) : (l.constant.value as string)) + (r.constant.value === null ? '' : rs ? rs(r.constant.value) : (r.constant.value as string));
+      return { type: T.string, c: () => v, pos, nonNull: true, constant: { value: v } };
+    }
+    return { type: T.string, c, pos, nonNull: true };
+  }
+  if (op === '==' || op === '!=') return equality(cp, op, l, r, pos);
+  // user-defined operators of library types (DateTime, TimeSpan)
+  const custom = libraryOperator(op, lt, rt);
+  if (custom) {
+    const fn = custom.fn;
+    return {
+      type: custom.type,
+      pos,
+      c: (ctx, f) => {
+        const a = lc(ctx, f);
+        const b = rc(ctx, f);
+        if (a === null || b === null || a === undefined || b === undefined) return custom.liftNull ?? null;
+        try {
+          return fn(a, b);
+        } catch (err) {
+          throw located(err, pos);
+        }
+      },
+    };
+  }
+  const lu = unwrapNullable(lt);
+  const ru = unwrapNullable(rt);
+  if ((op === '&' || op === '|' || op === '^') && lu.name === 'bool' && ru.name === 'bool') {
+    if (op === '&') return { type: T.bool, pos, c: (ctx, f) => (lc(ctx, f) as boolean) && (rc(ctx, f) as boolean) };
+    if (op === '|') return { type: T.bool, pos, c: (ctx, f) => (lc(ctx, f) as boolean) || (rc(ctx, f) as boolean) };
+    return { type: T.bool, pos, c: (ctx, f) => lc(ctx, f) !== rc(ctx, f) };
+  }
+  if ((op === '&' || op === '|' || op === '^') && isEnum(lu) && sameType(lu, ru)) {
+    const fn = op === '&' ? (a: number, b: number) => a & b : op === '|' ? (a: number, b: number) => a | b : (a: number, b: number) => a ^ b;
+    return { type: lu, pos, c: (ctx, f) => fn(lc(ctx, f) as number, rc(ctx, f) as number) };
+  }
+  if (op === '<<' || op === '>>') {
+    if (!isIntegral(lu) || !isIntegral(ru)) cp.error(pos, `operator "${op}" cannot be applied to ${typeName(lt)} and ${typeName(rt)}`);
+    const t = promoteUnary(lu);
+    const sc = cp.convert(r, T.int);
+    if (t.name === 'int') return { type: t, pos, c: op === '<<' ? (ctx, f) => (lc(ctx, f) as number) << (sc(ctx, f) as number) : (ctx, f) => (lc(ctx, f) as number) >> (sc(ctx, f) as number) };
+    return {
+      type: t,
+      pos,
+      c: (ctx, f) => {
+        const a = BigInt(lc(ctx, f) as number);
+        const n = BigInt((sc(ctx, f) as number) & 63);
+        return Number(BigInt.asIntN(64, op === '<<' ? a << n : a >> n));
+      },
+    };
+  }
+  // enum comparisons
+  if (isEnum(lu) && sameType(lu, ru) && ['<', '>', '<=', '>='].includes(op)) {
+    return relational(op, lc, rc, pos, false);
+  }
+  const pt = promote(lt, rt);
+  if (!pt) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
+  const lifted = isNullable(lt) || isNullable(rt);
+  if (['<', '>', '<=', '>='].includes(op)) return relational(op, lc, rc, pos, lifted);
+  let fn: (a: number, b: number) => number;
+  const isInt = pt.name === 'int';
+  const isLong = pt.name === 'long' || pt.name === 'ulong' || pt.name === 'uint';
+  const isDec = pt.name === 'decimal';
+  switch (op) {
+    case '+':
+      fn = isInt ? (a, b) => (a + b) | 0 : isLong ? (a, b) => wrapLong(a + b, a, b, '+') : (a, b) => a + b;
+      break;
+    case '-':
+      fn = isInt ? (a, b) => (a - b) | 0 : isLong ? (a, b) => wrapLong(a - b, a, b, '-') : (a, b) => a - b;
+      break;
+    case '*':
+      fn = isInt ? Math.imul : isLong ? (a, b) => wrapLong(a * b, a, b, '*') : (a, b) => a * b;
+      break;
+    case '/':
+      fn = isInt || isLong
+        ? (a, b) => {
+            if (b === 0) throw divideByZero();
+            return isInt ? (a / b) | 0 : Math.trunc(a / b);
+          }
+        : isDec
+          ? (a, b) => {
+              if (b === 0) throw divideByZero();
+              return a / b;
+            }
+          : (a, b) => a / b;
+      break;
+    case '%':
+      fn = isInt || isLong || isDec
+        ? (a, b) => {
+            if (b === 0) throw divideByZero();
+            const m = a % b;
+            return m === 0 ? 0 : m;
+          }
+        : (a, b) => a % b;
+      break;
+    case '&':
+    case '|':
+    case '^':
+      if (!isIntegral(lu) || !isIntegral(ru)) cp.error(pos, `operator "${op}" cannot be applied to ${typeName(lt)} and ${typeName(rt)}`);
+      fn = op === '&' ? (a, b) => a & b : op === '|' ? (a, b) => a | b : (a, b) => a ^ b;
+      if (isLong) {
+        const big = op === '&' ? (a: bigint, b: bigint) => a & b : op === '|' ? (a: bigint, b: bigint) => a | b : (a: bigint, b: bigint) => a ^ b;
+        fn = (a, b) => Number(BigInt.asIntN(64, big(BigInt(a), BigInt(b))));
+      }
+      break;
+    default:
+      cp.error(pos, `unsupported operator "${op}"`);
+  }
+  const type = lifted ? nullableOf(pt) : pt;
+  if (pt.name === 'float') {
+    const inner = fn;
+    fn = (a, b) => Math.fround(inner(a, b));
+  }
+  if (l.constant && r.constant && typeof l.constant.value === 'number' && typeof r.constant.value === 'number' && !(op === '/' && r.constant.value === 0) && !(op === '%' && r.constant.value === 0)) {
+    const v = fn(l.constant.value, r.constant.value);
+    return { type, c: () => v, pos, constant: { value: v } };
+  }
+  if (lifted) {
+    return {
+      type,
+      pos,
+      c: (ctx, f) => {
+        const a = lc(ctx, f);
+        const b = rc(ctx, f);
+        if (a === null || b === null || a === undefined || b === undefined) return null;
+        try {
+          return fn(a as number, b as number);
+        } catch (err) {
+          throw located(err, pos);
+        }
+      },
+    };
+  }
+  if (op === '/' || op === '%') {
+    return {
+      type,
+      pos,
+      c: (ctx, f) => {
+        const a = lc(ctx, f) as number;
+        const b = rc(ctx, f) as number;
+        try {
+          return fn(a, b);
+        } catch (err) {
+          throw located(err, pos);
+        }
+      },
+    };
+  }
+  return { type, pos, c: (ctx, f) => fn(lc(ctx, f) as number, rc(ctx, f) as number) };
+}
+
+function wrapLong(r: number, a: number, b: number, op: '+' | '-' | '*'): number {
+  if (Number.isSafeInteger(r)) return r;
+  const x = BigInt(Math.trunc(a));
+  const y = BigInt(Math.trunc(b));
+  return Number(BigInt.asIntN(64, op === '+' ? x + y : op === '-' ? x - y : x * y));
+}
+
+function relational(op: string, lc: Closure, rc: Closure, pos: number, lifted: boolean): Bound {
+  const cmp =
+    op === '<' ? (a: number, b: number) => a < b : op === '>' ? (a: number, b: number) => a > b : op === '<=' ? (a: number, b: number) => a <= b : (a: number, b: number) => a >= b;
+  if (lifted) {
+    return {
+      type: T.bool,
+      pos,
+      c: (ctx, f) => {
+        const a = lc(ctx, f);
+        const b = rc(ctx, f);
+        if (a === null || b === null || a === undefined || b === undefined) return false;
+        return cmp(a as number, b as number);
+      },
+    };
+  }
+  return { type: T.bool, pos, c: (ctx, f) => cmp(lc(ctx, f) as number, rc(ctx, f) as number) };
+}
+
+function equality(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Bound {
+  const lt = l.type;
+  const rt = r.type;
+  const neg = op === '!=';
+  let lc = l.c;
+  let rc = r.c;
+  const lu = unwrapNullable(lt);
+  const ru = unwrapNullable(rt);
+  let eq: (a: unknown, b: unknown) => boolean;
+  if (lt.name === 'null' || rt.name === 'null') {
+    const other = lt.name === 'null' ? rt : lt;
+    if (!acceptsNull(other) && other.name !== 'null') {
+      // C# allows `x == null` for value types (always false) with a warning
+    }
+    const oc = lt.name === 'null' ? rc : lc;
+    return { type: T.bool, pos, c: (ctx, f) => ((oc(ctx, f) ?? null) === null) !== neg };
+  }
+  if (isNumeric(lu) && isNumeric(ru)) {
+    eq = (a, b) => a === b;
+  } else if (lu.name === 'bool' && ru.name === 'bool') {
+    eq = (a, b) => a === b;
+  } else if (lu.name === 'string' && ru.name === 'string') {
+    eq = (a, b) => (a ?? null) === (b ?? null);
+  } else if (isEnum(lu) && sameType(lu, ru)) {
+    eq = (a, b) => a === b;
+  } else {
+    const custom = libraryOperator('==', lt, rt);
+    if (custom) {
+      const fn = custom.fn;
+      eq = (a, b) => (a === null || a === undefined || b === null || b === undefined ? (a ?? null) === (b ?? null) : (fn(a, b) as boolean));
+    } else if (cp.canConvert(lt, rt, l) || cp.canConvert(rt, lt, r) || lt.name === 'object' || rt.name === 'object') {
+      // reference equality; strings compared by value (the emulator cannot observe interning, see docs)
+      if (isValueType(lu) !== isValueType(ru) || (isValueType(lu) && !sameType(lu, ru))) {
+        lc = cp.convert(l, T.object);
+        rc = cp.convert(r, T.object);
+      }
+      eq = (a, b) => a === b || (typeof a === 'string' && a === b) || (a instanceof CsBoxed && csEquals(a, b)) || ((a ?? null) === null && (b ?? null) === null);
+    } else cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
+  }
+  if (l.constant && r.constant) {
+    const v = eq(l.constant.value, r.constant.value) !== neg;
+    return { type: T.bool, pos, c: () => v, constant: { value: v } };
+  }
+  return { type: T.bool, pos, c: (ctx, f) => eq(lc(ctx, f), rc(ctx, f)) !== neg };
+}
