@@ -324,6 +324,37 @@ export class BackendRegistry {
   }
 
   /** Closes every breaker and clears windows, counters and round-robin positions (no events). */
+  /**
+   * Hot reload (src/server/reload.ts): takes over the runtime state of the registry this one replaces, for backends that
+   * are still there with the same rule (breaker) or the same members (pool positions); a backend that disappeared or
+   * changed its rule starts fresh. Returns the ids whose state was kept.
+   */
+  adoptState(previous: BackendRegistry): string[] {
+    const kept: string[] = [];
+    for (const [id, e] of this.entries) {
+      const old = previous.entries.get(id);
+      if (!old || old.kind !== e.kind) continue;
+      if (e.kind === 'single' && old.kind === 'single') {
+        if (e.breaker && old.breaker && JSON.stringify(e.breaker.rule) === JSON.stringify(old.breaker.rule)) e.breaker = old.breaker;
+        else if (e.breaker || old.breaker) continue;
+        e.selections = old.selections;
+        kept.push(id);
+      } else if (e.kind === 'pool' && old.kind === 'pool') {
+        const same = e.members.length === old.members.length && e.members.every((m, i) => m.single.def.id === old.members[i]!.single.def.id && m.weight === old.members[i]!.weight);
+        if (!same) continue;
+        e.members.forEach((m, i) => {
+          m.current = old.members[i]!.current;
+          m.selections = old.members[i]!.selections;
+        });
+        e.unavailable = old.unavailable;
+        kept.push(id);
+      }
+    }
+    this.eventSeq = previous.eventSeq;
+    this.sessionSeq = previous.sessionSeq;
+    return kept;
+  }
+
   reset(): void {
     for (const e of this.entries.values()) {
       if (e.kind === 'single') {

@@ -153,7 +153,12 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
     .option('--fragment <id=file>', 'policy fragment for include-fragment (repeatable)', assignment('--fragment'), [])
     .option('--named-value <name=value>', 'named value (repeatable; wins over files)', assignment('--named-value'), [])
     .option('--named-values <file>', 'named values JSON file (repeatable)', collect, [])
-    .option('--subscription-key <key>', 'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key)')
+    .option('--subscription-key <key>', 'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key); with --apiops repeatable, KEY for all APIs or SUBSCRIPTION=KEY for a subscription of the tree', collect, [])
+    .option('--apiops <dir>', 'serve an APIOps extractor folder (apis/, products/, named values/, backends/, policy.xml...)')
+    .option('--apiops-config <file>', 'APIOps configuration.<env>.yaml override file for --apiops')
+    .option('--watch', 'reload when a policy, fragment, backend, config or APIOps file changes (also: POST /_emulator/reload, SIGHUP)')
+    .option('--backend-url <id=url>', 'send backend ID to a real local service URL, keeping its breaker and pool membership (repeatable)', assignment('--backend-url'), [])
+    .addOption(new Option('--log-format <format>', 'log lines: pretty (default on a terminal) or pino JSON').choices(['pretty', 'json']))
     .option('--mock <id=script>', 'replace backend ID\'s url with a mock backend running SCRIPT (text form, or @file) (repeatable)', collect, [])
     .option('--mock-backends', 'every backend with a url gets the built-in mock Azure OpenAI')
     .option('--virtual-clock [sleeps]', 'virtual time: moves through POST /_emulator/clock; a request\'s own waits (retry intervals, mock latency) "advance" it at once (default) or "wait" for the endpoint', virtualClockMode)
@@ -175,6 +180,8 @@ Examples:
   $ apim-emulator serve --policy policy.xml --backends backends.json --api-path openai --named-value tenant=contoso --port 8080
   $ apim-emulator serve --policy policy.xml --backends backends.json --api-path openai --mock foundry1="429 retry-after=10; aoai"
   $ apim-emulator serve --policy policy.xml --service-url http://127.0.0.1:3000 --subscription-key secret-key
+  $ apim-emulator serve --apiops apimartifacts --apiops-config configuration.dev.yaml --subscription-key dev-key --watch
+  $ apim-emulator serve --apiops apimartifacts --backend-url backend1=http://127.0.0.1:3000 --mock-backends
 
 Prints "listening on http://HOST:PORT" on stdout when ready; request logs go to stderr. Admin endpoints live under
 /_emulator/ (health, backends, traces, events, metrics, mocks, clock, reset). SIGINT/SIGTERM close gracefully.
@@ -185,15 +192,20 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
       const o = opts as {
         config?: string; policy?: string; globalPolicy?: string; backends: string[]; apiPath: string; serviceUrl?: string;
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
-        subscriptionKey?: string; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
+        subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
         workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
       };
       const simple = o.policy ?? o.globalPolicy;
-      if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey || o.serviceUrl || o.apiPath)) {
-        throw new UsageError('--config cannot be combined with --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
+      if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey.length || o.serviceUrl || o.apiPath || o.apiops)) {
+        throw new UsageError('--config cannot be combined with --apiops, --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
       }
-      if (!o.config && !simple) throw new UsageError('give --config FILE, or --policy FILE (with --backends, --api-path...) for a single API');
+      if (o.apiops && (simple || o.backends.length || o.fragment.length || o.serviceUrl || o.apiPath)) {
+        throw new UsageError('--apiops cannot be combined with --policy, --global-policy, --backends, --fragment, --api-path or --service-url (the APIOps folder describes the service)');
+      }
+      if (o.apiopsConfig && !o.apiops) throw new UsageError('--apiops-config needs --apiops DIR (or "apiopsConfig" next to "apiops" in the config file)');
+      if (!o.config && !simple && !o.apiops) throw new UsageError('give --config FILE, --apiops DIR, or --policy FILE (with --backends, --api-path...) for a single API');
+      if (!o.apiops && o.subscriptionKey.length > 1) throw new UsageError('--subscription-key is repeatable only with --apiops');
       // Workers (src/server/cluster.ts): loaded only with --workers; every worker runs this same command line.
       const cluster = o.workers !== undefined ? await import('../server/cluster.js') : null;
       const worker = cluster?.isWorker() ?? false;
@@ -217,7 +229,12 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             fragments: o.fragment.map((f) => ({ id: f.name, file: f.value })),
             namedValues: namedValues(o.namedValue),
             namedValuesFiles: o.namedValues,
-            ...(o.subscriptionKey !== undefined ? { subscriptionKey: o.subscriptionKey } : {}),
+            ...(o.subscriptionKey.length ? { subscriptionKey: o.subscriptionKey[0]!, subscriptionKeys: o.subscriptionKey } : {}),
+            ...(o.apiops ? { apiops: o.apiops } : {}),
+            ...(o.apiopsConfig ? { apiopsConfig: o.apiopsConfig } : {}),
+            ...(o.watch ? { watch: true } : {}),
+            backendUrls: o.backendUrl.map((b) => ({ id: b.name, url: b.value })),
+            ...(o.logFormat ? { logFormat: o.logFormat } : {}),
             mocks: o.mock,
             ...(o.mockBackends ? { mockBackends: true } : {}),
             ...(o.virtualClock ? { virtualClock: o.virtualClock === true ? 'advance' : o.virtualClock } : {}),
@@ -260,6 +277,8 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // SIGHUP reloads, like --watch and POST /_emulator/reload (the outcome is logged by the reload itself).
+        process.on('SIGHUP', () => void running.reload());
       });
     });
 

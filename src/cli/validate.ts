@@ -9,6 +9,8 @@ import type { ApiDefinition, GatewayDefinition } from '../gateway/definition.js'
 import type { Upstream } from '../engine/upstream.js';
 import { displayPath, hasIoErrors, IO_UNREADABLE, readSource } from '../config/files.js';
 import { parseJsonSource } from '../config/json.js';
+import { validateApiopsTree } from '../apiops/validate.js';
+import { isApiopsTree } from '../apiops/index.js';
 import { buildGateway, checkMockTargets, DEFAULT_SERVICE, loadConfig, overrideNamedValues, prepareDefinition } from '../config/load.js';
 
 import type { PolicyScopeName } from './scopes.js';
@@ -56,7 +58,15 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   const files: string[] = [];
   const inputs: Input[] = [];
 
-  for (const p of expandInputs(o.inputs, diagnostics)) {
+  // APIOps extractor folders are loaded as the service they describe (src/apiops), not file by file.
+  const trees = o.inputs.filter((i) => isApiopsTree(path.resolve(i)));
+  for (const t of trees) {
+    const r = validateApiopsTree(t, o.namedValues, o.backendParameters);
+    diagnostics.push(...r.diagnostics);
+    files.push(...r.files);
+  }
+
+  for (const p of expandInputs(o.inputs.filter((i) => !trees.includes(i)), diagnostics)) {
     const source = readSource(p, diagnostics);
     if (!source) continue;
     files.push(source.file);

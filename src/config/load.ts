@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { nodeSettingsFiles, settingsBaseDir } from './settings-files.js';
 import { loadBackends, type BackendDefinition } from '../backends/index.js';
 import { member, pathJoin, resolvePointer } from '../source/json.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -9,6 +10,8 @@ import { Gateway, type GatewayDeps } from '../gateway/gateway.js';
 import { mockScriptFromJson, type MockScript } from '../mocks/index.js';
 import { displayPath, readSource } from './files.js';
 import { parseJsonSource } from './json.js';
+import { loadApiopsConfig } from './apiops.js';
+import type { SpecExample } from '../apiops/index.js';
 import { loadNamedValuesFile, namedValuesFromMap } from './named-values.js';
 import { PlaceholderEdits } from './placeholders.js';
 import { validateConfigSchema } from './schema.js';
@@ -44,6 +47,12 @@ export interface LoadedConfig {
   files: string[];
   /** Files (absolute) the configuration references, so `validate` does not check them a second time on their own. */
   referencedFiles: Set<string>;
+  /** Backend id → url of a real local service (config `backendUrls`). */
+  backendUrls?: Map<string, string>;
+  /** Per API id and operation id: the example of the API's specification (APIOps trees), for --mock-backends. */
+  examples?: Map<string, Map<string, SpecExample>>;
+  /** Folders whose changes `serve --watch` reloads on (besides the files read). */
+  watchDirs?: string[];
 }
 
 export const DEFAULT_SERVICE = { name: 'apim-emulator', region: 'West Europe', gatewayId: 'managed' } as const;
@@ -73,6 +82,9 @@ interface RawConfig {
   mocks?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   server?: ServerSettings;
+  apiops?: string;
+  apiopsConfig?: string;
+  backendUrls?: Record<string, string>;
 }
 
 /**
@@ -225,8 +237,33 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if (r.script) result.mocks.set(backendId, { script: r.script, origin: pos });
   }
 
-  const globalPolicy = raw.globalPolicy !== undefined ? read(raw.globalPolicy, '/globalPolicy') : undefined;
+  let globalPolicy = raw.globalPolicy !== undefined ? read(raw.globalPolicy, '/globalPolicy') : undefined;
   result.server = raw.server ?? {};
+  if (raw.backendUrls) result.backendUrls = new Map(Object.entries(raw.backendUrls));
+  if (raw.apiops !== undefined) {
+    // The APIOps tree is the service; what the file lists is added to it (its named values win, docs/configuration.md).
+    const tree = loadApiopsConfig({
+      dir: path.resolve(baseDir, raw.apiops),
+      ...(raw.apiopsConfig !== undefined ? { configuration: path.resolve(baseDir, raw.apiopsConfig) } : {}),
+      givenNamedValues: namedValues.map((n) => n.name),
+      subscriptionKeys: [],
+    });
+    diagnostics.push(...tree.diagnostics);
+    result.files.push(...tree.files);
+    for (const f of tree.referencedFiles) result.referencedFiles.add(f);
+    result.examples = tree.examples;
+    result.watchDirs = [path.resolve(baseDir, raw.apiops)];
+    const t = tree.definition;
+    if (!t) return result;
+    globalPolicy ??= t.globalPolicy;
+    const own = new Set(namedValues.map((n) => n.name.toLowerCase()));
+    namedValues.unshift(...t.namedValues.filter((n) => !own.has(n.name.toLowerCase())));
+    fragments.unshift(...t.fragments.filter((f) => !fragments.some((x) => x.id === f.id)));
+    backendFiles.unshift(...t.backendFiles);
+    apis.unshift(...t.apis);
+    products.unshift(...t.products);
+    (raw.subscriptions ??= []).unshift(...t.subscriptions);
+  }
   result.definition = {
     service: { ...DEFAULT_SERVICE, ...raw.service },
     ...(globalPolicy ? { globalPolicy } : {}),
@@ -340,7 +377,8 @@ export function prepareDefinition(def: GatewayDefinition): PreparedDefinition {
 
 /** Gateway.build with diagnostics pointing at the files as written (placeholder substitution undone). */
 export function buildGateway(prepared: PreparedDefinition, deps: GatewayDeps): { gateway: Gateway | null; diagnostics: Diagnostic[] } {
-  const r = Gateway.build(prepared.definition, deps);
+  const files = deps.files ?? nodeSettingsFiles(settingsBaseDir(prepared.definition.settings));
+  const r = Gateway.build(prepared.definition, { ...deps, files });
   return { gateway: r.gateway, diagnostics: r.diagnostics.map((d) => prepared.edits.remap(d)) };
 }
 

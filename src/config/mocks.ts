@@ -20,42 +20,64 @@ export async function attachMocks(
   mockAll: boolean,
   clock: Clock,
   host = '127.0.0.1',
+  opts: { existing?: MockBackendSet; except?: ReadonlySet<string> } = {},
 ): Promise<{ definition: GatewayDefinition; mocks: MockBackendSet; diagnostics: Diagnostic[] }> {
-  const mocks = new MockBackendSet();
-  const diagnostics: Diagnostic[] = [];
+  // On a reload the running mocks are reused (their scripts, call counts and quotas survive); mocks of backends that
+  // are gone are stopped.
+  const mocks = opts.existing ?? new MockBackendSet();
   const targets = new Map<string, MockScript>();
-  if (mockAll) for (const b of backends) if (b.type === 'Single' && b.url) targets.set(b.id, AZURE_OPENAI_MOCK);
+  if (mockAll) for (const b of backends) if (b.type === 'Single' && b.url && !opts.except?.has(b.id)) targets.set(b.id, AZURE_OPENAI_MOCK);
   for (const [id, s] of scripts) targets.set(id, s);
-  if (targets.size === 0) return { definition: def, mocks, diagnostics };
+  for (const m of mocks.all()) if (!targets.has(m.name)) await mocks.stop(m.name);
+  if (targets.size === 0) return { definition: def, mocks, diagnostics: [] };
 
   const byId = new Map(backends.map((b) => [b.id, b]));
-  const replacements = new Map<string, Array<{ start: number; end: number; text: string; id: string }>>();
+  const urls = new Map<string, string>();
   try {
     for (const [id, script] of targets) {
       const b = byId.get(id);
       if (!b || b.type !== 'Single') continue; // checkMockTargets reported it
-      const mock = await mocks.start(id, script, clock, { host });
-      const file = def.backendFiles.find((f) => f.file === b.file);
-      const located = file ? locateUrl(file.text, b.jsonPath) : undefined;
-      if (!file || !located) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'config/mock-url',
-          message: `cannot point backend "${id}" at its mock: its url is not a plain string at ${b.jsonPath}.properties.url`,
-          hint: 'write the url as a literal or an ARM expression string in the backend file',
-          file: b.file,
-          ...(b.line !== undefined ? { line: b.line, column: b.column ?? 1 } : {}),
-          jsonPath: b.jsonPath,
-        });
-        continue;
-      }
-      const list = replacements.get(file.file) ?? [];
-      list.push({ ...located, text: JSON.stringify(mock.url + urlPath(b.url)), id });
-      replacements.set(file.file, list);
+      const mock = mocks.get(id) ?? (await mocks.start(id, script, clock, { host }));
+      urls.set(id, mock.url + urlPath(b.url));
     }
   } catch (e) {
-    await mocks.closeAll();
+    if (!opts.existing) await mocks.closeAll();
     throw e;
+  }
+  const r = rewriteBackendUrls(def, backends, urls, 'mock');
+  return { definition: r.definition, mocks, diagnostics: r.diagnostics };
+}
+
+/**
+ * Points backends at other urls (`--backend-url ID=URL`, mocks) by replacing the url string in the backend file's JSON
+ * text, so everything downstream (validation, the registry with its breakers and pool membership,
+ * `/_emulator/backends`) sees the new address.
+ */
+export function rewriteBackendUrls(def: GatewayDefinition, backends: BackendDefinition[], urls: ReadonlyMap<string, string>, why: 'mock' | 'backend-url'): { definition: GatewayDefinition; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  if (urls.size === 0) return { definition: def, diagnostics };
+  const byId = new Map(backends.map((b) => [b.id, b]));
+  const replacements = new Map<string, Array<{ start: number; end: number; text: string; id: string }>>();
+  for (const [id, url] of urls) {
+    const b = byId.get(id);
+    if (!b || b.type !== 'Single') continue; // checkMockTargets / checkBackendUrls reported it
+    const file = def.backendFiles.find((f) => f.file === b.file);
+    const located = file ? locateUrl(file.text, b.jsonPath) : undefined;
+    if (!file || !located) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/mock-url',
+        message: `cannot point backend "${id}" at ${why === 'mock' ? 'its mock' : url}: its url is not a plain string at ${b.jsonPath}.properties.url`,
+        hint: 'write the url as a literal or an ARM expression string in the backend file',
+        file: b.file,
+        ...(b.line !== undefined ? { line: b.line, column: b.column ?? 1 } : {}),
+        jsonPath: b.jsonPath,
+      });
+      continue;
+    }
+    const list = replacements.get(file.file) ?? [];
+    list.push({ ...located, text: JSON.stringify(url), id });
+    replacements.set(file.file, list);
   }
   const backendFiles = def.backendFiles.map((f) => {
     const list = replacements.get(f.file);
@@ -65,7 +87,7 @@ export async function attachMocks(
     for (const r of [...list].sort((a, b) => b.start - a.start)) text = text.slice(0, r.start) + r.text + text.slice(r.end);
     return { file: f.file, text };
   });
-  return { definition: { ...def, backendFiles }, mocks, diagnostics };
+  return { definition: { ...def, backendFiles }, diagnostics };
 }
 
 /** Path and query of a backend url ('' when it has none or is not a URL). */

@@ -367,6 +367,14 @@ export class MockBackendSet {
     return b;
   }
 
+  /** Stops and forgets one mock (a reload removed its backend). */
+  async stop(name: string): Promise<void> {
+    const b = this.backends.get(name);
+    if (!b) return;
+    this.backends.delete(name);
+    await b.close();
+  }
+
   get(name: string): MockBackend | undefined {
     return this.backends.get(name);
   }

@@ -11,15 +11,25 @@ import {
   toPolicyNumber,
   toPolicyString,
 } from '../expressions/index.js';
-import { getPolicyDefinition, policyNames } from '../policies/registry.js';
-import type { AttributeSpec, CompileContext, ElementSpec, Flow, PolicyDefinition, Step, ValueGetter } from '../policies/types.js';
+import type {
+  AttributeSpec,
+  CompileContext,
+  ElementSpec,
+  Flow,
+  PolicyCatalog,
+  PolicyDefinition,
+  SettingResult,
+  SettingSpec,
+  Step,
+  ValueGetter,
+} from '../engine/policy-sdk.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import type { XmlElement } from '../xml/types.js';
 import type { PolicyDocument } from './document.js';
-import { gatewayErrorResponse, PolicyError } from './errors.js';
 import { substituteNamedValues } from './named-values.js';
 import { checkLiteral, suggest, validatePolicyElement } from './validate.js';
 
-/** Scopes from narrowest to broadest: `<base/>` resolution walks this list outward (reference §3.2). */
+/** Scopes from narrowest to broadest: `<base/>` resolution walks this list outward (docs/policies.md, scopes and `<base/>`). */
 export const SCOPES_NARROW_FIRST: readonly PolicyScope[] = ['operation', 'api', 'product', 'global'];
 
 export type ScopeDocuments = Partial<Record<PolicyScope, PolicyDocument | null>>;
@@ -54,6 +64,7 @@ export class PolicyCompiler {
   private readonly validated = new Set<string>();
 
   constructor(
+    readonly catalog: PolicyCatalog,
     readonly services: RuntimeServices,
     readonly fragments: ReadonlyMap<string, PolicyDocument>,
     readonly diagnostics: DiagnosticBag,
@@ -169,11 +180,11 @@ export class PolicyCompiler {
   }
 
   private compilePolicyElement(el: XmlElement, o: StatementOptions, path: string, allowed?: true | readonly string[]): Step | null {
-    const def = getPolicyDefinition(el.name);
+    const def = this.catalog.get(el.name);
     const once = this.once(el);
     if (!def) {
       if (once) {
-        const near = suggest(el.name, policyNames());
+        const near = suggest(el.name, this.catalog.names());
         this.diagnostics.error(el.source, el.start, 'policy/unknown-element', `<${el.name}> is not an APIM policy`, near.length ? `did you mean ${near.map((n) => `<${n}>`).join(' or ')}?` : 'see docs/policies.md for the policies apim-emulator knows');
       }
       return null;
@@ -242,6 +253,37 @@ export class PolicyCompiler {
   }
 }
 
+/**
+ * The documents of one operation reduced to the inbound statements of the named policies (direct children of
+ * `<inbound>`, with `<base/>` kept so broader scopes still contribute), other sections empty: the pipeline run for a
+ * request a policy answers on its own before operation matching (PolicyDefinition.preflight, e.g. a CORS preflight).
+ */
+export function preflightDocuments(docs: ScopeDocuments, policyNames: ReadonlySet<string>): ScopeDocuments {
+  const out: ScopeDocuments = {};
+  for (const scope of SCOPES_NARROW_FIRST) {
+    const doc = docs[scope];
+    if (!doc) {
+      if (scope in docs) out[scope] = doc ?? null;
+      continue;
+    }
+    const sections = new Map<PolicySection, XmlElement>();
+    for (const [name, el] of doc.sections) {
+      const keep = name === 'inbound' ? el.children.filter((c) => c.kind === 'element' && (policyNames.has(c.name) || c.name === 'base')) : [];
+      sections.set(name, { ...el, children: keep });
+    }
+    for (const name of ['backend', 'outbound', 'on-error'] as const) {
+      if (!sections.has(name)) sections.set(name, { kind: 'element', name, attributes: [], children: [], start: doc.root.start, end: doc.root.start, source: doc.source });
+    }
+    out[scope] = { ...doc, sections };
+  }
+  return out;
+}
+
+/** Whether any document of the chain has one of the named policies directly in `<inbound>`. */
+export function hasInboundPolicy(docs: ScopeDocuments, policyNames: ReadonlySet<string>): boolean {
+  return SCOPES_NARROW_FIRST.some((s) => docs[s]?.sections.get('inbound')?.children.some((c) => c.kind === 'element' && policyNames.has(c.name)) ?? false);
+}
+
 interface StatementOptions {
   scope: PolicyScope;
   section: PolicySection;
@@ -284,11 +326,11 @@ function sequence(steps: Step[], metas: StepMeta[]): Step {
         throw locate(e, metas[i]!);
       }
       if (r === 'continue') continue;
-      if (r === 'stop') return 'stop';
+      if (typeof r === 'string') return r; // stop or skip-backend ends the statement list
       const next = i + 1;
       const meta = metas[i]!;
       return r.then(
-        (f) => (f === 'stop' ? 'stop' : runFrom(ctx, next)),
+        (f) => (f === 'continue' ? runFrom(ctx, next) : f),
         (e: unknown) => {
           throw locate(e, meta);
         },
@@ -490,6 +532,14 @@ class ElementCompileContext implements CompileContext {
 
   needsBody(which: 'request' | 'response'): void {
     this.o.needs[which] = true;
+  }
+
+  setting<T>(spec: SettingSpec<T>): SettingResult<T | undefined> {
+    if (!this.def.settings?.includes(spec as SettingSpec<unknown>)) {
+      // A programming error in the policy, not a user mistake: every setting a policy reads is declared with it.
+      throw new Error(`<${this.def.name}> reads setting "${spec.key}" without declaring it in its PolicyDefinition.settings`);
+    }
+    return this.services.setting(spec);
   }
 
   offsetOf(el: XmlElement, attribute?: string): number {

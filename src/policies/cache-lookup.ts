@@ -1,8 +1,7 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import { responseCache, restoreResponse } from './support/cache.js';
 import type { CachedResponse, ExpiringCache } from './support/cache.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
 
 export const CACHING_TYPE = { name: 'caching-type', expressions: false, kind: 'enum', values: ['prefer-external', 'external', 'internal'], default: 'prefer-external' } as const;
 
@@ -47,7 +46,7 @@ export const cacheLookup: PolicyDefinition = {
     { name: 'must-revalidate', expressions: true, kind: 'bool', default: 'true' },
     { name: 'allow-private-response-caching', expressions: true, kind: 'bool', default: 'false' },
   ],
-  ordered: true,
+  // vary-by-header and vary-by-query-parameter in any order: APIM accepts them interleaved (issue 11).
   elements: [
     { name: 'vary-by-header', text: { expressions: false, required: true } },
     { name: 'vary-by-query-parameter', text: { expressions: false, required: true } },
@@ -87,12 +86,11 @@ export const cacheLookup: PolicyDefinition = {
         return 'continue';
       }
       state.hit = true;
-      ctx.answeredFromCache = true;
       ctx.response.body?.liveStream?.resume();
       ctx.response = restoreResponse(found);
       applyDownstreamCaching(ctx, state, cache.remainingSeconds(key));
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { key, statusCode: found.statusCode } });
-      return 'stop';
+      return 'skip-backend';
     };
   },
 };

@@ -1,9 +1,6 @@
-import { MessageBody } from '../engine/body.js';
-import type { GatewayContext } from '../engine/context.js';
-import { UpstreamError } from '../engine/upstream.js';
-import { gatewayErrorResponse, PolicyError, reasonPhrase } from '../pipeline/errors.js';
+import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
-import type { Flow, PolicyDefinition } from './types.js';
 
 /** Default `timeout` of forward-request in seconds (reference §4.2). */
 const DEFAULT_TIMEOUT_S = 300;
@@ -111,7 +108,7 @@ export const forwardRequest: PolicyDefinition = {
   },
 };
 
-function literalFlag(el: import('../xml/types.js').XmlElement, name: string): boolean {
+function literalFlag(el: XmlElement, name: string): boolean {
   return el.attributes.find((a) => a.name === name)?.value.text.trim().toLowerCase() === 'true';
 }
 
@@ -131,7 +128,7 @@ interface ResolvedTarget {
 
 const NO_CREDENTIALS = { headers: {}, query: {} };
 
-function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.js').BackendRegistry | null): ResolvedTarget {
+function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null): ResolvedTarget {
   const t = ctx.backendTarget;
   if (t?.kind === 'backend') {
     if (!backends || !backends.has(t.backendId)) {

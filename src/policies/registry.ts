@@ -1,4 +1,4 @@
-import type { PolicySection } from '../engine/context.js';
+import type { PolicyCatalog, PolicyDefinition, PolicySection } from '../engine/policy-sdk.js';
 import { azureOpenAiTokenLimit } from './azure-openai-token-limit.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
@@ -42,12 +42,30 @@ import { cacheStoreValue } from './cache-store-value.js';
 import { emitMetric } from './emit-metric.js';
 import { llmContentSafety } from './llm-content-safety.js';
 import { logToEventHub } from './log-to-eventhub.js';
-import type { PolicyDefinition } from './types.js';
 import { wait } from './wait.js';
+import { crossDomain } from './cross-domain.js';
+import { invokeDaprBinding } from './invoke-dapr-binding.js';
+import { jsonToXmlPolicy } from './json-to-xml.js';
+import { jsonp } from './jsonp.js';
+import { proxy } from './proxy.js';
+import { publishToDapr } from './publish-to-dapr.js';
+import { redirectContentUrls } from './redirect-content-urls.js';
+import { sendOneWayRequest } from './send-one-way-request.js';
+import { sendServiceBusMessage } from './send-service-bus-message.js';
+import { validateClientCertificate } from './validate-client-certificate.js';
+import { validateContent } from './validate-content.js';
+import { validateGraphqlRequest } from './validate-graphql-request.js';
+import { validateHeaders } from './validate-headers.js';
+import { validateOdataRequest } from './validate-odata-request.js';
+import { validateParameters } from './validate-parameters.js';
+import { validateStatusCode } from './validate-status-code.js';
+import { xmlToJsonPolicy } from './xml-to-json.js';
+import { xslTransform } from './xsl-transform.js';
 
 /**
- * Every policy apim-emulator knows. Adding a policy: write its file in this folder, add it to IMPLEMENTED, and drop
- * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
+ * Every policy apim-emulator knows. Adding a policy: write its file in this folder (importing only
+ * ../engine/policy-sdk.js, expressions and dotnet), add it to IMPLEMENTED, drop its name from NOT_YET_SUPPORTED, and
+ * give it its line in docs/policies.md (CONTRIBUTING.md). `base` and `include-fragment` are structural and handled by the compiler.
  */
 const IMPLEMENTED: readonly PolicyDefinition[] = [
   // Access control and identity
@@ -99,6 +117,28 @@ const IMPLEMENTED: readonly PolicyDefinition[] = [
   setVariable,
   trace,
   wait,
+  // Transformation
+  jsonToXmlPolicy,
+  xmlToJsonPolicy,
+  xslTransform,
+  redirectContentUrls,
+  // Cross-domain
+  crossDomain,
+  jsonp,
+  // Routing and integration (offline sinks: support/sinks.ts)
+  proxy,
+  sendOneWayRequest,
+  sendServiceBusMessage,
+  publishToDapr,
+  invokeDaprBinding,
+  // Content validation
+  validateClientCertificate,
+  validateContent,
+  validateGraphqlRequest,
+  validateHeaders,
+  validateOdataRequest,
+  validateParameters,
+  validateStatusCode,
 ];
 
 const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound', 'on-error'];
@@ -108,29 +148,11 @@ const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound'
  * with "<x> is not supported by apim-emulator yet" (never a silent no-op).
  */
 const NOT_YET_SUPPORTED: Record<string, string> = {
-  'cross-domain': 'Flash/Silverlight cross-domain policy.',
-  'invoke-dapr-binding': 'Dapr binding (self-hosted gateway).',
-  'json-to-xml': 'JSON to XML conversion.',
-  jsonp: 'JSONP callback wrapping.',
-  proxy: 'HTTP proxy for the backend call.',
-  'publish-to-dapr': 'Dapr pub/sub (self-hosted gateway).',
-  'redirect-content-urls': 'Rewrites backend URLs in the body.',
-  'send-one-way-request': 'Fire-and-forget HTTP call.',
-  'send-service-bus-message': 'Service Bus message.',
-  'set-graphql-resolver': 'GraphQL resolver.',
-  'sql-data-source': 'GraphQL SQL resolver.',
-  'http-data-source': 'GraphQL HTTP resolver.',
-  'cosmosdb-data-source': 'GraphQL Cosmos DB resolver.',
-  'publish-event': 'GraphQL subscription event.',
-  'validate-client-certificate': 'Client certificate validation.',
-  'validate-content': 'Request/response content validation against the API schema.',
-  'validate-graphql-request': 'GraphQL request validation.',
-  'validate-headers': 'Response header validation against the API schema.',
-  'validate-odata-request': 'OData request validation.',
-  'validate-parameters': 'Parameter validation against the API schema.',
-  'validate-status-code': 'Status code validation against the API schema.',
-  'xml-to-json': 'XML to JSON conversion.',
-  'xsl-transform': 'XSLT transformation.',
+  'set-graphql-resolver': 'Retired GraphQL resolver policy (replaced by http-data-source); not executed.',
+  'sql-data-source': 'GraphQL resolver over Azure SQL: resolver documents of synthetic GraphQL APIs are not executed yet, and there is no SQL database offline.',
+  'http-data-source': 'GraphQL HTTP resolver: resolver documents of synthetic GraphQL APIs are not executed yet.',
+  'cosmosdb-data-source': 'GraphQL resolver over Cosmos DB: resolver documents are not executed yet, and there is no Cosmos DB offline.',
+  'publish-event': 'GraphQL subscription event (inside http-data-source resolvers): not executed yet.',
 };
 
 const BY_NAME = new Map<string, PolicyDefinition>();
@@ -150,3 +172,10 @@ export function policyNames(): string[] {
 export function allPolicyDefinitions(): PolicyDefinition[] {
   return [...BY_NAME.values()];
 }
+
+/** The registry as the pipeline compiler and the gateway receive it (injected: the pipeline imports no policy). */
+export const POLICY_CATALOG: PolicyCatalog = {
+  get: getPolicyDefinition,
+  names: policyNames,
+  all: allPolicyDefinitions,
+};

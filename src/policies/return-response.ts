@@ -1,12 +1,8 @@
-import { HeaderMap } from '../engine/headers.js';
-import type { GatewayResponse } from '../engine/context.js';
-import { StoredResponse } from '../engine/context.js';
-import { PolicyError } from '../pipeline/errors.js';
+import type { GatewayResponse, PolicyDefinition } from '../engine/policy-sdk.js';
+import { HeaderMap, PolicyError, StoredResponse, childElements } from '../engine/policy-sdk.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
 import { SET_HEADER_ATTRIBUTES, VALUE_ELEMENT } from './set-header.js';
 import { compileStatusMutation } from './set-status.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
 
 /**
  * `<return-response>`: ends the pipeline and sends a response: default `200 OK` without body, or the response kept

@@ -1,5 +1,6 @@
-import type { PolicyScope } from '../engine/context.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition, PolicyScope } from '../engine/policy-sdk.js';
+import { daprInvokeUrl, sidecarBase } from './support/dapr.js';
+import { offlineWarning } from './support/offline.js';
 
 /** Broader scopes rank higher. */
 const SCOPE_RANK: Record<PolicyScope, number> = { operation: 0, api: 1, product: 2, global: 3 };
@@ -21,12 +22,27 @@ export const setBackendService: PolicyDefinition = {
     { name: 'backend-id', expressions: true },
     ...[...SERVICE_FABRIC, ...DAPR].map((name) => ({ name, expressions: true })),
   ],
-  oneOf: [['base-url', 'backend-id']],
+  // The Dapr form names neither base-url nor backend-id (learn.microsoft.com/azure/api-management/set-backend-service-dapr-policy, read 2026-12-02).
+  oneOf: [['base-url', 'backend-id', 'dapr-app-id']],
   compile(el, cx) {
-    for (const a of el.attributes) {
-      if (SERVICE_FABRIC.includes(a.name) || DAPR.includes(a.name)) {
-        cx.diagnostics.error(el.source, a.offset, 'policy/unsupported-attribute', `attribute "${a.name}" (Service Fabric / Dapr backends) is not supported by apim-emulator yet`, 'use base-url or backend-id');
-      }
+    if (el.attributes.some((a) => SERVICE_FABRIC.includes(a.name))) {
+      offlineWarning(el, cx, 'Service Fabric resolution (sf-*) is not available; the backend\'s own URL is used');
+    }
+    const appId = cx.string(el, 'dapr-app-id');
+    if (appId) {
+      // Dapr service invocation through the sidecar (self-hosted gateway): forward-request calls
+      // {sidecar}/v1.0/invoke/{app-id}[.{namespace}]/method/{dapr-method}; the sidecar is `dapr.sidecarUrl` or Dapr's default.
+      const method = cx.string(el, 'dapr-method') ?? (() => '');
+      const namespace = cx.string(el, 'dapr-namespace');
+      const sidecar = sidecarBase(cx.services);
+      return (ctx) => {
+        const url = daprInvokeUrl(sidecar, appId(ctx), namespace?.(ctx), method(ctx));
+        ctx.backendTarget = { kind: 'url', baseUrl: url };
+        // The method names the whole target path: nothing of the caller's path below the API suffix is appended.
+        ctx.request.url.path = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';
+        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `dapr ${url}` });
+        return 'continue';
+      };
     }
     const backendId = cx.string(el, 'backend-id');
     if (backendId) {

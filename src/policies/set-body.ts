@@ -1,5 +1,5 @@
 import { compileBodyWriter, messageOf } from './support/message.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<set-body>`: replaces the request body (inbound, backend) or the response body (outbound). */
 export const setBody: PolicyDefinition = {

@@ -3,12 +3,13 @@ import { xmlEscape } from '../diagnostics/format.js';
 import { displayPath } from '../config/files.js';
 import type { RunSummary } from './index.js';
 import type { Failure, ScenarioResult } from './runner.js';
+import { htmlReport } from './report-html.js';
 import { formatSpan } from './timeline.js';
 
-export type ScenarioReporter = 'text' | 'json' | 'junit';
-export const SCENARIO_REPORTERS: readonly ScenarioReporter[] = ['text', 'json', 'junit'];
+export type ScenarioReporter = 'text' | 'json' | 'junit' | 'html';
+export const SCENARIO_REPORTERS: readonly ScenarioReporter[] = ['text', 'json', 'junit', 'html'];
 
-/** Renders a run for humans (text), for tools (json) or for CI test tabs (JUnit XML). */
+/** Renders a run for humans (text), for tools (json), for CI test tabs (JUnit XML) or as one web page (html, CI artifacts). */
 export function formatRunReport(summary: RunSummary, reporter: ScenarioReporter): string {
   switch (reporter) {
     case 'text':
@@ -17,6 +18,8 @@ export function formatRunReport(summary: RunSummary, reporter: ScenarioReporter)
       return JSON.stringify(jsonReport(summary), null, 2) + '\n';
     case 'junit':
       return junitReport(summary);
+    case 'html':
+      return htmlReport(summary);
     default: {
       const never: never = reporter;
       throw new Error(`unknown reporter "${String(never)}" (allowed: ${SCENARIO_REPORTERS.join(', ')})`);

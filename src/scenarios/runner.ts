@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { BackendRegistry, CircuitBreakerEvent } from '../backends/index.js';
 import { displayPath } from '../config/files.js';
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { TraceEvent } from '../engine/context.js';
+import type { LastError, TraceEvent } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import { CoverageIndex, ranStatements, type FileCoverage } from './coverage.js';
 import { createEnvironment, type ScenarioEnvironment } from './environment.js';
@@ -81,7 +81,27 @@ export interface ScenarioResult {
   virtualMs: number;
   /** Wall time it took, ms (reports only; never in snapshots). */
   wallMs: number;
+  /** The timeline as data (the HTML report draws it); empty when the scenario did not run. */
+  entries: TimelineEntry[];
+  /** The requests sent with their traces, for the HTML report; the last MAX_LOGGED_REQUESTS of them. */
+  requestLog: ScenarioRequest[];
 }
+
+/** One request a scenario sent: what the HTML report shows as a timeline row and a trace tree. */
+export interface ScenarioRequest {
+  step: number;
+  /** Virtual ms since the scenario started. */
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  attempts: AttemptRecord[];
+  lastError: LastError | null;
+  trace: readonly TraceEvent[];
+}
+
+/** Bound on ScenarioResult.requestLog, so a long `repeat` cannot make a report (or memory) grow without end. */
+export const MAX_LOGGED_REQUESTS = 500;
 
 /** A request the runner sent, with what the trace says happened to it. */
 interface RequestRecord {
@@ -97,6 +117,7 @@ interface RequestRecord {
   transitions: BreakerTransition[];
   trace: readonly TraceEvent[];
   error: string | undefined;
+  lastError: LastError | null;
   /** Breakers already open when the request arrived, e.g. "foundry1 until +00:01:07.000". */
   openBefore: string[];
 }
@@ -120,6 +141,8 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     steps: [],
     failures: [],
     timeline: null,
+    entries: [],
+    requestLog: [],
     snapshot: null,
     coverage: [],
     requests: 0,
@@ -163,6 +186,8 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     result.requests = run.requestCount;
     result.virtualMs = env.clock.now() - s.start;
     result.timeline = renderTimeline(s.name, run.timeline);
+    result.entries = run.timeline;
+    result.requestLog = run.requestLog;
     result.coverage = [...coverage.files.values()];
     if (s.snapshot && (opts.snapshots ?? 'compare') !== 'off') {
       result.snapshot = handleSnapshot(snapshotPathFor(s.path), result.timeline, opts.snapshots ?? 'compare');
@@ -276,6 +301,7 @@ function specMatches(spec: TraceSpec, r: { scope: string | undefined; section: s
 class ScenarioRun {
   readonly steps: StepResult[] = [];
   readonly timeline: TimelineEntry[] = [];
+  readonly requestLog: ScenarioRequest[] = [];
   requestCount = 0;
   private pending: BreakerTransition[] = [];
   /** Aborts the request in flight when it makes no progress at all (see settle); one per request. */
@@ -337,6 +363,8 @@ class ScenarioRun {
               break;
             }
             records.push(rec);
+            this.requestLog.push({ step: step.index, at: rec.at, method: rec.method, path: rec.path, status: rec.status, attempts: rec.attempts, lastError: rec.lastError, trace: rec.trace });
+            if (this.requestLog.length > MAX_LOGGED_REQUESTS) this.requestLog.shift();
             this.timeline.push({ kind: 'request', at: rec.at, n: i + 1, of: step.repeat, attempts: rec.attempts, status: rec.status });
             for (const t of rec.transitions) this.timeline.push({ kind: 'breaker', event: t });
           }
@@ -415,6 +443,7 @@ class ScenarioRun {
       transitions: this.takeTransitions(),
       trace,
       error: le ? `${le.source} ${le.reason}: ${le.message}` : undefined,
+      lastError: le ? { ...le } : null,
       openBefore,
     };
   }

@@ -6,8 +6,7 @@ import type { Clock } from '../clock.js';
 import type { GatewayContext } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import type { Gateway, GatewayResult } from '../gateway/gateway.js';
-import { gatewayErrorResponse } from '../pipeline/errors.js';
-import { toGatewayResponse } from '../pipeline/execute.js';
+import { gatewayErrorResponse, toGatewayResponse } from '../engine/policy-sdk.js';
 import { INSTANCE_HEADER } from './instances.js';
 import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
@@ -79,6 +78,8 @@ interface RequestLogLine {
   instance?: number;
   requestId?: string;
   traceId?: string;
+  lastError?: Record<string, string>;
+  why?: string;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -186,6 +187,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       if (instance >= 0) line.instance = instance;
       if (ctx) line.requestId = ctx.requestId;
       if (trace) line.traceId = trace.id;
+      // A failing request says why at the default level, not only in a trace: LastError and its policy position.
+      if (status >= 400 && ctx?.lastError) line.lastError = lastErrorFields(ctx.lastError, d.masker);
+      else if (status >= 400 && !ctx && status !== CLIENT_CLOSED_STATUS) line.why = d.masker.mask(rejected ?? whyNoPipeline(result));
       d.logger!.info(line, 'request');
     }
   };
@@ -236,6 +240,10 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   const masked = d.masker.maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
+}
+
+function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
+  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
 }
 
 function whyNoPipeline(result: GatewayResult): string {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
@@ -14,6 +14,7 @@ import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
 import { createGatewayHandler, InFlight } from './handler.js';
 import { InstanceSelector, MAX_INSTANCES } from './instances.js';
 import { ServerMetrics } from './metrics.js';
+import { Generation, reloadRoute, type ReloadOutcome } from './reload.js';
 import { RingBuffer } from './ring.js';
 import { SecretMasker } from './secrets.js';
 import { TraceStore } from './traces.js';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   telemetry?: GatewayTelemetry;
   /** Upper bound (wall ms) close() waits for in-flight requests before cutting connections (default 10000). */
   shutdownTimeoutMs?: number;
+  /** POST /_emulator/reload: re-reads the inputs and swaps the gateway (src/server/reload.ts); 404 without it. */
+  reload?: () => Promise<ReloadOutcome>;
   /**
    * Send gateway requests through the Express app's catch-all instead of straight from the HTTP server (same
    * behaviour, slower; default false). Admin requests always go through Express.
@@ -68,6 +71,13 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly app: express.Express;
+  /**
+   * Hot reload: new requests go to `next` (same number of instances) from now on; requests in flight finish on the
+   * gateways they started on, which are closed once their last request is done (src/server/reload.ts).
+   */
+  swap(next: readonly Gateway[]): void;
+  /** The gateways serving new requests. */
+  current(): readonly Gateway[];
   close(): Promise<void>;
 }
 
@@ -127,7 +137,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerStartError('EINVALIDOPTION', `port must be an integer from 0 to 65535, got ${port}`);
 
-  const instances: readonly Gateway[] = o.gateway instanceof Gateway ? [o.gateway] : o.gateway;
+  let instances: readonly Gateway[] = o.gateway instanceof Gateway ? [o.gateway] : o.gateway;
   if (instances.length < 1 || instances.length > MAX_INSTANCES) throw new ServerStartError('EINVALIDOPTION', `the number of gateway instances must be from 1 to ${MAX_INSTANCES}, got ${instances.length}`);
   if (new Set(instances).size !== instances.length) throw new ServerStartError('EINVALIDOPTION', 'each gateway instance must be its own Gateway (build the definition once per instance), not the same object twice');
   const multi = instances.length > 1;
@@ -144,17 +154,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const inFlight = new InFlight();
 
   const cleanups: Array<() => void> = [];
-  instances.forEach((gateway, instance) => {
-    if (!gateway.backends) return;
-    const ring = events[instance]!;
-    cleanups.push(
-      gateway.backends.onEvent((e) => {
-        ring.push(e);
-        metrics.breakerEvent(e);
-        logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules, ...(multi ? { instance } : {}) }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
-      }),
-    );
-  });
+  const hookEvents = (list: readonly Gateway[]): Array<() => void> => {
+    const out: Array<() => void> = [];
+    list.forEach((gateway, instance) => {
+      if (!gateway.backends) return;
+      const ring = events[instance]!;
+      out.push(
+        gateway.backends.onEvent((e) => {
+          ring.push(e);
+          metrics.breakerEvent(e);
+          logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules, ...(multi ? { instance } : {}) }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
+        }),
+      );
+    });
+    return out;
+  };
+  let eventHooks = hookEvents(instances);
   if (o.telemetry) {
     cleanups.push(
       o.telemetry.attach({
@@ -181,15 +196,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
   const cleanup = () => {
     for (const c of cleanups.splice(0)) c();
+    for (const c of eventHooks.splice(0)) c();
   };
 
-  const gatewayHandler = createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight });
+  const startedAt = performance.now();
+  const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
+  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), instances);
+  let adminRouter = makeAdmin(instances);
+  const retired = new Set<Generation>();
+  const gatewayHandler = (req: IncomingMessage, res: ServerResponse): void => generation.handle(req, res);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
-  app.use(ADMIN_PREFIX, createAdminRouter({ instances, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt: performance.now() }));
+  if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
+  app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
 
@@ -236,12 +258,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       cleanup();
       // The upstream agent waits for its requests; they were all aborted above, but never let close() hang on one.
       let agentTimer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(instances.map((g) => g.close())), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
+      await Promise.race([Promise.all([...instances, ...[...retired].flatMap((g) => g.gateways)].map((g) => g.close())), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
       clearTimeout(agentTimer);
       logger?.info({ url }, 'gateway stopped');
     })());
 
-  return { url, port: actualPort, app, close };
+  const swap = (next: readonly Gateway[]): void => {
+    if (next.length !== instances.length) throw new RangeError(`a reload keeps the number of gateway instances (${instances.length}), got ${next.length}`);
+    const old = generation;
+    for (const c of eventHooks.splice(0)) c();
+    instances = next;
+    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), next);
+    adminRouter = makeAdmin(next);
+    eventHooks = hookEvents(next);
+    retired.add(old);
+    old.retire(() => {
+      retired.delete(old);
+      void Promise.all(old.gateways.map((g) => g.close()));
+    });
+  };
+
+  return { url, port: actualPort, app, close, swap, current: () => instances };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

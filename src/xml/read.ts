@@ -31,6 +31,18 @@ class FatalXmlError extends Error {
 
 const MAX_DIAGNOSTICS = 100;
 
+/**
+ * Size and shape limits (docs/limits.md). APIM's own: a policy document holds at most 256 KiB, a fragment 512 KiB
+ * (docs/emulator-choices.md, "Policy document size"). The emulator's: element nesting and nested interpolated strings,
+ * because the stages after reading recurse per level; real policies nest a few levels.
+ */
+export const XML_LIMITS = {
+  policyDocumentChars: 256 * 1024,
+  fragmentChars: 512 * 1024,
+  elementDepth: 128,
+  interpolationDepth: 32,
+} as const;
+
 const ENTITY_HINT = 'allowed: &amp; &lt; &gt; &quot; &apos; &#NN; &#xNN;';
 
 interface OpenElement {
@@ -49,7 +61,24 @@ class Reader {
 
   read(): ReadResult {
     try {
+      // Refused before reading: the largest document APIM accepts at all is a fragment.
+      if (this.text.length > XML_LIMITS.fragmentChars) {
+        throw new FatalXmlError(
+          XML_LIMITS.fragmentChars,
+          'xml/document-too-large',
+          `the document is ${kib(this.text.length)}; APIM accepts policy documents up to ${kib(XML_LIMITS.policyDocumentChars)} and fragments up to ${kib(XML_LIMITS.fragmentChars)}`,
+          'move large content (bodies, templates, keys) out of the policy, e.g. into named values or the backend',
+        );
+      }
       const root = this.document();
+      if (root.name !== 'fragment' && this.text.length > XML_LIMITS.policyDocumentChars) {
+        this.error(
+          XML_LIMITS.policyDocumentChars,
+          'xml/document-too-large',
+          `the document is ${kib(this.text.length)}; APIM accepts policy documents up to ${kib(XML_LIMITS.policyDocumentChars)} (fragments up to ${kib(XML_LIMITS.fragmentChars)})`,
+          'move large content (bodies, templates, keys) out of the policy, e.g. into named values or a fragment',
+        );
+      }
       return { root, diagnostics: this.diagnostics };
     } catch (e) {
       if (!(e instanceof FatalXmlError)) throw e;
@@ -149,6 +178,14 @@ class Reader {
         if (selfClosing) {
           if (!top) root = element;
         } else {
+          if (stack.length >= XML_LIMITS.elementDepth) {
+            throw new FatalXmlError(
+              pos,
+              'xml/too-deep',
+              `\`<${element.name}>\` is nested ${stack.length + 1} elements deep; the emulator reads at most ${XML_LIMITS.elementDepth} levels`,
+              'flatten the nesting (e.g. one choose with several when branches instead of choose inside choose)',
+            );
+          }
           stack.push({ element, text: null });
         }
         pos = end;
@@ -339,7 +376,14 @@ class Reader {
         pos = this.entity(pos, b);
         continue;
       }
-      pos = b.addRawChar(t, pos);
+      let end = pos + 1;
+      while (end < t.length) {
+        const d = t.charCodeAt(end);
+        if (d === quote || d === 0x3c || d === 0x26) break;
+        end++;
+      }
+      b.addRaw(t, pos, end);
+      pos = end;
     }
   }
 
@@ -371,7 +415,15 @@ class Reader {
       } else if (c === 0x26 /* & */) {
         pos = this.entity(pos, b);
       } else {
-        pos = b.addRawChar(t, pos);
+        // A run of ordinary characters is taken at once.
+        let end = pos + 1;
+        while (end < t.length) {
+          const d = t.charCodeAt(end);
+          if (d === 0x3c || d === 0x40 || d === 0x26) break;
+          end++;
+        }
+        b.addRaw(t, pos, end);
+        pos = end;
       }
     }
     return pos;
@@ -420,6 +472,9 @@ class ExpressionScanner {
   ) {}
 
   /** `start` is the offset of `@`; returns the offset one past the closing `)` or `}`. */
+  /** Interpolated strings open inside interpolation holes, counted to XML_LIMITS.interpolationDepth. */
+  private holes = 0;
+
   scan(start: number): number {
     return this.code(start + 1, start, this.t[start + 1] === '(' ? '`@(`' : '`@{`', 'expression');
   }
@@ -554,7 +609,11 @@ class ExpressionScanner {
           i += w + w1; // `{{` is a literal brace
           continue;
         }
+        if (++this.holes > XML_LIMITS.interpolationDepth) {
+          throw new FatalXmlError(i, 'xml/too-deep', `interpolated strings are nested more than ${XML_LIMITS.interpolationDepth} levels deep in this expression`, 'build the string in steps with variables');
+        }
         i = this.code(i, i, `interpolation hole \`{\` of the ${what}`, 'hole');
+        this.holes--;
         continue;
       }
       i += w;
@@ -580,6 +639,10 @@ class ExpressionScanner {
     }
     throw new FatalXmlError(start, 'xml/unterminated-string', `character literal \`'\` opened at ${this.reader.position(start)} in an expression is never closed`, "a char literal holds one character, e.g. 'a' or '\\''");
   }
+}
+
+function kib(chars: number): string {
+  return `${Math.ceil(chars / 1024)} KiB`;
 }
 
 function closerOf(open: number): number {
@@ -654,8 +717,15 @@ function describeChar(t: string, i: number): string {
 // Building decoded text that keeps each character's file offset
 
 class SpanBuilder {
-  private text = '';
-  private readonly offsets: number[] = [];
+  /** Decoded text, in parts joined once by build(); per-character appends made large values quadratic-ish and slow. */
+  private readonly parts: string[] = [];
+  private length = 0;
+  /**
+   * Where the text came from, in runs: [file offset, length, raw]. A raw run maps character k to offset + k; a decoded
+   * one (an entity, a normalized line break) maps every character to its offset. Offsets per character are only
+   * materialised by build() when the text is not one verbatim slice.
+   */
+  private readonly runs: number[] = [];
   /** Whether the text differs from one contiguous slice of the file (entities, line breaks, a skipped comment). */
   private changed = false;
   /** Offset just after the last raw character taken. */
@@ -674,35 +744,59 @@ class SpanBuilder {
   add(value: string, at: number, rawEnd: number): void {
     this.note(at);
     this.changed = true;
-    this.text += value;
-    for (let k = 0; k < value.length; k++) this.offsets.push(at);
+    this.parts.push(value);
+    this.length += value.length;
+    this.runs.push(at, value.length, 0);
     this.next = rawEnd;
+  }
+
+  /** Adds raw file text [from, to) that holds no CR (callers split at CR). */
+  private addPlain(t: string, from: number, to: number): void {
+    if (to <= from) return;
+    this.note(from);
+    this.parts.push(t.slice(from, to));
+    this.length += to - from;
+    const n = this.runs.length;
+    // Extend the previous raw run when this one continues it.
+    if (n >= 3 && this.runs[n - 1] === 1 && this.runs[n - 3]! + this.runs[n - 2]! === from) this.runs[n - 2]! += to - from;
+    else this.runs.push(from, to - from, 1);
+    this.next = to;
   }
 
   /** Adds the raw character at `i` (a CR or CRLF becomes one LF, as XML requires); returns the next offset. */
   addRawChar(t: string, i: number): number {
-    const c = t.charCodeAt(i);
-    if (c === 0x0d) {
+    if (t.charCodeAt(i) === 0x0d) {
       const after = t.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1;
       this.add('\n', i, after);
       return after;
     }
-    this.note(i);
-    this.text += t[i]!;
-    this.offsets.push(i);
-    this.next = i + 1;
+    this.addPlain(t, i, i + 1);
     return i + 1;
   }
 
   addRaw(t: string, from: number, to: number): void {
     let i = from;
-    while (i < to) i = this.addRawChar(t, i);
+    while (i < to) {
+      let cr = t.indexOf('\r', i);
+      if (cr < 0 || cr >= to) cr = to;
+      this.addPlain(t, i, cr);
+      i = cr < to ? this.addRawChar(t, cr) : to;
+    }
   }
 
   /** Adds an expression's raw range: valid entities are decoded, any other `&` (such as `&&`) is kept as is. */
   addExpression(t: string, from: number, to: number): void {
     let i = from;
     while (i < to) {
+      let plain = i;
+      while (plain < to) {
+        const c = t.charCodeAt(plain);
+        if (c === 0x26 || c === 0x0d) break;
+        plain++;
+      }
+      this.addPlain(t, i, plain);
+      i = plain;
+      if (i >= to) break;
       if (t.charCodeAt(i) === 0x26) {
         const e = decodeEntity(t, i);
         if (e) {
@@ -716,14 +810,24 @@ class SpanBuilder {
   }
 
   isWhitespace(): boolean {
-    return /^[ \t\r\n]*$/.test(this.text);
+    for (const p of this.parts) if (!/^[ \t\r\n]*$/.test(p)) return false;
+    return true;
   }
 
   /** `at` is the file offset to use for an empty span. */
   build(at: number): TextSpan {
     if (this.start < 0) return new TextSpan('', this.source, at);
-    if (!this.changed) return new TextSpan(this.text, this.source, this.start);
-    this.offsets.push(this.next);
-    return new TextSpan(this.text, this.source, Int32Array.from(this.offsets));
+    const text = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    if (!this.changed) return new TextSpan(text, this.source, this.start);
+    const offsets = new Int32Array(this.length + 1);
+    let k = 0;
+    for (let r = 0; r < this.runs.length; r += 3) {
+      const from = this.runs[r]!;
+      const len = this.runs[r + 1]!;
+      const raw = this.runs[r + 2] === 1;
+      for (let j = 0; j < len; j++) offsets[k++] = raw ? from + j : from;
+    }
+    offsets[k] = this.next;
+    return new TextSpan(text, this.source, offsets);
   }
 }

@@ -8,6 +8,7 @@ import { SourceText } from '../../src/diagnostics/source.js';
 import { HeaderMap } from '../../src/engine/headers.js';
 import type { ApiDefinition, GatewayDefinition } from '../../src/gateway/definition.js';
 import { Gateway } from '../../src/gateway/gateway.js';
+import { nodeSettingsFiles, settingsBaseDir } from '../../src/config/settings-files.js';
 import type { GatewayDeps, GatewayResult } from '../../src/gateway/gateway.js';
 
 /** Shared test helpers: build gateways from inline XML, send requests, run real backends on 127.0.0.1. */
@@ -67,7 +68,7 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
     subscriptions: o.subscriptions ?? [],
     settings: o.settings ?? {},
   };
-  const { gateway, diagnostics } = Gateway.build(def, { clock, ...o.deps });
+  const { gateway, diagnostics } = Gateway.build(def, { clock, files: nodeSettingsFiles(settingsBaseDir(def.settings)), ...o.deps });
   return { gateway, diagnostics, clock };
 }
 

@@ -1,11 +1,6 @@
-import { MessageBody } from '../../engine/body.js';
-import type { GatewayContext, PolicySection } from '../../engine/context.js';
-import type { HeaderMap } from '../../engine/headers.js';
+import type { CompileContext, GatewayContext, HeaderMap, PolicySection, XmlElement } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, childElements } from '../../engine/policy-sdk.js';
 import { toPolicyString } from '../../expressions/index.js';
-import { PolicyError } from '../../pipeline/errors.js';
-import type { CompileContext } from '../types.js';
-import { childElements } from '../types.js';
-import type { XmlElement } from '../../xml/types.js';
 
 /** Which message a header/body policy changes: the request before the backend, the response after it. */
 export function messageOf(section: PolicySection): 'request' | 'response' {
