@@ -1,6 +1,7 @@
 /**
  * Cost that must not grow with the configuration (loopback only; stops by itself).
  * Run: `npx tsx bench/large-config.bench.ts [--apis=1000] [--duration=6] [--rounds=2] [--corpus=../shared/corpus/ai-gateway]`
+ * Only the files: `--generate=DIR`; only the load + compile step: `--load=DIR/apim-emulator.json`.
  *
  * Generates a configuration of N APIs x 10 operations (each API: its own policy with set-backend-service,
  * include-fragment and a set-header expression), 500 backends (400 single, 100 pools of 1..30 members, APIM's maximum) and 200
@@ -279,4 +280,6 @@ async function main(): Promise<void> {
 
 if (args.has('load')) await loadChild(args.get('load')!);
 else if (args.has('validate')) await validateChild(args.get('validate')!);
+// --generate=DIR: only write the configuration (for profiling: node --cpu-prof ... --load=DIR/apim-emulator.json).
+else if (args.has('generate')) console.log(generate(path.resolve(args.get('generate')!), Number(args.get('apis') ?? 1000), 'http://127.0.0.1:9'));
 else await main();
