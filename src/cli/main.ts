@@ -7,6 +7,7 @@ import type { NamedValue } from '../engine/services.js';
 import type { Output, RunningEmulator } from './serve.js';
 import { SCOPE_NAMES, type PolicyScopeName } from './scopes.js';
 import { registerTestCommand } from './test-command.js';
+import { ADMIN_TOKEN_ENV } from '../server/admin-security.js';
 
 // Start-up cost: this file loads only commander and a few small modules; each command imports what it needs
 // (the compiler for validate, Express for serve, the scenario runner for test) when it runs. `--help` stays fast
@@ -170,6 +171,10 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
     .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (default: let them through)')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
+    .option('--admin-host <host>', 'interface of the admin API\'s own listener (default 127.0.0.1; needs --admin-port)')
+    .option('--admin-port <port>', 'serve /_emulator/* on its own port instead of the gateway\'s; 0 picks a free port', port)
+    .option('--admin-token <token>', `bearer token for /_emulator/* (16+ chars; or ${ADMIN_TOKEN_ENV}); required when the admin API listens beyond loopback`)
+    .option('--event-limit <n>', 'circuit breaker events kept per instance for /_emulator/events (default 1000)', positiveInt)
     .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
     .addHelpText(
@@ -195,7 +200,10 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
         workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
+        adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
       };
+      if (o.adminHost && o.adminPort === undefined) throw new UsageError('--admin-host needs --admin-port (without it the admin API shares the gateway\'s listener and --host)');
+      const adminToken = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
       const simple = o.policy ?? o.globalPolicy;
       if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey.length || o.serviceUrl || o.apiPath || o.apiops)) {
         throw new UsageError('--config cannot be combined with --apiops, --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
@@ -244,6 +252,10 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.host ? { host: o.host } : {}),
             ...(o.port !== undefined ? { port: o.port } : {}),
             ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+            ...(o.eventLimit ? { eventLimit: o.eventLimit } : {}),
+            ...(o.adminPort !== undefined || adminToken !== undefined
+              ? { admin: { ...(o.adminPort !== undefined ? { port: o.adminPort, host: o.adminHost ?? '127.0.0.1' } : {}), ...(adminToken !== undefined ? { token: adminToken } : {}) } }
+              : {}),
             params: paramValues(o.param),
             ...(o.state ? { state: o.state } : {}),
             ...(o.stateFailClosed ? { stateFailClosed: true } : {}),
@@ -260,7 +272,10 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         throw e;
       }
       if (worker) cluster?.reportToPrimary({ kind: 'apim-emulator:listening', url: running.url });
-      else io.out(`listening on ${running.url}`);
+      else {
+        io.out(`listening on ${running.url}`);
+        if (running.adminUrl !== running.url) io.out(`admin API on ${running.adminUrl}/_emulator/`);
+      }
       await new Promise<void>((resolve) => {
         let closing = false;
         const stop = (signal: NodeJS.Signals) => {

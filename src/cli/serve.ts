@@ -19,7 +19,7 @@ import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, over
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import { openStateStore } from '../state/index.js';
-import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer } from '../server/index.js';
+import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer, type AdminOptions } from '../server/index.js';
 
 /** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
 export interface ServeOptions extends SimpleServeOptions {
@@ -47,6 +47,10 @@ export interface ServeOptions extends SimpleServeOptions {
   port?: number;
   logLevel?: string;
   traceLimit?: number;
+  /** Circuit breaker events kept per instance for /_emulator/events (default 1000). */
+  eventLimit?: number;
+  /** `--admin-host/--admin-port/--admin-token`: where and for whom the admin API is served (SECURITY.md). */
+  admin?: AdminOptions;
   /** Simulated gateway instances (APIM scale units); default 1. */
   instances?: number;
   params: Record<string, unknown>;
@@ -63,6 +67,8 @@ export interface Output {
 
 export interface RunningEmulator {
   url: string;
+  /** Base URL of /_emulator (the gateway's URL unless --admin-port gives the admin API its own listener). */
+  adminUrl: string;
   /** Re-reads and re-validates every input and swaps the gateway atomically; an input with errors keeps the old one. */
   reload(): Promise<ReloadOutcome>;
   /** Called after every reload (from --watch, POST /_emulator/reload, SIGHUP or reload()). */
@@ -249,6 +255,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       telemetry,
       ...(debugToken ? { debugToken } : {}),
       ...(traceLimit ? { traceLimit } : {}),
+      ...(o.eventLimit ? { eventLimit: o.eventLimit } : {}),
+      ...(o.admin ? { admin: o.admin } : {}),
       secrets: compiled.secrets,
       reload: () => queue.request(),
     });
@@ -263,6 +271,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const watcher = o.watch ? new InputWatcher(watchTargets(compiled), () => void queue.request(), (msg) => (logger ? logger.warn(msg) : io.err(msg))) : null;
   return {
     url: server.url,
+    adminUrl: server.adminUrl,
     reload: () => queue.request(),
     onReload: (l) => {
       listeners.add(l);

@@ -1,3 +1,4 @@
+import { capPerFile } from './cap.js';
 import type { SourceText } from './source.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -56,7 +57,8 @@ export class DiagnosticBag {
 /** Thrown when loading fails; carries every diagnostic found, not only the first. */
 export class LoadError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine).join('\n') || 'load failed');
+    // Listed with the per-file cap: a hostile file must not make a start-up error of megabytes.
+    super(capPerFile(diagnostics.filter((d) => d.severity === 'error')).map(formatDiagnosticLine).join('\n') || 'load failed');
     this.name = 'LoadError';
   }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { capPerFile } from './cap.js';
 import { formatDiagnosticLine, type Diagnostic, type Severity } from './diagnostic.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'sarif' | 'junit';
@@ -12,6 +13,8 @@ export interface FormatOptions {
   files?: string[];
   /** Paths are shown relative to this directory (default process.cwd()); SARIF URIs are relative to it. */
   cwd?: string;
+  /** Diagnostics listed per file (default MAX_DIAGNOSTICS_PER_FILE); the summary counts all of them. */
+  maxPerFile?: number;
   /** Short descriptions for SARIF rules by diagnostic code; codes not listed get one derived from the code. */
   ruleDescriptions?: Record<string, string>;
 }
@@ -36,15 +39,16 @@ export function formatDiagnostics(diags: Diagnostic[], format: DiagnosticFormat,
   const shown = sortDiagnostics(diags.map((d) => (d.file !== undefined ? { ...d, file: displayPath(d.file, cwd) } : d)));
   const files = uniqueFiles(shown, (opts.files ?? []).map((f) => displayPath(f, cwd)));
   const summary = summarize(shown, files.length);
+  const listed = capPerFile(shown, opts.maxPerFile);
   switch (format) {
     case 'text':
-      return [...shown.map(formatDiagnosticLine), summaryLine(summary)].join('\n') + '\n';
+      return [...listed.map(formatDiagnosticLine), summaryLine(summary)].join('\n') + '\n';
     case 'json':
-      return JSON.stringify({ diagnostics: shown, summary }, null, 2) + '\n';
+      return JSON.stringify({ diagnostics: listed, summary }, null, 2) + '\n';
     case 'sarif':
-      return JSON.stringify(toSarif(shown, files, cwd, opts), null, 2) + '\n';
+      return JSON.stringify(toSarif(listed, files, cwd, opts), null, 2) + '\n';
     case 'junit':
-      return toJunit(shown, files);
+      return toJunit(listed, files);
     default: {
       const never: never = format;
       throw new Error(`unknown diagnostic format "${String(never)}" (allowed: ${DIAGNOSTIC_FORMATS.join(', ')})`);

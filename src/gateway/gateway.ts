@@ -15,7 +15,7 @@ import { UndiciUpstream } from '../engine/upstream.js';
 import type { Upstream } from '../engine/upstream.js';
 import { QueryMap, RequestUrl } from '../engine/url.js';
 import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/policy-sdk.js';
-import { gatewayErrorResponse, toGatewayResponse } from '../engine/policy-sdk.js';
+import { gatewayErrorResponse, PolicyError, toGatewayResponse } from '../engine/policy-sdk.js';
 import type { SettingsFiles } from '../engine/settings.js';
 import type { CompiledPipeline, ScopeDocuments } from '../pipeline/compiler.js';
 import { hasInboundPolicy, PolicyCompiler, preflightDocuments } from '../pipeline/compiler.js';
@@ -93,6 +93,11 @@ interface CompiledApi {
   operations: CompiledOperation[];
   /** Products that contain this API. */
   products: ProductDefinition[];
+  /**
+   * For a request that matches no operation: global and API policies, whose inbound raises OperationNotFound so that
+   * on-error runs with it, as APIM does (docs/emulator-choices.md, "OperationNotFound").
+   */
+  notFound: CompiledPipeline;
 }
 
 const NOT_FOUND = { message: 'Resource not found' };
@@ -174,6 +179,8 @@ export class Gateway {
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
     const preflightNames = new Set(preflightPolicies.map((d) => d.name));
     const compiler = new PolicyCompiler(catalog, services, fragments, bag);
+    // The OperationNotFound pipelines compile the same documents again: their findings are already in `bag`.
+    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag());
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request
@@ -185,6 +192,7 @@ export class Gateway {
     const apis: CompiledApi[] = [];
     for (const api of def.apis) {
       const apiDoc = parse(api.policy, 'policies');
+      const compileApi = { id: api.id, path: api.path.replace(/^\/+|\/+$/g, ''), specification: api.specification };
       const products = def.products.filter((p) => p.apis.includes(api.id));
       const info = apiInfo(api);
       const ops = api.operations.length > 0 ? api.operations : [{ id: `${api.id}-any`, name: 'Any', method: '*', urlTemplate: '/*' } satisfies OperationDefinition];
@@ -193,10 +201,10 @@ export class Gateway {
         const opDoc = parse(op.policy, 'policies');
         const pipelines = new Map<string, CompiledPipeline>();
         const chain = (product: PolicyDocument | null): ScopeDocuments => ({ global: globalDoc, product, api: apiDoc, operation: opDoc });
-        pipelines.set('', compiler.compilePipeline(chain(null)));
-        for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null)));
+        pipelines.set('', compiler.compilePipeline(chain(null), compileApi));
+        for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null), compileApi));
         const preflight = preflightNames.size > 0 && hasInboundPolicy(chain(null), preflightNames) && op.method.toUpperCase() !== 'OPTIONS'
-          ? compiler.compilePipeline(preflightDocuments(chain(null), preflightNames))
+          ? compiler.compilePipeline(preflightDocuments(chain(null), preflightNames), compileApi)
           : null;
         operations.push({
           info: { id: op.id, name: op.name ?? op.id, method: op.method === '*' ? 'GET' : op.method.toUpperCase(), urlTemplate: op.urlTemplate },
@@ -206,7 +214,8 @@ export class Gateway {
         });
       }
       operations.sort((a, b) => b.template.specificity - a.template.specificity);
-      apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products });
+      const notFound = operationNotFound(quietCompiler.compilePipeline({ global: globalDoc, product: null, api: apiDoc, operation: null }, compileApi));
+      apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products, notFound });
     }
     if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
     // Longest suffix first, version sets, revisions: src/gateway/routes.ts.
@@ -237,7 +246,11 @@ export class Gateway {
     if (preflightOp?.preflight && (!op || op.template.method !== req.method.toUpperCase())) {
       return this.runPreflight(req, api, preflightOp, query, params ?? new Map());
     }
-    if (!op || !params) return this.direct(404, NOT_FOUND.message, api.def.id, null);
+    if (!op || !params) {
+      const ctx = this.createContext(req, api, { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } }, query, new Map(), { product: null, subscription: null, user: null }, signal);
+      await runPipeline(api.notFound, ctx);
+      return { context: ctx, response: ctx.response, api: api.def.id, operation: null };
+    }
 
     const access = this.authorize(api, req.headers, query);
     if ('status' in access) return this.direct(access.status, access.message, api.def.id, op.info.id);
@@ -252,7 +265,7 @@ export class Gateway {
   private createContext(
     req: IncomingRequest,
     api: CompiledApi,
-    op: CompiledOperation,
+    op: Pick<CompiledOperation, 'info'>,
     query: QueryMap,
     params: Map<string, string>,
     access: { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null },
@@ -343,6 +356,19 @@ export class Gateway {
   private direct(status: number, message: string, api: string | null, operation: string | null): GatewayResult {
     return { context: null, response: toGatewayResponse(gatewayErrorResponse(status, message)), api, operation };
   }
+}
+
+/** The API's pipeline with an inbound that raises OperationNotFound (source configuration) at once. */
+function operationNotFound(p: CompiledPipeline): CompiledPipeline {
+  return {
+    ...p,
+    sections: {
+      ...p.sections,
+      inbound: () => {
+        throw new PolicyError('configuration', 'OperationNotFound', 'Unable to match incoming request to an operation.', gatewayErrorResponse(404, NOT_FOUND.message));
+      },
+    },
+  };
 }
 
 function apiInfo(api: ApiDefinition): ApiInfo {

@@ -154,7 +154,12 @@ export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Rec
   const base = baseUrl.replace(/\/+$/, '');
   const apiPrefix = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';
   let rel = ctx.request.url.path;
-  if (apiPrefix && (rel === apiPrefix || rel.startsWith(`${apiPrefix}/`))) rel = rel.slice(apiPrefix.length);
+  if (apiPrefix && (rel === apiPrefix || rel.startsWith(`${apiPrefix}/`) || rel.startsWith(`${apiPrefix};`))) rel = rel.slice(apiPrefix.length);
+  // The route's `;rev=N` and Segment version name belong to the gateway URL, not the backend's (src/gateway/routes.ts).
+  if (rel.startsWith(';')) rel = rel.replace(/^;rev=\d+/i, '') || '/';
+  const v = ctx.api.version;
+  if (v && rel.length > v.length && rel.charCodeAt(v.length + 1) === 47 && rel.slice(1, v.length + 1).toLowerCase() === v.toLowerCase()) rel = rel.slice(v.length + 1);
+  else if (v && rel.length === v.length + 1 && rel.slice(1).toLowerCase() === v.toLowerCase()) rel = '/';
   const names = Object.keys(extraQuery);
   let qs: string;
   if (names.length === 0) qs = ctx.request.url.queryString;

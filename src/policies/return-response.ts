@@ -18,13 +18,14 @@ export const returnResponse: PolicyDefinition = {
   elements: [
     { name: 'set-status', max: 1, attributes: [{ name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 }, { name: 'reason', expressions: true }, { name: 'id', expressions: false }] },
     { name: 'set-header', attributes: [...SET_HEADER_ATTRIBUTES, { name: 'id', expressions: false }], elements: [VALUE_ELEMENT] },
-    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'id', expressions: false }], text: { expressions: true } },
+    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'parse-date', expressions: false, kind: 'bool' }, { name: 'id', expressions: false }], text: { expressions: true } },
   ],
   compile(el, cx) {
     const variable = el.attributes.find((a) => a.name === 'response-variable-name')?.value.text;
     const status = childElements(el, 'set-status').map((s) => compileStatusMutation(s, cx));
     const headers = childElements(el, 'set-header').map((h) => compileHeaderMutation(h, cx));
-    const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx));
+    // A Liquid body here sees no body: return-response removes the current ones (reference §3.7).
+    const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx, { bodyless: true }));
     return (ctx) => {
       let r: GatewayResponse;
       if (variable !== undefined) {

@@ -32,28 +32,77 @@ export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[
     diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: 'the file is empty', hint: 'a scenario is a mapping with at least `steps`', file: source.file, line: 1, column: 1 });
     return null;
   }
-  const root = fromYaml(doc.contents, 0, (a) => a.resolve(doc) as YamlNode | undefined);
-  return { root, value: toPlain(root) };
+  try {
+    const root = fromYaml(doc.contents, 0, { resolve: (a) => a.resolve(doc) as YamlNode | undefined, values: 0 });
+    return { root, value: toPlain(root) };
+  } catch (e) {
+    if (!(e instanceof YamlLimitError)) throw e;
+    diagnostics.push({ severity: 'error', code: e.code, message: e.message, hint: e.hint, file: source.file, ...source.positionAt(e.offset) });
+    return null;
+  }
 }
 
-type AliasResolver = (alias: Alias) => YamlNode | undefined;
+/**
+ * Limits on what a scenario's YAML may expand to (docs/limits.md). Aliases are copied where they are used, so nine
+ * anchors that each repeat the previous one nine times (a "billion laughs" file of 600 bytes) would otherwise
+ * build 10^9 values.
+ */
+export const YAML_LIMITS = { values: 50_000, depth: 64 } as const;
+
+class YamlLimitError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly offset: number,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Expansion {
+  resolve: (alias: Alias) => YamlNode | undefined;
+  /** Values built so far, against YAML_LIMITS.values. */
+  values: number;
+  /** Offset of the outermost alias being expanded: where the user wrote the copy that goes too far. */
+  aliasAt?: number;
+}
 
 /** `*anchor` aliases are followed; their values keep the alias's position (where the user wrote it). */
-function fromYaml(node: YamlNode | null | undefined, fallback: number, resolve: AliasResolver, depth = 0): JsonNode {
-  if (depth > 64 || node === null || node === undefined) return { kind: 'null', value: null, offset: fallback };
+function fromYaml(node: YamlNode | null | undefined, fallback: number, x: Expansion, depth = 0): JsonNode {
+  if (node === null || node === undefined) return { kind: 'null', value: null, offset: fallback };
   const offset = node.range?.[0] ?? fallback;
-  if (isAlias(node)) return withOffset(fromYaml(resolve(node), offset, resolve, depth + 1), offset);
+  if (depth > YAML_LIMITS.depth) {
+    throw new YamlLimitError('scenario/too-deep', `values are nested more than ${YAML_LIMITS.depth} levels deep here (counting followed aliases)`, x.aliasAt ?? offset, 'flatten the structure; an alias that contains itself can never end');
+  }
+  if (++x.values > YAML_LIMITS.values) {
+    throw new YamlLimitError(
+      'scenario/too-large',
+      `the scenario expands to more than ${YAML_LIMITS.values} values (aliases are copied where they are used)`,
+      x.aliasAt ?? offset,
+      'use fewer aliases of large anchors, or split the scenario into several files',
+    );
+  }
+  if (isAlias(node)) {
+    const outermost = x.aliasAt === undefined;
+    if (outermost) x.aliasAt = offset;
+    try {
+      return withOffset(fromYaml(x.resolve(node), offset, x, depth + 1), offset);
+    } finally {
+      if (outermost) delete x.aliasAt;
+    }
+  }
   if (isMap(node)) {
     const entries: JsonEntry[] = [];
     for (const pair of node.items) {
       const k = pair.key as YamlNode | null;
       const keyText = isScalar(k) ? String(k.value) : String(k);
       const keyOffset = k?.range?.[0] ?? offset;
-      entries.push({ key: keyText, keyOffset, value: fromYaml(pair.value as YamlNode | null, keyOffset, resolve, depth + 1) });
+      entries.push({ key: keyText, keyOffset, value: fromYaml(pair.value as YamlNode | null, keyOffset, x, depth + 1) });
     }
     return { kind: 'object', entries, offset };
   }
-  if (isSeq(node)) return { kind: 'array', items: node.items.map((i) => fromYaml(i as YamlNode | null, offset, resolve, depth + 1)), offset };
+  if (isSeq(node)) return { kind: 'array', items: node.items.map((i) => fromYaml(i as YamlNode | null, offset, x, depth + 1)), offset };
   if (isScalar(node)) {
     const v = node.value;
     if (typeof v === 'string') return { kind: 'string', value: v, offset };

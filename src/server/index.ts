@@ -10,7 +10,9 @@ import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
+import { WebConsole } from '../console/index.js';
 import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
+import { adminGuard, adminStartProblem } from './admin-security.js';
 import { createGatewayHandler, InFlight } from './handler.js';
 import { InstanceSelector, MAX_INSTANCES } from './instances.js';
 import { ServerMetrics } from './metrics.js';
@@ -20,6 +22,7 @@ import { SecretMasker } from './secrets.js';
 import { TraceStore } from './traces.js';
 
 export { ADMIN_PREFIX, isAdminPath } from './admin.js';
+export { ADMIN_TOKEN_ENV, CSRF_HEADER } from './admin-security.js';
 export { CLIENT_CLOSED_STATUS } from './handler.js';
 export { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
 export type { TraceRecord, TraceSummary } from './traces.js';
@@ -65,11 +68,26 @@ export interface ServerOptions {
    * behaviour, slower; default false). Admin requests always go through Express.
    */
   routeGatewayThroughExpress?: boolean;
+  /** Where and for whom the admin API is served (SECURITY.md). */
+  admin?: AdminOptions;
+}
+
+export interface AdminOptions {
+  /** A separate listener for /_emulator/* (off the gateway's port); default: shared with the gateway. */
+  port?: number;
+  /** Interface of the separate listener (default 127.0.0.1); ignored without `port`. */
+  host?: string;
+  /** Bearer token required on every admin request; required when the admin API listens beyond loopback. */
+  token?: string;
+  /** Host header names accepted besides IP addresses, localhost, the bound host and this machine's name. */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Base URL of the admin API (ends before /_emulator): the gateway's URL unless it has its own listener. */
+  readonly adminUrl: string;
   readonly app: express.Express;
   /**
    * Hot reload: new requests go to `next` (same number of instances) from now on; requests in flight finish on the
@@ -142,6 +160,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (new Set(instances).size !== instances.length) throw new ServerStartError('EINVALIDOPTION', 'each gateway instance must be its own Gateway (build the definition once per instance), not the same object twice');
   const multi = instances.length > 1;
   const selector = multi ? new InstanceSelector(instances.length) : null;
+  const separateAdmin = o.admin?.port !== undefined;
+  const adminHost = separateAdmin ? (o.admin?.host ?? '127.0.0.1') : host;
+  const adminPort = o.admin?.port ?? 0;
+  if (separateAdmin && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new ServerStartError('EINVALIDOPTION', `admin port must be an integer from 0 to 65535, got ${adminPort}`);
+  const adminProblem = adminStartProblem(adminHost, o.admin?.token, separateAdmin);
+  if (adminProblem) throw new ServerStartError('EINVALIDOPTION', adminProblem);
 
   const logger = o.logger === false ? null : (o.logger ?? pino({ name: 'apim-emulator' }));
   // Every instance compiles the same definition, so the first one's named values are everybody's.
@@ -200,8 +224,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const startedAt = performance.now();
+  const webConsole = new WebConsole({ instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
   const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
-  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), instances);
+  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), instances);
   let adminRouter = makeAdmin(instances);
   const retired = new Set<Generation>();
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse): void => generation.handle(req, res);
@@ -210,7 +235,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
+  // Before every admin route (reload included): Host check, token, CSRF rule.
+  app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
   if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
+  // The web console (docs/console.md) answers browsers on GET /_emulator/ and its own paths; the rest is the admin API.
+  app.use(ADMIN_PREFIX, webConsole.router());
   app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
@@ -218,9 +247,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const viaExpress = o.routeGatewayThroughExpress ?? false;
   // Gateway requests skip Express's router by default (it costs throughput on the hot path, docs/performance.md).
   const server: Server = createServer((req, res) => {
-    if (viaExpress || isAdminPath(req.url ?? '/')) app(req, res);
+    if (separateAdmin && isAdminPath(req.url ?? '/')) notHere(res);
+    else if (viaExpress || isAdminPath(req.url ?? '/')) app(req, res);
     else gatewayHandler(req, res);
   });
+  // With its own listener, the admin API is not on the gateway's port at all; the admin listener serves nothing else.
+  const adminServer: Server | null = separateAdmin
+    ? createServer((req, res) => {
+        if (isAdminPath(req.url ?? '/')) app(req, res);
+        else notHere(res);
+      })
+    : null;
+  adminServer?.on('error', (e) => logger?.error({ err: e }, 'admin server error'));
   server.on('error', (e) => logger?.error({ err: e }, 'server error'));
   // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
   server.on('upgrade', (req, socket) => {
@@ -236,17 +274,33 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     cleanup();
     throw toStartError(e, host, port);
   }
+  if (adminServer) {
+    try {
+      await listen(adminServer, adminPort, adminHost);
+    } catch (e) {
+      cleanup();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw toStartError(e, adminHost, adminPort);
+    }
+  }
   const actualPort = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const urlHost = urlHostOf(host);
   const url = `http://${urlHost}:${actualPort}`;
-  logger?.info({ url, traceLimit, debugTokenRequired: o.debugToken !== undefined, ...(multi ? { instances: instances.length } : {}) }, `gateway listening on ${url} (admin endpoints under ${url}${ADMIN_PREFIX}/)`);
+  const adminUrl = adminServer ? `http://${urlHostOf(adminHost)}:${(adminServer.address() as AddressInfo).port}` : url;
+  logger?.info(
+    { url, adminUrl, adminTokenRequired: o.admin?.token !== undefined, traceLimit, debugTokenRequired: o.debugToken !== undefined, ...(multi ? { instances: instances.length } : {}) },
+    `gateway listening on ${url} (admin endpoints under ${adminUrl}${ADMIN_PREFIX}/)`,
+  );
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       inFlight.closing = true;
+      webConsole.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const adminClosed = adminServer ? new Promise<void>((resolve) => adminServer.close(() => resolve())) : Promise.resolve();
+      adminServer?.closeAllConnections();
       if (inFlight.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([inFlight.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs)))]);
@@ -255,6 +309,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
       server.closeAllConnections();
       await closed;
+      await adminClosed;
       cleanup();
       // The upstream agent waits for its requests; they were all aborted above, but never let close() hang on one.
       let agentTimer: NodeJS.Timeout | undefined;
@@ -268,8 +323,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const old = generation;
     for (const c of eventHooks.splice(0)) c();
     instances = next;
-    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), next);
+    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), next);
     adminRouter = makeAdmin(next);
+    webConsole.swap(next);
     eventHooks = hookEvents(next);
     retired.add(old);
     old.retire(() => {
@@ -278,7 +334,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   };
 
-  return { url, port: actualPort, app, close, swap, current: () => instances };
+  return { url, port: actualPort, adminUrl, app, close, swap, current: () => instances };
+}
+
+function urlHostOf(host: string): string {
+  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+}
+
+/** The admin API has its own listener: /_emulator/* is not served on the gateway's port, nor gateway traffic on it. */
+function notHere(res: ServerResponse): void {
+  const body = JSON.stringify({ error: 'not served on this port: the gateway and the admin API (/_emulator) listen on separate ports' });
+  res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -67,7 +67,9 @@ async function chat(): Promise<Sent> {
 async function admin(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
   const res = await fetch(`${server.url}/_emulator${path}`, {
     method,
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } } : {}),
+    // The header marks state-changing admin calls as not coming from a cross-site page (SECURITY.md).
+    headers: { 'x-emulator-request': '1', ...(body !== undefined ? { 'content-type': contentType } : {}) },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   expect(res.status, `${method} ${path}: ${text}`).toBe(200);

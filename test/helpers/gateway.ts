@@ -34,6 +34,8 @@ export interface TestGatewayOptions {
   products?: GatewayDefinition['products'];
   operations?: ApiDefinition['operations'];
   settings?: Record<string, unknown>;
+  /** The API's specification text (OpenAPI JSON/YAML, or GraphQL SDL). */
+  specification?: string;
   clock?: VirtualClock;
   deps?: Partial<GatewayDeps>;
 }
@@ -62,6 +64,7 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
         serviceUrl: o.serviceUrl ?? '',
         subscriptionRequired: o.subscriptionRequired ?? false,
         ...(o.api ? { policy: src('api.xml', o.api) } : {}),
+        ...(o.specification !== undefined ? { specification: src('specification.yaml', o.specification) } : {}),
         operations: o.operations ?? (o.operation ? [{ id: 'op', method: '*', urlTemplate: '/*', policy: src('operation.xml', o.operation) }] : []),
       },
     ],

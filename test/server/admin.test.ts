@@ -84,7 +84,7 @@ describe('admin endpoints', () => {
     const health = await getJson<{ backends: { openCircuitBreakers: string[] } }>(`${s.url}/_emulator/health`);
     expect(health.backends.openCircuitBreakers).toEqual(['b1']);
 
-    const reset = await request(`${s.url}/_emulator/reset`, { method: 'POST' });
+    const reset = await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'x-emulator-request': '1' } });
     expect(reset.status).toBe(200);
     const after = await getJson<{ backends: Array<{ id: string; breaker?: { state: string } }> }>(`${s.url}/_emulator/backends`);
     expect(after.backends.find((x) => x.id === 'b1')!.breaker!.state).toBe('closed');
@@ -142,7 +142,7 @@ describe('admin endpoints', () => {
     const log = await getJson<{ requests: Array<{ path: string; responseStatus: number }> }>(`${s.url}/_emulator/mocks/m1/requests`);
     expect(log.requests.map((r) => [r.path, r.responseStatus])).toEqual([['/a', 200]]);
 
-    const text = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '429x2 retry-after=7; 200' });
+    const text = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' }, body: '429x2 retry-after=7; 200' });
     expect(text.status).toBe(200);
     const r1 = await request(`${s.url}/api/b`);
     expect(r1.status).toBe(429);
@@ -154,7 +154,7 @@ describe('admin endpoints', () => {
     expect(json.status).toBe(200);
     expect((await request(`${s.url}/api/c`)).status).toBe(503);
 
-    const bad = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '200; banana' });
+    const bad = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' }, body: '200; banana' });
     expect(bad.status).toBe(400);
     const badBody = bad.json() as { error: string; diagnostics: Array<{ code: string; line: number; column: number; text: string }> };
     expect(badBody.error).toMatch(/^invalid mock script: /);
@@ -169,7 +169,7 @@ describe('admin endpoints', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.json()).toEqual({ error: 'no mock backend named "nobody"', known: ['m1'] });
 
-    await request(`${s.url}/_emulator/reset`, { method: 'POST' });
+    await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'x-emulator-request': '1' } });
     expect((await getJson<{ requests: unknown[] }>(`${s.url}/_emulator/mocks/m1/requests`)).requests).toEqual([]);
   });
 });

@@ -204,7 +204,7 @@ describe('several gateway instances', () => {
     const { s, set } = await serveInstances(3);
     for (let i = 0; i < 4; i++) await chat(s.url);
     expect(await breakerStates(s.url)).toEqual(['open', 'open', 'open']);
-    const reset = await request(`${s.url}/_emulator/reset`, { method: 'POST' });
+    const reset = await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'x-emulator-request': '1' } });
     expect(reset.json()).toMatchObject({ instances: 3, reset: expect.arrayContaining(['circuit breakers', 'instance rotation', 'mock backends', 'events']) as unknown });
     expect(await breakerStates(s.url)).toEqual(['closed', 'closed', 'closed']);
     const events = await getJson<PerInstance<'events', unknown>>(`${s.url}/_emulator/events`);

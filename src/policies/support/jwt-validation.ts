@@ -160,6 +160,8 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
     }
     const origin = `${k.source.file}:${k.source.positionAt(k.start).line}`;
     if (text) {
+      // A named value that was not given stays "{{name}}": already reported as a warning; the key cannot be checked.
+      if (/^\{\{[^{}]+\}\}$/.test(text)) continue;
       if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) {
         cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key> text is not a base64-encoded key', 'issuer-signing-keys take the symmetric key base64-encoded');
         continue;
