@@ -1,6 +1,6 @@
 /**
  * The gateway measured the way users run it: every server in its own process (loopback only; stops by itself).
- * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only=name-prefix]`
+ * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only=name-prefix] [--cpu-prof=DIR]`
  *
  * Processes:
  *   1. this one: the mock backend (node:http, a fixed chat-completion JSON with `Content-Length`) and the load generator
@@ -156,7 +156,10 @@ function cliCommand(): string[] {
 
 /** Starts a process that prints `listening on URL` on stdout; its stderr (request logs) goes to /dev/null. */
 function startProcess(argv: string[], timeoutMs = 60_000): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', PROBE, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+  // --cpu-prof=DIR: a V8 CPU profile of each server process, written to DIR when it exits (bench/profile-summary.ts reads it).
+  const prof = args.get('cpu-prof');
+  const profiling = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', PROBE, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -307,6 +310,9 @@ async function main(): Promise<void> {
         const s = await target.start(configs, upstream, await freePort());
         try {
           const url = s.url + REQUEST_PATH;
+          // One request first: lazy one-time work (the tokenizer of the LLM policy loads its ranks on first use,
+          // seconds on a busy machine) must not fall into the timed run.
+          await latency(url, 1, 0);
           await throughput(url, connections, warmup);
           await probe(s, 'start');
           const t = await throughput(url, connections, duration);

@@ -182,6 +182,9 @@ problems (missing or unreadable file, no files to validate, a .bicep file).`,
     .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
     .option('--instances <n>', 'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)', positiveInt)
+    .option('--workers <n>', 'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)', workersOption)
+    .option('--state <url>', 'keep rate-limit counters in Redis (redis://HOST:PORT), shared by every emulator using it')
+    .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (default: let them through)')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
     .option('--admin-host <host>', 'interface of the admin API\'s own listener (default 127.0.0.1; needs --admin-port)')
@@ -212,6 +215,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
         subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
+        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
         adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
       };
       if (o.adminHost && o.adminPort === undefined) throw new UsageError('--admin-host needs --admin-port (without it the admin API shares the gateway\'s listener and --host)');
@@ -226,6 +230,15 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
       if (o.apiopsConfig && !o.apiops) throw new UsageError('--apiops-config needs --apiops DIR (or "apiopsConfig" next to "apiops" in the config file)');
       if (!o.config && !simple && !o.apiops) throw new UsageError('give --config FILE, --apiops DIR, or --policy FILE (with --backends, --api-path...) for a single API');
       if (!o.apiops && o.subscriptionKey.length > 1) throw new UsageError('--subscription-key is repeatable only with --apiops');
+      // Workers (src/server/cluster.ts): loaded only with --workers; every worker runs this same command line.
+      const cluster = o.workers !== undefined ? await import('../server/cluster.js') : null;
+      const worker = cluster?.isWorker() ?? false;
+      const workers = o.workers === 'auto' ? (cluster?.autoWorkers() ?? 1) : (o.workers ?? 1);
+      if (cluster && workers > 1 && !worker) {
+        // The primary only runs the workers; they listen on the shared port.
+        process.exitCode = await cluster.runPrimary(workers, io);
+        return;
+      }
       const { StartFailure, startEmulator } = await import('./serve.js');
       let running: RunningEmulator;
       try {
@@ -260,21 +273,27 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
               ? { admin: { ...(o.adminPort !== undefined ? { port: o.adminPort, host: o.adminHost ?? '127.0.0.1' } : {}), ...(adminToken !== undefined ? { token: adminToken } : {}) } }
               : {}),
             params: paramValues(o.param),
+            ...(o.state ? { state: o.state } : {}),
+            ...(o.stateFailClosed ? { stateFailClosed: true } : {}),
           },
           io,
         );
       } catch (e) {
         if (e instanceof StartFailure) {
-          io.err(`error: ${e.message}`);
+          if (worker) cluster?.reportToPrimary({ kind: 'apim-emulator:failed', message: e.message, exitCode: e.exitCode });
+          else io.err(`error: ${e.message}`);
           process.exitCode = e.exitCode;
           return;
         }
         throw e;
       }
-      io.out(`listening on ${running.url}`);
-      // The URL alone on stderr as well: under `npm start` stdout begins with npm's banner, and scripts want a clean line.
-      io.err(running.url);
-      if (running.adminUrl !== running.url) io.out(`admin API on ${running.adminUrl}/_emulator/`);
+      if (worker) cluster?.reportToPrimary({ kind: 'apim-emulator:listening', url: running.url });
+      else {
+        io.out(`listening on ${running.url}`);
+        // The URL alone on stderr as well: under `npm start` stdout begins with npm's banner, and scripts want a clean line.
+        io.err(running.url);
+        if (running.adminUrl !== running.url) io.out(`admin API on ${running.adminUrl}/_emulator/`);
+      }
       await new Promise<void>((resolve) => {
         let closing = false;
         const stop = (signal: NodeJS.Signals) => {
@@ -348,6 +367,14 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+
+/** `--workers auto` (the machine's cores) or 1..64 (src/server/cluster.ts MAX_WORKERS). */
+function workersOption(value: string): number | 'auto' {
+  const n = Number(value);
+  if (value === 'auto') return 'auto';
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('expected "auto" or a whole number from 1 to 64');
+  return n;
+}
 
 /** `--virtual-clock` alone means "advance"; an explicit mode must be one of the two. */
 function virtualClockMode(value: string | undefined): VirtualSleepMode {

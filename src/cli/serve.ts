@@ -19,6 +19,7 @@ import { hasIoErrors } from '../config/files.js';
 import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, overrideNamedValues, prepareDefinition, type LoadedConfig, type SimpleServeOptions } from '../config/load.js';
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
+import { openStateStore } from '../state/index.js';
 import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer, type AdminOptions } from '../server/index.js';
 
 /** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
@@ -54,6 +55,10 @@ export interface ServeOptions extends SimpleServeOptions {
   /** Simulated gateway instances (APIM scale units); default 1. */
   instances?: number;
   params: Record<string, unknown>;
+  /** `redis://HOST:PORT`: rate-limit counters shared through Redis (src/state). */
+  state?: string;
+  /** With `state`: refuse throttled requests (503) instead of letting them through while Redis is down. */
+  stateFailClosed?: boolean;
 }
 
 export interface Output {
@@ -119,6 +124,12 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   let capLog: ((info: { origin: string; cap: number; inFlight: number; timeoutMs: number }) => void) | undefined;
   const upstream = () =>
     new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+  // Shared counters (Redis, or the primary of serve --workers): opened once, kept across reloads. The logger exists
+  // later, hence the late binding of its log function.
+  let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
+  const sharedState = await openStateStore({ ...(o.state ? { url: o.state } : {}), failOpen: !o.stateFailClosed, log: (l, m) => logState(l, m) }).catch((e: unknown) => {
+    throw new StartFailure((e as Error).message, 2);
+  });
 
   let live: Compiled | null = null;
   const compile = async (first: LoadedConfig | null): Promise<{ compiled: Compiled | null; diagnostics: Diagnostic[] }> => {
@@ -169,7 +180,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     while (gateways.length < instanceCount) {
       // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
       const previousState = live?.gateways[gateways.length]?.services.state;
-      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(previousState ? { state: previousState } : {}) });
+      const state = previousState ?? sharedState;
+      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}) });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
@@ -191,6 +203,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     live = compiled;
   } catch (e) {
     await mocks.closeAll();
+    await sharedState?.close();
     throw e;
   }
 
@@ -199,6 +212,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const pretty = (o.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
   const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
   if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
+  if (logger) logState = (l, m) => logger[l]({ state: sharedState?.kind }, m);
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();
@@ -257,6 +271,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     await Promise.all(compiled.gateways.map((g) => g.close()));
     await compiled.specMock?.close();
     await mocks.closeAll();
+    await sharedState?.close();
     if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
     throw e;
   }
@@ -274,6 +289,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       await server.close();
       await compiled.specMock?.close();
       await mocks.closeAll();
+      await sharedState?.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import type { CompiledTemplate } from './matching.js';
  * The route table: which API and which operations a request path can reach, built once at load so that matching
  * costs the same with 1 or 10,000 operations (docs/performance.md, "Route table").
  *
- * APIM's precedence (docs/configuration.md, "How a request finds its API"):
+ * APIM's precedence (docs/emulator-choices.md, "Routing, workers and shared state"):
  * - APIs by URL suffix, segment by segment and case-insensitively; the longest suffix that matches wins.
  * - Version sets: `Segment` puts the version name after the suffix (`/openai/v2/...`); `Header` and `Query` read the
  *   version from the named header or query parameter. The version without a name (APIM's "Original") answers when the

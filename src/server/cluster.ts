@@ -15,12 +15,9 @@ export type WorkerReport = { kind: 'apim-emulator:listening'; url: string } | { 
 
 export const MAX_WORKERS = 64;
 
-/** `auto` = the machine's cores; otherwise a whole number 1..64. */
-export function parseWorkers(value: string): number | { error: string } {
-  if (value === 'auto') return Math.max(1, Math.min(MAX_WORKERS, os.availableParallelism()));
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) return { error: `--workers must be "auto" or a whole number from 1 to ${MAX_WORKERS}, got "${value}"` };
-  return n;
+/** `--workers auto`: the machine's cores. */
+export function autoWorkers(): number {
+  return Math.max(1, Math.min(MAX_WORKERS, os.availableParallelism()));
 }
 
 export function isWorker(): boolean {

@@ -1,0 +1,287 @@
+/**
+ * Cost that must not grow with the configuration (loopback only; stops by itself).
+ * Run: `npx tsx bench/large-config.bench.ts [--apis=1000] [--duration=6] [--rounds=2] [--corpus=../shared/corpus/ai-gateway]`
+ * Only the files: `--generate=DIR`; only the load + compile step: `--load=DIR/apim-emulator.json`.
+ *
+ * Generates a configuration of N APIs x 10 operations (each API: its own policy with set-backend-service,
+ * include-fragment and a set-header expression), 500 backends (400 single, 100 pools of 1..30 members, APIM's maximum) and 200
+ * fragments, plus the same shape with one API. Measures, each in its own process:
+ *   - load + validate + compile (the serve start-up path, in-process timing) and the RSS after it;
+ *   - `apim-emulator validate` of the large config and of the AI-Gateway corpus (CLI wall time, node start included);
+ *   - throughput of `serve` (CLI, --log-level warn) on the large and the one-API config, alternating rounds, 32
+ *     connections, against a mock backend in this process.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=').slice(1).join('=') || 'true']));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// ------------------------------------------------------------------------------------------- child: load + compile
+
+/** `validate` as the CLI runs it, timed in-process (wall and CPU), without node's own start-up. */
+async function validateChild(target: string): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const { runValidate } = await import('../src/cli/validate.js');
+  const r = runValidate({ inputs: [target], backends: [], namedValues: [], scope: 'api', backendParameters: {} });
+  const cpu = process.cpuUsage(c0);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+  process.stdout.write(JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, files: r.files.length, errors }));
+}
+
+async function loadChild(config: string): Promise<void> {
+  const t0 = performance.now();
+  const { loadConfig, prepareDefinition, buildGateway } = await import('../src/config/load.js');
+  const { SystemClock } = await import('../src/clock.js');
+  const { UndiciUpstream } = await import('../src/server/undici-upstream.js');
+  const t1 = performance.now();
+  // CPU time as well as wall time: on a busy machine wall time mostly measures the neighbours.
+  const c1 = process.cpuUsage();
+  const loaded = loadConfig(config);
+  const prepared = prepareDefinition(loaded.definition!);
+  const t2 = performance.now();
+  const c2 = process.cpuUsage(c1);
+  const clock = new SystemClock();
+  const built = buildGateway(prepared, { clock, upstream: new UndiciUpstream(clock) });
+  const t3 = performance.now();
+  const c3 = process.cpuUsage(c1);
+  const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+  const errors = [...loaded.diagnostics, ...built.diagnostics].filter((d) => d.severity === 'error');
+  global.gc?.();
+  process.stdout.write(
+    JSON.stringify({ importMs: t1 - t0, loadMs: t2 - t1, compileMs: t3 - t2, loadCpuMs: cpuMs(c2), compileCpuMs: cpuMs(c3) - cpuMs(c2), errors: errors.length, firstError: errors[0]?.message ?? null, rssMb: process.memoryUsage().rss / 1048576, heapMb: process.memoryUsage().heapUsed / 1048576 }),
+  );
+  await built.gateway?.close();
+}
+
+// ------------------------------------------------------------------------------------------- generated configuration
+
+const API_POLICY = (i: number, backend: string, fragment: string) => `<policies>
+  <inbound>
+    <base />
+    <set-backend-service backend-id="${backend}" />
+    <include-fragment fragment-id="${fragment}" />
+    <set-header name="x-api" exists-action="override"><value>@(context.Api.Id + "-${i}")</value></set-header>
+  </inbound>
+  <backend><forward-request /></backend>
+  <outbound><base /></outbound>
+  <on-error><base /></on-error>
+</policies>`;
+
+function generate(dir: string, apiCount: number, upstream: string): string {
+  mkdirSync(path.join(dir, 'policies'), { recursive: true });
+  mkdirSync(path.join(dir, 'fragments'), { recursive: true });
+  const singles = 400;
+  const backends: unknown[] = [];
+  for (let i = 0; i < singles; i++) backends.push({ name: `b${i}`, properties: { url: `${upstream}/svc${i}`, protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 3, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] } } });
+  for (let p = 0; p < 100; p++) {
+    // APIM allows at most 30 members in a pool (the emulator refuses more), so pools hold 1..30 members.
+    const members = (p % 30) + 1;
+    backends.push({ name: `pool${p}`, properties: { type: 'Pool', pool: { services: Array.from({ length: members }, (_, m) => ({ id: `/backends/b${(p * 7 + m) % singles}`, priority: 1 + (m % 3), weight: 1 + (m % 5) })) } } });
+  }
+  writeFileSync(path.join(dir, 'backends.json'), JSON.stringify({ backends }));
+  const fragments: Record<string, string> = {};
+  for (let f = 0; f < 200; f++) {
+    writeFileSync(path.join(dir, 'fragments', `f${f}.xml`), `<fragment><set-header name="x-fragment" exists-action="override"><value>f${f}</value></set-header></fragment>`);
+    fragments[`f${f}`] = `fragments/f${f}.xml`;
+  }
+  const apis = [];
+  for (let i = 0; i < apiCount; i++) {
+    const id = `api-${String(i).padStart(4, '0')}`;
+    // Single backends keep the one-API and the large case on the same request path (a pool of 1..100 members costs
+    // its own selection; pools are still loaded and compiled for every API that names one).
+    const backend = i === apiCount - 1 || apiCount === 1 ? 'b0' : i % 2 ? `pool${i % 100}` : `b${i % singles}`;
+    writeFileSync(path.join(dir, 'policies', `${id}.xml`), API_POLICY(i, backend, `f${i % 200}`));
+    apis.push({
+      id,
+      name: `API ${i}`,
+      path: `${id}/v1`,
+      serviceUrl: `${upstream}/svc`,
+      subscriptionRequired: false,
+      policy: `policies/${id}.xml`,
+      operations: Array.from({ length: 10 }, (_, j) => ({ id: `op${j}`, method: j % 2 ? 'POST' : 'GET', urlTemplate: `/resource${j}/{id}${j === 9 ? '/items/{item}' : ''}` })),
+    });
+  }
+  const config = { service: { name: 'large', region: 'local' }, fragments, backends: ['backends.json'], apis };
+  const file = path.join(dir, 'apim-emulator.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+// ------------------------------------------------------------------------------------------- process helpers
+
+function run(argv: string[], timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err, ms: performance.now() - t0 });
+    }),
+  );
+}
+
+function cli(): string[] {
+  const dist = path.join(ROOT, 'dist', 'cli', 'main.js');
+  return existsSync(dist) ? [dist] : [path.join(ROOT, 'bin', 'apim-emulator.js')];
+}
+
+async function serve(config: string, port: number): Promise<{ stop(): Promise<void>; url: string; startMs: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...cli(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+  });
+  return {
+    url,
+    startMs: performance.now() - t0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+// ------------------------------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const apiCount = Number(args.get('apis') ?? 1000);
+  const duration = Number(args.get('duration') ?? 6);
+  const rounds = Number(args.get('rounds') ?? 2);
+  const corpus = path.resolve(ROOT, args.get('corpus') ?? '../shared/corpus/ai-gateway');
+  const loadBefore = os.loadavg();
+  const body = Buffer.from(JSON.stringify({ ok: true, items: Array.from({ length: 20 }, (_, i) => ({ i })) }));
+  const backend = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const upstream = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'apim-large-'));
+  const lines: string[] = [];
+  try {
+    const tGen = performance.now();
+    const large = generate(path.join(dir, 'large'), apiCount, upstream);
+    const small = generate(path.join(dir, 'small'), 1, upstream);
+    console.error(`generated in ${(performance.now() - tGen).toFixed(0)} ms`);
+
+    // 1. load + validate + compile, in its own process (tsx, as bin/apim-emulator.js runs it).
+    const loads = [];
+    for (const [name, file] of [
+      ['one API', small],
+      [`${apiCount} APIs x 10 operations`, large],
+    ] as const) {
+      const r = await run(['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--load=${file}`]);
+      if (r.code !== 0) throw new Error(`load child failed: ${r.err}`);
+      const j = JSON.parse(r.out) as { importMs: number; loadMs: number; compileMs: number; loadCpuMs: number; compileCpuMs: number; errors: number; firstError: string | null; rssMb: number; heapMb: number };
+      if (j.errors) throw new Error(`${name}: ${j.errors} errors, first: ${j.firstError}`);
+      loads.push({ name, ...j });
+      console.error(`${name}: load ${j.loadMs.toFixed(0)} ms, compile ${j.compileMs.toFixed(0)} ms, RSS ${j.rssMb.toFixed(0)} MB`);
+    }
+
+    // 2. the CLI's validate (node start-up included).
+    const validations = [];
+    for (const [name, target] of [
+      [`${apiCount}-API config`, large],
+      ['AI-Gateway corpus', corpus],
+    ] as const) {
+      if (!existsSync(target)) {
+        console.error(`skipped validate of ${name}: ${target} not found`);
+        continue;
+      }
+      const r = await run([...cli(), 'validate', target]);
+      const summary = r.out.trim().split('\n').pop() ?? '';
+      const inproc = await run(['--import', 'tsx', fileURLToPath(import.meta.url), `--validate=${target}`]);
+      const j = JSON.parse(inproc.out) as { ms: number; cpuMs: number };
+      validations.push({ name, ms: r.ms, code: r.code, summary, inMs: j.ms, inCpuMs: j.cpuMs });
+      console.error(`validate ${name}: ${r.ms.toFixed(0)} ms, exit ${r.code}: ${summary}; in-process ${j.ms.toFixed(0)} ms (${j.cpuMs.toFixed(0)} ms CPU)`);
+    }
+    const bare = await run(['-e', '0']);
+
+    // 3. throughput, large vs one API, alternating.
+    const { default: autocannon } = await import('autocannon');
+    const tput = new Map<string, number[]>();
+    const starts = new Map<string, number[]>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, file, api] of [
+        ['one API', small, 'api-0000'],
+        [`${apiCount} APIs`, large, `api-${String(apiCount - 1).padStart(4, '0')}`],
+      ] as const) {
+        const s = await serve(file, await freePort());
+        try {
+          const url = `${s.url}/${api}/v1/resource4/42`;
+          await autocannon({ url, connections: 32, duration: 2 });
+          const r = await autocannon({ url, connections: 32, duration });
+          if (r.errors + r.timeouts + r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+          tput.set(name, [...(tput.get(name) ?? []), r.requests.average]);
+          starts.set(name, [...(starts.get(name) ?? []), s.startMs]);
+          console.error(`round ${round} ${name}: ${r.requests.average.toFixed(0)} req/s (serve ready after ${s.startMs.toFixed(0)} ms)`);
+        } finally {
+          await s.stop();
+        }
+      }
+    }
+
+    lines.push(
+      `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores  load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+      '',
+      '| configuration | load + validate ms (CPU ms) | compile ms (CPU ms) | RSS after compile MB | `serve` ready after ms (median) | req/s (median of ' + rounds + ') | vs one API |',
+      '|---|---|---|---|---|---|---|',
+    );
+    const one = median(tput.get('one API')!);
+    for (const l of loads) {
+      const key = l.name === 'one API' ? 'one API' : `${apiCount} APIs`;
+      const rps = median(tput.get(key)!);
+      lines.push(`| ${l.name} | ${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)}) | ${l.compileMs.toFixed(0)} (${l.compileCpuMs.toFixed(0)}) | ${l.rssMb.toFixed(0)} | ${median(starts.get(key)!).toFixed(0)} | ${rps.toFixed(0)} | ${((100 * rps) / one).toFixed(1)}% |`);
+    }
+    lines.push('', `| \`apim-emulator validate\` of | CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms) | in-process ms (CPU ms) | exit | summary |`, '|---|---|---|---|---|');
+    for (const v of validations) lines.push(`| ${v.name} | ${v.ms.toFixed(0)} | ${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)}) | ${v.code} | ${v.summary} |`);
+  } finally {
+    backend.closeAllConnections();
+    backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(lines.join('\n'));
+}
+
+if (args.has('load')) await loadChild(args.get('load')!);
+else if (args.has('validate')) await validateChild(args.get('validate')!);
+// --generate=DIR: only write the configuration (for profiling: node --cpu-prof ... --load=DIR/apim-emulator.json).
+else if (args.has('generate')) console.log(generate(path.resolve(args.get('generate')!), Number(args.get('apis') ?? 1000), 'http://127.0.0.1:9'));
+else await main();

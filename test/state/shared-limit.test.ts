@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer, redisAvailable } from './redis-server.js';
+
+/**
+ * Two emulator processes (the CLI, as users run it) against one redis-server enforce one rate-limit-by-key together,
+ * with exact counts on their virtual clocks, and keep doing so after Redis restarts.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'apim-emulator.js');
+const POLICY = `<policies>
+  <inbound>
+    <rate-limit-by-key calls="5" renewal-period="60" counter-key="shared" />
+    <return-response><set-status code="200" /></return-response>
+  </inbound>
+  <backend /><outbound /><on-error /></policies>`;
+
+const available = redisAvailable();
+if (!available) console.warn('[shared-limit] skipped: redis-server is not installed');
+
+interface Emulator {
+  child: ChildProcess;
+  url: string;
+  stderr: string[];
+}
+
+function startEmulator(policy: string, redisUrl: string): Promise<Emulator> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--policy', policy, '--api-path', 'api', '--port', '0', '--virtual-clock', '--state', redisUrl, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, stderr });
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${stderr.join('')}`)));
+  });
+}
+
+async function stop(e: Emulator | undefined): Promise<void> {
+  if (!e || e.child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    e.child.once('exit', () => resolve());
+    e.child.kill('SIGTERM');
+  });
+}
+
+async function status(e: Emulator): Promise<number> {
+  return (await fetch(`${e.url}/api/x`)).status;
+}
+
+async function setClock(e: Emulator, iso: string): Promise<void> {
+  const r = await fetch(`${e.url}/_emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ set: iso }) });
+  expect(r.status).toBe(200);
+}
+
+(available ? describe : describe.skip)('two emulators, one Redis', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let a: Emulator | undefined;
+  let b: Emulator | undefined;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'apim-shared-'));
+    const policy = path.join(dir, 'policy.xml');
+    writeFileSync(policy, POLICY);
+    [a, b] = await Promise.all([startEmulator(policy, redis.url), startEmulator(policy, redis.url)]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([stop(a), stop(b)]);
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('share one rate limit with exact counts, across a window and a Redis restart', async () => {
+    const A = a!;
+    const B = b!;
+    // Both clocks at the same instant: the window is the same for both processes.
+    await Promise.all([setClock(A, '2030-01-01T00:00:00Z'), setClock(B, '2030-01-01T00:00:00Z')]);
+    const first: number[] = [];
+    for (let i = 0; i < 4; i++) first.push(await status(A), await status(B));
+    expect(first).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+
+    // 60 s later on both clocks the window is empty again.
+    await Promise.all([setClock(A, '2030-01-01T00:01:00Z'), setClock(B, '2030-01-01T00:01:00Z')]);
+    const second: number[] = [];
+    for (let i = 0; i < 3; i++) second.push(await status(B), await status(A));
+    expect(second).toEqual([200, 200, 200, 200, 200, 429]);
+
+    // Redis goes away: both fail open (requests pass), each says so once.
+    await redis.stop();
+    expect([await status(A), await status(B), await status(A)]).toEqual([200, 200, 200]);
+
+    // Redis is back (empty): the shared limit holds again without restarting either emulator.
+    await redis.start();
+    await Promise.all([setClock(A, '2030-01-01T00:02:00Z'), setClock(B, '2030-01-01T00:02:00Z')]);
+    const third: number[] = [];
+    for (let i = 0; i < 40 && third.filter((s) => s === 429).length === 0; i++) third.push(await status(i % 2 ? A : B));
+    // Reconnection takes up to a second; calls before it pass uncounted, then exactly 5 pass and the 6th is refused.
+    const afterReconnect = third.slice(-6);
+    expect(afterReconnect).toEqual([200, 200, 200, 200, 200, 429]);
+    const logs = A.stderr.join('') + B.stderr.join('');
+    expect(logs.match(/Redis unreachable/g)?.length).toBe(2);
+  }, 60_000);
+});
