@@ -28,6 +28,8 @@ export interface ServerSettings {
   mockBackends?: boolean;
   /** Simulated gateway instances (APIM scale units), each with its own breakers, pools and policy state. Default 1. */
   instances?: number;
+  /** Connections per backend origin per gateway instance (default 2048, APIM's per-unit limit). */
+  upstreamConnections?: number;
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */
@@ -77,6 +79,8 @@ interface RawConfig {
     revision?: string;
     protocols?: string[];
     policy?: string;
+    /** OpenAPI 2/3 (JSON or YAML) or GraphQL SDL file: read by validate-content & co. */
+    specification?: string;
     operations?: Array<{ id: string; name?: string; method: string; urlTemplate: string; policy?: string }>;
   }>;
   subscriptions?: SubscriptionDefinition[];
@@ -167,6 +171,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       operations.push({ id: o.id, ...(o.name ? { name: o.name } : {}), method: o.method.toUpperCase(), urlTemplate: o.urlTemplate, ...(policy ? { policy } : {}) });
     });
     const policy = a.policy !== undefined ? read(a.policy, `/apis/${i}/policy`) : undefined;
+    const specification = a.specification !== undefined ? read(a.specification, `/apis/${i}/specification`) : undefined;
     apis.push({
       id: a.id,
       name: a.name ?? a.id,
@@ -178,6 +183,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       ...(a.revision !== undefined ? { revision: a.revision } : {}),
       ...(a.protocols ? { protocols: a.protocols } : {}),
       ...(policy ? { policy } : {}),
+      ...(specification ? { specification } : {}),
       operations,
     });
   });
