@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runValidate } from '../../src/cli/validate.js';
 
 /**
@@ -13,6 +13,9 @@ import { runValidate } from '../../src/cli/validate.js';
  * package is run by test/cli/package.test.ts). Each start costs about a second of tsx compilation, so these tests are
  * few and each checks several things.
  */
+
+// Every test here starts the CLI through tsx in child processes: on a busy 2-core machine one start can take 20 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
@@ -115,7 +118,7 @@ describe('apim-emulator as a CI gate', () => {
     }
   });
 
-  it('no command prints help and exits 2; --max-warnings and --strict fail on warnings', { timeout: 60_000 }, async () => {
+  it('no command prints help and exits 2; --max-warnings and --strict fail on warnings', async () => {
     const warn = path.join(dir, 'one-warning.xml');
     writeFileSync(warn, '<policies>\n  <inbound>\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n');
     const [none, max1, max0, strict] = await Promise.all([run([]), run(['validate', warn, '--max-warnings', '1']), run(['validate', warn, '--max-warnings', '0']), run(['validate', warn, '--strict'])]);
@@ -131,7 +134,7 @@ describe('apim-emulator as a CI gate', () => {
 });
 
 describe('apim-emulator serve', () => {
-  it('serves the bundled example on a free port, then exits on SIGTERM', { timeout: 60_000 }, async () => {
+  it('serves the bundled example on a free port, then exits on SIGTERM', async () => {
     const child = spawn(process.execPath, [...CLI, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -173,7 +176,7 @@ describe('apim-emulator serve', () => {
     expect(await exited).toBe(0);
   });
 
-  it('port in use: one line on stderr and exit 2', { timeout: 60_000 }, async () => {
+  it('port in use: one line on stderr and exit 2', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
