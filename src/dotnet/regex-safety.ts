@@ -10,9 +10,17 @@
  *   by V8 (node:vm `timeout`), raising .NET's RegexMatchTimeoutException when exceeded.
  * See docs/expressions.md ("Limits") for the figures.
  */
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { DotNetException } from './exceptions.js';
+
+/** re2js loads on the first risky pattern only (most policies never need it; keeps start-up fast). */
+let re2: typeof RE2JS | null = null;
+function loadRe2(): typeof RE2JS {
+  re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS;
+  return re2;
+}
 
 /** Match time limit for patterns that need backtracking (ms). .NET's default is infinite; APIM documents none. */
 let matchTimeoutMs = 100;
@@ -161,7 +169,8 @@ export function makeMatcher(pattern: string, jsSource: string, jsFlags: string, 
   if (r2) {
     let compiled: RE2JS | null = null;
     try {
-      compiled = RE2JS.compile(r2.source, jsFlags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+      const engine = loadRe2();
+      compiled = engine.compile(r2.source, jsFlags.includes('i') ? engine.CASE_INSENSITIVE : 0);
     } catch {
       compiled = null;
     }

@@ -165,6 +165,7 @@ describe('regular expressions cannot backtrack catastrophically', () => {
     setRegexMatchTimeout(50);
     const e = failure(`@(Regex.IsMatch(new string('a', 40) + "!", @"^(a|aa)+\\1$"))`);
     expect(e.exceptionType).toBe('RegexMatchTimeoutException');
+    setRegexMatchTimeout(10_000); // the same engine answers an ordinary input (a generous limit: CI machines are busy)
     expect(run(`@(Regex.IsMatch("abab", @"^(ab)\\1$"))`)).toBe(true);
   });
 
