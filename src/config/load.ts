@@ -15,6 +15,7 @@ import type { SpecExample } from '../apiops/index.js';
 import { loadNamedValuesFile, namedValuesFromMap } from './named-values.js';
 import { PlaceholderEdits } from './placeholders.js';
 import { validateConfigSchema } from './schema.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /** How `serve` runs, from the config file's `server` object; command-line options override each field. */
 export interface ServerSettings {
@@ -76,6 +77,8 @@ interface RawConfig {
     revision?: string;
     protocols?: string[];
     policy?: string;
+    /** OpenAPI 2/3 (JSON or YAML) or GraphQL SDL file: read by validate-content & co. */
+    specification?: string;
     operations?: Array<{ id: string; name?: string; method: string; urlTemplate: string; policy?: string }>;
   }>;
   subscriptions?: SubscriptionDefinition[];
@@ -111,7 +114,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     const r = resolvePointer(root, pointer);
     return { file: source.file, ...source.positionAt(r.node.offset), jsonPath: `$${r.path}` };
   };
-  const err = (pointer: string, code: string, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
+  const err = (pointer: string, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
 
   const read = (rel: string, pointer: string): SourceText | undefined => {
     const abs = path.resolve(baseDir, rel);
@@ -166,6 +169,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       operations.push({ id: o.id, ...(o.name ? { name: o.name } : {}), method: o.method.toUpperCase(), urlTemplate: o.urlTemplate, ...(policy ? { policy } : {}) });
     });
     const policy = a.policy !== undefined ? read(a.policy, `/apis/${i}/policy`) : undefined;
+    const specification = a.specification !== undefined ? read(a.specification, `/apis/${i}/specification`) : undefined;
     apis.push({
       id: a.id,
       name: a.name ?? a.id,
@@ -177,6 +181,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       ...(a.revision !== undefined ? { revision: a.revision } : {}),
       ...(a.protocols ? { protocols: a.protocols } : {}),
       ...(policy ? { policy } : {}),
+      ...(specification ? { specification } : {}),
       operations,
     });
   });

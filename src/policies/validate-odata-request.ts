@@ -8,7 +8,7 @@ const VERSIONS = ['4.0', '4.01'];
  * Attribute table: learn.microsoft.com/azure/api-management/validate-odata-request-policy (read 2026-12-02).
  * Checks the OData-Version / OData-MaxVersion headers against the allowed range, the payload size, and that system
  * query options are known ($filter, $select...); the OData metadata document is not loaded, so entity sets and
- * property names are not checked (docs/policies.md). A violation is a request error: 400 with the message.
+ * property names are not checked (docs/emulator-choices.md). A violation is a request error: 400 with the message.
  */
 export const validateOdataRequest: PolicyDefinition = {
   name: 'validate-odata-request',

@@ -307,11 +307,11 @@ describe('lab placeholders', () => {
     expect(out.text).toBe('a a-much-longer-pool-name b Y c\nnext a-much-longer-pool-name <bad>');
     // "<bad>" on line 2 sits at column 30 after substitution, column 19 as written.
     expect(out.text.split('\n')[1]!.indexOf('<bad>') + 1).toBe(30);
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 2, column: 30 })).toMatchObject({ line: 2, column: 19 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 2, column: 30 })).toMatchObject({ line: 2, column: 19 });
     // Inside a replacement: the placeholder's own position.
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 1, column: 10 })).toMatchObject({ line: 1, column: 3 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 1, column: 10 })).toMatchObject({ line: 1, column: 3 });
     // Between replacements on line 1: "b" is column 27 after, column 16 as written.
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 1, column: 27 })).toMatchObject({ line: 1, column: 16 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 1, column: 27 })).toMatchObject({ line: 1, column: 16 });
     expect(edits.apply(new SourceText('q.xml', 'nothing'), { '{x}': 'y' }).text).toBe('nothing');
   });
 

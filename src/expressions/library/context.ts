@@ -251,7 +251,7 @@ defineType({
   name: 'IMessageBody',
   instance: {
     As: { kind: 'method', bind: bindBodyAs },
-    AsFormUrlEncodedContent: method(sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('IList', S)), (body: MessageBody, p: boolean) => formContent(readBody(body, p).toString('utf8')))),
+    AsFormUrlEncodedContent: method(sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('List', S)), (body: MessageBody, p: boolean) => formContent(readBody(body, p).toString('utf8')))),
   },
 });
 

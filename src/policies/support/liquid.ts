@@ -11,7 +11,7 @@ import { isJsonType, isXmlType } from './body-conversion.js';
 import { xmlToJson } from './convert.js';
 
 /**
- * Liquid for `set-body template="liquid"`: APIM runs DotLiquid in C# naming mode (docs/policies.md, "Liquid
+ * Liquid for `set-body template="liquid"`: APIM runs DotLiquid in C# naming mode (docs/emulator-choices.md, "Liquid
  * templates"). On liquidjs, adapted:
  * - filters are DotLiquid's, PascalCase (`Upcase`, `AtLeast`, `DividedBy`...); any other name, including liquidjs's
  *   snake_case ones, is a load-time error at the template's position;
