@@ -28,6 +28,8 @@ export interface ServerSettings {
   mockBackends?: boolean;
   /** Simulated gateway instances (APIM scale units), each with its own breakers, pools and policy state. Default 1. */
   instances?: number;
+  /** Connections per backend origin per gateway instance (default 2048, APIM's per-unit limit). */
+  upstreamConnections?: number;
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */

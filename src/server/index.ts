@@ -203,20 +203,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     );
   }
   else {
-    // Without a GatewayTelemetry, hook the gateway's services object: emit-metric and llm-emit-token-metric call
-    // services.emitMetric at run time (policy log entries, captured at compile time, need the telemetry route).
-    for (const gateway of instances) {
-      const services = gateway.services;
-      const previous = services.emitMetric;
-      const hooked = (m: MetricRecord): void => {
-        previous.call(services, m);
-        metrics.policyMetric(m);
-      };
-      services.emitMetric = hooked;
-      cleanups.push(() => {
-        if (services.emitMetric === hooked) services.emitMetric = previous;
-      });
-    }
+    // Without a GatewayTelemetry, listen to each gateway's metrics (policy log entries, captured at compile time,
+    // need the telemetry route).
+    for (const gateway of instances) cleanups.push(gateway.services.onMetric((m) => metrics.policyMetric(m)));
   }
   const cleanup = () => {
     for (const c of cleanups.splice(0)) c();

@@ -1,3 +1,4 @@
+import { NO_UPSTREAM as NO_UPSTREAM_FOR_TESTS } from '../../src/engine/upstream.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ describe('the bundled example config', () => {
       ['foundry3', 2, 50],
       ['foundry4', 3, null],
     ]);
-    const built = buildGateway(prepared, { clock: new VirtualClock() });
+    const built = buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
     expect(built.diagnostics.filter((d) => d.severity !== 'info').map(formatDiagnosticLine)).toEqual([]);
     expect(built.gateway).not.toBeNull();
     void built.gateway!.close();
@@ -324,7 +325,7 @@ describe('lab placeholders', () => {
     expect(loaded.diagnostics).toEqual([]);
     const prepared = prepareDefinition(loaded.definition!);
     expect(prepared.definition.apis[0]!.policy!.text).toContain('backend-id="pool1"');
-    const built = buildGateway(prepared, { clock: new VirtualClock() });
+    const built = buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
     expect(built.diagnostics.filter((x) => x.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
     void built.gateway?.close();
   });

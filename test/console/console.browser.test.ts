@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -35,7 +36,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     const prepared = prepareDefinition(loaded.definition!);
     const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
     mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
     server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
     browser = await launchBrowser();
     page = await browser.context.newPage();

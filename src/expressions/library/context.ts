@@ -48,7 +48,7 @@ defineType({
 defineType({
   name: 'IContext',
   instance: {
-    Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '' }))),
+    Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
   },
 });
 
