@@ -8,6 +8,7 @@
  *   emulator   startServer() with the bundled example's policy shape: set-backend-service to a pool + retry + forward-request
  *   emulator+log  the same with pino request logs written to /dev/null
  */
+import { UndiciUpstream } from '../src/server/undici-upstream.js';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -219,7 +220,7 @@ const TARGETS: Target[] = [
       name: viaExpress ? 'emulator, through the Express router' : withLogs ? 'emulator, request logs on' : 'emulator',
       async start(upstream) {
         const clock = new SystemClock();
-        const built = Gateway.build(exampleDefinition(upstream), { clock });
+        const built = Gateway.build(exampleDefinition(upstream), { clock, upstream: new UndiciUpstream(clock, { wallClock: true }) });
         if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
         const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
         const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100, routeGatewayThroughExpress: viaExpress });

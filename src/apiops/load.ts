@@ -5,6 +5,7 @@ import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefi
 import { parseJsonWithPositions, JsonSyntaxError } from '../source/json.js';
 import { deepMerge, Overrides } from './overrides.js';
 import { openApiOperations, wadlOperations, type SpecExample } from './specification.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /** One file of an APIOps tree: its path relative to the root with `/` separators, and its text (named by display path). */
 export interface ApiopsFile {
@@ -59,10 +60,10 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
   const diagnostics: Diagnostic[] = [];
   const examples = new Map<string, Map<string, SpecExample>>();
   const overrides = o.overrides ? Overrides.parse(o.overrides, diagnostics) : null;
-  const info = (f: ApiopsFile, code: string, message: string) => diagnostics.push({ severity: 'info', code, message, file: f.source.file });
-  const warn = (f: ApiopsFile | SourceText, code: string, message: string, hint?: string) =>
+  const info = (f: ApiopsFile, code: DiagnosticCode, message: string) => diagnostics.push({ severity: 'info', code, message, file: f.source.file });
+  const warn = (f: ApiopsFile | SourceText, code: DiagnosticCode, message: string, hint?: string) =>
     diagnostics.push({ severity: 'warning', code, message, file: 'rel' in f ? f.source.file : f.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
-  const error = (f: ApiopsFile, code: string, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, file: f.source.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
+  const error = (f: ApiopsFile, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, file: f.source.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
 
   // Index the tree by path (resource names compare case-insensitively in APIM, docs/apiops.md §1.2; paths on disk are literal).
   const byRel = new Map<string, ApiopsFile>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type JsonNode, JsonSyntaxError, fromPlain, memberCI, parseJsonWithPositions, pathJoin, toPlain } from '../source/json.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
  * A small offline evaluator for ARM template expressions (`"[format('{0}/{1}', parameters('apim'), 'b1')]"`), enough
@@ -10,7 +11,7 @@ import { type JsonNode, JsonSyntaxError, fromPlain, memberCI, parseJsonWithPosit
 export class ArmError extends Error {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: DiagnosticCode,
     /** Offset in the template text of the string holding the expression. */
     readonly offset: number,
     readonly jsonPath: string,
@@ -336,7 +337,7 @@ export class ArmTemplate {
     }
   }
 
-  private err(at: At, e: Expr, message: string, code = 'backend/arm-expression', hint?: string): ArmError {
+  private err(at: At, e: Expr, message: string, code: DiagnosticCode = 'backend/arm-expression', hint?: string): ArmError {
     return new ArmError(`${message} in ${at.text}`, code, at.offset, at.path, hint);
   }
 

@@ -5,6 +5,7 @@ import { type JsonNode, JsonSyntaxError, member, memberCI, parseJsonWithPosition
 import { API_VERSION_PATTERN, NEWEST_LEVEL, levelFor } from './schema.js';
 import type { BackendDefinition, BackendInputFile, LoadBackendsOptions } from './types.js';
 import { type BackendCandidate, type CheckedBackend, checkBackend, prepareProperties } from './validate.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
  * Reads backend definitions in every shape users have (reference §1, stack.md §4):
@@ -80,7 +81,7 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
 
   const raw: RawCandidate[] = [];
   for (const { source, root } of documents) {
-    const err = (offset: number, path: string, code: string, message: string, hint?: string, severity: 'error' | 'warning' = 'error') => {
+    const err = (offset: number, path: string, code: DiagnosticCode, message: string, hint?: string, severity: 'error' | 'warning' = 'error') => {
       const { line, column } = source.positionAt(offset);
       diagnostics.push({ severity, code, message, file: source.file, line, column, jsonPath: path, ...(hint ? { hint } : {}) });
     };
@@ -172,7 +173,7 @@ function isParametersFile(root: JsonNode): boolean {
   return false;
 }
 
-type Reporter = (offset: number, path: string, code: string, message: string, hint?: string, severity?: 'error' | 'warning') => void;
+type Reporter = (offset: number, path: string, code: DiagnosticCode, message: string, hint?: string, severity?: 'error' | 'warning') => void;
 
 function collectTemplate(source: SourceText, root: JsonNode, template: ArmTemplate, base: string, out: RawCandidate[], err: Reporter): void {
   const resources = memberCI(root, 'resources')!.value;
@@ -263,7 +264,7 @@ function walkResource(
 
 function toCandidate(rc: RawCandidate, diagnostics: Diagnostic[]): BackendCandidate | undefined {
   const { source, resource, path } = rc;
-  const err = (offset: number, p: string, code: string, message: string, hint?: string) => {
+  const err = (offset: number, p: string, code: DiagnosticCode, message: string, hint?: string) => {
     const { line, column } = source.positionAt(offset);
     diagnostics.push({ severity: 'error', code, message, file: source.file, line, column, jsonPath: p, ...(hint ? { hint } : {}) });
   };

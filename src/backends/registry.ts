@@ -270,14 +270,17 @@ export class BackendRegistry {
    * Records the outcome of one forward-request attempt to a single backend: a response status (with headers, for
    * Retry-After) or a gateway error reason (e.g. `BackendConnectionFailure`, `Timeout`). A tripping response still goes
    * to the client; only later selections change. Unknown ids and backends without a rule are ignored.
+   * Returns true when this outcome opened the breaker (for the trace).
    */
-  report(memberId: string, outcome: BreakerOutcome): void {
+  report(memberId: string, outcome: BreakerOutcome): boolean {
     const entry = this.entries.get(memberId);
-    if (entry?.kind !== 'single' || !entry.breaker) return;
+    if (entry?.kind !== 'single' || !entry.breaker) return false;
     const now = this.clock.now();
     const b = entry.breaker;
     this.refresh(entry, now);
-    if (b.record(outcome, now)) this.emit('Opened', entry, now, b.openForMs);
+    if (!b.record(outcome, now)) return false;
+    this.emit('Opened', entry, now, b.openForMs);
+    return true;
   }
 
   state(): BackendStateSnapshot[] {

@@ -5,6 +5,7 @@ import { parseIsoDuration } from './duration.js';
 import { type JsonNode, member, pathJoin, resolvePointer, toPlain } from '../source/json.js';
 import { NEWEST_LEVEL, featureSince, levelHas, validateProperties } from './schema.js';
 import type { BackendCredentials, BackendDefinition, BackendPoolMember, CircuitBreakerRule } from './types.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
  * Per-backend checks (JSON Schema for the api-version, then the semantic checks ARM/APIM apply that a schema cannot
@@ -88,7 +89,7 @@ class Reporter {
   ) {}
 
   /** `sub` is the JSON path suffix below `properties` (e.g. `.circuitBreaker.rules[0]`). */
-  add(severity: Severity, code: string, message: string, offset: number, sub: string, hint?: string): void {
+  add(severity: Severity, code: DiagnosticCode, message: string, offset: number, sub: string, hint?: string): void {
     if (severity === 'error') this.hasErrors = true;
     const { line, column } = this.c.source.positionAt(offset);
     this.out.push({

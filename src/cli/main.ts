@@ -18,7 +18,8 @@ import { ADMIN_TOKEN_ENV } from '../server/admin-security.js';
  * 2 usage or I/O problems (bad option, missing or unreadable file, port in use), 3 internal error.
  */
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; homepage?: string };
+const VERSION = PACKAGE.version;
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -46,6 +47,11 @@ function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is a whole number 0-65535 (0 picks a free port)');
   return n;
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return Number(value);
 }
 
 function positiveInt(value: string): number {
@@ -98,6 +104,8 @@ Exit codes:
     .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
     .addOption(new Option('--format <format>', 'output format').choices(DIAGNOSTIC_FORMATS).default('text'))
     .addOption(new Option('--scope <scope>', 'scope policy documents are checked at').choices(SCOPE_NAMES).default('api'))
+    .option('--max-warnings <n>', 'exit 1 when there are more than N warnings (CI gates; notes never count)', wholeNumber)
+    .option('--strict', 'warnings fail the run like errors (same as --max-warnings 0)')
     .addHelpText(
       'after',
       `
@@ -113,9 +121,10 @@ values and every fragment found among the inputs (fragment id = file name withou
 everything they reference. AI-Gateway labs: without --backends a policy <lab>__x.xml is checked with the sibling
 <lab>__backends.json, after substituting its policyPlaceholders (e.g. {backend-id}).
 
-Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missing or unreadable file).`,
+Exit codes: 0 no errors, 1 errors in the inputs (or more warnings than --max-warnings allows), 2 usage or I/O
+problems (missing or unreadable file, no files to validate, a .bicep file).`,
     )
-    .action(async (paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName }) => {
+    .action(async (paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName; maxWarnings?: number; strict?: boolean }) => {
       if (paths.length === 0 && opts.backends.length === 0) {
         io.err('error: nothing to validate: give files or folders, or --backends FILE (run with --help for usage)');
         process.exitCode = 2;
@@ -132,14 +141,21 @@ Exit codes: 0 no errors, 1 errors in the inputs, 2 usage or I/O problems (missin
         backendParameters: paramValues(opts.param),
       });
       const diagnostics = [...nvDiagnostics, ...result.diagnostics];
-      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files] }));
+      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files], ...(PACKAGE.homepage ? { informationUri: PACKAGE.homepage } : {}) }));
       if (opts.format !== 'text') {
         const errors = diagnostics.filter((d) => d.severity === 'error').length;
         const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
         io.err(`checked ${result.files.length} files: ${errors} errors, ${warnings} warnings`);
       }
       const io2 = nvDiagnostics.some((d) => d.severity === 'error' && d.code.startsWith('io/')) ? 2 : nvDiagnostics.some((d) => d.severity === 'error') ? 1 : 0;
-      process.exitCode = Math.max(result.exitCode, io2);
+      let exitCode = Math.max(result.exitCode, io2);
+      const maxWarnings = opts.strict ? 0 : opts.maxWarnings;
+      const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+      if (maxWarnings !== undefined && warnings > maxWarnings && exitCode === 0) {
+        io.err(`error: ${warnings} warning${warnings === 1 ? '' : 's'}, more than ${opts.strict ? '--strict' : '--max-warnings'} allows (${maxWarnings})`);
+        exitCode = 1;
+      }
+      process.exitCode = exitCode;
     });
 
   program
@@ -185,7 +201,7 @@ Examples:
   $ apim-emulator serve --apiops apimartifacts --apiops-config configuration.dev.yaml --subscription-key dev-key --watch
   $ apim-emulator serve --apiops apimartifacts --backend-url backend1=http://127.0.0.1:3000 --mock-backends
 
-Prints "listening on http://HOST:PORT" on stdout when ready; request logs go to stderr. Admin endpoints live under
+Prints "listening on http://HOST:PORT" on stdout when ready, and the URL alone on stderr; request logs go to stderr. Admin endpoints live under
 /_emulator/ (health, backends, traces, events, metrics, mocks, clock, reset). SIGINT/SIGTERM close gracefully.
 
 Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unreadable file, port in use).`,
@@ -256,6 +272,8 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         throw e;
       }
       io.out(`listening on ${running.url}`);
+      // The URL alone on stderr as well: under `npm start` stdout begins with npm's banner, and scripts want a clean line.
+      io.err(running.url);
       if (running.adminUrl !== running.url) io.out(`admin API on ${running.adminUrl}/_emulator/`);
       await new Promise<void>((resolve) => {
         let closing = false;
@@ -279,6 +297,26 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
     });
 
   registerTestCommand(program);
+
+  program
+    .command('init')
+    .description('Write a starter folder: config, one API policy, backends with a pool and a circuit breaker, one scenario.')
+    .argument('[dir]', 'folder to write into (created when missing)', '.')
+    .option('--force', 'overwrite the starter files when they exist')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ apim-emulator init my-gateway && cd my-gateway && apim-emulator test scenarios
+
+Exit codes: 0 written, 2 files exist already (nothing written without --force) or the folder cannot be written.`,
+    )
+    .action(async (dir: string, opts: { force?: boolean }) => {
+      const { runInit } = await import('./init.js');
+      const r = runInit(dir, opts.force ?? false);
+      for (const line of r.lines) (r.exitCode === 0 ? io.out : io.err)(line);
+      process.exitCode = r.exitCode;
+    });
   return program;
 }
 
@@ -286,6 +324,11 @@ class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // No command is a usage error (exit 2, docs: exit codes), with the help that lists the commands.
+    program.outputHelp({ error: true });
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

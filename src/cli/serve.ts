@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pino } from 'pino';
+import { UndiciUpstream } from '../server/undici-upstream.js';
 import type { BackendDefinition } from '../backends/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GatewayDefinition } from '../gateway/definition.js';
@@ -9,7 +10,7 @@ import { MockBackendSet } from '../mocks/index.js';
 import { looksLikeOpenAi, SpecMockBackend } from '../mocks/spec.js';
 import { describeChanges, ReloadQueue, type ReloadOutcome } from '../server/reload.js';
 import type { RunningServer } from '../server/index.js';
-import { InputWatcher } from './watch.js';
+import { InputWatcher, type WatchTarget } from './watch.js';
 import { prettyDestination } from './log-format.js';
 import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '../clock.js';
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -113,6 +114,12 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const telemetry = new GatewayTelemetry();
   const mockAll = o.mockBackends ?? settings.mockBackends ?? false;
 
+  // Each instance has its own upstream connections (own pool, own cap), as each APIM unit does. The log line for a
+  // timeout caused by the cap is bound once the logger exists.
+  let capLog: ((info: { origin: string; cap: number; inFlight: number; timeoutMs: number }) => void) | undefined;
+  const upstream = () =>
+    new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+
   let live: Compiled | null = null;
   const compile = async (first: LoadedConfig | null): Promise<{ compiled: Compiled | null; diagnostics: Diagnostic[] }> => {
     const loaded = first ?? load(o);
@@ -162,7 +169,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     while (gateways.length < instanceCount) {
       // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
       const previousState = live?.gateways[gateways.length]?.services.state;
-      const built = buildGateway(preparedDef, { clock, ...telemetry.deps, ...(previousState ? { state: previousState } : {}) });
+      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(previousState ? { state: previousState } : {}) });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
@@ -191,6 +198,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Asynchronous destination for JSON: log writes leave the request path (pino flushes what is buffered on exit).
   const pretty = (o.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
   const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
+  if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();
@@ -299,8 +307,11 @@ function checkBackendUrls(urls: Map<string, string>, backends: BackendDefinition
 }
 
 /** Files and folders a reload depends on. */
-function watchTargets(c: Compiled): string[] {
-  return [...new Set([...c.watchDirs, ...c.files.map((f) => path.dirname(path.resolve(f)))])];
+function watchTargets(c: Compiled): WatchTarget[] {
+  const trees = c.watchDirs.map((d) => path.resolve(d));
+  const inTree = (f: string) => trees.some((t) => f === t || f.startsWith(`${t}${path.sep}`));
+  const dirs = new Set(c.files.map((f) => path.dirname(path.resolve(f))).filter((d) => !inTree(d)));
+  return [...trees.map((dir) => ({ dir, recursive: true })), ...[...dirs].map((dir) => ({ dir, recursive: false }))];
 }
 
 /** Prints warnings; throws a StartFailure naming the first error (and how many more there are). */

@@ -16,6 +16,8 @@ export interface TestCommandOptions {
   updateSnapshots?: boolean;
   ci?: boolean;
   snapshots?: boolean;
+  /** --real-sockets: mocks over loopback HTTP instead of in-process. */
+  realSockets?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface TestCommandOptions {
 export async function runTestCommand(paths: string[], opts: TestCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const { formatRunReport, runScenarios } = await import('../scenarios/index.js');
   const snapshots: SnapshotMode = opts.snapshots === false ? 'off' : opts.updateSnapshots ? 'update' : opts.ci ? 'ci' : 'compare';
-  const summary = await runScenarios(paths, { snapshots });
+  const summary = await runScenarios(paths, { snapshots, realSockets: opts.realSockets ?? false });
   if (opts.report) {
     const file = opts.output ?? DEFAULT_HTML_REPORT;
     writeFileSync(file, formatRunReport(summary, opts.report));
@@ -53,6 +55,7 @@ export function registerTestCommand(program: Command): void {
     .option('--update-snapshots', 'write every timeline snapshot (<name>.snap.txt next to the scenario) afresh')
     .option('--ci', 'a missing snapshot is a failure instead of being written')
     .option('--no-snapshots', 'do not compare or write timeline snapshots')
+    .option('--real-sockets', 'call the mock backends over real HTTP on 127.0.0.1 instead of in-process (slower; tests the HTTP path)')
     .addHelpText(
       'after',
       `
@@ -63,7 +66,8 @@ Examples:
   $ apim-emulator test examples/scenarios --report html --output report.html
 
 Each scenario runs on a fresh gateway with a virtual clock (minutes of breaker time take milliseconds) and mock
-backends on 127.0.0.1. See docs/scenarios.md for the file format.
+backends called in-process: no socket is opened (--real-sockets serves them on 127.0.0.1 instead). See
+docs/scenarios.md for the file format.
 
 Exit codes: 0 all scenarios passed, 1 an expectation or snapshot failed (or the policies under test do not load),
 2 an invalid scenario file or a path without scenarios.`,

@@ -123,13 +123,39 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   for (const set of backendSets) diagnostics.push(...build(base(set)));
   if (fragments.length && policies.length === 0) diagnostics.push(...build(base([])));
 
+  let unchecked: { source: SourceText; offset: number; count: number } | undefined;
   for (const p of policies) {
     const backendFiles = o.backends.length ? extraBackends : labBackends(p.abs, backendInputs);
     diagnostics.push(...build(placePolicy(base(backendFiles), p.source, o.scope)));
+    // Without backend definitions the compiler cannot tell a defined backend-id from a typo: say so once per run.
+    const at = backendFiles.length === 0 ? p.source.text.search(/\bbackend-id\s*=\s*["'][^@]/) : -1;
+    if (at >= 0) unchecked = unchecked ? { ...unchecked, count: unchecked.count + 1 } : { source: p.source, offset: at, count: 1 };
+  }
+  if (unchecked) {
+    const { line, column } = unchecked.source.positionAt(unchecked.offset);
+    const others = unchecked.count > 1 ? ` (and in ${unchecked.count - 1} more polic${unchecked.count === 2 ? 'y' : 'ies'})` : '';
+    diagnostics.push({
+      severity: 'info',
+      code: 'input/backends-not-checked',
+      message: `backend ids were not checked${others}: no backend definitions were given`,
+      hint: 'pass --backends FILE (ARM template, resources or {"backends": [...]}) to check every backend-id',
+      file: unchecked.source.file,
+      line,
+      column,
+    });
+  }
+  if (files.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'input/none',
+      message: `no files to validate in ${o.inputs.map((i) => displayPath(path.resolve(i))).join(', ') || '(no paths)'}`,
+      hint: 'validate reads policy documents and fragments (*.xml), backend definitions and config files (*.json)',
+    });
   }
 
   const unique = dedupe(diagnostics);
-  const exitCode = hasIoErrors(unique) ? 2 : unique.some((d) => d.severity === 'error') ? 1 : 0;
+  const usage = unique.some((d) => d.severity === 'error' && (d.code === 'input/none' || d.code === 'input/bicep'));
+  const exitCode = hasIoErrors(unique) || usage ? 2 : unique.some((d) => d.severity === 'error') ? 1 : 0;
   return { diagnostics: unique, files, exitCode };
 }
 
@@ -161,12 +187,14 @@ function placePolicy(def: GatewayDefinition, policy: SourceText, scope: PolicySc
 /** Walks folders for *.xml and *.json (sorted, skipping node_modules and dot-folders); explicit files are taken as given. */
 function expandInputs(inputs: string[], diagnostics: Diagnostic[]): string[] {
   const out: string[] = [];
+  const bicep: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(p);
       } else if (/\.(xml|json)$/i.test(e.name)) out.push(p);
+      else if (/\.bicep$/i.test(e.name)) bicep.push(p);
     }
   };
   for (const input of inputs) {
@@ -179,7 +207,21 @@ function expandInputs(inputs: string[], diagnostics: Diagnostic[]): string[] {
       continue;
     }
     if (isDir) walk(abs);
-    else out.push(abs);
+    else if (/\.bicep(param)?$/i.test(abs)) {
+      // Bicep is not JSON: reading it as such would only give a syntax error at line 1 (docs/backends.md).
+      diagnostics.push({ severity: 'error', code: 'input/bicep', message: 'Bicep source, which validate does not read', hint: 'run `bicep build` first and pass the JSON (ARM template) it writes', file: displayPath(abs), line: 1, column: 1 });
+    } else out.push(abs);
+  }
+  if (bicep.length) {
+    diagnostics.push({
+      severity: 'info',
+      code: 'input/bicep',
+      message: `${bicep.length} Bicep file${bicep.length === 1 ? '' : 's'} skipped (validate reads JSON)`,
+      hint: 'run `bicep build` first and pass the JSON (ARM template) it writes',
+      file: displayPath(bicep[0]!),
+      line: 1,
+      column: 1,
+    });
   }
   return [...new Set(out)];
 }

@@ -15,6 +15,7 @@ import type { SpecExample } from '../apiops/index.js';
 import { loadNamedValuesFile, namedValuesFromMap } from './named-values.js';
 import { PlaceholderEdits } from './placeholders.js';
 import { validateConfigSchema } from './schema.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /** How `serve` runs, from the config file's `server` object; command-line options override each field. */
 export interface ServerSettings {
@@ -27,6 +28,8 @@ export interface ServerSettings {
   mockBackends?: boolean;
   /** Simulated gateway instances (APIM scale units), each with its own breakers, pools and policy state. Default 1. */
   instances?: number;
+  /** Connections per backend origin per gateway instance (default 2048, APIM's per-unit limit). */
+  upstreamConnections?: number;
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */
@@ -113,7 +116,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     const r = resolvePointer(root, pointer);
     return { file: source.file, ...source.positionAt(r.node.offset), jsonPath: `$${r.path}` };
   };
-  const err = (pointer: string, code: string, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
+  const err = (pointer: string, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
 
   const read = (rel: string, pointer: string): SourceText | undefined => {
     const abs = path.resolve(baseDir, rel);

@@ -20,7 +20,7 @@ export async function attachMocks(
   mockAll: boolean,
   clock: Clock,
   host = '127.0.0.1',
-  opts: { existing?: MockBackendSet; except?: ReadonlySet<string> } = {},
+  opts: { existing?: MockBackendSet; except?: ReadonlySet<string>; inProcess?: boolean } = {},
 ): Promise<{ definition: GatewayDefinition; mocks: MockBackendSet; diagnostics: Diagnostic[] }> {
   // On a reload the running mocks are reused (their scripts, call counts and quotas survive); mocks of backends that
   // are gone are stopped.
@@ -37,7 +37,7 @@ export async function attachMocks(
     for (const [id, script] of targets) {
       const b = byId.get(id);
       if (!b || b.type !== 'Single') continue; // checkMockTargets reported it
-      const mock = mocks.get(id) ?? (await mocks.start(id, script, clock, { host }));
+      const mock = mocks.get(id) ?? (await mocks.start(id, script, clock, { host, inProcess: opts.inProcess ?? false }));
       urls.set(id, mock.url + urlPath(b.url));
     }
   } catch (e) {

@@ -92,19 +92,24 @@ export class WebConsole {
     }
   }
 
-  /** Mount under /_emulator before the admin router: GET / (for browsers), /console, /console/assets/*, /console/stream. */
-  router(): Router {
+  /**
+   * The page and its static files (GET /, /console, /console/assets/*). They hold no data, so the server mounts them
+   * before the admin guard: a browser can load the page, then the page sends the admin token (when one is required)
+   * with every data request.
+   */
+  pageRouter(): Router {
     const r = express.Router({ caseSensitive: false, strict: false });
     const page = (req: Request, res: Response, next: () => void) => {
       // API clients keep the admin 404 listing of endpoints; browsers get the console.
-      if (req.path === '/' && !req.accepts('html')) return next();
-      if (req.path === '/' && req.accepts(['json', 'html']) === 'json') return next();
+      if (req.path === '/' && (!req.accepts('html') || req.accepts(['json', 'html']) === 'json')) return next();
       if (this.html === null || this.assets.size < Object.keys(ASSETS).length) {
         res.status(503).json({ error: `the web console's files are missing from this installation (looked for src/console/assets next to the emulator's modules); the admin API still works: GET ${req.baseUrl}/health` });
         return;
       }
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
       res.setHeader('Cache-Control', 'no-store');
+      // The page must not be framed by another site (clickjacking of the controls).
+      res.setHeader('X-Frame-Options', 'DENY');
       res.send(this.html);
     };
     r.get('/', page);
@@ -116,6 +121,12 @@ export class WebConsole {
       res.setHeader('Cache-Control', 'no-cache');
       res.send(a.body);
     });
+    return r;
+  }
+
+  /** The data: GET /console/stream (Server-Sent Events) and /console/status. Mounted behind the admin guard. */
+  dataRouter(): Router {
+    const r = express.Router({ caseSensitive: false, strict: false });
     r.get('/console/stream', (req, res) => this.open(req, res));
     // How many consoles are connected (recording happens only while this is above 0).
     r.get('/console/status', (_req, res) => {

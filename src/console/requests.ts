@@ -76,11 +76,8 @@ export class RequestTap {
 export function backendsTried(events: readonly TraceEvent[], last: string): string[] {
   const out: string[] = [];
   for (const e of events) {
-    if (e.kind !== 'backend' || e.policy !== 'forward-request' || !e.data) continue;
-    const url = e.data.url;
-    if (typeof url !== 'string') continue;
-    const member = e.data.memberId;
-    out.push(typeof member === 'string' && member ? member : url);
+    if (e.kind !== 'attempt' || e.phase !== 'sent') continue;
+    out.push(e.memberId || e.url);
   }
   if (out.length === 0 && last) out.push(last);
   return out;
@@ -90,7 +87,7 @@ export function backendsTried(events: readonly TraceEvent[], last: string): stri
 export function throttleCounters(events: readonly TraceEvent[], time: string): ThrottleCounter[] {
   const out: ThrottleCounter[] = [];
   for (const e of events) {
-    if (!e.policy || !THROTTLING.has(e.policy) || !e.data) continue;
+    if (e.kind !== 'info' || !e.policy || !THROTTLING.has(e.policy) || !e.data) continue;
     out.push({ policy: e.policy, path: e.path ?? '', data: { ...e.data }, time });
   }
   return out;

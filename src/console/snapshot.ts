@@ -121,9 +121,10 @@ export class OutcomeRecorder {
   attach(registry: BackendRegistry): () => void {
     const own = Object.prototype.hasOwnProperty.call(registry, 'report');
     const original = registry.report;
-    const wrapped = (memberId: string, outcome: BreakerOutcome): void => {
-      original.call(registry, memberId, outcome);
+    const wrapped = (memberId: string, outcome: BreakerOutcome): boolean => {
+      const opened = original.call(registry, memberId, outcome);
       this.record(memberId, outcome);
+      return opened;
     };
     registry.report = wrapped;
     return () => {

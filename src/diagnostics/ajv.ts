@@ -2,11 +2,12 @@ import type { ErrorObject } from 'ajv';
 import { pathJoin, resolvePointer, type JsonNode } from '../source/json.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { SourceText } from './source.js';
+import type { DiagnosticCode } from './codes.js';
 
 /** How one JSON document's schema errors are turned into diagnostics. */
 export interface SchemaErrorOptions {
   /** Diagnostic code, e.g. `config/schema`. */
-  code: string;
+  code: DiagnosticCode;
   /**
    * A failed oneOf reports every branch's complaint; one message at the oneOf is clearer. `schemaPath`: branch errors
    * are those under the oneOf's schema path. `location`: those at or under the oneOf's value (for schemas whose $refs
@@ -122,7 +123,7 @@ function toDiagnostic(e: ErrorObject, root: JsonNode, source: SourceText, o: Sch
   return diagnostic(source, offset, jsonPath, o.code, message, hint);
 }
 
-function diagnostic(source: SourceText, offset: number, jsonPath: string, code: string, message: string, hint: string | undefined): Diagnostic {
+function diagnostic(source: SourceText, offset: number, jsonPath: string, code: DiagnosticCode, message: string, hint: string | undefined): Diagnostic {
   const { line, column } = source.positionAt(offset);
   return { severity: 'error', code, message, ...(hint ? { hint } : {}), file: source.file, line, column, jsonPath };
 }

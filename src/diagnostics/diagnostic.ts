@@ -1,5 +1,8 @@
 import { capPerFile } from './cap.js';
+import type { DiagnosticCode } from './codes.js';
 import type { SourceText } from './source.js';
+
+export type { DiagnosticCode } from './codes.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -9,8 +12,8 @@ export type Severity = 'error' | 'warning' | 'info';
  */
 export interface Diagnostic {
   severity: Severity;
-  /** Stable machine code, e.g. `policy/unknown-element`, `xml/malformed`, `backend/pool-nested`, `expr/syntax`. */
-  code: string;
+  /** Stable machine code from the catalogue in codes.ts, e.g. `policy/unknown-element`, `xml/malformed`, `backend/pool-nested`. */
+  code: DiagnosticCode;
   message: string;
   /** What would be accepted instead, e.g. "allowed: override, skip, append, delete". */
   hint?: string;
@@ -32,16 +35,16 @@ export class DiagnosticBag {
   }
 
   /** Adds a diagnostic located at an offset of a source file. */
-  at(source: SourceText, offset: number, severity: Severity, code: string, message: string, hint?: string): void {
+  at(source: SourceText, offset: number, severity: Severity, code: DiagnosticCode, message: string, hint?: string): void {
     const { line, column } = source.positionAt(offset);
     this.items.push({ severity, code, message, file: source.file, line, column, ...(hint ? { hint } : {}) });
   }
 
-  error(source: SourceText, offset: number, code: string, message: string, hint?: string): void {
+  error(source: SourceText, offset: number, code: DiagnosticCode, message: string, hint?: string): void {
     this.at(source, offset, 'error', code, message, hint);
   }
 
-  warning(source: SourceText, offset: number, code: string, message: string, hint?: string): void {
+  warning(source: SourceText, offset: number, code: DiagnosticCode, message: string, hint?: string): void {
     this.at(source, offset, 'warning', code, message, hint);
   }
 

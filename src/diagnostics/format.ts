@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from './codes.js';
 import { capPerFile } from './cap.js';
 import { formatDiagnosticLine, type Diagnostic, type Severity } from './diagnostic.js';
 
@@ -13,10 +14,13 @@ export interface FormatOptions {
   files?: string[];
   /** Paths are shown relative to this directory (default process.cwd()); SARIF URIs are relative to it. */
   cwd?: string;
+  /**
+   * The project's home page (SARIF tool.driver.informationUri). Rules link to docs/diagnostics.md under it
+   * (`<informationUri>/blob/main/docs/diagnostics.md#<code anchor>`), so code-scanning alerts show where to read more.
+   */
+  informationUri?: string;
   /** Diagnostics listed per file (default MAX_DIAGNOSTICS_PER_FILE); the summary counts all of them. */
   maxPerFile?: number;
-  /** Short descriptions for SARIF rules by diagnostic code; codes not listed get one derived from the code. */
-  ruleDescriptions?: Record<string, string>;
 }
 
 const TOOL_NAME = 'apim-emulator';
@@ -24,14 +28,13 @@ const SUITE_NAME = 'apim-emulator validate';
 const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 const NO_FILE = '(no file)';
 
-/** Descriptions of the codes this module knows; other modules' codes fall back to a readable form of the code. */
-const KNOWN_RULES: Record<string, string> = {
-  'mock/syntax': 'Mock script text form: syntax error',
-  'mock/schema': 'Mock script JSON form: does not match the schema',
-  'mock/conflict': 'Mock script: contradictory step',
-  'mock/unused': 'Mock script: setting that has no effect',
-  'mock/empty': 'Mock script: no steps',
-};
+/** docs/diagnostics.md, generated from the catalogue in codes.ts. */
+export const DIAGNOSTICS_DOC = 'docs/diagnostics.md';
+
+/** The Markdown anchor of a code's heading in docs/diagnostics.md (GitHub's rule: lower case, `/` dropped). */
+export function diagnosticAnchor(code: DiagnosticCode): string {
+  return code.toLowerCase().replace(/[^a-z0-9 _-]/g, '');
+}
 
 /** Renders diagnostics for humans (text) or for CI systems (json, SARIF 2.1.0 for code scanning, JUnit XML). */
 export function formatDiagnostics(diags: Diagnostic[], format: DiagnosticFormat, opts: FormatOptions): string {
@@ -115,9 +118,8 @@ function sarifLevel(s: Severity): 'error' | 'warning' | 'note' {
   return s === 'info' ? 'note' : s;
 }
 
-function ruleDescription(code: string, opts: FormatOptions): string {
-  const given = opts.ruleDescriptions?.[code] ?? KNOWN_RULES[code];
-  if (given) return given;
+/** A short title derived from the code (`backend/pool-nested` → "Backend: pool nested"); the catalogue gives the sentence. */
+function ruleTitle(code: string): string {
   const [area, ...rest] = code.split('/');
   const what = rest.join('/').replace(/[-_]/g, ' ');
   return what ? `${capitalize(area ?? '')}: ${what}` : capitalize(code.replace(/[-_]/g, ' '));
@@ -147,12 +149,20 @@ function toSarif(diags: Diagnostic[], files: string[], cwd: string, opts: Format
     const sev = diags.filter((d) => d.code === code).map((d) => d.severity);
     return sarifLevel(sev.includes('error') ? 'error' : sev.includes('warning') ? 'warning' : 'info');
   };
-  const rules = codes.map((code) => ({
-    id: code,
-    name: ruleName(code),
-    shortDescription: { text: ruleDescription(code, opts) },
-    defaultConfiguration: { level: worst(code) },
-  }));
+  const docUri = opts.informationUri ? `${opts.informationUri.replace(/\/$/, '')}/blob/main/${DIAGNOSTICS_DOC}` : undefined;
+  const rules = codes.map((code) => {
+    const meaning = DIAGNOSTIC_CODES[code];
+    const helpUri = docUri ? `${docUri}#${diagnosticAnchor(code)}` : undefined;
+    return {
+      id: code,
+      name: ruleName(code),
+      shortDescription: { text: ruleTitle(code) },
+      fullDescription: { text: meaning },
+      help: { text: `${meaning} See ${DIAGNOSTICS_DOC} (${code}).`, markdown: `${meaning}\n\nSee [${code}](${helpUri ?? `${DIAGNOSTICS_DOC}#${diagnosticAnchor(code)}`}).` },
+      ...(helpUri ? { helpUri } : {}),
+      defaultConfiguration: { level: worst(code) },
+    };
+  });
   const results = diags.map((d) => {
     const result: Record<string, unknown> = {
       ruleId: d.code,
@@ -174,7 +184,7 @@ function toSarif(diags: Diagnostic[], files: string[], cwd: string, opts: Format
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: TOOL_NAME, version: opts.toolVersion, semanticVersion: opts.toolVersion, rules } },
+        tool: { driver: { name: TOOL_NAME, version: opts.toolVersion, semanticVersion: opts.toolVersion, ...(opts.informationUri ? { informationUri: opts.informationUri } : {}), rules } },
         originalUriBaseIds: { '%SRCROOT%': { uri: cwdUri } },
         artifacts: files.map((f) => ({ location: artifactLocation(f) })),
         results,

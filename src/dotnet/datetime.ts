@@ -17,7 +17,7 @@
  * DateTimeOffset provides: UtcNow/Now(nowMs), FromUnixTimeSeconds/Milliseconds, ToUnixTimeSeconds/Milliseconds,
  * UtcDateTime, DateTime, LocalDateTime, Offset, UtcTicks, Ticks, Year..Millisecond, Add*, ToString([format]), Parse.
  */
-import { DotNetException, argumentOutOfRange, formatError } from './exceptions.js';
+import { DotNetException, argument, argumentOutOfRange, formatError } from './exceptions.js';
 import type { DotNetFormattable } from './format.js';
 
 export type DateTimeKind = 'Unspecified' | 'Utc' | 'Local';
@@ -956,8 +956,21 @@ export class DateTimeOffset implements DotNetFormattable {
   ) {}
 
   static fromDateTime(dt: DateTime, offset?: TimeSpan): DateTimeOffset {
+    if (offset) DateTimeOffset.checkOffset(offset, dt);
     const off = offset ? Number(offset.ticks / TICKS_PER_MINUTE) : 0;
     return new DateTimeOffset(dt.ticks - BigInt(off) * TICKS_PER_MINUTE, off);
+  }
+  /** `new DateTimeOffset(long ticks, TimeSpan offset)`: ticks are the clock time in that offset. */
+  static fromTicks(ticks: bigint, offset: TimeSpan): DateTimeOffset {
+    DateTimeOffset.checkOffset(offset);
+    const off = Number(offset.ticks / TICKS_PER_MINUTE);
+    return new DateTimeOffset(ticks - BigInt(off) * TICKS_PER_MINUTE, off);
+  }
+  /** .NET's DateTimeOffset validation of an offset: whole minutes, within ±14 hours, 0 for a UTC DateTime. */
+  private static checkOffset(offset: TimeSpan, dt?: DateTime): void {
+    if (offset.ticks % TICKS_PER_MINUTE !== 0n) throw argument('Offset must be specified in whole minutes.', 'offset');
+    if (offset.ticks > 14n * 60n * TICKS_PER_MINUTE || offset.ticks < -14n * 60n * TICKS_PER_MINUTE) throw argumentOutOfRange('offset', 'Offset must be within plus or minus 14 hours.');
+    if (dt && dt.Kind === 'Utc' && offset.ticks !== 0n) throw argument('The UTC Offset for Utc DateTime instances must be 0.', 'offset');
   }
   static UtcNow(nowMs: number): DateTimeOffset {
     return new DateTimeOffset(DateTime.UtcNow(nowMs).ticks, 0);
@@ -1048,6 +1061,19 @@ export class DateTimeOffset implements DotNetFormattable {
   }
   AddMilliseconds(v: number): DateTimeOffset {
     return this.shift(this.DateTime.AddMilliseconds(v));
+  }
+  AddTicks(v: number | bigint): DateTimeOffset {
+    return this.shift(this.DateTime.AddTicks(v));
+  }
+  AddMonths(v: number): DateTimeOffset {
+    return this.shift(this.DateTime.AddMonths(v));
+  }
+  AddYears(v: number): DateTimeOffset {
+    return this.shift(this.DateTime.AddYears(v));
+  }
+  ToOffset(offset: TimeSpan): DateTimeOffset {
+    DateTimeOffset.checkOffset(offset);
+    return new DateTimeOffset(this.utcTicks, Number(offset.ticks / TICKS_PER_MINUTE));
   }
   ToUniversalTime(): DateTimeOffset {
     return new DateTimeOffset(this.utcTicks, 0);

@@ -119,7 +119,10 @@ function epochToDateTime(v: unknown): DateTime | null {
 /** `value.AsJwt()`: a compact JWS (header.payload.signature, the signature may be empty) or null. */
 export function asJwt(value: string | null): Jwt | null {
   if (value === null) return null;
-  const parts = value.trim().split('.');
+  // An Authorization header value "Bearer <token>" parses as its token: Microsoft's own throttling sample keys
+  // limits on Headers.GetValueOrDefault("Authorization","").AsJwt()?.Subject (docs/expressions.md).
+  const token = value.trim().replace(/^bearer\s+/i, '');
+  const parts = token.split('.');
   if (parts.length !== 3) return null;
   const header = parseJsonObject(parts[0]!);
   const payload = parseJsonObject(parts[1]!);

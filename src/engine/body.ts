@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 
-/** Thrown when a body that was read without `preserveContent: true` is read again (APIM semantics, reference §0.9). */
+/** Thrown when a body that was read without `preserveContent: true` is read again (APIM semantics, docs/expressions.md). */
 export class BodyConsumedError extends Error {
   constructor() {
     super('The message body has already been read. Use As<T>(preserveContent: true) to read it more than once.');

@@ -1,11 +1,14 @@
 import type { Clock } from '../clock.js';
 import type { MessageBody } from './body.js';
 import { HeaderMap } from './headers.js';
+import type { TraceEvent, TraceEventInput } from './trace.js';
 import type { RequestUrl } from './url.js';
+
+export type { TraceEvent } from './trace.js';
 
 /**
  * The per-request state shared by the pipeline and by policy expressions. Field names follow APIM's `context`
- * object (reference §5.2) so that the expression runtime maps them one to one.
+ * object (docs/expressions.md) so that the expression runtime maps them one to one.
  */
 
 export interface GatewayRequest {
@@ -29,7 +32,7 @@ export interface GatewayResponse {
   body: MessageBody | null;
 }
 
-/** `context.LastError` (reference §3.5). */
+/** `context.LastError` (docs/architecture.md, "Errors"). */
 export interface LastError {
   source: string;
   reason: string;
@@ -103,21 +106,6 @@ export interface DeploymentInfo {
   region: string;
   serviceName: string;
   serviceId: string;
-}
-
-/** A structured trace event; the gateway serves them under /_emulator/traces when tracing is on. */
-export interface TraceEvent {
-  /** Milliseconds since the request started (clock time). */
-  at: number;
-  kind: 'policy' | 'expression' | 'backend' | 'breaker' | 'trace' | 'error' | 'info';
-  section?: PolicySection;
-  scope?: PolicyScope;
-  /** Policy element name, e.g. "set-backend-service". */
-  policy?: string;
-  /** Path such as `choose[1]/when[2]/set-header[1]`. */
-  path?: string;
-  message: string;
-  data?: Record<string, unknown>;
 }
 
 /**
@@ -212,7 +200,7 @@ export class GatewayContext {
   }
 
   /** Appends a trace event; a no-op unless tracing is on, so the hot path pays one branch. */
-  trace(event: Omit<TraceEvent, 'at'>): void {
-    if (this.tracing) this.traceEvents.push({ at: this.elapsedMs, ...event });
+  trace(event: TraceEventInput): void {
+    if (this.tracing) this.traceEvents.push({ at: this.elapsedMs, ...event } as TraceEvent);
   }
 }

@@ -30,7 +30,7 @@ export type {
   SubscriptionInfo,
   UserInfo,
 } from './context.js';
-export type { TraceEvent } from './context.js';
+export type * from './trace.js';
 export { HeaderMap } from './headers.js';
 export { QueryMap, RequestUrl } from './url.js';
 export { UpstreamError } from './upstream.js';
@@ -40,11 +40,11 @@ export { defineSetting } from './settings.js';
 export type { SettingParseContext, SettingResult, SettingSpec, SettingsFiles } from './settings.js';
 export type { Clock } from '../clock.js';
 export type { BackendRegistry } from '../backends/index.js';
+export { isPromise, StateUnavailableError } from '../state/store.js';
+export type { Awaitable, SlidingHit, StateStore } from '../state/store.js';
 export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 export type { SourceText, TextSpan } from '../diagnostics/source.js';
-export { isPromise, StateUnavailableError } from '../state/store.js';
-export type { Awaitable, SlidingHit, StateStore } from '../state/store.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses

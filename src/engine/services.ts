@@ -64,14 +64,16 @@ export interface CreateServicesOptions {
   emitMetric?: (m: MetricRecord) => void;
   log?: RuntimeServices['log'];
   settings?: Record<string, unknown>;
-  state?: StateStore;
   /** File access for settings that name files; the shell provides it (the engine reads no files). */
   files?: SettingsFiles;
   random?: () => number;
   extensions?: PolicyExtensions;
+  state?: StateStore;
 }
 
 export interface ResettableServices extends RuntimeServices {
+  /** Adds a listener to every metric policies emit (the server's Prometheus endpoint); returns the unsubscribe function. */
+  onMetric(listener: (m: MetricRecord) => void): () => void;
   /** Clears policy state (counters, caches) and backend breakers. */
   reset(): void;
   /**
@@ -89,6 +91,8 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
   const settings = new SettingsStore(o.settings ?? {}, { files: o.files ?? NO_SETTINGS_FILES });
   for (const nv of o.namedValues ?? []) namedValues.set(nv.name.toLowerCase(), nv);
   const state = o.state ?? new MemoryStateStore();
+  const sink = o.emitMetric;
+  const metricListeners = new Set<(m: MetricRecord) => void>();
   return {
     clock: o.clock,
     upstream: o.upstream,
@@ -104,7 +108,16 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
       return v;
     },
     state,
-    emitMetric: o.emitMetric ?? (() => undefined),
+    emitMetric(m: MetricRecord): void {
+      sink?.(m);
+      for (const l of metricListeners) l(m);
+    },
+    onMetric(listener) {
+      metricListeners.add(listener);
+      return () => {
+        metricListeners.delete(listener);
+      };
+    },
     log: o.log ?? (() => undefined),
     setting: (spec) => settings.get(spec),
     random: o.random ?? Math.random,

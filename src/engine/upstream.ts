@@ -1,9 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Agent, errors as undiciErrors, interceptors, request } from 'undici';
-import type { Dispatcher } from 'undici';
-import type { Clock } from '../clock.js';
-import { SystemClock } from '../clock.js';
-import { HeaderMap } from './headers.js';
+import type { HeaderMap } from './headers.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -34,129 +30,19 @@ export class UpstreamError extends Error {
   }
 }
 
-/** How the engine calls backends. Injected so tests and CI mode can route anywhere (always real HTTP in tests). */
+/**
+ * How the engine calls backends: a required dependency of the gateway. The shells provide it: `serve` an HTTP client
+ * over undici (src/server/undici-upstream.ts), `test` an in-process upstream that calls the mock backends' handlers
+ * directly (src/mocks/in-process.ts). The engine itself opens no socket.
+ */
 export interface Upstream {
   send(req: UpstreamRequest): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
-const DEADLINE_CANCELLED = new Error('deadline cancelled: the backend answered');
-/** Shortest forward-request timeout left to undici's header timer (≈1 s resolution, so at most ~10% late). */
-const NATIVE_TIMEOUT_MIN_MS = 10_000;
 
-/** Hop-by-hop headers a proxy must not forward (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
-
-/**
- * Upstream over undici with a pooled keep-alive Agent. The header timeout is raced on the injected clock, so a virtual
- * clock decides when forward-request times out.
- */
-export class UndiciUpstream implements Upstream {
-  private readonly agent: Agent;
-  /** The same pool with undici 7's redirect interceptor, for forward-request follow-redirects="true". */
-  private readonly redirecting: Dispatcher;
-
-  constructor(
-    private readonly clock: Clock,
-    opts: { connections?: number } = {},
-  ) {
-    this.agent = new Agent({
-      connections: opts.connections ?? 128,
-      keepAliveTimeout: 30_000,
-      // Deadlines are enforced on the clock below; undici's own timers would fire in wall time.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
-    this.redirecting = this.agent.compose(interceptors.redirect({ maxRedirections: 10 }));
-  }
-
-  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, values] of req.headers.entries()) {
-      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-      headers[name] = values.length === 1 ? values[0]! : values;
-    }
-    // On the system clock undici's own header timer is the same wall-clock deadline and much cheaper than racing a
-    // clock deadline (two AbortControllers, a promise race and listeners per request; ~5% CPU in bench/). Its timers
-    // tick about once a second, so short timeouts keep the precise path.
-    if (req.timeoutMs >= NATIVE_TIMEOUT_MIN_MS && this.clock instanceof SystemClock) return this.sendWithNativeTimeout(req, headers);
-    const abort = new AbortController();
-    const onAbort = () => abort.abort(req.signal.reason);
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener('abort', onAbort, { once: true });
-    const timer = new AbortController();
-    const deadline = this.clock.deadline(req.timeoutMs, timer.signal).then(
-      () => 'timeout' as const,
-      () => 'cancelled' as const,
-    );
-    try {
-      const call = request(req.url, {
-        method: req.method as 'GET',
-        headers,
-        body: req.body ?? undefined,
-        signal: abort.signal,
-        dispatcher: req.followRedirects ? this.redirecting : this.agent,
-      });
-      const raced = await Promise.race([call, deadline]);
-      if (raced === 'timeout') {
-        abort.abort(new Error('timeout'));
-        call.catch(() => undefined);
-        throw new UpstreamError('Timeout', `Request to the backend timed out: no response headers within ${formatSeconds(req.timeoutMs)}.`);
-      }
-      if (raced === 'cancelled') throw new UpstreamError('ClientConnectionFailure', 'The request was cancelled.');
-      return {
-        statusCode: raced.statusCode,
-        statusReason: '',
-        headers: HeaderMap.fromRecord(raced.headers),
-        body: raced.body,
-      };
-    } catch (e) {
-      if (e instanceof UpstreamError) throw e;
-      if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
-      throw new UpstreamError('BackendConnectionFailure', describeConnectionError(e));
-    } finally {
-      // A fixed reason: abort() without one builds a DOMException (with a stack) on every request.
-      timer.abort(DEADLINE_CANCELLED);
-      req.signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private async sendWithNativeTimeout(req: UpstreamRequest, headers: Record<string, string | string[]>): Promise<UpstreamResponse> {
-    try {
-      const r = await request(req.url, {
-        method: req.method as 'GET',
-        headers,
-        body: req.body ?? undefined,
-        signal: req.signal,
-        dispatcher: req.followRedirects ? this.redirecting : this.agent,
-        headersTimeout: req.timeoutMs,
-      });
-      return { statusCode: r.statusCode, statusReason: '', headers: HeaderMap.fromRecord(r.headers), body: r.body };
-    } catch (e) {
-      if (e instanceof undiciErrors.HeadersTimeoutError) {
-        throw new UpstreamError('Timeout', `Request to the backend timed out: no response headers within ${formatSeconds(req.timeoutMs)}.`);
-      }
-      if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
-      throw new UpstreamError('BackendConnectionFailure', describeConnectionError(e));
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.agent.close();
-  }
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-function describeConnectionError(e: unknown): string {
-  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? err.code;
-  if (e instanceof undiciErrors.SocketError || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
-    return 'Underlying transport connection was unexpectedly closed.';
-  }
-  if (code === 'ECONNREFUSED') return 'Unable to connect to the backend: connection refused.';
-  if (code === 'ENOTFOUND') return 'Unable to connect to the backend: host not found.';
-  return `Unable to reach the backend: ${err.cause?.message ?? err.message ?? String(e)}`;
-}
+/** An upstream for gateways that only compile (validate) or call no backend: every send fails as an unreachable backend. */
+export const NO_UPSTREAM: Upstream = {
+  send: (req) => Promise.reject(new UpstreamError('BackendConnectionFailure', `no upstream: ${req.url} is not reachable from this gateway`)),
+  close: () => Promise.resolve(),
+};

@@ -4,6 +4,7 @@
  * Rules follow the C# specification's conversion chapter; see docs/expressions.md.
  */
 import { DotNetException } from '../dotnet/exceptions.js';
+import { DateTimeOffset, type DateTime } from '../dotnet/datetime.js';
 import { acceptsNull, clrName, isEnum, isIntegral, isNullable, isNumeric, isValueType, sameType, typeName, unwrapNullable, type CsType } from './types.js';
 import { basesOf, typeDefOf, type Bound, type Closure } from './library/registry.js';
 import { CsBoxed, invalidCast, nre, runtimeTypeName, type BoxedKind } from './runtime.js';
@@ -44,6 +45,8 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
     if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && to.name !== 'char' && inRange(b.constant.value, to.name)) return null;
     return undefined;
   }
+  // DateTimeOffset's implicit operator from DateTime (.NET: offset 0 for Utc, the local offset, also 0 here, otherwise)
+  if (to.name === 'DateTimeOffset' && from.name === 'DateTime') return (c) => (ctx, f) => DateTimeOffset.fromDateTime(c(ctx, f) as DateTime);
   // library conversions (e.g. JToken from primitives)
   if (to.name === 'JToken' || to.name === 'JValue') {
     const conv = toJTokenConverter(from);

@@ -13,6 +13,7 @@ import { parsePolicyExpression, ParseError } from './parser.js';
 import { BudgetExceeded, CsBoxed, resetSteps, toCsString, type BoxedKind } from './runtime.js';
 import { typeName } from './types.js';
 import './library/all.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 export { setExpressionStepBudget, setExpressionTimeBudget, CsBoxed, AnonymousObject } from './runtime.js';
 export { setRegexMatchTimeout } from '../dotnet/regex-safety.js';
@@ -57,7 +58,7 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
   const text = span.text;
   const start = text.length - text.trimStart().length;
   const end = text.trimEnd().length;
-  const report = (pos: number, code: string, message: string, hint?: string): null => {
+  const report = (pos: number, code: DiagnosticCode, message: string, hint?: string): null => {
     diagnostics.error(span.source, span.sourceOffset(Math.max(0, Math.min(pos, text.length))), code, message, hint);
     return null;
   };

@@ -712,6 +712,12 @@ class Parser {
     const t = this.t;
     const pos = t.pos;
     if (this.isP('{')) return this.parseBlock();
+    // `checked { ... }` / `unchecked { ... }` statements (C# spec, "The checked and unchecked statements"): a block.
+    // Integer arithmetic always wraps here, as unchecked C# does (docs/expressions.md).
+    if ((this.isKw('checked') || this.isKw('unchecked')) && this.isP('{', this.peek())) {
+      this.i++;
+      return this.parseBlock();
+    }
     if (this.eatP(';')) return { kind: 'empty', pos };
     if (t.kind === 'ident' && !t.verbatim) {
       switch (t.text) {

@@ -11,7 +11,6 @@ import { GatewayContext } from '../engine/context.js';
 import type { HeaderMap } from '../engine/headers.js';
 import { createServices } from '../engine/services.js';
 import type { MetricRecord, ResettableServices, RuntimeServices } from '../engine/services.js';
-import { UndiciUpstream } from '../engine/upstream.js';
 import type { Upstream } from '../engine/upstream.js';
 import { QueryMap, RequestUrl } from '../engine/url.js';
 import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/policy-sdk.js';
@@ -31,14 +30,12 @@ import type { StateStore } from '../state/store.js';
 
 export interface GatewayDeps {
   clock: Clock;
-  /** Defaults to a pooled undici client on the same clock. */
-  upstream?: Upstream;
+  /** How backends are called: the shell's (undici for serve, in-process mocks for test). Required: the engine opens no socket. */
+  upstream: Upstream;
   emitMetric?: (m: MetricRecord) => void;
   log?: RuntimeServices['log'];
   /** Whether connection failures listed in errorReasons trip breakers (docs/backends.md); default true. */
   connectionFailuresTrip?: boolean;
-  /** Where shareable counters live (src/state); default: in this gateway. */
-  state?: StateStore;
   /** The policies the compiler knows; the full registry by default. */
   policies?: PolicyCatalog;
   /** File access for settings that name files (the shell's; without it such settings report an error). */
@@ -47,6 +44,8 @@ export interface GatewayDeps {
   random?: () => number;
   /** Code-level policy hooks (PolicyExtensions). */
   extensions?: PolicyExtensions;
+  /** Where shareable counters live (src/state); default: in this gateway. */
+  state?: StateStore;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -160,7 +159,7 @@ export class Gateway {
       const doc = parse(f.source, 'fragment');
       if (doc) fragments.set(f.id, doc);
     }
-    const upstream = deps.upstream ?? new UndiciUpstream(deps.clock);
+    const upstream = deps.upstream;
     const services = createServices({
       clock: deps.clock,
       upstream,
@@ -170,10 +169,10 @@ export class Gateway {
       ...(deps.emitMetric ? { emitMetric: deps.emitMetric } : {}),
       ...(deps.log ? { log: deps.log } : {}),
       settings: def.settings ?? {},
-      ...(deps.state ? { state: deps.state } : {}),
       ...(deps.files ? { files: deps.files } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.extensions ? { extensions: deps.extensions } : {}),
+      ...(deps.state ? { state: deps.state } : {}),
     });
     const catalog = deps.policies ?? POLICY_CATALOG;
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
@@ -184,7 +183,7 @@ export class Gateway {
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request
-    // (reference §3.1): `<backend><base /></backend>` at API scope means "call the backend".
+    // (docs/policies.md): `<backend><base /></backend>` at API scope means "call the backend".
     const globalDoc = parse(def.globalPolicy ?? DEFAULT_GLOBAL_POLICY, 'policies');
     const productDocs = new Map<string, PolicyDocument | null>();
     for (const p of def.products) productDocs.set(p.id, parse(p.policy, 'policies'));
@@ -320,7 +319,7 @@ export class Gateway {
   }
 
   /**
-   * Subscription rules of reference §6.2: a key (header first, then query) must belong to an active subscription
+   * Subscription rules (docs/configuration.md, subscriptions): a key (header first, then query) must belong to an active subscription
    * scoped to the API, a product containing it, or all APIs; without a key an open product (or an API that needs no
    * subscription) lets the request in. Product-scope policies apply only with a product context.
    */

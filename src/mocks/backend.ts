@@ -20,6 +20,11 @@ export interface MockBackendOptions {
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
+  /**
+   * No listening socket: the mock is reached only through its handle(), by the in-process upstream
+   * (src/mocks/in-process.ts) that `apim-emulator test` uses. Its url is then `http://<name>.mock.invalid`.
+   */
+  inProcess?: boolean;
 }
 
 export type MockOutcome =
@@ -82,7 +87,7 @@ export class MockBackend {
 
   private constructor(
     readonly name: string,
-    private readonly server: Server,
+    private readonly server: Server | null,
     readonly url: string,
     script: MockScript,
     private readonly clock: Clock,
@@ -92,6 +97,7 @@ export class MockBackend {
   }
 
   static async start(o: MockBackendOptions): Promise<MockBackend> {
+    if (o.inProcess) return new MockBackend(o.name, null, `http://${encodeURIComponent(o.name).toLowerCase()}.mock.invalid`, o.script, o.clock);
     const server = createServer();
     // A hanging step may hold a request indefinitely; Node's own request timeout must not end it.
     server.requestTimeout = 0;
@@ -141,12 +147,15 @@ export class MockBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+    const server = this.server;
+    if (!server) return;
+    const done = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
     await done;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers one request (the HTTP server's listener; the in-process upstream calls it with its own req/res objects). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const script = this.current;
     const call = this.calls++;
     const pick = stepForCall(script, call);
@@ -360,7 +369,7 @@ export class MockBackend {
 export class MockBackendSet {
   private readonly backends = new Map<string, MockBackend>();
 
-  async start(name: string, script: MockScript, clock: Clock, opts: { host?: string; port?: number } = {}): Promise<MockBackend> {
+  async start(name: string, script: MockScript, clock: Clock, opts: { host?: string; port?: number; inProcess?: boolean } = {}): Promise<MockBackend> {
     if (this.backends.has(name)) throw new Error(`a mock backend named "${name}" is already running`);
     const b = await MockBackend.start({ name, script, clock, ...opts });
     this.backends.set(name, b);

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import { editDistance } from '../diagnostics/edit-distance.js';
 import { checkScript, type MockScript, type MockScriptEnd, type MockStep } from './script.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
  * The compact text form of a mock script, for the CLI (`--mock BACKEND_ID=SCRIPT`) and quick configuration:
@@ -58,7 +59,7 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
   const source = new SourceText(origin, text);
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => ({ file: origin, ...source.positionAt(offset) });
-  const error = (offset: number, message: string, hint?: string, code = 'mock/syntax') =>
+  const error = (offset: number, message: string, hint?: string, code: DiagnosticCode = 'mock/syntax') =>
     diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(offset) });
 
   const segments = tokenize(text, error);

@@ -21,6 +21,7 @@ import type {
   PolicyDefinition,
   SettingResult,
   SettingSpec,
+  SourceLocation,
   Step,
   ValueGetter,
 } from '../engine/policy-sdk.js';
@@ -53,6 +54,8 @@ interface StepMeta {
   scope: PolicyScope;
   section: PolicySection;
   policyId: string;
+  /** Where the statement is written, for the trace. */
+  source: SourceLocation;
 }
 
 const CONTINUE: Step = () => 'continue';
@@ -146,18 +149,18 @@ export class PolicyCompiler {
           this.diagnostics.error(child.source, child.start, 'policy/bad-base', '<base /> takes no attributes or content');
         }
         steps.push(o.base());
-        metas.push({ policy: 'base', path, scope: o.scope, section: o.section, policyId: '' });
+        metas.push(stepMeta('base', path, o, child));
         continue;
       }
       if (child.name === 'include-fragment') {
         steps.push(this.compileInclude(child, o, path));
-        metas.push({ policy: 'include-fragment', path, scope: o.scope, section: o.section, policyId: idOf(child) });
+        metas.push(stepMeta('include-fragment', path, o, child));
         continue;
       }
       const step = this.compilePolicyElement(child, o, path);
       if (!step) continue;
       steps.push(step);
-      metas.push({ policy: child.name, path, scope: o.scope, section: o.section, policyId: idOf(child) });
+      metas.push(stepMeta(child.name, path, o, child));
     }
     return sequence(steps, metas);
   }
@@ -227,7 +230,7 @@ export class PolicyCompiler {
         const s = this.compilePolicyElement(c, { ...o, pathPrefix }, path, allowed);
         if (s) {
           steps.push(s);
-          metas.push({ policy: c.name, path, scope: o.scope, section: o.section, policyId: idOf(c) });
+          metas.push(stepMeta(c.name, path, o, c));
         }
       }
       return sequence(steps, metas);
@@ -238,7 +241,7 @@ export class PolicyCompiler {
   compileSingle(el: XmlElement, o: StatementOptions, pathPrefix: string): Step {
     const path = `${pathPrefix}${el.name}[1]`;
     const s = this.compilePolicyElement(el, { ...o, pathPrefix }, path);
-    return s ? sequence([s], [{ policy: el.name, path, scope: o.scope, section: o.section, policyId: idOf(el) }]) : CONTINUE;
+    return s ? sequence([s], [stepMeta(el.name, path, o, el)]) : CONTINUE;
   }
 
   substitute(span: TextSpan, assumed?: NamedValueAssumption): TextSpan {
@@ -314,6 +317,11 @@ const INCLUDE_FRAGMENT: PolicyDefinition = {
   support: 'full',
 };
 
+function stepMeta(policy: string, path: string, o: StatementOptions, el: XmlElement): StepMeta {
+  const { line, column } = el.source.positionAt(el.start);
+  return { policy, path, scope: o.scope, section: o.section, policyId: policy === 'base' ? '' : idOf(el), source: { file: el.source.file, line, column } };
+}
+
 function idOf(el: XmlElement): string {
   return el.attributes.find((a) => a.name === 'id')?.value.text ?? '';
 }
@@ -330,7 +338,7 @@ function sequence(steps: Step[], metas: StepMeta[]): Step {
       let r: Flow | Promise<Flow>;
       if (ctx.tracing) {
         const m = metas[i]!;
-        if (m.policy !== 'base') ctx.trace({ kind: 'policy', policy: m.policy, path: m.path, scope: m.scope, section: m.section, message: `${m.scope} ${m.section} ${m.path}` });
+        if (m.policy !== 'base') ctx.trace({ kind: 'policy', policy: m.policy, path: m.path, scope: m.scope, section: m.section, policyId: m.policyId, source: m.source, message: `${m.scope} ${m.section} ${m.path}` });
       }
       try {
         r = steps[i]!(ctx);

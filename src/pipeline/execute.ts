@@ -26,6 +26,7 @@ export async function runPipeline(p: CompiledPipeline, ctx: GatewayContext): Pro
     await handleError(p, ctx, e);
   }
   if (ctx.completed.length > 0) await runCompletedHooks(ctx);
+  if (ctx.tracing) ctx.trace({ kind: 'response', statusCode: ctx.response.statusCode, message: `response ${ctx.response.statusCode}` });
 }
 
 /** Runs the `completed` hooks; one that fails is traced (it cannot change the response any more). */
@@ -34,7 +35,7 @@ async function runCompletedHooks(ctx: GatewayContext): Promise<void> {
     try {
       await hook(ctx);
     } catch (e) {
-      ctx.trace({ kind: 'error', message: `after the pipeline: ${e instanceof Error ? e.message : String(e)}` });
+      ctx.trace({ kind: 'error', phase: 'completion', lastError: null, message: `after the pipeline: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 }
@@ -42,7 +43,7 @@ async function runCompletedHooks(ctx: GatewayContext): Promise<void> {
 async function handleError(p: CompiledPipeline, ctx: GatewayContext, e: unknown): Promise<void> {
   const err = toPolicyError(e, 'inbound');
   ctx.lastError = err.toLastError();
-  ctx.trace({ kind: 'error', message: `${err.source}: ${err.reason}: ${err.message}`, data: { ...ctx.lastError } });
+  ctx.trace({ kind: 'error', phase: 'pipeline', lastError: { ...ctx.lastError }, message: `${err.source}: ${err.reason}: ${err.message}` });
   // The error's preset response (429 from rate-limit, 503 from an open breaker...) is what on-error sees in
   // context.Response and what the client gets unless on-error changes it.
   if (!err.keepResponse) applyErrorResponse(ctx, err.response ?? gatewayErrorResponse(500, 'Internal server error', { activityId: ctx.requestId }));
@@ -53,7 +54,7 @@ async function handleError(p: CompiledPipeline, ctx: GatewayContext, e: unknown)
   } catch (e2) {
     const err2 = toPolicyError(e2, 'on-error');
     ctx.lastError = err2.toLastError();
-    ctx.trace({ kind: 'error', message: `error in on-error: ${err2.source}: ${err2.reason}: ${err2.message}`, data: { ...ctx.lastError } });
+    ctx.trace({ kind: 'error', phase: 'on-error', lastError: { ...ctx.lastError }, message: `error in on-error: ${err2.source}: ${err2.reason}: ${err2.message}` });
     applyErrorResponse(ctx, gatewayErrorResponse(500, 'Internal server error', { activityId: ctx.requestId }));
   }
 }

@@ -5,7 +5,7 @@ import type { NamedValue } from '../engine/services.js';
 const NAMED_VALUE = /\{\{([^{}]+)\}\}/g;
 
 /**
- * Replaces `{{name}}` with the named value's text (reference §3.4): in literals, in expressions, as part of a larger
+ * Replaces `{{name}}` with the named value's text (docs/configuration.md, named values): in literals, in expressions, as part of a larger
  * value. Replacement is textual and not recursive (a named value can't contain other named values). The result keeps
  * positions: replaced characters point at the `{{` in the user's file.
  *

@@ -51,7 +51,7 @@ export const authenticationCertificate: PolicyDefinition = {
         rec.bodySha1 = createHash('sha1').update(bytes).digest('hex').toUpperCase();
       }
       presented.set(ctx, rec);
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'authentication-certificate', message: 'client certificate recorded (not presented on TLS by apim-emulator)', data: { ...rec } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'authentication-certificate', message: 'client certificate recorded (not presented on TLS by apim-emulator)', data: { ...rec } });
       return 'continue';
     };
   },

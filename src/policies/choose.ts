@@ -25,11 +25,11 @@ export const choose: PolicyDefinition = {
     return (ctx) => {
       for (const b of branches) {
         if (b.condition(ctx)) {
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'when', path: b.label, message: `condition true: ${b.label}`, data: { branch: b.label } });
+          if (ctx.tracing) ctx.trace({ kind: 'branch', policy: 'when', path: b.label, taken: true, message: `condition true: ${b.label}` });
           return b.body(ctx);
         }
       }
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'otherwise', path: otherwiseLabel, message: otherwise ? `no condition true: ${otherwiseLabel}` : 'no condition true, no <otherwise>', data: { branch: otherwise ? otherwiseLabel : null } });
+      if (ctx.tracing) ctx.trace({ kind: 'branch', policy: 'otherwise', path: otherwiseLabel, taken: otherwise !== undefined, message: otherwise ? `no condition true: ${otherwiseLabel}` : 'no condition true, no <otherwise>' });
       return otherwise ? otherwise(ctx) : 'continue';
     };
   },

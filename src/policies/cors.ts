@@ -117,7 +117,7 @@ export const cors: PolicyDefinition = {
         });
         const headersOk = anyHeader || requested.every((h) => allowedHeaderSet.has(h.toLowerCase()));
         if (!originAllowed(origin) || !methodOk || !headersOk) {
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'cors', message: `preflight from ${origin} for ${method} not allowed${terminate(ctx) ? '; empty 200' : ''}` });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cors', message: `preflight from ${origin} for ${method} not allowed${terminate(ctx) ? '; empty 200' : ''}` });
           return terminate(ctx) ? empty200(ctx) : 'continue';
         }
         handled.add(ctx);
@@ -131,7 +131,7 @@ export const cors: PolicyDefinition = {
         h.set('Vary', ['Origin']);
         ctx.response.body?.liveStream?.resume();
         ctx.response = { statusCode: 200, statusReason: 'OK', headers: h, body: null };
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'cors', message: `preflight from ${origin} for ${method} allowed` });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cors', message: `preflight from ${origin} for ${method} allowed` });
         return 'stop';
       }
       if (!originAllowed(origin)) {

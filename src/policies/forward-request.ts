@@ -37,8 +37,9 @@ export const forwardRequest: PolicyDefinition = {
     const failOnError = literalFlag(el, 'fail-on-error-status-code');
     const { upstream, backends } = cx.services;
 
+    const path = cx.path;
     return async (ctx): Promise<Flow> => {
-      const target = resolveTarget(ctx, backends);
+      const target = resolveTarget(ctx, backends, path);
       // A previous attempt's response (inside retry) is discarded: drain it so its connection is reused.
       ctx.response.body?.liveStream?.resume();
 
@@ -73,8 +74,11 @@ export const forwardRequest: PolicyDefinition = {
       if (Buffer.isBuffer(payload)) headers.set('Content-Length', [String(payload.length)]);
 
       const url = backendUrl(ctx, target.baseUrl, target.credentials.query);
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${ctx.request.method} ${url}${target.why ? ` (${target.why})` : ''}`, data: { url, memberId: target.memberId, backendId: target.backendId } });
+      const method = ctx.request.method;
+      const attempt = { kind: 'attempt', policy: 'forward-request', path, backendId: target.backendId, memberId: target.memberId, method, url } as const;
+      if (ctx.tracing) ctx.trace({ ...attempt, phase: 'sent', message: `${method} ${url}${target.why ? ` (${target.why})` : ''}` });
       ctx.lastBackend = { backendId: target.backendId, memberId: target.memberId, url };
+      const sentAt = ctx.clock.now();
       try {
         const res = await upstream.send({
           method: ctx.request.method,
@@ -85,11 +89,14 @@ export const forwardRequest: PolicyDefinition = {
           followRedirects: followRedirects(ctx),
           signal: ctx.abort.signal,
         });
-        if (target.memberId && backends) backends.report(target.memberId, { status: res.statusCode, headers: res.headers.toRecord() });
+        const tripped = target.memberId && backends ? backends.report(target.memberId, { status: res.statusCode, headers: res.headers.toRecord() }) : false;
         // Pool session affinity: the session cookie goes on every response of the pool, visible to outbound policies.
         if (target.setCookie) res.headers.append('Set-Cookie', [target.setCookie]);
         ctx.response = { statusCode: res.statusCode, statusReason: res.statusReason, headers: res.headers, body: MessageBody.fromStream(res.body) };
-        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} answered ${res.statusCode}`, data: { status: res.statusCode, memberId: target.memberId } });
+        if (ctx.tracing) {
+          ctx.trace({ ...attempt, phase: 'answered', status: res.statusCode, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} answered ${res.statusCode}` });
+          if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
+        }
         if (failOnError && res.statusCode >= 400) {
           const err = new PolicyError('forward-request', 'BackendErrorStatusCode', `The backend answered ${res.statusCode} and fail-on-error-status-code is true.`);
           err.keepResponse = true;
@@ -98,8 +105,11 @@ export const forwardRequest: PolicyDefinition = {
         return 'continue';
       } catch (e) {
         if (!(e instanceof UpstreamError)) throw e;
-        if (target.memberId && backends && e.reason !== 'ClientConnectionFailure') backends.report(target.memberId, { errorReason: e.reason });
-        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'forward-request', message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
+        const tripped = target.memberId && backends && e.reason !== 'ClientConnectionFailure' ? backends.report(target.memberId, { errorReason: e.reason }) : false;
+        if (ctx.tracing) {
+          ctx.trace({ ...attempt, phase: 'failed', reason: e.reason, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
+          if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
+        }
         // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
         // (reference §3.6, §6.1).
         throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(500, 'Internal server error'));
@@ -128,7 +138,44 @@ interface ResolvedTarget {
 
 const NO_CREDENTIALS = { headers: {}, query: {} };
 
-function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null): ResolvedTarget {
+type Selection = ReturnType<BackendRegistry['select']>;
+
+/**
+ * The selection as typed trace events (tracing only, so the snapshot's cost stays off the hot path): a pool's choice
+ * with every member's priority, weight and availability, or a breaker decision that refused the backend.
+ */
+function traceSelection(ctx: GatewayContext, backends: BackendRegistry, sel: Selection, path: string): void {
+  const snap = backends.state().find((s) => s.id === sel.backendId);
+  if (sel.ok) {
+    if (snap?.type !== 'Pool' || !snap.members) return;
+    const members = snap.members.map((m) => ({ backendId: m.backendId, priority: m.priority, weight: m.weight, available: m.available }));
+    const priority = members.find((m) => m.backendId === sel.memberId)?.priority ?? 0;
+    ctx.trace({ kind: 'pool', policy: 'forward-request', path, backendId: sel.backendId, priority, members, chosen: sel.memberId, why: sel.why, message: sel.why });
+    return;
+  }
+  const breaker = snap?.breaker;
+  ctx.trace({
+    kind: 'breaker',
+    policy: 'forward-request',
+    path,
+    decision: 'unavailable',
+    backendId: sel.backendId,
+    memberId: snap?.type === 'Single' ? sel.backendId : '',
+    ...(breaker ? { rule: breaker.rule, ...(breaker.openUntil ? { reopensAt: breaker.openUntil } : {}) } : {}),
+    statusCode: sel.statusCode,
+    message: sel.why,
+  });
+}
+
+/** This attempt's outcome opened the member's breaker: rule and reopen time. */
+function traceTrip(ctx: GatewayContext, backends: BackendRegistry, backendId: string, memberId: string, path: string): void {
+  const breaker = backends.state().find((s) => s.id === memberId)?.breaker;
+  const rule = breaker?.rule ?? '';
+  const reopensAt = breaker?.openUntil ?? '';
+  ctx.trace({ kind: 'breaker', policy: 'forward-request', path, decision: 'opened', backendId, memberId, rule, reopensAt, message: `${memberId}: circuit breaker rule ${rule} opened until ${reopensAt}${breaker?.lastTripReason ? ` (${breaker.lastTripReason})` : ''}` });
+}
+
+function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null, path: string): ResolvedTarget {
   const t = ctx.backendTarget;
   if (t?.kind === 'backend') {
     if (!backends || !backends.has(t.backendId)) {
@@ -136,7 +183,7 @@ function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null): R
     }
     // The request headers are read only by a pool with sessionAffinity (its session cookie).
     const sel = backends.select(t.backendId, ctx.request.headers);
-    if (ctx.tracing) ctx.trace({ kind: 'breaker', policy: 'forward-request', message: sel.why, data: { backendId: t.backendId, ok: sel.ok } });
+    if (ctx.tracing) traceSelection(ctx, backends, sel, path);
     if (!sel.ok) {
       throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'));
     }

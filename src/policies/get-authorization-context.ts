@@ -79,7 +79,7 @@ export const getAuthorizationContext: PolicyDefinition = {
       const failed = (message: string): 'continue' => {
         if (ignoreError(ctx)) {
           ctx.variables.set(name, null);
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'get-authorization-context', message: `${message}; ignore-error stores null` });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'get-authorization-context', message: `${message}; ignore-error stores null` });
           return 'continue';
         }
         throw new PolicyError('get-authorization-context', AUTHORIZATION_CONTEXT_FAILURE_REASON, message, gatewayErrorResponse(500, 'Internal server error'));

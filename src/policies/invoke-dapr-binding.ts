@@ -59,7 +59,7 @@ export const invokeDaprBinding: PolicyDefinition = {
       }
       const body = JSON.stringify({ data: dataValue, metadata, operation: op });
       const url = `${sidecarBase(services)}/v1.0/bindings/${encodeURIComponent(binding)}`;
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'invoke-dapr-binding', message: `binding ${binding} ${op} (${url})` });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'invoke-dapr-binding', message: `binding ${binding} ${op} (${url})` });
       await callDapr(ctx, services, { policy: 'invoke-dapr-binding', url, contentType, body, timeoutS: timeout(ctx), ignoreError: ignoreError(ctx), responseVariable });
       return 'continue';
     };

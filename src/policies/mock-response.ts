@@ -1,5 +1,5 @@
 import type { PolicyDefinition } from '../engine/policy-sdk.js';
-import { defineSetting, HeaderMap, MessageBody, reasonPhrase } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, defineSetting, reasonPhrase } from '../engine/policy-sdk.js';
 
 /** `settings.mockResponses`: example bodies by `"<operation or API id>:<status>"` (APIM takes them from the API schema). */
 export const MOCK_RESPONSES_SETTING = defineSetting<Readonly<Record<string, string>>>('mockResponses', 'example bodies by "<operation or api id>:<status>"', (v) => {

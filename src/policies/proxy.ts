@@ -21,7 +21,7 @@ export const proxy: PolicyDefinition = {
     offlineWarning(el, cx, 'backend calls go direct; the proxy is not used');
     const url = cx.string(el, 'url') ?? (() => '');
     return (ctx) => {
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'proxy', message: `proxy ${url(ctx)} not used offline: the backend call goes direct` });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'proxy', message: `proxy ${url(ctx)} not used offline: the backend call goes direct` });
       return 'continue';
     };
   },

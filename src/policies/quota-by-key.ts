@@ -55,7 +55,7 @@ export const quotaByKey: PolicyDefinition = {
       try {
         checkQuota('quota-by-key', counter, limit, start, end, now, own ?? 0);
       } catch (e) {
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { key, calls: counter.calls, bytes: counter.amount } });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { key, calls: counter.calls, bytes: counter.amount } });
         throw e;
       }
       // Only the first quota-by-key of this request for this key counts (calls and bandwidth alike).
@@ -74,7 +74,7 @@ export const quotaByKey: PolicyDefinition = {
           if (limit.bytes !== undefined) countTransferredBytes(c, (bytes) => counter.addIn(start, bytes));
         });
       }
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota-by-key', path, message: `key "${key}": ${counter.calls} calls, ${counter.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`, data: { key, calls: counter.calls, bytes: counter.amount, postponed } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": ${counter.calls} calls, ${counter.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`, data: { key, calls: counter.calls, bytes: counter.amount, postponed } });
       return 'continue';
     };
   },

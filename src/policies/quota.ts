@@ -82,7 +82,7 @@ export const quota: PolicyDefinition = {
     return (ctx: GatewayContext) => {
       const sub = ctx.subscription;
       if (!sub) {
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota', path, message: 'no subscription: quota applies only to calls made with a subscription key' });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: 'no subscription: quota applies only to calls made with a subscription key' });
         return 'continue';
       }
       const now = ctx.clock.now();
@@ -95,7 +95,7 @@ export const quota: PolicyDefinition = {
         try {
           checkQuota('quota', counter, q, start, end, now);
         } catch (e) {
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { calls: counter.calls, bytes: counter.amount } });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { calls: counter.calls, bytes: counter.amount } });
           throw e;
         }
         active.push({ counter, start, q });
@@ -108,7 +108,7 @@ export const quota: PolicyDefinition = {
           }),
         );
       }
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'quota', path, message: `subscription ${sub.id}: counted`, data: { counters: active.map((a) => ({ calls: a.counter.calls, bytes: a.counter.amount })) } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}: counted`, data: { counters: active.map((a) => ({ calls: a.counter.calls, bytes: a.counter.amount })) } });
       return 'continue';
     };
   },

@@ -1,8 +1,7 @@
-import type { Flow, GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import type { Awaitable, Flow, GatewayContext, PolicyDefinition, SlidingHit, ValueGetter } from '../engine/policy-sdk.js';
+import { isPromise } from '../engine/policy-sdk.js';
 import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded, stateUnavailable } from './support/throttle.js';
 import { retryAfterSeconds } from './support/windows.js';
-import { isPromise } from '../engine/policy-sdk.js';
-import type { Awaitable, SlidingHit } from '../engine/policy-sdk.js';
 
 /**
  * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (reference §4.5):
@@ -60,7 +59,7 @@ export const rateLimitByKey: PolicyDefinition = {
           const retryAfter = retryAfterSeconds(hit.waitMs);
           if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
           if (remainingVariable) ctx.variables.set(remainingVariable, Math.max(0, limit - used));
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { key, used, limit, retryAfter } });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { key, used, limit, retryAfter } });
           const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
           if (totalHeader) headers[totalHeader] = String(limit);
           throw rateLimitExceeded('rate-limit-by-key', retryAfter, headers);
@@ -74,7 +73,7 @@ export const rateLimitByKey: PolicyDefinition = {
               const added = state.add(storeKey, c.clock.now(), periodMs, n);
               if (isPromise(added)) added.catch(() => undefined);
             }
-            if (c.tracing) c.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": counted ${n} after the response (postponed increment)`, data: { key, count: n } });
+            if (c.tracing) c.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": counted ${n} after the response (postponed increment)`, data: { key, count: n } });
           });
         } else if (need > 0) remaining -= need;
         if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
@@ -82,7 +81,7 @@ export const rateLimitByKey: PolicyDefinition = {
         if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
         if (totalHeader) headers.push([totalHeader, String(limit)]);
         addHeadersWhenDone(ctx, headers);
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit-by-key', path, message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`, data: { key, used: limit - remaining, limit, postponed } });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`, data: { key, used: limit - remaining, limit, postponed } });
         return 'continue';
       };
       // One atomic check-and-count; the in-process store answers synchronously, shared ones with a promise.

@@ -62,7 +62,7 @@ export const rateLimit: PolicyDefinition = {
     return (ctx) => {
       const sub = ctx.subscription;
       if (!sub) {
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit', path, message: 'no subscription: rate-limit applies only to calls made with a subscription key' });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: 'no subscription: rate-limit applies only to calls made with a subscription key' });
         return 'continue';
       }
       const now = ctx.clock.now();
@@ -75,7 +75,7 @@ export const rateLimit: PolicyDefinition = {
           const retryAfter = retryAfterSeconds(window.waitFor(now, limit.periodMs, limit.calls, 1));
           if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
           if (remainingVariable) ctx.variables.set(remainingVariable, 0);
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: ${used} of ${limit.calls} calls in ${limit.periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { subscription: sub.id, limit: label || 'policy', used, calls: limit.calls, retryAfter } });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: ${used} of ${limit.calls} calls in ${limit.periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { subscription: sub.id, limit: label || 'policy', used, calls: limit.calls, retryAfter } });
           const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
           if (totalHeader) headers[totalHeader] = String(ownCalls);
           throw rateLimitExceeded('rate-limit', retryAfter, headers);
@@ -94,7 +94,7 @@ export const rateLimit: PolicyDefinition = {
       if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
       if (totalHeader) headers.push([totalHeader, String(ownCalls)]);
       addHeadersWhenDone(ctx, headers);
-      if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'rate-limit', path, message: `subscription ${sub.id}: counted; ${remaining} calls remaining`, data: { subscription: sub.id, remaining } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}: counted; ${remaining} calls remaining`, data: { subscription: sub.id, remaining } });
       return 'continue';
     };
   },

@@ -71,7 +71,7 @@ export const retry: PolicyDefinition = {
           else waitS = i + (2 ** n - 1) * (0.8 * d + random() * 0.4 * d);
           if (cap !== undefined) waitS = Math.min(cap, waitS);
         }
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: 'retry', path: cx.path, message: `retry ${n + 1} of ${max} after ${waitS} s${failure ? ` (after ${failure.reason})` : ` (status ${ctx.response.statusCode})`}`, data: { attempt: n + 1, waitSeconds: waitS } });
+        if (ctx.tracing) ctx.trace({ kind: 'retry', policy: 'retry', path: cx.path, attempt: n + 1, of: max, waitSeconds: waitS, afterError: failure?.reason ?? null, status: ctx.response.statusCode, message: `retry ${n + 1} of ${max} after ${waitS} s${failure ? ` (after ${failure.reason})` : ` (status ${ctx.response.statusCode})`}` });
         if (waitS > 0) await ctx.clock.sleep(waitS * 1000, ctx.abort.signal);
       }
     };

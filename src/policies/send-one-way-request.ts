@@ -56,7 +56,7 @@ export const sendOneWayRequest: PolicyDefinition = {
       const timeoutMs = timeoutS(ctx) * 1000;
       const requestId = ctx.requestId;
       const startedAt = ctx.clock.now();
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'send-one-way-request', message: `${verb} ${target} (not awaited)` });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-one-way-request', message: `${verb} ${target} (not awaited)` });
       // Own abort controller: the call outlives the caller's request.
       const abort = new AbortController();
       const record = (outcome: string): void => {

@@ -67,18 +67,18 @@ export const sendRequest: PolicyDefinition = {
       if (payload) h.set('Content-Length', [String(payload.length)]);
       const target = url ? url(ctx) : ctx.request.url.toString();
       const verb = method ? method(ctx).trim().toUpperCase() : copy ? ctx.request.method : 'GET';
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'send-request', message: `${verb} ${target}` });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-request', message: `${verb} ${target}` });
       try {
         const res = await upstream.send({ method: verb, url: target, headers: h, body: payload, timeoutMs: timeoutS(ctx) * 1000, followRedirects: false, signal: ctx.abort.signal });
         const buf = await MessageBody.fromStream(res.body).buffer();
         ctx.variables.set(variable, new StoredResponse(res.statusCode, res.statusReason, res.headers, MessageBody.fromBuffer(buf)));
-        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'send-request', message: `${target} answered ${res.statusCode}` });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-request', message: `${target} answered ${res.statusCode}` });
       } catch (e) {
         const reason = e instanceof UpstreamError ? e.reason : 'BackendConnectionFailure';
         const message = e instanceof Error ? e.message : String(e);
         if (ignoreError(ctx)) {
           ctx.variables.set(variable, null);
-          if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'send-request', message: `${target} failed (${reason}); ignore-error stores null` });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-request', message: `${target} failed (${reason}); ignore-error stores null` });
           return 'continue';
         }
         throw new PolicyError('send-request', reason, message, gatewayErrorResponse(500, 'Internal server error'));

@@ -40,7 +40,7 @@ export const setBackendService: PolicyDefinition = {
         ctx.backendTarget = { kind: 'url', baseUrl: url };
         // The method names the whole target path: nothing of the caller's path below the API suffix is appended.
         ctx.request.url.path = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';
-        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `dapr ${url}` });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `dapr ${url}` });
         return 'continue';
       };
     }
@@ -55,7 +55,7 @@ export const setBackendService: PolicyDefinition = {
       return (ctx) => {
         const id = backendId(ctx);
         ctx.backendTarget = { kind: 'backend', backendId: id, scope };
-        if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `backend-id = ${id}` });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `backend-id = ${id}` });
         return 'continue';
       };
     }
@@ -67,11 +67,11 @@ export const setBackendService: PolicyDefinition = {
       // backend-id, not by base-url (reference §4.1, §7 #13). Within the same scope base-url wins as usual.
       const t = ctx.backendTarget;
       if (t?.kind === 'backend' && t.scope !== undefined && SCOPE_RANK[t.scope] > rank) {
-        ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)` });
+        ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)` });
         return 'continue';
       }
       ctx.backendTarget = { kind: 'url', baseUrl: url };
-      if (ctx.tracing) ctx.trace({ kind: 'backend', policy: 'set-backend-service', message: `base-url = ${url}` });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `base-url = ${url}` });
       return 'continue';
     };
   },

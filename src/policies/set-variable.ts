@@ -16,7 +16,10 @@ export const setVariable: PolicyDefinition = {
     return (ctx) => {
       const v = value(ctx);
       ctx.variables.set(name, v);
-      if (ctx.tracing) ctx.trace({ kind: 'expression', policy: 'set-variable', message: `${name} = ${preview(v)}`, data: { name } });
+      if (ctx.tracing) {
+        const shown = preview(v);
+        ctx.trace({ kind: 'expression', policy: 'set-variable', name, value: shown, message: `${name} = ${shown}` });
+      }
       return 'continue';
     };
   },

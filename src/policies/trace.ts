@@ -38,7 +38,7 @@ export const trace: PolicyDefinition = {
       const text = message(ctx);
       const meta: Record<string, string> = {};
       for (const m of metadata) meta[m.name] = m.value(ctx);
-      ctx.trace({ kind: 'trace', policy: 'trace', message: text, data: { source, severity, metadata: meta } });
+      ctx.trace({ kind: 'trace', policy: 'trace', message: text, source, severity: severity as 'verbose' | 'information' | 'error', metadata: meta });
       log({ level: severity === 'error' ? 'error' : 'info', source, message: text, data: { requestId: ctx.requestId, ...meta } });
       return 'continue';
     };

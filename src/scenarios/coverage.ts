@@ -162,11 +162,10 @@ export function ranStatements(events: readonly TraceEvent[]): Array<{ scope: Pol
   let scope: PolicyScope | undefined;
   let section: PolicySection | undefined;
   for (const e of events) {
-    if (e.kind !== 'policy' || !e.path) continue;
-    if (e.scope && e.section) {
+    if (e.kind === 'policy') {
       scope = e.scope;
       section = e.section;
-    }
+    } else if (e.kind !== 'branch' || !e.taken) continue;
     if (!scope || !section) continue;
     out.push({ scope, section, path: e.path, policy: e.policy ?? '' });
   }

@@ -5,7 +5,9 @@ import { buildGateway, checkMockTargets, loadConfig, prepareDefinition, DEFAULT_
 import { readSource } from '../config/files.js';
 import { attachMocks } from '../config/mocks.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { UndiciUpstream, UpstreamError, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../engine/upstream.js';
+import { UpstreamError, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../engine/upstream.js';
+import { UndiciUpstream } from '../server/undici-upstream.js';
+import { InProcessUpstream } from '../mocks/in-process.js';
 import type { GatewayDefinition } from '../gateway/definition.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { AZURE_OPENAI_MOCK, type MockBackendSet, type MockScript } from '../mocks/index.js';
@@ -19,6 +21,8 @@ export interface ScenarioEnvironment {
   /** The definition the gateway was built from (placeholders substituted, backend urls pointing at the mocks). */
   definition: GatewayDefinition;
   backends: BackendDefinition[];
+  /** The mocks are called in-process (no sockets); false with realSockets. */
+  inProcess: boolean;
   close(): Promise<void>;
 }
 
@@ -31,7 +35,7 @@ export type EnvironmentFailure = { kind: 'invalid' | 'load'; diagnostics: Diagno
  * reaches the network. Backends without a script get the built-in Azure OpenAI mock (`unmockedBackends: aoai`, the
  * default) or make the scenario invalid (`unmockedBackends: error`).
  */
-export async function createEnvironment(s: Scenario): Promise<{ env: ScenarioEnvironment } | { failure: EnvironmentFailure }> {
+export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment } | { failure: EnvironmentFailure }> {
   const diagnostics: Diagnostic[] = [];
   let definition: GatewayDefinition | null;
   const mocks = new Map<string, MockRequest>();
@@ -77,8 +81,9 @@ export async function createEnvironment(s: Scenario): Promise<{ env: ScenarioEnv
   if (mockDiagnostics.length) return { failure: { kind: 'invalid', diagnostics: mockDiagnostics } };
 
   const clock = new ScenarioClock(s.start);
-  const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock);
-  const upstream = new LoopbackOnlyUpstream(new UndiciUpstream(clock));
+  const inProcess = !o.realSockets;
+  const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock, '127.0.0.1', { inProcess });
+  const upstream: Upstream = inProcess ? new InProcessUpstream(clock, attached.mocks) : new LoopbackOnlyUpstream(new UndiciUpstream(clock));
   if (attached.diagnostics.some((d) => d.severity === 'error')) {
     await attached.mocks.closeAll();
     await upstream.close();
@@ -99,6 +104,7 @@ export async function createEnvironment(s: Scenario): Promise<{ env: ScenarioEnv
       mocks: mockSet,
       definition: attached.definition,
       backends: prepared.backends,
+      inProcess,
       async close() {
         await gateway.close();
         await mockSet.closeAll();

@@ -7,6 +7,7 @@ import { validateScenarioSchema } from './schema.js';
 import { Cursor, parseScenarioSource } from './source.js';
 import type { AttemptSpec, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
 import { PER_REQUEST_KEYS } from './types.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /** Default virtual start time: the VirtualClock's own default, so scenarios and unit tests line up. */
 export const DEFAULT_START = Date.UTC(2025, 0, 1);
@@ -29,7 +30,7 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
 
   const root = new Cursor(parsed.root, '$', source);
   const dir = path.dirname(abs);
-  const err = (loc: Loc, code: string, message: string, hint?: string) =>
+  const err = (loc: Loc, code: DiagnosticCode, message: string, hint?: string) =>
     diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
   const pathAt = (c: Cursor) => ({ path: path.resolve(dir, c.string!), loc: c.loc });
 
@@ -116,7 +117,7 @@ function parseScript(c: Cursor, file: string, diagnostics: Diagnostic[]): MockSc
 }
 
 function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diagnostic[]): ScenarioStep | null {
-  const err = (loc: Loc, code: string, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
+  const err = (loc: Loc, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
   const actions = (['send', 'advance', 'script'] as const).filter((k) => c.get(k));
   if (actions.length > 1) {
     err(c.get(actions[1]!)!.keyLoc, 'scenario/step', `step ${index} has both "${actions[0]}" and "${actions[1]}"`, 'one action per step: send, advance or script (or only expect)');

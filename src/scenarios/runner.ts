@@ -33,6 +33,12 @@ export type SnapshotMode = 'compare' | 'update' | 'ci' | 'off';
 
 export interface RunOptions {
   snapshots?: SnapshotMode;
+  /**
+   * Real HTTP between the gateway and the mock backends (loopback sockets, undici). Default false: the in-process
+   * upstream calls the mocks' handlers directly, no socket is opened, and virtual time moves exactly when every
+   * request in flight waits on the clock.
+   */
+  realSockets?: boolean;
 }
 
 /** One failed expectation (or snapshot, or load failure), explained. */
@@ -127,6 +133,8 @@ const MAX_TRACE_LINES = 40;
 const POLL_MS = 5;
 /** Wall time after which a request that makes no progress is aborted. */
 const WATCHDOG_MS = 30_000;
+/** Event-loop turns without progress after which an in-process request is known to wait on the clock only. */
+const IDLE_TURNS = 3;
 
 /** Loads, validates and runs one scenario file on a fresh gateway, virtual clock and mock backends. */
 export async function runScenarioFile(file: string, opts: RunOptions = {}): Promise<ScenarioResult> {
@@ -155,7 +163,7 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
   const s = loaded.scenario;
   const result: ScenarioResult = { ...base, name: s.name, diagnostics: loaded.diagnostics };
 
-  const created = await createEnvironment(s);
+  const created = await createEnvironment(s, { realSockets: opts.realSockets ?? false });
   if ('failure' in created) {
     if (created.failure.kind === 'invalid') return done({ ...result, diagnostics: [...result.diagnostics, ...created.failure.diagnostics] });
     const errors = created.failure.diagnostics.filter((d) => d.severity === 'error');
@@ -464,6 +472,7 @@ class ScenarioRun {
     const tracked = p.finally(() => {
       done = true;
     });
+    if (this.env.inProcess) return this.settleInProcess(tracked, () => done);
     const started = performance.now();
     let stalledPolls = 0;
     while (!done) {
@@ -481,6 +490,30 @@ class ScenarioRun {
       if (performance.now() - started > WATCHDOG_MS && !this.watchdog.signal.aborted) {
         this.stalled = true;
         this.watchdog.abort(new Error('scenario watchdog'));
+      }
+    }
+    return tracked;
+  }
+
+  /**
+   * In-process mode: nothing runs outside this process's event loop, so when the request has not finished after the
+   * loop went idle (every callback, stream tick and microtask ran: IDLE_TURNS turns of setImmediate), each request in
+   * flight waits on the clock. Time then moves to the next deadline, exactly; no wall-time polling, no heuristics.
+   * A request waiting on nothing at all (no deadline) is a stall: aborted at once.
+   */
+  private async settleInProcess<T>(tracked: Promise<T>, isDone: () => boolean): Promise<T> {
+    const settled = tracked.then(() => undefined, () => undefined);
+    let idle = 0;
+    while (!isDone()) {
+      await Promise.race([settled, new Promise<void>((r) => setImmediate(r))]);
+      if (isDone()) break;
+      if (++idle < IDLE_TURNS) continue;
+      idle = 0;
+      const next = this.env.clock.nextDeadline();
+      if (next !== undefined) this.env.clock.set(Math.max(next, this.env.clock.now()));
+      else if (!this.watchdog.signal.aborted) {
+        this.stalled = true;
+        this.watchdog.abort(new Error('scenario stall: the request waits on nothing'));
       }
     }
     return tracked;
@@ -527,19 +560,15 @@ export function attemptsFromTrace(events: readonly TraceEvent[]): AttemptRecord[
   const out: AttemptRecord[] = [];
   let last: AttemptRecord | undefined;
   for (const e of events) {
-    if (e.kind === 'breaker' && e.data && e.data.ok === false) {
-      out.push({ kind: 'unavailable', backendId: String(e.data.backendId ?? ''), memberId: '', url: '', message: e.message });
+    if (e.kind === 'breaker' && e.decision === 'unavailable') {
+      out.push({ kind: 'unavailable', backendId: e.backendId, memberId: '', url: '', message: e.message });
       last = undefined;
-    } else if (e.kind === 'backend' && e.policy === 'forward-request') {
-      if (e.data && typeof e.data.url === 'string') {
-        last = { kind: 'sent', backendId: String(e.data.backendId ?? ''), memberId: String(e.data.memberId ?? ''), url: e.data.url };
+    } else if (e.kind === 'attempt') {
+      if (e.phase === 'sent') {
+        last = { kind: 'sent', backendId: e.backendId, memberId: e.memberId, url: e.url };
         out.push(last);
-      } else if (last && e.data && typeof e.data.status === 'number') {
-        last.status = e.data.status;
-      } else if (last) {
-        const m = / failed: ([A-Za-z]+):/.exec(e.message);
-        last.error = m ? m[1] : 'failed';
-      }
+      } else if (last && e.phase === 'answered' && e.status !== undefined) last.status = e.status;
+      else if (last && e.phase === 'failed') last.error = e.reason ?? 'failed';
     }
   }
   return out;
@@ -713,7 +742,7 @@ function explainRequest(r: RequestRecord): string[] {
 function traceLines(events: readonly TraceEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
-    if (e.kind === 'info') continue;
+    if (e.kind === 'info' || e.kind === 'response') continue;
     if (e.kind === 'policy' && e.scope && e.section) out.push(`${e.scope} ${e.section} ${e.path ?? e.policy ?? ''}`);
     else if (e.kind === 'error') out.push(`error: ${e.message}`);
     else out.push(e.message);

@@ -3,6 +3,7 @@ import { JsonSyntaxError, parseJsonWithPositions, pathJoin, toPlain, type JsonEn
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { Loc } from './types.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
  * Scenario files are YAML or JSON. Both become the positional JsonNode tree of src/source/json.ts (YAML nodes carry
@@ -51,7 +52,7 @@ export const YAML_LIMITS = { values: 50_000, depth: 64 } as const;
 
 class YamlLimitError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: DiagnosticCode,
     message: string,
     readonly offset: number,
     readonly hint: string,

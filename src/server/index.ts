@@ -203,20 +203,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     );
   }
   else {
-    // Without a GatewayTelemetry, hook the gateway's services object: emit-metric and llm-emit-token-metric call
-    // services.emitMetric at run time (policy log entries, captured at compile time, need the telemetry route).
-    for (const gateway of instances) {
-      const services = gateway.services;
-      const previous = services.emitMetric;
-      const hooked = (m: MetricRecord): void => {
-        previous.call(services, m);
-        metrics.policyMetric(m);
-      };
-      services.emitMetric = hooked;
-      cleanups.push(() => {
-        if (services.emitMetric === hooked) services.emitMetric = previous;
-      });
-    }
+    // Without a GatewayTelemetry, listen to each gateway's metrics (policy log entries, captured at compile time,
+    // need the telemetry route).
+    for (const gateway of instances) cleanups.push(gateway.services.onMetric((m) => metrics.policyMetric(m)));
   }
   const cleanup = () => {
     for (const c of cleanups.splice(0)) c();
@@ -235,11 +224,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('json spaces', 2);
+  // The web console's page and static files (no data) come before the guard, so a browser can load them; the page then
+  // sends the admin token with its data requests (docs/console.md).
+  app.use(ADMIN_PREFIX, webConsole.pageRouter());
   // Before every admin route (reload included): Host check, token, CSRF rule.
   app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
   if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
-  // The web console (docs/console.md) answers browsers on GET /_emulator/ and its own paths; the rest is the admin API.
-  app.use(ADMIN_PREFIX, webConsole.router());
+  // The web console's event stream, then the rest of the admin API.
+  app.use(ADMIN_PREFIX, webConsole.dataRouter());
   app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
@@ -258,8 +250,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         else notHere(res);
       })
     : null;
-  adminServer?.on('error', (e) => logger?.error({ err: e }, 'admin server error'));
-  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
   // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
   server.on('upgrade', (req, socket) => {
     logger?.warn({ method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade }, 'upgrade request refused: WebSocket APIs are not supported');
@@ -283,6 +273,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       throw toStartError(e, adminHost, adminPort);
     }
   }
+  // Only after listening: a failed listen (port in use) is reported once, as the one-line start error, not logged too.
+  server.on('error', (e) => logger?.error({ err: e }, 'server error'));
+  adminServer?.on('error', (e) => logger?.error({ err: e }, 'admin server error'));
   const actualPort = (server.address() as AddressInfo).port;
   const urlHost = urlHostOf(host);
   const url = `http://${urlHost}:${actualPort}`;

@@ -12,6 +12,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { type SourceText, TextSpan } from '../diagnostics/source.js';
 import type { ReadResult, XmlAttribute, XmlElement, XmlText } from './types.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 export function readPolicyXml(source: SourceText): ReadResult {
   return new Reader(source).read();
@@ -21,7 +22,7 @@ export function readPolicyXml(source: SourceText): ReadResult {
 class FatalXmlError extends Error {
   constructor(
     readonly offset: number,
-    readonly code: string,
+    readonly code: DiagnosticCode,
     readonly detail: string,
     readonly hint?: string,
   ) {
@@ -90,7 +91,7 @@ class Reader {
   // ---------------------------------------------------------------------------------------------------------------
   // Diagnostics
 
-  private error(offset: number, code: string, message: string, hint?: string, fatal = false): void {
+  private error(offset: number, code: DiagnosticCode, message: string, hint?: string, fatal = false): void {
     // A broken file can repeat one mistake thousands of times; past the cap only the fatal error is still added.
     if (this.diagnostics.length >= MAX_DIAGNOSTICS && !fatal) return;
     if (this.diagnostics.length === MAX_DIAGNOSTICS - 1 && !fatal) {

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ describe('request log lines', () => {
     const policy = new SourceText('policy.xml', '<policies><inbound><base /><ip-filter action="allow"><address>10.0.0.1</address></ip-filter></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>');
     const built = Gateway.build(
       { service: { name: 's', region: 'r', gatewayId: 'managed' }, fragments: [], namedValues: [], backendFiles: [], products: [], apis: [{ id: 'api', name: 'api', path: 'shop', serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false, policy, operations: [] }], subscriptions: [] },
-      { clock: new SystemClock() },
+      { clock: new SystemClock(), upstream: new UndiciUpstream(new SystemClock(), { wallClock: true }) },
     );
     const server = await startServer({ gateway: built.gateway!, clock: new SystemClock(), logger: pino({ level: 'info', base: null }, sink) });
     try {

@@ -75,7 +75,7 @@ describe('hot reload', () => {
     expect(echo.received.at(-1)!.headers['x-api-version']).toBe('2');
 
     // POST /_emulator/reload does the same on demand: 422 with the diagnostics while the edit is invalid.
-    const viaEndpoint = await fetch(`${emu.url}/_emulator/reload`, { method: 'POST' });
+    const viaEndpoint = await fetch(`${emu.url}/_emulator/reload`, { method: 'POST', headers: { 'X-Emulator-Request': '1' } });
     expect(viaEndpoint.status).toBe(422);
     expect(((await viaEndpoint.json()) as { applied: boolean }).applied).toBe(false);
 
@@ -104,7 +104,7 @@ describe('hot reload', () => {
     expect((await call()).status).toBe(503);
 
     editPolicy(dir, '<value>1</value>', '<value>2</value>');
-    const r = await fetch(`${emu.url}/_emulator/reload`, { method: 'POST' });
+    const r = await fetch(`${emu.url}/_emulator/reload`, { method: 'POST', headers: { 'X-Emulator-Request': '1' } });
     expect(r.status).toBe(200);
     expect(((await r.json()) as { changes: string[] }).changes).toEqual(['api echo-api: policy changed']);
     expect((await call()).status).toBe(503);

@@ -114,6 +114,18 @@ describe('architecture: the import graph', () => {
     expect(bad).toEqual([]);
   });
 
+  it('the engine, pipeline and gateway do no I/O of their own: no undici, Express, sockets or files', () => {
+    // node:net is allowed: ip-filter uses its pure isIP().
+    const io = ['undici', 'express', 'node:fs', 'node:http', 'node:https', 'node:http2', 'fs', 'http'];
+    const bad: string[] = [];
+    for (const [f, { external }] of graph) {
+      if (!['engine', 'pipeline', 'gateway', 'policies'].includes(layer(f))) continue;
+      for (const x of external) if (io.includes(x)) bad.push(`${f} -> ${x}`);
+      if (/instanceof\s+SystemClock/.test(readFileSync(path.join(SRC, f), 'utf8'))) bad.push(`${f}: instanceof SystemClock`);
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('the gateway and the executor name no policy (policies declare preflight and skip-backend themselves)', () => {
     // `trace` is also the name of a trace event kind, so it is left out of the text search.
     const names = allPolicyDefinitions().map((d) => d.name).filter((n) => n !== 'trace');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runValidate } from '../../src/cli/validate.js';
 
 /**
  * The CLI in a child process, from the TypeScript sources through tsx (a clone's dist/ may be stale; the compiled
@@ -88,8 +89,49 @@ describe('apim-emulator validate', () => {
   });
 });
 
+describe('apim-emulator as a CI gate', () => {
+  it('no files, Bicep and unchecked backend ids (in process)', () => {
+    const warn = path.join(dir, 'warn.xml');
+    writeFileSync(warn, '<policies>\n  <inbound>\n    <set-backend-service backend-id="pool-a" />\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n    <set-backend-service backend-id="pool-b" />\n  </inbound>\n</policies>\n');
+    const empty = mkdtempSync(path.join(tmpdir(), 'apim-cli-empty-'));
+    const bicep = path.join(dir, 'main.bicep');
+    writeFileSync(bicep, "resource b 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = {}\n");
+    const validate = (inputs: string[]) => runValidate({ inputs, backends: [], namedValues: [], scope: 'api', backendParameters: {} });
+    try {
+      const noFiles = validate([empty]);
+      expect(noFiles.exitCode).toBe(2);
+      expect(noFiles.diagnostics).toEqual([expect.objectContaining({ severity: 'error', code: 'input/none', message: expect.stringMatching(/^no files to validate in .*apim-cli-empty-/) })]);
+      const bicepRun = validate([bicep]);
+      expect(bicepRun.exitCode).toBe(2);
+      expect(bicepRun.diagnostics).toEqual([expect.objectContaining({ code: 'input/bicep', line: 1, column: 1, hint: expect.stringContaining('run `bicep build` first and pass the JSON') })]);
+      // Two backend-ids, one note: said once per run, at the first one.
+      const plain = validate([warn]);
+      expect(plain.exitCode).toBe(0);
+      expect(plain.diagnostics.filter((d) => d.code === 'input/backends-not-checked')).toEqual([
+        expect.objectContaining({ severity: 'info', line: 3, column: 26, message: 'backend ids were not checked: no backend definitions were given' }),
+      ]);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('no command prints help and exits 2; --max-warnings and --strict fail on warnings', { timeout: 60_000 }, async () => {
+    const warn = path.join(dir, 'one-warning.xml');
+    writeFileSync(warn, '<policies>\n  <inbound>\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n');
+    const [none, max1, max0, strict] = await Promise.all([run([]), run(['validate', warn, '--max-warnings', '1']), run(['validate', warn, '--max-warnings', '0']), run(['validate', warn, '--strict'])]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Usage: apim-emulator \[options\] \[command\][\s\S]*validate[\s\S]*serve[\s\S]*test/);
+    expect(lines(max1.stdout).at(-1)).toBe('0 errors, 1 warning in 1 file');
+    expect(max1.code).toBe(0);
+    expect(max0.code).toBe(1);
+    expect(max0.stderr).toMatch(/1 warning, more than --max-warnings allows \(0\)/);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/more than --strict allows/);
+  });
+});
+
 describe('apim-emulator serve', () => {
-  it('serves the bundled example on a free port, then exits on SIGTERM', async () => {
+  it('serves the bundled example on a free port, then exits on SIGTERM', { timeout: 60_000 }, async () => {
     const child = spawn(process.execPath, [...CLI, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -106,6 +148,9 @@ describe('apim-emulator serve', () => {
       });
       expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
       const url = first.slice('listening on '.length);
+      // The URL on a line of its own on stderr too (npm start puts its banner before stdout's line).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(lines(stderr)).toContain(url);
 
       const chat = await fetch(`${url}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, {
         method: 'POST',
@@ -128,12 +173,13 @@ describe('apim-emulator serve', () => {
     expect(await exited).toBe(0);
   });
 
-  it('port in use: one line on stderr and exit 2', async () => {
+  it('port in use: one line on stderr and exit 2', { timeout: 60_000 }, async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
     try {
-      const r = await run(['serve', '--config', EXAMPLE, '--mock-backends', '--port', String(port), '--log-level', 'silent']);
+      // With request logs on (the default level): still one line, no logged error object before it.
+      const r = await run(['serve', '--config', EXAMPLE, '--mock-backends', '--port', String(port)]);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(lines(r.stderr)).toEqual([`error: port ${port} is already in use on 127.0.0.1`]);

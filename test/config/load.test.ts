@@ -1,3 +1,4 @@
+import { NO_UPSTREAM as NO_UPSTREAM_FOR_TESTS } from '../../src/engine/upstream.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ describe('the bundled example config', () => {
       ['foundry3', 2, 50],
       ['foundry4', 3, null],
     ]);
-    const built = buildGateway(prepared, { clock: new VirtualClock() });
+    const built = buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
     expect(built.diagnostics.filter((d) => d.severity !== 'info').map(formatDiagnosticLine)).toEqual([]);
     expect(built.gateway).not.toBeNull();
     void built.gateway!.close();
@@ -307,11 +308,11 @@ describe('lab placeholders', () => {
     expect(out.text).toBe('a a-much-longer-pool-name b Y c\nnext a-much-longer-pool-name <bad>');
     // "<bad>" on line 2 sits at column 30 after substitution, column 19 as written.
     expect(out.text.split('\n')[1]!.indexOf('<bad>') + 1).toBe(30);
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 2, column: 30 })).toMatchObject({ line: 2, column: 19 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 2, column: 30 })).toMatchObject({ line: 2, column: 19 });
     // Inside a replacement: the placeholder's own position.
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 1, column: 10 })).toMatchObject({ line: 1, column: 3 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 1, column: 10 })).toMatchObject({ line: 1, column: 3 });
     // Between replacements on line 1: "b" is column 27 after, column 16 as written.
-    expect(edits.remap({ severity: 'error', code: 'x', message: 'm', file: 'p.xml', line: 1, column: 27 })).toMatchObject({ line: 1, column: 16 });
+    expect(edits.remap({ severity: 'error', code: 'xml/malformed', message: 'm', file: 'p.xml', line: 1, column: 27 })).toMatchObject({ line: 1, column: 16 });
     expect(edits.apply(new SourceText('q.xml', 'nothing'), { '{x}': 'y' }).text).toBe('nothing');
   });
 
@@ -324,7 +325,7 @@ describe('lab placeholders', () => {
     expect(loaded.diagnostics).toEqual([]);
     const prepared = prepareDefinition(loaded.definition!);
     expect(prepared.definition.apis[0]!.policy!.text).toContain('backend-id="pool1"');
-    const built = buildGateway(prepared, { clock: new VirtualClock() });
+    const built = buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
     expect(built.diagnostics.filter((x) => x.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
     void built.gateway?.close();
   });

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -35,7 +36,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     const prepared = prepareDefinition(loaded.definition!);
     const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
     mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
     server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -50,7 +51,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
   });
 
   async function admin(method: string, p: string, body?: string, contentType = 'application/json'): Promise<unknown> {
-    const res = await fetch(`${server.url}/_emulator${p}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': contentType } } : {}) });
+    const res = await fetch(`${server.url}/_emulator${p}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': contentType, 'X-Emulator-Request': '1' } } : {}) });
     const text = await res.text();
     expect(res.status, `${method} ${p}: ${text}`).toBe(200);
     return JSON.parse(text) as unknown;
@@ -154,6 +155,33 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     await page.waitForFunction(`document.getElementById('control-msg').textContent.startsWith('reset: ')`);
     await page.waitForFunction(`!document.querySelector('.pool').textContent.includes('chosen 2×')`);
     expect(await member('foundry1').textContent()).toContain('chosen 0×');
+  });
+
+  it('asks for the admin token when the server requires one, and takes it from the URL fragment', async () => {
+    const { Gateway } = await import('../../src/gateway/gateway.js');
+    const c = new VirtualClock(0);
+    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock: c });
+    const token = 'console-browser-token-0123456789';
+    const guarded = await startServer({ gateway: built.gateway!, clock: c, logger: false, admin: { token } });
+    try {
+      const p2 = await browser.context.newPage();
+      await p2.goto(`${guarded.url}/_emulator/`);
+      await p2.waitForSelector('#token-form:not([hidden])');
+      expect(await p2.textContent('#token-msg')).toContain('needs a token');
+      await p2.fill('#token', token);
+      await p2.press('#token', 'Enter');
+      await p2.waitForSelector('body[data-live="true"]');
+      expect(await p2.isHidden('#token-form')).toBe(true);
+      // A new tab opened with the token in the fragment connects at once; the fragment is dropped from the address.
+      const p3 = await browser.context.newPage();
+      await p3.goto(`${guarded.url}/_emulator/#token=${token}`);
+      await p3.waitForSelector('body[data-live="true"]');
+      expect(p3.url()).toBe(`${guarded.url}/_emulator/`);
+      await p2.close();
+      await p3.close();
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('labels every control for assistive technology', async () => {

@@ -105,7 +105,7 @@ describe('console event stream', () => {
       [3, ['foundry4:1:1']],
     ]);
 
-    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '429 retry-after=30; aoai' });
+    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'X-Emulator-Request': '1' }, body: '429 retry-after=30; aoai' });
     expect(await chat(true)).toBe(200);
     const rows = (await s.next('requests')).data as RequestRow[];
     expect(rows).toHaveLength(1);
@@ -156,9 +156,26 @@ describe('console event stream', () => {
     for (const s of streams) s.close();
     const asset = await fetch(`${server.url}/_emulator/console/assets/console.js`);
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
-    expect(await asset.text()).toContain('EventSource');
+    expect(await asset.text()).toContain('/console/stream');
     const other = await fetch(`${server.url}/_emulator/console/assets/index.ts`);
     expect(other.status).toBe(404);
+  });
+});
+
+describe('console behind an admin token', () => {
+  it('serves the page without the token and the data only with it', async () => {
+    const clock = new VirtualClock(0);
+    const { Gateway } = await import('../../src/gateway/gateway.js');
+    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock });
+    const token = 'console-test-token-0123456789';
+    const server = await startServer({ gateway: built.gateway!, clock, logger: false, admin: { token } });
+    onTestFinished(() => server.close());
+    const page = await fetch(`${server.url}/_emulator/`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect((await fetch(`${server.url}/_emulator/console/status`)).status).toBe(401);
+    const ok = await fetch(`${server.url}/_emulator/console/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await ok.json()).toMatchObject({ connected: 0 });
   });
 });
 

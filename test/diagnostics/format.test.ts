@@ -7,7 +7,7 @@ import { formatDiagnostics } from '../../src/diagnostics/format.js';
 
 const cwd = path.resolve('/tmp/repo');
 const DIAGS: Diagnostic[] = [
-  { severity: 'warning', code: 'policy/deprecated', message: 'ocp-apim-trace is no longer supported', file: 'policies/b.xml', line: 7, column: 3 },
+  { severity: 'warning', code: 'policy/protected-header', message: 'ocp-apim-trace is no longer supported', file: 'policies/b.xml', line: 7, column: 3 },
   {
     severity: 'error',
     code: 'backend/pool-nested',
@@ -18,7 +18,7 @@ const DIAGS: Diagnostic[] = [
   },
   { severity: 'error', code: 'policy/unknown-element', message: 'unknown policy <set-headr>', hint: 'did you mean <set-header>?', file: path.join(cwd, 'policies/api-a.xml'), line: 3, column: 5 },
   { severity: 'error', code: 'expr/syntax', message: 'expected ")"', file: 'policies/api-a.xml', line: 1, column: 20 },
-  { severity: 'info', code: 'policy/note', message: 'inherits <base/>', file: 'my policies/c d.xml', line: 2, column: 1 },
+  { severity: 'info', code: 'policy/missing-section', message: 'inherits <base/>', file: 'my policies/c d.xml', line: 2, column: 1 },
 ];
 const FILES = ['policies/api-a.xml', 'policies/b.xml', 'policies/clean.xml', 'infra/backends.json', 'my policies/c d.xml'];
 const opts = { toolVersion: '0.1.0', files: FILES, cwd };
@@ -28,10 +28,10 @@ describe('text', () => {
     const out = formatDiagnostics(DIAGS, 'text', opts);
     expect(out.split('\n')).toEqual([
       'infra/backends.json $.backends[2].properties.pool.services[0]: error backend/pool-nested: a pool member must be a single backend (allowed: backends of type Single)',
-      'my policies/c d.xml:2:1: info policy/note: inherits <base/>',
+      'my policies/c d.xml:2:1: info policy/missing-section: inherits <base/>',
       'policies/api-a.xml:1:20: error expr/syntax: expected ")"',
       'policies/api-a.xml:3:5: error policy/unknown-element: unknown policy <set-headr> (did you mean <set-header>?)',
-      'policies/b.xml:7:3: warning policy/deprecated: ocp-apim-trace is no longer supported',
+      'policies/b.xml:7:3: warning policy/protected-header: ocp-apim-trace is no longer supported',
       '3 errors, 1 warning, 1 note in 5 files',
       '',
     ]);
@@ -149,7 +149,7 @@ describe('sarif', () => {
   });
 
   it('has one rule per distinct code and results that point at them', () => {
-    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['backend/pool-nested', 'expr/syntax', 'policy/deprecated', 'policy/note', 'policy/unknown-element']);
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['backend/pool-nested', 'expr/syntax', 'policy/missing-section', 'policy/protected-header', 'policy/unknown-element']);
     expect(run.tool.driver.rules[0]).toMatchObject({ shortDescription: { text: 'Backend: pool nested' }, defaultConfiguration: { level: 'error' } });
     for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex]!.id).toBe(r.ruleId);
     expect(run.results.map((r) => r.level)).toEqual(['error', 'note', 'error', 'error', 'warning']);
@@ -176,8 +176,8 @@ describe('sarif', () => {
 describe('junit', () => {
   const nasty: Diagnostic[] = [
     { severity: 'error', code: 'xml/malformed', message: 'bad <tag> & "quotes" \'apos\' ]]> \u0001ctl', file: 'p&q.xml', line: 1, column: 1 },
-    { severity: 'error', code: 'xml/second', message: 'second', file: 'p&q.xml', line: 2, column: 1 },
-    { severity: 'warning', code: 'w/x', message: 'only a warning <ok>', file: 'warn.xml', line: 1, column: 1 },
+    { severity: 'error', code: 'xml/truncated', message: 'second', file: 'p&q.xml', line: 2, column: 1 },
+    { severity: 'warning', code: 'mock/unused', message: 'only a warning <ok>', file: 'warn.xml', line: 1, column: 1 },
   ];
   const xml = formatDiagnostics(nasty, 'junit', { toolVersion: '0.1.0', files: ['clean.xml', 'p&q.xml', 'warn.xml'], cwd });
 
@@ -198,16 +198,16 @@ describe('junit', () => {
     expect(bad!.failure).toHaveLength(1);
     expect(bad!.failure![0]!.message).toBe('2 errors: xml/malformed: bad <tag> & "quotes" \'apos\' ]]> \uFFFDctl …');
     expect(bad!.failure![0]!['#text']).toBe(
-      'p&q.xml:1:1: error xml/malformed: bad <tag> & "quotes" \'apos\' ]]> \uFFFDctl\np&q.xml:2:1: error xml/second: second',
+      'p&q.xml:1:1: error xml/malformed: bad <tag> & "quotes" \'apos\' ]]> \uFFFDctl\np&q.xml:2:1: error xml/truncated: second',
     );
     expect(warn!.failure).toBeUndefined();
-    expect(warn!['system-out']).toBe('warn.xml:1:1: warning w/x: only a warning <ok>');
+    expect(warn!['system-out']).toBe('warn.xml:1:1: warning mock/unused: only a warning <ok>');
   });
 
   it('groups diagnostics without a file under their own testcase', () => {
-    const out = formatDiagnostics([{ severity: 'error', code: 'cli/usage', message: 'no input', jsonPath: '$' }], 'junit', { toolVersion: '1', cwd });
+    const out = formatDiagnostics([{ severity: 'error', code: 'io/unreadable', message: 'no input', jsonPath: '$' }], 'junit', { toolVersion: '1', cwd });
     expect(XMLValidator.validate(out)).toBe(true);
     expect(out).toContain('<testcase name="(no file)" classname="(no file)">');
-    expect(out).toContain('<failure message="1 error: cli/usage: no input" type="validation">$: error cli/usage: no input</failure>');
+    expect(out).toContain('<failure message="1 error: io/unreadable: no input" type="validation">$: error io/unreadable: no input</failure>');
   });
 });

@@ -175,7 +175,12 @@ describe('AsJwt', () => {
   it('an unsigned token (empty signature) still parses', () => {
     expect(asJwt(`${b64url({ alg: 'none' })}.${b64url({ sub: 'x' })}.`)!.Subject).toBe('x');
   });
-  it.each<[string | null]>([[null], [''], ['abc'], ['a.b'], ['a.b.c'], [`Bearer ${token}`], [`${b64url([1])}.${b64url({})}.`], [`${token}.extra.parts`]])(
+  it('an Authorization value "Bearer <token>" parses as its token (Microsoft\'s rate-limit-by-key sample keys on Headers.GetValueOrDefault("Authorization","").AsJwt()?.Subject)', () => {
+    expect(asJwt(`Bearer ${token}`)!.Subject).toBe(asJwt(token)!.Subject);
+    expect(asJwt(`bearer  ${token}`)!.Subject).toBe(asJwt(token)!.Subject);
+    expect(tryParseJwt(`Bearer ${token}`).ok).toBe(true);
+  });
+  it.each<[string | null]>([[null], [''], ['abc'], ['a.b'], ['a.b.c'], ['Bearer abc'], [`Basic ${token}`], [`${b64url([1])}.${b64url({})}.`], [`${token}.extra.parts`]])(
     'not a JWT: %j',
     (s) => {
       expect(asJwt(s)).toBeNull();

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
@@ -44,7 +45,7 @@ describe.skipIf(!CORPUS_PRESENT)('backend-pool-load-balancing lab end to end', (
         apis: [{ id: 'inference', name: 'Inference', path: 'inference', serviceUrl: '', subscriptionRequired: false, policy: new SourceText(`${lab}__policy.xml`, policy), operations: [] }],
         subscriptions: [],
       },
-      { clock },
+      { clock, upstream: new UndiciUpstream(clock) },
     );
     if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
     gateway = built.gateway;

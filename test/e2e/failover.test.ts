@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendStateSnapshot, CircuitBreakerEvent } from '../../src/backends/index.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   const prepared = prepareDefinition(loaded.definition!);
   const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
   mocks = attached.mocks;
-  const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+  const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
   expect(built.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
   gateway = built.gateway!;
   server = await startServer({ gateway, clock, mocks, logger: false });

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
@@ -79,7 +80,7 @@ function build(backendsText: string, clock: VirtualClock) {
       apis: [{ id: 'aoai', name: 'Azure OpenAI', path: 'openai', serviceUrl: '', subscriptionRequired: false, policy: new SourceText('api.xml', POLICY), operations: [] }],
       subscriptions: [],
     },
-    { clock },
+    { clock, upstream: new UndiciUpstream(clock) },
   );
 }
 

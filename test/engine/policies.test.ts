@@ -323,7 +323,7 @@ describe('wait, mock-response, trace, follow-redirects', () => {
     const r = await send(gateway, '/api/x', { method: 'DELETE' });
     const ev = r.context!.traceEvents.find((e) => e.kind === 'trace');
     expect(ev?.message).toBe('saw DELETE');
-    expect(ev?.data).toMatchObject({ source: 'my-api', severity: 'information', metadata: { who: '127.0.0.1' } });
+    expect(ev).toMatchObject({ source: 'my-api', severity: 'information', metadata: { who: '127.0.0.1' } });
     expect(lines).toEqual([expect.objectContaining({ source: 'my-api', message: 'saw DELETE' })]);
   });
 

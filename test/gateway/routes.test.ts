@@ -1,3 +1,4 @@
+import { NO_UPSTREAM as NO_UPSTREAM_FOR_TESTS } from '../../src/engine/upstream.js';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { SourceText } from '../../src/diagnostics/source.js';
@@ -17,7 +18,7 @@ function api(id: string, path: string, extra: Partial<ApiDefinition> = {}): ApiD
 
 function build(apis: ApiDefinition[]): Gateway {
   const def: GatewayDefinition = { service: { name: 's', region: 'r', gatewayId: 'managed' }, fragments: [], namedValues: [], backendFiles: [], products: [], apis, subscriptions: [] };
-  const built = Gateway.build(def, { clock: new VirtualClock() });
+  const built = Gateway.build(def, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
   if (!built.gateway) throw new Error(built.diagnostics.map((d) => d.message).join('\n'));
   return built.gateway;
 }

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -71,7 +72,7 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
     subscriptions: o.subscriptions ?? [],
     settings: o.settings ?? {},
   };
-  const { gateway, diagnostics } = Gateway.build(def, { clock, files: nodeSettingsFiles(settingsBaseDir(def.settings)), ...o.deps });
+  const { gateway, diagnostics } = Gateway.build(def, { clock, files: nodeSettingsFiles(settingsBaseDir(def.settings)), ...o.deps, upstream: o.deps?.upstream ?? new UndiciUpstream(o.deps?.clock ?? clock) });
   return { gateway, diagnostics, clock };
 }
 

@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { fileURLToPath } from 'node:url';
 import { AzureOpenAI, RateLimitError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -284,7 +285,7 @@ describe('PTU → PAYG spillover with the bundled example (real policy, pool and
     const scripts = new Map([['foundry1', script('aoai tpm=50 rpm=600 completion-tokens=20')]]);
     const attached = await attachMocks(prepared.definition, prepared.backends, scripts, true, clock);
     mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
     expect(built.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
     server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
   });

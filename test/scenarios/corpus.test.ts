@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenarioFile } from '../../src/scenarios/index.js';
 
 const corpus = fileURLToPath(new URL('../../../shared/corpus/ai-gateway/', import.meta.url));
@@ -10,7 +10,12 @@ const exists = existsSync(path.join(corpus, 'backend-pool-load-balancing__policy
 if (!exists) console.warn(`scenario corpus test skipped: the AI-Gateway corpus is absent (${corpus})`);
 
 describe.skipIf(!exists)('a scenario over an AI-Gateway lab as published (policy with {backend-id}, backends transcription)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'apim-scenario-corpus-'));
+  // Created in beforeAll, not while collecting: a skipped describe runs its body but not its hooks, which left an
+  // empty folder behind on every run without the corpus.
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'apim-scenario-corpus-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs the lab policy with its policyPlaceholders: failover on 429, 50/50 in priority 2, reopen after Retry-After', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/engine/headers.js';
 import type { MetricRecord } from '../../src/engine/services.js';
 import { createEnvironment, type ScenarioEnvironment } from '../../src/scenarios/environment.js';
@@ -26,7 +26,11 @@ const labFiles = [
 const exists = labFiles.every((f) => existsSync(path.join(corpus, f)));
 if (!exists) console.warn(`lab scenario tests skipped: the AI-Gateway corpus is absent (${corpus})`);
 
-const dir = mkdtempSync(path.join(tmpdir(), 'apim-scenario-labs-'));
+// Created in a hook, not at import: when every test is skipped (no corpus) no hook runs, and nothing is left behind.
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'apim-scenario-labs-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';

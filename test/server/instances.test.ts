@@ -1,3 +1,4 @@
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +91,7 @@ async function serveInstances(n: number, o: { apiPolicy?: string; b1?: string } 
   const def = definition(set.get('b1')!.url, set.get('b2')!.url, o.apiPolicy);
   const gateways: Gateway[] = [];
   for (let i = 0; i < n; i++) {
-    const built = Gateway.build(def, { clock });
+    const built = Gateway.build(def, { clock, upstream: new UndiciUpstream(clock) });
     if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
     gateways.push(built.gateway);
   }
@@ -242,7 +243,7 @@ describe('several gateway instances', () => {
   it('refuses the same Gateway object twice and more than 64 instances', async () => {
     const clock = new VirtualClock();
     const set = await mocks(clock, { b1: '200', b2: '200' });
-    const built = Gateway.build(definition(set.get('b1')!.url, set.get('b2')!.url), { clock });
+    const built = Gateway.build(definition(set.get('b1')!.url, set.get('b2')!.url), { clock, upstream: new UndiciUpstream(clock) });
     const g = built.gateway!;
     await expect(startServer({ gateway: [g, g], clock, logger: false })).rejects.toThrow(/its own Gateway/);
     await expect(startServer({ gateway: Array.from({ length: 65 }, () => g), clock, logger: false })).rejects.toThrow('the number of gateway instances must be from 1 to 64, got 65');

@@ -1,3 +1,4 @@
+import type { TraceEvent } from '../../src/engine/trace.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -279,7 +280,7 @@ describe('tracing', () => {
     expect(b.requests[0]!.headers['apim-debug-authorization']).toBeUndefined();
     expect(b.requests[0]!.headers['api-key']).toBe('s3cret-value');
 
-    const t = await getJson<{ id: string; api: string; backend: { url: string }; events: Array<{ kind: string; policy?: string; section?: string; scope?: string; message: string }>; outcome: string; response: { status: number } }>(
+    const t = await getJson<{ id: string; api: string; backend: { url: string }; events: TraceEvent[]; outcome: string; response: { status: number } }>(
       `${s.url}/_emulator/traces/${traceId as string}`,
     );
     expect(t.id).toBe(traceId);
@@ -288,8 +289,9 @@ describe('tracing', () => {
     expect(t.backend.url).toBe(`${b.url}/traced?code=***`);
     const policyEvents = t.events.filter((e) => e.kind === 'policy');
     expect(policyEvents.map((e) => e.policy)).toEqual(expect.arrayContaining(['set-header', 'set-variable']));
-    expect(policyEvents.find((e) => e.policy === 'set-header')).toMatchObject({ section: 'inbound', scope: 'api' });
-    expect(t.events.some((e) => e.kind === 'backend')).toBe(true);
+    expect(policyEvents.find((e) => e.policy === 'set-header')).toMatchObject({ section: 'inbound', scope: 'api', source: { file: 'api.xml', line: expect.any(Number), column: expect.any(Number) } });
+    expect(t.events.filter((e) => e.kind === 'attempt').map((e) => e.phase)).toEqual(['sent', 'answered']);
+    expect(t.events.at(-1)).toMatchObject({ kind: 'response', statusCode: 200 });
     const text = JSON.stringify(t);
     expect(text).not.toContain('s3cret-value');
     expect(text).toContain('***');

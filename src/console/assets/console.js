@@ -37,9 +37,33 @@
   }
 
   // ---- admin API -------------------------------------------------------------------------------------------------
-  /** Every control goes through the admin API with JSON (or text) bodies and the console's request header. */
+  // When the server requires an admin token (--admin-token), open the console as /_emulator/#token=<token> or type it
+  // in the form; it stays in this tab (sessionStorage) and is sent as a Bearer token. The fragment never reaches a server.
+  var TOKEN_KEY = 'apim-emulator-admin-token';
+  (function takeTokenFromUrl() {
+    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+  })();
+
+  function authHeaders(h) {
+    var t = sessionStorage.getItem(TOKEN_KEY);
+    if (t) h.Authorization = 'Bearer ' + t;
+    // The admin API's CSRF rule: state-changing requests carry this header (a cross-site page cannot send it).
+    h['X-Emulator-Request'] = '1';
+    return h;
+  }
+
+  function needToken(message) {
+    $('token-form').hidden = false;
+    say('token-msg', message, true);
+  }
+
+  /** Every control goes through the admin API with JSON (or text) bodies and the admin API's request header. */
   function admin(method, path, body, contentType) {
-    var headers = { Accept: 'application/json', 'X-Emulator-Console': '1' };
+    var headers = authHeaders({ Accept: 'application/json' });
     var init = { method: method, headers: headers, credentials: 'same-origin' };
     if (body !== undefined) {
       headers['Content-Type'] = contentType || 'application/json';
@@ -53,6 +77,7 @@
         } catch (_) {
           json = null;
         }
+        if (res.status === 401) needToken((json && json.error) || 'the admin API needs a token');
         if (!res.ok) throw new Error((json && json.error) || res.status + ' ' + res.statusText);
         return json;
       });
@@ -288,10 +313,8 @@
     renderMocks();
   }
 
-  function connect() {
-    var es = new EventSource(PREFIX + '/console/stream');
-    es.addEventListener('hello', function (m) {
-      var d = JSON.parse(m.data);
+  var handlers = {
+    hello: function (d) {
       rows = [];
       $('requests-body').textContent = '';
       $('events-list').textContent = '';
@@ -299,22 +322,73 @@
       addRows(d.requests);
       addEvents(d.events);
       $('conn').textContent = 'live';
+      $('token-form').hidden = true;
       document.body.setAttribute('data-live', 'true');
+    },
+    state: applyState,
+    requests: addRows,
+    breaker: addEvents,
+  };
+
+  function dispatch(block) {
+    var event = 'message';
+    var data = [];
+    block.split('\n').forEach(function (line) {
+      if (line.indexOf('event: ') === 0) event = line.slice(7);
+      else if (line.indexOf('data: ') === 0) data.push(line.slice(6));
     });
-    es.addEventListener('state', function (m) {
-      applyState(JSON.parse(m.data));
-    });
-    es.addEventListener('requests', function (m) {
-      addRows(JSON.parse(m.data));
-    });
-    es.addEventListener('breaker', function (m) {
-      addEvents(JSON.parse(m.data));
-    });
-    es.onerror = function () {
-      $('conn').textContent = 'disconnected: reconnecting…';
-      document.body.setAttribute('data-live', 'false');
-    };
+    if (data.length && handlers[event]) handlers[event](JSON.parse(data.join('\n')));
   }
+
+  function disconnected(text) {
+    $('conn').textContent = text;
+    document.body.setAttribute('data-live', 'false');
+  }
+
+  /**
+   * The Server-Sent Events stream, read with fetch (EventSource cannot send the admin token); reconnects after a second
+   * when the connection drops, and waits for a token when the server asks for one.
+   */
+  function connect() {
+    fetch(PREFIX + '/console/stream', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store' })
+      .then(function (res) {
+        if (res.status === 401) {
+          return res.json().then(function (j) {
+            disconnected('needs the admin token');
+            needToken(j.error);
+          });
+        }
+        if (!res.ok || !res.body) throw new Error('stream answered ' + res.status);
+        var reader = res.body.getReader();
+        var decoder = new TextDecoder();
+        var buf = '';
+        var pump = function () {
+          return reader.read().then(function (r) {
+            if (r.done) throw new Error('stream ended');
+            buf += decoder.decode(r.value, { stream: true });
+            var end;
+            while ((end = buf.indexOf('\n\n')) >= 0) {
+              dispatch(buf.slice(0, end));
+              buf = buf.slice(end + 2);
+            }
+            return pump();
+          });
+        };
+        return pump();
+      })
+      .catch(function () {
+        disconnected('disconnected: reconnecting…');
+        setTimeout(connect, 1000);
+      });
+  }
+
+  $('token-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $('token').value);
+    $('token').value = '';
+    say('token-msg', 'connecting…');
+    connect();
+  });
 
   // ---- controls --------------------------------------------------------------------------------------------------
   $('advance-form').addEventListener('submit', function (ev) {

@@ -360,6 +360,55 @@ const LINQ = {
     const pos = site.pos;
     return { type: el, c: (ctx, f) => { const arr = get(ctx, f); const i = n(ctx, f) as number; if (i < 0 || i >= arr.length) throw located(outOfRange(), pos); return arr[i]; } };
   }),
+  // ---- the rest of System.Linq.Enumerable (semantics and exceptions from the .NET API reference of each method)
+  ElementAtOrDefault: linq((site, src, el, iterate) => {
+    if (site.args.length !== 1) return null;
+    const get = items(src, iterate, site.pos);
+    const n = site.b.convert(site.b.compile(site.args[0]!.value), I);
+    const d = defaultOf(el);
+    return { type: el, c: (ctx, f) => { const arr = get(ctx, f); const i = n(ctx, f) as number; return i < 0 || i >= arr.length ? d : arr[i]; } };
+  }),
+  DefaultIfEmpty: linq((site, src, el, iterate) => {
+    if (site.args.length > 1) return null;
+    const get = items(src, iterate, site.pos);
+    const dv = site.args[0] ? site.b.convert(site.b.compile(site.args[0].value), el) : null;
+    const d = defaultOf(el);
+    return { type: enumerableOf(el), c: (ctx, f) => { const arr = get(ctx, f); return arr.length ? arr : [dv ? dv(ctx, f) : d]; } };
+  }),
+  Append: elementOp((arr, x) => [...arr, x]),
+  Prepend: elementOp((arr, x) => [x, ...arr]),
+  SkipWhile: whileOp((arr, p) => { let i = 0; while (i < arr.length && p(arr[i]) === true) i++; return arr.slice(i); }),
+  TakeWhile: whileOp((arr, p) => { let i = 0; while (i < arr.length && p(arr[i]) === true) i++; return arr.slice(0, i); }),
+  Aggregate: linq((site, src, el, iterate) => {
+    const get = items(src, iterate, site.pos);
+    const pos = site.pos;
+    if (site.args.length === 1) {
+      const fn = site.b.lambda(site.args[0]!.value, [el, el], el);
+      const make = fn.make;
+      return { type: el, c: (ctx, f) => { const arr = get(ctx, f); if (!arr.length) throw located(noElements(), pos); const g = make(ctx, f); let acc = arr[0]; for (let i = 1; i < arr.length; i++) acc = g(acc, arr[i]); return acc; } };
+    }
+    if (site.args.length !== 2 || site.args[0]!.value.kind === 'lambda') return null;
+    const seed = site.b.compile(site.args[0]!.value);
+    const fn = site.b.lambda(site.args[1]!.value, [seed.type, el], seed.type);
+    const make = fn.make;
+    const sc = seed.c;
+    return { type: seed.type, c: (ctx, f) => { const arr = get(ctx, f); const g = make(ctx, f); let acc = sc(ctx, f); for (const x of arr) acc = g(acc, x); return acc; } };
+  }),
+  SequenceEqual: setOp(B, (a, b) => a.length === b.length && a.every((x, i) => x === b[i] || csEquals(x, b[i]))),
+  Union: setOp(null, (a, b) => distinct([...a, ...b])),
+  Intersect: setOp(null, (a, b) => { const keys = new Set(b.map(mapKey)); return distinct(a).filter((x) => keys.has(mapKey(x))); }),
+  Except: setOp(null, (a, b) => { const keys = new Set(b.map(mapKey)); return distinct(a).filter((x) => !keys.has(mapKey(x))); }),
+  Zip: linq((site, src, el, iterate) => {
+    if (site.args.length !== 2) return null;
+    const other = site.b.compile(site.args[0]!.value);
+    const en = elementTypeOf(other.type);
+    if (!en) return null;
+    const fn = site.b.lambda(site.args[1]!.value, [el, en.elem]);
+    const get = items(src, iterate, site.pos);
+    const og = items(other, en.iterate, site.pos);
+    const make = fn.make;
+    return { type: enumerableOf(fn.ret), c: (ctx, f) => { const a = get(ctx, f); const b = og(ctx, f); const g = make(ctx, f); const n = Math.min(a.length, b.length); const out: unknown[] = []; for (let i = 0; i < n; i++) out.push(g(a[i], b[i])); return out; } };
+  }),
   Contains: linq((site, src, el, iterate) => {
     if (site.args.length !== 1 || site.args[0]!.value.kind === 'lambda') return null;
     const get = items(src, iterate, site.pos);
@@ -412,6 +461,48 @@ const LINQ = {
     };
   }),
 };
+
+function distinct(arr: unknown[]): unknown[] {
+  const seen = new Set<unknown>();
+  return arr.filter((x) => { const k = mapKey(x); if (seen.has(k)) return false; seen.add(k); return true; });
+}
+
+/** Append / Prepend: one element of the sequence's type. */
+function elementOp(op: (arr: unknown[], x: unknown) => unknown[]): { kind: 'method'; bind: MethodBinder } {
+  return linq((site, src, el, iterate) => {
+    if (site.args.length !== 1 || site.args[0]!.value.kind === 'lambda') return null;
+    const v = site.b.compile(site.args[0]!.value);
+    if (!site.b.canConvert(v.type, el, v)) return null;
+    const vc = site.b.convert(v, el);
+    const get = items(src, iterate, site.pos);
+    return { type: enumerableOf(el), c: (ctx, f) => op(get(ctx, f), vc(ctx, f)) };
+  });
+}
+
+/** SkipWhile / TakeWhile with a predicate. */
+function whileOp(op: (arr: unknown[], p: Fn) => unknown[]): { kind: 'method'; bind: MethodBinder } {
+  return linq((site, src, el, iterate) => {
+    if (site.args.length !== 1) return null;
+    const l = lambdaArg(site, el, T.bool);
+    if (!l) return null;
+    const get = items(src, iterate, site.pos);
+    const make = l.make;
+    return { type: enumerableOf(el), c: (ctx, f) => op(get(ctx, f), make(ctx, f)) };
+  });
+}
+
+/** Two-sequence operators (Union, Intersect, Except, SequenceEqual); resultType null = a sequence of the element. */
+function setOp(resultType: CsType | null, op: (a: unknown[], b: unknown[]) => unknown): { kind: 'method'; bind: MethodBinder } {
+  return linq((site, src, el, iterate) => {
+    if (site.args.length !== 1 || site.args[0]!.value.kind === 'lambda') return null;
+    const other = site.b.compile(site.args[0]!.value);
+    const en = elementTypeOf(other.type);
+    if (!en) return null;
+    const get = items(src, iterate, site.pos);
+    const og = items(other, en.iterate, site.pos);
+    return { type: resultType ?? enumerableOf(el), c: (ctx, f) => op(get(ctx, f), og(ctx, f)) };
+  });
+}
 
 function copy(get: (ctx: Parameters<Closure>[0], f: Parameters<Closure>[1]) => unknown[]): Closure {
   return (ctx, f) => [...get(ctx, f)];

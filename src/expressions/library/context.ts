@@ -48,7 +48,7 @@ defineType({
 defineType({
   name: 'IContext',
   instance: {
-    Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '' }))),
+    Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
   },
 });
 
@@ -251,7 +251,7 @@ defineType({
   name: 'IMessageBody',
   instance: {
     As: { kind: 'method', bind: bindBodyAs },
-    AsFormUrlEncodedContent: method(sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('IList', S)), (body: MessageBody, p: boolean) => formContent(readBody(body, p).toString('utf8')))),
+    AsFormUrlEncodedContent: method(sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('List', S)), (body: MessageBody, p: boolean) => formContent(readBody(body, p).toString('utf8')))),
   },
 });
 

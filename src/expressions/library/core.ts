@@ -181,7 +181,7 @@ defineType({
       sig([S, rest(S)], S, (sep: string | null, v: string[]) => str.join(sep, v)),
       sig([C, rest(S)], S, (sep: number, v: string[]) => str.join(ch(sep), v)),
       sig([S, named('IEnumerable', S)], S, (sep: string | null, v: Iterable<unknown> | null) => str.join(sep, v)),
-      sig([S, rest(T.object)], S, (sep: string | null, v: unknown[]) => (sep ?? '') === null ? '' : v.map(toCsString).join(sep ?? '')),
+      sig([S, rest(T.object)], S, (sep: string | null, v: unknown[]) => v.map(toCsString).join(sep ?? '')),
       sig([S, named('IEnumerable', T.object)], S, (sep: string | null, v: Iterable<unknown>) => [...v].map(toCsString).join(sep ?? '')),
     ),
     Concat: method(

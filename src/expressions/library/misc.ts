@@ -102,6 +102,10 @@ defineOperator('-', 'DateTime', 'TimeSpan', { type: DT, fn: (a: DateTime, b: Tim
 defineOperator('+', 'DateTime', 'TimeSpan', { type: DT, fn: (a: DateTime, b: TimeSpan) => a.Add(b) });
 defineOperator('+', 'TimeSpan', 'TimeSpan', { type: TS, fn: (a: TimeSpan, b: TimeSpan) => a.Add(b) });
 defineOperator('-', 'TimeSpan', 'TimeSpan', { type: TS, fn: (a: TimeSpan, b: TimeSpan) => a.Subtract(b) });
+// DateTimeOffset operators (.NET API reference, DateTimeOffset.op_Subtraction / op_Addition)
+defineOperator('-', 'DateTimeOffset', 'DateTimeOffset', { type: TS, fn: (a: DateTimeOffset, b: DateTimeOffset) => new TimeSpan(a.UtcTicks - b.UtcTicks) });
+defineOperator('-', 'DateTimeOffset', 'TimeSpan', { type: named('DateTimeOffset'), fn: (a: DateTimeOffset, b: TimeSpan) => a.Add(new TimeSpan(-b.ticks)) });
+defineOperator('+', 'DateTimeOffset', 'TimeSpan', { type: named('DateTimeOffset'), fn: (a: DateTimeOffset, b: TimeSpan) => a.Add(b) });
 for (const [op, test] of [['<', (c: number) => c < 0], ['>', (c: number) => c > 0], ['<=', (c: number) => c <= 0], ['>=', (c: number) => c >= 0], ['==', (c: number) => c === 0]] as const) {
   defineOperator(op, 'DateTime', 'DateTime', { type: B, fn: (a: DateTime, b: DateTime) => test(cmpDt(a, b)), liftNull: false });
   defineOperator(op, 'TimeSpan', 'TimeSpan', { type: B, fn: (a: TimeSpan, b: TimeSpan) => test(a.CompareTo(b)), liftNull: false });
@@ -157,7 +161,43 @@ defineType({
   name: 'DateTimeOffset',
   aliases: ['System.DateTimeOffset'],
   isInstance: (v) => v instanceof DateTimeOffset,
+  defaultValue: DateTimeOffset.FromUnixTimeSeconds(-62135596800),
+  // every public constructor of System.DateTimeOffset that takes no Calendar
+  ctor: (site) =>
+    overloads(
+      sig([DT], DTO, (d: DateTime) => DateTimeOffset.fromDateTime(d)),
+      sig([DT, TS], DTO, (d: DateTime, o: TimeSpan) => DateTimeOffset.fromDateTime(d, o)),
+      sig([T.long, TS], DTO, (t: number, o: TimeSpan) => DateTimeOffset.fromTicks(BigInt(t), o)),
+      sig([I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, o: TimeSpan) => DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s), o)),
+      sig([I, I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number, o: TimeSpan) => DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s, ms), o)),
+    )(site),
   instance: {
+    Add: method(sig([TS], DTO, (d: DateTimeOffset, v: TimeSpan) => d.Add(v))),
+    AddTicks: method(sig([T.long], DTO, (d: DateTimeOffset, v: number) => d.AddTicks(v))),
+    AddMilliseconds: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddMilliseconds(v))),
+    AddSeconds: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddSeconds(v))),
+    AddMinutes: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddMinutes(v))),
+    AddHours: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddHours(v))),
+    AddDays: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddDays(v))),
+    AddMonths: method(sig([I], DTO, (d: DateTimeOffset, v: number) => d.AddMonths(v))),
+    AddYears: method(sig([I], DTO, (d: DateTimeOffset, v: number) => d.AddYears(v))),
+    Subtract: method(
+      sig([DTO], TS, (d: DateTimeOffset, o: DateTimeOffset) => new TimeSpan(d.UtcTicks - o.UtcTicks)),
+      sig([TS], DTO, (d: DateTimeOffset, o: TimeSpan) => d.Add(new TimeSpan(-o.ticks))),
+    ),
+    ToOffset: method(sig([TS], DTO, (d: DateTimeOffset, o: TimeSpan) => d.ToOffset(o))),
+    ToUniversalTime: method(sig([], DTO, (d: DateTimeOffset) => d.ToUniversalTime())),
+    CompareTo: method(sig([DTO], I, (d: DateTimeOffset, o: DateTimeOffset) => d.CompareTo(o))),
+    Equals: method(sig([DTO], B, (d: DateTimeOffset, o: DateTimeOffset) => d.Equals(o))),
+    Year: prop(I, (d: DateTimeOffset) => d.Year),
+    Month: prop(I, (d: DateTimeOffset) => d.Month),
+    Day: prop(I, (d: DateTimeOffset) => d.Day),
+    Hour: prop(I, (d: DateTimeOffset) => d.Hour),
+    Minute: prop(I, (d: DateTimeOffset) => d.Minute),
+    Second: prop(I, (d: DateTimeOffset) => d.Second),
+    Millisecond: prop(I, (d: DateTimeOffset) => d.Millisecond),
+    Ticks: prop(T.long, (d: DateTimeOffset) => toNum(d.Ticks)),
+    Date: prop(DT, (d: DateTimeOffset) => d.DateTime.Date),
     ToUnixTimeSeconds: method(sig([], T.long, (d: DateTimeOffset) => toNum(d.ToUnixTimeSeconds()))),
     ToUnixTimeMilliseconds: method(sig([], T.long, (d: DateTimeOffset) => toNum(d.ToUnixTimeMilliseconds()))),
     UtcDateTime: prop(DT, (d: DateTimeOffset) => d.UtcDateTime),

@@ -1,5 +1,5 @@
-import { defineSetting } from '../../engine/policy-sdk.js';
 import type { RuntimeServices, SettingResult, SettingSpec } from '../../engine/policy-sdk.js';
+import { defineSetting } from '../../engine/policy-sdk.js';
 
 /**
  * The settings the identity policies read (config file `settings.<name>`): objects whose entries the policies check

@@ -258,7 +258,7 @@ export function runValidation(plan: ValidationPlan, ctx: GatewayContext): void {
   const fail = (f: Failure, notPresent = false): never => {
     const code = plan.failedCode(ctx);
     const message = plan.failedMessage ? plan.failedMessage(ctx) : notPresent ? MESSAGE_NOT_PRESENT : MESSAGE_INVALID;
-    if (ctx.tracing) ctx.trace({ kind: 'policy', policy: plan.policy, message: `${f.reason}: ${f.message}` });
+    if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `${f.reason}: ${f.message}` });
     throw new PolicyError(plan.policy, f.reason, f.message, gatewayErrorResponse(code, message));
   };
   if (!token) return fail({ reason: 'TokenNotPresent', message: MESSAGE_NOT_PRESENT }, true);
@@ -272,7 +272,7 @@ export function runValidation(plan: ValidationPlan, ctx: GatewayContext): void {
   const f = check(plan, d, ctx);
   if (f) return fail(f);
   if (plan.outputVariable !== undefined) ctx.variables.set(plan.outputVariable, toJwt(d));
-  if (ctx.tracing) ctx.trace({ kind: 'policy', policy: plan.policy, message: `token of ${typeof d.payload.sub === 'string' ? d.payload.sub : 'unknown subject'} validated` });
+  if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `token of ${typeof d.payload.sub === 'string' ? d.payload.sub : 'unknown subject'} validated` });
 }
 
 function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failure | null {

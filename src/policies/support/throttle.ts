@@ -1,9 +1,8 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { AttributeSpec, CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
-import { MessageBody, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, StateUnavailableError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
-import { StateUnavailableError } from '../../engine/policy-sdk.js';
 
 /** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
 

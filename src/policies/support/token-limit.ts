@@ -119,14 +119,14 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         if (out.remainingHeader && remaining !== undefined) headers.push([out.remainingHeader, String(remaining)]);
         if (out.remainingQuotaHeader && remainingQuota !== undefined) headers.push([out.remainingQuotaHeader, String(remainingQuota)]);
         addHeadersWhenDone(ctx, headers);
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
 
         const account = (total: number, how: string): void => {
           const at = ctx.clock.now();
           if (reservation) counters.minute.correct(reservation, total, at, MINUTE_MS);
           else if (total > 0) counters.minute.add(at, total);
           if (quotaPeriod) counters.quota.addIn(quotaPeriod.start, total - prompt);
-          if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
         };
 
         ctx.beforeOutbound.push((c) =>
@@ -159,7 +159,7 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
 
       const exceeded = (ctx: GatewayContext, status: 403 | 429, reason: string, message: string, retryAfter: number, data: Record<string, unknown>): PolicyError => {
         if (out.retryVariable) ctx.variables.set(out.retryVariable, retryAfter);
-        if (ctx.tracing) ctx.trace({ kind: 'policy', policy: name, path, message, data });
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message, data });
         return new PolicyError(name, reason, message, gatewayErrorResponse(status, message, undefined, { [out.retryHeader]: String(retryAfter) }));
       };
 

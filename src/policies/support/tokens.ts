@@ -4,7 +4,7 @@ import type { TransformCallback } from 'node:stream';
 import { getEncodingNameForModel, Tiktoken } from 'js-tiktoken/lite';
 import type { TiktokenBPE, TiktokenModel } from 'js-tiktoken/lite';
 import type { CompileContext, GatewayContext } from '../../engine/policy-sdk.js';
-import { defineSetting, MessageBody } from '../../engine/policy-sdk.js';
+import { MessageBody, defineSetting } from '../../engine/policy-sdk.js';
 
 /**
  * Token counting for the token-limit policies: a real BPE tokenizer (js-tiktoken with the vocabularies it ships, so

@@ -117,8 +117,8 @@ describe('semantic cache with a similarity', () => {
     await send(loose, '/api/chat', chat(['user', 'tell me the capital of France']));
     const hit = await send(loose, '/api/chat', chat(['user', 'what is the capital of France']));
     expect(n(hit)).toBe(1);
-    const ev = hit.context?.traceEvents.find((e) => e.message.startsWith('semantic cache hit'));
-    expect(ev?.data?.score).toBeCloseTo(1 - 5 / 7, 6);
+    const ev = hit.context?.traceEvents.find((e) => e.kind === 'info' && e.message.startsWith('semantic cache hit'));
+    expect(ev?.kind === 'info' ? ev.data?.score : undefined).toBeCloseTo(1 - 5 / 7, 6);
 
     const b2 = await llmBackend();
     const strict = buildGateway({ serviceUrl: b2.url, settings, api: policies({ inbound: lookup().replace('0.05', '0.2'), backend: FORWARD, outbound: store() }) }).gateway;
