@@ -101,7 +101,12 @@ export const validateGraphqlRequest: PolicyDefinition = {
             if (!parent) return undefined;
             const path = `/${parent}/${node.name.value}`;
             const action = decide(node.name.value.startsWith('__') ? `/${node.name.value}` : path);
-            if (action === 'reject') rejected.push(path);
+            if (action === 'reject') {
+              // The field's own selections are not looked at: one error per rejected field.
+              rejected.push(path);
+              fieldDepth--;
+              return false;
+            }
             if (action === 'remove') {
               removed.push(path);
               fieldDepth--;
