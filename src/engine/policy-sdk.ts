@@ -44,7 +44,8 @@ export { isPromise, StateUnavailableError } from '../state/store.js';
 export type { Awaitable, SlidingHit, StateStore } from '../state/store.js';
 export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
-export type { SourceText, TextSpan } from '../diagnostics/source.js';
+export { SourceText, TextSpan } from '../diagnostics/source.js';
+export { editDistance } from '../diagnostics/edit-distance.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses

@@ -1,7 +1,5 @@
-import { MessageBody } from '../engine/body.js';
-import { HeaderMap } from '../engine/headers.js';
 import type { PolicyDefinition } from '../engine/policy-sdk.js';
-import { childElements } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<cross-domain><cross-domain-policy>…</cross-domain-policy></cross-domain>`: the Adobe Flash / Silverlight

@@ -1,6 +1,5 @@
-import { MessageBody } from '../engine/body.js';
-import type { GatewayContext } from '../engine/context.js';
-import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import type { Flow, GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
+import { MessageBody } from '../engine/policy-sdk.js';
 import { messageOf } from './support/message.js';
 
 /**

@@ -1,10 +1,8 @@
-import { MessageBody } from '../engine/body.js';
-import { HeaderMap } from '../engine/headers.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, attributeText, childElements } from '../engine/policy-sdk.js';
 import { sendRequest } from './send-request.js';
 import { recordSink } from './support/sinks.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
-import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
-import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 const DEFAULT_TIMEOUT_S = 60;
 

@@ -1,11 +1,8 @@
 import { buildSchema, GraphQLError, Kind, parse, print, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import type { DocumentNode, FieldNode, GraphQLSchema, SelectionSetNode } from 'graphql';
-import { MessageBody } from '../engine/body.js';
-import type { GatewayContext } from '../engine/context.js';
-import { HeaderMap } from '../engine/headers.js';
+import type { Flow, GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, attributeText, childElements } from '../engine/policy-sdk.js';
 import { firstReport } from './support/once.js';
-import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
-import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /** "Maximum allowed value: 102,400 bytes (100 KB)." */
 const MAX_SIZE_LIMIT = 102400;

@@ -1,9 +1,7 @@
 import { XmlParser, Xslt } from 'xslt-processor';
-import { MessageBody } from '../engine/body.js';
-import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
-import { conversionTarget } from './support/body-conversion.js';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
-import { attributeText, childElements } from '../engine/policy-sdk.js';
+import { MessageBody, PolicyError, attributeText, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
+import { conversionTarget } from './support/body-conversion.js';
 
 /**
  * `<xsl-transform><parameter name>value</parameter>*<xsl:stylesheet>…</xsl:stylesheet></xsl-transform>`.

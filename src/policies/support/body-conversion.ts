@@ -1,5 +1,4 @@
-import type { GatewayContext, GatewayRequest, GatewayResponse } from '../../engine/context.js';
-import type { CompileContext } from '../../engine/policy-sdk.js';
+import type { CompileContext, GatewayContext, GatewayRequest, GatewayResponse } from '../../engine/policy-sdk.js';
 import { messageOf } from './message.js';
 
 /** The message a conversion policy changes in its section: the request before the backend, the response after it. */

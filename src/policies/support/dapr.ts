@@ -1,10 +1,5 @@
-import { MessageBody } from '../../engine/body.js';
-import { StoredResponse } from '../../engine/context.js';
-import type { GatewayContext } from '../../engine/context.js';
-import { HeaderMap } from '../../engine/headers.js';
-import type { RuntimeServices } from '../../engine/services.js';
-import { UpstreamError } from '../../engine/upstream.js';
-import { defineSetting, gatewayErrorResponse, PolicyError } from '../../engine/policy-sdk.js';
+import type { GatewayContext, RuntimeServices } from '../../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, PolicyError, StoredResponse, UpstreamError, defineSetting, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 
 /** Dapr's default HTTP port on the sidecar; the setting `dapr.sidecarUrl` points elsewhere (a local test server). */
 export const DAPR_DEFAULT_SIDECAR = 'http://localhost:3500';

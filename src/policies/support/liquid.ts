@@ -1,12 +1,8 @@
 import { Drop, Liquid } from 'liquidjs';
 import type { FilterImplOptions, Template } from 'liquidjs';
-import type { DiagnosticBag } from '../../diagnostics/diagnostic.js';
-import type { TextSpan } from '../../diagnostics/source.js';
+import type { DiagnosticBag, GatewayContext, GatewayRequest, GatewayResponse, HeaderMap, NamedValue, TextSpan } from '../../engine/policy-sdk.js';
 import { DateTime } from '../../dotnet/datetime.js';
-import type { GatewayContext, GatewayRequest, GatewayResponse } from '../../engine/context.js';
-import type { HeaderMap } from '../../engine/headers.js';
-import type { NamedValue } from '../../engine/services.js';
-import { editDistance } from '../../diagnostics/edit-distance.js';
+import { editDistance } from '../../engine/policy-sdk.js';
 import { isJsonType, isXmlType } from './body-conversion.js';
 import { xmlToJson } from './convert.js';
 

@@ -1,7 +1,6 @@
 import type { CompileContext, GatewayContext, HeaderMap, PolicySection, XmlElement } from '../../engine/policy-sdk.js';
-import { MessageBody, PolicyError, childElements } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, TextSpan, childElements } from '../../engine/policy-sdk.js';
 import { toPolicyString } from '../../expressions/index.js';
-import { TextSpan } from '../../diagnostics/source.js';
 import { bindBody, compileLiquid } from './liquid.js';
 
 /** Which message a header/body policy changes: the request before the backend, the response after it. */

@@ -1,5 +1,4 @@
-import type { CompileContext } from '../../engine/policy-sdk.js';
-import type { XmlElement } from '../../xml/types.js';
+import type { CompileContext, XmlElement } from '../../engine/policy-sdk.js';
 import { firstReport } from './once.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { RuntimeServices } from '../../engine/services.js';
+import type { RuntimeServices } from '../../engine/policy-sdk.js';
 import { defineSetting } from '../../engine/policy-sdk.js';
 
 /**
