@@ -160,7 +160,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
   it('asks for the admin token when the server requires one, and takes it from the URL fragment', async () => {
     const { Gateway } = await import('../../src/gateway/gateway.js');
     const c = new VirtualClock(0);
-    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock: c });
+    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock: c, upstream: new UndiciUpstream(c) });
     const token = 'console-browser-token-0123456789';
     const guarded = await startServer({ gateway: built.gateway!, clock: c, logger: false, admin: { token } });
     try {

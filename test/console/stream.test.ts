@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BackendRegistry } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
 import { attachMocks } from '../../src/config/mocks.js';
 import type { ConsoleState, RequestRow } from '../../src/console/index.js';
@@ -72,7 +73,7 @@ describe('console event stream', () => {
     const prepared = prepareDefinition(loaded.definition!);
     const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
     mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock });
+    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
     server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
   }, 30_000);
 
@@ -166,7 +167,7 @@ describe('console behind an admin token', () => {
   it('serves the page without the token and the data only with it', async () => {
     const clock = new VirtualClock(0);
     const { Gateway } = await import('../../src/gateway/gateway.js');
-    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock });
+    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock, upstream: new UndiciUpstream(clock) });
     const token = 'console-test-token-0123456789';
     const server = await startServer({ gateway: built.gateway!, clock, logger: false, admin: { token } });
     onTestFinished(() => server.close());
