@@ -113,7 +113,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     expect(await tree.locator('[data-section="backend"] [data-policy="retry"]').count()).toBe(1);
     expect(await tree.locator('[data-policy="forward-request"]').count()).toBeGreaterThanOrEqual(2);
     // The pool's choice for each attempt, under the forward-request step that made it.
-    const choices = tree.locator('[data-policy="forward-request"] [data-kind="breaker"], [data-policy="forward-request"] [data-kind="pool"]');
+    const choices = tree.locator('[data-policy="forward-request"] [data-kind="pool"]');
     expect(await choices.count()).toBe(2);
     expect(await choices.nth(0).textContent()).toMatch(/openai-backend-pool[\s\S]*priority 1[\s\S]*foundry1/);
     expect(await choices.nth(1).textContent()).toMatch(/openai-backend-pool[\s\S]*priority 2[\s\S]*foundry2/);
