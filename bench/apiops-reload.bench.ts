@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadApiopsFolder } from '../src/apiops/index.js';
 import { startEmulator } from '../src/cli/serve.js';
-import { UndiciUpstream } from '../src/server/undici-upstream.js';
 import { VirtualClock } from '../src/clock.js';
 import { buildGateway, prepareDefinition } from '../src/config/load.js';
+import { UndiciUpstream } from '../src/server/undici-upstream.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = path.resolve(ROOT, '../shared/corpus/apiops-sample/SampleArtifacts');
@@ -36,8 +36,8 @@ try {
   for (let i = 0; i < rounds; i++) {
     let t = performance.now();
     const r = loadApiopsFolder(dir, {});
-    const benchClock = new VirtualClock();
-    const b = buildGateway(prepareDefinition(r.definition!), { clock: benchClock, upstream: new UndiciUpstream(benchClock) });
+    const clock = new VirtualClock();
+    const b = buildGateway(prepareDefinition(r.definition!), { clock, upstream: new UndiciUpstream(clock) });
     await b.gateway!.close();
     times.baseline.push(performance.now() - t);
 

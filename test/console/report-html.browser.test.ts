@@ -70,6 +70,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('HTML scenario report in headless Chromium', 
     const tree = trip.locator('.trace-host .trace');
     await tree.waitFor();
     const choices = tree.locator('[data-kind="pool"]');
+    expect(await tree.locator('[data-kind="breaker"]').count()).toBe(1);
     expect(await choices.count()).toBe(2);
     expect(await choices.nth(1).textContent()).toMatch(/openai-backend-pool[\s\S]*priority 2[\s\S]*foundry2/);
     expect(await tree.locator('[data-policy="retry"]').count()).toBe(1);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BackendRegistry } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
+import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
 import { attachMocks } from '../../src/config/mocks.js';
 import type { ConsoleState, RequestRow } from '../../src/console/index.js';
