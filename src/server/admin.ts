@@ -14,7 +14,7 @@ import type { InFlight } from './handler.js';
 import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RingBuffer } from './ring.js';
-import type { SecretMasker } from './secrets.js';
+import { requestCredentials, type SecretMasker } from './secrets.js';
 import type { TraceStore } from './traces.js';
 
 /** Reserved path prefix of the emulator's own endpoints; requests under it never reach the gateway. */
@@ -226,7 +226,8 @@ export function createAdminRouter(d: AdminDeps): Router {
   route('/mocks/:name/requests', {
     get: (req, res) => {
       const m = mock(req);
-      res.json({ name: m.name, requests: d.masker.maskValue(m.requests) });
+      // What the gateway forwarded carries the caller's credentials (Authorization, keys): masked per request.
+      res.json({ name: m.name, requests: m.requests.map((x) => d.masker.with(requestCredentials(x.headers, `${x.path}?${x.query}`)).maskValue(x)) });
     },
   });
   route('/mocks/:name/script', {
