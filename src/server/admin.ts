@@ -5,6 +5,7 @@ import { JsonSyntaxError, parseJsonWithPositions, toPlain } from '../source/json
 import type { Clock } from '../clock.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { capPerFile } from '../diagnostics/cap.js';
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -292,7 +293,9 @@ function adminBodyParsers(): express.RequestHandler[] {
 }
 
 function badScript(diagnostics: Diagnostic[]): AdminError {
-  return new AdminError(400, `invalid mock script: ${diagnostics.filter((x) => x.severity === 'error').map(formatDiagnosticLine).join('; ')}`, { diagnostics: diagnostics.map(withText) });
+  // Capped like every report, so a hostile script cannot make a huge answer.
+  const listed = capPerFile(diagnostics, 50);
+  return new AdminError(400, `invalid mock script: ${listed.filter((x) => x.severity === 'error').map(formatDiagnosticLine).join('; ')}`, { diagnostics: listed.map(withText) });
 }
 
 function withText(x: Diagnostic): Diagnostic & { text: string } {
