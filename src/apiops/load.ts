@@ -262,7 +262,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     apis.push({
       id: folder,
       name: typeof p.displayName === 'string' ? p.displayName : baseName,
-      path: String(p.path ?? '').replace(/^\/+|\/+$/g, ''),
+      path: basePath(String(p.path ?? ''), versionSet, p.apiVersion),
       serviceUrl: typeof p.serviceUrl === 'string' ? p.serviceUrl : '',
       subscriptionRequired: p.subscriptionRequired !== false,
       ...(keyNames && typeof keyNames === 'object' ? { subscriptionKeyParameterNames: keyNames } : {}),
@@ -302,7 +302,9 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     const productApis: string[] = [];
     for (const api of linked) {
       const id = apiIds.get(api.toLowerCase());
-      if (id) productApis.push(id);
+      // A revision is the same API: it is in the products of its current revision (docs/apiops.md §1.5: the extractor
+      // writes product links for the current revision only).
+      if (id) productApis.push(id, ...apis.filter((x) => !x.isCurrent && x.id.toLowerCase().startsWith(`${id.toLowerCase()};rev=`)).map((x) => x.id));
       else warn(f, 'apiops/product-unknown-api', `product "${name}" lists API "${api}", which is not in apis/`, `APIs: ${[...apiIds.values()].join(', ')}`);
     }
     const policy = policyFile(`${dir}policy.xml`, [['products', name]]);
@@ -399,6 +401,18 @@ function scopeOf(scope: string, products: Set<string>, apis: Map<string, string>
   if (kind === 'products' && products.has(last.toLowerCase())) return `product:${last}`;
   if (kind === 'apis' && apis.has(last.toLowerCase())) return `api:${apis.get(last.toLowerCase())!}`;
   return null;
+}
+
+/**
+ * The API's URL suffix without its version: APIOps writes Segment-versioned paths with the version already in them
+ * (`versioned-api/v1`, docs/apiops.md §1.5) while the route table appends the version of a Segment version set
+ * itself (src/gateway/routes.ts), so the trailing version segment is taken off here (docs/emulator-choices.md).
+ */
+function basePath(raw: string, versionSet: ApiDefinition['versionSet'] | undefined, version: unknown): string {
+  const p = raw.replace(/^\/+|\/+$/g, '');
+  if (versionSet?.scheme !== 'Segment' || typeof version !== 'string' || !version) return p;
+  const segs = p.split('/');
+  return segs.length > 0 && segs.at(-1)!.toLowerCase() === version.toLowerCase() ? segs.slice(0, -1).join('/') : p;
 }
 
 function lastSegment(id: string): string {

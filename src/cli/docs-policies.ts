@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allPolicyDefinitions } from '../policies/registry.js';
-import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../policies/types.js';
+import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * Generates the supported-policies documentation from the policy registry: docs/policies.md in full, and the table in

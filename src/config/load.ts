@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { nodeSettingsFiles, settingsBaseDir } from './settings-files.js';
 import { loadBackends, type BackendDefinition } from '../backends/index.js';
 import { member, pathJoin, resolvePointer } from '../source/json.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -376,7 +377,8 @@ export function prepareDefinition(def: GatewayDefinition): PreparedDefinition {
 
 /** Gateway.build with diagnostics pointing at the files as written (placeholder substitution undone). */
 export function buildGateway(prepared: PreparedDefinition, deps: GatewayDeps): { gateway: Gateway | null; diagnostics: Diagnostic[] } {
-  const r = Gateway.build(prepared.definition, deps);
+  const files = deps.files ?? nodeSettingsFiles(settingsBaseDir(prepared.definition.settings));
+  const r = Gateway.build(prepared.definition, { ...deps, files });
   return { gateway: r.gateway, diagnostics: r.diagnostics.map((d) => prepared.edits.remap(d)) };
 }
 

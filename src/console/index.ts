@@ -23,6 +23,7 @@ export type { BreakerView, ClockView, InstanceView, PoolView, SingleView } from 
  */
 
 export interface ConsoleDeps {
+  /** The gateway instances at start; a reload hands the new ones to swap(). */
   instances: readonly Gateway[];
   clock: Clock;
   mocks: MockBackendSet | undefined;
@@ -64,9 +65,9 @@ export class WebConsole {
   /** Hand this to the gateway handler: it reports finished requests only while `tap.active`. */
   readonly tap = new RequestTap();
   private readonly clients = new Set<Client>();
-  private readonly outcomes: OutcomeRecorder[];
+  private outcomes: OutcomeRecorder[];
+  private instances: readonly Gateway[];
   private readonly rows: RequestRow[] = [];
-  private readonly breakerEvents: CircuitBreakerEvent[] = [];
   private readonly counters = new Map<string, ThrottleCounter>();
   private throttled = 0;
   private seq = 0;
@@ -82,6 +83,7 @@ export class WebConsole {
   private readonly assets = new Map<string, { type: string; body: string }>();
 
   constructor(private readonly d: ConsoleDeps) {
+    this.instances = d.instances;
     this.outcomes = d.instances.map(() => new OutcomeRecorder(d.clock));
     this.html = readConsoleAsset('index.html');
     for (const [name, type] of Object.entries(ASSETS)) {
@@ -115,6 +117,10 @@ export class WebConsole {
       res.send(a.body);
     });
     r.get('/console/stream', (req, res) => this.open(req, res));
+    // How many consoles are connected (recording happens only while this is above 0).
+    r.get('/console/status', (_req, res) => {
+      res.json({ connected: this.clients.size, limits: CONSOLE_LIMITS });
+    });
     return r;
   }
 
@@ -122,7 +128,7 @@ export class WebConsole {
   state(): ConsoleState {
     return this.d.maskValue({
       clock: clockView(this.d.clock),
-      instances: this.d.instances.map((g, i) => instanceView(i, g.backends, this.clients.size > 0 ? this.outcomes[i] : undefined)),
+      instances: this.instances.map((g, i) => instanceView(i, g.backends, this.clients.size > 0 ? this.outcomes[i] : undefined)),
       mocks: (this.d.mocks?.all() ?? []).map((m) => {
         const info = m.describe();
         return { name: info.name, url: info.url, scriptText: info.scriptText, requestCount: info.requestCount };
@@ -153,20 +159,42 @@ export class WebConsole {
     const client: Client = { res };
     if (this.clients.size === 0) this.start();
     this.clients.add(client);
-    req.on('close', () => this.drop(client));
+    // The response's close is the connection's end (the request's may come as soon as its empty body is read).
+    res.on('close', () => this.drop(client));
     const state = this.state();
     this.lastStateKey = stateKey(state);
     const events = this.d.events.flatMap((ring) => ring.toArray()).slice(-CONSOLE_LIMITS.breakerEvents);
     this.write(client, `retry: 1000\n\n`);
-    this.send(client, 'hello', { state, requests: this.rows, events: events.length ? events : this.breakerEvents });
+    this.send(client, 'hello', { state, requests: this.rows, events: this.d.maskValue(events) });
   }
 
-  private start(): void {
-    this.d.instances.forEach((g, i) => {
+  /** A reload replaced the gateway instances: watch the new ones (their breakers and pools start afresh). */
+  swap(next: readonly Gateway[]): void {
+    const watching = this.clients.size > 0;
+    if (watching) this.unhook();
+    this.instances = next;
+    this.outcomes = next.map(() => new OutcomeRecorder(this.d.clock));
+    if (watching) {
+      this.hook();
+      this.tick();
+    }
+  }
+
+  private hook(): void {
+    this.instances.forEach((g, i) => {
       if (!g.backends) return;
       this.detach.push(this.outcomes[i]!.attach(g.backends));
       this.detach.push(g.backends.onEvent((e) => this.onBreakerEvent(e)));
     });
+  }
+
+  private unhook(): void {
+    for (const f of this.detach.splice(0)) f();
+    for (const o of this.outcomes) o.clear();
+  }
+
+  private start(): void {
+    this.hook();
     this.tap.connect((r) => this.onRequest(r));
     this.ticker = setInterval(() => this.tick(), CONSOLE_TICK_MS);
     this.ticker.unref();
@@ -176,8 +204,7 @@ export class WebConsole {
 
   private stop(): void {
     this.tap.disconnect();
-    for (const f of this.detach.splice(0)) f();
-    for (const o of this.outcomes) o.clear();
+    this.unhook();
     clearInterval(this.ticker);
     clearInterval(this.heartbeat);
     clearTimeout(this.flushTimer);
@@ -192,9 +219,8 @@ export class WebConsole {
   }
 
   private onBreakerEvent(e: CircuitBreakerEvent): void {
-    this.breakerEvents.push(e);
-    if (this.breakerEvents.length > CONSOLE_LIMITS.breakerEvents) this.breakerEvents.shift();
     this.pendingEvents.push(e);
+    if (this.pendingEvents.length > CONSOLE_LIMITS.breakerEvents) this.pendingEvents.shift();
     this.scheduleFlush();
   }
 

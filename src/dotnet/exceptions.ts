@@ -25,7 +25,11 @@ export type DotNetExceptionType =
   | 'RegexParseException'
   | 'UriFormatException'
   | 'CryptographicException'
-  | 'DivideByZeroException';
+  | 'DivideByZeroException'
+  | 'OutOfMemoryException'
+  | 'InsufficientExecutionStackException'
+  | 'RegexMatchTimeoutException'
+  | 'JsonWriterException';
 
 /** A .NET exception. `message` is exactly .NET's `Exception.Message`. */
 export class DotNetException extends Error {
@@ -47,13 +51,15 @@ export class DotNetException extends Error {
   get fullTypeName(): string {
     switch (this.typeName) {
       case 'JsonReaderException':
+      case 'JsonWriterException':
       case 'JsonSerializationException':
       case 'JsonException':
         return `Newtonsoft.Json.${this.typeName}`;
       case 'KeyNotFoundException':
         return 'System.Collections.Generic.KeyNotFoundException';
       case 'RegexParseException':
-        return 'System.Text.RegularExpressions.RegexParseException';
+      case 'RegexMatchTimeoutException':
+        return `System.Text.RegularExpressions.${this.typeName}`;
       case 'CryptographicException':
         return 'System.Security.Cryptography.CryptographicException';
       default:
@@ -113,4 +119,21 @@ export function indexOutOfRange(): DotNetException {
 
 export function notSupported(message: string): DotNetException {
   return new DotNetException('NotSupportedException', message);
+}
+
+/**
+ * Largest string (UTF-16 code units) or collection an expression may build. .NET allows about 2^30 characters, far
+ * beyond what a gateway request can afford; the emulator raises .NET's OutOfMemoryException earlier so one hostile
+ * expression cannot exhaust the process (docs/expressions.md, "Limits").
+ */
+export const MAX_STRING_LENGTH = 1 << 24;
+export const MAX_COLLECTION_LENGTH = 1 << 24;
+
+export function outOfMemory(): DotNetException {
+  return new DotNetException('OutOfMemoryException', "Exception of type 'System.OutOfMemoryException' was thrown.");
+}
+
+/** Throws OutOfMemoryException when a string of `length` code units would exceed MAX_STRING_LENGTH. */
+export function ensureStringLength(length: number): void {
+  if (length > MAX_STRING_LENGTH) throw outOfMemory();
 }

@@ -12,7 +12,7 @@
  * - toDotNetString(value, format?): how any emulated value prints (null → "", bool → "True", numbers as .NET, objects
  *   implementing DotNetFormattable through their own ToString(format)).
  */
-import { DotNetException, formatError } from './exceptions.js';
+import { DotNetException, formatError, ensureStringLength } from './exceptions.js';
 
 /** The .NET numeric type a value has; decides which formats are allowed and how default ToString prints. */
 export type NumericKind = 'Byte' | 'SByte' | 'Int16' | 'UInt16' | 'Int32' | 'UInt32' | 'Int64' | 'UInt64' | 'Single' | 'Double' | 'Decimal';
@@ -566,6 +566,7 @@ export function formatItem(value: unknown, alignment?: number, format?: string, 
   if (alignment === undefined) return s;
   const width = Math.abs(alignment);
   if (s.length >= width) return s;
+  ensureStringLength(width);
   return alignment < 0 ? s.padEnd(width, ' ') : s.padStart(width, ' ');
 }
 

@@ -16,6 +16,9 @@
  * its last capture.
  */
 import { DotNetException, argumentNull, argumentOutOfRange } from './exceptions.js';
+import { makeMatcher, type Matcher, type RegexEngine } from './regex-safety.js';
+
+export { setRegexMatchTimeout, isRiskyPattern } from './regex-safety.js';
 
 export const RegexOptions = {
   None: 0,
@@ -54,6 +57,8 @@ export interface RegexTranslation {
   /** .NET group names by .NET number ("0", "1", …, then the names). */
   groupNames: string[];
   nameToNumber: Map<string, number>;
+  /** Number of JS capture groups in `source`. */
+  jsGroups: number;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -279,7 +284,7 @@ export function translateRegex(pattern: string, options = 0): RegexTranslation {
     };
     throw parseError(pattern, n, reason[jsReason] ?? `${jsReason}.`);
   }
-  return { source, flags, numberToJs, groupNames, nameToNumber };
+  return { source, flags, numberToJs, groupNames, nameToNumber, jsGroups: captures.length };
 }
 
 // ---- result objects ------------------------------------------------------------------------------------------------
@@ -461,7 +466,9 @@ function expandReplacement(replacement: string, m: Match, input: string, regex: 
 
 export class Regex {
   private readonly translation: RegexTranslation;
-  private readonly re: RegExp;
+  private readonly matcher: Matcher;
+  /** The engine chosen for this pattern (see regex-safety.ts). */
+  readonly engine: RegexEngine;
 
   constructor(
     readonly pattern: string,
@@ -469,7 +476,9 @@ export class Regex {
   ) {
     if (pattern === null) throw argumentNull('pattern');
     this.translation = translateCached(pattern, Options);
-    this.re = new RegExp(this.translation.source, this.translation.flags);
+    const m = makeMatcher(pattern, this.translation.source, this.translation.flags, this.translation.jsGroups);
+    this.matcher = m.match;
+    this.engine = m.engine;
   }
 
   get nameToNumber(): Map<string, number> {
@@ -497,17 +506,16 @@ export class Regex {
   /** Runs the search from `start` (NextMatch passes the position after the previous match, +1 after an empty one). */
   matchAt(input: string, start: number): Match {
     if (start > input.length) return Match.Empty;
-    this.re.lastIndex = start;
-    const r = this.re.exec(input);
+    const r = this.matcher(input, start);
     if (!r) return Match.Empty;
-    const indices = r.indices!;
+    const indices = r.indices;
     const groups: Group[] = this.translation.numberToJs.map((js, num) => {
       const span = indices[js];
       const name = this.translation.groupNames[num]!;
       if (!span) return new Group(false, name, 0, 0, '');
       return new Group(true, name, span[0], span[1] - span[0], input.slice(span[0], span[1]));
     });
-    return new Match(this, input, true, r.index, r[0].length, groups);
+    return new Match(this, input, true, r.index, r.length, groups);
   }
 
   private checkInput(input: string | null): string {

@@ -11,7 +11,7 @@
  * Culture-sensitive overloads (IndexOf(string), StartsWith(string), Compare without StringComparison) use the
  * invariant culture; searching is ordinal, comparing/ordering uses an invariant ICU collator (docs/dotnet.md).
  */
-import { DotNetException, argument, argumentNull, argumentOutOfRange, indexOutOfRange } from './exceptions.js';
+import { DotNetException, argument, argumentNull, argumentOutOfRange, indexOutOfRange, ensureStringLength } from './exceptions.js';
 import { formatComposite, toDotNetString } from './format.js';
 
 export type StringComparison =
@@ -277,11 +277,13 @@ export function trimEnd(s: string, chars?: readonly string[] | null): string {
 
 export function padLeft(s: string, totalWidth: number, paddingChar = ' '): string {
   if (totalWidth < 0) throw argumentOutOfRange('totalWidth', 'Non-negative number required.');
+  ensureStringLength(totalWidth);
   return s.length >= totalWidth ? s : paddingChar.repeat(totalWidth - s.length) + s;
 }
 
 export function padRight(s: string, totalWidth: number, paddingChar = ' '): string {
   if (totalWidth < 0) throw argumentOutOfRange('totalWidth', 'Non-negative number required.');
+  ensureStringLength(totalWidth);
   return s.length >= totalWidth ? s : s + paddingChar.repeat(totalWidth - s.length);
 }
 
@@ -346,6 +348,7 @@ export function isNullOrWhiteSpace(s: string | null | undefined): boolean {
 /** `new string(c, count)`. */
 export function repeatChar(c: string, count: number): string {
   if (count < 0) throw argumentOutOfRange('count', 'Non-negative number required.');
+  ensureStringLength(count);
   return c.repeat(count);
 }
 

@@ -10,7 +10,7 @@
  * Query, Fragment, PathAndQuery, Authority, UserInfo, AbsoluteUri, OriginalString, Segments, ToString,
  * GetLeftPart, IsAbsoluteUri, Uri.EscapeDataString, Uri.UnescapeDataString, Uri.TryCreate, Uri.IsWellFormedUriString).
  */
-import { DotNetException, argumentNull, argumentOutOfRange, formatError } from './exceptions.js';
+import { DotNetException, argumentNull, argumentOutOfRange, formatError, ensureStringLength } from './exceptions.js';
 import { type DotNetFormattable, formatComposite, toDotNetString } from './format.js';
 
 export {
@@ -190,11 +190,16 @@ export class StringBuilder implements DotNetFormattable {
 
   set Length(n: number) {
     if (n < 0) throw argumentOutOfRange('value', 'Length cannot be less than zero.');
+    ensureStringLength(n);
     this.value = n <= this.value.length ? this.value.slice(0, n) : this.value + '\0'.repeat(n - this.value.length);
   }
 
   Append(value: unknown, repeatCount?: number): StringBuilder {
     const s = toDotNetString(value);
+    if (repeatCount !== undefined) {
+      if (repeatCount < 0) throw argumentOutOfRange('repeatCount', 'Count cannot be less than zero.');
+      ensureStringLength(this.value.length + s.length * repeatCount);
+    }
     this.value += repeatCount === undefined ? s : s.repeat(repeatCount);
     return this;
   }

@@ -175,11 +175,6 @@ export class GatewayContext {
   backendTarget: BackendTarget | null = null;
   /** Set when the breaker/pool chose a backend for the last forward-request (for traces and tests). */
   lastBackend: { backendId: string; memberId: string; url: string } | null = null;
-  /**
-   * Set by a policy that answered from a cache in inbound (cache-lookup, semantic cache lookup): the backend section is
-   * skipped but outbound still runs, as on a cache hit in APIM.
-   */
-  answeredFromCache = false;
   /** A streamed (unbuffered) request body was sent to a backend; it cannot be sent again. */
   requestBodySent = false;
   readonly traceEvents: TraceEvent[] = [];

@@ -2,6 +2,9 @@ import type { BackendRegistry } from '../backends/index.js';
 import type { Clock } from '../clock.js';
 import { MemoryStateStore } from '../state/memory.js';
 import type { StateStore } from '../state/store.js';
+import { NO_SETTINGS_FILES, SettingsStore } from './settings.js';
+import type { SettingResult, SettingSpec, SettingsFiles } from './settings.js';
+import type { PolicyExtensions } from './policy-sdk.js';
 import type { Upstream } from './upstream.js';
 
 /** A named value (`{{name}}`); secret ones are masked in traces and logs. */
@@ -42,8 +45,14 @@ export interface RuntimeServices {
   emitMetric(m: MetricRecord): void;
   /** Structured log lines from policies (trace policy, log-to-eventhub sinks). */
   log(entry: { level: 'info' | 'warn' | 'error'; source: string; message: string; data?: Record<string, unknown> }): void;
-  /** Extra settings by name (e.g. `managedIdentity.tokenSecret`), from the emulator config. */
-  readonly settings: ReadonlyMap<string, unknown>;
+  /** A setting declared by a policy (config file `settings.<key>`), parsed once and typed by its spec. */
+  setting<T>(spec: SettingSpec<T>): SettingResult<T | undefined>;
+  /** Uniform random numbers in [0, 1) (retry jitter); injected so tests can pin them. */
+  readonly random: () => number;
+  /** File access for settings that name files (given by the shell; relative paths resolve against the config folder). */
+  readonly files: SettingsFiles;
+  /** Code-level policy hooks (see PolicyExtensions). */
+  readonly extensions: Readonly<PolicyExtensions>;
 }
 
 export interface CreateServicesOptions {
@@ -56,6 +65,10 @@ export interface CreateServicesOptions {
   log?: RuntimeServices['log'];
   settings?: Record<string, unknown>;
   state?: StateStore;
+  /** File access for settings that name files; the shell provides it (the engine reads no files). */
+  files?: SettingsFiles;
+  random?: () => number;
+  extensions?: PolicyExtensions;
 }
 
 export interface ResettableServices extends RuntimeServices {
@@ -73,6 +86,7 @@ export interface ResettableServices extends RuntimeServices {
 export function createServices(o: CreateServicesOptions): ResettableServices {
   const stores = new Map<string, unknown>();
   const namedValues = new Map<string, NamedValue>();
+  const settings = new SettingsStore(o.settings ?? {}, { files: o.files ?? NO_SETTINGS_FILES });
   for (const nv of o.namedValues ?? []) namedValues.set(nv.name.toLowerCase(), nv);
   const state = o.state ?? new MemoryStateStore();
   return {
@@ -92,7 +106,10 @@ export function createServices(o: CreateServicesOptions): ResettableServices {
     state,
     emitMetric: o.emitMetric ?? (() => undefined),
     log: o.log ?? (() => undefined),
-    settings: new Map(Object.entries(o.settings ?? {})),
+    setting: (spec) => settings.get(spec),
+    random: o.random ?? Math.random,
+    extensions: o.extensions ?? {},
+    files: o.files ?? NO_SETTINGS_FILES,
     reset() {
       stores.clear();
       // A remote store resets in the background; its failures are its own to report.

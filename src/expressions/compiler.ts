@@ -225,12 +225,19 @@ export class Compiler implements Binder {
   }
 
   convert(b: Bound, to: CsType): Closure {
+    this.notATypeOrNamespace(b);
     const conv = implicitConv(b.type, to, b);
     if (conv === undefined) this.error(b.pos, `cannot implicitly convert type ${typeName(b.type)} to ${typeName(to)}`, explicitHint(b.type, to));
     return conv === null ? b.c : conv(b.c);
   }
 
   /** Object-world value of a bound expression (boxing non-int numbers). */
+  /** C# error CS0119: a type or namespace name where a value is expected is caught at load, not at run time. */
+  notATypeOrNamespace(b: Bound): void {
+    if (b.type.name === '$type') this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a type, which is not valid in the given context (a value is expected here)`);
+    if (b.type.name === '$ns') this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a namespace, which is not valid in the given context (a value is expected here)`);
+  }
+
   toObject(b: Bound): Closure {
     return this.convert(b, T.object);
   }
@@ -663,6 +670,8 @@ export class Compiler implements Binder {
     if (e.op === '??') return this.coalesce(e);
     const l = this.expr(e.left);
     const r = this.expr(e.right);
+    this.notATypeOrNamespace(l);
+    this.notATypeOrNamespace(r);
     return binaryOp(this, e.op, l, r, pos);
   }
 

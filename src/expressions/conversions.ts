@@ -203,6 +203,8 @@ const EXCEPTION_BASES: Record<string, string[]> = {
   UriFormatException: ['FormatException'],
   DivideByZeroException: ['ArithmeticException'],
   OverflowException: ['ArithmeticException'],
+  JsonWriterException: ['JsonException'],
+  RegexMatchTimeoutException: ['TimeoutException'],
   KeyNotFoundException: [],
 };
 

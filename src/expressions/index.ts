@@ -14,7 +14,8 @@ import { BudgetExceeded, CsBoxed, resetSteps, toCsString, type BoxedKind } from 
 import { typeName } from './types.js';
 import './library/all.js';
 
-export { setExpressionStepBudget, CsBoxed, AnonymousObject } from './runtime.js';
+export { setExpressionStepBudget, setExpressionTimeBudget, CsBoxed, AnonymousObject } from './runtime.js';
+export { setRegexMatchTimeout } from '../dotnet/regex-safety.js';
 
 /** True when the (trimmed) text is a policy expression: starts with "@(" or "@{". */
 export function isExpression(text: string): boolean {
@@ -65,6 +66,7 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
     parsed = parsePolicyExpression(text, start, end);
   } catch (e) {
     if (e instanceof ParseError || e instanceof LexError) return report(e.pos, 'expr/syntax', `C# syntax error: ${e.message}`);
+    if (e instanceof RangeError) return report(start, 'expr/limit', `the expression is too deeply nested for the emulator to parse (${e.message})`);
     throw e;
   }
   const compiler = new Compiler(text);
@@ -73,6 +75,8 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
     program = parsed.kind === 'expression' ? compiler.compileExpressionProgram(parsed.expr) : compiler.compileBlockProgram(parsed.block);
   } catch (e) {
     if (e instanceof CompileError) return report(e.pos, 'expr/type', e.message, e.hint);
+    // Safety net behind the parser's nesting limit: a JS stack overflow is the user's input, not an emulator crash.
+    if (e instanceof RangeError) return report(start, 'expr/limit', `the expression is too deeply nested for the emulator to compile (${e.message})`);
     throw e;
   }
   const { run, frameSize } = program;
@@ -111,7 +115,18 @@ function toEvaluationError(e: unknown, span: TextSpan, start: number): unknown {
     const p = span.positionAt(pos);
     return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, e.typeName, e.message);
   }
+  // JS engine limits reached by hostile expressions become the .NET exceptions APIM would raise (docs/expressions.md).
+  if (e instanceof RangeError) return toEvaluationError(jsLimitToDotNet(e), span, start);
   return e;
+}
+
+/** Maps a JS RangeError (string/array too large, stack exhausted) to the .NET exception of the same cause. */
+export function jsLimitToDotNet(e: RangeError): DotNetException {
+  if (/call stack/i.test(e.message)) {
+    return new DotNetException('InsufficientExecutionStackException', 'Insufficient stack to continue executing the program safely. This can happen from having too many functions on the call stack or function on the stack using too much stack space.');
+  }
+  if (/string length|array length|allocation failed|too large/i.test(e.message)) return new DotNetException('OutOfMemoryException', "Exception of type 'System.OutOfMemoryException' was thrown.");
+  return new DotNetException('ArgumentOutOfRangeException', `Specified argument was out of the range of valid values. (${e.message})`);
 }
 
 /** C# `value.ToString()` of an expression result: true → "True", null → "", double → shortest round-trip, JObject → indented JSON. */

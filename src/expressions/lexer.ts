@@ -273,6 +273,21 @@ function lexString(text: string, j: number, end: number, verbatim: boolean, star
 
 /** Scans a C# interpolated string body starting after the opening quote. */
 function lexInterpolated(text: string, j: number, end: number, verbatim: boolean, start: number): { parts: InterpPart[]; end: number } {
+  // Interpolated strings nest through their holes; bound the recursion (hostile input, docs/expressions.md).
+  if (++interpolationNesting > MAX_INTERPOLATION_NESTING) {
+    interpolationNesting--;
+    throw new LexError(`interpolated strings are nested too deeply (more than ${MAX_INTERPOLATION_NESTING} levels)`, start);
+  }
+  try {
+    return lexInterpolatedInner(text, j, end, verbatim, start);
+  } finally {
+    interpolationNesting--;
+  }
+}
+const MAX_INTERPOLATION_NESTING = 32;
+let interpolationNesting = 0;
+
+function lexInterpolatedInner(text: string, j: number, end: number, verbatim: boolean, start: number): { parts: InterpPart[]; end: number } {
   const parts: InterpPart[] = [];
   let buf = '';
   while (true) {

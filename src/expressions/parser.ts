@@ -117,6 +117,15 @@ class Parser {
   }
 
   parseType(allowArray = true, allowNullable = true): TypeNode {
+    this.enter();
+    try {
+      return this.parseTypeInner(allowArray, allowNullable);
+    } finally {
+      nesting--;
+    }
+  }
+
+  private parseTypeInner(allowArray: boolean, allowNullable: boolean): TypeNode {
     const t = this.t;
     if (t.kind !== 'ident') throw this.err(`expected a type but found ${this.describe(t)}`);
     const pos = t.pos;
@@ -177,6 +186,23 @@ class Parser {
 
   // ---- expressions ----
   parseExpression(): Expr {
+    this.enter();
+    try {
+      return this.parseExpressionInner();
+    } finally {
+      nesting--;
+    }
+  }
+
+  /** Bounds recursion so hostile input gets a positioned diagnostic instead of a JS stack overflow (docs/limits). */
+  private enter(): void {
+    if (++nesting > MAX_NESTING) {
+      nesting--;
+      throw this.err(`the expression is nested too deeply (more than ${MAX_NESTING} levels of parentheses, blocks, lambdas, unary operators or generic arguments)`);
+    }
+  }
+
+  private parseExpressionInner(): Expr {
     if (this.isLambdaStart()) return this.parseLambda();
     const left = this.parseConditional();
     if (this.t.kind === 'punct' && ASSIGN_OPS.has(this.t.text)) {
@@ -313,6 +339,15 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    this.enter();
+    try {
+      return this.parseUnaryInner();
+    } finally {
+      nesting--;
+    }
+  }
+
+  private parseUnaryInner(): Expr {
     const t = this.t;
     if (t.kind === 'punct') {
       if (t.text === '!' || t.text === '-' || t.text === '+' || t.text === '~') {
@@ -665,6 +700,15 @@ class Parser {
   }
 
   parseStatement(): Stmt {
+    this.enter();
+    try {
+      return this.parseStatementInner();
+    } finally {
+      nesting--;
+    }
+  }
+
+  private parseStatementInner(): Stmt {
     const t = this.t;
     const pos = t.pos;
     if (this.isP('{')) return this.parseBlock();
@@ -918,6 +962,41 @@ export type ParsedExpression = { kind: 'expression'; expr: Expr } | { kind: 'blo
  * positions are indexes into `text`.
  */
 export function parsePolicyExpression(text: string, start: number, end: number): ParsedExpression {
+  nesting = 0;
+  const parsed = parsePolicyExpressionInner(text, start, end);
+  checkTreeDepth(parsed.kind === 'expression' ? parsed.expr : parsed.block);
+  return parsed;
+}
+
+/**
+ * Maximum syntactic nesting. Real policies stay far below it; the limit keeps parser and compiler recursion well inside the JS stack. Listed in docs/expressions.md.
+ */
+export const MAX_NESTING = 256;
+let nesting = 0;
+
+/**
+ * Long left-associative chains (`a + b + ... `, `x.A.B.C...`, `a ?? b ?? ...`) are parsed by loops but produce trees
+ * as deep as the chain; the compiler walks them recursively, so the tree depth is bounded too (iterative walk here).
+ */
+function checkTreeDepth(root: Expr | Stmt): void {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (Array.isArray(node)) {
+      for (const x of node) stack.push([x, depth]);
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    const isNode = typeof (node as { kind?: unknown }).kind === 'string' && typeof (node as { pos?: unknown }).pos === 'number';
+    const d = isNode ? depth + 1 : depth;
+    if (d > MAX_NESTING) {
+      throw new ParseError(`the expression is nested too deeply (more than ${MAX_NESTING} levels; long operator, member-access or call chains count as nesting): split it with local variables`, (node as { pos: number }).pos);
+    }
+    for (const v of Object.values(node)) if (v !== null && typeof v === 'object') stack.push([v, d]);
+  }
+}
+
+function parsePolicyExpressionInner(text: string, start: number, end: number): ParsedExpression {
   if (text[start] !== '@' || (text[start + 1] !== '(' && text[start + 1] !== '{')) throw new ParseError('a policy expression starts with "@(" or "@{"', start);
   const toks = tokenize(text, start + 1, end);
   const p = new Parser(toks, text);

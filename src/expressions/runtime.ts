@@ -65,21 +65,42 @@ export class KeyValuePair {
 /** Loop iterations and lambda calls allowed per evaluation; `while(true){}` fails instead of hanging the gateway. */
 export let stepBudget = 5_000_000;
 export let steps = 0;
+/**
+ * CPU time allowed per evaluation (ms, measured on the process's monotonic clock, not the emulated one: it protects
+ * the gateway, it is not emulated behaviour). Checked every 1,024 steps, so work that grows faster than its loop
+ * count (quadratic library calls inside a loop) is bounded too.
+ */
+export let timeBudgetMs = 2_000;
+let deadline = Infinity;
 
 export function setExpressionStepBudget(n: number): void {
   stepBudget = n;
 }
+export function setExpressionTimeBudget(ms: number): void {
+  timeBudgetMs = ms;
+}
 export function resetSteps(): void {
   steps = 0;
+  deadline = performance.now() + timeBudgetMs;
 }
 export function step(): void {
-  if (++steps > stepBudget) throw new BudgetExceeded();
+  if (++steps > stepBudget) throw new BudgetExceeded(`${stepBudget} loop iterations or calls`);
+  if ((steps & 1023) === 0 && performance.now() > deadline) throw new BudgetExceeded(`${timeBudgetMs} ms of CPU time`);
+}
+/** Charges n steps at once (materialising n elements costs like n loop iterations). */
+export function chargeSteps(n: number): void {
+  steps += n;
+  checkBudget();
+}
+function checkBudget(): void {
+  if (steps > stepBudget) throw new BudgetExceeded(`${stepBudget} loop iterations or calls`);
+  if (performance.now() > deadline) throw new BudgetExceeded(`${timeBudgetMs} ms of CPU time`);
 }
 
 /** Not a .NET exception: `catch (Exception)` in the expression cannot swallow it. */
 export class BudgetExceeded extends Error {
-  constructor() {
-    super(`The expression exceeded its execution budget (${stepBudget} loop iterations or calls); an endless loop?`);
+  constructor(what: string) {
+    super(`The expression exceeded its execution budget (${what}); an endless loop?`);
   }
 }
 

@@ -110,8 +110,8 @@ const DISPLAY: Record<string, string> = { Nullable: '?', Array: '[]' };
 
 /** C# spelling of a type, for messages. */
 export function typeName(t: CsType): string {
-  if (t.name === 'Array') return `${typeName(t.args[0]!)}[]`;
-  if (t.name === 'Nullable') return `${typeName(t.args[0]!)}?`;
+  if (t.name === 'Array' && t.args.length) return `${typeName(t.args[0]!)}[]`;
+  if (t.name === 'Nullable' && t.args.length) return `${typeName(t.args[0]!)}?`;
   if (t.name === 'Anon') return `<anonymous type: ${t.fields!.map((f) => `${typeName(f.type)} ${f.name}`).join(', ')}>`;
   if (t.name === 'null') return '<null>';
   if (t.name === 'lambda') return 'lambda expression';
@@ -129,6 +129,6 @@ export function clrName(t: CsType): string {
     JProperty: 'Newtonsoft.Json.Linq.JProperty',
   };
   if (t.name === 'Array') return `${clrName(t.args[0]!)}[]`;
-  if (t.name === 'Nullable') return `System.Nullable\`1[${clrName(t.args[0]!)}]`;
+  if (t.name === 'Nullable' && t.args.length) return `System.Nullable\`1[${clrName(t.args[0]!)}]`;
   return prim[t.name] ?? t.name;
 }

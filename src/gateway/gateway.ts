@@ -14,18 +14,20 @@ import type { MetricRecord, ResettableServices, RuntimeServices } from '../engin
 import { UndiciUpstream } from '../engine/upstream.js';
 import type { Upstream } from '../engine/upstream.js';
 import { QueryMap, RequestUrl } from '../engine/url.js';
+import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/policy-sdk.js';
+import { gatewayErrorResponse, PolicyError, toGatewayResponse } from '../engine/policy-sdk.js';
+import type { SettingsFiles } from '../engine/settings.js';
 import type { CompiledPipeline, ScopeDocuments } from '../pipeline/compiler.js';
-import { PolicyCompiler } from '../pipeline/compiler.js';
+import { hasInboundPolicy, PolicyCompiler, preflightDocuments } from '../pipeline/compiler.js';
 import { parsePolicyDocument } from '../pipeline/document.js';
 import type { PolicyDocument } from '../pipeline/document.js';
-import { gatewayErrorResponse } from '../pipeline/errors.js';
-import { runPipeline, toGatewayResponse } from '../pipeline/execute.js';
+import { runPipeline } from '../pipeline/execute.js';
+import { POLICY_CATALOG } from '../policies/registry.js';
 import type { ApiDefinition, GatewayDefinition, OperationDefinition, ProductDefinition, SubscriptionDefinition } from './definition.js';
 import type { CompiledTemplate } from './matching.js';
 import { compileTemplate } from './matching.js';
 import { RouteTable } from './routes.js';
 import type { StateStore } from '../state/store.js';
-import { corsPreflightDocuments, isPreflight } from '../policies/cors.js';
 
 export interface GatewayDeps {
   clock: Clock;
@@ -33,10 +35,18 @@ export interface GatewayDeps {
   upstream?: Upstream;
   emitMetric?: (m: MetricRecord) => void;
   log?: RuntimeServices['log'];
-  /** Whether connection failures listed in errorReasons trip breakers (reference §2.2); default true. */
+  /** Whether connection failures listed in errorReasons trip breakers (docs/backends.md); default true. */
   connectionFailuresTrip?: boolean;
   /** Where shareable counters live (src/state); default: in this gateway. */
   state?: StateStore;
+  /** The policies the compiler knows; the full registry by default. */
+  policies?: PolicyCatalog;
+  /** File access for settings that name files (the shell's; without it such settings report an error). */
+  files?: SettingsFiles;
+  /** Random numbers for retry jitter (tests pin them). */
+  random?: () => number;
+  /** Code-level policy hooks (PolicyExtensions). */
+  extensions?: PolicyExtensions;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -70,8 +80,8 @@ interface CompiledOperation {
   /** Pipelines by product id ('' = no product context). */
   pipelines: Map<string, CompiledPipeline>;
   /**
-   * The chain reduced to its inbound `cors` statements, when it has any: "only the cors policy is evaluated on the
-   * OPTIONS request during preflight" (reference §4.7). Used unless the operation itself is an OPTIONS operation.
+   * The chain reduced to the inbound statements of policies that answer requests on their own (PolicyDefinition.preflight:
+   * a CORS preflight), when it has any. Used unless the operation itself is declared for the request's method.
    */
   preflight: CompiledPipeline | null;
 }
@@ -83,6 +93,11 @@ interface CompiledApi {
   operations: CompiledOperation[];
   /** Products that contain this API. */
   products: ProductDefinition[];
+  /**
+   * For a request that matches no operation: global and API policies, whose inbound raises OperationNotFound so that
+   * on-error runs with it, as APIM does (docs/emulator-choices.md, "OperationNotFound").
+   */
+  notFound: CompiledPipeline;
 }
 
 const NOT_FOUND = { message: 'Resource not found' };
@@ -109,6 +124,7 @@ export class Gateway {
     readonly backends: BackendRegistry | null,
     private readonly def: GatewayDefinition,
     private readonly clock: Clock,
+    private readonly preflights: readonly PreflightSpec[],
   ) {
     this.createdAt = clock.now();
   }
@@ -155,8 +171,16 @@ export class Gateway {
       ...(deps.log ? { log: deps.log } : {}),
       settings: def.settings ?? {},
       ...(deps.state ? { state: deps.state } : {}),
+      ...(deps.files ? { files: deps.files } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.extensions ? { extensions: deps.extensions } : {}),
     });
-    const compiler = new PolicyCompiler(services, fragments, bag);
+    const catalog = deps.policies ?? POLICY_CATALOG;
+    const preflightPolicies = catalog.all().filter((d) => d.preflight);
+    const preflightNames = new Set(preflightPolicies.map((d) => d.name));
+    const compiler = new PolicyCompiler(catalog, services, fragments, bag);
+    // The OperationNotFound pipelines compile the same documents again: their findings are already in `bag`.
+    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag());
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request
@@ -168,6 +192,7 @@ export class Gateway {
     const apis: CompiledApi[] = [];
     for (const api of def.apis) {
       const apiDoc = parse(api.policy, 'policies');
+      const compileApi = { id: api.id, path: api.path.replace(/^\/+|\/+$/g, ''), specification: api.specification };
       const products = def.products.filter((p) => p.apis.includes(api.id));
       const info = apiInfo(api);
       const ops = api.operations.length > 0 ? api.operations : [{ id: `${api.id}-any`, name: 'Any', method: '*', urlTemplate: '/*' } satisfies OperationDefinition];
@@ -176,11 +201,11 @@ export class Gateway {
         const opDoc = parse(op.policy, 'policies');
         const pipelines = new Map<string, CompiledPipeline>();
         const chain = (product: PolicyDocument | null): ScopeDocuments => ({ global: globalDoc, product, api: apiDoc, operation: opDoc });
-        pipelines.set('', compiler.compilePipeline(chain(null)));
-        for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null)));
-        const corsChain = corsPreflightDocuments(chain(null));
-        const hasCors = Object.values(corsChain).some((d) => d?.sections.get('inbound')?.children.some((c) => c.kind === 'element' && c.name === 'cors'));
-        const preflight = hasCors && op.method.toUpperCase() !== 'OPTIONS' ? compiler.compilePipeline(corsChain) : null;
+        pipelines.set('', compiler.compilePipeline(chain(null), compileApi));
+        for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null), compileApi));
+        const preflight = preflightNames.size > 0 && hasInboundPolicy(chain(null), preflightNames) && op.method.toUpperCase() !== 'OPTIONS'
+          ? compiler.compilePipeline(preflightDocuments(chain(null), preflightNames), compileApi)
+          : null;
         operations.push({
           info: { id: op.id, name: op.name ?? op.id, method: op.method === '*' ? 'GET' : op.method.toUpperCase(), urlTemplate: op.urlTemplate },
           template: compileTemplate(op),
@@ -189,12 +214,13 @@ export class Gateway {
         });
       }
       operations.sort((a, b) => b.template.specificity - a.template.specificity);
-      apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products });
+      const notFound = operationNotFound(quietCompiler.compilePipeline({ global: globalDoc, product: null, api: apiDoc, operation: null }, compileApi));
+      apis.push({ def: api, info, prefix: api.path ? `/${api.path.replace(/^\/+|\/+$/g, '')}` : '', operations, products, notFound });
     }
     if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
     // Longest suffix first, version sets, revisions: src/gateway/routes.ts.
     const routes = new RouteTable(apis, (a) => a.operations);
-    const gw = new Gateway(apis, routes, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock);
+    const gw = new Gateway(apis, routes, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock, preflightPolicies.map((d) => d.preflight!));
     return { gateway: gw, diagnostics: bag.items };
   }
 
@@ -216,11 +242,15 @@ export class Gateway {
     }
     // A CORS preflight reaches the cors policies of the API even when no operation takes OPTIONS, and needs no
     // subscription key (browsers send none on a preflight); emulator choice, docs/emulator-choices.md.
-    const preflightOp = isPreflight({ method: req.method, headers: req.headers }) ? (op?.preflight ? op : api.operations.find((o) => o.preflight)) : undefined;
-    if (preflightOp?.preflight && (!op || op.template.method !== 'OPTIONS')) {
+    const preflightOp = this.preflights.some((p) => p.matches(req)) ? (op?.preflight ? op : api.operations.find((o) => o.preflight)) : undefined;
+    if (preflightOp?.preflight && (!op || op.template.method !== req.method.toUpperCase())) {
       return this.runPreflight(req, api, preflightOp, query, params ?? new Map());
     }
-    if (!op || !params) return this.direct(404, NOT_FOUND.message, api.def.id, null);
+    if (!op || !params) {
+      const ctx = this.createContext(req, api, { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } }, query, new Map(), { product: null, subscription: null, user: null }, signal);
+      await runPipeline(api.notFound, ctx);
+      return { context: ctx, response: ctx.response, api: api.def.id, operation: null };
+    }
 
     const access = this.authorize(api, req.headers, query);
     if ('status' in access) return this.direct(access.status, access.message, api.def.id, op.info.id);
@@ -235,7 +265,7 @@ export class Gateway {
   private createContext(
     req: IncomingRequest,
     api: CompiledApi,
-    op: CompiledOperation,
+    op: Pick<CompiledOperation, 'info'>,
     query: QueryMap,
     params: Map<string, string>,
     access: { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null },
@@ -271,7 +301,7 @@ export class Gateway {
 
   private async runPreflight(req: IncomingRequest, api: CompiledApi, op: CompiledOperation, query: QueryMap, params: Map<string, string>): Promise<GatewayResult> {
     const ctx = this.createContext(req, api, op, query, params, { product: null, subscription: null, user: null }, undefined);
-    ctx.trace({ kind: 'info', message: `CORS preflight for API ${api.def.id}: only cors policies run` });
+    ctx.trace({ kind: 'info', message: `preflight for API ${api.def.id}: only its preflight policies run` });
     await runPipeline(op.preflight!, ctx);
     return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
   }
@@ -326,6 +356,19 @@ export class Gateway {
   private direct(status: number, message: string, api: string | null, operation: string | null): GatewayResult {
     return { context: null, response: toGatewayResponse(gatewayErrorResponse(status, message)), api, operation };
   }
+}
+
+/** The API's pipeline with an inbound that raises OperationNotFound (source configuration) at once. */
+function operationNotFound(p: CompiledPipeline): CompiledPipeline {
+  return {
+    ...p,
+    sections: {
+      ...p.sections,
+      inbound: () => {
+        throw new PolicyError('configuration', 'OperationNotFound', 'Unable to match incoming request to an operation.', gatewayErrorResponse(404, NOT_FOUND.message));
+      },
+    },
+  };
 }
 
 function apiInfo(api: ApiDefinition): ApiInfo {

@@ -15,8 +15,8 @@ const ECHO_BODY_LIMIT = 64 * 1024;
 /**
  * A backend for APIs that are not Azure OpenAI (`serve --mock-backends`): answers each operation of the API's
  * specification with its example, like APIM's `mock-response` (first 2xx response; its example, else a value shaped by
- * its schema), and echoes requests no operation matches (method, path, query, headers, body as JSON) instead of
- * failing. URLs: `/apis/<api id>/...` for an API's web service URL, `/backends/<backend id>/...` for a backend, which
+ * its schema); an operation without an example body, and a path no operation matches, get an echo of the request
+ * (method, path, query, headers, body as JSON) instead of a failure. URLs: `/apis/<api id>/...` for an API's web service URL, `/backends/<backend id>/...` for a backend, which
  * matches against every API's operations. Every response carries `x-mock-backend: spec`.
  */
 export class SpecMockBackend {
@@ -68,20 +68,22 @@ async function answer(req: IncomingMessage, res: ServerResponse, apis: Map<strin
     size += c.length;
   }
   res.setHeader('x-mock-backend', 'spec');
-  if (op?.example) {
+  if (op?.example && op.example.body !== undefined) {
     const ex = op.example;
     res.setHeader('x-mock-operation', op.id);
-    if (ex.body === undefined) {
-      res.writeHead(ex.status).end();
-      return;
-    }
     const text = typeof ex.body === 'string' && !/json/i.test(ex.contentType ?? '') ? ex.body : JSON.stringify(ex.body);
     res.writeHead(ex.status, { 'content-type': ex.contentType ?? 'application/json' }).end(text);
     return;
   }
   if (op) res.setHeader('x-mock-operation', op.id);
+  const status = op?.example?.status ?? 200;
+  if (status === 204 || status === 304 || status < 200) {
+    res.writeHead(status).end();
+    return;
+  }
   const body = Buffer.concat(chunks).toString('utf8').slice(0, ECHO_BODY_LIMIT);
-  res.writeHead(op ? 200 : 200, { 'content-type': 'application/json; charset=utf-8' }).end(
+  // No example body: echo what arrived, with the operation's documented status (200 for a path no operation names).
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(
     JSON.stringify({ echo: true, method, path: url.pathname, rest, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...(op ? { operation: op.id } : {}) }),
   );
 }

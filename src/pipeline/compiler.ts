@@ -11,15 +11,27 @@ import {
   toPolicyNumber,
   toPolicyString,
 } from '../expressions/index.js';
-import { getPolicyDefinition, policyNames } from '../policies/registry.js';
-import type { AttributeSpec, CompileContext, ElementSpec, Flow, PolicyDefinition, Step, ValueGetter } from '../policies/types.js';
+import type {
+  AttributeSpec,
+  CompileApi,
+  CompileContext,
+  ElementSpec,
+  Flow,
+  PolicyCatalog,
+  PolicyDefinition,
+  SettingResult,
+  SettingSpec,
+  Step,
+  ValueGetter,
+} from '../engine/policy-sdk.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import type { XmlElement } from '../xml/types.js';
 import type { PolicyDocument } from './document.js';
-import { gatewayErrorResponse, PolicyError } from './errors.js';
 import { substituteNamedValues } from './named-values.js';
+import type { NamedValueAssumption } from './named-values.js';
 import { checkLiteral, suggest, validatePolicyElement } from './validate.js';
 
-/** Scopes from narrowest to broadest: `<base/>` resolution walks this list outward (reference §3.2). */
+/** Scopes from narrowest to broadest: `<base/>` resolution walks this list outward (docs/policies.md, scopes and `<base/>`). */
 export const SCOPES_NARROW_FIRST: readonly PolicyScope[] = ['operation', 'api', 'product', 'global'];
 
 export type ScopeDocuments = Partial<Record<PolicyScope, PolicyDocument | null>>;
@@ -54,18 +66,19 @@ export class PolicyCompiler {
   private readonly validated = new Set<string>();
 
   constructor(
+    readonly catalog: PolicyCatalog,
     readonly services: RuntimeServices,
     readonly fragments: ReadonlyMap<string, PolicyDocument>,
     readonly diagnostics: DiagnosticBag,
   ) {}
 
   /** Compiles the chain of documents for one operation; missing scopes and sections behave as `<base/>`. */
-  compilePipeline(docs: ScopeDocuments): CompiledPipeline {
+  compilePipeline(docs: ScopeDocuments, api?: CompileApi): CompiledPipeline {
     const sections = {} as Record<PolicySection, Step>;
     const needsBody = {} as Record<PolicySection, SectionBodyNeeds>;
     for (const section of ['inbound', 'backend', 'outbound', 'on-error'] as const) {
       const needs: SectionBodyNeeds = { request: false, response: false };
-      sections[section] = this.compileSection(docs, section, 0, needs);
+      sections[section] = this.compileSection(docs, section, 0, needs, api);
       needsBody[section] = needs;
     }
     return { sections, needsBody };
@@ -77,14 +90,14 @@ export class PolicyCompiler {
     this.compileStatements(doc.root.children, { scope, section: 'inbound', checkSection: false, pathPrefix: '', needs, inFragment: true });
   }
 
-  private compileSection(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds): Step {
+  private compileSection(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds, api: CompileApi | undefined): Step {
     for (let i = fromIndex; i < SCOPES_NARROW_FIRST.length; i++) {
       const scope = SCOPES_NARROW_FIRST[i]!;
       const doc = docs[scope];
       if (!doc) continue;
       const el = doc.sections.get(section);
       // A missing section behaves like <section><base/></section>.
-      if (!el) return this.compileSection(docs, section, i + 1, needs);
+      if (!el) return this.compileSection(docs, section, i + 1, needs, api);
       return this.compileStatements(el.children, {
         scope,
         section,
@@ -92,7 +105,8 @@ export class PolicyCompiler {
         pathPrefix: '',
         needs,
         inFragment: false,
-        base: () => (scope === 'global' ? CONTINUE : this.compileSection(docs, section, i + 1, needs)),
+        api,
+        base: () => (scope === 'global' ? CONTINUE : this.compileSection(docs, section, i + 1, needs, api)),
       });
     }
     return CONTINUE;
@@ -161,19 +175,24 @@ export class PolicyCompiler {
     if (!frag) {
       if (once) {
         const known = [...this.fragments.keys()];
-        this.diagnostics.error(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" is not loaded`, known.length ? `loaded fragments: ${known.join(', ')}` : 'no fragments were loaded (give them with --fragment or in the config file)');
+        // No fragments given at all (a policy validated on its own): a warning, as for named values. Fragments given
+        // but not this one: an error, as APIM refuses a policy that includes a fragment that does not exist.
+        if (known.length) this.diagnostics.error(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" is not loaded`, `loaded fragments: ${known.join(', ')}`);
+        else this.diagnostics.warning(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" not given: no fragments were given, so its policies are not checked`, 'give fragments with --fragment, as <id>.xml next to the policy, or in an APIOps "policy fragments/<id>/policy.xml"');
       }
+      // Not loaded: in serve this fails the load (an error above, or the gateway reports the missing fragment); in
+      // validate the include is skipped after the warning.
       return CONTINUE;
     }
     return this.compileStatements(frag.root.children, { ...o, inFragment: true, pathPrefix: `${path}/`, base: undefined });
   }
 
   private compilePolicyElement(el: XmlElement, o: StatementOptions, path: string, allowed?: true | readonly string[]): Step | null {
-    const def = getPolicyDefinition(el.name);
+    const def = this.catalog.get(el.name);
     const once = this.once(el);
     if (!def) {
       if (once) {
-        const near = suggest(el.name, policyNames());
+        const near = suggest(el.name, this.catalog.names());
         this.diagnostics.error(el.source, el.start, 'policy/unknown-element', `<${el.name}> is not an APIM policy`, near.length ? `did you mean ${near.map((n) => `<${n}>`).join(' or ')}?` : 'see docs/policies.md for the policies apim-emulator knows');
       }
       return null;
@@ -222,8 +241,10 @@ export class PolicyCompiler {
     return s ? sequence([s], [{ policy: el.name, path, scope: o.scope, section: o.section, policyId: idOf(el) }]) : CONTINUE;
   }
 
-  substitute(span: TextSpan): TextSpan {
-    return substituteNamedValues(span, this.services.namedValues, this.diagnostics, this.reportedNamedValues);
+  substitute(span: TextSpan, assumed?: NamedValueAssumption): TextSpan {
+    // In a C# expression an unknown named value stands for a number literal, so the code around it still compiles.
+    const a = assumed ?? (isExpression(span.text.trim()) ? { as: 'a number inside the C# expression', text: '0' } : undefined);
+    return substituteNamedValues(span, this.services.namedValues, this.diagnostics, this.reportedNamedValues, a);
   }
 
   /** True the first time an element is seen: an API document is compiled once per operation, reported once. */
@@ -242,6 +263,37 @@ export class PolicyCompiler {
   }
 }
 
+/**
+ * The documents of one operation reduced to the inbound statements of the named policies (direct children of
+ * `<inbound>`, with `<base/>` kept so broader scopes still contribute), other sections empty: the pipeline run for a
+ * request a policy answers on its own before operation matching (PolicyDefinition.preflight, e.g. a CORS preflight).
+ */
+export function preflightDocuments(docs: ScopeDocuments, policyNames: ReadonlySet<string>): ScopeDocuments {
+  const out: ScopeDocuments = {};
+  for (const scope of SCOPES_NARROW_FIRST) {
+    const doc = docs[scope];
+    if (!doc) {
+      if (scope in docs) out[scope] = doc ?? null;
+      continue;
+    }
+    const sections = new Map<PolicySection, XmlElement>();
+    for (const [name, el] of doc.sections) {
+      const keep = name === 'inbound' ? el.children.filter((c) => c.kind === 'element' && (policyNames.has(c.name) || c.name === 'base')) : [];
+      sections.set(name, { ...el, children: keep });
+    }
+    for (const name of ['backend', 'outbound', 'on-error'] as const) {
+      if (!sections.has(name)) sections.set(name, { kind: 'element', name, attributes: [], children: [], start: doc.root.start, end: doc.root.start, source: doc.source });
+    }
+    out[scope] = { ...doc, sections };
+  }
+  return out;
+}
+
+/** Whether any document of the chain has one of the named policies directly in `<inbound>`. */
+export function hasInboundPolicy(docs: ScopeDocuments, policyNames: ReadonlySet<string>): boolean {
+  return SCOPES_NARROW_FIRST.some((s) => docs[s]?.sections.get('inbound')?.children.some((c) => c.kind === 'element' && policyNames.has(c.name)) ?? false);
+}
+
 interface StatementOptions {
   scope: PolicyScope;
   section: PolicySection;
@@ -250,6 +302,8 @@ interface StatementOptions {
   needs: SectionBodyNeeds;
   inFragment: boolean;
   base?: (() => Step) | undefined;
+  /** The API being compiled (validate-content & co. read its specification). */
+  api?: CompileApi | undefined;
 }
 
 const INCLUDE_FRAGMENT: PolicyDefinition = {
@@ -284,11 +338,11 @@ function sequence(steps: Step[], metas: StepMeta[]): Step {
         throw locate(e, metas[i]!);
       }
       if (r === 'continue') continue;
-      if (r === 'stop') return 'stop';
+      if (typeof r === 'string') return r; // stop or skip-backend ends the statement list
       const next = i + 1;
       const meta = metas[i]!;
       return r.then(
-        (f) => (f === 'stop' ? 'stop' : runFrom(ctx, next)),
+        (f) => (f === 'continue' ? runFrom(ctx, next) : f),
         (e: unknown) => {
           throw locate(e, meta);
         },
@@ -332,6 +386,7 @@ class ElementCompileContext implements CompileContext {
   readonly diagnostics: DiagnosticBag;
   readonly services: RuntimeServices;
   readonly policyKey: string;
+  readonly api: CompileApi | undefined;
 
   constructor(
     private readonly compiler: PolicyCompiler,
@@ -345,11 +400,12 @@ class ElementCompileContext implements CompileContext {
     this.diagnostics = compiler.diagnostics;
     this.services = compiler.services;
     this.policyKey = `${def.name}@${element.source.file}:${element.start}`;
+    this.api = o.api;
   }
 
   attributeSpan(el: XmlElement, name: string): TextSpan | undefined {
     const a = el.attributes.find((x) => x.name === name);
-    return a ? this.compiler.substitute(a.value) : undefined;
+    return a ? this.compiler.substitute(a.value, isExpression(a.value.text.trim()) ? undefined : assumption(this.spec(el, name))) : undefined;
   }
 
   private spec(el: XmlElement, name: string): AttributeSpec | undefined {
@@ -380,7 +436,8 @@ class ElementCompileContext implements CompileContext {
     const attr = el.attributes.find((x) => x.name === name)!;
     const spec = this.spec(el, name);
     // Values that came from a named value are checked now that their text is known.
-    if (spec && attr.value.text.includes('{{') && this.compiler.firstTime(el, `literal:${name}`)) checkLiteral(el, spec, span.text, attr.offset, this.diagnostics);
+    // ...unless a named value was not given at all (then it was reported as a warning, with the type assumed).
+    if (spec && attr.value.text.includes('{{') && !span.text.includes('{{') && this.compiler.firstTime(el, `literal:${name}`)) checkLiteral(el, spec, span.text, attr.offset, this.diagnostics);
     return { literal: span.text, offset: attr.offset };
   }
 
@@ -492,6 +549,14 @@ class ElementCompileContext implements CompileContext {
     this.o.needs[which] = true;
   }
 
+  setting<T>(spec: SettingSpec<T>): SettingResult<T | undefined> {
+    if (!this.def.settings?.includes(spec as SettingSpec<unknown>)) {
+      // A programming error in the policy, not a user mistake: every setting a policy reads is declared with it.
+      throw new Error(`<${this.def.name}> reads setting "${spec.key}" without declaring it in its PolicyDefinition.settings`);
+    }
+    return this.services.setting(spec);
+  }
+
   offsetOf(el: XmlElement, attribute?: string): number {
     if (attribute) {
       const a = el.attributes.find((x) => x.name === attribute);
@@ -508,3 +573,18 @@ class UncompiledExpressionError extends PolicyError {
   }
 }
 
+/** How an attribute value holding an unknown named value is described in the warning. */
+function assumption(spec: AttributeSpec | undefined): NamedValueAssumption {
+  switch (spec?.kind) {
+    case 'bool':
+      return { as: 'true or false' };
+    case 'int':
+      return { as: 'a whole number' };
+    case 'number':
+      return { as: 'a number' };
+    case 'enum':
+      return { as: `one of ${(spec.values ?? []).join(', ')}` };
+    default:
+      return { as: 'text' };
+  }
+}

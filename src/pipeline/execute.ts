@@ -1,13 +1,10 @@
-import type { GatewayContext, GatewayResponse, PolicySection } from '../engine/context.js';
-import { MessageBody } from '../engine/body.js';
-import { HeaderMap } from '../engine/headers.js';
+import type { GatewayContext, PolicySection } from '../engine/context.js';
+import { applyErrorResponse, gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import type { CompiledPipeline } from './compiler.js';
-import { gatewayErrorResponse, PolicyError } from './errors.js';
-import type { ErrorResponse } from './errors.js';
 
 /**
  * Runs a compiled pipeline for one request: inbound, backend, outbound; any error skips the rest and runs on-error
- * with `context.LastError` set (reference §3.5). The response to send is left in `ctx.response`.
+ * with `context.LastError` set (docs/architecture.md, "Errors"). The response to send is left in `ctx.response`.
  */
 export async function runPipeline(p: CompiledPipeline, ctx: GatewayContext): Promise<void> {
   try {
@@ -16,14 +13,14 @@ export async function runPipeline(p: CompiledPipeline, ctx: GatewayContext): Pro
       await bufferBodies(p, section, ctx);
       let flow = p.sections[section](ctx);
       if (typeof flow !== 'string') flow = await flow;
-      if (flow === 'stop') {
-        // A cache hit in inbound skips the backend, yet outbound runs (cache-store sees the hit and does nothing).
-        if (section === 'inbound' && ctx.answeredFromCache) {
-          const out = p.sections.outbound(ctx);
-          if (typeof out !== 'string') await out;
-        }
-        break;
+      if (flow === 'continue') continue;
+      // skip-backend in inbound (a cache hit) answers without the backend, yet outbound runs on that answer.
+      if (flow === 'skip-backend' && section === 'inbound') {
+        if (ctx.beforeOutbound.length > 0) ctx.beforeOutbound.length = 0;
+        const out = p.sections.outbound(ctx);
+        if (typeof out !== 'string') await out;
       }
+      break;
     }
   } catch (e) {
     await handleError(p, ctx, e);
@@ -66,25 +63,6 @@ function toPolicyError(e: unknown, section: PolicySection): PolicyError {
   const pe = new PolicyError('gateway', 'InternalError', e instanceof Error ? e.message : String(e), gatewayErrorResponse(500, 'Internal server error'));
   pe.section = section;
   return pe;
-}
-
-export function applyErrorResponse(ctx: GatewayContext, r: ErrorResponse): void {
-  // Drain a backend body we are replacing so its socket returns to the pool.
-  ctx.response.body?.liveStream?.resume();
-  ctx.response = toGatewayResponse(r);
-}
-
-/** The gateway's own error response as a GatewayResponse (JSON body when the body is an object). */
-export function toGatewayResponse(r: ErrorResponse): GatewayResponse {
-  const headers = new HeaderMap();
-  let body: MessageBody | null = null;
-  if (r.body !== undefined) {
-    const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-    body = MessageBody.fromBuffer(text);
-    if (typeof r.body !== 'string') headers.set('Content-Type', ['application/json; charset=utf-8']);
-  }
-  for (const [n, v] of Object.entries(r.headers ?? {})) headers.set(n, [v]);
-  return { statusCode: r.statusCode, statusReason: r.statusReason, headers, body };
 }
 
 async function bufferBodies(p: CompiledPipeline, section: PolicySection, ctx: GatewayContext): Promise<void> {

@@ -2,10 +2,10 @@ import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import { editDistance } from '../diagnostics/edit-distance.js';
 import type { PolicyScope, PolicySection } from '../engine/context.js';
 import { isExpression } from '../expressions/index.js';
-import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../policies/types.js';
+import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../engine/policy-sdk.js';
 import type { XmlElement } from '../xml/types.js';
 
-/** Every policy accepts `id`, surfaced as `context.LastError.PolicyId` (reference §3.1). */
+/** Every policy accepts `id`, surfaced as `context.LastError.PolicyId` (docs/policies.md). */
 const ID_ATTRIBUTE: AttributeSpec = { name: 'id', expressions: false };
 
 export interface ValidationTarget {

@@ -1,4 +1,4 @@
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<authentication-basic username password>`: sets `Authorization: Basic base64(username:password)` on the backend request. */
 export const authenticationBasic: PolicyDefinition = {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GatewayContext } from '../engine/context.js';
-import type { PolicyDefinition } from './types.js';
+import type { GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** Which client certificate the gateway would present to the backend (the emulator records it; TLS is not changed). */
 export interface PresentedCertificate {

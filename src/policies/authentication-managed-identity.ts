@@ -1,10 +1,7 @@
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { MANAGED_IDENTITY_SETTING } from './support/identity-settings.js';
+import type { CompileContext, GatewayContext, HeaderMap, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { PolicyError, attributeText, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { ManagedIdentityError, managedIdentityTokens } from './support/managed-identity.js';
-import type { GatewayContext } from '../engine/context.js';
-import type { HeaderMap } from '../engine/headers.js';
-import type { XmlElement } from '../xml/types.js';
-import type { CompileContext, PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
 
 /** LastError.Reason when no token can be obtained; APIM documents none (SILENT), see docs/policies-ai.md. */
 export const MANAGED_IDENTITY_FAILURE_REASON = 'ManagedIdentityTokenNotObtained';
@@ -18,6 +15,7 @@ export const authenticationManagedIdentity: PolicyDefinition = {
   name: 'authentication-managed-identity',
   summary: 'Bearer token for the backend from a locally issued managed identity token (HS256, cached until expiry).',
   support: 'approximate',
+  settings: [MANAGED_IDENTITY_SETTING],
   // The docs list inbound only, but a deployed AI-Gateway lab (mcp-client-authorization) uses it in outbound with
   // output-token-variable-name, so every section is accepted.
   sections: ['inbound', 'backend', 'outbound', 'on-error'],

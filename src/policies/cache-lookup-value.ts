@@ -1,7 +1,7 @@
 import { CACHING_TYPE } from './cache-lookup.js';
 import { valueCache } from './support/cache.js';
-import type { PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText } from '../engine/policy-sdk.js';
 
 /**
  * `<cache-lookup-value key variable-name default-value caching-type>`: reads a value stored by cache-store-value into a

@@ -1,8 +1,7 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import { responseCache, restoreResponse } from './support/cache.js';
 import type { CachedResponse, ExpiringCache } from './support/cache.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
 
 export const CACHING_TYPE = { name: 'caching-type', expressions: false, kind: 'enum', values: ['prefer-external', 'external', 'internal'], default: 'prefer-external' } as const;
 
@@ -87,12 +86,11 @@ export const cacheLookup: PolicyDefinition = {
         return 'continue';
       }
       state.hit = true;
-      ctx.answeredFromCache = true;
       ctx.response.body?.liveStream?.resume();
       ctx.response = restoreResponse(found);
       applyDownstreamCaching(ctx, state, cache.remainingSeconds(key));
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { key, statusCode: found.statusCode } });
-      return 'stop';
+      return 'skip-backend';
     };
   },
 };

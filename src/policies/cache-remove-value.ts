@@ -1,6 +1,6 @@
 import { CACHING_TYPE } from './cache-lookup.js';
 import { valueCache } from './support/cache.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<cache-remove-value key caching-type>`: deletes a value stored by cache-store-value (no error when absent). */
 export const cacheRemoveValue: PolicyDefinition = {

@@ -1,6 +1,6 @@
 import { CACHING_TYPE } from './cache-lookup.js';
 import { durationMs, valueCache } from './support/cache.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<cache-store-value key value duration caching-type>`: keeps a value (of any expression type: string, number,

@@ -1,6 +1,6 @@
 import { applyDownstreamCaching, responseCacheState } from './cache-lookup.js';
 import { durationMs, snapshotResponse } from './support/cache.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<cache-store duration cache-response>` (reference §4.7): stores the response under the key cache-lookup computed

@@ -1,6 +1,5 @@
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { PolicyError, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
 
 /**
  * `<check-header name failed-check-httpcode failed-check-error-message ignore-case>` + `<value>`*: the request must

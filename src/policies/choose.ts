@@ -1,5 +1,5 @@
-import type { PolicyDefinition, Step, ValueGetter } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition, Step, ValueGetter } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 
 /** `<choose>`: the first `<when>` whose condition is true runs; else `<otherwise>`; no fall-through. */
 export const choose: PolicyDefinition = {

@@ -1,41 +1,9 @@
-import type { GatewayContext, GatewayRequest } from '../engine/context.js';
-import { HeaderMap } from '../engine/headers.js';
-import type { ScopeDocuments } from '../pipeline/compiler.js';
-import type { PolicyDocument } from '../pipeline/document.js';
-import type { XmlElement } from '../xml/types.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
+import type { GatewayContext, GatewayRequest, PolicyDefinition, ValueGetter, XmlElement } from '../engine/policy-sdk.js';
+import { HeaderMap, childElements } from '../engine/policy-sdk.js';
 
 /** A CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. */
 export function isPreflight(request: Pick<GatewayRequest, 'method' | 'headers'>): boolean {
   return request.method.toUpperCase() === 'OPTIONS' && request.headers.has('Origin') && request.headers.has('Access-Control-Request-Method');
-}
-
-/**
- * "Only the cors policy is evaluated on the OPTIONS request during preflight" (reference §4.7): the documents of one
- * operation reduced to the `cors` statements that are direct children of `<inbound>` (with `<base/>` kept so broader
- * scopes still contribute), and empty backend/outbound/on-error sections. The gateway compiles this chain once per
- * operation and runs it for preflights that match no OPTIONS operation; if no cors statement ends the request, the
- * answer is an empty 200 (policy docs, terminate-unmatched-request).
- */
-export function corsPreflightDocuments(docs: ScopeDocuments): ScopeDocuments {
-  const out: ScopeDocuments = {};
-  for (const [scope, doc] of Object.entries(docs) as Array<[keyof ScopeDocuments, PolicyDocument | null | undefined]>) {
-    if (!doc) {
-      out[scope] = doc ?? null;
-      continue;
-    }
-    const sections = new Map<Parameters<PolicyDocument['sections']['get']>[0], XmlElement>();
-    for (const [name, el] of doc.sections) {
-      const keep = name === 'inbound' ? el.children.filter((c) => c.kind === 'element' && (c.name === 'cors' || c.name === 'base')) : [];
-      sections.set(name, { ...el, children: keep });
-    }
-    for (const name of ['backend', 'outbound', 'on-error'] as const) {
-      if (!sections.has(name)) sections.set(name, { kind: 'element', name, attributes: [], children: [], start: doc.root.start, end: doc.root.start, source: doc.source });
-    }
-    out[scope] = { ...doc, sections };
-  }
-  return out;
 }
 
 /** Per-request CORS state: only the first cors policy that matches applies ("generally only the first cors policy is applied"). */
@@ -72,6 +40,9 @@ export const cors: PolicyDefinition = {
   summary: 'CORS: preflight answers and response headers for allowed origins.',
   support: 'approximate',
   sections: ['inbound'],
+  // "Only the cors policy is evaluated on the OPTIONS request during preflight" (policy docs): the gateway runs the
+  // operation's inbound cors statements alone for a preflight; without an answer from them, an empty 200.
+  preflight: { matches: isPreflight },
   attributes: [
     { name: 'allow-credentials', expressions: true, kind: 'bool', default: 'false' },
     // The attribute table says false; "Common configuration issues" says true (reference §7 #19). The table wins.

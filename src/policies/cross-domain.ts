@@ -1,7 +1,7 @@
 import { MessageBody } from '../engine/body.js';
 import { HeaderMap } from '../engine/headers.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<cross-domain><cross-domain-policy>…</cross-domain-policy></cross-domain>`: the Adobe Flash / Silverlight

@@ -1,7 +1,6 @@
-import { PolicyError } from '../pipeline/errors.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, attributeText } from '../engine/policy-sdk.js';
 import { compileDimensions, dimensionElement, EMIT_METRIC_DEFAULTS } from './support/dimensions.js';
-import type { PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
 
 export const DEFAULT_METRIC_NAMESPACE = 'API Management';
 

@@ -1,6 +1,6 @@
-import { MessageBody } from '../engine/body.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { MessageBody } from '../engine/policy-sdk.js';
 import { messageOf } from './support/message.js';
-import type { PolicyDefinition } from './types.js';
 
 /** `<find-and-replace from to>`: replaces every occurrence of a string in the request or response body. */
 export const findAndReplace: PolicyDefinition = {

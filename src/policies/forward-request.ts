@@ -1,9 +1,6 @@
-import { MessageBody } from '../engine/body.js';
-import type { GatewayContext } from '../engine/context.js';
-import { UpstreamError } from '../engine/upstream.js';
-import { gatewayErrorResponse, PolicyError, reasonPhrase } from '../pipeline/errors.js';
+import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
-import type { Flow, PolicyDefinition } from './types.js';
 
 /** Default `timeout` of forward-request in seconds (reference §4.2). */
 const DEFAULT_TIMEOUT_S = 300;
@@ -111,7 +108,7 @@ export const forwardRequest: PolicyDefinition = {
   },
 };
 
-function literalFlag(el: import('../xml/types.js').XmlElement, name: string): boolean {
+function literalFlag(el: XmlElement, name: string): boolean {
   return el.attributes.find((a) => a.name === name)?.value.text.trim().toLowerCase() === 'true';
 }
 
@@ -131,7 +128,7 @@ interface ResolvedTarget {
 
 const NO_CREDENTIALS = { headers: {}, query: {} };
 
-function resolveTarget(ctx: GatewayContext, backends: import('../backends/index.js').BackendRegistry | null): ResolvedTarget {
+function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null): ResolvedTarget {
   const t = ctx.backendTarget;
   if (t?.kind === 'backend') {
     if (!backends || !backends.has(t.backendId)) {
@@ -157,7 +154,12 @@ export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Rec
   const base = baseUrl.replace(/\/+$/, '');
   const apiPrefix = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';
   let rel = ctx.request.url.path;
-  if (apiPrefix && (rel === apiPrefix || rel.startsWith(`${apiPrefix}/`))) rel = rel.slice(apiPrefix.length);
+  if (apiPrefix && (rel === apiPrefix || rel.startsWith(`${apiPrefix}/`) || rel.startsWith(`${apiPrefix};`))) rel = rel.slice(apiPrefix.length);
+  // The route's `;rev=N` and Segment version name belong to the gateway URL, not the backend's (src/gateway/routes.ts).
+  if (rel.startsWith(';')) rel = rel.replace(/^;rev=\d+/i, '') || '/';
+  const v = ctx.api.version;
+  if (v && rel.length > v.length && rel.charCodeAt(v.length + 1) === 47 && rel.slice(1, v.length + 1).toLowerCase() === v.toLowerCase()) rel = rel.slice(v.length + 1);
+  else if (v && rel.length === v.length + 1 && rel.slice(1).toLowerCase() === v.toLowerCase()) rel = '/';
   const names = Object.keys(extraQuery);
   let qs: string;
   if (names.length === 0) qs = ctx.request.url.queryString;

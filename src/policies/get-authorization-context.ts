@@ -1,8 +1,8 @@
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import { settingsObject } from './support/identity-settings.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
+import { AUTHORIZATION_CONNECTIONS_SETTING, MANAGED_IDENTITY_SETTING, settingsObject } from './support/identity-settings.js';
 import { decodeJwt } from './support/jwt.js';
 import { ManagedIdentityError, managedIdentityTokens } from './support/managed-identity.js';
-import type { PolicyDefinition } from './types.js';
 
 /**
  * APIM's `Authorization` object (credential manager): `AccessToken` and `Claims` (the token response's members,
@@ -35,6 +35,7 @@ export const getAuthorizationContext: PolicyDefinition = {
   name: 'get-authorization-context',
   summary: 'Credential manager token for a connection, from settings or issued locally.',
   support: 'approximate',
+  settings: [AUTHORIZATION_CONNECTIONS_SETTING, MANAGED_IDENTITY_SETTING],
   sections: ['inbound'],
   scopes: ['global', 'product', 'api', 'operation'],
   attributes: [
@@ -53,7 +54,7 @@ export const getAuthorizationContext: PolicyDefinition = {
     const identity = cx.string(el, 'identity');
     const ignoreError = cx.bool(el, 'ignore-error') ?? (() => false);
 
-    const configured = settingsObject(cx.services, 'authorizationConnections');
+    const configured = settingsObject(cx.services, AUTHORIZATION_CONNECTIONS_SETTING);
     const connections = new Map<string, Connection>();
     let fixedOnly = false;
     if (!configured.ok) cx.diagnostics.error(el.source, el.start, 'settings/authorization-connections', configured.message);

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { PolicyError, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
 
 /** An IP address as a family and a 128-bit number (IPv4 in the low 32 bits), for range comparisons. */
 interface Ip {

@@ -1,8 +1,8 @@
 import { MessageBody } from '../engine/body.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import { acceptWants, conversionTarget, isJsonType, isXmlType } from './support/body-conversion.js';
 import { jsonToXml } from './support/convert.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<json-to-xml apply consider-accept-header parse-date namespace-separator namespace-prefix attribute-block-name />`.

@@ -1,5 +1,5 @@
 import { MessageBody } from '../engine/body.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** A JavaScript function reference (`cb`, `My.App.cb`): anything else is not wrapped (no script injection). */
 const CALLBACK = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;

@@ -1,6 +1,5 @@
-import type { GatewayContext } from '../engine/context.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 
 /**
  * `<limit-concurrency key max-count>`: at most max-count requests run the enclosed policies at the same time per key

@@ -1,9 +1,8 @@
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import { classifierFromSettings, HARM_CATEGORIES, requestText, toOutputType } from './support/content-safety.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
+import { classifierFromSettings, CONTENT_SAFETY_SETTING, HARM_CATEGORIES, requestText, toOutputType } from './support/content-safety.js';
 import type { HarmCategory } from './support/content-safety.js';
 import { firstReport } from './support/once.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
 
 /** Status and text of a blocked request: 403 is documented, the body text is SILENT (emulator choice). */
 export const CONTENT_SAFETY_BLOCKED_MESSAGE = 'Request failed content safety check.';
@@ -20,6 +19,7 @@ export const llmContentSafety: PolicyDefinition = {
   name: 'llm-content-safety',
   summary: 'Blocks prompts flagged by a local content-safety classifier (403); pass-through when none is configured.',
   support: 'approximate',
+  settings: [CONTENT_SAFETY_SETTING],
   sections: ['inbound'],
   attributes: [
     { name: 'backend-id', required: true, expressions: true },

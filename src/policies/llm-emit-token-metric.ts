@@ -1,11 +1,10 @@
 import type { Tiktoken } from 'js-tiktoken/lite';
-import type { GatewayContext } from '../engine/context.js';
+import type { Flow, GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText } from '../engine/policy-sdk.js';
 import { DEFAULT_METRIC_NAMESPACE } from './emit-metric.js';
 import { compileDimensions, dimensionElement, TOKEN_METRIC_DEFAULTS } from './support/dimensions.js';
 import type { EncodingName, StreamOutcome, TokenUsage } from './support/tokens.js';
-import { completionTokens, estimatePromptTokens, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './support/tokens.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
+import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './support/tokens.js';
 
 /** Metric names APIM sends to Application Insights ("Token count metrics include: Total Tokens, Prompt Tokens, and Completion Tokens"). */
 export const TOKEN_METRICS = { total: 'Total Tokens', prompt: 'Prompt Tokens', completion: 'Completion Tokens' } as const;
@@ -28,6 +27,7 @@ export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-ope
     summary: 'Emits Total/Prompt/Completion Tokens metrics from the response usage (streams observed, not buffered).',
     support: 'approximate',
     sections: ['inbound'],
+    settings: [TOKENIZER_ENCODING_SETTING],
     attributes: [{ name: 'namespace', expressions: false, default: DEFAULT_METRIC_NAMESPACE }],
     elements: [dimensionElement(5)],
     compile(el, cx) {
@@ -35,7 +35,7 @@ export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-ope
       const dimensions = compileDimensions(el, cx, name, TOKEN_METRIC_DEFAULTS);
       // The prompt is read only to estimate a stream that reports no usage.
       cx.needsBody('request');
-      const forcedEncoding = cx.services.settings.get('tokenizer.encoding') as EncodingName | undefined;
+      const forcedEncoding = forcedEncodingSetting(cx, el);
       const { services, path } = cx;
 
       /** Dimensions are evaluated once the backend has answered (Backend ID is known), before a stream ends. */

@@ -1,12 +1,16 @@
-import type { RuntimeServices } from '../engine/services.js';
+import type { PolicyDefinition, RuntimeServices } from '../engine/policy-sdk.js';
+import { attributeText, defineSetting } from '../engine/policy-sdk.js';
 import { firstReport } from './support/once.js';
-import type { PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
 
 /** "A larger message will be automatically truncated to 200 KB before transfer to an event hub." */
 export const EVENT_HUB_MAX_BYTES = 200 * 1024;
 /** Entries kept for inspection (oldest dropped first); the setting `eventHub.keep` changes it. */
 export const EVENT_HUB_KEEP_DEFAULT = 1000;
+
+/** `settings["eventHub.keep"]`: how many recent entries the in-memory sink keeps. */
+export const EVENT_HUB_KEEP_SETTING = defineSetting<number>('eventHub.keep', `recent log-to-eventhub entries kept (default ${EVENT_HUB_KEEP_DEFAULT})`, (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { ok: true, value: v } : { ok: false, message: `settings["eventHub.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
+);
 
 /** One message "sent" by log-to-eventhub. */
 export interface EventHubEntry {
@@ -28,8 +32,8 @@ interface EventHubSink {
 
 function sink(services: RuntimeServices): EventHubSink {
   return services.store('log-to-eventhub:sink', () => {
-    const k = services.settings.get('eventHub.keep');
-    return { keep: typeof k === 'number' && Number.isInteger(k) && k >= 0 ? k : EVENT_HUB_KEEP_DEFAULT, entries: [] };
+    const k = services.setting(EVENT_HUB_KEEP_SETTING);
+    return { keep: (k.ok ? k.value : undefined) ?? EVENT_HUB_KEEP_DEFAULT, entries: [] };
   });
 }
 
@@ -56,7 +60,10 @@ export const logToEventHub: PolicyDefinition = {
     { name: 'partition-key', expressions: true },
   ],
   text: { expressions: true, required: true },
+  settings: [EVENT_HUB_KEEP_SETTING],
   compile(el, cx) {
+    const keep = cx.setting(EVENT_HUB_KEEP_SETTING);
+    if (!keep.ok && firstReport(el, 'keep')) cx.diagnostics.error(el.source, el.start, 'policy/bad-setting', keep.message);
     if (el.attributes.some((a) => a.name === 'partition-id') && el.attributes.some((a) => a.name === 'partition-key') && firstReport(el, 'partition')) {
       cx.diagnostics.error(el.source, cx.offsetOf(el, 'partition-key'), 'policy/conflicting-attributes', '<log-to-eventhub> takes "partition-id" or "partition-key", not both');
     }

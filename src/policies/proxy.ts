@@ -1,5 +1,5 @@
 import { offlineWarning } from './support/offline.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<proxy url username password />`: routes forwarded requests through an HTTP proxy.

@@ -1,8 +1,8 @@
 import { callDapr, sidecarBase } from './support/dapr.js';
 import { offlineWarning } from './support/offline.js';
 import { recordSink } from './support/sinks.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText } from '../engine/policy-sdk.js';
 
 /**
  * `<publish-to-dapr pubsub-name topic ignore-error response-variable-name timeout template content-type>message`.

@@ -1,8 +1,7 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
 import { checkQuota, readQuotaLimit } from './quota.js';
 import { claimedIncrement, claimKey, countTransferredBytes, isExpressionAttr, literal } from './support/throttle.js';
 import { FixedWindow, fixedPeriod, parseIsoUtc } from './support/windows.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
 
 const DEFAULT_FIRST_PERIOD_START = '0001-01-01T00:00:00Z';
 

@@ -1,10 +1,8 @@
-import type { GatewayContext } from '../engine/context.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import type { CompileContext, ElementSpec, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { compileLimits } from './rate-limit.js';
 import { countTransferredBytes, literalInt } from './support/throttle.js';
 import { FixedWindow, fixedPeriod, formatTimeSpan, retryAfterSeconds } from './support/windows.js';
-import type { CompileContext, ElementSpec, PolicyDefinition } from './types.js';
-import type { XmlElement } from '../xml/types.js';
 
 const QUOTA_ATTRIBUTES = [
   { name: 'calls', expressions: false, kind: 'int', min: 0 },

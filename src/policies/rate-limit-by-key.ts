@@ -1,9 +1,8 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { Flow, GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
 import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded, stateUnavailable } from './support/throttle.js';
 import { retryAfterSeconds } from './support/windows.js';
-import type { Flow, PolicyDefinition, ValueGetter } from './types.js';
-import { isPromise } from '../state/store.js';
-import type { Awaitable, SlidingHit } from '../state/store.js';
+import { isPromise } from '../engine/policy-sdk.js';
+import type { Awaitable, SlidingHit } from '../engine/policy-sdk.js';
 
 /**
  * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (reference §4.5):

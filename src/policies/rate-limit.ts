@@ -1,9 +1,7 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { CompileContext, ElementSpec, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import { addHeadersWhenDone, literal, literalInt, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded } from './support/throttle.js';
 import { retryAfterSeconds, SlidingWindow } from './support/windows.js';
-import type { CompileContext, ElementSpec, PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
-import type { XmlElement } from '../xml/types.js';
 
 const LIMIT_ATTRIBUTES = [
   { name: 'name', expressions: false },

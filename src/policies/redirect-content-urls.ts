@@ -1,6 +1,6 @@
 import { MessageBody } from '../engine/body.js';
 import type { GatewayContext } from '../engine/context.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { messageOf } from './support/message.js';
 
 /**

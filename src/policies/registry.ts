@@ -1,4 +1,4 @@
-import type { PolicySection } from '../engine/context.js';
+import type { PolicyCatalog, PolicyDefinition, PolicySection } from '../engine/policy-sdk.js';
 import { azureOpenAiTokenLimit } from './azure-openai-token-limit.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
@@ -42,7 +42,6 @@ import { cacheStoreValue } from './cache-store-value.js';
 import { emitMetric } from './emit-metric.js';
 import { llmContentSafety } from './llm-content-safety.js';
 import { logToEventHub } from './log-to-eventhub.js';
-import type { PolicyDefinition } from './types.js';
 import { wait } from './wait.js';
 import { crossDomain } from './cross-domain.js';
 import { invokeDaprBinding } from './invoke-dapr-binding.js';
@@ -64,8 +63,9 @@ import { xmlToJsonPolicy } from './xml-to-json.js';
 import { xslTransform } from './xsl-transform.js';
 
 /**
- * Every policy apim-emulator knows. Adding a policy: write its file in this folder, add it to IMPLEMENTED, and drop
- * its name from NOT_YET_SUPPORTED. `base` and `include-fragment` are structural and handled by the compiler.
+ * Every policy apim-emulator knows. Adding a policy: write its file in this folder (importing only
+ * ../engine/policy-sdk.js, expressions and dotnet), add it to IMPLEMENTED, drop its name from NOT_YET_SUPPORTED, and
+ * give it its line in docs/policies.md (CONTRIBUTING.md). `base` and `include-fragment` are structural and handled by the compiler.
  */
 const IMPLEMENTED: readonly PolicyDefinition[] = [
   // Access control and identity
@@ -172,3 +172,10 @@ export function policyNames(): string[] {
 export function allPolicyDefinitions(): PolicyDefinition[] {
   return [...BY_NAME.values()];
 }
+
+/** The registry as the pipeline compiler and the gateway receive it (injected: the pipeline imports no policy). */
+export const POLICY_CATALOG: PolicyCatalog = {
+  get: getPolicyDefinition,
+  names: policyNames,
+  all: allPolicyDefinitions,
+};

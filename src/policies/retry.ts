@@ -1,6 +1,5 @@
-import { PolicyError } from '../pipeline/errors.js';
-import { applyErrorResponse } from '../pipeline/execute.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, applyErrorResponse } from '../engine/policy-sdk.js';
 
 /**
  * `<retry>`: runs its children once, then again while `condition` is true and retries remain (reference §4.3).
@@ -39,7 +38,7 @@ export const retry: PolicyDefinition = {
       }
     }
     const body = cx.policies(el);
-    const random = (cx.services.settings.get('random') as (() => number) | undefined) ?? Math.random;
+    const random = cx.services.random;
 
     return async (ctx) => {
       const max = count(ctx);
@@ -48,7 +47,7 @@ export const retry: PolicyDefinition = {
         try {
           let f: Flow | Promise<Flow> = body(ctx);
           if (typeof f !== 'string') f = await f;
-          if (f === 'stop') return 'stop';
+          if (f !== 'continue') return f;
         } catch (e) {
           if (!(e instanceof PolicyError)) throw e;
           failure = e;

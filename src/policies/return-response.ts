@@ -1,12 +1,8 @@
-import { HeaderMap } from '../engine/headers.js';
-import type { GatewayResponse } from '../engine/context.js';
-import { StoredResponse } from '../engine/context.js';
-import { PolicyError } from '../pipeline/errors.js';
+import type { GatewayResponse, PolicyDefinition } from '../engine/policy-sdk.js';
+import { HeaderMap, PolicyError, StoredResponse, childElements } from '../engine/policy-sdk.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
 import { SET_HEADER_ATTRIBUTES, VALUE_ELEMENT } from './set-header.js';
 import { compileStatusMutation } from './set-status.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
 
 /**
  * `<return-response>`: ends the pipeline and sends a response: default `200 OK` without body, or the response kept
@@ -22,13 +18,14 @@ export const returnResponse: PolicyDefinition = {
   elements: [
     { name: 'set-status', max: 1, attributes: [{ name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 }, { name: 'reason', expressions: true }, { name: 'id', expressions: false }] },
     { name: 'set-header', attributes: [...SET_HEADER_ATTRIBUTES, { name: 'id', expressions: false }], elements: [VALUE_ELEMENT] },
-    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'id', expressions: false }], text: { expressions: true } },
+    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'parse-date', expressions: false, kind: 'bool' }, { name: 'id', expressions: false }], text: { expressions: true } },
   ],
   compile(el, cx) {
     const variable = el.attributes.find((a) => a.name === 'response-variable-name')?.value.text;
     const status = childElements(el, 'set-status').map((s) => compileStatusMutation(s, cx));
     const headers = childElements(el, 'set-header').map((h) => compileHeaderMutation(h, cx));
-    const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx));
+    // A Liquid body here sees no body: return-response removes the current ones (reference §3.7).
+    const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx, { bodyless: true }));
     return (ctx) => {
       let r: GatewayResponse;
       if (variable !== undefined) {

@@ -1,6 +1,5 @@
-import { PolicyError } from '../pipeline/errors.js';
-import { QueryMap } from '../engine/url.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, QueryMap } from '../engine/policy-sdk.js';
 
 /**
  * `<rewrite-uri template copy-unmatched-params>`: replaces the backend path (relative to the API suffix). Template

@@ -1,10 +1,9 @@
-import type { GatewayContext } from '../engine/context.js';
+import type { GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import { restoreResponse } from './support/cache.js';
 import { firstReport } from './support/once.js';
-import { normalisePrompt, promptText, semanticCache, similarityFromSettings } from './support/semantic.js';
+import { normalisePrompt, promptText, semanticCache, SEMANTIC_SIMILARITY_SETTING, similarityFromSettings } from './support/semantic.js';
 import type { SemanticEntry, Similarity } from './support/semantic.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
 
 /** What the lookup decided for one request, read by the matching store policy in outbound. */
 export interface SemanticCacheState {
@@ -39,6 +38,7 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
     name,
     summary: 'Offline semantic cache lookup: prompt text compared (exact after normalisation, or a configured similarity).',
     support: 'approximate',
+    settings: [SEMANTIC_SIMILARITY_SETTING],
     sections: ['inbound'],
     scopes: ['global', 'product', 'api', 'operation'],
     attributes: [
@@ -106,11 +106,10 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
           return 'continue';
         }
         state.hit = true;
-        ctx.answeredFromCache = true;
         ctx.response.body?.liveStream?.resume();
         ctx.response = restoreResponse(best.response);
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, message: 'semantic cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { similarity: similarityName, score: bestDistance, scoreThreshold: maxDistance } });
-        return 'stop';
+        return 'skip-backend';
       };
     },
   };

@@ -1,7 +1,7 @@
 import { semanticCacheState, semanticKey } from './semantic-cache-lookup.js';
 import { durationMs, snapshotResponse } from './support/cache.js';
 import { semanticCache } from './support/semantic.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<llm-semantic-cache-store duration>` / `<azure-openai-semantic-cache-store duration>` (reference §4.6): stores the

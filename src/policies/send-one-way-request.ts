@@ -3,8 +3,8 @@ import { HeaderMap } from '../engine/headers.js';
 import { sendRequest } from './send-request.js';
 import { recordSink } from './support/sinks.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 const DEFAULT_TIMEOUT_S = 60;
 

@@ -1,13 +1,8 @@
-import { MessageBody } from '../engine/body.js';
-import { StoredResponse } from '../engine/context.js';
-import { HeaderMap } from '../engine/headers.js';
-import { UpstreamError } from '../engine/upstream.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, PolicyError, StoredResponse, UpstreamError, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { compileBodyWriter, compileHeaderMutation } from './support/message.js';
 import { compileManagedIdentityChild } from './authentication-managed-identity.js';
 import { SET_HEADER_ATTRIBUTES, VALUE_ELEMENT } from './set-header.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
 
 const DEFAULT_TIMEOUT_S = 60;
 

@@ -1,7 +1,7 @@
 import { offlineWarning } from './support/offline.js';
 import { recordSink } from './support/sinks.js';
-import type { PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<send-service-bus-message queue-name|topic-name namespace client-id><message-properties/><payload/>`.

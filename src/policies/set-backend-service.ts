@@ -1,7 +1,6 @@
-import type { PolicyScope } from '../engine/context.js';
+import type { PolicyDefinition, PolicyScope } from '../engine/policy-sdk.js';
 import { daprInvokeUrl, sidecarBase } from './support/dapr.js';
 import { offlineWarning } from './support/offline.js';
-import type { PolicyDefinition } from './types.js';
 
 /** Broader scopes rank higher. */
 const SCOPE_RANK: Record<PolicyScope, number> = { operation: 0, api: 1, product: 2, global: 3 };

@@ -1,10 +1,10 @@
 import { compileBodyWriter, messageOf } from './support/message.js';
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<set-body>`: replaces the request body (inbound, backend) or the response body (outbound). */
 export const setBody: PolicyDefinition = {
   name: 'set-body',
-  summary: 'Replaces the request or response body with text or an expression result (Liquid templates not yet).',
+  summary: 'Replaces the request or response body with text, an expression result or a Liquid template (DotLiquid C# naming).',
   support: 'full',
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   attributes: [

@@ -1,5 +1,5 @@
 import { compileHeaderMutation, messageOf } from './support/message.js';
-import type { AttributeSpec, ElementSpec, PolicyDefinition } from './types.js';
+import type { AttributeSpec, ElementSpec, PolicyDefinition } from '../engine/policy-sdk.js';
 
 export const SET_HEADER_ATTRIBUTES: readonly AttributeSpec[] = [
   { name: 'name', required: true, expressions: true },

@@ -1,4 +1,4 @@
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<set-method>METHOD</set-method>`: changes the backend request's HTTP method. */
 export const setMethod: PolicyDefinition = {

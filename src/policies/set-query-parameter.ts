@@ -1,6 +1,5 @@
-import { PolicyError } from '../pipeline/errors.js';
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { PolicyError, childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<set-query-parameter>` on the backend request. Several `<value>`s become repeated parameters (`a=1&a=2`);

@@ -1,7 +1,5 @@
-import { reasonPhrase } from '../pipeline/errors.js';
-import type { CompileContext, PolicyDefinition } from './types.js';
-import type { GatewayContext, GatewayResponse } from '../engine/context.js';
-import type { XmlElement } from '../xml/types.js';
+import type { CompileContext, GatewayContext, GatewayResponse, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import { reasonPhrase } from '../engine/policy-sdk.js';
 
 /** Compiles `<set-status code reason>` into a mutation of a response (shared with return-response). */
 export function compileStatusMutation(el: XmlElement, cx: CompileContext): (ctx: GatewayContext, r: GatewayResponse) => void {

@@ -1,4 +1,4 @@
-import type { PolicyDefinition } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
 /** `<set-variable name value>`: a literal value is stored as a string; an expression keeps its type (reference §4.4). */
 export const setVariable: PolicyDefinition = {

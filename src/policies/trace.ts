@@ -1,5 +1,5 @@
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<trace source severity><message/><metadata name value/>*</trace>`: written to the request trace and the log.

@@ -1,6 +1,6 @@
-import type { GatewayContext } from '../engine/context.js';
-import type { PolicyDefinition, ValueGetter } from './types.js';
-import { childElements } from './types.js';
+import { OPENID_CONFIGS_SETTING } from './support/identity-settings.js';
+import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import {
   AUDIENCES_ELEMENT,
   compileAudiences,
@@ -29,6 +29,7 @@ export const validateAzureAdToken: PolicyDefinition = {
   name: 'validate-azure-ad-token',
   summary: 'Validates a Microsoft Entra token against the tenant (OpenID configuration from a local file), app ids, audiences, claims.',
   support: 'approximate',
+  settings: [OPENID_CONFIGS_SETTING],
   sections: ['inbound'],
   attributes: [
     { name: 'tenant-id', required: true, expressions: true },

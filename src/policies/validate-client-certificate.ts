@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import type { GatewayContext } from '../engine/context.js';
 import { offlineWarning } from './support/offline.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /** Where the emulator reads the caller's certificate: the header Azure's front ends use to forward one (base64 DER or PEM). */
 export const CLIENT_CERT_HEADER = 'X-ARR-ClientCert';

@@ -5,8 +5,8 @@ import { mediaType } from './support/body-conversion.js';
 import { messageOf } from './support/message.js';
 import type { ValidationIssue } from './support/validation.js';
 import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } from './support/validation.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /** "Maximum allowed value: 4 MB" (validate-content-policy page). */
 const MAX_SIZE_LIMIT = 4 * 1024 * 1024;

@@ -4,8 +4,8 @@ import { MessageBody } from '../engine/body.js';
 import type { GatewayContext } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import { firstReport } from './support/once.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /** "Maximum allowed value: 102,400 bytes (100 KB)." */
 const MAX_SIZE_LIMIT = 102400;

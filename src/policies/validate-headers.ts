@@ -2,8 +2,8 @@ import { coerceParameter, responseFor } from './support/openapi.js';
 import type { ValidationIssue } from './support/validation.js';
 import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } from './support/validation.js';
 import { TRANSPORT_HEADERS } from './validate-parameters.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /** Response headers the gateway or HTTP itself adds: never "unspecified". */
 const RESPONSE_TRANSPORT = new Set([...TRANSPORT_HEADERS, 'date', 'server', 'vary', 'etag', 'last-modified', 'content-encoding', 'request-context', 'x-powered-by', 'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers']);

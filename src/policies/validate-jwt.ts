@@ -1,5 +1,6 @@
-import type { PolicyDefinition } from './types.js';
-import { childElements } from './types.js';
+import { CERTIFICATES_SETTING, OPENID_CONFIGS_SETTING } from './support/identity-settings.js';
+import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { childElements } from '../engine/policy-sdk.js';
 import {
   AUDIENCES_ELEMENT,
   compileAudiences,
@@ -35,6 +36,7 @@ export const validateJwt: PolicyDefinition = {
   name: 'validate-jwt',
   summary: 'Validates a JWT (signature, lifetime, audience, issuer, claims); OpenID configurations come from local files.',
   support: 'approximate',
+  settings: [CERTIFICATES_SETTING, OPENID_CONFIGS_SETTING],
   sections: ['inbound'],
   attributes: [
     ...TOKEN_ATTRIBUTES,

@@ -1,5 +1,5 @@
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 const VERSIONS = ['4.0', '4.01'];
 

@@ -3,8 +3,8 @@ import { coerceParameter } from './support/openapi.js';
 import type { SpecParameter } from './support/openapi.js';
 import type { ValidationAction, ValidationIssue } from './support/validation.js';
 import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } from './support/validation.js';
-import type { ElementSpec, Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { ElementSpec, Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /**
  * Headers every client and proxy sends: never "unspecified" (docs/emulator-choices.md, "validate-parameters").

@@ -1,7 +1,7 @@
 import type { ValidationIssue } from './support/validation.js';
 import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } from './support/validation.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<validate-status-code unspecified-status-code-action errors-variable-name>` with `<status-code code action/>`

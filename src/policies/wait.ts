@@ -1,5 +1,4 @@
-import type { XmlElement } from '../xml/types.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
 
 /** `<wait for="all|any">`: runs its children (send-request, cache-lookup-value, choose) concurrently. */
 export const wait: PolicyDefinition = {
@@ -16,7 +15,7 @@ export const wait: PolicyDefinition = {
     return async (ctx) => {
       const runs = steps.map((s) => Promise.resolve().then((): Flow | Promise<Flow> => s(ctx)));
       const flows = any ? [await Promise.race(runs)] : await Promise.all(runs);
-      return flows.includes('stop') ? 'stop' : 'continue';
+      return flows.find((f) => f !== 'continue') ?? 'continue';
     };
   },
 };

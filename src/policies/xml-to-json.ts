@@ -1,8 +1,8 @@
 import { MessageBody } from '../engine/body.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import { acceptWants, conversionTarget, isJsonType, isXmlType } from './support/body-conversion.js';
 import { xmlToJson } from './support/convert.js';
-import type { Flow, PolicyDefinition } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
  * `<xml-to-json kind apply consider-accept-header always-array-child-elements />`.

@@ -1,9 +1,9 @@
 import { XmlParser, Xslt } from 'xslt-processor';
 import { MessageBody } from '../engine/body.js';
-import { gatewayErrorResponse, PolicyError } from '../pipeline/errors.js';
+import { gatewayErrorResponse, PolicyError } from '../engine/policy-sdk.js';
 import { conversionTarget } from './support/body-conversion.js';
-import type { Flow, PolicyDefinition } from './types.js';
-import { attributeText, childElements } from './types.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, childElements } from '../engine/policy-sdk.js';
 
 /**
  * `<xsl-transform><parameter name>value</parameter>*<xsl:stylesheet>…</xsl:stylesheet></xsl-transform>`.

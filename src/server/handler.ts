@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { RequestTap } from '../console/index.js';
 import type { GatewayContext } from '../engine/context.js';
 import { HeaderMap } from '../engine/headers.js';
 import type { Gateway, GatewayResult } from '../gateway/gateway.js';
-import { gatewayErrorResponse } from '../pipeline/errors.js';
-import { toGatewayResponse } from '../pipeline/execute.js';
+import { gatewayErrorResponse, toGatewayResponse } from '../engine/policy-sdk.js';
 import { INSTANCE_HEADER } from './instances.js';
 import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
@@ -64,6 +64,8 @@ export interface GatewayHandlerDeps {
   /** When set, only this Apim-Debug-Authorization value turns tracing on; otherwise any non-empty value does. */
   debugToken: string | undefined;
   inFlight: InFlight;
+  /** The web console's tap: finished requests are handed over only while a console is connected. */
+  tap?: RequestTap;
 }
 
 /** The per-request log line (pino `info`, message "request"). */
@@ -168,6 +170,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     const status = outcome === 'aborted' && !res.headersSent ? CLIENT_CLOSED_STATUS : result.response.statusCode;
     const backend = backendLabel(ctx);
     d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
+    if (d.tap?.active) {
+      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx });
+    }
     if (trace) {
       trace.durationMs = round(durationMs);
       trace.outcome = outcome;

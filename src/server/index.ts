@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
+import { WebConsole } from '../console/index.js';
 import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
 import { adminGuard, adminStartProblem } from './admin-security.js';
 import { createGatewayHandler, InFlight } from './handler.js';
@@ -223,8 +224,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const startedAt = performance.now();
+  const webConsole = new WebConsole({ instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
   const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
-  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), instances);
+  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), instances);
   let adminRouter = makeAdmin(instances);
   const retired = new Set<Generation>();
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse): void => generation.handle(req, res);
@@ -236,6 +238,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Before every admin route (reload included): Host check, token, CSRF rule.
   app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
   if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
+  // The web console (docs/console.md) answers browsers on GET /_emulator/ and its own paths; the rest is the admin API.
+  app.use(ADMIN_PREFIX, webConsole.router());
   app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
   // Catch-all: everything outside the admin prefix is gateway traffic.
   app.use((req, res) => gatewayHandler(req, res));
@@ -292,6 +296,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       inFlight.closing = true;
+      webConsole.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const adminClosed = adminServer ? new Promise<void>((resolve) => adminServer.close(() => resolve())) : Promise.resolve();
@@ -318,8 +323,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const old = generation;
     for (const c of eventHooks.splice(0)) c();
     instances = next;
-    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight }), next);
+    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), next);
     adminRouter = makeAdmin(next);
+    webConsole.swap(next);
     eventHooks = hookEvents(next);
     retired.add(old);
     old.retire(() => {

@@ -52,7 +52,7 @@ describe('retry', () => {
   it('exponential waits: interval + (2^n − 1)·U(0.8δ, 1.2δ), capped at max-interval', async () => {
     const b = await statuses(429, 429, 429, 429, 200);
     // random() = 0.5 makes U(0.8δ, 1.2δ) exactly δ.
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: retryDoc('count="4" interval="1" delta="2" max-interval="10"'), settings: { random: () => 0.5 } });
+    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: retryDoc('count="4" interval="1" delta="2" max-interval="10"'), deps: { random: () => 0.5 } });
     const t0 = clock.now();
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(200);

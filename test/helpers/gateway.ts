@@ -8,6 +8,7 @@ import { SourceText } from '../../src/diagnostics/source.js';
 import { HeaderMap } from '../../src/engine/headers.js';
 import type { ApiDefinition, GatewayDefinition } from '../../src/gateway/definition.js';
 import { Gateway } from '../../src/gateway/gateway.js';
+import { nodeSettingsFiles, settingsBaseDir } from '../../src/config/settings-files.js';
 import type { GatewayDeps, GatewayResult } from '../../src/gateway/gateway.js';
 
 /** Shared test helpers: build gateways from inline XML, send requests, run real backends on 127.0.0.1. */
@@ -33,6 +34,8 @@ export interface TestGatewayOptions {
   products?: GatewayDefinition['products'];
   operations?: ApiDefinition['operations'];
   settings?: Record<string, unknown>;
+  /** The API's specification text (OpenAPI JSON/YAML, or GraphQL SDL). */
+  specification?: string;
   clock?: VirtualClock;
   deps?: Partial<GatewayDeps>;
 }
@@ -61,13 +64,14 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
         serviceUrl: o.serviceUrl ?? '',
         subscriptionRequired: o.subscriptionRequired ?? false,
         ...(o.api ? { policy: src('api.xml', o.api) } : {}),
+        ...(o.specification !== undefined ? { specification: src('specification.yaml', o.specification) } : {}),
         operations: o.operations ?? (o.operation ? [{ id: 'op', method: '*', urlTemplate: '/*', policy: src('operation.xml', o.operation) }] : []),
       },
     ],
     subscriptions: o.subscriptions ?? [],
     settings: o.settings ?? {},
   };
-  const { gateway, diagnostics } = Gateway.build(def, { clock, ...o.deps });
+  const { gateway, diagnostics } = Gateway.build(def, { clock, files: nodeSettingsFiles(settingsBaseDir(def.settings)), ...o.deps });
   return { gateway, diagnostics, clock };
 }
 

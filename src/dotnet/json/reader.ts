@@ -13,6 +13,8 @@ interface PathEntry {
   index: number;
 }
 
+export const MAX_DEPTH = 64;
+
 class JsonReader {
   private pos = 0;
   private line = 1;
@@ -36,6 +38,15 @@ class JsonReader {
       } else if (e.index >= 0) out += `[${e.index}]`;
     }
     return out;
+  }
+
+  /**
+   * Newtonsoft.Json 13 reads with JsonReader.MaxDepth = 64 by default (JToken.Parse, JObject.Parse,
+   * JsonConvert.DeserializeObject): deeper documents fail with this JsonReaderException. It also bounds the
+   * recursion of this reader (docs/expressions.md, "Limits").
+   */
+  private checkDepth(): void {
+    if (this.stack.length > MAX_DEPTH) throw this.fail(`The reader's MaxDepth of ${MAX_DEPTH} has been exceeded.`);
   }
 
   /** Error at the character just read (1-based position = its column). */
@@ -267,6 +278,7 @@ class JsonReader {
     const obj = new JObject();
     const entry: PathEntry = { kind: 'object', name: null, index: -1 };
     this.stack.push(entry);
+    this.checkDepth();
     for (;;) {
       let c = this.peek();
       if (c === '') throw this.containerEnd('JObject');
@@ -318,6 +330,7 @@ class JsonReader {
     const arr = new JArray();
     const entry: PathEntry = { kind: 'array', name: null, index: -1 };
     this.stack.push(entry);
+    this.checkDepth();
     for (;;) {
       let c = this.peek();
       if (c === '') throw this.containerEnd('JArray');

@@ -273,7 +273,8 @@ export abstract class JContainer extends JToken {
 
 /** A token being attached somewhere: Newtonsoft copies tokens that already have a parent. */
 function adopt(token: JToken, parent: JContainer): JToken {
-  const t = token.Parent || token === parent || isAncestor(token, parent) ? token.DeepClone() : token;
+  // only a non-empty container can be an ancestor (Newtonsoft checks `item.HasValues && Root == item` the same way)
+  const t = token.Parent || token === parent || (token.HasValues && isAncestor(token, parent)) ? token.DeepClone() : token;
   t.Parent = parent;
   return t;
 }

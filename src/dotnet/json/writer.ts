@@ -1,5 +1,6 @@
 /** JToken.ToString: Newtonsoft's JsonTextWriter output (indented and compact), string escaping, float format. */
 import { DateTime, DateTimeOffset, formatNewtonsoftIsoDate } from '../datetime.js';
+import { DotNetException } from '../exceptions.js';
 import { doubleToString, isDotNetFormattable } from '../format.js';
 import { JContainer, JObject, JProperty, JToken, JValue } from './tokens.js';
 
@@ -84,9 +85,21 @@ function valueToJson(v: JValue): string {
   }
 }
 
+/**
+ * Trees built in code can be deeper than any parsed document (parsing stops at 64 levels). Writing recurses, and .NET
+ * would overflow its stack on a 100,000-level tree; the emulator stops at this depth with the exception
+ * RuntimeHelpers.EnsureSufficientExecutionStack raises (docs/expressions.md, "Limits").
+ */
+export const MAX_WRITE_DEPTH = 1000;
+
+function tooDeep(): DotNetException {
+  return new DotNetException('InsufficientExecutionStackException', `Insufficient stack to continue executing the program safely: the JSON being written is nested more than ${MAX_WRITE_DEPTH} levels deep.`);
+}
+
 export function writeJson(token: JToken, indented: boolean): string {
   const parts: string[] = [];
   const write = (t: JToken, level: number) => {
+    if (level > MAX_WRITE_DEPTH) throw tooDeep();
     if (t instanceof JValue) {
       parts.push(valueToJson(t));
       return;

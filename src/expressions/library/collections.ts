@@ -3,9 +3,9 @@
  * syntax). LINQ runs eagerly on JS arrays (see docs/expressions.md: deferred execution is not observable in policies
  * except when a source is mutated after the query is built).
  */
-import { DotNetException } from '../../dotnet/exceptions.js';
+import { DotNetException, MAX_COLLECTION_LENGTH, argumentOutOfRange, outOfMemory } from '../../dotnet/exceptions.js';
 import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, type CsType } from '../types.js';
-import { CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
+import { chargeSteps, CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
 import { defaultOf, instanceTest } from '../conversions.js';
 export { CsDictionary };
 import { defineType, elementTypeOf, type Bound, type CallSite, type Closure, type MethodBinder } from './registry.js';
@@ -485,7 +485,11 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
 /** LINQ extension methods are looked up on IEnumerable<T>; every enumerable type lists it among its bases. */
 defineType({ name: 'IEnumerable', instance: LINQ });
 defineType({ name: 'Enumerable', aliases: ['System.Linq.Enumerable'], statics: {
-  Range: method(sig([I, I], enumerableOf(I), (s: number, n: number) => Array.from({ length: n }, (_, i) => s + i))),
+  Range: method(sig([I, I], enumerableOf(I), (s: number, n: number) => {
+    // Enumerable.Range throws for count < 0 or start + count - 1 > int.MaxValue (.NET reference, Enumerable.Range)
+    if (n < 0 || s + n - 1 > 2147483647) throw argumentOutOfRange('count', 'Specified argument was out of the range of valid values.');
+    return Array.from({ length: materialised(n) }, (_, i) => s + i);
+  })),
   Repeat: { kind: 'method', bind: (site) => (site.args.length === 2 ? overloadsRepeat(site) : null) },
   Empty: { kind: 'method', bind: (site) => (site.typeArgs?.length === 1 && !site.args.length ? { type: enumerableOf(site.typeArgs[0]!), c: () => [] } : null) },
 } });
@@ -493,5 +497,23 @@ function overloadsRepeat(site: CallSite): { type: CsType; c: Closure } | null {
   const v = site.b.compile(site.args[0]!.value);
   const n = site.b.convert(site.b.compile(site.args[1]!.value), I);
   const vc = v.c;
-  return { type: enumerableOf(v.type), c: (ctx, f) => new Array<unknown>(n(ctx, f) as number).fill(vc(ctx, f)) };
+  return {
+    type: enumerableOf(v.type),
+    c: (ctx, f) => {
+      const value = vc(ctx, f);
+      const count = n(ctx, f) as number;
+      if (count < 0) throw argumentOutOfRange('count', 'Specified argument was out of the range of valid values.');
+      return new Array<unknown>(materialised(count)).fill(value);
+    },
+  };
+}
+
+/**
+ * LINQ runs eagerly here, so a generated sequence is materialised: its size is checked (OutOfMemoryException, as .NET
+ * raises for a collection it cannot allocate) and charged to the step budget like the loop .NET would run.
+ */
+function materialised(count: number): number {
+  if (count > MAX_COLLECTION_LENGTH) throw outOfMemory();
+  chargeSteps(count);
+  return count;
 }

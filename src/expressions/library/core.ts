@@ -422,14 +422,14 @@ function convertToBase(v: number, b: number): string {
 }
 
 // ---- exceptions --------------------------------------------------------------------------------------------------------
-const EXC = ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'FormatException', 'NullReferenceException', 'InvalidCastException', 'KeyNotFoundException', 'NotSupportedException', 'NotImplementedException', 'IndexOutOfRangeException', 'OverflowException', 'DivideByZeroException', 'ArithmeticException', 'UriFormatException', 'JsonException', 'JsonReaderException', 'JsonSerializationException', 'CryptographicException', 'TimeoutException'];
+const EXC = ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'FormatException', 'NullReferenceException', 'InvalidCastException', 'KeyNotFoundException', 'NotSupportedException', 'NotImplementedException', 'IndexOutOfRangeException', 'OverflowException', 'DivideByZeroException', 'ArithmeticException', 'UriFormatException', 'JsonException', 'JsonReaderException', 'JsonSerializationException', 'CryptographicException', 'TimeoutException', 'OutOfMemoryException', 'InsufficientExecutionStackException', 'RegexMatchTimeoutException', 'JsonWriterException'];
 for (const name of EXC) {
   const t = named(name);
-  const ns = name.startsWith('Json') ? 'Newtonsoft.Json' : name === 'KeyNotFoundException' ? 'System.Collections.Generic' : name === 'CryptographicException' ? 'System.Security.Cryptography' : 'System';
+  const ns = name.startsWith('Json') ? 'Newtonsoft.Json' : name === 'KeyNotFoundException' ? 'System.Collections.Generic' : name === 'CryptographicException' ? 'System.Security.Cryptography' : name === 'RegexMatchTimeoutException' ? 'System.Text.RegularExpressions' : 'System';
   defineType({
     name,
     aliases: [`${ns}.${name}`],
-    bases: () => (name === 'Exception' ? [] : [named(['ArgumentNullException', 'ArgumentOutOfRangeException'].includes(name) ? 'ArgumentException' : name === 'JsonReaderException' || name === 'JsonSerializationException' ? 'JsonException' : name === 'DivideByZeroException' || name === 'OverflowException' ? 'ArithmeticException' : 'Exception')]),
+    bases: () => (name === 'Exception' ? [] : [named(['ArgumentNullException', 'ArgumentOutOfRangeException'].includes(name) ? 'ArgumentException' : name === 'JsonReaderException' || name === 'JsonSerializationException' || name === 'JsonWriterException' ? 'JsonException' : name === 'RegexMatchTimeoutException' ? 'TimeoutException' : name === 'DivideByZeroException' || name === 'OverflowException' ? 'ArithmeticException' : 'Exception')]),
     isInstance: (v, tt) => v instanceof DotNetException && (tt.name === 'Exception' || v.typeName === tt.name),
     instance: name === 'Exception' ? {
       Message: prop(S, (e: DotNetException) => e.message, undefined, true),

@@ -234,7 +234,8 @@ defineType({
       sig([], JA, () => new JArray()),
       sig([JA], JA, (a: JArray) => a.DeepClone()),
       sig([rest(O)], JA, (items: unknown[]) => JArray.create(...items.map(csToJToken))),
-      sig([enumerableOf(O)], JA, (items: Iterable<unknown>) => JArray.create(...[...items].map(csToJToken))),
+      // Newtonsoft's JArray(object content): a JToken (JObject is also IEnumerable) is one item, other sequences spread
+      sig([enumerableOf(O)], JA, (items: Iterable<unknown> | JToken) => (items instanceof JToken ? JArray.create(items) : JArray.create(...[...items].map(csToJToken)))),
     )(site),
   indexer: {
     type: (_t, args) => (args[0]?.name === 'string' ? JT : JT),

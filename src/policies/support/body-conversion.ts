@@ -1,5 +1,5 @@
 import type { GatewayContext, GatewayRequest, GatewayResponse } from '../../engine/context.js';
-import type { CompileContext } from '../types.js';
+import type { CompileContext } from '../../engine/policy-sdk.js';
 import { messageOf } from './message.js';
 
 /** The message a conversion policy changes in its section: the request before the backend, the response after it. */

@@ -1,8 +1,5 @@
-import type { Clock } from '../../clock.js';
-import { MessageBody } from '../../engine/body.js';
-import type { GatewayResponse } from '../../engine/context.js';
-import { HeaderMap } from '../../engine/headers.js';
-import type { RuntimeServices } from '../../engine/services.js';
+import type { Clock, GatewayResponse, RuntimeServices } from '../../engine/policy-sdk.js';
+import { HeaderMap, MessageBody } from '../../engine/policy-sdk.js';
 
 /**
  * The gateway's built-in cache (APIM's "internal" cache): entries with a time-to-live on the injected clock, shared by

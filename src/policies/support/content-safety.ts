@@ -1,4 +1,5 @@
-import type { RuntimeServices } from '../../engine/services.js';
+import type { RuntimeServices } from '../../engine/policy-sdk.js';
+import { defineSetting } from '../../engine/policy-sdk.js';
 
 /**
  * The offline stand-in for Azure AI Content Safety used by llm-content-safety: a local classifier configured in the
@@ -14,7 +15,7 @@ import type { RuntimeServices } from '../../engine/services.js';
  * Patterns are JavaScript regular expressions matched case-insensitively; a category's severity is the highest
  * severity (0-7) among its matching patterns, 0 when none matches. Blocklist terms match as case-insensitive
  * substrings. promptAttacks patterns are what `shield-prompt="true"` detects. Programmatic users may instead give
- * `contentSafety.classify`, a function `(text) => ContentSafetyAnalysis`.
+ * a classifier function as the `contentSafetyClassifier` extension (GatewayDeps.extensions).
  */
 
 export const HARM_CATEGORIES = ['Hate', 'SelfHarm', 'Sexual', 'Violence'] as const;
@@ -36,16 +37,30 @@ interface Rule {
   severity: number;
 }
 
-/** The classifier the settings describe, null for pass-through, or the problems found in the settings. */
-export function classifierFromSettings(services: RuntimeServices): { classifier: ContentSafetyClassifier | null } | { errors: string[] } {
-  const raw = services.settings.get('contentSafety');
-  if (raw === undefined || raw === null) return { classifier: null };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { errors: ['setting "contentSafety" must be an object with categories, blocklists, promptAttacks (or classify)'] };
-  const cfg = raw as Record<string, unknown>;
-  if (typeof cfg.classify === 'function') {
-    const f = cfg.classify as ContentSafetyClassifier;
-    return { classifier: f };
+declare module '../../engine/policy-sdk.js' {
+  interface PolicyExtensions {
+    /** A classifier used by llm-content-safety instead of the `contentSafety` setting's patterns. */
+    contentSafetyClassifier?: ContentSafetyClassifier;
   }
+}
+
+/** `settings.contentSafety`: the local classifier's patterns (see above). */
+export const CONTENT_SAFETY_SETTING = defineSetting<ContentSafetyClassifier>('contentSafety', 'local content safety classifier: categories, blocklists, promptAttacks', (raw) => {
+  const r = parseClassifier(raw);
+  return 'errors' in r ? { ok: false, message: r.errors.join('\n') } : { ok: true, value: r.classifier };
+});
+
+/** The classifier the extension or the settings describe, null for pass-through, or the problems found in the settings. */
+export function classifierFromSettings(services: RuntimeServices): { classifier: ContentSafetyClassifier | null } | { errors: string[] } {
+  const hook = services.extensions.contentSafetyClassifier;
+  if (hook) return { classifier: hook };
+  const r = services.setting(CONTENT_SAFETY_SETTING);
+  return r.ok ? { classifier: r.value ?? null } : { errors: r.message.split('\n') };
+}
+
+function parseClassifier(raw: unknown): { classifier: ContentSafetyClassifier } | { errors: string[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { errors: ['setting "contentSafety" must be an object with categories, blocklists, promptAttacks'] };
+  const cfg = raw as Record<string, unknown>;
   const errors: string[] = [];
   const rules = new Map<HarmCategory, Rule[]>();
   const cats = cfg.categories;
@@ -105,7 +120,7 @@ export function classifierFromSettings(services: RuntimeServices): { classifier:
     }
   }
   for (const k of Object.keys(cfg)) {
-    if (!['categories', 'blocklists', 'promptAttacks', 'classify'].includes(k)) errors.push(`contentSafety.${k}: unknown setting (allowed: categories, blocklists, promptAttacks, classify)`);
+    if (!['categories', 'blocklists', 'promptAttacks'].includes(k)) errors.push(`contentSafety.${k}: unknown setting (allowed: categories, blocklists, promptAttacks)`);
   }
   if (errors.length) return { errors };
   return {

@@ -4,15 +4,19 @@ import type { GatewayContext } from '../../engine/context.js';
 import { HeaderMap } from '../../engine/headers.js';
 import type { RuntimeServices } from '../../engine/services.js';
 import { UpstreamError } from '../../engine/upstream.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
+import { defineSetting, gatewayErrorResponse, PolicyError } from '../../engine/policy-sdk.js';
 
 /** Dapr's default HTTP port on the sidecar; the setting `dapr.sidecarUrl` points elsewhere (a local test server). */
 export const DAPR_DEFAULT_SIDECAR = 'http://localhost:3500';
 
 /** The configured Dapr sidecar, or undefined when none is configured (then Dapr policies only record). */
+export const DAPR_SIDECAR_SETTING = defineSetting<string>('dapr.sidecarUrl', `Dapr sidecar base URL (default: none, Dapr policies only record)`, (v) =>
+  typeof v === 'string' && /^https?:\/\//.test(v) ? { ok: true, value: v.replace(/\/+$/, '') } : { ok: false, message: `settings["dapr.sidecarUrl"] is ${JSON.stringify(v)}; allowed: an http(s) URL` },
+);
+
 export function configuredSidecar(services: RuntimeServices): string | undefined {
-  const v = services.settings.get('dapr.sidecarUrl');
-  return typeof v === 'string' && v ? v.replace(/\/+$/, '') : undefined;
+  const r = services.setting(DAPR_SIDECAR_SETTING);
+  return r.ok ? r.value : undefined;
 }
 
 export function sidecarBase(services: RuntimeServices): string {

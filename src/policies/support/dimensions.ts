@@ -1,9 +1,6 @@
-import type { GatewayContext } from '../../engine/context.js';
-import { PolicyError } from '../../pipeline/errors.js';
-import type { CompileContext, ElementSpec } from '../types.js';
-import { attributeText, childElements } from '../types.js';
+import type { CompileContext, ElementSpec, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
+import { PolicyError, attributeText, childElements } from '../../engine/policy-sdk.js';
 import { firstReport } from './once.js';
-import type { XmlElement } from '../../xml/types.js';
 
 /**
  * Dimensions of emit-metric and the token-metric policies: `<dimension name value/>`, where value may be omitted for

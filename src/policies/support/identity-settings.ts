@@ -1,49 +1,42 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { RuntimeServices } from '../../engine/services.js';
+import { defineSetting } from '../../engine/policy-sdk.js';
+import type { RuntimeServices, SettingResult, SettingSpec } from '../../engine/policy-sdk.js';
 
 /**
- * Reading the emulator settings the identity policies use (RuntimeServices.settings, from the config file's
- * `settings` object). Settings are plain JSON, so every reader checks shapes and returns a message naming the JSON
- * path of a bad value instead of throwing.
+ * The settings the identity policies read (config file `settings.<name>`): objects whose entries the policies check
+ * in detail at compile time, with messages naming the JSON path of a bad value. Files named in them are read through
+ * RuntimeServices.files, which the shell provides (relative to the config file's folder): the engine reads no files.
  */
 
-export type SettingResult<T> = { ok: true; value: T } | { ok: false; message: string };
+export type { SettingResult } from '../../engine/policy-sdk.js';
 
-/** A top-level settings object (`settings.<name>`), or undefined when absent. */
-export function settingsObject(services: RuntimeServices, name: string): SettingResult<Record<string, unknown> | undefined> {
-  const v = services.settings.get(name);
-  if (v === undefined || v === null) return { ok: true, value: undefined };
-  if (typeof v !== 'object' || Array.isArray(v)) return { ok: false, message: `settings.${name} must be an object` };
-  return { ok: true, value: v as Record<string, unknown> };
+function objectSetting(key: string, describe: string): SettingSpec<Record<string, unknown>> {
+  return defineSetting(key, describe, (v) =>
+    typeof v !== 'object' || v === null || Array.isArray(v) ? { ok: false, message: `settings.${key} must be an object` } : { ok: true, value: v as Record<string, unknown> },
+  );
 }
 
-/** Folder that relative file paths in settings are read from: `settings.configDir` when set, else the working directory. */
-export function settingsBaseDir(services: RuntimeServices): string {
-  const d = services.settings.get('configDir');
-  return typeof d === 'string' && d ? d : process.cwd();
+export const MANAGED_IDENTITY_SETTING = objectSetting('managedIdentity', 'managed identity tokens: secret, lifetimeSeconds, ids, fixed tokens, unavailable resources');
+export const AUTHORIZATION_CONNECTIONS_SETTING = objectSetting('authorizationConnections', 'credential manager connections: "<provider>/<authorization>" → { accessToken, claims }');
+export const CERTIFICATES_SETTING = objectSetting('certificates', 'certificates by id: PEM text or { "file": "cert.pem" }');
+export const OPENID_CONFIGS_SETTING = objectSetting('openidConfigs', 'OpenID configurations / JWKS by URL: an object or the path of a JSON file');
+
+/** A top-level settings object, or undefined when absent. */
+export function settingsObject(services: RuntimeServices, spec: SettingSpec<Record<string, unknown>>): SettingResult<Record<string, unknown> | undefined> {
+  return services.setting(spec);
 }
 
-/**
- * A JSON document given inline (an object) or as a file path (string, relative to settingsBaseDir). Read once at load
- * time; the message names the settings path and the file.
- */
+/** A JSON document given inline (an object) or as a file path (string). Read once at load time; the message names the settings path and the file. */
 export function jsonDocument(services: RuntimeServices, value: unknown, where: string): SettingResult<Record<string, unknown>> {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ok: true, value: value as Record<string, unknown> };
   if (typeof value !== 'string') return { ok: false, message: `${where} must be a JSON object or the path of a JSON file` };
-  const file = path.resolve(settingsBaseDir(services), value);
-  let text: string;
+  const read = services.files.readText(value);
+  if (!read.ok) return { ok: false, message: `${where}: ${read.message}` };
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    return { ok: false, message: `${where}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: `${where}: ${file} does not hold a JSON object` };
+    const v: unknown = JSON.parse(read.value);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: `${where}: ${value} does not hold a JSON object` };
     return { ok: true, value: v as Record<string, unknown> };
   } catch (e) {
-    return { ok: false, message: `${where}: ${file} is not valid JSON (${(e as Error).message})` };
+    return { ok: false, message: `${where}: ${value} is not valid JSON (${(e as Error).message})` };
   }
 }
 
@@ -51,12 +44,8 @@ export function jsonDocument(services: RuntimeServices, value: unknown, where: s
 export function textDocument(services: RuntimeServices, value: unknown, where: string): SettingResult<string> {
   if (typeof value === 'string') return { ok: true, value };
   if (typeof value === 'object' && value !== null && typeof (value as { file?: unknown }).file === 'string') {
-    const file = path.resolve(settingsBaseDir(services), (value as { file: string }).file);
-    try {
-      return { ok: true, value: readFileSync(file, 'utf8') };
-    } catch (e) {
-      return { ok: false, message: `${where}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
-    }
+    const read = services.files.readText((value as { file: string }).file);
+    return read.ok ? read : { ok: false, message: `${where}: ${read.message}` };
   }
   return { ok: false, message: `${where} must be a string or { "file": "<path>" }` };
 }

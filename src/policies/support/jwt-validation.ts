@@ -1,10 +1,6 @@
-import type { GatewayContext } from '../../engine/context.js';
-import type { RuntimeServices } from '../../engine/services.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
-import type { XmlElement } from '../../xml/types.js';
-import type { CompileContext, ElementSpec, ValueGetter } from '../types.js';
-import { attributeText, childElements } from '../types.js';
-import { jsonDocument, settingsObject, textDocument } from './identity-settings.js';
+import type { CompileContext, ElementSpec, GatewayContext, RuntimeServices, ValueGetter, XmlElement } from '../../engine/policy-sdk.js';
+import { PolicyError, attributeText, childElements, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import { CERTIFICATES_SETTING, jsonDocument, OPENID_CONFIGS_SETTING, settingsObject, textDocument } from './identity-settings.js';
 import { claimStrings, decodeJwt, JwtFormatError, keyFromJwk, pemKey, rsaKey, SUPPORTED_ALGORITHMS, toJwt, verifySignature } from './jwt.js';
 import type { DecodedJwt, VerificationKey } from './jwt.js';
 
@@ -164,13 +160,15 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
     }
     const origin = `${k.source.file}:${k.source.positionAt(k.start).line}`;
     if (text) {
+      // A named value that was not given stays "{{name}}": already reported as a warning; the key cannot be checked.
+      if (/^\{\{[^{}]+\}\}$/.test(text)) continue;
       if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) {
         cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key> text is not a base64-encoded key', 'issuer-signing-keys take the symmetric key base64-encoded');
         continue;
       }
       keys.push({ kind: 'symmetric', id, secret: Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'), origin });
     } else if (certId !== undefined) {
-      const certs = settingsObject(cx.services, 'certificates');
+      const certs = settingsObject(cx.services, CERTIFICATES_SETTING);
       const entry = certs.ok ? certs.value?.[certId] : undefined;
       if (!certs.ok || entry === undefined) {
         cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', certs.ok ? `certificate-id "${certId}" is not in settings.certificates` : certs.message, 'map it to PEM text or { "file": "cert.pem" } in settings.certificates');
@@ -207,7 +205,7 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
  * (`{ "keys": [...] }`). Returns null when the URL is not mapped (the caller warns); errors name the setting.
  */
 export function openIdKeySet(services: RuntimeServices, url: string): { ok: true; value: KeySet | null } | { ok: false; message: string } {
-  const configs = settingsObject(services, 'openidConfigs');
+  const configs = settingsObject(services, OPENID_CONFIGS_SETTING);
   if (!configs.ok) return configs;
   const map = configs.value ?? {};
   const entry = lookupUrl(map, url);

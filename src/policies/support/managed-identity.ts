@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RuntimeServices } from '../../engine/services.js';
-import { settingsObject } from './identity-settings.js';
+import type { RuntimeServices } from '../../engine/policy-sdk.js';
+import { MANAGED_IDENTITY_SETTING, settingsObject } from './identity-settings.js';
 import type { SettingResult } from './identity-settings.js';
 import { peekPayload, signHs256 } from './jwt.js';
 
@@ -132,7 +132,7 @@ export function managedIdentityTokens(services: RuntimeServices): SettingResult<
 }
 
 function readOptions(services: RuntimeServices): SettingResult<Options> {
-  const s = settingsObject(services, 'managedIdentity');
+  const s = settingsObject(services, MANAGED_IDENTITY_SETTING);
   if (!s.ok) return s;
   const m = s.value ?? {};
   const known = ['secret', 'lifetimeSeconds', 'tenantId', 'principalId', 'clientId', 'userAssignedClientIds', 'tokens', 'unavailableResources'];

@@ -1,11 +1,8 @@
-import { MessageBody } from '../../engine/body.js';
-import type { GatewayContext, PolicySection } from '../../engine/context.js';
-import type { HeaderMap } from '../../engine/headers.js';
+import type { CompileContext, GatewayContext, HeaderMap, PolicySection, XmlElement } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, childElements } from '../../engine/policy-sdk.js';
 import { toPolicyString } from '../../expressions/index.js';
-import { PolicyError } from '../../pipeline/errors.js';
-import type { CompileContext } from '../types.js';
-import { childElements } from '../types.js';
-import type { XmlElement } from '../../xml/types.js';
+import { TextSpan } from '../../diagnostics/source.js';
+import { bindBody, compileLiquid } from './liquid.js';
 
 /** Which message a header/body policy changes: the request before the backend, the response after it. */
 export function messageOf(section: PolicySection): 'request' | 'response' {
@@ -68,17 +65,34 @@ function headerValues(name: string, values: string[]): string[] {
 
 export type BodyWriter = (ctx: GatewayContext) => MessageBody;
 
-/** Compiles set-body's content into a producer of the new body. Liquid templates are rejected at load time. */
-export function compileBodyWriter(el: XmlElement, cx: CompileContext): BodyWriter {
+/**
+ * Compiles set-body's content into a producer of the new body: text, a policy expression, or a Liquid template
+ * (support/liquid.ts). `bodyless`: the template sees no body (inside return-response, which removes the current
+ * bodies, reference §3.7).
+ */
+export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean } = {}): BodyWriter {
   const template = el.attributes.find((a) => a.name === 'template')?.value.text.trim().toLowerCase();
-  if (template === 'liquid') {
-    cx.diagnostics.error(el.source, cx.offsetOf(el, 'template'), 'policy/unsupported', '<set-body template="liquid"> is not supported by apim-emulator yet', 'write the body as a policy expression @{ ... } instead');
-  }
+  if (template === 'liquid') return compileLiquidWriter(el, cx, o.bodyless === true);
   const value = cx.textValue(el) ?? (() => '');
   return (ctx) => {
     const v = value(ctx);
     if (v instanceof Uint8Array) return MessageBody.fromBuffer(Buffer.from(v));
     return MessageBody.fromBuffer(valueToText(v));
+  };
+}
+
+function compileLiquidWriter(el: XmlElement, cx: CompileContext, bodyless: boolean): BodyWriter {
+  const texts = el.children.filter((c) => c.kind === 'text').map((c) => c.text);
+  const span = texts.length === 0 ? undefined : texts.length === 1 ? texts[0]! : TextSpan.concat(texts[0]!.source, texts);
+  const render = span ? compileLiquid(span, cx.services.namedValues, cx.diagnostics) : () => '';
+  if (!render) return () => MessageBody.fromBuffer('');
+  const xsiNil = (el.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
+  const parseDate = (el.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
+  const which = messageOf(cx.section);
+  if (!bodyless) cx.needsBody(which);
+  return (ctx) => {
+    const body = bodyless ? '' : bindBody(which === 'request' ? ctx.request : ctx.response, { xsiNil, parseDate });
+    return MessageBody.fromBuffer(render(ctx, body));
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CompileContext } from '../types.js';
+import type { CompileContext } from '../../engine/policy-sdk.js';
 import type { XmlElement } from '../../xml/types.js';
 import { firstReport } from './once.js';
 

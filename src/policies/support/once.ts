@@ -1,4 +1,4 @@
-import type { XmlElement } from '../../xml/types.js';
+import type { XmlElement } from '../../engine/policy-sdk.js';
 
 const reported = new WeakMap<XmlElement, Set<string>>();
 

@@ -111,7 +111,7 @@ export class ApiSpecification {
     let validate: ValidateFunction | undefined;
     return (value) => {
       // Compiled on first use and kept: only schemas an operation actually checks are compiled.
-      validate ??= this.ajv.compile({ $ref: `${DOC_ID}${pointer}` });
+      validate ??= this.ajv.compile({ $ref: `${DOC_ID}#${pointer}` });
       if (validate(value)) return [];
       return (validate.errors ?? []).map(describeError);
     };

@@ -1,4 +1,5 @@
-import type { RuntimeServices } from '../../engine/services.js';
+import type { RuntimeServices } from '../../engine/policy-sdk.js';
+import { defineSetting } from '../../engine/policy-sdk.js';
 import type { CachedResponse } from './cache.js';
 import { ExpiringCache } from './cache.js';
 
@@ -71,13 +72,27 @@ function vector(text: string): WordVector {
   return v;
 }
 
-/** The similarity the settings ask for; a problem is returned as text for a load-time diagnostic. */
+declare module '../../engine/policy-sdk.js' {
+  interface PolicyExtensions {
+    /** A similarity function (a, b) => [0, 1] used by the semantic cache lookups instead of the setting's choice. */
+    semanticSimilarity?: Similarity;
+  }
+}
+
+/** `settings["semanticCache.similarity"]`: which built-in similarity the semantic cache lookups use. */
+export const SEMANTIC_SIMILARITY_SETTING = defineSetting<'exact' | 'token-cosine'>('semanticCache.similarity', 'semantic cache similarity: "exact" (default) or "token-cosine"', (s) =>
+  s === 'exact' || s === 'token-cosine'
+    ? { ok: true, value: s }
+    : { ok: false, message: `setting "semanticCache.similarity" is ${JSON.stringify(s)}; allowed: "exact", "token-cosine" (or a function given as the semanticSimilarity extension)` },
+);
+
+/** The similarity the extension or the settings ask for; a problem is returned as text for a load-time diagnostic. */
 export function similarityFromSettings(services: RuntimeServices): { similarity: Similarity; name: string } | { error: string } {
-  const s = services.settings.get('semanticCache.similarity');
-  if (s === undefined || s === 'exact') return { similarity: exactSimilarity, name: 'exact' };
-  if (s === 'token-cosine') return { similarity: tokenCosineSimilarity, name: 'token-cosine' };
-  if (typeof s === 'function') return { similarity: s as Similarity, name: 'custom' };
-  return { error: `setting "semanticCache.similarity" is ${JSON.stringify(s)}; allowed: "exact", "token-cosine", or a function (a, b) => similarity in [0, 1]` };
+  const hook = services.extensions.semanticSimilarity;
+  if (hook) return { similarity: hook, name: 'custom' };
+  const s = services.setting(SEMANTIC_SIMILARITY_SETTING);
+  if (!s.ok) return { error: s.message };
+  return s.value === 'token-cosine' ? { similarity: tokenCosineSimilarity, name: 'token-cosine' } : { similarity: exactSimilarity, name: 'exact' };
 }
 
 /** The prompt of an LLM request body, as compared by the cache. */

@@ -1,4 +1,5 @@
 import type { RuntimeServices } from '../../engine/services.js';
+import { defineSetting } from '../../engine/policy-sdk.js';
 
 /**
  * Local sinks for policies whose target is an Azure service the emulator cannot reach offline (Service Bus, Dapr
@@ -20,6 +21,11 @@ export interface SinkEntry {
   readonly requestId: string;
 }
 
+/** `settings["sinks.keep"]`: how many recent messages the local sinks keep. */
+export const SINKS_KEEP_SETTING = defineSetting<number>('sinks.keep', `recent messages kept by the local message sinks (default ${SINK_KEEP_DEFAULT})`, (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { ok: true, value: v } : { ok: false, message: `settings["sinks.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
+);
+
 interface Sink {
   keep: number;
   entries: SinkEntry[];
@@ -27,8 +33,8 @@ interface Sink {
 
 function sink(services: RuntimeServices): Sink {
   return services.store('policies:sinks', () => {
-    const k = services.settings.get('sinks.keep');
-    return { keep: typeof k === 'number' && Number.isInteger(k) && k >= 0 ? k : SINK_KEEP_DEFAULT, entries: [] };
+    const k = services.setting(SINKS_KEEP_SETTING);
+    return { keep: k.ok && k.value !== undefined ? k.value : SINK_KEEP_DEFAULT, entries: [] };
   });
 }
 

@@ -1,12 +1,9 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { MessageBody } from '../../engine/body.js';
-import type { GatewayContext } from '../../engine/context.js';
+import type { AttributeSpec, CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
+import { MessageBody, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
-import type { AttributeSpec, CompileContext } from '../types.js';
-import type { XmlElement } from '../../xml/types.js';
-import { StateUnavailableError } from '../../state/store.js';
+import { StateUnavailableError } from '../../engine/policy-sdk.js';
 
 /** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
 

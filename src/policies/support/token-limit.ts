@@ -1,9 +1,8 @@
-import type { GatewayContext } from '../../engine/context.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
-import type { Flow, PolicyDefinition } from '../types.js';
+import type { Flow, GatewayContext, PolicyDefinition } from '../../engine/policy-sdk.js';
+import { PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { addHeadersWhenDone, literal, literalInt, nameAttr } from './throttle.js';
 import type { EncodingName, StreamOutcome } from './tokens.js';
-import { completionTokens, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
+import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
 import type { CalendarPeriod, WindowEntry } from './windows.js';
 import { calendarPeriod, FixedWindow, retryAfterSeconds, SlidingWindow } from './windows.js';
 
@@ -38,6 +37,7 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
     summary,
     support: 'approximate',
     sections: ['inbound'],
+    settings: [TOKENIZER_ENCODING_SETTING],
     attributes: [
       { name: 'counter-key', required: true, expressions: true },
       { name: 'tokens-per-minute', expressions: true, kind: 'int', min: 0 },
@@ -79,7 +79,7 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         consumedHeader: literal(el, cx, 'tokens-consumed-header-name'),
         consumedVariable: literal(el, cx, 'tokens-consumed-variable-name'),
       };
-      const forcedEncoding = cx.services.settings.get('tokenizer.encoding') as EncodingName | undefined;
+      const forcedEncoding = forcedEncodingSetting(cx, el);
       const { services, path } = cx;
 
       const run = (ctx: GatewayContext, prompt: number, estimated: boolean, stream: boolean, encoding: EncodingName | undefined): Flow => {

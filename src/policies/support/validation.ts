@@ -1,8 +1,8 @@
 import type { DiagnosticBag } from '../../diagnostics/diagnostic.js';
 import type { SourceText } from '../../diagnostics/source.js';
 import type { GatewayContext } from '../../engine/context.js';
-import { gatewayErrorResponse, PolicyError } from '../../pipeline/errors.js';
-import type { CompileContext } from '../types.js';
+import { gatewayErrorResponse, PolicyError } from '../../engine/policy-sdk.js';
+import type { CompileContext } from '../../engine/policy-sdk.js';
 import type { XmlElement } from '../../xml/types.js';
 import { firstReport } from './once.js';
 import { ApiSpecification, SpecificationError } from './openapi.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../../src/engine/headers.js';
 import type { Gateway } from '../../../src/gateway/gateway.js';
 import { presentedCertificate } from '../../../src/policies/authentication-certificate.js';
-import { corsPreflightDocuments, isPreflight } from '../../../src/policies/cors.js';
+import { isPreflight } from '../../../src/policies/cors.js';
+import { preflightDocuments } from '../../../src/pipeline/compiler.js';
 import { parsePolicyDocument } from '../../../src/pipeline/document.js';
 import { parseIp } from '../../../src/policies/ip-filter.js';
 import { buildGateway, FORWARD, policies, send, src, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
@@ -178,9 +179,9 @@ describe('cors', () => {
     expect((await send(gateway, '/api/x')).header('Access-Control-Allow-Origin')).toBeUndefined();
   });
 
-  it('corsPreflightDocuments keeps only cors and base in inbound, so a preflight skips the other policies', async () => {
+  it('preflightDocuments keeps only cors and base in inbound, so a preflight skips the other policies', async () => {
     const doc = parsePolicyDocument(src('api.xml', policies({ inbound: `<check-header name="X-Key" failed-check-httpcode="401" failed-check-error-message="no" ignore-case="true" />${CORS}<set-header name="X-Other" exists-action="override"><value>1</value></set-header>`, backend: FORWARD }))).document!;
-    const reduced = corsPreflightDocuments({ api: doc });
+    const reduced = preflightDocuments({ api: doc }, new Set(['cors']));
     const names = (reduced.api!.sections.get('inbound')!.children as Array<{ kind: string; name?: string }>).filter((c) => c.kind === 'element').map((c) => c.name);
     expect(names).toEqual(['cors']);
     expect(reduced.api!.sections.get('backend')!.children).toEqual([]);

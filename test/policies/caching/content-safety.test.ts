@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../../helpers/corpus.js';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
-import type { TestBackend } from '../../helpers/gateway.js';
+import type { TestBackend, TestGatewayOptions } from '../../helpers/gateway.js';
 
 /** llm-content-safety offline: a local classifier from the `contentSafety` setting, 403 when it flags the prompt. */
 const backends: TestBackend[] = [];
@@ -31,10 +31,10 @@ const POLICY = `<llm-content-safety backend-id="content-safety-backend" shield-p
   <blocklists><id>blocklist1</id></blocklists>
 </llm-content-safety>`;
 
-async function gateway(policy = POLICY, settings: Record<string, unknown> = { contentSafety: CLASSIFIER }) {
+async function gateway(policy = POLICY, settings: Record<string, unknown> = { contentSafety: CLASSIFIER }, deps: TestGatewayOptions['deps'] = {}) {
   const b = await startBackend();
   backends.push(b);
-  return { ...buildGateway({ serviceUrl: b.url, settings, api: policies({ inbound: policy, backend: FORWARD }) }), backend: b };
+  return { ...buildGateway({ serviceUrl: b.url, settings, deps, api: policies({ inbound: policy, backend: FORWARD }) }), backend: b };
 }
 
 const ask = (content: string, role = 'user') => ({ method: 'POST', body: JSON.stringify({ messages: [{ role: 'system', content: 'You help.' }, { role, content }] }), headers: { 'Content-Type': 'application/json' } });
@@ -97,13 +97,13 @@ describe('llm-content-safety', () => {
     expect(r.context?.traceEvents.some((e) => e.policy === 'llm-content-safety' && e.message.includes('passed through unchecked'))).toBe(true);
   });
 
-  it('uses a classify function given programmatically', async () => {
+  it('uses a classifier given programmatically (the contentSafetyClassifier extension)', async () => {
     const seen: string[] = [];
     const classify = (text: string) => {
       seen.push(text);
       return { categories: { SelfHarm: text.includes('hurt') ? 7 : 0 }, blocklistHits: [], attackDetected: false };
     };
-    const { gateway: g } = await gateway('<llm-content-safety backend-id="cs"><categories><category name="SelfHarm" threshold="2" /></categories></llm-content-safety>', { contentSafety: { classify } });
+    const { gateway: g } = await gateway('<llm-content-safety backend-id="cs"><categories><category name="SelfHarm" threshold="2" /></categories></llm-content-safety>', {}, { extensions: { contentSafetyClassifier: classify } });
     expect((await send(g, '/api/chat', ask('I want to hurt'))).status).toBe(403);
     expect(seen[0]).toBe('You help.\nI want to hurt');
   });
@@ -115,7 +115,7 @@ describe('llm-content-safety', () => {
     }).diagnostics.filter((d) => d.code === 'policy/bad-setting').map((d) => d.message);
     expect(bad).toContain('contentSafety.categories.Gore: unknown category (allowed: Hate, SelfHarm, Sexual, Violence)');
     expect(bad).toContain('contentSafety.categories.Violence[0].severity must be a whole number from 0 to 7');
-    expect(bad).toContain('contentSafety.extra: unknown setting (allowed: categories, blocklists, promptAttacks, classify)');
+    expect(bad).toContain('contentSafety.extra: unknown setting (allowed: categories, blocklists, promptAttacks)');
     const m = tryBuildGateway({
       api: policies({ inbound: '<llm-content-safety><categories output-type="TwoLevels"><category name="Gore" threshold="8" /></categories></llm-content-safety>', outbound: '<llm-content-safety backend-id="x" />' }),
     }).diagnostics.map((d) => d.message);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../../helpers/corpus.js';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
-import type { TestBackend } from '../../helpers/gateway.js';
+import type { TestBackend, TestGatewayOptions } from '../../helpers/gateway.js';
 
 /** azure-openai-/llm-semantic-cache-lookup and -store (reference §4.6), offline: prompts compared as text. */
 const backends: TestBackend[] = [];
@@ -31,8 +31,8 @@ const lookup = (attrs = '', inner = '', name = 'llm-semantic-cache-lookup') =>
   `<${name} score-threshold="0.05" embeddings-backend-id="embeddings" embeddings-backend-auth="system-assigned"${attrs}>${inner}</${name}>`;
 const store = (duration = 60, name = 'llm-semantic-cache-store') => `<${name} duration="${duration}" />`;
 
-function gatewayFor(b: TestBackend, o: { attrs?: string; inner?: string; duration?: number; settings?: Record<string, unknown> } = {}) {
-  return buildGateway({ serviceUrl: b.url, settings: o.settings ?? {}, api: policies({ inbound: lookup(o.attrs, o.inner), backend: FORWARD, outbound: store(o.duration) }) });
+function gatewayFor(b: TestBackend, o: { attrs?: string; inner?: string; duration?: number; settings?: Record<string, unknown>; deps?: TestGatewayOptions['deps'] } = {}) {
+  return buildGateway({ serviceUrl: b.url, settings: o.settings ?? {}, deps: o.deps ?? {}, api: policies({ inbound: lookup(o.attrs, o.inner), backend: FORWARD, outbound: store(o.duration) }) });
 }
 
 const n = (r: { json: () => unknown }) => (r.json() as { n: number }).n;
@@ -133,7 +133,7 @@ describe('semantic cache with a similarity', () => {
       return 1 - Math.abs(a.length - c.length) / Math.max(a.length, c.length);
     };
     const b = await llmBackend();
-    const { gateway } = gatewayFor(b, { settings: { 'semanticCache.similarity': lengthSimilarity }, attrs: '' });
+    const { gateway } = gatewayFor(b, { deps: { extensions: { semanticSimilarity: lengthSimilarity } }, attrs: '' });
     // threshold 0.05: within 5 % of the length.
     await send(gateway, '/api/chat', chat(['user', 'a'.repeat(100)]));
     await send(gateway, '/api/chat', chat(['user', 'b'.repeat(200)]));
