@@ -15,7 +15,7 @@ describe('fuzz: no input escapes as a thrown error', () => {
   for (const [name, target] of Object.entries(TARGETS)) {
     it(name, () => {
       fc.assert(
-        fc.property(arbs[name as keyof typeof arbs], (input) => {
+        fc.property(arbs[name]!, (input) => {
           target(input);
         }),
         { numRuns: RUNS, seed: SEED },
