@@ -105,7 +105,7 @@ describe('console event stream', () => {
       [3, ['foundry4:1:1']],
     ]);
 
-    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '429 retry-after=30; aoai' });
+    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' }, body: '429 retry-after=30; aoai' });
     expect(await chat(true)).toBe(200);
     const rows = (await s.next('requests')).data as RequestRow[];
     expect(rows).toHaveLength(1);
