@@ -20,6 +20,7 @@ import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, over
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import { openStateStore } from '../state/index.js';
+import { SecretMasker } from '../server/secrets.js';
 import { GatewayTelemetry, MAX_INSTANCES, ServerStartError, startServer, type AdminOptions } from '../server/index.js';
 
 /** `serve` options: the flags-only API description (used when there is no --config) plus how to run. */
@@ -168,9 +169,16 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       const mockedIds = new Set(mockedApis.map((a) => a.id));
       definition = { ...current.definition, apis: current.definition.apis.map((a) => (mockedIds.has(a.id) ? { ...a, serviceUrl: `${specMock!.url}/apis/${encodeURIComponent(a.id)}` } : a)) };
     }
+    // Subscription keys are credentials too: masked in logs, traces and admin answers like secret named values; both
+    // are masked in the start-up and reload diagnostics (a secret can land in an invalid attribute).
+    const secrets = [
+      ...definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value),
+      ...definition.subscriptions.flatMap((sub) => [sub.primaryKey, ...(sub.secondaryKey ? [sub.secondaryKey] : [])]),
+    ];
+    const masked = () => new SecretMasker(secrets).maskValue(diagnostics);
     const fail = async () => {
       await specMock?.close();
-      return { compiled: null, diagnostics };
+      return { compiled: null, diagnostics: masked() };
     };
     if (diagnostics.some((d) => d.severity === 'error')) return fail();
     const preparedDef = { ...prepared, definition };
@@ -191,8 +199,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       }
       gateways.push(built.gateway);
     }
-    const secrets = definition.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
-    return { compiled: { definition: def, gateways, specMock, secrets, files: loaded.files, watchDirs: loaded.watchDirs ?? [] }, diagnostics };
+    return { compiled: { definition: def, gateways, specMock, secrets, files: loaded.files, watchDirs: loaded.watchDirs ?? [] }, diagnostics: masked() };
   };
 
   const start = await compile(settingsProbe);

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { SecretMasker } from '../server/secrets.js';
 import { isBackendDocument } from '../backends/index.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -57,6 +58,8 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
   const inputs: Input[] = [];
+  // Secret named values never appear in a report (text, SARIF, ...), even where one lands in an invalid attribute.
+  const secrets = o.namedValues.filter((n) => n.secret && n.value).map((n) => n.value);
 
   // APIOps extractor folders are loaded as the service they describe (src/apiops), not file by file.
   const trees = o.inputs.filter((i) => isApiopsTree(path.resolve(i)));
@@ -96,6 +99,7 @@ export function runValidate(o: ValidateOptions): ValidateResult {
     diagnostics.push(...loaded.diagnostics);
     if (!loaded.definition) continue;
     if (o.namedValues.length) overrideNamedValues(loaded.definition, o.namedValues);
+    for (const n of loaded.definition.namedValues) if (n.secret && n.value) secrets.push(n.value);
     const prepared = prepareDefinition(loaded.definition);
     checkMockTargets(new Map([...loaded.mocks]), prepared.backends, diagnostics);
     diagnostics.push(...build(prepared.definition, prepared));
@@ -153,7 +157,7 @@ export function runValidate(o: ValidateOptions): ValidateResult {
     });
   }
 
-  const unique = dedupe(diagnostics);
+  const unique = new SecretMasker(secrets).maskValue(dedupe(diagnostics));
   const usage = unique.some((d) => d.severity === 'error' && (d.code === 'input/none' || d.code === 'input/bicep'));
   const exitCode = hasIoErrors(unique) || usage ? 2 : unique.some((d) => d.severity === 'error') ? 1 : 0;
   return { diagnostics: unique, files, exitCode };

@@ -119,6 +119,7 @@ export const DIAGNOSTIC_CODES = {
   'mock/option': 'A --mock option is not BACKEND_ID=SCRIPT.',
   'mock/schema': 'A mock script in JSON form does not match schemas/mock-script.schema.json.',
   'mock/syntax': 'A mock script in text form has a syntax error.',
+  'mock/too-large': 'A mock script is larger than the emulator accepts (64 KiB of text or 1,000 steps); see docs/limits.md.',
   'mock/unused': 'A mock script setting has no effect.',
   'mock/yaml': 'A mock script in YAML form is not valid YAML.',
   // policy documents and fragments (docs/policies.md)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { checkScript, type AoaiOptions, type MockScript, type MockStep, type RateLimitSpec } from './script.js';
+import { checkScript, MOCK_SCRIPT_LIMITS, type AoaiOptions, type MockScript, type MockStep, type RateLimitSpec } from './script.js';
 import { parseMockScript } from './text-form.js';
 
 // The schema lives at the repo root (schemas/) so editors can use it; same relative depth from src/mocks and dist/mocks.
@@ -43,6 +43,20 @@ export function mockScriptFromJson(json: unknown, origin?: string, basePath = '$
   }
   const where = (path: string): Pick<Diagnostic, 'file' | 'jsonPath'> => ({ ...(origin ? { file: origin } : {}), jsonPath: path });
   const isArray = Array.isArray(json);
+  const steps: unknown = isArray ? json : typeof json === 'object' && json !== null ? (json as { steps?: unknown }).steps : undefined;
+  if (Array.isArray(steps) && steps.length > MOCK_SCRIPT_LIMITS.steps) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'mock/too-large',
+          message: `the script has ${steps.length} steps; at most ${MOCK_SCRIPT_LIMITS.steps} are accepted`,
+          hint: 'use "times" to repeat a step instead of writing it many times',
+          ...where(isArray ? basePath : `${basePath}.steps`),
+        },
+      ],
+    };
+  }
   if (!isArray && (typeof json !== 'object' || json === null)) {
     return {
       diagnostics: [

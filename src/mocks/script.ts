@@ -87,6 +87,12 @@ export const AZURE_OPENAI_MOCK: MockScript = Object.freeze({
 export const BODYLESS_STATUSES = new Set([204, 304]);
 
 /** Where a semantic problem sits: the text form points at an offset, the JSON form at a JSON path. */
+/**
+ * Size limits of a mock script (docs/limits.md): a script is a handful of steps; a megabyte of them blocked the event
+ * loop for seconds when PUT through the admin API and answered with tens of megabytes of diagnostics.
+ */
+export const MOCK_SCRIPT_LIMITS = { textChars: 64 * 1024, steps: 1_000 } as const;
+
 export type StepLocator = (stepIndex: number, field?: keyof MockStep) => Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>;
 
 /**

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import { editDistance } from '../diagnostics/edit-distance.js';
-import { checkScript, type MockScript, type MockScriptEnd, type MockStep } from './script.js';
+import { checkScript, MOCK_SCRIPT_LIMITS, type MockScript, type MockScriptEnd, type MockStep } from './script.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
@@ -61,6 +61,10 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
   const at = (offset: number) => ({ file: origin, ...source.positionAt(offset) });
   const error = (offset: number, message: string, hint?: string, code: DiagnosticCode = 'mock/syntax') =>
     diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(offset) });
+  if (text.length > MOCK_SCRIPT_LIMITS.textChars) {
+    error(MOCK_SCRIPT_LIMITS.textChars, `the script is ${text.length} characters long; at most ${MOCK_SCRIPT_LIMITS.textChars} are accepted`, 'a script is a few steps; use `xN` to repeat a step instead of writing it N times', 'mock/too-large');
+    return { diagnostics };
+  }
 
   const segments = tokenize(text, error);
   const steps: MockStep[] = [];

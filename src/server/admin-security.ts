@@ -49,6 +49,9 @@ export function adminStartProblem(host: string, token: string | undefined, separ
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Custom headers any of which marks a same-origin caller: ours, and the one the web console sends (docs/console.md). */
+const CUSTOM_HEADERS = [CSRF_HEADER.toLowerCase(), 'x-emulator-console'];
+
 /** Express middleware for the admin prefix: Host check, token, CSRF rule, in that order. */
 export function adminGuard(o: AdminSecurityOptions): (req: Request, res: Response, next: NextFunction) => void {
   const allowed = new Set(['localhost', o.boundHost.replace(/^\[|\]$/g, '').toLowerCase(), hostname().toLowerCase(), ...(o.allowedHosts ?? []).map((h) => h.toLowerCase())]);
@@ -69,7 +72,7 @@ export function adminGuard(o: AdminSecurityOptions): (req: Request, res: Respons
         return;
       }
     }
-    if (STATE_CHANGING.has(req.method) && !isJson(req.headers['content-type']) && req.headers[CSRF_HEADER.toLowerCase()] === undefined) {
+    if (STATE_CHANGING.has(req.method) && !isJson(req.headers['content-type']) && !CUSTOM_HEADERS.some((h) => req.headers[h] !== undefined)) {
       deny(res, 403, `${req.method} on the admin API must send a JSON body (Content-Type: application/json) or the header ${CSRF_HEADER}: 1, so a web page on another site cannot make the request`, {
         hint: `e.g. curl -X ${req.method} -H '${CSRF_HEADER}: 1' ...`,
       });

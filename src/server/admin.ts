@@ -5,6 +5,7 @@ import { JsonSyntaxError, parseJsonWithPositions, toPlain } from '../source/json
 import type { Clock } from '../clock.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { capPerFile } from '../diagnostics/cap.js';
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -14,7 +15,7 @@ import type { InFlight } from './handler.js';
 import type { InstanceSelector } from './instances.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RingBuffer } from './ring.js';
-import type { SecretMasker } from './secrets.js';
+import { requestCredentials, type SecretMasker } from './secrets.js';
 import type { TraceStore } from './traces.js';
 
 /** Reserved path prefix of the emulator's own endpoints; requests under it never reach the gateway. */
@@ -226,7 +227,8 @@ export function createAdminRouter(d: AdminDeps): Router {
   route('/mocks/:name/requests', {
     get: (req, res) => {
       const m = mock(req);
-      res.json({ name: m.name, requests: d.masker.maskValue(m.requests) });
+      // What the gateway forwarded carries the caller's credentials (Authorization, keys): masked per request.
+      res.json({ name: m.name, requests: m.requests.map((x) => d.masker.with(requestCredentials(x.headers, `${x.path}?${x.query}`)).maskValue(x)) });
     },
   });
   route('/mocks/:name/script', {
@@ -291,7 +293,9 @@ function adminBodyParsers(): express.RequestHandler[] {
 }
 
 function badScript(diagnostics: Diagnostic[]): AdminError {
-  return new AdminError(400, `invalid mock script: ${diagnostics.filter((x) => x.severity === 'error').map(formatDiagnosticLine).join('; ')}`, { diagnostics: diagnostics.map(withText) });
+  // Capped like every report, so a hostile script cannot make a huge answer.
+  const listed = capPerFile(diagnostics, 50);
+  return new AdminError(400, `invalid mock script: ${listed.filter((x) => x.severity === 'error').map(formatDiagnosticLine).join('; ')}`, { diagnostics: listed.map(withText) });
 }
 
 function withText(x: Diagnostic): Diagnostic & { text: string } {

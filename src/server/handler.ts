@@ -14,7 +14,7 @@ import type { ServerMetrics } from './metrics.js';
 import { toIncomingRequest } from './request.js';
 import { writeGatewayResponse } from './response.js';
 import type { WriteOutcome } from './response.js';
-import type { SecretMasker } from './secrets.js';
+import { requestCredentials, type SecretMasker } from './secrets.js';
 import { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
 import type { TraceRecord, TraceStore } from './traces.js';
 
@@ -243,7 +243,9 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
     outcome: 'in-progress',
     events: [],
   };
-  const masked = d.masker.maskValue({ ...record, events });
+  // The request's own credentials (Authorization, subscription key header or ?subscription-key=) are masked as well as
+  // the configured secrets, valid or not: a trace is often shared.
+  const masked = d.masker.with(requestCredentials(requestHeaders, target)).maskValue({ ...record, events });
   d.traces.add(masked);
   return masked;
 }

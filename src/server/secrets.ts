@@ -8,6 +8,38 @@ export const MASK = '***';
  */
 export const MIN_SECRET_LENGTH = 3;
 
+/**
+ * Request headers whose values are credentials: masked in traces and logs whatever their value (SECURITY.md).
+ * Subscription key headers with a custom name per API are added by the caller.
+ */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'ocp-apim-subscription-key', 'apim-debug-authorization', 'api-key', 'x-api-key', 'x-functions-key', 'cookie'];
+
+/** Query parameters whose values are credentials (APIM's subscription key parameter, SAS signatures, function keys). */
+export const CREDENTIAL_QUERY_PARAMETERS: readonly string[] = ['subscription-key', 'sig', 'code', 'api-key'];
+
+/**
+ * The credential values one request carries: whole header values, the token after an auth scheme (`Bearer x` → `x`,
+ * so a token echoed alone is masked too), and credential query parameter values.
+ */
+export function requestCredentials(headers: Record<string, string | string[]>, url: string): string[] {
+  const out: string[] = [];
+  for (const [name, values] of Object.entries(headers)) {
+    if (!CREDENTIAL_HEADERS.includes(name.toLowerCase())) continue;
+    for (const v of Array.isArray(values) ? values : [values]) {
+      out.push(v);
+      const m = /^\s*[A-Za-z][\w-]*\s+(\S.*)$/.exec(v);
+      if (m) out.push(m[1]!.trim());
+    }
+  }
+  const q = url.indexOf('?');
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
+      if (CREDENTIAL_QUERY_PARAMETERS.includes(k.toLowerCase()) && v) out.push(v);
+    }
+  }
+  return out;
+}
+
 export class SecretMasker {
   private readonly secrets: string[];
 
@@ -22,6 +54,11 @@ export class SecretMasker {
     }
     // Longest first, so a secret that contains another is masked whole.
     this.secrets = [...set].sort((a, b) => b.length - a.length);
+  }
+
+  /** This masker plus more values (one request's credentials). */
+  with(values: Iterable<string>): SecretMasker {
+    return new SecretMasker([...this.secrets, ...values]);
   }
 
   get isEmpty(): boolean {

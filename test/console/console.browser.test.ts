@@ -51,7 +51,8 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
   });
 
   async function admin(method: string, p: string, body?: string, contentType = 'application/json'): Promise<unknown> {
-    const res = await fetch(`${server.url}/_emulator${p}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': contentType, 'X-Emulator-Request': '1' } } : {}) });
+    // X-Emulator-Request: state-changing admin calls must show they do not come from a cross-site page (SECURITY.md).
+    const res = await fetch(`${server.url}/_emulator${p}`, { method, headers: { 'x-emulator-request': '1', ...(body !== undefined ? { 'content-type': contentType } : {}) }, ...(body !== undefined ? { body } : {}) });
     const text = await res.text();
     expect(res.status, `${method} ${p}: ${text}`).toBe(200);
     return JSON.parse(text) as unknown;

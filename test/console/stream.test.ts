@@ -1,4 +1,3 @@
-import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BackendRegistry } from '../../src/backends/index.js';
