@@ -184,6 +184,5 @@ describe('regular expressions cannot backtrack catastrophically', () => {
     setExpressionTimeBudget(1); // 1 ms: the loop needs far longer on any machine, so the time budget (not the step budget) ends it
     const e = failure('@{ var s = ""; for (int i = 0; i < 1000000; i++) { s = s + "x"; if (s.Length > 100000) { s = ""; } } return s; }');
     expect(e.exceptionType).toBe('ExecutionBudgetExceeded');
-    expect(makeContext()).toBeTruthy();
   });
 });
