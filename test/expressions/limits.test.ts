@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Regex, isRiskyPattern, setRegexMatchTimeout } from '../../src/dotnet/regex.js';
 import { ExpressionEvaluationError, setExpressionTimeBudget } from '../../src/expressions/index.js';
-import { compile, makeContext, run } from './helpers.js';
+import { compile, run } from './helpers.js';
 
 function failure(text: string): ExpressionEvaluationError {
   try {
