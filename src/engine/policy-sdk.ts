@@ -46,6 +46,7 @@ export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 export { SourceText, TextSpan } from '../diagnostics/source.js';
 export { editDistance } from '../diagnostics/edit-distance.js';
+export { lazyLibrary } from '../lazy-library.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses

@@ -1,5 +1,9 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { lazyLibrary } from '../../engine/policy-sdk.js';
+
+// ajv and yaml load when an API specification is first read (at compile time), not at start-up (src/lazy-library.ts).
+const ajvLibrary = lazyLibrary<typeof import('ajv')>('ajv');
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 
 /**
  * The API's own OpenAPI 2 (Swagger) or 3.x document, read once at load time for validate-content,
@@ -60,7 +64,7 @@ export class ApiSpecification {
     else if (typeof doc.openapi === 'string' && doc.openapi.startsWith('3')) this.version = 3;
     else throw new SpecificationError('not an OpenAPI document: expected "openapi": "3.x" or "swagger": "2.0" at the top');
     // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+    this.ajv = new (ajvLibrary().Ajv)({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
     this.ajv.addSchema(doc, DOC_ID);
     const paths = isObject(doc.paths) ? doc.paths : {};
     for (const [template, item] of Object.entries(paths)) {
@@ -83,7 +87,7 @@ export class ApiSpecification {
   static parse(text: string): ApiSpecification {
     let doc: unknown;
     try {
-      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
+      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : yaml().parse(text);
     } catch (e) {
       throw new SpecificationError(`the specification is neither valid JSON nor YAML: ${e instanceof Error ? e.message : String(e)}`);
     }
