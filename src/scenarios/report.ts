@@ -1,8 +1,7 @@
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
 import { xmlEscape } from '../diagnostics/format.js';
 import { displayPath } from '../config/files.js';
-import type { RunSummary } from './index.js';
-import type { Failure, ScenarioResult } from './runner.js';
+import type { Failure, RunSummary } from './results.js';
 import { htmlReport } from './report-html.js';
 import { formatSpan } from './timeline.js';
 
