@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BackendDefinition } from '../backends/index.js';
-import { VirtualClock } from '../clock.js';
+import { VirtualClock, type VirtualSleepMode } from '../clock.js';
 import { buildGateway, checkMockTargets, loadConfig, prepareDefinition, DEFAULT_SERVICE, type MockRequest } from '../config/load.js';
 import { readSource } from '../config/files.js';
 import { attachMocks } from '../config/mocks.js';
@@ -80,8 +80,11 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
   }
   if (mockDiagnostics.length) return { failure: { kind: 'invalid', diagnostics: mockDiagnostics } };
 
-  const clock = new ScenarioClock(s.start);
   const inProcess = !o.realSockets;
+  // In-process the runner sees when every request in flight waits on the clock, so waits (mock latency, retry
+  // intervals) park until it moves time to the earliest of them: concurrent requests wait side by side, not one
+  // after the other. Over real sockets it cannot see that, so a wait moves the clock by itself (`advance`).
+  const clock = new ScenarioClock(s.start, inProcess ? 'wait' : 'advance');
   const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock, '127.0.0.1', { inProcess });
   const upstream: Upstream = inProcess ? new InProcessUpstream(clock, attached.mocks) : new LoopbackOnlyUpstream(new UndiciUpstream(clock));
   if (attached.diagnostics.some((d) => d.severity === 'error')) {
@@ -148,14 +151,14 @@ function definitionFromFiles(s: Scenario, diagnostics: Diagnostic[]): GatewayDef
 }
 
 /**
- * The scenario's VirtualClock (`advance` mode), which also knows the deadlines being waited for, so the runner can move
+ * The scenario's VirtualClock, which also knows the deadlines being waited for, so the runner can move
  * time to the next one when a request can make no other progress (a mock that hangs until a timeout).
  */
 export class ScenarioClock extends VirtualClock {
   private readonly deadlines = new Map<number, number>();
 
-  constructor(start: number) {
-    super(start, 'advance');
+  constructor(start: number, mode: VirtualSleepMode = 'advance') {
+    super(start, mode);
   }
 
   override deadline(ms: number, signal?: AbortSignal): Promise<void> {

@@ -31,6 +31,8 @@ export interface RequestRecord {
   lastError: LastError | null;
   /** Breakers already open when the request arrived, e.g. "foundry1 until +00:01:07.000". */
   openBefore: string[];
+  /** Virtual ms when the response (body included) was complete; set for requests of a concurrent step. */
+  doneAt?: number;
 }
 
 const MAX_TRACE_LINES = 40;
@@ -69,7 +71,18 @@ export function checkState(step: ScenarioStep, label: string, e: Expectations, v
   return out;
 }
 
-export function checkRequests(step: ScenarioStep, label: string, e: Expectations, records: RequestRecord[]): Failure[] {
+/**
+ * Where the checked requests sit in their step: `offset` requests of the step come before them, `of` in all (a concurrent
+ * step's entry checks a slice). `explained` holds the requests whose context a failure already shows, so a request that
+ * breaks several expectations has its attempts and trace printed once.
+ */
+export interface CheckContext {
+  offset: number;
+  of: number;
+  explained: Set<RequestRecord>;
+}
+
+export function checkRequests(step: ScenarioStep, label: string, e: Expectations, records: RequestRecord[], cx: CheckContext = { offset: 0, of: records.length, explained: new Set() }): Failure[] {
   const out: Failure[] = [];
   // One failure per expectation: the first request that breaks it, with how many others did too.
   const perRequest: Array<[string, (r: RequestRecord) => string | undefined]> = [];
@@ -162,14 +175,26 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
     });
     if (!first) continue;
     const r = records[first.i]!;
+    const n = cx.offset + first.i + 1;
     const others = count > 1 ? `; ${count - 1} more of the ${records.length} failed this too` : '';
+    const seen = cx.explained.has(r);
+    cx.explained.add(r);
     out.push({
       step: step.index,
       stepLabel: label,
-      request: { n: first.i + 1, of: records.length },
-      message: `${first.msg} (request ${first.i + 1} of ${records.length} in ${label}${others})`,
-      details: explainRequest(r),
+      request: { n, of: cx.of },
+      message: `${first.msg} (request ${n} of ${cx.of} in ${label}${others})`,
+      details: seen ? [`request ${n}: its attempts and trace are shown above`] : explainRequest(r),
     });
+  }
+
+  for (const [key, want, outcome] of [
+    ['statuses', e.statuses?.map(([k, v]) => [String(k), v] as const), (r: RequestRecord) => String(r.status)],
+    ['servedBy', e.servedBy, (r: RequestRecord) => servedBy(r) ?? 'none'],
+  ] as const) {
+    if (!want) continue;
+    const f = checkCounts(key, new Map(want), records, outcome);
+    if (f) out.push({ step: step.index, stepLabel: label, message: `${label}: ${f}`, details: requestSummary(records) });
   }
 
   if (e.distribution) {
@@ -193,11 +218,28 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
         step: step.index,
         stepLabel: label,
         message: `${label}: the distribution of ${n} requests is off: ${problems.join('; ')}`,
-        details: [`served by: ${all}`, ...records.slice(0, 10).map((r, i) => `${formatOffset(r.at)} #${i + 1} ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}`), ...(records.length > 10 ? [`… ${records.length - 10} more`] : [])],
+        details: [`served by: ${all}`, ...requestSummary(records)],
       });
     }
   }
   return out;
+}
+
+/** `what` of the requests counted per outcome against the wanted counts; undefined when they match. */
+function checkCounts(what: string, want: Map<string, number>, records: RequestRecord[], outcome: (r: RequestRecord) => string): string | undefined {
+  const got = new Map<string, number>();
+  for (const r of records) got.set(outcome(r), (got.get(outcome(r)) ?? 0) + 1);
+  const problems: string[] = [];
+  for (const [k, n] of want) if ((got.get(k) ?? 0) !== n) problems.push(`${k} ×${got.get(k) ?? 0} (expected ${n})`);
+  for (const [k, n] of got) if (!want.has(k)) problems.push(`${k} ×${n} (expected none)`);
+  if (!problems.length) return undefined;
+  return `the ${what} of ${records.length} request${records.length === 1 ? '' : 's'} are off: ${problems.join('; ')}`;
+}
+
+/** One line per request (the first 10): when it started, its attempts, status, and when it ended if that was later. */
+function requestSummary(records: RequestRecord[]): string[] {
+  const lines = records.slice(0, 10).map((r, i) => `${formatOffset(r.at)} #${i + 1} ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}${r.doneAt !== undefined && r.doneAt !== r.at ? ` (done ${formatOffset(r.doneAt)})` : ''}`);
+  return records.length > 10 ? [...lines, `… ${records.length - 10} more`] : lines;
 }
 
 /** The single backend that produced the response: the last attempt sent. */

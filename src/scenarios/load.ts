@@ -5,8 +5,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { mockScriptFromJson, type MockScript } from '../mocks/index.js';
 import { validateScenarioSchema } from './schema.js';
 import { Cursor, parseScenarioSource } from './source.js';
-import type { AttemptSpec, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
-import { PER_REQUEST_KEYS } from './types.js';
+import type { AttemptSpec, ConcurrentEntry, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
+import { AGGREGATE_KEYS, MAX_CONCURRENT_REQUESTS, PER_REQUEST_KEYS, STATE_KEYS } from './types.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /** Default virtual start time: the VirtualClock's own default, so scenarios and unit tests line up. */
@@ -118,9 +118,9 @@ function parseScript(c: Cursor, file: string, diagnostics: Diagnostic[]): MockSc
 
 function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diagnostic[]): ScenarioStep | null {
   const err = (loc: Loc, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
-  const actions = (['send', 'advance', 'script'] as const).filter((k) => c.get(k));
+  const actions = (['send', 'concurrent', 'advance', 'script'] as const).filter((k) => c.get(k));
   if (actions.length > 1) {
-    err(c.get(actions[1]!)!.keyLoc, 'scenario/step', `step ${index} has both "${actions[0]}" and "${actions[1]}"`, 'one action per step: send, advance or script (or only expect)');
+    err(c.get(actions[1]!)!.keyLoc, 'scenario/step', `step ${index} has both "${actions[0]}" and "${actions[1]}"`, 'one action per step: send, concurrent, advance or script (or only expect)');
     return null;
   }
   const name = c.get('name')?.string;
@@ -128,27 +128,48 @@ function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diag
   const expect = expectC ? normalizeExpect(expectC) : undefined;
   const base = { index, name, loc: c.loc, expect };
   const action = actions[0];
-  if (c.get('repeat') && action !== 'send') err(c.get('repeat')!.keyLoc, 'scenario/step', `"repeat" needs "send" in step ${index}`, 'repeat sends the step\'s request N times');
-  if (action !== 'send' && expectC) {
-    for (const k of [...PER_REQUEST_KEYS, 'distribution'] as const) {
+  if (c.get('repeat') && action !== 'send') {
+    const hint = action === 'concurrent' ? 'in a concurrent step, give repeat on each entry' : "repeat sends the step's request N times";
+    err(c.get('repeat')!.keyLoc, 'scenario/step', `"repeat" needs "send" in step ${index}`, hint);
+  }
+  const sends = action === 'send' || action === 'concurrent';
+  if (!sends && expectC) {
+    for (const k of [...PER_REQUEST_KEYS, ...AGGREGATE_KEYS] as const) {
       const kc = expectC.get(k);
-      if (kc) err(kc.keyLoc, 'scenario/expect', `"${k}" is about a response, but step ${index} sends no request`, 'in steps without "send" expect only breakers and mockRequests');
+      if (kc) err(kc.keyLoc, 'scenario/expect', `"${k}" is about a response, but step ${index} sends no request`, 'in steps without "send" or "concurrent" expect only breakers and mockRequests');
     }
   }
   if (!action && !expectC) {
-    err(c.loc, 'scenario/step', `step ${index} does nothing`, 'give send, advance, script or expect');
+    err(c.loc, 'scenario/step', `step ${index} does nothing`, 'give send, concurrent, advance, script or expect');
     return null;
   }
-  if (expect?.distribution && action === 'send') {
-    const sum = expect.distribution.reduce((s, [, v]) => s + v, 0);
-    if (Math.abs(sum - 100) > 0.01) err(expectC!.get('distribution')!.loc, 'scenario/expect', `the shares of "distribution" add up to ${sum}, not 100`, 'give each backend\'s percentage of the repeated requests');
-  }
-  if (expect?.distribution && action === 'send' && !c.get('repeat')) {
-    err(expectC!.get('distribution')!.keyLoc, 'scenario/expect', '"distribution" needs "repeat" (a share of one request says little)', 'add e.g. repeat: 100');
-  }
-  if (expectC?.get('tolerance') && !expectC.get('distribution')) err(expectC.get('tolerance')!.keyLoc, 'scenario/expect', '"tolerance" applies to "distribution", which is not given');
+  if (action === 'send' && expectC) checkAggregates(expectC, c.get('repeat')?.number ?? 1, `step ${index}`, err);
 
   if (action === 'send') return { ...base, kind: 'send', request: normalizeRequest(c.get('send')!), repeat: c.get('repeat')?.number ?? 1 };
+  if (action === 'concurrent') {
+    const entries: ConcurrentEntry[] = c
+      .get('concurrent')!
+      .items()
+      .map((ec, i) => {
+        const eExpect = ec.get('expect');
+        const repeat = ec.get('repeat')?.number ?? 1;
+        const what = `request ${i + 1} of the concurrent step ${index}`;
+        if (eExpect) {
+          for (const k of STATE_KEYS) {
+            const kc = eExpect.get(k);
+            if (kc) err(kc.keyLoc, 'scenario/expect', `"${k}" is state after the whole step, not about ${what}`, "move it to the step's own expect");
+          }
+          checkAggregates(eExpect, repeat, what, err);
+        }
+        return { request: normalizeRequest(ec.get('send')!), repeat, name: ec.get('name')?.string, expect: eExpect ? normalizeExpect(eExpect) : undefined, loc: ec.loc };
+      });
+    const total = entries.reduce((n, e) => n + e.repeat, 0);
+    if (total > MAX_CONCURRENT_REQUESTS) {
+      err(c.get('concurrent')!.keyLoc, 'scenario/step', `step ${index} starts ${total} requests at once, more than ${MAX_CONCURRENT_REQUESTS}`, 'split it into several steps, or use send with repeat (one after the other)');
+    }
+    if (expectC) checkAggregates(expectC, total, `step ${index}`, err);
+    return { ...base, kind: 'concurrent', entries };
+  }
   if (action === 'advance') {
     const text = c.get('advance')!.string!;
     const ms = parseDuration(text);
@@ -167,6 +188,23 @@ function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diag
     return { ...base, kind: 'script', scripts };
   }
   return { ...base, kind: 'check' };
+}
+
+/** Contradictions in the aggregate expectations over `n` requests: shares that do not add up, counts that cannot. */
+function checkAggregates(expectC: Cursor, n: number, what: string, err: (loc: Loc, code: DiagnosticCode, message: string, hint?: string) => void): void {
+  const dist = expectC.get('distribution');
+  if (dist) {
+    const sum = dist.entries().reduce((s, [, v]) => s + (v.number ?? 0), 0);
+    if (Math.abs(sum - 100) > 0.01) err(dist.loc, 'scenario/expect', `the shares of "distribution" add up to ${sum}, not 100`, "give each backend's percentage of the repeated requests");
+    if (n < 2) err(dist.keyLoc, 'scenario/expect', '"distribution" needs "repeat" (a share of one request says little)', 'add e.g. repeat: 100');
+  }
+  if (expectC.get('tolerance') && !dist) err(expectC.get('tolerance')!.keyLoc, 'scenario/expect', '"tolerance" applies to "distribution", which is not given');
+  for (const k of ['statuses', 'servedBy'] as const) {
+    const kc = expectC.get(k);
+    if (!kc) continue;
+    const sum = kc.entries().reduce((s, [, v]) => s + (v.number ?? 0), 0);
+    if (sum !== n) err(kc.loc, 'scenario/expect', `the counts of "${k}" add up to ${sum}, but ${what} sends ${n} request${n === 1 ? '' : 's'}`, 'give the count of every outcome; together they are all the requests');
+  }
 }
 
 function normalizeRequest(c: Cursor): RequestSpec {
@@ -213,6 +251,10 @@ function normalizeExpect(c: Cursor): Expectations {
   if (c.get('attemptCount')) e.attemptCount = c.get('attemptCount')!.number!;
   const dist = c.get('distribution');
   if (dist) e.distribution = dist.entries().map(([k, v]) => [k, v.number!]);
+  const statuses = c.get('statuses');
+  if (statuses) e.statuses = statuses.entries().map(([k, v]) => [Number(k), v.number!]);
+  const servedBy = c.get('servedBy');
+  if (servedBy) e.servedBy = servedBy.entries().map(([k, v]) => [k, v.number!]);
   const breakers = c.get('breakers');
   if (breakers) e.breakers = breakers.entries().map(([k, v]) => [k, v.string as 'open' | 'closed']);
   const mr = c.get('mockRequests');

@@ -22,13 +22,14 @@ export function checkAgainstEnvironment(s: Scenario, env: ScenarioEnvironment, c
     else err(loc, `${what} names backend "${id}", which is not defined`, knownSingles);
   };
   const items = [...coverage.files.values()].flatMap((f) => f.items);
-  for (const step of s.steps) {
-    const e = step.expect;
+  const expectations = s.steps.flatMap((step) => [step.expect, ...(step.kind === 'concurrent' ? step.entries.map((x) => x.expect) : [])]);
+  for (const e of expectations) {
     if (!e) continue;
     const at = (k: string) => e.keyLocs.get(k) ?? e.loc;
     if (e.backend) checkMember(e.backend, at('backend'), '"backend"');
     e.attempts?.forEach((a, i) => checkMember(a.backend, at(`attempts[${i}]`), '"attempts"'));
     for (const [id] of e.distribution ?? []) checkMember(id, at(`distribution.${id}`), '"distribution"');
+    for (const [id] of e.servedBy ?? []) if (id !== 'none') checkMember(id, at(`servedBy.${id}`), '"servedBy"');
     for (const [id] of e.breakers ?? []) {
       if (!singles.has(id) && !pools.has(id)) err(at(`breakers.${id}`), `"breakers" names backend "${id}", which is not defined`, knownSingles);
       else if (!withBreaker.has(id)) err(at(`breakers.${id}`), `backend "${id}" has no circuit breaker`, withBreaker.size ? `backends with a breaker: ${[...withBreaker].join(', ')}` : 'no backend defines circuitBreaker.rules');

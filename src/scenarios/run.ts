@@ -74,37 +74,69 @@ export class ScenarioRun {
       const now = () => this.rel(this.env.clock.now());
       switch (step.kind) {
         case 'send': {
-          this.timeline.push({ kind: 'step', text: `step ${step.index}${step.name ? ` '${step.name}'` : ''}: send ${step.repeat > 1 ? `${step.repeat}× ` : ''}${step.request.method} ${step.request.path}` });
+          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: send ${step.repeat > 1 ? `${step.repeat}× ` : ''}${step.request.method} ${step.request.path}` });
           const records: RequestRecord[] = [];
           for (let i = 0; i < step.repeat && !this.stalled; i++) {
-            const rec = await this.send(step.request);
+            const rec = await this.settle(this.perform(step.request, this.requestAbort().signal));
+            rec.transitions = this.takeTransitions();
             if (this.stalled) {
-              sr.failures.push({ step: step.index, stepLabel: label, request: { n: i + 1, of: step.repeat }, message: `request ${i + 1} of ${step.repeat} in ${label} did not complete within ${WATCHDOG_MS / 1000} s of wall time and was aborted; the rest of the scenario was skipped`, details: explainRequest(rec) });
+              sr.failures.push({ step: step.index, stepLabel: label, request: { n: i + 1, of: step.repeat }, message: `request ${i + 1} of ${step.repeat} in ${label} ${this.stallText()}; the rest of the scenario was skipped`, details: explainRequest(rec) });
               break;
             }
             records.push(rec);
-            this.requestLog.push({ step: step.index, at: rec.at, method: rec.method, path: rec.path, status: rec.status, attempts: rec.attempts, lastError: rec.lastError, trace: rec.trace });
-            if (this.requestLog.length > MAX_LOGGED_REQUESTS) this.requestLog.shift();
-            this.timeline.push({ kind: 'request', at: rec.at, n: i + 1, of: step.repeat, attempts: rec.attempts, status: rec.status });
+            this.log(step, rec, i + 1, step.repeat);
             for (const t of rec.transitions) this.timeline.push({ kind: 'breaker', event: t });
           }
           sr.requests = records.length;
           if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records));
           break;
         }
+        case 'concurrent': {
+          const total = step.entries.reduce((n, e) => n + e.repeat, 0);
+          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: concurrent ${step.entries.map((e) => `${e.repeat}× ${e.request.method} ${e.request.path}`).join(' + ')}` });
+          // Every request starts before any of them can progress: each runs synchronously up to its first wait.
+          const signal = this.requestAbort().signal;
+          const started = step.entries.flatMap((e) =>
+            Array.from({ length: e.repeat }, () =>
+              this.perform(e.request, signal).then((r) => {
+                r.doneAt = now();
+                return r;
+              }),
+            ),
+          );
+          const records = await this.settle(Promise.all(started));
+          const transitions = this.takeTransitions();
+          for (const r of records) r.transitions = transitions;
+          if (this.stalled) {
+            sr.failures.push({ step: step.index, stepLabel: label, message: `the ${total} requests of ${label} ${this.stallText()}; the rest of the scenario was skipped`, details: records.filter((r) => r.doneAt === undefined).slice(0, 1).flatMap(explainRequest) });
+            break;
+          }
+          records.forEach((r, i) => this.log(step, r, i + 1, total));
+          for (const t of transitions) this.timeline.push({ kind: 'breaker', event: t });
+          sr.requests = records.length;
+          const explained = new Set<RequestRecord>();
+          let offset = 0;
+          for (const e of step.entries) {
+            const slice = records.slice(offset, offset + e.repeat);
+            if (e.expect) sr.failures.push(...checkRequests(step, label, e.expect, slice, { offset, of: total, explained }));
+            offset += e.repeat;
+          }
+          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: total, explained }));
+          break;
+        }
         case 'advance': {
           this.env.clock.advance(step.ms);
-          this.timeline.push({ kind: 'step', text: `step ${step.index}${step.name ? ` '${step.name}'` : ''}: advance ${step.text} → ${formatOffset(now())}` });
+          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: advance ${step.text} → ${formatOffset(now())}` });
           for (const t of this.takeTransitions()) this.timeline.push({ kind: 'breaker', event: t });
           break;
         }
         case 'script': {
           for (const x of step.scripts) this.env.mocks.get(x.backendId)!.setScript(x.script);
-          this.timeline.push({ kind: 'step', text: `step ${step.index}${step.name ? ` '${step.name}'` : ''}: script ${step.scripts.map((x) => `${x.backendId} = ${this.env.mocks.get(x.backendId)!.describe().scriptText}`).join('; ')}` });
+          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: script ${step.scripts.map((x) => `${x.backendId} = ${this.env.mocks.get(x.backendId)!.describe().scriptText}`).join('; ')}` });
           break;
         }
         case 'check':
-          this.timeline.push({ kind: 'step', text: `step ${step.index}${step.name ? ` '${step.name}'` : ''}: check at ${formatOffset(now())}` });
+          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: check at ${formatOffset(now())}` });
           for (const t of this.takeTransitions()) this.timeline.push({ kind: 'breaker', event: t });
           break;
       }
@@ -112,7 +144,22 @@ export class ScenarioRun {
     }
   }
 
-  private async send(req: RequestSpec): Promise<RequestRecord> {
+  /** The request in the report (HTML) and on the timeline. */
+  private log(step: ScenarioStep, rec: RequestRecord, n: number, of: number): void {
+    this.requestLog.push({ step: step.index, at: rec.at, method: rec.method, path: rec.path, status: rec.status, attempts: rec.attempts, lastError: rec.lastError, trace: rec.trace });
+    if (this.requestLog.length > MAX_LOGGED_REQUESTS) this.requestLog.shift();
+    this.timeline.push({ kind: 'request', at: rec.at, n, of, attempts: rec.attempts, status: rec.status, ...(rec.doneAt !== undefined && rec.doneAt !== rec.at ? { doneAt: rec.doneAt } : {}) });
+  }
+
+  private stallText(): string {
+    return this.env.inProcess ? 'waited on nothing (no request in flight had a pending deadline) and was aborted' : `did not complete within ${WATCHDOG_MS / 1000} s of wall time and was aborted`;
+  }
+
+  /**
+   * Sends one request and reads its whole response. Its arrival time and the breakers open then are taken at the call,
+   * before its first wait, so requests started together arrive together. Breaker transitions are the caller's to take.
+   */
+  private async perform(req: RequestSpec, signal: AbortSignal): Promise<RequestRecord> {
     const at = this.rel(this.env.clock.now());
     const openBefore = (this.registry?.state() ?? []).filter((b) => b.breaker?.state === 'open').map((b) => `${b.id} until ${formatOffset(this.rel(Date.parse(b.breaker!.openUntil!)))}`);
     // Transitions noticed by that look (a breaker that closed meanwhile) belong before this request.
@@ -125,7 +172,7 @@ export class ScenarioRun {
       body = Readable.from([buf]);
       if (!headers.has('content-length')) headers.set('Content-Length', [String(buf.length)]);
     }
-    const pending = this.env.gateway.handle({
+    const result = await this.env.gateway.handle({
       method: req.method,
       path: q < 0 ? req.path : req.path.slice(0, q),
       search: q < 0 ? '' : req.path.slice(q),
@@ -136,13 +183,12 @@ export class ScenarioRun {
       body,
       ip: '127.0.0.1',
       tracing: true,
-    }, this.requestAbort().signal);
-    const result = await this.settle(pending);
+    }, signal);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     let bodyText = '';
     let bodyError: string | undefined;
     try {
-      bodyText = result.response.body ? (await this.settle(result.response.body.buffer())).toString('utf8') : '';
+      bodyText = result.response.body ? (await result.response.body.buffer()).toString('utf8') : '';
     } catch (e) {
       // A backend that cuts its body (stream-fail-after): the client sees a broken response, the scenario goes on.
       bodyError = e instanceof Error ? e.message : String(e);
@@ -160,7 +206,7 @@ export class ScenarioRun {
       bodyText,
       bodyError,
       attempts: attemptsFromTrace(trace),
-      transitions: this.takeTransitions(),
+      transitions: [],
       trace,
       error: le ? `${le.source} ${le.reason}: ${le.message}` : undefined,
       lastError: le ? { ...le } : null,
@@ -266,8 +312,13 @@ export function attemptsFromTrace(events: readonly TraceEvent[]): AttemptRecord[
   return out;
 }
 
+/** `step 3` or `step 3 'its name'`, as timeline lines start. */
+function stepHead(step: ScenarioStep): string {
+  return `step ${step.index}${step.name ? ` '${step.name}'` : ''}`;
+}
+
 export function stepLabel(step: ScenarioStep): string {
-  const what = step.kind === 'send' ? 'send' : step.kind === 'advance' ? `advance ${step.text}` : step.kind === 'script' ? 'script' : 'check';
+  const what = step.kind === 'send' || step.kind === 'concurrent' ? step.kind : step.kind === 'advance' ? `advance ${step.text}` : step.kind === 'script' ? 'script' : 'check';
   return `step ${step.index}${step.name ? ` '${step.name}'` : `: ${what}`}`;
 }
 
