@@ -33,9 +33,10 @@ export type EnvironmentFailure = { kind: 'invalid' | 'load'; diagnostics: Diagno
  * Builds the environment the way `serve` does (config loader, lab placeholders, mocks attached by rewriting backend
  * urls), with a VirtualClock in `advance` mode and an upstream that refuses anything but loopback, so a scenario never
  * reaches the network. Backends without a script get the built-in Azure OpenAI mock (`unmockedBackends: aoai`, the
- * default) or make the scenario invalid (`unmockedBackends: error`).
+ * default) or make the scenario invalid (`unmockedBackends: error`). Such scenario mistakes come back as `problems`
+ * next to a usable environment, so they are reported together with the rest.
  */
-export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment } | { failure: EnvironmentFailure }> {
+export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment; problems: Diagnostic[] } | { failure: EnvironmentFailure }> {
   const diagnostics: Diagnostic[] = [];
   let definition: GatewayDefinition | null;
   const mocks = new Map<string, MockRequest>();
@@ -78,7 +79,10 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
       });
     }
   }
-  if (mockDiagnostics.length) return { failure: { kind: 'invalid', diagnostics: mockDiagnostics } };
+  // Mock problems make the scenario invalid, but the gateway is still built (without those mocks) so the runner can
+  // check the rest of the file against it and report everything at once.
+  const singles = new Set(prepared.backends.filter((b) => b.type === 'Single').map((b) => b.id));
+  for (const id of [...scripted.keys()]) if (!singles.has(id)) scripted.delete(id);
 
   const inProcess = !o.realSockets;
   // In-process the runner sees when every request in flight waits on the clock, so waits (mock latency, retry
@@ -101,6 +105,7 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
   const gateway = built.gateway;
   const mockSet = attached.mocks;
   return {
+    problems: mockDiagnostics,
     env: {
       gateway,
       clock,

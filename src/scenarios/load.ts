@@ -14,19 +14,38 @@ export const DEFAULT_START = Date.UTC(2025, 0, 1);
 /** Default `tolerance` of `distribution`, percentage points. */
 export const DEFAULT_TOLERANCE = 5;
 
+export interface LoadedScenario {
+  /** The scenario, when the file has no error. */
+  scenario: Scenario | null;
+  diagnostics: Diagnostic[];
+  /**
+   * With errors: the parts that are sound (the target when its keys are, the steps without a schema error), so the
+   * runner can still check paths and references and report every problem of the file in one pass. Never run.
+   */
+  partial: Scenario | null;
+}
+
+/** Keys that name what is under test. */
+const TARGET_KEYS = ['config', 'policy', 'globalPolicy', 'fragments', 'backends', 'namedValues', 'api'] as const;
+
 /**
  * Reads and validates one scenario file. Shape problems (schema) and contradictions inside the file are diagnostics with
  * file, JSON path, line and column; checks that need the loaded gateway (unknown backend ids) happen in the runner.
+ * Parts with a schema error are left out and the rest is still checked, so one run reports every problem.
  */
-export function loadScenario(file: string): { scenario: Scenario | null; diagnostics: Diagnostic[] } {
+export function loadScenario(file: string): LoadedScenario {
   const diagnostics: Diagnostic[] = [];
   const abs = path.resolve(file);
   const source = readSource(abs, diagnostics);
-  if (!source) return { scenario: null, diagnostics };
+  if (!source) return { scenario: null, diagnostics, partial: null };
   const parsed = parseScenarioSource(source, diagnostics);
-  if (!parsed) return { scenario: null, diagnostics };
+  if (!parsed) return { scenario: null, diagnostics, partial: null };
   const schema = validateScenarioSchema(parsed.value, parsed.root, source);
-  if (schema.length > 0) return { scenario: null, diagnostics: [...diagnostics, ...schema] };
+  diagnostics.push(...schema);
+  if (parsed.root.kind !== 'object') return { scenario: null, diagnostics, partial: null };
+  const brokenPaths = schema.map((d) => d.jsonPath ?? '$');
+  /** A schema error at or under this JSON path. */
+  const broken = (p: string) => brokenPaths.some((b) => b === p || b.startsWith(`${p}.`) || b.startsWith(`${p}[`));
 
   const root = new Cursor(parsed.root, '$', source);
   const dir = path.dirname(abs);
@@ -35,10 +54,14 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
   const pathAt = (c: Cursor) => ({ path: path.resolve(dir, c.string!), loc: c.loc });
 
   // What is under test: a config file, or policy + backends files.
+  const targetSound = !TARGET_KEYS.some((k) => broken(`$.${k}`));
   const config = root.get('config');
   const fileKeys = ['policy', 'globalPolicy', 'fragments', 'backends', 'namedValues', 'api'].filter((k) => root.get(k));
   let target: ScenarioTarget;
-  if (config) {
+  if (!targetSound) {
+    // Reported by the schema; the scenario is not checked against files it cannot name.
+    target = { kind: 'files', fragments: [], backends: [], namedValues: {}, api: { id: 'api', path: '' } };
+  } else if (config) {
     for (const k of fileKeys) err(root.get(k)!.keyLoc, 'scenario/conflict', `"${k}" cannot be combined with "config"`, 'name the policies and backends in the config file, or drop "config"');
     target = { kind: 'config', ...pathAt(config) };
   } else {
@@ -60,7 +83,7 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
 
   let start = DEFAULT_START;
   const startC = root.get('start');
-  if (startC) {
+  if (startC && !broken('$.start')) {
     start = Date.parse(startC.string!);
     if (Number.isNaN(start)) {
       err(startC.loc, 'scenario/start', `"${startC.string}" is not a valid time`, 'an ISO 8601 time such as 2025-01-01T00:00:00Z');
@@ -69,16 +92,16 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
   }
 
   const mocks = new Map<string, { script: MockScript; loc: Loc }>();
+  const mocksSound = !broken('$.mocks');
   for (const [id, c] of root.get('mocks')?.entries() ?? []) {
+    if (broken(c.path)) continue;
     const s = parseScript(c, source.file, diagnostics);
     if (s) mocks.set(id, { script: s, loc: c.keyLoc });
   }
 
   const steps: ScenarioStep[] = [];
-  root
-    .get('steps')!
-    .items()
-    .forEach((c, i) => {
+  (root.get('steps')?.items() ?? []).forEach((c, i) => {
+      if (broken(c.path)) return;
       const s = normalizeStep(c, i + 1, source.file, diagnostics);
       if (s) steps.push(s);
     });
@@ -91,13 +114,15 @@ export function loadScenario(file: string): { scenario: Scenario | null; diagnos
     target,
     start,
     mocks,
-    unmockedBackends: (root.get('unmockedBackends')?.string as 'aoai' | 'error' | undefined) ?? 'aoai',
+    // With a broken mock left out, "no mock script" would be a false alarm: answer like Azure OpenAI while checking.
+    unmockedBackends: mocksSound && !broken('$.unmockedBackends') ? ((root.get('unmockedBackends')?.string as 'aoai' | 'error' | undefined) ?? 'aoai') : 'aoai',
     unmockedLoc: root.get('unmockedBackends')?.loc ?? root.loc,
     snapshot: root.get('snapshot')?.node.kind === 'boolean' ? (root.get('snapshot')!.value as boolean) : true,
     steps,
   };
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
-  return { scenario: hasErrors ? null : scenario, diagnostics };
+  if (!hasErrors) return { scenario, diagnostics, partial: null };
+  return { scenario: null, diagnostics, partial: targetSound ? scenario : null };
 }
 
 /** Where a scenario's snapshot lives: `<name>.snap.txt` next to it (`x.scenario.yaml` → `x.snap.txt`). */

@@ -9,7 +9,7 @@ import type { ScenarioStep } from './types.js';
 
 /**
  * How snapshots are treated:
- * - `compare` (default): compare with the stored snapshot; write it when there is none yet;
+ * - `compare` (default): compare with the stored snapshot; write it when there is none yet and the scenario passed;
  * - `update`: (re)write every snapshot (`--update-snapshots`);
  * - `ci`: compare, and a missing snapshot is a failure (`--ci`: CI never writes files);
  * - `off`: ignore snapshots.
@@ -49,7 +49,8 @@ export interface StepResult {
 
 export interface SnapshotOutcome {
   path: string;
-  status: 'matched' | 'written' | 'updated' | 'changed' | 'missing';
+  /** `not-written`: none stored, and this run failed, so none was written. */
+  status: 'matched' | 'written' | 'updated' | 'changed' | 'missing' | 'not-written';
   diff?: string;
 }
 

@@ -7,6 +7,8 @@ import { createEnvironment } from './environment.js';
 import { loadScenario, snapshotPathFor } from './load.js';
 import { checkAgainstEnvironment } from './references.js';
 import type { Failure, RunOptions, ScenarioResult } from './results.js';
+import type { Scenario } from './types.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ScenarioRun } from './run.js';
 import { handleSnapshot } from './snapshot.js';
 import { renderTimeline } from './timeline.js';
@@ -38,7 +40,11 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
   };
   const done = (r: ScenarioResult): ScenarioResult => ({ ...r, wallMs: performance.now() - wallStart });
   const loaded = loadScenario(abs);
-  if (!loaded.scenario) return done({ ...base, diagnostics: loaded.diagnostics });
+  if (!loaded.scenario) {
+    // Invalid already; still name the files it cannot read and the ids it gets wrong, all in this one report.
+    const more = loaded.partial ? await checkPathsAndReferences(loaded.partial, opts) : [];
+    return done({ ...base, name: loaded.partial?.name ?? base.name, diagnostics: [...loaded.diagnostics, ...more] });
+  }
   const s = loaded.scenario;
   const result: ScenarioResult = { ...base, name: s.name, diagnostics: loaded.diagnostics };
 
@@ -56,7 +62,7 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
   const env = created.env;
   try {
     const coverage = new CoverageIndex(env.definition);
-    const semantic = checkAgainstEnvironment(s, env, coverage);
+    const semantic = [...created.problems, ...checkAgainstEnvironment(s, env, coverage)];
     if (semantic.length) return done({ ...result, diagnostics: [...result.diagnostics, ...semantic] });
     const run = new ScenarioRun(s, env, coverage);
     try {
@@ -77,7 +83,7 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     result.requestLog = run.requestLog;
     result.coverage = [...coverage.files.values()];
     if (s.snapshot && (opts.snapshots ?? 'compare') !== 'off') {
-      result.snapshot = handleSnapshot(snapshotPathFor(s.path), result.timeline, opts.snapshots ?? 'compare');
+      result.snapshot = handleSnapshot(snapshotPathFor(s.path), result.timeline, opts.snapshots ?? 'compare', result.failures.length > 0);
       if (result.snapshot.status === 'changed' || result.snapshot.status === 'missing') {
         result.failures.push({
           step: 0,
@@ -94,5 +100,17 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     return done(result);
   } finally {
     await env.close();
+  }
+}
+
+/** The checks a scenario with errors can still get: files it names that cannot be read, ids the gateway does not have. */
+async function checkPathsAndReferences(s: Scenario, opts: RunOptions): Promise<Diagnostic[]> {
+  const created = await createEnvironment(s, { realSockets: opts.realSockets ?? false });
+  // Policies under test that do not load are not the scenario's mistake; they are reported once the file is valid.
+  if ('failure' in created) return created.failure.kind === 'invalid' ? created.failure.diagnostics : [];
+  try {
+    return [...created.problems, ...checkAgainstEnvironment(s, created.env, new CoverageIndex(created.env.definition))];
+  } finally {
+    await created.env.close();
   }
 }
