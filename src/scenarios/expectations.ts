@@ -6,7 +6,8 @@ import { ranStatements } from './coverage.js';
 import { parseTraceSpec, specMatches, type TraceSpec } from './references.js';
 import type { Failure } from './results.js';
 import { describeAttempt, describeTransition, formatOffset, type AttemptRecord, type BreakerTransition, type TimelineEntry } from './timeline.js';
-import type { Expectations, ScenarioStep } from './types.js';
+import type { SentMessage } from './sinks.js';
+import type { Expectations, ScenarioStep, SentSpec } from './types.js';
 
 /**
  * Expectations of a step checked against what happened: per request (status, headers, body, attempts, trace), over the
@@ -31,6 +32,8 @@ export interface RequestRecord {
   lastError: LastError | null;
   /** Breakers already open when the request arrived, e.g. "foundry1 until +00:01:07.000". */
   openBefore: string[];
+  /** The gateway's id of the request (context.RequestId), which the sinks record. */
+  requestId: string;
   /** Virtual ms when the response (body included) was complete; set for requests of a concurrent step. */
   doneAt?: number;
 }
@@ -80,9 +83,11 @@ export interface CheckContext {
   offset: number;
   of: number;
   explained: Set<RequestRecord>;
+  /** Messages recorded by the local sinks so far (the `sent` expectation keeps those of the checked requests). */
+  sent: readonly SentMessage[];
 }
 
-export function checkRequests(step: ScenarioStep, label: string, e: Expectations, records: RequestRecord[], cx: CheckContext = { offset: 0, of: records.length, explained: new Set() }): Failure[] {
+export function checkRequests(step: ScenarioStep, label: string, e: Expectations, records: RequestRecord[], cx: CheckContext = { offset: 0, of: records.length, explained: new Set(), sent: [] }): Failure[] {
   const out: Failure[] = [];
   // One failure per expectation: the first request that breaks it, with how many others did too.
   const perRequest: Array<[string, (r: RequestRecord) => string | undefined]> = [];
@@ -197,6 +202,15 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
     if (f) out.push({ step: step.index, stepLabel: label, message: `${label}: ${f}`, details: requestSummary(records) });
   }
 
+  if (e.sent) {
+    const ids = new Set(records.map((r) => r.requestId));
+    const mine = cx.sent.filter((m) => ids.has(m.requestId));
+    for (const want of e.sent) {
+      const f = checkSent(want, mine, records.length);
+      if (f) out.push({ step: step.index, stepLabel: label, message: `${label}: ${f}`, details: mine.length ? mine.slice(0, 10).map(describeMessage) : ['no message was sent by these requests'] });
+    }
+  }
+
   if (e.distribution) {
     const counts = new Map<string, number>();
     for (const r of records) {
@@ -223,6 +237,40 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
     }
   }
   return out;
+}
+
+/** One `sent` item against the messages of the checked requests; the failure text, or undefined when it holds. */
+function checkSent(want: SentSpec, messages: readonly SentMessage[], requests: number): string | undefined {
+  const matching = messages.filter(
+    (m) =>
+      m.kind === want.kind &&
+      (want.target === undefined || m.target === want.target) &&
+      (want.payloadContains === undefined || m.payload.includes(want.payloadContains)) &&
+      (want.payload === undefined || payloadEquals(m.payload, want.payload)),
+  );
+  const ok = want.count === undefined ? matching.length > 0 : matching.length === want.count;
+  if (ok) return undefined;
+  const what = [
+    `${want.kind} message${want.count !== undefined && want.count !== 1 ? 's' : ''}`,
+    ...(want.target !== undefined ? [`to "${want.target}"`] : []),
+    ...(want.payload !== undefined ? [`with payload ${JSON.stringify(want.payload)}`] : []),
+    ...(want.payloadContains !== undefined ? [`containing ${JSON.stringify(want.payloadContains)}`] : []),
+  ].join(' ');
+  const of = `the ${requests} request${requests === 1 ? '' : 's'}`;
+  return `expected ${want.count === undefined ? 'at least one' : want.count} ${what} but ${matching.length} ${matching.length === 1 ? 'was' : 'were'} sent by ${of} (${messages.length} message${messages.length === 1 ? '' : 's'} in all)`;
+}
+
+function payloadEquals(text: string, want: unknown): boolean {
+  if (typeof want === 'string') return text === want;
+  try {
+    return deepEqual(JSON.parse(text) as unknown, want);
+  } catch {
+    return false;
+  }
+}
+
+function describeMessage(m: SentMessage): string {
+  return `${m.kind} ${m.target}: ${clip(m.payload, 120)}`;
 }
 
 /** `what` of the requests counted per outcome against the wanted counts; undefined when they match. */

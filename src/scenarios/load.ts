@@ -5,7 +5,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { mockScriptFromJson, type MockScript } from '../mocks/index.js';
 import { validateScenarioSchema } from './schema.js';
 import { Cursor, parseScenarioSource } from './source.js';
-import type { AttemptSpec, ConcurrentEntry, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
+import type { SentKind } from './sinks.js';
+import type { AttemptSpec, ConcurrentEntry, SentSpec, Expectations, Loc, RequestSpec, Scenario, ScenarioStep, ScenarioTarget } from './types.js';
 import { AGGREGATE_KEYS, MAX_CONCURRENT_REQUESTS, PER_REQUEST_KEYS, STATE_KEYS } from './types.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 
@@ -284,6 +285,19 @@ function normalizeExpect(c: Cursor): Expectations {
   if (breakers) e.breakers = breakers.entries().map(([k, v]) => [k, v.string as 'open' | 'closed']);
   const mr = c.get('mockRequests');
   if (mr) e.mockRequests = mr.entries().map(([k, v]) => [k, v.number!]);
+  const sent = c.get('sent');
+  if (sent) {
+    e.sent = sent.items().map((i): SentSpec => {
+      const payload = i.get('payload');
+      return {
+        kind: i.get('kind')!.string as SentKind,
+        ...(i.get('target') ? { target: i.get('target')!.string! } : {}),
+        ...(payload ? { payload: payload.value } : {}),
+        ...(i.get('payloadContains') ? { payloadContains: i.get('payloadContains')!.string! } : {}),
+        ...(i.get('count') ? { count: i.get('count')!.number! } : {}),
+      };
+    });
+  }
   const trace = c.get('trace');
   if (trace?.get('ran')) e.traceRan = trace.get('ran')!.items().map((i) => i.string!.trim());
   if (trace?.get('notRan')) e.traceNotRan = trace.get('notRan')!.items().map((i) => i.string!.trim());

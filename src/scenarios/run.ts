@@ -8,6 +8,7 @@ import type { ScenarioEnvironment } from './environment.js';
 import { checkRequests, checkState, explainRequest, type RequestRecord, type StateView } from './expectations.js';
 import { MAX_LOGGED_REQUESTS, type ScenarioRequest, type StepResult } from './results.js';
 import { formatOffset, type AttemptRecord, type BreakerTransition, type TimelineEntry } from './timeline.js';
+import { sentMessages, type SentMessage } from './sinks.js';
 import type { RequestSpec, Scenario, ScenarioStep } from './types.js';
 
 /** How often (wall ms) a pending request is checked for a stall. */
@@ -88,7 +89,7 @@ export class ScenarioRun {
             for (const t of rec.transitions) this.timeline.push({ kind: 'breaker', event: t });
           }
           sr.requests = records.length;
-          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records));
+          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: records.length, explained: new Set(), sent: this.sent() }));
           break;
         }
         case 'concurrent': {
@@ -115,13 +116,14 @@ export class ScenarioRun {
           for (const t of transitions) this.timeline.push({ kind: 'breaker', event: t });
           sr.requests = records.length;
           const explained = new Set<RequestRecord>();
+          const sent = this.sent();
           let offset = 0;
           for (const e of step.entries) {
             const slice = records.slice(offset, offset + e.repeat);
-            if (e.expect) sr.failures.push(...checkRequests(step, label, e.expect, slice, { offset, of: total, explained }));
+            if (e.expect) sr.failures.push(...checkRequests(step, label, e.expect, slice, { offset, of: total, explained, sent }));
             offset += e.repeat;
           }
-          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: total, explained }));
+          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: total, explained, sent }));
           break;
         }
         case 'advance': {
@@ -149,6 +151,10 @@ export class ScenarioRun {
     this.requestLog.push({ step: step.index, at: rec.at, method: rec.method, path: rec.path, status: rec.status, attempts: rec.attempts, lastError: rec.lastError, trace: rec.trace });
     if (this.requestLog.length > MAX_LOGGED_REQUESTS) this.requestLog.shift();
     this.timeline.push({ kind: 'request', at: rec.at, n, of, attempts: rec.attempts, status: rec.status, ...(rec.doneAt !== undefined && rec.doneAt !== rec.at ? { doneAt: rec.doneAt } : {}) });
+  }
+
+  private sent(): SentMessage[] {
+    return sentMessages(this.env.gateway.services);
   }
 
   private stallText(): string {
@@ -211,6 +217,7 @@ export class ScenarioRun {
       error: le ? `${le.source} ${le.reason}: ${le.message}` : undefined,
       lastError: le ? { ...le } : null,
       openBefore,
+      requestId: result.context?.requestId ?? '',
     };
   }
 

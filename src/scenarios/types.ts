@@ -1,4 +1,5 @@
 import type { MockScript } from '../mocks/index.js';
+import type { SentKind } from './sinks.js';
 
 /** Where something sits in a scenario file, for diagnostics and explanations. */
 export interface Loc {
@@ -52,6 +53,16 @@ export interface AttemptSpec {
   outcome?: number | 'error';
 }
 
+/** One `sent` item: messages of a kind (and target, payload) the checked requests sent; `count` exact, else at least one. */
+export interface SentSpec {
+  kind: SentKind;
+  target?: string;
+  /** A string: the exact text; anything else: the payload read as JSON deep-equals it. */
+  payload?: unknown;
+  payloadContains?: string;
+  count?: number;
+}
+
 export interface Expectations {
   status?: number[];
   headers?: Array<[string, string | boolean | null]>;
@@ -69,6 +80,8 @@ export interface Expectations {
   servedBy?: Array<[string, number]>;
   breakers?: Array<[string, 'open' | 'closed']>;
   mockRequests?: Array<[string, number]>;
+  /** Messages the checked requests sent to local sinks (Service Bus, Dapr, one-way requests, Event Hubs). */
+  sent?: SentSpec[];
   traceRan?: string[];
   traceNotRan?: string[];
   loc: Loc;
@@ -104,7 +117,7 @@ export type ScenarioStep =
 /** Per-request expectations (the rest are aggregate or state expectations). */
 export const PER_REQUEST_KEYS = ['status', 'headers', 'body', 'bodyContains', 'backend', 'attempts', 'attemptCount', 'trace'] as const;
 /** Expectations over a step's requests together. */
-export const AGGREGATE_KEYS = ['distribution', 'statuses', 'servedBy'] as const;
+export const AGGREGATE_KEYS = ['distribution', 'statuses', 'servedBy', 'sent'] as const;
 /** Expectations on state after a step (never inside one entry of a concurrent step). */
 export const STATE_KEYS = ['breakers', 'mockRequests'] as const;
 /** In-flight requests one concurrent step may start (a bound on memory, not an APIM limit). */

@@ -36,7 +36,7 @@ steps:
 `,
     );
     expect(lines(f)).toEqual([
-      '5:7 $.steps[0].expect.stauts: error scenario/schema: unknown property "stauts" (allowed: status, headers, body, bodyContains, backend, attempts, attemptCount, distribution, tolerance, statuses, servedBy, breakers, mockRequests, trace)',
+      '5:7 $.steps[0].expect.stauts: error scenario/schema: unknown property "stauts" (allowed: status, headers, body, bodyContains, backend, attempts, attemptCount, distribution, tolerance, statuses, servedBy, sent, breakers, mockRequests, trace)',
       '6:14 $.steps[1].advance: error scenario/schema: "soon" has the wrong form (A duration: 500ms, 30s, 1m30s, 2h, or ISO 8601 (PT1M30S).)',
     ]);
   });
