@@ -2,7 +2,7 @@ import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElemen
 import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
 
-/** Default `timeout` of forward-request in seconds (reference §4.2). */
+/** Default `timeout` of forward-request in seconds (docs/apim-behaviour.md: forward-request). */
 const DEFAULT_TIMEOUT_S = 300;
 
 /**
@@ -111,7 +111,7 @@ export const forwardRequest: PolicyDefinition = {
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }
         // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
-        // (reference §3.6, §6.1).
+        // (docs/apim-behaviour.md: Errors and LastError reasons; Gateway error responses).
         throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(500, 'Internal server error'));
       }
     };
@@ -196,7 +196,7 @@ function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null, pa
   return { baseUrl, backendId: '', memberId: '', credentials: NO_CREDENTIALS, why: '' };
 }
 
-/** Backend URL = base URL + the request path relative to the API suffix + query (reference §1.6). */
+/** Backend URL = base URL + the request path relative to the API suffix + query (docs/apim-behaviour.md: Pools, breakers and backend URLs). */
 export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Record<string, string[]>): string {
   const base = baseUrl.replace(/\/+$/, '');
   const apiPrefix = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';

@@ -11,7 +11,7 @@ export const TOKEN_METRICS = { total: 'Total Tokens', prompt: 'Prompt Tokens', c
 
 /**
  * `<llm-emit-token-metric namespace>` / `<azure-openai-emit-token-metric namespace>` with 1..5 `<dimension>`
- * (reference §4.6): once the backend has answered, emits the three token metrics (Total, Prompt, Completion Tokens)
+ * (docs/apim-behaviour.md: LLM policies): once the backend has answered, emits the three token metrics (Total, Prompt, Completion Tokens)
  * with the dimensions through RuntimeServices.emitMetric (Prometheus endpoint) and the trace.
  *
  * - JSON answers: the `usage` of the body (read into memory; nothing is emitted when the body reports none, e.g. an

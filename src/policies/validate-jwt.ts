@@ -30,7 +30,7 @@ const KEY_ELEMENT = {
 /**
  * `<validate-jwt>`: real JWS validation (HS*, RS*, PS*, ES*) with inline keys, certificates from settings, or OpenID
  * configurations mapped to local files (`settings.openidConfigs`); lifetime with clock-skew on the injected clock,
- * audiences, issuers, required claims; APIM's LastError reasons (reference §3.6, §4.7).
+ * audiences, issuers, required claims; APIM's LastError reasons (docs/apim-behaviour.md: Errors and LastError reasons; Access control, caching and observability).
  */
 export const validateJwt: PolicyDefinition = {
   name: 'validate-jwt',

@@ -1,5 +1,5 @@
 /**
- * The APIM `context` object model (reference §5.2), mapped one to one onto GatewayContext (src/engine/context.ts):
+ * The APIM `context` object model (docs/apim-behaviour.md: The context object), mapped one to one onto GatewayContext (src/engine/context.ts):
  * IContext, IRequest, IResponse (also StoredResponse values cast from Variables), IUrl, headers, query, variables,
  * IMessageBody, IApi, IOperation, IProduct, ISubscription, IUser, IDeployment, ILastError.
  */
@@ -196,7 +196,7 @@ void VarsT;
 /**
  * `GetValueOrDefault(name)` → object; `GetValueOrDefault(name, default)` → T inferred from the default (object
  * for null); `GetValueOrDefault<T>(name[, default])`: missing → default(T); present with another type →
- * InvalidCastException (reference §5.2).
+ * InvalidCastException (docs/apim-behaviour.md: The context object).
  */
 function bindVariablesGet(site: CallSite): { type: CsType; c: Closure } | null {
   const b = site.b;

@@ -7,7 +7,7 @@ import type { DecodedJwt, VerificationKey } from './jwt.js';
 /**
  * Token validation shared by validate-jwt and validate-azure-ad-token, in the order Microsoft.IdentityModel checks
  * (signature, lifetime, audience, issuer) followed by APIM's required-claims check, with APIM's LastError reasons
- * (reference §3.6). All time comes from the context's clock.
+ * (docs/apim-behaviour.md: Errors and LastError reasons). All time comes from the context's clock.
  */
 
 export const REQUIRED_CLAIMS_ELEMENT: ElementSpec = {

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { Jwt } from '../../dotnet/jwt.js';
 
 /**
- * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (reference §5.3), HS256 signing of the
+ * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (docs/apim-behaviour.md: Helper methods and .NET types), HS256 signing of the
  * emulator's own tokens (managed identity, credential manager) and signature verification with node:crypto.
  */
 

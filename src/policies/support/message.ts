@@ -10,13 +10,13 @@ export function messageOf(section: PolicySection): 'request' | 'response' {
 
 /**
  * Headers that APIM emits as separate header lines when several `<value>`s are given; all others are joined with ","
- * (reference §4.4).
+ * (docs/apim-behaviour.md: Headers, variables and URLs).
  */
 const MULTI_LINE_HEADERS = new Set(
   ['user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning', 'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after'],
 );
 
-/** Headers APIM does not let policies change (reference §4.4). */
+/** Headers APIM does not let policies change (docs/apim-behaviour.md: Headers, variables and URLs). */
 export const PROTECTED_HEADERS = new Set(['connection', 'content-length', 'keep-alive', 'transfer-encoding']);
 
 export type HeaderMutation = (ctx: GatewayContext, headers: HeaderMap) => void;
@@ -67,7 +67,7 @@ export type BodyWriter = (ctx: GatewayContext) => MessageBody;
 /**
  * Compiles set-body's content into a producer of the new body: text, a policy expression, or a Liquid template
  * (support/liquid.ts). `bodyless`: the template sees no body (inside return-response, which removes the current
- * bodies, reference §3.7).
+ * bodies, docs/apim-behaviour.md: return-response).
  */
 export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean } = {}): BodyWriter {
   const template = el.attributes.find((a) => a.name === 'template')?.value.text.trim().toLowerCase();

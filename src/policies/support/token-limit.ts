@@ -16,7 +16,7 @@ interface TokenCounters {
 }
 
 /**
- * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (reference §4.6). Per counter-key value:
+ * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (docs/apim-behaviour.md: LLM policies). Per counter-key value:
  *
  * - tokens-per-minute: a 60 s sliding window of tokens. Exceeded → 429 `{"statusCode":429,"message":"Token limit is
  *   exceeded. Try again in N seconds."}` + Retry-After N (text mirrors rate-limit: unverified).
