@@ -48,7 +48,8 @@ interface Input {
 /**
  * Checks policy documents, fragments, backend definitions and configuration files, detected by content. Policies are
  * compiled by Gateway.build exactly as `serve` would (one API per policy document, at the chosen scope) with the
- * backends and named values given, and every fragment found in the inputs (fragment id = file name without `.xml`).
+ * backends and named values given, and every fragment found in the inputs (fragment id = file name without `.xml`,
+ * or `<id>` for the APIOps layout `policy fragments/<id>/policy.xml`).
  *
  * AI-Gateway lab convenience: without --backends, a policy `<lab>__x.xml` is checked with the sibling
  * `<lab>__backends.json` (longest matching prefix; else the lab's backends file whose variant matches, see
@@ -106,7 +107,7 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   }
 
   const own = inputs.filter((i) => !referenced.has(i.abs));
-  const fragments = own.filter((i) => i.kind === 'fragment').map((i) => ({ id: path.basename(i.abs).replace(/\.xml$/i, ''), source: i.source }));
+  const fragments = own.filter((i) => i.kind === 'fragment').map((i) => ({ id: fragmentId(i.abs), source: i.source }));
   const backendInputs = own.filter((i) => i.kind === 'backends');
   const policies = own.filter((i) => i.kind === 'policy');
 
@@ -161,6 +162,16 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   const usage = unique.some((d) => d.severity === 'error' && (d.code === 'input/none' || d.code === 'input/bicep'));
   const exitCode = hasIoErrors(unique) || usage ? 2 : unique.some((d) => d.severity === 'error') ? 1 : 0;
   return { diagnostics: unique, files, exitCode };
+}
+
+/**
+ * A fragment's id: `<id>.xml` → `<id>`; the APIOps extractor's `policy fragments/<id>/policy.xml` → `<id>`, as
+ * src/apiops/load.ts reads whole trees.
+ */
+export function fragmentId(file: string): string {
+  const dir = path.dirname(file);
+  if (path.basename(file).toLowerCase() === 'policy.xml' && path.basename(path.dirname(dir)).toLowerCase() === 'policy fragments') return path.basename(dir);
+  return path.basename(file).replace(/\.xml$/i, '');
 }
 
 /** Compiles like `serve`, on a virtual clock and with an upstream that is never called (nothing is served). */
