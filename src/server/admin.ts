@@ -60,7 +60,7 @@ const ENDPOINTS = [
   'POST /_emulator/reset',
   'GET  /_emulator/clock',
   'POST /_emulator/clock  {"advanceMs": N} | {"set": "<ISO 8601>"}  (virtual clock only)',
-  'GET  /_emulator/sinks  [?kind=service-bus|dapr-pubsub|dapr-binding|one-way-request]',
+  'GET  /_emulator/sinks  [?kind=service-bus|dapr-pubsub|dapr-binding|one-way-request|graphql-event]',
   'GET  /_emulator/mocks',
   'GET  /_emulator/mocks/:name',
   'GET  /_emulator/mocks/:name/requests',

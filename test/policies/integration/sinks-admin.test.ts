@@ -42,7 +42,7 @@ describe('GET /_emulator/sinks', () => {
     await request(`${s.url}/q/x`);
     const bad = await request(`${s.url}/_emulator/sinks?kind=eventhub`);
     expect(bad.status).toBe(400);
-    expect(bad.json()).toMatchObject({ error: expect.stringContaining('service-bus, dapr-pubsub, dapr-binding, one-way-request') });
+    expect(bad.json()).toMatchObject({ error: expect.stringContaining('service-bus, dapr-pubsub, dapr-binding, one-way-request, graphql-event') });
     expect((await request(`${s.url}/_emulator/sinks`, { method: 'POST', headers: { 'x-emulator-request': '1' } })).status).toBe(405);
     expect(((await request(`${s.url}/_emulator/sinks`)).json() as { entries: unknown[] }).entries).toHaveLength(2);
     expect((await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'x-emulator-request': '1' } })).status).toBe(200);
