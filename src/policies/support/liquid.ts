@@ -96,7 +96,7 @@ function headers(h: HeaderMap): LiquidDictionary {
 export interface LiquidBodyOptions {
   /** xsi-nil: elements marked xsi:nil="true" become "" (blank) or null. */
   xsiNil: 'blank' | 'null';
-  /** parse-date: ISO dates in JSON become .NET DateTime values (rendered as .NET does); false copies them. */
+  /** parse-date: ISO dates in JSON or XML become .NET DateTime values (rendered as .NET does); false copies them. */
   parseDate: boolean;
 }
 
@@ -144,7 +144,11 @@ export function bindBody(msg: GatewayRequest | GatewayResponse | null, o: Liquid
       const v = JSON.parse(text) as unknown;
       return o.parseDate ? withDates(v) : v;
     }
-    if (isXmlType(type)) return xmlBody(text, o.xsiNil);
+    if (isXmlType(type)) {
+      // parse-date applies to XML bodies too: element and attribute texts that are ISO dates become DateTimes.
+      const x = xmlBody(text, o.xsiNil);
+      return o.parseDate ? withDates(x) : x;
+    }
   } catch {
     return text;
   }
