@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { serveExample } from '../helpers/example.js';
 import { BackendRegistry } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
 import { UndiciUpstream } from '../../src/server/undici-upstream.js';
-import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
-import { attachMocks } from '../../src/config/mocks.js';
+import { buildGateway as buildTestGateway, policies } from '../helpers/gateway.js';
 import type { ConsoleState, RequestRow } from '../../src/console/index.js';
 import { CONSOLE_LIMITS } from '../../src/console/index.js';
 import { OutcomeRecorder, RECENT_OUTCOMES } from '../../src/console/snapshot.js';
@@ -16,7 +15,6 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
  * recorded while no console is connected, and its bounds.
  */
 
-const config = fileURLToPath(new URL('../../policies/example/apim-emulator.json', import.meta.url));
 const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
 
 interface SseEvent {
@@ -69,12 +67,7 @@ describe('console event stream', () => {
   const clock = new VirtualClock(Date.UTC(2025, 0, 1), 'advance');
 
   beforeAll(async () => {
-    const loaded = loadConfig(config);
-    const prepared = prepareDefinition(loaded.definition!);
-    const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
-    mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
-    server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
+    ({ server, mocks } = await serveExample(clock));
   }, 30_000);
 
   afterAll(async () => {
@@ -160,6 +153,33 @@ describe('console event stream', () => {
     expect(await asset.text()).toContain('/console/stream');
     const other = await fetch(`${server.url}/_emulator/console/assets/index.ts`);
     expect(other.status).toBe(404);
+  });
+});
+
+describe('throttling counters while a console watches', () => {
+  it('come from every request, traced or not, and context.Tracing stays false for untraced ones', async () => {
+    const { gateway, clock } = buildTestGateway({
+      apiPath: '',
+      api: policies({
+        inbound:
+          '<rate-limit-by-key calls="3" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-user&quot;,&quot;anon&quot;))" />' +
+          '<return-response><set-status code="200" /><set-header name="x-tracing" exists-action="override"><value>@(context.Tracing.ToString())</value></set-header></return-response>',
+      }),
+    });
+    const server = await startServer({ gateway, clock, logger: false });
+    onTestFinished(() => server.close());
+    const s = openStream(server.url);
+    onTestFinished(() => s.close());
+    await s.next('hello');
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${server.url}/x`, { headers: { 'x-user': 'alice' } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-tracing')).toBe('False');
+    }
+    let state = (await s.next('state')).data as ConsoleState;
+    while (!state.throttling.some((c) => c.data.key === 'alice' && c.data.used === 2)) state = (await s.next('state')).data as ConsoleState;
+    const counter = state.throttling.find((c) => c.data.key === 'alice')!;
+    expect(counter).toMatchObject({ policy: 'rate-limit-by-key', data: { key: 'alice', used: 2, limit: 3 } });
   });
 });
 
