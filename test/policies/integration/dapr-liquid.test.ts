@@ -38,7 +38,7 @@ describe('Liquid on the Dapr policies', () => {
   });
 
   it('invoke-dapr-binding template="liquid" renders <data>; Dapr gets {data, metadata, operation}', async () => {
-    const sidecar = await pool.backend((_req, res) => res.end('{}'));
+    const sidecar = await pool.backend((_req, res) => void res.end('{}'));
     const { gateway } = buildGateway({
       settings: { 'dapr.sidecarUrl': sidecar.url },
       api: policies({
