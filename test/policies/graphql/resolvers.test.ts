@@ -90,6 +90,10 @@ describe('http-data-source resolvers', () => {
     const one = await query(gateway, 'query($id: ID!) { user(id: $id) { name orders { id total } } }', { id: '2' });
     expect(one.body).toEqual({ data: { user: { name: 'bob', orders: [{ id: 'o-2', total: 7 }] } } });
     expect(data.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /users', 'GET /users/2', 'GET /users/2/orders']);
+    // GraphQL over GET: ?query= and ?variables= (JSON).
+    const get = await send(gateway, `/gql?query=${encodeURIComponent('query($id: ID!) { user(id: $id) { name } }')}&variables=${encodeURIComponent('{"id":"1"}')}`);
+    expect(get.json()).toEqual({ data: { user: { name: 'ann' } } });
+    expect((await send(gateway, '/gql', { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } })).json()).toEqual({ errors: [{ message: 'The GraphQL request body is not JSON.' }] });
   });
 
   it('a mutation sends the body built from the arguments (the page\'s example) and publish-event records the event', async () => {
