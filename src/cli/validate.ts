@@ -4,6 +4,7 @@ import { SecretMasker } from '../server/secrets.js';
 import { isBackendDocument } from '../backends/index.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { SourceText as SourceBuffer } from '../diagnostics/source.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { NamedValue } from '../engine/services.js';
 import type { ApiDefinition, GatewayDefinition } from '../gateway/definition.js';
@@ -37,7 +38,7 @@ export interface ValidateResult {
   exitCode: 0 | 1 | 2;
 }
 
-type Kind = 'policy' | 'fragment' | 'backends' | 'config';
+type Kind = 'policy' | 'fragment' | 'resolver' | 'backends' | 'config';
 
 interface Input {
   abs: string;
@@ -128,6 +129,19 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   for (const set of backendSets) diagnostics.push(...build(base(set)));
   if (fragments.length && policies.length === 0) diagnostics.push(...build(base([])));
 
+  // GraphQL resolver documents, checked as resolvers of one API without a schema (their field paths are not known).
+  const resolvers = own.filter((i) => i.kind === 'resolver');
+  if (resolvers.length) {
+    const def = base(o.backends.length ? extraBackends : []);
+    const api: ApiDefinition = { id: 'validate', name: 'validate', path: '', serviceUrl: '', subscriptionRequired: false, operations: [], policy: RESOLVER_HOST };
+    const found = build({ ...def, apis: [api], settings: { 'graphql.resolvers': { validate: Object.fromEntries(resolvers.map((r, i) => [`Query/resolver${i}`, r.source.file])) } } });
+    // What the host API says about itself (no schema) is replaced by one note per resolver file.
+    diagnostics.push(...found.filter((d) => d.file !== RESOLVER_HOST.file));
+    for (const r of resolvers) {
+      diagnostics.push({ severity: 'info', code: 'input/resolver-alone', message: 'GraphQL resolver checked on its own: its elements and expressions are validated; its field path and arguments only with its API\'s schema', hint: 'give the API (specification: its schema) and settings["graphql.resolvers"] in a config file to check it in place (docs/policies-graphql.md)', file: r.source.file, line: 1, column: 1 });
+    }
+  }
+
   let unchecked: { source: SourceText; offset: number; count: number } | undefined;
   for (const p of policies) {
     const backendFiles = o.backends.length ? extraBackends : labBackends(p.abs, backendInputs);
@@ -178,6 +192,9 @@ export function fragmentId(file: string): string {
 function build(def: GatewayDefinition, prepared = prepareDefinition(def)): Diagnostic[] {
   return buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM }).diagnostics;
 }
+
+/** The API policy resolver documents are checked under: its forward-request compiles the API's resolvers. */
+const RESOLVER_HOST = new SourceBuffer('(resolver check)', '<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>');
 
 /** Validation only compiles; nothing is ever sent. */
 const NO_UPSTREAM: Upstream = {
@@ -247,7 +264,9 @@ function classify(source: SourceText, diagnostics: Diagnostic[]): Kind | null {
   const first = text.trimStart()[0];
   if (first === '<' || /\.xml$/i.test(source.file)) {
     const stripped = text.replace(/<\?[\s\S]*?\?>/g, '').replace(/<!--[\s\S]*?-->/g, '');
-    return /^\s*<\s*fragment[\s>/]/.test(stripped) ? 'fragment' : 'policy';
+    if (/^\s*<\s*fragment[\s>/]/.test(stripped)) return 'fragment';
+    // A GraphQL resolver document (docs/policies-graphql.md) is rooted at its data source.
+    return /^\s*<\s*(http|sql|cosmosdb)-data-source[\s>/]/.test(stripped) ? 'resolver' : 'policy';
   }
   const parsed = parseJsonSource(source, diagnostics);
   if (!parsed) return null;

@@ -100,30 +100,22 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
     return undefined;
   }
   if (!schema) {
-    cx.diagnostics.error(el.source, el.start, 'policy/bad-graphql-schema', `API "${api.id}" has GraphQL resolvers but no GraphQL schema`, 'give the schema (SDL) as the API\'s specification');
-    return undefined;
+    // Without a schema the resolvers are still checked (validate of resolver files); GraphQL requests cannot run.
+    const hint = 'give the schema (SDL) as the API\'s specification';
+    cx.diagnostics.warning(el.source, el.start, 'policy/bad-graphql-schema', `API "${api.id}" has GraphQL resolvers but no GraphQL schema: resolver paths are not checked and GraphQL requests answer an error`, hint);
+    for (const r of sources) compileResolver(r, cx);
+    const message = `API "${api.id}" has no GraphQL schema, so its resolvers cannot run (${hint}).`;
+    return (ctx) => Promise.resolve(graphqlAnswer(ctx, { errors: [{ message }] }));
   }
   const resolvers = new Map<string, FieldResolver>();
   for (const r of sources) {
-    const read = readPolicyXml(r.source);
-    for (const d of read.diagnostics) cx.diagnostics.add(d);
-    const root = read.root;
-    if (!root) continue;
-    if (!DATA_SOURCES.includes(root.name)) {
-      cx.diagnostics.error(r.source, root.start, 'policy/bad-root', `a resolver document's element is <${root.name}>`, `a resolver starts with ${DATA_SOURCES.map((d) => `<${d}>`).join(', ')}`);
-      continue;
-    }
     const [typeName, fieldName] = r.path.split('/') as [string, string];
     const type = schema.getType(typeName);
     const fields = type && 'getFields' in type ? type.getFields() : undefined;
-    if (!fields || !(fieldName in fields)) {
+    const known = fields !== undefined && fieldName in fields;
+    const compiled = compileResolver(r, cx, known ? undefined : (root) => {
       cx.diagnostics.error(r.source, root.start, 'policy/bad-attribute-value', `resolver ${r.path}: the schema of API "${api.id}" has no field ${fieldName} on type ${typeName}`, 'the resolver path is <Type>/<field> of the API\'s GraphQL schema');
-      continue;
-    }
-    RESOLVER_ROOTS.add(root);
-    // The data source validates and compiles itself; its step is never run as a statement.
-    cx.policy(root, `resolver(${r.path})/`);
-    const compiled = COMPILED.get(root);
+    });
     if (compiled) resolvers.set(`${typeName}.${fieldName}`, compiled);
   }
   const finalSchema = schema;
@@ -151,6 +143,29 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
     const result = await execute({ schema: finalSchema, document: doc, contextValue: ctx, variableValues: request.variables, operationName: request.operationName, fieldResolver });
     graphqlAnswer(ctx, result);
   };
+}
+
+/**
+ * Reads one resolver document and compiles its data source (which validates itself by its metadata and registers
+ * its resolver); `unknownField` reports a path the schema does not have, and the resolver is then not compiled.
+ */
+function compileResolver(r: ResolverSource, cx: CompileContext, unknownField?: (root: XmlElement) => void): FieldResolver | undefined {
+  const read = readPolicyXml(r.source);
+  for (const d of read.diagnostics) cx.diagnostics.add(d);
+  const root = read.root;
+  if (!root) return undefined;
+  if (!DATA_SOURCES.includes(root.name)) {
+    cx.diagnostics.error(r.source, root.start, 'policy/bad-root', `a resolver document's element is <${root.name}>`, `a resolver starts with ${DATA_SOURCES.map((d) => `<${d}>`).join(', ')}`);
+    return undefined;
+  }
+  if (unknownField) {
+    unknownField(root);
+    return undefined;
+  }
+  RESOLVER_ROOTS.add(root);
+  // The data source validates and compiles itself; its step is never run as a statement.
+  cx.policy(root, `resolver(${r.path})/`);
+  return COMPILED.get(root);
 }
 
 /** The GraphQL request: POST JSON `{query, variables, operationName}`, or GET `?query=&variables=&operationName=`. */
