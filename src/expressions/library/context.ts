@@ -4,7 +4,7 @@
  * IMessageBody, IApi, IOperation, IProduct, ISubscription, IUser, IDeployment, ILastError.
  */
 import { BodyConsumedError, type MessageBody } from '../../engine/body.js';
-import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type LastError } from '../../engine/context.js';
+import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type GraphQLFieldContext, type LastError } from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
 import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
@@ -39,6 +39,8 @@ defineType({
     User: prop(n('IUser'), (c: GatewayContext) => c.user),
     Deployment: prop(n('IDeployment'), (c: GatewayContext) => c.deployment, undefined, true),
     LastError: prop(n('ILastError'), (c: GatewayContext) => c.lastError),
+    // Set while a GraphQL resolver runs (http-data-source); null elsewhere.
+    GraphQL: prop(n('IGraphQL'), (c: GatewayContext) => c.graphql),
     RequestId: prop(T.Guid, (c: GatewayContext) => guidOf(c.requestId), undefined, true),
     Timestamp: prop(T.DateTime, (c: GatewayContext) => DateTime.fromUnixMilliseconds(c.timestamp, 'Utc'), undefined, true),
     Elapsed: prop(T.TimeSpan, (c: GatewayContext) => TimeSpan.FromMilliseconds(c.elapsedMs), undefined, true),
@@ -49,6 +51,14 @@ defineType({
   name: 'IContext',
   instance: {
     Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
+  },
+});
+
+defineType({
+  name: 'IGraphQL',
+  instance: {
+    Arguments: prop(n('JObject'), (g: GraphQLFieldContext) => g.arguments),
+    Parent: prop(n('JObject'), (g: GraphQLFieldContext) => g.parent),
   },
 });
 
