@@ -123,7 +123,9 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
       }
     }
     const requestHeaders = tracing ? headers.toRecord() : null;
-    const incoming = toIncomingRequest(req, headers, tracing);
+    // While a web console is connected every request collects its typed trace events (counters, pool choices), so the
+    // console is not limited to traced requests; an unwatched gateway collects none (docs/console.md).
+    const incoming = toIncomingRequest(req, headers, tracing, d.tap?.active === true);
 
     const abort = new AbortController();
     const onClose = () => {
