@@ -62,6 +62,8 @@ export interface ServeOptions extends SimpleServeOptions {
   state?: string;
   /** With `state`: refuse throttled requests (503) instead of letting them through while Redis is down. */
   stateFailClosed?: boolean;
+  /** `--state-fail-mode`: open or closed (wins over stateFailClosed and the config file's state.failMode). */
+  stateFailMode?: 'open' | 'closed';
 }
 
 export interface Output {
@@ -130,7 +132,10 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Shared counters (Redis, or the primary of serve --workers): opened once, kept across reloads. The logger exists
   // later, hence the late binding of its log function.
   let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
-  const sharedState = await openStateStore({ ...(o.state ? { url: o.state } : {}), failOpen: !o.stateFailClosed, log: (l, m) => logState(l, m) }).catch((e: unknown) => {
+  // Flags win over the config file's `state` object (docs/configuration.md, "Shared state").
+  const stateUrl = o.state ?? settingsProbe?.state?.redis;
+  const failMode = o.stateFailMode ?? (o.stateFailClosed ? 'closed' : (settingsProbe?.state?.failMode ?? 'open'));
+  const sharedState = await openStateStore({ ...(stateUrl ? { url: stateUrl } : {}), failOpen: failMode === 'open', log: (l, m) => logState(l, m) }).catch((e: unknown) => {
     throw new StartFailure((e as Error).message, 2);
   });
 

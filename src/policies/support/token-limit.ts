@@ -1,5 +1,5 @@
-import type { CounterCheck, Flow, GatewayContext, PolicyDefinition } from '../../engine/policy-sdk.js';
-import { PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import type { Awaitable, CounterCheck, Flow, GatewayContext, PolicyDefinition } from '../../engine/policy-sdk.js';
+import { isPromise, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { addHeadersWhenDone, inBackground, literal, literalInt, nameAttr, takeCounters } from './throttle.js';
 import type { EncodingName, StreamOutcome } from './tokens.js';
 import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
@@ -139,12 +139,19 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         addHeadersWhenDone(ctx, headers);
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
 
-        const account = (total: number, how: string): void => {
+        /**
+         * Counts the tokens consumed. A shared store's writes are returned so that a JSON answer waits for them before
+         * outbound: the next request, on any gateway, then sees this one's usage (a stream counts when it ends).
+         */
+        const account = (total: number, how: string): Promise<unknown> | undefined => {
           const at = ctx.clock.now();
-          if (o.reservation) inBackground(state.correct(o.minuteKey, o.reservation, o.now, total, at, MINUTE_MS));
-          else if (total > 0 && limitPerMinute !== undefined) inBackground(state.add(o.minuteKey, at, MINUTE_MS, total));
-          if (quotaPeriod) inBackground(state.addFixed(o.quotaKey, quotaPeriod.start, quotaPeriod.end, at, 0, total - prompt, false));
+          const writes: Array<Awaitable<void>> = [];
+          if (o.reservation) writes.push(state.correct(o.minuteKey, o.reservation, o.now, total, at, MINUTE_MS));
+          else if (total > 0 && limitPerMinute !== undefined) writes.push(state.add(o.minuteKey, at, MINUTE_MS, total));
+          if (quotaPeriod) writes.push(state.addFixed(o.quotaKey, quotaPeriod.start, quotaPeriod.end, at, 0, total - prompt, false));
           if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
+          const pending = writes.filter(isPromise);
+          return pending.length ? Promise.all(pending).catch(() => undefined) : undefined;
         };
 
         ctx.beforeOutbound.push((c) =>
@@ -153,15 +160,15 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
               if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(prompt)]);
               return (o) => {
                 const total = streamedTotal(o, prompt, encoding);
-                account(total.tokens, total.how);
+                inBackground(account(total.tokens, total.how));
                 if (out.consumedVariable) c.variables.set(out.consumedVariable, total.tokens);
               };
             },
             json: (usage) => {
               if (!usage) return; // no usage reported (an error answer): the estimate, if any, stands
-              account(usage.total, 'usage reported by the backend');
               if (out.consumedVariable) c.variables.set(out.consumedVariable, usage.total);
               if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(usage.total)]);
+              return account(usage.total, 'usage reported by the backend');
             },
           }),
         );
