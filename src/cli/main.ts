@@ -321,6 +321,8 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         // SIGHUP reloads, like --watch and POST /_emulator/reload (the outcome is logged by the reload itself).
         process.on('SIGHUP', () => void running.reload());
       });
+      // A worker's IPC channel keeps it alive: once drained it lets go of the primary and exits.
+      if (worker) cluster?.leavePrimary();
     });
 
   registerTestCommand(program);
