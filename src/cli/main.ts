@@ -185,6 +185,7 @@ problems (missing or unreadable file, no files to validate, a .bicep file).`,
     .option('--workers <n>', 'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)', workersOption)
     .option('--state <url>', 'keep rate-limit, quota and token-limit counters and the external cache in Redis (redis://HOST:PORT), shared by every emulator using it (config state.redis)')
     .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (same as --state-fail-mode closed)')
+    .option('--share-breakers', 'with --workers or --state: one circuit breaker per backend for every worker/emulator sharing the state, instead of one per gateway instance (config state.shareBreakers)')
     .addOption(new Option('--state-fail-mode <mode>', 'with --state, while Redis is unreachable: open lets throttled requests through uncounted (default), closed refuses them with 503 (config state.failMode)').choices(['open', 'closed']))
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
@@ -218,7 +219,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
         subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
-        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean; stateFailMode?: 'open' | 'closed';
+        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean; stateFailMode?: 'open' | 'closed'; shareBreakers?: boolean;
         adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
         mockLogEntries?: number; mockLogBodyBytes?: number;
       };
@@ -283,6 +284,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.state ? { state: o.state } : {}),
             ...(o.stateFailClosed ? { stateFailClosed: true } : {}),
             ...(o.stateFailMode ? { stateFailMode: o.stateFailMode } : {}),
+            ...(o.shareBreakers ? { shareBreakers: true } : {}),
           },
           io,
         );

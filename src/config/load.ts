@@ -40,6 +40,8 @@ export interface StateSettings {
   redis?: string;
   /** While Redis is unreachable: let throttled requests through (`open`, default) or refuse them (`closed`). */
   failMode?: 'open' | 'closed';
+  /** Circuit breakers in the shared state too (same as --share-breakers). */
+  shareBreakers?: boolean;
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */

@@ -1,4 +1,4 @@
-import type { CounterCheck, SlidingHit, StateStore, StoredEntry, TakeResult, CheckResult } from './store.js';
+import type { BreakerOutcomeRecord, CheckResult, CounterCheck, SharedBreakerState, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
 import { FixedWindow, SlidingWindow } from './windows.js';
 
 /** Bounds of the in-process cache of serialized entries (the primary of `serve --workers`): docs/limits.md. */
@@ -13,6 +13,8 @@ export class MemoryStateStore implements StateStore {
   private readonly cache = new Map<string, StoredEntry>();
   private cacheBytes = 0;
   private nextEntry = 1;
+  private readonly breakers = new Map<string, SharedBreaker>();
+  private readonly breakerListeners = new Set<(key: string, state: SharedBreakerState) => void>();
 
   hit(key: string, now: number, windowMs: number, limit: number, need: number, commit: boolean): SlidingHit {
     const w = this.window(key);
@@ -98,7 +100,51 @@ export class MemoryStateStore implements StateStore {
     return e !== undefined;
   }
 
+  breakerRecord(key: string, now: number, o: BreakerOutcomeRecord): SharedBreakerState {
+    let b = this.breakers.get(key);
+    if (!b) {
+      b = { openUntil: 0, openForMs: 0, trips: 0, reason: '', ats: [], fails: [], head: 0, failures: 0, total: 0 };
+      this.breakers.set(key, b);
+    }
+    const state = (tripped: boolean): SharedBreakerState => ({ openUntil: b.openUntil, openForMs: b.openForMs, trips: b.trips, reason: b.reason, failures: b.failures, total: b.total, tripped });
+    if (b.openUntil > now) return state(false);
+    while (b.head < b.ats.length && now - b.ats[b.head]! >= o.intervalMs) {
+      b.total--;
+      if (b.fails[b.head]) b.failures--;
+      b.head++;
+    }
+    if (b.head > 1024 && b.head * 2 > b.ats.length) {
+      b.ats.splice(0, b.head);
+      b.fails.splice(0, b.head);
+      b.head = 0;
+    }
+    b.ats.push(now);
+    b.fails.push(o.failure);
+    b.total++;
+    if (o.failure) b.failures++;
+    const threshold = breakerThreshold(o, b.failures, b.total);
+    if (!o.failure || threshold === undefined) return state(false);
+    b.openUntil = now + o.openForMs;
+    b.openForMs = o.openForMs;
+    b.trips++;
+    b.reason = `${o.why}; ${threshold} within ${o.interval}; open for ${o.source}`;
+    const opened = state(true);
+    b.ats = [];
+    b.fails = [];
+    b.head = 0;
+    b.failures = 0;
+    b.total = 0;
+    for (const l of this.breakerListeners) l(key, opened);
+    return opened;
+  }
+
+  onBreakerOpened(listener: (key: string, state: SharedBreakerState) => void): () => void {
+    this.breakerListeners.add(listener);
+    return () => this.breakerListeners.delete(listener);
+  }
+
   reset(): void {
+    this.breakers.clear();
     this.windows.clear();
     this.fixed.clear();
     this.cache.clear();
@@ -140,6 +186,26 @@ export class MemoryStateStore implements StateStore {
     }
     return f;
   }
+}
+
+/** A shared breaker in this process: its trip state and the outcomes of its interval (parallel arrays from `head`). */
+interface SharedBreaker {
+  openUntil: number;
+  openForMs: number;
+  trips: number;
+  reason: string;
+  ats: number[];
+  fails: boolean[];
+  head: number;
+  failures: number;
+  total: number;
+}
+
+/** The rule met by `failures` of `total` ("N failures >= count C" / "F/T failures >= P%"), or undefined. */
+export function breakerThreshold(o: Pick<BreakerOutcomeRecord, 'count' | 'percentage'>, failures: number, total: number): string | undefined {
+  if (o.count !== undefined) return failures >= o.count ? `${failures} failures >= count ${o.count}` : undefined;
+  const pct = o.percentage ?? 100;
+  return failures > 0 && failures * 100 >= pct * total ? `${failures}/${total} failures >= ${pct}%` : undefined;
 }
 
 /** A fixed counter's check (shared with the Redis script's logic, test/state/contract.ts pins both). */

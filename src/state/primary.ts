@@ -1,6 +1,6 @@
 import type { Worker } from 'node:cluster';
 import { MemoryStateStore } from './memory.js';
-import type { CounterCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
+import type { BreakerOutcomeRecord, CounterCheck, SharedBreakerState, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
 
 /**
  * `serve --workers N`: the counters and the built-in cache live in the primary process, so rate limits hold for the
@@ -10,18 +10,30 @@ import type { CounterCheck, SlidingHit, StateStore, StoredEntry, TakeResult } fr
  */
 
 /** The store operations a worker may ask for (every data operation of StateStore). */
-const OPS = ['hit', 'add', 'take', 'correct', 'addFixed', 'cacheGet', 'cacheSet', 'cacheDelete', 'reset'] as const;
+const OPS = ['hit', 'add', 'take', 'correct', 'addFixed', 'cacheGet', 'cacheSet', 'cacheDelete', 'breakerRecord', 'reset'] as const;
 type Op = (typeof OPS)[number];
 const KNOWN: ReadonlySet<string> = new Set(OPS);
 
 type Request = { kind: 'apim-emulator:state'; id: number; op: Op; args: unknown[] };
 type Reply = { kind: 'apim-emulator:state-reply'; id: number; result?: unknown; error?: string };
+/** A shared breaker opened (state.shareBreakers): sent to every worker. */
+type BreakerNews = { kind: 'apim-emulator:breaker-opened'; key: string; state: SharedBreakerState };
 
-/** In the primary: answers the workers' calls. */
+/** In the primary: answers the workers' calls, and tells every worker when a shared breaker opens. */
 export class PrimaryStateHost {
   private readonly store = new MemoryStateStore();
+  private readonly workers = new Set<Worker>();
+
+  constructor() {
+    this.store.onBreakerOpened((key, state) => {
+      const news: BreakerNews = { kind: 'apim-emulator:breaker-opened', key, state };
+      for (const w of this.workers) if (w.isConnected()) w.send(news);
+    });
+  }
 
   attach(worker: Worker): void {
+    this.workers.add(worker);
+    worker.once('exit', () => this.workers.delete(worker));
     worker.on('message', (m: Request) => {
       if (m?.kind !== 'apim-emulator:state') return;
       let reply: Reply;
@@ -44,7 +56,12 @@ export class PrimaryStateClient implements StateStore {
   readonly shared = true;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
-  private readonly onMessage = (m: Reply) => {
+  private readonly breakerListeners = new Set<(key: string, state: SharedBreakerState) => void>();
+  private readonly onMessage = (m: Reply | BreakerNews) => {
+    if (m?.kind === 'apim-emulator:breaker-opened') {
+      for (const l of this.breakerListeners) l(m.key, m.state);
+      return;
+    }
     if (m?.kind !== 'apim-emulator:state-reply') return;
     const p = this.pending.get(m.id);
     if (!p) return;
@@ -87,6 +104,15 @@ export class PrimaryStateClient implements StateStore {
 
   async cacheDelete(key: string): Promise<boolean> {
     return (await this.call('cacheDelete', [key])) === true;
+  }
+
+  breakerRecord(key: string, now: number, o: BreakerOutcomeRecord): Promise<SharedBreakerState> {
+    return this.call('breakerRecord', [key, now, o]) as Promise<SharedBreakerState>;
+  }
+
+  onBreakerOpened(listener: (key: string, state: SharedBreakerState) => void): () => void {
+    this.breakerListeners.add(listener);
+    return () => this.breakerListeners.delete(listener);
   }
 
   async reset(): Promise<void> {

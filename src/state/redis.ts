@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { CheckResult, CounterCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
+import type { BreakerOutcomeRecord, CheckResult, CounterCheck, SharedBreakerState, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
 import { passAll, REMOTE_GRACE_MS, StateUnavailableError } from './store.js';
 
 /**
@@ -151,11 +151,53 @@ local expires = tonumber(ARGV[2])
 if expires > 0 then redis.call('PEXPIRE', KEYS[1], math.max(expires - tonumber(ARGV[3]), 0) + tonumber(ARGV[7])) end
 return 1`;
 
+// KEYS[1] breaker hash {u openUntil, f openForMs, t trips, r reason, n failures, c total}, KEYS[2] its window (list of
+// `at:0|1`). ARGV: now, intervalMs, count (-1 none), percentage, failure (1/0), openForMs, why, interval text,
+// source text, channel, key, grace. Returns {openUntil, openForMs, trips, reason, failures, total, tripped}; a trip is
+// published on the channel (the same logic as MemoryStateStore.breakerRecord).
+const BREAKER = `
+local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local grace = tonumber(ARGV[12])
+local h = redis.call('HMGET', KEYS[1], 'u', 'f', 't', 'r', 'n', 'c')
+local u = tonumber(h[1] or '0'); local f = tonumber(h[2] or '0'); local t = tonumber(h[3] or '0'); local r = h[4] or ''
+local fails = tonumber(h[5] or '0'); local total = tonumber(h[6] or '0')
+if u > now then return {u, f, t, r, fails, total, 0} end
+while true do
+  local first = redis.call('LINDEX', KEYS[2], 0)
+  if not first then break end
+  if now - tonumber(string.match(first, '^(.*):')) < win then break end
+  redis.call('LPOP', KEYS[2])
+  total = total - 1
+  if string.sub(first, -1) == '1' then fails = fails - 1 end
+end
+redis.call('RPUSH', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
+total = total + 1
+local failure = ARGV[5] == '1'
+if failure then fails = fails + 1 end
+local th = nil
+local count = tonumber(ARGV[3]); local pct = tonumber(ARGV[4])
+if count >= 0 then
+  if fails >= count then th = fails .. ' failures >= count ' .. ARGV[3] end
+elseif fails > 0 and fails * 100 >= pct * total then th = fails .. '/' .. total .. ' failures >= ' .. ARGV[4] .. '%' end
+if failure and th then
+  f = tonumber(ARGV[6]); u = now + f; t = t + 1
+  r = ARGV[7] .. '; ' .. th .. ' within ' .. ARGV[8] .. '; open for ' .. ARGV[9]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'u', u, 'f', f, 't', t, 'r', r, 'n', 0, 'c', 0)
+  redis.call('PEXPIRE', KEYS[1], f + win + grace)
+  redis.call('PUBLISH', ARGV[10], cjson.encode({key = ARGV[11], openUntil = u, openForMs = f, trips = t, reason = r, failures = fails, total = total}))
+  return {u, f, t, r, fails, total, 1}
+end
+redis.call('HSET', KEYS[1], 'n', fails, 'c', total)
+redis.call('PEXPIRE', KEYS[1], math.max(u - now, 0) + win + grace)
+redis.call('PEXPIRE', KEYS[2], win + grace)
+return {u, f, t, r, fails, total, 0}`;
+
 type ScriptedRedis = Redis & {
   apimHit(window: string, seq: string, now: number, windowMs: number, limit: number, need: number, commit: string): Promise<[number, number, number]>;
   apimAdd(window: string, seq: string, now: number, windowMs: number, amount: number): Promise<number>;
   apimTake(...keysThenArgs: Array<string | number>): Promise<[number, number, Array<[number, number, number, number]>]>;
   apimCorrect(window: string, id: number, at: number, amount: number, now: number, windowMs: number): Promise<number>;
+  apimBreaker(hash: string, window: string, ...args: Array<string | number>): Promise<[number, number, number, string, number, number, number]>;
   apimAddFixed(counter: string, periodStart: number, expiresAt: number, now: number, calls: number, amount: number, roll: string, grace: number): Promise<number>;
 };
 
@@ -170,6 +212,10 @@ export class RedisStateStore implements StateStore {
   private readonly failOpen: boolean;
   private readonly log: NonNullable<RedisStoreOptions['log']>;
   private down = false;
+  private subscriber: Redis | null = null;
+  /** Settles once the subscriber listens: a record waits for it, so a trip it publishes is heard here too. */
+  private subscribed: Promise<unknown> = Promise.resolve();
+  private readonly breakerListeners = new Set<(key: string, state: SharedBreakerState) => void>();
 
   constructor(o: RedisStoreOptions) {
     this.prefix = o.prefix ?? 'apim-emulator:';
@@ -189,6 +235,7 @@ export class RedisStateStore implements StateStore {
     this.redis.defineCommand('apimTake', { lua: TAKE });
     this.redis.defineCommand('apimCorrect', { numberOfKeys: 1, lua: CORRECT });
     this.redis.defineCommand('apimAddFixed', { numberOfKeys: 1, lua: ADD_FIXED });
+    this.redis.defineCommand('apimBreaker', { numberOfKeys: 2, lua: BREAKER });
     // Connection errors are reported through the commands that fail; without a listener ioredis prints each retry.
     this.redis.on('error', () => undefined);
   }
@@ -293,6 +340,44 @@ export class RedisStateStore implements StateStore {
     return (await this.quietly(() => this.redis.del(this.cacheKey(key)))) === 1;
   }
 
+  /** A shared breaker Redis cannot record for is StateUnavailableError: the caller decides on its own (src/backends/breaker.ts). */
+  async breakerRecord(key: string, now: number, o: BreakerOutcomeRecord): Promise<SharedBreakerState> {
+    const count = o.count ?? -1;
+    await this.subscribed;
+    try {
+      const [openUntil, openForMs, trips, reason, failures, total, tripped] = await this.redis.apimBreaker(`${this.prefix}b:${key}`, `${this.prefix}bw:${key}`, now, o.intervalMs, count, o.percentage ?? 100, o.failure ? 1 : 0, o.openForMs, o.why, o.interval, o.source, this.breakerChannel(), key, REMOTE_GRACE_MS);
+      this.up();
+      return { openUntil, openForMs, trips, reason, failures, total, tripped: tripped === 1 };
+    } catch (e) {
+      this.markDown(e);
+      throw new StateUnavailableError('redis', 'the shared circuit breaker state (Redis) is unavailable');
+    }
+  }
+
+  /** Trips published by any emulator using this Redis, through a second connection in subscriber mode (opened on first use). */
+  onBreakerOpened(listener: (key: string, state: SharedBreakerState) => void): () => void {
+    this.breakerListeners.add(listener);
+    if (!this.subscriber) {
+      const sub = this.redis.duplicate({ enableOfflineQueue: true });
+      sub.on('error', () => undefined);
+      sub.on('message', (_channel: string, message: string) => {
+        let key: string;
+        let state: SharedBreakerState;
+        try {
+          const { key: k, ...rest } = JSON.parse(message) as SharedBreakerState & { key: string };
+          key = k;
+          state = { ...rest, tripped: true };
+        } catch {
+          return;
+        }
+        for (const l of this.breakerListeners) l(key, state);
+      });
+      this.subscribed = sub.subscribe(this.breakerChannel()).catch(() => undefined);
+      this.subscriber = sub;
+    }
+    return () => this.breakerListeners.delete(listener);
+  }
+
   async reset(): Promise<void> {
     try {
       let cursor = '0';
@@ -308,7 +393,12 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    this.subscriber?.disconnect();
     this.redis.disconnect();
+  }
+
+  private breakerChannel(): string {
+    return `${this.prefix}breakers`;
   }
 
   private fixedKey(key: string): string {

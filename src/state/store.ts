@@ -79,6 +79,35 @@ export interface StoredEntry {
   expiresAt: number;
 }
 
+/** One outcome of a shared circuit breaker (`state.shareBreakers`), as the forward-request that saw it judged it. */
+export interface BreakerOutcomeRecord {
+  /** The rule's sliding interval. */
+  intervalMs: number;
+  /** Trip at this many failures in the interval (or, without it, at `percentage`). */
+  count?: number | undefined;
+  percentage?: number | undefined;
+  failure: boolean;
+  /** How long a trip caused by this outcome keeps the breaker open (tripDuration, or the response's Retry-After). */
+  openForMs: number;
+  /** Texts for the trip reason: why this outcome failed, the rule's interval, where the open time comes from. */
+  why: string;
+  interval: string;
+  source: string;
+}
+
+/** A shared breaker's state after a record (or announced to the other gateways when it trips). */
+export interface SharedBreakerState {
+  /** Clock time until which it is open; 0 (or a past time) when closed. */
+  openUntil: number;
+  openForMs: number;
+  trips: number;
+  reason: string;
+  failures: number;
+  total: number;
+  /** This record opened it. */
+  tripped: boolean;
+}
+
 export interface StateStore {
   /** `memory`, `primary` or `redis`: shown in logs and the admin health answer. */
   readonly kind: string;
@@ -114,6 +143,14 @@ export interface StateStore {
   cacheSet(key: string, value: string, now: number, expiresAt: number): Awaitable<void>;
   /** Removes a cached entry; true when one was there. */
   cacheDelete(key: string): Awaitable<boolean>;
+  /**
+   * Records one outcome of shared breaker `key`: ignored while it is open; else counted in the interval's window and,
+   * when the rule is met, the breaker opens (its window starts empty again) and every gateway sharing it is told
+   * (onBreakerOpened). One atomic step.
+   */
+  breakerRecord(key: string, now: number, o: BreakerOutcomeRecord): Awaitable<SharedBreakerState>;
+  /** Listens for shared breakers opened by any gateway using this store (this one included); returns the unsubscribe function. */
+  onBreakerOpened(listener: (key: string, state: SharedBreakerState) => void): () => void;
   /** Forgets every counter and cached entry (CI mode between tests: POST /_emulator/reset). */
   reset(): Awaitable<void>;
   close(): Promise<void>;

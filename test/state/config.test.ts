@@ -16,10 +16,10 @@ function load(state: unknown): ReturnType<typeof loadConfig> {
 }
 
 describe('config state', () => {
-  it('reads redis and failMode', () => {
-    const r = load({ redis: 'redis://127.0.0.1:6380/2', failMode: 'closed' });
+  it('reads redis, failMode and shareBreakers', () => {
+    const r = load({ redis: 'redis://127.0.0.1:6380/2', failMode: 'closed', shareBreakers: true });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(r.state).toEqual({ redis: 'redis://127.0.0.1:6380/2', failMode: 'closed' });
+    expect(r.state).toEqual({ redis: 'redis://127.0.0.1:6380/2', failMode: 'closed', shareBreakers: true });
   });
 
   it('a URL that is not a Redis URL, an unknown fail mode and an unknown key are errors at their line:column', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FixedCheck, SlidingCheck, StateStore } from '../../src/state/store.js';
+import type { BreakerOutcomeRecord, FixedCheck, SharedBreakerState, SlidingCheck, StateStore } from '../../src/state/store.js';
 
 /**
  * The contract every StateStore keeps (src/state/store.ts). Times are plain numbers (the emulator's clock), so the
@@ -140,6 +140,30 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
       await store.cacheSet('c4', 'four', T, T + 1000);
       await store.reset();
       expect(await store.cacheGet('c4', T)).toBeUndefined();
+    });
+    const outcome = (failure: boolean, o: Partial<BreakerOutcomeRecord> = {}): BreakerOutcomeRecord => ({ intervalMs: 10_000, count: 2, failure, openForMs: 30_000, why: 'status 500 in 500-599', interval: 'PT10S', source: 'tripDuration PT30S', ...o });
+
+    it('breakerRecord: one window for every caller; trips at the rule, ignores outcomes while open, starts empty after', async () => {
+      const opened: Array<[string, SharedBreakerState]> = [];
+      const heard = new Promise<void>((resolve) => {
+        store.onBreakerOpened((key, st) => {
+          opened.push([key, st]);
+          resolve();
+        });
+      });
+      expect(await store.breakerRecord('b1', T, outcome(true))).toMatchObject({ tripped: false, failures: 1, total: 1, openUntil: 0 });
+      expect(await store.breakerRecord('b1', T + 1, outcome(false))).toMatchObject({ tripped: false, failures: 1, total: 2 });
+      // The first failure leaves the 10 s window before the next one: no trip.
+      expect(await store.breakerRecord('b1', T + 10_000, outcome(true))).toMatchObject({ tripped: false, failures: 1, total: 2 });
+      const trip = await store.breakerRecord('b1', T + 10_001, outcome(true));
+      expect(trip).toEqual({ openUntil: T + 40_001, openForMs: 30_000, trips: 1, reason: 'status 500 in 500-599; 2 failures >= count 2 within PT10S; open for tripDuration PT30S', failures: 2, total: 2, tripped: true });
+      await heard;
+      expect(opened).toEqual([['b1', { ...trip }]]);
+      expect(await store.breakerRecord('b1', T + 20_000, outcome(true))).toMatchObject({ tripped: false, openUntil: T + 40_001, trips: 1 });
+      expect(await store.breakerRecord('b1', T + 40_001, outcome(true))).toMatchObject({ tripped: false, openUntil: T + 40_001, failures: 1, total: 1 });
+      // Percentage rules: failures * 100 >= percentage * total, with at least one failure.
+      expect(await store.breakerRecord('p', T, outcome(false, { count: undefined, percentage: 50 }))).toMatchObject({ tripped: false });
+      expect(await store.breakerRecord('p', T + 1, outcome(true, { count: undefined, percentage: 50 }))).toMatchObject({ tripped: true, reason: 'status 500 in 500-599; 1/2 failures >= 50% within PT10S; open for tripDuration PT30S' });
     });
   });
 }
