@@ -109,7 +109,7 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
 function toEvaluationError(e: unknown, span: TextSpan, start: number): unknown {
   if (e instanceof BudgetExceeded) {
     const p = span.positionAt(start);
-    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, 'ExecutionBudgetExceeded', e.message);
+    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, e.exceptionType, e.message);
   }
   if (e instanceof DotNetException) {
     const pos = (e as { csPos?: number }).csPos ?? start;

@@ -81,6 +81,7 @@ export function setExpressionTimeBudget(ms: number): void {
 }
 export function resetSteps(): void {
   steps = 0;
+  callDepth = 0;
   deadline = performance.now() + timeBudgetMs;
 }
 export function step(): void {
@@ -99,9 +100,36 @@ function checkBudget(): void {
 
 /** Not a .NET exception: `catch (Exception)` in the expression cannot swallow it. */
 export class BudgetExceeded extends Error {
-  constructor(what: string) {
-    super(`The expression exceeded its execution budget (${what}); an endless loop?`);
+  readonly exceptionType: string = 'ExecutionBudgetExceeded';
+  constructor(what: string, message?: string) {
+    super(message ?? `The expression exceeded its execution budget (${what}); an endless loop?`);
   }
+}
+
+/**
+ * Local-function calls allowed on the stack at once. .NET's StackOverflowException ends the process and no `catch`
+ * sees it; here it fails the evaluation the same uncatchable way, before the JS stack runs out (docs/expressions.md).
+ */
+export const MAX_CALL_DEPTH = 400;
+let callDepth = 0;
+
+export class StackOverflow extends BudgetExceeded {
+  override readonly exceptionType = 'StackOverflowException';
+  constructor() {
+    super('', `Stack overflow: more than ${MAX_CALL_DEPTH} nested local function calls (unbounded recursion?).`);
+  }
+}
+
+/** Enters a local-function call; the caller must call leaveCall() in a finally. */
+export function enterCall(): void {
+  step();
+  if (++callDepth > MAX_CALL_DEPTH) {
+    callDepth--;
+    throw new StackOverflow();
+  }
+}
+export function leaveCall(): void {
+  callDepth--;
 }
 
 // ---- exceptions -----------------------------------------------------------------------------------------------------

@@ -249,7 +249,7 @@ function items(src: Bound, iterate: (v: unknown) => Iterable<unknown>, pos: numb
 /** Variants: no argument, or one predicate/selector lambda. */
 function lambdaArg(site: CallSite, el: CsType, ret?: CsType): { make: (ctx: Parameters<Closure>[0], f: Parameters<Closure>[1]) => Fn; ret: CsType } | null {
   const a = site.args[0];
-  if (!a || a.value.kind !== 'lambda') return null;
+  if (!a || (a.value.kind !== 'lambda' && !site.b.isDelegate(a.value))) return null;
   return site.b.lambda(a.value, [el], ret);
 }
 
