@@ -19,7 +19,7 @@ import { delegateSignature, invokeDelegateClosure } from './library/delegates.js
 import { AnonymousObject, BudgetExceeded, csEquals, enterCall, leaveCall, nre, step, toCsString } from './runtime.js';
 import { stringify, unboxer } from './library/convert.js';
 import { defaultOf, exceptionMatches, explicitConv, implicitConv, instanceTest, isExceptionType } from './conversions.js';
-import { binaryOp, numericWrapper, promoteUnary } from './operators.js';
+import { binaryOp, checkedArithmetic, checkedNarrowing, numericWrapper, promoteUnary } from './operators.js';
 import { canComplete, canCompleteList, endPos } from './flow.js';
 
 export class CompileError extends Error {
@@ -789,10 +789,12 @@ export class Compiler implements Binder {
       case '-': {
         if (!isNumeric(t)) this.error(pos, `operator "-" cannot be applied to ${typeName(b.type)}`);
         const pt = promoteUnary(t);
-        if (b.constant && typeof b.constant.value === 'number') {
+        if (b.constant && typeof b.constant.value === 'number' && !(this.checkedCtx && pt.name === 'int' && b.constant.value === -2147483648)) {
           const v = pt.name === 'int' ? -(b.constant.value as number) | 0 : -(b.constant.value as number);
           return { type: pt, c: () => v, pos, constant: { value: v } };
         }
+        const ck = this.checkedCtx ? checkedArithmetic(pt, '-') : null;
+        if (ck) return { type: pt, pos, c: (ctx, f) => { try { return ck(0, c(ctx, f) as number); } catch (err) { throw located(err, pos); } } };
         if (pt.name === 'int') return { type: pt, c: (ctx, f) => -(c(ctx, f) as number) | 0, pos };
         return { type: pt, c: (ctx, f) => -(c(ctx, f) as number), pos };
       }
@@ -880,8 +882,13 @@ export class Compiler implements Binder {
     if (implicit !== undefined && !(from.name === 'object')) {
       return { type: to, c: implicit === null ? b.c : implicit(b.c), pos, ...(b.nonNull ? { nonNull: true } : {}) };
     }
-    const conv = explicitConv(from, to);
+    let conv = explicitConv(from, to);
     if (!conv) this.error(pos, `cannot convert type ${typeName(from)} to ${typeName(to)}`);
+    const narrow = this.checkedCtx && isNumeric(unwrapNullable(from)) ? checkedNarrowing(unwrapNullable(to)) : null;
+    if (narrow) {
+      const inner = conv;
+      conv = (v) => (v === null || v === undefined ? inner(v) : inner(narrow(v as number)));
+    }
     const c = b.c;
     return {
       type: to,
@@ -1170,7 +1177,17 @@ export class Compiler implements Binder {
     const t = unwrapNullable(ref.type);
     if (!isNumeric(t)) this.error(e.pos, `operator "${e.op}" cannot be applied to ${typeName(ref.type)}`);
     const d = e.op === '++' ? 1 : -1;
-    const wrap = numericWrapper(t);
+    const ck = this.checkedCtx ? checkedArithmetic(t, '+') : null;
+    const pos = e.pos;
+    const wrap: (v: number) => number = ck
+      ? (v) => {
+          try {
+            return ck(v - d, d);
+          } catch (err) {
+            throw located(err, pos);
+          }
+        }
+      : numericWrapper(t);
     const post = e.kind === 'postfix';
     const { prepare } = ref;
     if (ref.slot !== undefined) {

@@ -74,6 +74,55 @@ export function numericWrapper(t: CsType): (v: number) => number {
   }
 }
 
+export function overflow(): DotNetException {
+  return new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.');
+}
+
+/** Exact range of each integral type (C# spec "Integral types"), as BigInt so 64-bit bounds are exact. */
+const INTEGRAL_RANGE: Record<string, [bigint, bigint]> = {
+  int: [-(2n ** 31n), 2n ** 31n - 1n], uint: [0n, 2n ** 32n - 1n], long: [-(2n ** 63n), 2n ** 63n - 1n], ulong: [0n, 2n ** 64n - 1n],
+  short: [-32768n, 32767n], ushort: [0n, 65535n], byte: [0n, 255n], sbyte: [-128n, 127n], char: [0n, 65535n],
+};
+
+/**
+ * `checked` integer + - * (C# spec "The checked and unchecked operators"): the exact result must fit the type, else
+ * OverflowException. Results that JS numbers hold exactly are checked directly; others are recomputed with BigInt.
+ */
+export function checkedArithmetic(t: CsType, op: '+' | '-' | '*'): ((a: number, b: number) => number) | null {
+  const range = INTEGRAL_RANGE[t.name];
+  if (!range) return null;
+  const [lo, hi] = range;
+  const nlo = Number(lo);
+  const nhi = Number(hi);
+  return (a, b) => {
+    const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
+    if (Number.isSafeInteger(r)) {
+      if (r < nlo || r > nhi) throw overflow();
+      return r === 0 ? 0 : r;
+    }
+    const x = BigInt(a);
+    const y = BigInt(b);
+    const big = op === '+' ? x + y : op === '-' ? x - y : x * y;
+    if (big < lo || big > hi) throw overflow();
+    return Number(big);
+  };
+}
+
+/** `checked` explicit numeric conversion to an integral type: the truncated value must be in range (NaN never is). */
+export function checkedNarrowing(to: CsType): ((v: number) => number) | null {
+  const range = INTEGRAL_RANGE[to.name];
+  if (!range) return null;
+  const lo = Number(range[0]);
+  const hi = Number(range[1]);
+  // the 64-bit bounds are not exact doubles: 2^63 rounds to itself and is out of range, so compare with >=
+  const hiExclusive = to.name === 'long' || to.name === 'ulong';
+  return (v) => {
+    const t = Math.trunc(v);
+    if (Number.isNaN(t) || t < lo || (hiExclusive ? t >= hi : t > hi)) throw overflow();
+    return t === 0 ? 0 : t;
+  };
+}
+
 function divideByZero(): DotNetException {
   return new DotNetException('DivideByZeroException', 'Attempted to divide by zero.');
 }
@@ -202,13 +251,24 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     default:
       cp.error(pos, `unsupported operator "${op}"`);
   }
+  if (cp.checkedCtx && (op === '+' || op === '-' || op === '*')) {
+    const ck = checkedArithmetic(pt, op);
+    if (ck) fn = ck;
+  }
   const type = lifted ? nullableOf(pt) : pt;
   if (pt.name === 'float') {
     const inner = fn;
     fn = (a, b) => Math.fround(inner(a, b));
   }
   if (l.constant && r.constant && typeof l.constant.value === 'number' && typeof r.constant.value === 'number' && !(op === '/' && r.constant.value === 0) && !(op === '%' && r.constant.value === 0)) {
-    const v = fn(l.constant.value, r.constant.value);
+    let v: number;
+    try {
+      v = fn(l.constant.value, r.constant.value);
+    } catch (err) {
+      // C# error CS0220: a constant expression that overflows in a checked context
+      if (err instanceof DotNetException && err.typeName === 'OverflowException') cp.error(pos, 'the operation overflows at compile time in checked mode', 'use unchecked(...) if the wrap-around is intended');
+      throw err;
+    }
     return { type, c: () => v, pos, constant: { value: v } };
   }
   if (lifted) {
@@ -227,7 +287,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       },
     };
   }
-  if (op === '/' || op === '%') {
+  if (op === '/' || op === '%' || (cp.checkedCtx && isIntegral(pt))) {
     return {
       type,
       pos,

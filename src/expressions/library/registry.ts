@@ -28,6 +28,8 @@ export interface Binder {
   compile(e: Expr, expected?: CsType): Bound;
   /** Compiles a lambda for parameter types; returns a factory of JS functions and the body's type. */
   lambda(e: Expr, params: CsType[], expectedReturn?: CsType): { make: (ctx: GatewayContext, f: Frame) => (...a: unknown[]) => unknown; ret: CsType };
+  /** Inside `checked(...)` / `checked { }`: integer arithmetic and numeric casts raise OverflowException. */
+  readonly checkedCtx: boolean;
   /** Whether a (non-lambda) argument is a delegate value (a Func/Action local) that can stand for a lambda. */
   isDelegate(e: Expr): boolean;
   /** Implicit conversion of a compiled value to a type (reports an error when not allowed). */
