@@ -272,6 +272,7 @@ export class Compiler implements Binder {
     const args = n.args.map((a) => this.resolveType(a));
     const canon = canonicalTypeName(n.name);
     if (!canon) {
+      notInAllowList(this, n.name, n.pos);
       const hint = suggestName(n.name.split('.').pop()!, knownTypeNames());
       this.error(n.pos, `the type "${n.name}" is not available in policy expressions`, hint ? `did you mean "${hint}"?` : undefined);
     }
@@ -470,6 +471,7 @@ export class Compiler implements Binder {
       return this.typeRef(named(tn, ...args), e.pos);
     }
     if (isNamespace(e.name)) return { type: named('$ns', named(e.name)), c: () => null, pos: e.pos };
+    notInAllowList(this, e.name, e.pos);
     const candidates = [...this.allLocals(), 'context'];
     const hint = suggestName(e.name, candidates);
     this.error(e.pos, `the name "${e.name}" does not exist in the current context`, hint ? `did you mean "${hint}"?` : undefined);
@@ -489,6 +491,7 @@ export class Compiler implements Binder {
       const tn = canonicalTypeName(full);
       if (tn) return this.typeRef(named(tn, ...(e.typeArgs ?? []).map((a) => this.resolveType(a))), e.pos);
       if (isNamespace(full)) return { type: named('$ns', named(full)), c: () => null, pos: e.pos };
+      notInAllowList(this, full, e.namePos);
       this.error(e.namePos, `"${full}" is not an available namespace or type`);
     }
     if (target.type.name === '$type') {
@@ -1709,6 +1712,19 @@ function literal(e: Extract<Expr, { kind: 'literal' }>): Bound {
   const v = e.value;
   const type = e.litType === 'null' ? T.null : named(e.litType);
   return { type, c: () => v, pos: e.pos, constant: { value: v }, ...(v !== null ? { nonNull: true } : {}) };
+}
+
+/**
+ * Well-known .NET types outside Microsoft's allowed-types list for policy expressions: a user reaching for them gets
+ * told so, rather than "does not exist".
+ */
+const OUTSIDE_ALLOW_LIST = new Set([
+  'XmlReader', 'XmlWriter', 'XmlDocument', 'XmlNode', 'XmlElement', 'XPathNavigator', 'XPathDocument', 'XmlSerializer', 'File', 'Directory', 'Path', 'Stream',
+  'StreamReader', 'MemoryStream', 'HttpClient', 'WebClient', 'WebRequest', 'Process', 'Thread', 'Task', 'Environment', 'Assembly', 'Activator', 'Type', 'AppDomain',
+]);
+function notInAllowList(b: Compiler, name: string, pos: number): void {
+  const simple = name.split('.').pop()!;
+  if (OUTSIDE_ALLOW_LIST.has(simple)) b.error(pos, `"${name}" is not available in APIM policy expressions (it is not in Microsoft's list of allowed .NET types)`, simple.startsWith('Xml') || simple.startsWith('XPath') ? 'use System.Xml.Linq: XDocument.Parse(text), XElement, context.Request.Body.As<XDocument>()' : undefined);
 }
 
 function hintFor(name: string, candidates: string[]): string | undefined {

@@ -47,6 +47,11 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
   }
   // DateTimeOffset's implicit operator from DateTime (.NET: offset 0 for Utc, the local offset, also 0 here, otherwise)
   if (to.name === 'DateTimeOffset' && from.name === 'DateTime') return (c) => (ctx, f) => DateTimeOffset.fromDateTime(c(ctx, f) as DateTime);
+  // user-defined implicit operators of library types (XName and XNamespace from string)
+  for (const conv of implicitConversions) {
+    const r = conv(from, to);
+    if (r) return (c) => (ctx, f) => r(c(ctx, f));
+  }
   // library conversions (e.g. JToken from primitives)
   if (to.name === 'JToken' || to.name === 'JValue') {
     const conv = toJTokenConverter(from);
@@ -142,6 +147,12 @@ function isInterfaceLike(t: CsType): boolean {
 
 function thrower(e: unknown): never {
   throw e;
+}
+
+const implicitConversions: Array<(from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined> = [];
+/** A user-defined implicit operator of a library type (C# spec "User-defined implicit conversions"). */
+export function defineImplicitConversion(fn: (from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined): void {
+  implicitConversions.push(fn);
 }
 
 const explicitConversions: Array<(from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined> = [];

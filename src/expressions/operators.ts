@@ -132,8 +132,8 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   const rt = r.type;
   const lc = l.c;
   const rc = r.c;
-  // string concatenation
-  if (op === '+' && (lt.name === 'string' || rt.name === 'string')) {
+  // string concatenation (unless a library type defines + with a string operand: XNamespace + string → XName)
+  if (op === '+' && (lt.name === 'string' || rt.name === 'string') && !libraryOperator(op, lt, rt)) {
     if (lt.name === 'void' || rt.name === 'void') cp.error(pos, 'cannot concatenate a void value');
     const ls = lt.name === 'string' ? null : stringify(lt);
     const rs = rt.name === 'string' ? null : stringify(rt);

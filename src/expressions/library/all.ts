@@ -5,3 +5,4 @@ import './json.js';
 import './context.js';
 import './misc.js';
 import './delegates.js';
+import './xml.js';

@@ -10,7 +10,8 @@ import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { JArray, JObject, JToken } from '../../dotnet/json.js';
-import { arrayOf, clrName, kvpOf, named, T, type CsType } from '../types.js';
+import { XML_BODY_TYPES } from './xml.js';
+import { arrayOf, clrName, kvpOf, named, T, typeName, type CsType } from '../types.js';
 import { KeyValuePair, runtimeTypeName } from '../runtime.js';
 import { defineType, type CallSite, type Closure } from './registry.js';
 import { method, opt, out, prop, sig } from './sig.js';
@@ -264,13 +265,16 @@ function readBody(body: MessageBody, preserve: boolean): Buffer {
   }
 }
 
-const BODY_TYPES = new Set(['string', 'JObject', 'JToken', 'JArray', 'Array']);
+// IMessageBody.As<T>: T ∈ string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument (Microsoft's "policy
+// expressions" page, IMessageBody)
+const BODY_TYPES = new Set(['string', 'JObject', 'JToken', 'JArray', 'Array', ...Object.keys(XML_BODY_TYPES)]);
 function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
   const t = site.typeArgs?.[0];
   if (!t || site.typeArgs!.length !== 1) site.b.error(site.pos, 'Body.As needs a type argument, e.g. As<string>() or As<JObject>()');
   if (!BODY_TYPES.has(t.name) || (t.name === 'Array' && t.args[0]!.name !== 'byte')) {
-    site.b.error(site.pos, `Body.As<${t.name}>() is not supported by the emulator`, 'supported: string, byte[], JObject, JToken, JArray (XML types are not emulated)');
+    site.b.error(site.pos, `Body.As<${typeName(t)}>() is not available in APIM policy expressions`, 'allowed: string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument');
   }
+  const xml = Object.hasOwn(XML_BODY_TYPES, t.name) ? XML_BODY_TYPES[t.name]! : null;
   const bind = method(sig([opt(B, false, 'preserveContent')], t, (body: MessageBody, p: boolean) => {
     const buf = readBody(body, p);
     switch (t.name) {
@@ -283,6 +287,7 @@ function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
       case 'JArray':
         return JArray.Parse(buf.toString('utf8'));
       default:
+        if (xml) return xml(buf.toString('utf8'));
         return JToken.Parse(buf.toString('utf8'));
     }
   })).bind;
