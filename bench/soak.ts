@@ -33,7 +33,7 @@ try {
   if (!health.ok) throw new Error(`health: ${health.status}`);
   await sleep(2000);
   const start = rssMb(child.pid!);
-  const result = await autocannon({ url: `${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'x' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration: seconds });
+  const result = await autocannon({ url: `${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration: seconds });
   const peak = rssMb(child.pid!);
   await sleep(5000);
   const idle = rssMb(child.pid!);

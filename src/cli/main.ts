@@ -191,6 +191,8 @@ problems (missing or unreadable file, no files to validate, a .bicep file).`,
     .option('--admin-port <port>', 'serve /_emulator/* on its own port instead of the gateway\'s; 0 picks a free port', port)
     .option('--admin-token <token>', `bearer token for /_emulator/* (16+ chars; or ${ADMIN_TOKEN_ENV}); required when the admin API listens beyond loopback`)
     .option('--event-limit <n>', 'circuit breaker events kept per instance for /_emulator/events (default 1000)', positiveInt)
+    .option('--mock-log-entries <n>', 'requests kept in each mock backend\'s request log; 0 keeps none (default 10000)', wholeNumber)
+    .option('--mock-log-body-bytes <n>', 'bytes of each request body kept in a mock\'s request log (default 65536)', wholeNumber)
     .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
     .addHelpText(
@@ -217,6 +219,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
         workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
         adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
+        mockLogEntries?: number; mockLogBodyBytes?: number;
       };
       if (o.adminHost && o.adminPort === undefined) throw new UsageError('--admin-host needs --admin-port (without it the admin API shares the gateway\'s listener and --host)');
       const adminToken = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
@@ -269,6 +272,9 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.port !== undefined ? { port: o.port } : {}),
             ...(o.logLevel ? { logLevel: o.logLevel } : {}),
             ...(o.eventLimit ? { eventLimit: o.eventLimit } : {}),
+            ...(o.mockLogEntries !== undefined || o.mockLogBodyBytes !== undefined
+              ? { mockLog: { ...(o.mockLogEntries !== undefined ? { entries: o.mockLogEntries } : {}), ...(o.mockLogBodyBytes !== undefined ? { bodyBytes: o.mockLogBodyBytes } : {}) } }
+              : {}),
             ...(o.adminPort !== undefined || adminToken !== undefined
               ? { admin: { ...(o.adminPort !== undefined ? { port: o.adminPort, host: o.adminHost ?? '127.0.0.1' } : {}), ...(adminToken !== undefined ? { token: adminToken } : {}) } }
               : {}),

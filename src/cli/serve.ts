@@ -51,6 +51,8 @@ export interface ServeOptions extends SimpleServeOptions {
   traceLimit?: number;
   /** Circuit breaker events kept per instance for /_emulator/events (default 1000). */
   eventLimit?: number;
+  /** Bounds of each mock backend's request log; each field overrides config `server.mockLog`. */
+  mockLog?: { entries?: number; bodyBytes?: number };
   /** `--admin-host/--admin-port/--admin-token`: where and for whom the admin API is served (SECURITY.md). */
   admin?: AdminOptions;
   /** Simulated gateway instances (APIM scale units); default 1. */
@@ -115,7 +117,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // (retry intervals, mock latency), which advance it instantly; deadlines (timeouts) wait for it (docs/emulator-choices.md).
   const clock: Clock = virtual ? new VirtualClock(Date.now(), virtual === 'wait' ? 'wait' : 'advance') : new SystemClock();
   const host = o.host ?? settings.host ?? '127.0.0.1';
-  const mocks = new MockBackendSet();
+  const mocks = new MockBackendSet({ ...settings.mockLog, ...o.mockLog });
   // Policy log lines (trace, log-to-eventhub) and metrics reach the server's log and Prometheus through this.
   const telemetry = new GatewayTelemetry();
   const mockAll = o.mockBackends ?? settings.mockBackends ?? false;

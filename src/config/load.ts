@@ -30,6 +30,8 @@ export interface ServerSettings {
   instances?: number;
   /** Connections per backend origin per gateway instance (default 2048, APIM's per-unit limit). */
   upstreamConnections?: number;
+  /** Bounds of each mock backend's request log (default 10,000 entries, bodies cut at 64 KiB). */
+  mockLog?: { entries?: number; bodyBytes?: number };
 }
 
 /** Where a mock script came from, for diagnostics about its backend id. */

@@ -68,6 +68,8 @@ export class WebConsole {
   private outcomes: OutcomeRecorder[];
   private instances: readonly Gateway[];
   private readonly rows: RequestRow[] = [];
+  /** Trace records of the kept rows, by row seq (bounded with the rows). */
+  private readonly trees = new Map<number, object>();
   private readonly counters = new Map<string, ThrottleCounter>();
   private throttled = 0;
   private seq = 0;
@@ -128,6 +130,12 @@ export class WebConsole {
   dataRouter(): Router {
     const r = express.Router({ caseSensitive: false, strict: false });
     r.get('/console/stream', (req, res) => this.open(req, res));
+    // The tree of a request seen while a console was connected (traced or not), as long as its row is kept.
+    r.get('/console/requests/:seq/trace', (req, res) => {
+      const t = this.trees.get(Number(req.params.seq));
+      if (t) res.json(t);
+      else res.status(404).json({ error: `request ${req.params.seq} is not in the console's history (it keeps the last ${CONSOLE_LIMITS.requests})` });
+    });
     // How many consoles are connected (recording happens only while this is above 0).
     r.get('/console/status', (_req, res) => {
       res.json({ connected: this.clients.size, limits: CONSOLE_LIMITS });
@@ -259,8 +267,12 @@ export class WebConsole {
       this.counters.set(key, c);
       if (this.counters.size > CONSOLE_LIMITS.throttleCounters) this.counters.delete(this.counters.keys().next().value!);
     }
+    if (r.trace) {
+      row.tree = true;
+      this.trees.set(row.seq, r.trace);
+    }
     this.rows.push(row);
-    if (this.rows.length > CONSOLE_LIMITS.requests) this.rows.shift();
+    if (this.rows.length > CONSOLE_LIMITS.requests) this.trees.delete(this.rows.shift()!.seq);
     this.pendingRows.push(row);
     if (this.pendingRows.length > CONSOLE_LIMITS.requests) this.pendingRows.shift();
     this.scheduleFlush();

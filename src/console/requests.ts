@@ -19,6 +19,11 @@ export interface FinishedRequest {
   /** Simulated gateway instance, -1 with a single instance. */
   instance: number;
   context: GatewayContext | null;
+  /**
+   * The request's trace record, secrets masked, in the shape GET /_emulator/traces/:id answers: built for every request
+   * while a console is connected, stored only in the console's bounded history unless the request was traced.
+   */
+  trace: object | null;
 }
 
 /** A row of the console's request timeline. */
@@ -34,6 +39,8 @@ export interface RequestRow {
   backends: string[];
   durationMs: number;
   traceId: string | null;
+  /** The console holds this request's tree: GET /_emulator/console/requests/:seq/trace. */
+  tree?: boolean;
   instance?: number;
 }
 

@@ -136,7 +136,10 @@ export interface GatewayContextInit {
   deployment: DeploymentInfo;
   clock: Clock;
   requestId: string;
+  /** APIM tracing was requested (Apim-Debug-Authorization): `context.Tracing`. */
   tracing: boolean;
+  /** Collect trace events even without APIM tracing (the web console is watching). */
+  observed?: boolean;
 }
 
 export class GatewayContext {
@@ -158,7 +161,13 @@ export class GatewayContext {
   readonly requestId: string;
   /** Clock time (epoch ms) when the request was received. */
   readonly timestamp: number;
+  /**
+   * Trace events are collected for this request: APIM tracing is on, or an observer (the web console) is watching.
+   * Policies test this before building a trace event's data.
+   */
   readonly tracing: boolean;
+  /** `context.Tracing`: true only when APIM tracing was requested; an observer does not change what policies see. */
+  readonly apimTracing: boolean;
   lastError: LastError | null = null;
   backendTarget: BackendTarget | null = null;
   /** Set when the breaker/pool chose a backend for the last forward-request (for traces and tests). */
@@ -189,7 +198,8 @@ export class GatewayContext {
     this.deployment = init.deployment;
     this.clock = init.clock;
     this.requestId = init.requestId;
-    this.tracing = init.tracing;
+    this.apimTracing = init.tracing;
+    this.tracing = init.tracing || init.observed === true;
     this.timestamp = init.clock.now();
     this.response = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: null };
   }

@@ -61,8 +61,13 @@ export interface IncomingRequest {
   headers: HeaderMap;
   body: Readable | null;
   ip: string;
-  /** Collect a trace for this request (Apim-Debug-Authorization). */
+  /** Collect a trace for this request (Apim-Debug-Authorization): APIM's `context.Tracing` is true. */
   tracing: boolean;
+  /**
+   * Collect the typed trace events without APIM tracing (`context.Tracing` stays false): the web console is watching
+   * and shows every request's counters and path, not only traced ones (src/console).
+   */
+  observed?: boolean;
 }
 
 export interface GatewayResult {
@@ -290,6 +295,7 @@ export class Gateway {
       clock: this.clock,
       requestId: randomUUID(),
       tracing: req.tracing,
+      observed: req.observed === true,
     });
     if (signal) {
       if (signal.aborted) ctx.abort.abort(signal.reason);

@@ -6,10 +6,19 @@ import { effectiveLimits, quotaExceededBody, QuotaTracker, type QuotaRemaining, 
 import { BODYLESS_STATUSES, DEFAULT_RATE_LIMIT, stepForCall, type MockScript, type MockStep } from './script.js';
 import { formatMockScript } from './text-form.js';
 
-/** Request bodies are logged up to this many bytes (the whole body is still read and used for aoai answers). */
+/** Request bodies are logged up to this many bytes by default (the whole body is still read and used for aoai answers). */
 export const LOG_BODY_LIMIT = 64 * 1024;
-/** The log keeps the most recent entries only, so a long `serve` session does not grow without bound. */
+/** The log keeps the most recent entries only by default, so a long `serve` session does not grow without bound. */
 export const LOG_MAX_ENTRIES = 10_000;
+
+/** Bounds of each mock's request log (`serve --mock-log-entries/--mock-log-body-bytes`, config `server.mockLog`; docs/limits.md). */
+export interface MockLogLimits {
+  /** Most recent entries kept; 0 keeps none. */
+  entries: number;
+  /** Bytes of each request body kept in its entry. */
+  bodyBytes: number;
+}
+export const DEFAULT_MOCK_LOG: Readonly<MockLogLimits> = { entries: LOG_MAX_ENTRIES, bodyBytes: LOG_BODY_LIMIT };
 const RATE_WINDOW_MS = 60_000;
 
 export interface MockBackendOptions {
@@ -25,6 +34,8 @@ export interface MockBackendOptions {
    * (src/mocks/in-process.ts) that `apim-emulator test` uses. Its url is then `http://<name>.mock.invalid`.
    */
   inProcess?: boolean;
+  /** Request log bounds; default DEFAULT_MOCK_LOG. */
+  log?: Partial<MockLogLimits>;
 }
 
 export type MockOutcome =
@@ -50,7 +61,7 @@ export interface MockRequestLogEntry {
   /** Raw query string without "?" ('' when none). */
   query: string;
   headers: Record<string, string | string[]>;
-  /** Body text, cut at LOG_BODY_LIMIT bytes. */
+  /** Body text, cut at the log's bodyBytes (default LOG_BODY_LIMIT). */
   body: string;
   bodyTruncated: boolean;
   /** Status sent, or null when none was (reset, hang, abort). */
@@ -91,13 +102,15 @@ export class MockBackend {
     readonly url: string,
     script: MockScript,
     private readonly clock: Clock,
+    private readonly logLimits: MockLogLimits,
   ) {
     this.current = script;
     this.quota = new QuotaTracker(() => clock.now());
   }
 
   static async start(o: MockBackendOptions): Promise<MockBackend> {
-    if (o.inProcess) return new MockBackend(o.name, null, `http://${encodeURIComponent(o.name).toLowerCase()}.mock.invalid`, o.script, o.clock);
+    const log: MockLogLimits = { ...DEFAULT_MOCK_LOG, ...o.log };
+    if (o.inProcess) return new MockBackend(o.name, null, `http://${encodeURIComponent(o.name).toLowerCase()}.mock.invalid`, o.script, o.clock, log);
     const server = createServer();
     // A hanging step may hold a request indefinitely; Node's own request timeout must not end it.
     server.requestTimeout = 0;
@@ -111,7 +124,7 @@ export class MockBackend {
     });
     const { port } = server.address() as AddressInfo;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    const backend = new MockBackend(o.name, server, url, o.script, o.clock);
+    const backend = new MockBackend(o.name, server, url, o.script, o.clock, log);
     server.on('request', (req, res) => void backend.handle(req, res));
     return backend;
   }
@@ -175,8 +188,11 @@ export class MockBackend {
       stepIndex: 'index' in pick ? pick.index : null,
       outcome: 'pending',
     };
-    this.log.push(entry);
-    if (this.log.length > LOG_MAX_ENTRIES) this.log.splice(0, this.log.length - LOG_MAX_ENTRIES);
+    const keep = this.logLimits.entries;
+    if (keep > 0) {
+      this.log.push(entry);
+      if (this.log.length > keep) this.log.splice(0, this.log.length - keep);
+    }
     try {
       await this.respond(req, res, step, entry);
     } catch (e) {
@@ -197,8 +213,8 @@ export class MockBackend {
 
     const body = await readBody(req, gone.signal);
     if (body === undefined) return;
-    entry.body = body.subarray(0, LOG_BODY_LIMIT).toString('utf8');
-    entry.bodyTruncated = body.length > LOG_BODY_LIMIT;
+    entry.body = body.subarray(0, this.logLimits.bodyBytes).toString('utf8');
+    entry.bodyTruncated = body.length > this.logLimits.bodyBytes;
 
     // Quota admission happens on arrival, as in Azure OpenAI: a throttled request is answered at once, without latency.
     let reservation: QuotaReservation | undefined;
@@ -369,9 +385,12 @@ export class MockBackend {
 export class MockBackendSet {
   private readonly backends = new Map<string, MockBackend>();
 
+  /** `log` bounds every mock's request log (default DEFAULT_MOCK_LOG). */
+  constructor(private readonly log: Partial<MockLogLimits> = {}) {}
+
   async start(name: string, script: MockScript, clock: Clock, opts: { host?: string; port?: number; inProcess?: boolean } = {}): Promise<MockBackend> {
     if (this.backends.has(name)) throw new Error(`a mock backend named "${name}" is already running`);
-    const b = await MockBackend.start({ name, script, clock, ...opts });
+    const b = await MockBackend.start({ name, script, clock, log: this.log, ...opts });
     this.backends.set(name, b);
     return b;
   }

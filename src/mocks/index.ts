@@ -1,4 +1,4 @@
-export { MockBackend, MockBackendSet, LOG_BODY_LIMIT, LOG_MAX_ENTRIES } from './backend.js';
+export { MockBackend, MockBackendSet, LOG_BODY_LIMIT, LOG_MAX_ENTRIES, DEFAULT_MOCK_LOG, type MockLogLimits } from './backend.js';
 export type { MockBackendOptions, MockRequestLogEntry, MockOutcome, MockBackendInfo } from './backend.js';
 export { AZURE_OPENAI_MOCK, DEFAULT_RATE_LIMIT, stepForCall } from './script.js';
 export type { MockScript, MockStep, MockScriptEnd, AoaiOptions, RateLimitSpec } from './script.js';

@@ -122,8 +122,11 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
         gateway = d.instances[instance]!;
       }
     }
-    const requestHeaders = tracing ? headers.toRecord() : null;
-    const incoming = toIncomingRequest(req, headers, tracing);
+    // While a web console is connected every request collects its typed trace events (counters, pool choices, its
+    // tree), so the console is not limited to traced requests; an unwatched gateway collects none (docs/console.md).
+    const observed = d.tap?.active === true;
+    const requestHeaders = tracing || observed ? headers.toRecord() : null;
+    const incoming = toIncomingRequest(req, headers, tracing, observed);
 
     const abort = new AbortController();
     const onClose = () => {
@@ -142,10 +145,13 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     }
     const ctx = result.context;
 
-    let trace: TraceRecord | null = null;
+    // `record` is the request's trace record (traced, or seen by a console); `trace` is set only when APIM tracing was
+    // asked for: it is stored for /_emulator/traces and named in the response header and the log line.
+    const record = tracing || observed ? buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result, instance, rejected, tracing) : null;
+    const trace = tracing ? record : null;
     const extra: Array<[string, string]> = [];
-    if (tracing) {
-      trace = buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result, instance, rejected);
+    if (trace) {
+      d.traces.add(trace);
       extra.push([TRACE_ID_HEADER, trace.id]);
     }
     if (instance >= 0) extra.push([INSTANCE_HEADER, String(instance)]);
@@ -171,12 +177,12 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     const backend = backendLabel(ctx);
     d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
     if (d.tap?.active) {
-      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx });
+      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx, trace: record });
     }
-    if (trace) {
-      trace.durationMs = round(durationMs);
-      trace.outcome = outcome;
-      if (status === CLIENT_CLOSED_STATUS && trace.response) trace.response.status = status;
+    if (record) {
+      record.durationMs = round(durationMs);
+      record.outcome = outcome;
+      if (status === CLIENT_CLOSED_STATUS && record.response) record.response.status = status;
     }
     if (logRequests) {
       // One object of a fixed shape (no spreads): pino serialises it on this thread, the write happens off it.
@@ -215,13 +221,14 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   };
 }
 
-function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult, instance: number, rejected: string | null): TraceRecord {
+/** The request's trace record, secrets masked; `traced`: APIM tracing was asked for, so the response names the trace. */
+function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult, instance: number, rejected: string | null, traced: boolean): TraceRecord {
   const ctx = result.context;
   const r = result.response;
   const id = ctx?.requestId ?? randomUUID();
   const events = ctx ? ctx.traceEvents : [{ at: 0, kind: 'info' as const, message: rejected ?? whyNoPipeline(result) }];
   const responseHeaders = r.headers.toRecord();
-  responseHeaders[TRACE_ID_HEADER] = [id];
+  if (traced) responseHeaders[TRACE_ID_HEADER] = [id];
   if (instance >= 0) responseHeaders[INSTANCE_HEADER] = [String(instance)];
   const record: TraceRecord = {
     id,
@@ -245,9 +252,7 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
   };
   // The request's own credentials (Authorization, subscription key header or ?subscription-key=) are masked as well as
   // the configured secrets, valid or not: a trace is often shared.
-  const masked = d.masker.with(requestCredentials(requestHeaders, target)).maskValue({ ...record, events });
-  d.traces.add(masked);
-  return masked;
+  return d.masker.with(requestCredentials(requestHeaders, target)).maskValue({ ...record, events });
 }
 
 function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {

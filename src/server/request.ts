@@ -55,7 +55,7 @@ export function clientIp(address: string | undefined): string {
  * The framework-free request the gateway runs on. `headers` is passed in because the server inspects (and strips) the
  * debug header before the gateway sees them.
  */
-export function toIncomingRequest(req: IncomingMessage, headers: HeaderMap, tracing: boolean): IncomingRequest {
+export function toIncomingRequest(req: IncomingMessage, headers: HeaderMap, tracing: boolean, observed = false): IncomingRequest {
   const method = (req.method ?? 'GET').toUpperCase();
   // Express rewrites req.url for mounted routers; originalUrl is what the client sent.
   const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
@@ -75,5 +75,6 @@ export function toIncomingRequest(req: IncomingMessage, headers: HeaderMap, trac
     body: hasBody ? req : null,
     ip: clientIp(socket.remoteAddress),
     tracing,
+    ...(observed ? { observed } : {}),
   };
 }

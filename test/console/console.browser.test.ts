@@ -130,12 +130,15 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     expect(await page.textContent('#clock')).toContain('2025-01-01T00:00:30Z');
     await page.waitForSelector('#events-list li.closed');
     expect(await page.locator('#events-list li').first().textContent()).toMatch(/2025-01-01T00:00:30\.000Z foundry1 closed/);
-    // Untraced requests are in the timeline too, without a tree.
-    await chat(false);
+    // Untraced requests sent while the console is open are in the timeline too, with their tree from the console's own
+    // history (no trace id: APIM tracing was not asked for).
+    expect((await chat(false)).traceId).toBeNull();
     const plain = page.locator('#requests-body tr:not([data-trace-id])').first();
     await plain.waitFor();
     await plain.locator('button').click();
-    expect(await page.textContent('#trace-body')).toContain('was not traced');
+    await page.waitForSelector('#trace-body:not([data-trace-id]) .trace');
+    expect(await page.locator('#trace-body [data-policy="forward-request"] [data-kind="pool"]').first().textContent()).toMatch(/openai-backend-pool[\s\S]*foundry1/);
+    expect(await page.textContent('#trace-body')).not.toContain('was not traced');
     await page.screenshot({ path: path.join(shots, 'console-closed.png') });
   });
 

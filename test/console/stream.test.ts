@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { BackendRegistry } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
 import { UndiciUpstream } from '../../src/server/undici-upstream.js';
+import { buildGateway as buildTestGateway, policies } from '../helpers/gateway.js';
 import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
 import { attachMocks } from '../../src/config/mocks.js';
 import type { ConsoleState, RequestRow } from '../../src/console/index.js';
@@ -160,6 +161,33 @@ describe('console event stream', () => {
     expect(await asset.text()).toContain('/console/stream');
     const other = await fetch(`${server.url}/_emulator/console/assets/index.ts`);
     expect(other.status).toBe(404);
+  });
+});
+
+describe('throttling counters while a console watches', () => {
+  it('come from every request, traced or not, and context.Tracing stays false for untraced ones', async () => {
+    const { gateway, clock } = buildTestGateway({
+      apiPath: '',
+      api: policies({
+        inbound:
+          '<rate-limit-by-key calls="3" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-user&quot;,&quot;anon&quot;))" />' +
+          '<return-response><set-status code="200" /><set-header name="x-tracing" exists-action="override"><value>@(context.Tracing.ToString())</value></set-header></return-response>',
+      }),
+    });
+    const server = await startServer({ gateway, clock, logger: false });
+    onTestFinished(() => server.close());
+    const s = openStream(server.url);
+    onTestFinished(() => s.close());
+    await s.next('hello');
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${server.url}/x`, { headers: { 'x-user': 'alice' } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-tracing')).toBe('False');
+    }
+    let state = (await s.next('state')).data as ConsoleState;
+    while (!state.throttling.some((c) => c.data.key === 'alice' && c.data.used === 2)) state = (await s.next('state')).data as ConsoleState;
+    const counter = state.throttling.find((c) => c.data.key === 'alice')!;
+    expect(counter).toMatchObject({ policy: 'rate-limit-by-key', data: { key: 'alice', used: 2, limit: 3 } });
   });
 });
 

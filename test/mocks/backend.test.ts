@@ -113,6 +113,28 @@ describe('scripted steps', () => {
   });
 });
 
+describe('request log bounds (serve --mock-log-entries / --mock-log-body-bytes, config server.mockLog)', () => {
+  it('keeps only the most recent N entries and cuts bodies at the given bytes; requestCount still counts every call', async () => {
+    const set = new MockBackendSet({ entries: 2, bodyBytes: 3 });
+    const b = await set.start('bounded', script('200'), new VirtualClock());
+    track(b);
+    for (const body of ['first', 'second', 'third']) await (await request(b.url, { method: 'POST', body })).body.dump();
+    expect(b.requests.map((r) => [r.seq, r.body, r.bodyTruncated])).toEqual([
+      [2, 'sec', true],
+      [3, 'thi', true],
+    ]);
+    expect(b.describe().requestCount).toBe(3);
+  });
+
+  it('0 entries keeps no log at all', async () => {
+    const set = new MockBackendSet({ entries: 0 });
+    const b = await set.start('silent', script('200'), new VirtualClock());
+    track(b);
+    expect((await request(b.url, { method: 'POST', body: 'x' })).statusCode).toBe(200);
+    expect(b.requests).toHaveLength(0);
+  });
+});
+
 describe('latency, hangs and resets on the injected clock', () => {
   it('latency moves a VirtualClock forward by exactly the latency, at no wall-clock cost', async () => {
     const clock = new VirtualClock(Date.UTC(2025, 0, 1));

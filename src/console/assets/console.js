@@ -285,21 +285,26 @@
     var trs = $('requests-body').querySelectorAll('tr');
     for (var i = 0; i < trs.length; i++) trs[i].setAttribute('aria-selected', String(trs[i].getAttribute('data-seq') === String(r.seq)));
     var body = $('trace-body');
-    if (!r.traceId) {
+    if (!r.traceId && !r.tree) {
       body.textContent = '';
       body.appendChild(el('p', {}, [el('strong', { text: r.method + ' ' + r.url }), ' → ' + r.status + ' via ' + (r.backends.join(' → ') || 'no backend')]));
       body.appendChild(el('p', { class: 'muted', text: 'This request was not traced. Send it with the Apim-Debug-Authorization header to record its policy steps.' }));
       return;
     }
-    body.textContent = 'loading trace ' + r.traceId + '…';
-    admin('GET', '/traces/' + encodeURIComponent(r.traceId))
+    // A traced request's tree is in the trace store; any other request seen while the console was open is in the
+    // console's own bounded history.
+    var source = r.traceId ? '/traces/' + encodeURIComponent(r.traceId) : '/console/requests/' + r.seq + '/trace';
+    var label = r.traceId ? 'trace ' + r.traceId : 'request ' + r.seq;
+    body.textContent = 'loading ' + label + '…';
+    admin('GET', source)
       .then(function (t) {
         if (selected !== r.seq) return;
         V.render(body, t);
-        body.setAttribute('data-trace-id', r.traceId);
+        if (r.traceId) body.setAttribute('data-trace-id', r.traceId);
+        else body.removeAttribute('data-trace-id');
       })
       .catch(function (e) {
-        body.textContent = 'trace ' + r.traceId + ': ' + e.message;
+        body.textContent = label + ': ' + e.message;
       });
   }
 

@@ -43,7 +43,7 @@ defineType({
     RequestId: prop(T.Guid, (c: GatewayContext) => guidOf(c.requestId), undefined, true),
     Timestamp: prop(T.DateTime, (c: GatewayContext) => DateTime.fromUnixMilliseconds(c.timestamp, 'Utc'), undefined, true),
     Elapsed: prop(T.TimeSpan, (c: GatewayContext) => TimeSpan.FromMilliseconds(c.elapsedMs), undefined, true),
-    Tracing: prop(B, (c: GatewayContext) => c.tracing),
+    Tracing: prop(B, (c: GatewayContext) => c.apimTracing),
   },
 });
 defineType({
