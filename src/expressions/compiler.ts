@@ -6,6 +6,7 @@
 import type { Arg, Expr, Initializer, LocalFuncParam, Stmt, TypeNode } from './ast.js';
 import type { GatewayContext } from '../engine/context.js';
 import { DotNetException } from '../dotnet/exceptions.js';
+import { Decimal } from '../dotnet/decimal.js';
 import {
   acceptsNull, arrayOf, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable,
   type CsType,
@@ -792,6 +793,13 @@ export class Compiler implements Binder {
       case '-': {
         if (!isNumeric(t)) this.error(pos, `operator "-" cannot be applied to ${typeName(b.type)}`);
         const pt = promoteUnary(t);
+        if (pt.name === 'decimal') {
+          if (b.constant && b.constant.value instanceof Decimal) {
+            const v = b.constant.value.neg();
+            return { type: pt, c: () => v, pos, constant: { value: v } };
+          }
+          return { type: b.type, pos, c: (ctx, f) => (c(ctx, f) as Decimal | null)?.neg() ?? null };
+        }
         if (b.constant && typeof b.constant.value === 'number' && !(this.checkedCtx && pt.name === 'int' && b.constant.value === -2147483648)) {
           const v = pt.name === 'int' ? -(b.constant.value as number) | 0 : -(b.constant.value as number);
           return { type: pt, c: () => v, pos, constant: { value: v } };
@@ -890,7 +898,7 @@ export class Compiler implements Binder {
     const narrow = this.checkedCtx && isNumeric(unwrapNullable(from)) ? checkedNarrowing(unwrapNullable(to)) : null;
     if (narrow) {
       const inner = conv;
-      conv = (v) => (v === null || v === undefined ? inner(v) : inner(narrow(v as number)));
+      conv = (v) => (v === null || v === undefined ? inner(v) : v instanceof Decimal ? inner(v) : inner(narrow(v as number)));
     }
     const c = b.c;
     return {
@@ -1180,17 +1188,8 @@ export class Compiler implements Binder {
     const t = unwrapNullable(ref.type);
     if (!isNumeric(t)) this.error(e.pos, `operator "${e.op}" cannot be applied to ${typeName(ref.type)}`);
     const d = e.op === '++' ? 1 : -1;
-    const ck = this.checkedCtx ? checkedArithmetic(t, '+') : null;
     const pos = e.pos;
-    const wrap: (v: number) => number = ck
-      ? (v) => {
-          try {
-            return ck(v - d, d);
-          } catch (err) {
-            throw located(err, pos);
-          }
-        }
-      : numericWrapper(t);
+    const next = this.stepFn(t, d, pos);
     const post = e.kind === 'postfix';
     const { prepare } = ref;
     if (ref.slot !== undefined) {
@@ -1199,8 +1198,8 @@ export class Compiler implements Binder {
         type: ref.type,
         pos: e.pos,
         c: (_ctx, f) => {
-          const old = f[slot] as number;
-          const nv = wrap(old + d);
+          const old = f[slot];
+          const nv = next(old);
           f[slot] = nv;
           return post ? old : nv;
         },
@@ -1211,12 +1210,32 @@ export class Compiler implements Binder {
       pos: e.pos,
       c: (ctx, f) => {
         const h = prepare(ctx, f);
-        const old = h.get() as number;
-        const nv = wrap(old + d);
+        const old = h.get();
+        const nv = next(old);
         h.set(nv);
         return post ? old : nv;
       },
     };
+  }
+
+  /** The value after `++`/`--` for a numeric type: wraps (unchecked), raises OverflowException (checked), or Decimal. */
+  private stepFn(t: CsType, d: 1 | -1, pos: number): (v: unknown) => unknown {
+    if (t.name === 'decimal') {
+      const one = d === 1 ? Decimal.One : Decimal.MinusOne;
+      return (v) => (v as Decimal).add(one);
+    }
+    const ck = this.checkedCtx ? checkedArithmetic(t, '+') : null;
+    if (ck) {
+      return (v) => {
+        try {
+          return ck(v as number, d);
+        } catch (err) {
+          throw located(err, pos);
+        }
+      };
+    }
+    const wrap = numericWrapper(t);
+    return (v) => wrap((v as number) + d);
   }
 
   /** A reference to an assignable location, evaluating receiver and index once. */

@@ -10,6 +10,7 @@ import { doubleToString, formatBoolean } from '../dotnet/format.js';
 import { CompileError, Compiler, EMPTY_FRAME } from './compiler.js';
 import { LexError } from './lexer.js';
 import { parsePolicyExpression, ParseError } from './parser.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { BudgetExceeded, CsBoxed, resetSteps, toCsString, type BoxedKind } from './runtime.js';
 import { typeName } from './types.js';
 import './library/all.js';
@@ -150,6 +151,7 @@ export function toPolicyBoolean(value: unknown): boolean {
 export function toPolicyNumber(value: unknown): number {
   if (typeof value === 'number') return value;
   if (value instanceof CsBoxed) return value.value;
+  if (value instanceof Decimal) return value.toNumber();
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   throw new ExpressionEvaluationError(
     `Expression evaluation failed. The expression's value "${toCsString(value)}" is not a number.`,
@@ -168,8 +170,8 @@ export function csLong(n: number): CsBoxed {
 export function csDouble(n: number): CsBoxed {
   return new CsBoxed('double', n);
 }
-export function csDecimal(n: number): CsBoxed {
-  return new CsBoxed('decimal', n);
+export function csDecimal(n: number | string): Decimal {
+  return typeof n === 'string' ? (Decimal.parse(n) ?? Decimal.Zero) : Decimal.fromNumber(n);
 }
 export function csString(s: string): string {
   return s;

@@ -8,6 +8,7 @@ import { acceptsNull, isEnum, isIntegral, isNullable, isNumeric, isValueType, na
 import type { Binder, Bound, Closure } from './library/registry.js';
 import { located } from './library/sig.js';
 import { CsBoxed, csEquals } from './runtime.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { stringify } from './library/convert.js';
 
 // ---- operators and conversions provided by library types ---------------------------------------------------------------
@@ -201,6 +202,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   const pt = promote(lt, rt);
   if (!pt) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
   const lifted = isNullable(lt) || isNullable(rt);
+  if (pt.name === 'decimal') return decimalBinary(cp, op, l, r, pos, lifted);
   if (['<', '>', '<=', '>='].includes(op)) return relational(op, lc, rc, pos, lifted);
   let fn: (a: number, b: number) => number;
   const isInt = pt.name === 'int';
@@ -305,6 +307,61 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   return { type, pos, c: (ctx, f) => fn(lc(ctx, f) as number, rc(ctx, f) as number) };
 }
 
+/** An operand as a Decimal (ints and longs convert exactly, as C#'s implicit conversion to decimal does). */
+export function asDecimal(b: Bound): Closure {
+  const c = b.c;
+  if (unwrapNullable(b.type).name === 'decimal') return c;
+  return (ctx, f) => {
+    const v = c(ctx, f);
+    return v === null || v === undefined ? null : Decimal.fromNumber(v as number);
+  };
+}
+
+const DECIMAL_OPS: Record<string, (a: Decimal, b: Decimal) => unknown> = {
+  '+': (a, b) => a.add(b),
+  '-': (a, b) => a.sub(b),
+  '*': (a, b) => a.mul(b),
+  '/': (a, b) => a.div(b),
+  '%': (a, b) => a.mod(b),
+  '<': (a, b) => a.cmp(b) < 0,
+  '>': (a, b) => a.cmp(b) > 0,
+  '<=': (a, b) => a.cmp(b) <= 0,
+  '>=': (a, b) => a.cmp(b) >= 0,
+};
+
+/** decimal arithmetic and comparison (src/dotnet/decimal.ts keeps .NET's scale rules); lifted over null like C#. */
+function decimalBinary(cp: Binder, op: string, l: Bound, r: Bound, pos: number, lifted: boolean): Bound {
+  const fn = DECIMAL_OPS[op];
+  if (!fn) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(l.type)} and ${typeName(r.type)}`);
+  const relational = ['<', '>', '<=', '>='].includes(op);
+  const type = relational ? T.bool : lifted ? nullableOf(T.decimal) : T.decimal;
+  const lc = asDecimal(l);
+  const rc = asDecimal(r);
+  if (l.constant && r.constant && l.constant.value !== null && r.constant.value !== null) {
+    try {
+      const v = fn(lc(null as never, []) as Decimal, rc(null as never, []) as Decimal);
+      return { type, pos, c: () => v, constant: { value: v } };
+    } catch {
+      // division by zero and overflow are left to run time
+    }
+  }
+  const whenNull = relational ? false : null;
+  return {
+    type,
+    pos,
+    c: (ctx, f) => {
+      const a = lc(ctx, f);
+      const b = rc(ctx, f);
+      if (a === null || a === undefined || b === null || b === undefined) return whenNull;
+      try {
+        return fn(a as Decimal, b as Decimal);
+      } catch (err) {
+        throw located(err, pos);
+      }
+    },
+  };
+}
+
 function wrapLong(r: number, a: number, b: number, op: '+' | '-' | '*'): number {
   if (Number.isSafeInteger(r)) return r;
   const x = BigInt(Math.trunc(a));
@@ -347,7 +404,11 @@ function equality(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Boun
     const oc = lt.name === 'null' ? rc : lc;
     return { type: T.bool, pos, c: (ctx, f) => ((oc(ctx, f) ?? null) === null) !== neg };
   }
-  if (isNumeric(lu) && isNumeric(ru)) {
+  if ((lu.name === 'decimal' && isNumeric(ru)) || (ru.name === 'decimal' && isNumeric(lu))) {
+    lc = asDecimal(l);
+    rc = asDecimal(r);
+    eq = (a, b) => (a === null || a === undefined || b === null || b === undefined ? (a ?? null) === (b ?? null) : (a as Decimal).cmp(b as Decimal) === 0);
+  } else if (isNumeric(lu) && isNumeric(ru)) {
     eq = (a, b) => a === b;
   } else if (lu.name === 'bool' && ru.name === 'bool') {
     eq = (a, b) => a === b;

@@ -1,5 +1,6 @@
 import type { Arg, Expr, Initializer, LocalFuncParam, Stmt, TypeNode } from './ast.js';
 import { lex, LexError, type Token } from './lexer.js';
+import { Decimal } from '../dotnet/decimal.js';
 
 /** A C# syntax error at an index of the expression text. */
 export class ParseError extends Error {
@@ -477,6 +478,12 @@ class Parser {
       case 'real': {
         this.i++;
         const litType = t.suffix === 'f' ? 'float' : t.suffix === 'm' ? 'decimal' : 'double';
+        if (litType === 'decimal') {
+          // a decimal literal keeps its scale (C# spec "Real literals": 1.50m has scale 2)
+          const d = Decimal.parse(t.text.slice(0, -1).replace(/_/g, ''));
+          if (!d) throw this.err(`the decimal literal ${t.text} is not supported (write it without an exponent)`, t.pos);
+          return { kind: 'literal', pos: t.pos, value: d, litType };
+        }
         return { kind: 'literal', pos: t.pos, value: t.num!, litType };
       }
       case 'string':

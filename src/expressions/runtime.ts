@@ -8,6 +8,7 @@
  *   AnonymousObject, JSON → the src/dotnet Newtonsoft model.
  */
 import { DotNetException } from '../dotnet/exceptions.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable, type NumericKind } from '../dotnet/format.js';
 
 export type BoxedKind = 'long' | 'double' | 'decimal' | 'float' | 'char' | 'byte' | 'sbyte' | 'short' | 'ushort' | 'uint' | 'ulong';
@@ -205,6 +206,7 @@ function kvpOrAnonString(v: AnonymousObject | KeyValuePair): string {
 /** The JS number inside an object-typed numeric value, or undefined if it is not numeric. */
 export function unboxNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
+  if (v instanceof Decimal) return v.toNumber();
   if (v instanceof CsBoxed) return v.value;
   return undefined;
 }
@@ -222,6 +224,7 @@ export function csEquals(a: unknown, b: unknown): boolean {
 /** Hash-free key for Dictionary/HashSet maps: strings and ints as themselves; boxed numbers by value. */
 export function mapKey(v: unknown): unknown {
   if (v instanceof CsBoxed) return `${v.kind}:${v.value}`;
+  if (v instanceof Decimal) return v.key;
   return v;
 }
 

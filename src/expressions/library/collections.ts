@@ -4,7 +4,8 @@
  * except when a source is mutated after the query is built).
  */
 import { DotNetException, MAX_COLLECTION_LENGTH, argumentOutOfRange, outOfMemory } from '../../dotnet/exceptions.js';
-import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, type CsType } from '../types.js';
+import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, unwrapNullable, type CsType } from '../types.js';
+import { Decimal } from '../../dotnet/decimal.js';
 import { chargeSteps, CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
 import { defaultOf, instanceTest } from '../conversions.js';
 export { CsDictionary };
@@ -550,6 +551,7 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
     if (!isNumeric(valueType) && kind !== 'Min' && kind !== 'Max') return null;
     const get = items(src, iterate, site.pos);
     const isInt = valueType.name === 'int';
+    const isDecimal = unwrapNullable(valueType).name === 'decimal';
     const type = kind === 'Average' ? (valueType.name === 'decimal' ? T.decimal : T.double) : valueType;
     const pos = site.pos;
     void sel;
@@ -558,6 +560,16 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
       c: (ctx, f) => {
         const s = make ? make(ctx, f) : null;
         const vals = get(ctx, f).map((x) => (s ? s(x) : x));
+        if (isDecimal && (kind === 'Sum' || kind === 'Average')) {
+          if (kind === 'Average' && vals.length === 0) throw located(noElements(), pos);
+          let t = Decimal.Zero;
+          try {
+            for (const v of vals) if (v !== null && v !== undefined) t = t.add(v as Decimal);
+            return kind === 'Sum' ? t : t.div(Decimal.fromNumber(vals.length));
+          } catch (err) {
+            throw located(err, pos);
+          }
+        }
         if (kind === 'Sum') {
           let t = 0;
           for (const v of vals) t += (v as number) ?? 0;

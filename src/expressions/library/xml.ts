@@ -5,6 +5,7 @@
  */
 import { DateTime } from '../../dotnet/datetime.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
+import { Decimal } from '../../dotnet/decimal.js';
 import {
   SAVE_DISABLE_FORMATTING, XAttribute, XCData, XComment, XContainer, XDeclaration, XDocument, XElement, XName, XNamespace, XNode, XObject,
   XProcessingInstruction, XText, XML_NODE_TYPES,
@@ -314,9 +315,9 @@ const XML_PARSERS: Record<string, (s: string) => unknown> = {
   double: (s) => xmlDouble(s),
   float: (s) => Math.fround(xmlDouble(s)),
   decimal: (s) => {
-    const t = s.trim();
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(t)) throw formatError(s, 'Decimal');
-    return Number(t);
+    const d = Decimal.parse(s.trim());
+    if (!d) throw formatError(s, 'Decimal');
+    return d;
   },
   bool: (s) => {
     const t = s.trim();
