@@ -2,8 +2,8 @@ import cluster from 'node:cluster';
 import { PrimaryStateClient } from './primary.js';
 import type { StateStore } from './store.js';
 
-export type { Awaitable, SlidingHit, StateStore } from './store.js';
-export { isPromise, StateUnavailableError } from './store.js';
+export type { Awaitable, CheckResult, CounterCheck, FixedCheck, SlidingCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
+export { isPromise, passAll, StateUnavailableError, whenReady } from './store.js';
 export { MemoryStateStore } from './memory.js';
 export type { RedisStateStore } from './redis.js';
 
