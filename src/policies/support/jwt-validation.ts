@@ -1,6 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { compactDecrypt } from 'jose';
 import type { CompileContext, ElementSpec, GatewayContext, RuntimeServices, ValueGetter, XmlElement } from '../../engine/policy-sdk.js';
 import { PolicyError, attributeText, childElements, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { CERTIFICATES_SETTING, jsonDocument, OPENID_CONFIGS_SETTING, settingsObject, textDocument } from './identity-settings.js';
@@ -359,6 +358,8 @@ async function decryptToken(token: string, keys: DecryptionKey[]): Promise<strin
   const errors: string[] = [];
   for (const k of candidates) {
     try {
+      // jose loads with the first encrypted token, not at start-up (docs/performance.md, start-up).
+      const { compactDecrypt } = await import('jose');
       const { plaintext } = await compactDecrypt(token, k.key, { maxPBES2Count: MAX_PBES2_COUNT });
       return Buffer.from(plaintext).toString('utf8');
     } catch (e) {
