@@ -226,7 +226,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
         { id: 'graphql-post', name: 'GraphQL (POST)', method: 'POST', urlTemplate: '/' },
         { id: 'graphql-get', name: 'GraphQL (GET)', method: 'GET', urlTemplate: '/' },
       ];
-      warn(spec ?? f, 'apiops/graphql-partial', `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; the schema is not used to validate queries, and synthetic GraphQL resolvers are not emulated`, 'add validate-graphql-request checks in your own tests, or test resolvers against APIM');
+      warn(spec ?? f, 'apiops/graphql-partial', `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; its schema is given to validate-graphql-request; resolvers are not part of the extract`, 'for a synthetic GraphQL API give its resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)');
     } else if (type === 'soap' || spec?.rel.endsWith('.wsdl')) {
       warn(spec ?? f, 'apiops/soap-partial', `SOAP API "${folder}" is served as a pass-through: every request under its path goes to ${String(p.serviceUrl || 'its backend')}; operations are not matched by SOAPAction${spec ? '' : ' (APIOps v7 does not export the WSDL)'}, and SOAP-to-REST translation is not emulated`, 'test SOAPAction-specific operation policies against APIM');
     } else if (type === 'websocket') {
@@ -273,7 +273,8 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
       ...(Array.isArray(p.protocols) ? { protocols: p.protocols.map(String) } : {}),
       ...(policy ? { policy } : {}),
       type,
-      ...(spec && /\.(ya?ml|json)$/i.test(spec.rel) ? { specification: spec.source } : {}),
+      // OpenAPI for the validation policies; a GraphQL schema for validate-graphql-request and synthetic resolvers.
+      ...(spec && /\.(ya?ml|json|graphql)$/i.test(spec.rel) ? { specification: spec.source } : {}),
       ...(versionSet ? { versionSet } : {}),
       operations,
     });

@@ -1,19 +1,22 @@
 import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
 import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
+import { compileGraphqlExecutor, GRAPHQL_RESOLVERS_SETTING } from './support/graphql-resolvers.js';
 
 /** Default `timeout` of forward-request in seconds (docs/apim-behaviour.md: forward-request). */
 const DEFAULT_TIMEOUT_S = 300;
 
 /**
  * `<forward-request>`: sends the request to the backend chosen by set-backend-service (or the API's service URL).
- * With a backend-id the registry picks a pool member and its circuit breaker sees the outcome.
+ * With a backend-id the registry picks a pool member and its circuit breaker sees the outcome. For a synthetic GraphQL
+ * API (resolvers in settings["graphql.resolvers"]) it executes the GraphQL request with those resolvers instead.
  */
 export const forwardRequest: PolicyDefinition = {
   name: 'forward-request',
   summary: 'Calls the backend (pool member chosen per attempt; breaker updated with the outcome).',
   support: 'full',
   sections: ['backend'],
+  settings: [GRAPHQL_RESOLVERS_SETTING],
   attributes: [
     { name: 'timeout', expressions: true, kind: 'int', min: 0, default: String(DEFAULT_TIMEOUT_S) },
     { name: 'timeout-ms', expressions: true, kind: 'int', min: 0 },
@@ -36,6 +39,15 @@ export const forwardRequest: PolicyDefinition = {
     const bufferRequest = literalFlag(el, 'buffer-request-body');
     const failOnError = literalFlag(el, 'fail-on-error-status-code');
     const { upstream, backends } = cx.services;
+    // A synthetic GraphQL API (resolvers given for it) is answered here by its resolvers, not by a backend.
+    const graphql = compileGraphqlExecutor(el, cx);
+    if (graphql) {
+      cx.needsBody('request');
+      return async (ctx): Promise<Flow> => {
+        await graphql(ctx);
+        return 'continue';
+      };
+    }
 
     const path = cx.path;
     return async (ctx): Promise<Flow> => {

@@ -23,7 +23,7 @@ export class JwtFormatError extends Error {}
 export function decodeJwt(token: string): DecodedJwt {
   const raw = token.trim();
   const parts = raw.split('.');
-  if (parts.length === 5) throw new JwtFormatError('The token is an encrypted JWT (JWE); decryption is not supported by apim-emulator.');
+  if (parts.length === 5) throw new JwtFormatError('The token is an encrypted JWT (JWE): it is read only by the policies with <decryption-keys>.');
   if (parts.length !== 3) throw new JwtFormatError("JWT is not well formed: it must have three parts separated by '.'.");
   const [h, p, s] = parts as [string, string, string];
   const header = decodeJsonPart(h, 'header');

@@ -81,18 +81,33 @@ export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyl
 }
 
 function compileLiquidWriter(el: XmlElement, cx: CompileContext, bodyless: boolean): BodyWriter {
+  const render = compileLiquidText(el, cx, { bodyless });
+  return (ctx) => MessageBody.fromBuffer(render(ctx));
+}
+
+/**
+ * The text of `el` as a Liquid template rendered per request, with `context` and the current message as `body`
+ * (set-body, and the message text of publish-to-dapr / invoke-dapr-binding with template="liquid"). `options` is the
+ * element carrying xsi-nil and parse-date (el itself by default).
+ */
+export function compileLiquidText(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean; options?: XmlElement } = {}): (ctx: GatewayContext) => string {
   const texts = el.children.filter((c) => c.kind === 'text').map((c) => c.text);
   const span = texts.length === 0 ? undefined : texts.length === 1 ? texts[0]! : TextSpan.concat(texts[0]!.source, texts);
   const render = span ? compileLiquid(span, cx.services.namedValues, cx.diagnostics) : () => '';
-  if (!render) return () => MessageBody.fromBuffer('');
-  const xsiNil = (el.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
-  const parseDate = (el.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
+  if (!render) return () => '';
+  const opts = o.options ?? el;
+  const xsiNil = (opts.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
+  const parseDate = (opts.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
   const which = messageOf(cx.section);
+  const bodyless = o.bodyless === true;
   if (!bodyless) cx.needsBody(which);
-  return (ctx) => {
-    const body = bodyless ? '' : bindBody(which === 'request' ? ctx.request : ctx.response, { xsiNil, parseDate });
-    return MessageBody.fromBuffer(render(ctx, body));
-  };
+  return (ctx) => render(ctx, bodyless ? '' : bindBody(which === 'request' ? ctx.request : ctx.response, { xsiNil, parseDate }));
+}
+
+/** An element's text as a string getter: a Liquid template when `liquid`, else text or a policy expression. */
+export function compileMessageText(el: XmlElement, cx: CompileContext, liquid: boolean, options?: XmlElement): (ctx: GatewayContext) => string {
+  if (liquid) return compileLiquidText(el, cx, options ? { options } : {});
+  return cx.text(el) ?? (() => '');
 }
 
 function valueToText(v: unknown): string {
