@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pino } from 'pino';
-import { UndiciUpstream } from '../server/undici-upstream.js';
+import { LazyUpstream } from './lazy-upstream.js';
 import type { BackendDefinition } from '../backends/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GatewayDefinition } from '../gateway/definition.js';
@@ -62,6 +62,10 @@ export interface ServeOptions extends SimpleServeOptions {
   state?: string;
   /** With `state`: refuse throttled requests (503) instead of letting them through while Redis is down. */
   stateFailClosed?: boolean;
+  /** `--state-fail-mode`: open or closed (wins over stateFailClosed and the config file's state.failMode). */
+  stateFailMode?: 'open' | 'closed';
+  /** `--share-breakers`: circuit breakers in the shared state too (workers' primary or Redis). */
+  shareBreakers?: boolean;
 }
 
 export interface Output {
@@ -125,12 +129,27 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Each instance has its own upstream connections (own pool, own cap), as each APIM unit does. The log line for a
   // timeout caused by the cap is bound once the logger exists.
   let capLog: ((info: { origin: string; cap: number; inFlight: number; timeoutMs: number }) => void) | undefined;
-  const upstream = () =>
-    new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+  // undici is imported once the server listens, not before: start-up is faster. A failure to load surfaces on the
+  // first send, hence the ignored prefetch rejection.
+  let pending: LazyUpstream[] | null = [];
+  const prefetch = (u: LazyUpstream) => void u.prefetch().catch(() => undefined);
+  const upstream = () => {
+    const u = new LazyUpstream(async () => {
+      const { UndiciUpstream } = await import('../server/undici-upstream.js');
+      return new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+    });
+    if (pending) pending.push(u);
+    else prefetch(u); // a reload: the server is listening already
+    return u;
+  };
   // Shared counters (Redis, or the primary of serve --workers): opened once, kept across reloads. The logger exists
   // later, hence the late binding of its log function.
   let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
-  const sharedState = await openStateStore({ ...(o.state ? { url: o.state } : {}), failOpen: !o.stateFailClosed, log: (l, m) => logState(l, m) }).catch((e: unknown) => {
+  // Flags win over the config file's `state` object (docs/configuration.md, "Shared state").
+  const stateUrl = o.state ?? settingsProbe?.state?.redis;
+  const failMode = o.stateFailMode ?? (o.stateFailClosed ? 'closed' : (settingsProbe?.state?.failMode ?? 'open'));
+  const shareBreakers = o.shareBreakers ?? settingsProbe?.state?.shareBreakers ?? false;
+  const sharedState = await openStateStore({ ...(stateUrl ? { url: stateUrl } : {}), failOpen: failMode === 'open', log: (l, m) => logState(l, m) }).catch((e: unknown) => {
     throw new StartFailure((e as Error).message, 2);
   });
 
@@ -191,7 +210,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
       const previousState = live?.gateways[gateways.length]?.services.state;
       const state = previousState ?? sharedState;
-      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}) });
+      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}), ...(shareBreakers ? { shareBreakers } : {}) });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
@@ -222,6 +241,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
   if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
   if (logger) logState = (l, m) => logger[l]({ state: sharedState?.kind }, m);
+  // Sharing needs someone to share with: say so rather than ignore it (one process, no --state).
+  if (shareBreakers && !sharedState?.shared) logState('warn', 'share-breakers: no shared state (no --state and no --workers): each gateway instance keeps its own circuit breakers');
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();
@@ -284,6 +305,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
     throw e;
   }
+  // Listening: load the upstreams now, while no request waits for them.
+  for (const u of pending ?? []) prefetch(u);
+  pending = null;
   const watcher = o.watch ? new InputWatcher(watchTargets(compiled), () => void queue.request(), (msg) => (logger ? logger.warn(msg) : io.err(msg))) : null;
   return {
     url: server.url,

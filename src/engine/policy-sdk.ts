@@ -41,14 +41,15 @@ export { defineSetting } from './settings.js';
 export type { SettingParseContext, SettingResult, SettingSpec, SettingsFiles } from './settings.js';
 export type { Clock } from '../clock.js';
 export type { BackendRegistry } from '../backends/index.js';
-export { isPromise, StateUnavailableError } from '../state/store.js';
-export type { Awaitable, SlidingHit, StateStore } from '../state/store.js';
+export { isPromise, StateUnavailableError, whenReady } from '../state/store.js';
+export type { Awaitable, CheckResult, CounterCheck, FixedCheck, SlidingCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from '../state/store.js';
 export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
 /** Reads a standalone XML document a policy loads itself (a GraphQL resolver), with positioned diagnostics. */
 export { readPolicyXml } from '../xml/read.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 export { SourceText, TextSpan } from '../diagnostics/source.js';
 export { editDistance } from '../diagnostics/edit-distance.js';
+export { lazyLibrary } from '../lazy-library.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses

@@ -17,7 +17,7 @@ import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/p
 import { gatewayErrorResponse, PolicyError, toGatewayResponse } from '../engine/policy-sdk.js';
 import type { SettingsFiles } from '../engine/settings.js';
 import type { CompiledPipeline, ScopeDocuments } from '../pipeline/compiler.js';
-import { hasInboundPolicy, PolicyCompiler, preflightDocuments } from '../pipeline/compiler.js';
+import { hasInboundPolicy, PolicyCompiler, preflightDocuments, SectionCache } from '../pipeline/compiler.js';
 import { parsePolicyDocument } from '../pipeline/document.js';
 import type { PolicyDocument } from '../pipeline/document.js';
 import { runPipeline } from '../pipeline/execute.js';
@@ -46,6 +46,8 @@ export interface GatewayDeps {
   extensions?: PolicyExtensions;
   /** Where shareable counters live (src/state); default: in this gateway. */
   state?: StateStore;
+  /** state.shareBreakers: circuit breakers live in `state` too, when it is shared (workers' primary, Redis). */
+  shareBreakers?: boolean;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -145,7 +147,7 @@ export class Gateway {
     if (def.backendFiles.length > 0) {
       const loaded = loadBackends(def.backendFiles, { parameters: def.backendParameters ?? {}, namedValues: new Map([...namedValues].map(([k, v]) => [k, v.value])) });
       for (const d of loaded.diagnostics) bag.add(d);
-      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true });
+      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true, ...(deps.shareBreakers && deps.state?.shared ? { sharedBreakers: deps.state } : {}) });
     }
 
     const parse = (src: SourceText | undefined, kind: 'policies' | 'fragment'): PolicyDocument | null => {
@@ -182,9 +184,12 @@ export class Gateway {
     const catalog = deps.policies ?? POLICY_CATALOG;
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
     const preflightNames = new Set(preflightPolicies.map((d) => d.name));
-    const compiler = new PolicyCompiler(catalog, services, fragments, bag);
-    // The OperationNotFound pipelines compile the same documents again: their findings are already in `bag`.
-    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag());
+    // One cache of compiled sections for the whole gateway: each distinct global + product + API (+ operation)
+    // chain compiles once, however many operations and product contexts share it (src/pipeline/compiler.ts).
+    const sections = new SectionCache();
+    const compiler = new PolicyCompiler(catalog, services, fragments, bag, sections);
+    // The OperationNotFound pipelines reuse the chains compiled above; any finding of theirs is already in `bag`.
+    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag(), sections);
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request

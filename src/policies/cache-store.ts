@@ -37,9 +37,9 @@ export const cacheStore: PolicyDefinition = {
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store', message: `duration ${seconds}: nothing stored` });
         return 'continue';
       }
-      state.cache.set(state.key, await snapshotResponse(ctx.response), ttl);
+      const stored = await state.cache.set(state.key, await snapshotResponse(ctx.response), ttl);
       applyDownstreamCaching(ctx, state, seconds);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store', message: `response stored for ${seconds} s`, data: { key: state.key } });
+      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store', message: stored ? `response stored for ${seconds} s in the ${state.cache.where} cache` : `response not stored: larger than the ${state.cache.where} cache keeps (docs/limits.md)`, data: { key: state.key } });
       return 'continue';
     };
   },
