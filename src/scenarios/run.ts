@@ -188,7 +188,10 @@ export class ScenarioRun {
       headers,
       body,
       ip: '127.0.0.1',
-      tracing: true,
+      // The runner reads every request's typed trace events; `context.Tracing` is true only when the scenario's
+      // request asks for APIM tracing itself, as in APIM.
+      tracing: headers.has('Apim-Debug-Authorization'),
+      observed: true,
     }, signal);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     let bodyText = '';
