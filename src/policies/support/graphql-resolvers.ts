@@ -1,9 +1,9 @@
 import type { DocumentNode, GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import type { CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
-import { defineSetting, HeaderMap, MessageBody, PolicyError, lazyLibrary, readPolicyXml, SourceText } from '../../engine/policy-sdk.js';
+import { defineSetting, HeaderMap, lazyLibrary, MessageBody, PolicyError, readPolicyXml, SourceText } from '../../engine/policy-sdk.js';
 import { JObject } from '../../dotnet/json.js';
 
-// graphql (~230 ms to import) loads when an API with resolvers compiles, not at start-up (src/lazy-library.ts).
+/** Loaded when an API has resolvers (at compile time), never at start-up otherwise (docs/performance.md). */
 const graphql = lazyLibrary<typeof import('graphql')>('graphql');
 
 /**
