@@ -26,7 +26,7 @@ const MAX_OPERATIONS = 5000;
 
 /**
  * Operations of an OpenAPI 2/3 document (JSON or YAML). The folder `operations/<operationId>/` goes with the operation
- * whose operationId it names (docs/apiops.md §1.5); an operation without an operationId gets APIM's generated
+ * whose operationId it names (docs/apiops.md, Naming rules); an operation without an operationId gets APIM's generated
  * `<method>-<path>` style name.
  */
 export function openApiOperations(source: SourceText, diagnostics: Diagnostic[]): SpecOperation[] | null {

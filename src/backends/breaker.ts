@@ -1,5 +1,18 @@
 import { formatTimeSpan, retryAfterMs } from './duration.js';
 import type { BreakerOutcome, BreakerSnapshot, CircuitBreakerRule } from './types.js';
+import type { SharedBreakerState, StateStore } from '../state/store.js';
+import { isPromise } from '../state/store.js';
+
+/**
+ * `state.shareBreakers`: the breaker's window and trips live in the state store (the primary of `serve --workers`, or
+ * Redis), so every gateway sharing it sees one breaker (docs/backends.md, "Shared breakers"). `opened` tells the
+ * registry when a trip decided by the store arrives after record() has returned.
+ */
+export interface BreakerSharing {
+  store: StateStore;
+  key: string;
+  opened: () => void;
+}
 
 /**
  * One backend's circuit breaker (one rule; ARM allows no more). Closed → open when the failures in the sliding
@@ -26,6 +39,9 @@ export class CircuitBreaker {
   private sumFail = 0;
   private readonly mergeWithinMs: number;
   private readonly errorReasons: Set<string>;
+  private sharing: BreakerSharing | undefined;
+  /** With sharing: the shared window's counts after the last outcome recorded there. */
+  private sharedWindow = { failures: 0, total: 0 };
 
   constructor(
     readonly backendName: string,
@@ -70,6 +86,67 @@ export class CircuitBreaker {
   record(outcome: BreakerOutcome, now: number): boolean {
     if (this.state === 'open') return false;
     const failure = this.failureOf(outcome);
+    if (this.sharing) return this.recordShared(this.sharing, outcome, failure, now);
+    return this.recordLocal(outcome, failure, now);
+  }
+
+  /** Keeps this breaker's window and trips in a shared store from now on (state.shareBreakers). */
+  share(sharing: BreakerSharing): void {
+    this.sharing = sharing;
+  }
+
+  /**
+   * Takes over a shared breaker's state (the store's answer to a record, or a trip another gateway announced).
+   * Returns true when this opened the breaker here.
+   */
+  adopt(s: SharedBreakerState, now: number): boolean {
+    this.sharedWindow = s.tripped ? { failures: 0, total: 0 } : { failures: s.failures, total: s.total };
+    if (!(s.openUntil > now) || (this.state === 'open' && this.openUntil === s.openUntil)) return false;
+    this.state = 'open';
+    this.openUntil = s.openUntil;
+    this.openForMs = s.openForMs;
+    this.trips = s.trips;
+    this.lastTripReason = s.reason;
+    this.clearWindow();
+    return true;
+  }
+
+  /**
+   * The store decides; a synchronous store answers at once, a remote one later (then `opened` reports the trip). A
+   * store that cannot answer (Redis down) leaves the decision to this gateway's own window, as without sharing.
+   */
+  private recordShared(sharing: BreakerSharing, outcome: BreakerOutcome, failure: string | undefined, now: number): boolean {
+    const r = this.rule;
+    const { duration, source } = this.openFor(outcome, now);
+    let answer;
+    try {
+      answer = sharing.store.breakerRecord(sharing.key, now, { intervalMs: r.intervalMs, count: r.count, percentage: r.percentage, failure: failure !== undefined, openForMs: duration, why: failure ?? '', interval: r.interval, source });
+    } catch {
+      return this.recordLocal(outcome, failure, now);
+    }
+    if (!isPromise(answer)) return this.adopt(answer, now);
+    answer.then(
+      (s) => {
+        if (this.adopt(s, now)) sharing.opened();
+      },
+      () => {
+        if (this.recordLocal(outcome, failure, now)) sharing.opened();
+      },
+    );
+    return false;
+  }
+
+  /** How long a trip caused by `outcome` keeps the breaker open, and why that long. */
+  private openFor(outcome: BreakerOutcome, now: number): { duration: number; source: string } {
+    const r = this.rule;
+    if (r.acceptRetryAfter && 'status' in outcome) {
+      const ra = retryAfterMs(outcome.headers, now);
+      if (ra !== undefined) return { duration: ra, source: `Retry-After ${formatTimeSpan(ra)}` };
+    }
+    return { duration: r.tripDurationMs, source: `tripDuration ${r.tripDuration}` };
+  }
+
+  private recordLocal(outcome: BreakerOutcome, failure: string | undefined, now: number): boolean {
     this.evict(now);
     this.push(now, failure !== undefined);
     if (failure === undefined) return false;
@@ -78,15 +155,7 @@ export class CircuitBreaker {
       r.count !== undefined ? this.sumFail >= r.count : this.sumFail > 0 && this.sumFail * 100 >= (r.percentage ?? 100) * this.sumTotal;
     if (!tripped) return false;
 
-    let duration = r.tripDurationMs;
-    let source = `tripDuration ${r.tripDuration}`;
-    if (r.acceptRetryAfter && 'status' in outcome) {
-      const ra = retryAfterMs(outcome.headers, now);
-      if (ra !== undefined) {
-        duration = ra;
-        source = `Retry-After ${formatTimeSpan(ra)}`;
-      }
-    }
+    const { duration, source } = this.openFor(outcome, now);
     const threshold = r.count !== undefined ? `${this.sumFail} failures >= count ${r.count}` : `${this.sumFail}/${this.sumTotal} failures >= ${r.percentage}%`;
     this.state = 'open';
     this.openUntil = now + duration;
@@ -102,8 +171,8 @@ export class CircuitBreaker {
       rule: this.rule.name,
       state: this.state,
       ...(this.state === 'open' ? { openUntil: new Date(this.openUntil).toISOString() } : {}),
-      failuresInWindow: this.sumFail,
-      totalInWindow: this.sumTotal,
+      failuresInWindow: this.sharing ? this.sharedWindow.failures : this.sumFail,
+      totalInWindow: this.sharing ? this.sharedWindow.total : this.sumTotal,
       ...(this.lastTripReason !== undefined ? { lastTripReason: this.lastTripReason } : {}),
       trips: this.trips,
     };

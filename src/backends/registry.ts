@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from './breaker.js';
+import type { StateStore } from '../state/store.js';
 import { formatTimeSpan } from './duration.js';
 import { decodeSession, encodeSession, requestCookie, setCookieValue } from './session.js';
 import type {
@@ -68,9 +69,11 @@ type Entry = SingleEntry | PoolEntry;
 export interface BackendRegistryOptions {
   /**
    * Whether a `BackendConnectionFailure` listed in a rule's errorReasons counts as a failure. Default true; one third
-   * party reports that real APIM does not count connection failures (reference §2.2), set false to emulate that.
+   * party reports that real APIM does not count connection failures (docs/apim-behaviour.md: Pools, breakers and backend URLs), set false to emulate that.
    */
   connectionFailuresTrip?: boolean;
+  /** state.shareBreakers: every breaker's window and trips live in this (shared) store; see BreakerSharing. */
+  sharedBreakers?: StateStore;
 }
 
 /**
@@ -108,6 +111,7 @@ export class BackendRegistry {
         whyText: `backend ${def.id}`,
       });
     }
+    if (opts.sharedBreakers) this.shareBreakers(opts.sharedBreakers);
     for (const def of backends) {
       if (def.type !== 'Pool') continue;
       const members: PoolMemberRt[] = [];
@@ -149,7 +153,7 @@ export class BackendRegistry {
   }
 
   /**
-   * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, reference §1.5).
+   * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, docs/apim-behaviour.md: Pools, breakers and backend URLs).
    * Throws RangeError for an id that was never loaded: callers check has() (load-time validation reports it).
    *
    * `request` is read only by a pool with sessionAffinity: its session cookie pins the member while that member's
@@ -398,6 +402,21 @@ export class BackendRegistry {
   private remember(affinity: PoolAffinity, value: string, index: number): void {
     if (affinity.known.size >= KNOWN_SESSIONS_MAX) affinity.known.clear();
     affinity.known.set(value, index);
+  }
+
+  /** One breaker per backend and rule for every gateway using `store`: trips decided there open the breaker here too. */
+  private shareBreakers(store: StateStore): void {
+    const byKey = new Map<string, SingleEntry>();
+    for (const e of this.entries.values()) {
+      if (e.kind !== 'single' || !e.breaker) continue;
+      const key = `breaker:${e.def.id}:${e.breaker.rule.name}`;
+      byKey.set(key, e);
+      e.breaker.share({ store, key, opened: () => this.emit('Opened', e, this.clock.now(), e.breaker!.openForMs) });
+    }
+    store.onBreakerOpened((key, s) => {
+      const e = byKey.get(key);
+      if (e?.breaker?.adopt(s, this.clock.now())) this.emit('Opened', e, this.clock.now(), s.openForMs);
+    });
   }
 
   private available(e: SingleEntry, now: number): boolean {

@@ -183,8 +183,10 @@ problems (missing or unreadable file, no files to validate, a .bicep file).`,
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
     .option('--instances <n>', 'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)', positiveInt)
     .option('--workers <n>', 'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)', workersOption)
-    .option('--state <url>', 'keep rate-limit counters in Redis (redis://HOST:PORT), shared by every emulator using it')
-    .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (default: let them through)')
+    .option('--state <url>', 'keep rate-limit, quota and token-limit counters and the external cache in Redis (redis://HOST:PORT), shared by every emulator using it (config state.redis)')
+    .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (same as --state-fail-mode closed)')
+    .option('--share-breakers', 'with --workers or --state: one circuit breaker per backend for every worker/emulator sharing the state, instead of one per gateway instance (config state.shareBreakers)')
+    .addOption(new Option('--state-fail-mode <mode>', 'with --state, while Redis is unreachable: open lets throttled requests through uncounted (default), closed refuses them with 503 (config state.failMode)').choices(['open', 'closed']))
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
     .option('--admin-host <host>', 'interface of the admin API\'s own listener (default 127.0.0.1; needs --admin-port)')
@@ -217,7 +219,7 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
         subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
         host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
-        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean;
+        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean; stateFailMode?: 'open' | 'closed'; shareBreakers?: boolean;
         adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
         mockLogEntries?: number; mockLogBodyBytes?: number;
       };
@@ -281,6 +283,8 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             params: paramValues(o.param),
             ...(o.state ? { state: o.state } : {}),
             ...(o.stateFailClosed ? { stateFailClosed: true } : {}),
+            ...(o.stateFailMode ? { stateFailMode: o.stateFailMode } : {}),
+            ...(o.shareBreakers ? { shareBreakers: true } : {}),
           },
           io,
         );
@@ -319,6 +323,8 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
         // SIGHUP reloads, like --watch and POST /_emulator/reload (the outcome is logged by the reload itself).
         process.on('SIGHUP', () => void running.reload());
       });
+      // A worker's IPC channel keeps it alive: once drained it lets go of the primary and exits.
+      if (worker) cluster?.leavePrimary();
     });
 
   registerTestCommand(program);

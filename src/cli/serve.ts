@@ -62,6 +62,10 @@ export interface ServeOptions extends SimpleServeOptions {
   state?: string;
   /** With `state`: refuse throttled requests (503) instead of letting them through while Redis is down. */
   stateFailClosed?: boolean;
+  /** `--state-fail-mode`: open or closed (wins over stateFailClosed and the config file's state.failMode). */
+  stateFailMode?: 'open' | 'closed';
+  /** `--share-breakers`: circuit breakers in the shared state too (workers' primary or Redis). */
+  shareBreakers?: boolean;
 }
 
 export interface Output {
@@ -130,7 +134,11 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Shared counters (Redis, or the primary of serve --workers): opened once, kept across reloads. The logger exists
   // later, hence the late binding of its log function.
   let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
-  const sharedState = await openStateStore({ ...(o.state ? { url: o.state } : {}), failOpen: !o.stateFailClosed, log: (l, m) => logState(l, m) }).catch((e: unknown) => {
+  // Flags win over the config file's `state` object (docs/configuration.md, "Shared state").
+  const stateUrl = o.state ?? settingsProbe?.state?.redis;
+  const failMode = o.stateFailMode ?? (o.stateFailClosed ? 'closed' : (settingsProbe?.state?.failMode ?? 'open'));
+  const shareBreakers = o.shareBreakers ?? settingsProbe?.state?.shareBreakers ?? false;
+  const sharedState = await openStateStore({ ...(stateUrl ? { url: stateUrl } : {}), failOpen: failMode === 'open', log: (l, m) => logState(l, m) }).catch((e: unknown) => {
     throw new StartFailure((e as Error).message, 2);
   });
 
@@ -191,7 +199,7 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
       const previousState = live?.gateways[gateways.length]?.services.state;
       const state = previousState ?? sharedState;
-      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}) });
+      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}), ...(shareBreakers ? { shareBreakers } : {}) });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
@@ -222,6 +230,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
   if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
   if (logger) logState = (l, m) => logger[l]({ state: sharedState?.kind }, m);
+  // Sharing needs someone to share with: say so rather than ignore it (one process, no --state).
+  if (shareBreakers && !sharedState?.shared) logState('warn', 'share-breakers: no shared state (no --state and no --workers): each gateway instance keeps its own circuit breakers');
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();

@@ -34,6 +34,16 @@ export interface ServerSettings {
   mockLog?: { entries?: number; bodyBytes?: number };
 }
 
+/** The config file's `state` object: where counters and the external cache live (flags override each field). */
+export interface StateSettings {
+  /** `redis://HOST:PORT[/DB]`: same as --state. */
+  redis?: string;
+  /** While Redis is unreachable: let throttled requests through (`open`, default) or refuse them (`closed`). */
+  failMode?: 'open' | 'closed';
+  /** Circuit breakers in the shared state too (same as --share-breakers). */
+  shareBreakers?: boolean;
+}
+
 /** Where a mock script came from, for diagnostics about its backend id. */
 export interface MockRequest {
   script: MockScript;
@@ -47,6 +57,8 @@ export interface LoadedConfig {
   /** Backend id → mock script (config `mocks` and `--mock`). */
   mocks: Map<string, MockRequest>;
   server: ServerSettings;
+  /** The config file's `state` object ({} without one). */
+  state?: StateSettings;
   diagnostics: Diagnostic[];
   /** Display paths of every file read, the config file first. */
   files: string[];
@@ -89,6 +101,7 @@ interface RawConfig {
   mocks?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   server?: ServerSettings;
+  state?: StateSettings;
   apiops?: string;
   apiopsConfig?: string;
   backendUrls?: Record<string, string>;
@@ -214,7 +227,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   for (const p of products) {
     if (p.subscriptionRequired) continue;
     for (const a of p.apis) {
-      // APIM allows at most one open product per API (reference §6.2).
+      // APIM allows at most one open product per API (docs/apim-behaviour.md: Subscription keys).
       const prev = openProducts.get(a);
       if (prev) err(`/products/${products.indexOf(p)}/subscriptionRequired`, 'config/open-products', `API "${a}" is in two open products ("${prev}" and "${p.id}")`, 'an API can be in at most one product that needs no subscription');
       openProducts.set(a, p.id);
@@ -248,6 +261,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 
   let globalPolicy = raw.globalPolicy !== undefined ? read(raw.globalPolicy, '/globalPolicy') : undefined;
   result.server = raw.server ?? {};
+  if (raw.state) result.state = raw.state;
   if (raw.backendUrls) result.backendUrls = new Map(Object.entries(raw.backendUrls));
   if (raw.apiops !== undefined) {
     // The APIOps tree is the service; what the file lists is added to it (its named values win, docs/configuration.md).

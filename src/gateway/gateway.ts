@@ -46,6 +46,8 @@ export interface GatewayDeps {
   extensions?: PolicyExtensions;
   /** Where shareable counters live (src/state); default: in this gateway. */
   state?: StateStore;
+  /** state.shareBreakers: circuit breakers live in `state` too, when it is shared (workers' primary, Redis). */
+  shareBreakers?: boolean;
 }
 
 /** A request as the server hands it to the gateway (framework-free). */
@@ -145,7 +147,7 @@ export class Gateway {
     if (def.backendFiles.length > 0) {
       const loaded = loadBackends(def.backendFiles, { parameters: def.backendParameters ?? {}, namedValues: new Map([...namedValues].map(([k, v]) => [k, v.value])) });
       for (const d of loaded.diagnostics) bag.add(d);
-      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true });
+      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true, ...(deps.shareBreakers && deps.state?.shared ? { sharedBreakers: deps.state } : {}) });
     }
 
     const parse = (src: SourceText | undefined, kind: 'policies' | 'fragment'): PolicyDocument | null => {

@@ -546,7 +546,9 @@ class ElementCompileContext implements CompileContext {
   policies(el: XmlElement, pathPrefix?: string): Step {
     const own = this.def.elements?.find((e) => e.name === el.name);
     const allowed = el === this.element ? this.def.policies : own?.policies;
-    return this.compiler.compileNested(el.children, this.o, pathPrefix ?? `${this.path}/`, allowed);
+    // An element may run its statements as in another section (ElementSpec.section).
+    const o = own?.section ? { ...this.o, section: own.section } : this.o;
+    return this.compiler.compileNested(el.children, o, pathPrefix ?? `${this.path}/`, allowed);
   }
 
   policy(el: XmlElement, pathPrefix?: string): Step {

@@ -1,7 +1,7 @@
 import { CACHING_TYPE } from './cache-lookup.js';
-import { valueCache } from './support/cache.js';
-import type { PolicyDefinition } from '../engine/policy-sdk.js';
-import { attributeText } from '../engine/policy-sdk.js';
+import { cachingType, valueCacheFor } from './support/cache.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, whenReady } from '../engine/policy-sdk.js';
 
 /**
  * `<cache-lookup-value key variable-name default-value caching-type>`: reads a value stored by cache-store-value into a
@@ -24,15 +24,17 @@ export const cacheLookupValue: PolicyDefinition = {
     const key = cx.string(el, 'key') ?? (() => '');
     const variable = attributeText(el, 'variable-name') ?? '';
     const fallback = cx.value(el, 'default-value');
+    const type = cachingType(attributeText(el, 'caching-type'));
     const { services } = cx;
     return (ctx) => {
       const k = key(ctx);
-      const cache = valueCache(services); // looked up per request: services.reset() replaces it
-      const v = cache.get(k);
-      if (v !== undefined) ctx.variables.set(variable, v);
-      else if (fallback) ctx.variables.set(variable, fallback(ctx));
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup-value', message: `${v !== undefined ? 'hit' : 'miss'} for key "${k}"${v === undefined && !fallback ? `: variable "${variable}" not set` : ''}` });
-      return 'continue';
+      const cache = valueCacheFor(services, type); // looked up per request: services.reset() replaces it
+      return whenReady(cache.get(k), (hit): Flow => {
+        if (hit) ctx.variables.set(variable, hit.value);
+        else if (fallback) ctx.variables.set(variable, fallback(ctx));
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup-value', message: `${hit ? 'hit' : 'miss'} for key "${k}" in the ${cache.where} cache${!hit && !fallback ? `: variable "${variable}" not set` : ''}` });
+        return 'continue';
+      });
     };
   },
 };

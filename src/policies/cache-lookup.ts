@@ -1,7 +1,7 @@
-import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
-import { childElements } from '../engine/policy-sdk.js';
-import { responseCache, restoreResponse } from './support/cache.js';
-import type { CachedResponse, ExpiringCache } from './support/cache.js';
+import type { Flow, GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
+import { attributeText, childElements, whenReady } from '../engine/policy-sdk.js';
+import { cachingType, pickCache, RESPONSE_CODEC, responseCache, restoreResponse } from './support/cache.js';
+import type { CachedResponse, PolicyCache } from './support/cache.js';
 
 export const CACHING_TYPE = { name: 'caching-type', expressions: false, kind: 'enum', values: ['prefer-external', 'external', 'internal'], default: 'prefer-external' } as const;
 
@@ -9,7 +9,7 @@ export const CACHING_TYPE = { name: 'caching-type', expressions: false, kind: 'e
 export interface ResponseCacheState {
   /** Cache key of this request. */
   key: string;
-  cache: ExpiringCache<CachedResponse>;
+  cache: PolicyCache<CachedResponse>;
   /** The response came from the cache: cache-store has nothing to do. */
   hit: boolean;
   downstream: 'none' | 'private' | 'public';
@@ -24,7 +24,7 @@ export function responseCacheState(ctx: GatewayContext): ResponseCacheState | un
 }
 
 /**
- * `<cache-lookup>` (reference §4.7): looks up a response stored by cache-store for the same request and, on a hit,
+ * `<cache-lookup>` (docs/apim-behaviour.md: Access control, caching and observability): looks up a response stored by cache-store for the same request and, on a hit,
  * returns it without calling the backend. Only GET requests are looked up; a request with an Authorization header is
  * not cached unless allow-private-response-caching is true. The cache key is made of the API, the operation, the
  * request path, the `vary-by-query-parameter` values (other query parameters are not part of the key, as in APIM),
@@ -63,6 +63,7 @@ export const cacheLookup: PolicyDefinition = {
       .flatMap((p) => literalOf(cx.text(p) ?? (() => '')).split(';'))
       .map((p) => p.trim())
       .filter((p) => p !== '');
+    const type = cachingType(attributeText(el, 'caching-type'));
     const { services } = cx;
     const keyOf = compileKey(headers.map((h) => h.trim()).filter((h) => h !== ''), params, byDeveloper, byGroups);
 
@@ -76,21 +77,23 @@ export const cacheLookup: PolicyDefinition = {
         return 'continue';
       }
       const key = keyOf(ctx);
-      const cache = responseCache(services); // looked up per request: services.reset() replaces it
+      // Looked up per request: services.reset() replaces the in-process cache.
+      const cache = pickCache(services, type, 'responses', () => responseCache(services), RESPONSE_CODEC);
       const d = downstream(ctx).trim().toLowerCase();
       const state: ResponseCacheState = { key, cache, hit: false, downstream: d === 'private' || d === 'public' ? d : 'none', mustRevalidate: mustRevalidate(ctx) };
       states.set(ctx, state);
-      const found = cache.get(key);
-      if (!found) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache miss', data: { key } });
-        return 'continue';
-      }
-      state.hit = true;
-      ctx.response.body?.liveStream?.resume();
-      ctx.response = restoreResponse(found);
-      applyDownstreamCaching(ctx, state, cache.remainingSeconds(key));
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { key, statusCode: found.statusCode } });
-      return 'skip-backend';
+      return whenReady(cache.get(key), (found): Flow => {
+        if (!found) {
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: `cache miss (${cache.where} cache)`, data: { key } });
+          return 'continue';
+        }
+        state.hit = true;
+        ctx.response.body?.liveStream?.resume();
+        ctx.response = restoreResponse(found.value);
+        applyDownstreamCaching(ctx, state, found.remainingSeconds);
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: `cache hit (${cache.where} cache): the cached response is returned, the backend is skipped and outbound runs`, data: { key, statusCode: found.value.statusCode } });
+        return 'skip-backend';
+      });
     };
   },
 };

@@ -1,6 +1,7 @@
 import { CACHING_TYPE } from './cache-lookup.js';
-import { valueCache } from './support/cache.js';
-import type { PolicyDefinition } from '../engine/policy-sdk.js';
+import { cachingType, valueCacheFor } from './support/cache.js';
+import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
+import { attributeText, whenReady } from '../engine/policy-sdk.js';
 
 /** `<cache-remove-value key caching-type>`: deletes a value stored by cache-store-value (no error when absent). */
 export const cacheRemoveValue: PolicyDefinition = {
@@ -11,13 +12,15 @@ export const cacheRemoveValue: PolicyDefinition = {
   attributes: [{ name: 'key', required: true, expressions: true }, CACHING_TYPE],
   compile(el, cx) {
     const key = cx.string(el, 'key') ?? (() => '');
+    const type = cachingType(attributeText(el, 'caching-type'));
     const { services } = cx;
     return (ctx) => {
       const k = key(ctx);
-      const cache = valueCache(services); // looked up per request: services.reset() replaces it
-      const removed = cache.delete(k);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-remove-value', message: `key "${k}" ${removed ? 'removed' : 'was not in the cache'}` });
-      return 'continue';
+      const cache = valueCacheFor(services, type); // looked up per request: services.reset() replaces it
+      return whenReady(cache.delete(k), (removed): Flow => {
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-remove-value', message: `key "${k}" ${removed ? 'removed from' : 'was not in'} the ${cache.where} cache` });
+        return 'continue';
+      });
     };
   },
 };

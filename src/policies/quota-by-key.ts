@@ -1,13 +1,13 @@
 import type { GatewayContext, PolicyDefinition, ValueGetter } from '../engine/policy-sdk.js';
-import { checkQuota, readQuotaLimit } from './quota.js';
-import { claimedIncrement, claimKey, countTransferredBytes, isExpressionAttr, literal } from './support/throttle.js';
-import { FixedWindow, fixedPeriod, parseIsoUtc } from './support/windows.js';
+import { quotaCheck, quotaExceeded, quotaExceededKind, readQuotaLimit } from './quota.js';
+import { claimedIncrement, claimKey, countTransferredBytes, inBackground, isExpressionAttr, literal, takeCounters } from './support/throttle.js';
+import { fixedPeriod, parseIsoUtc } from './support/windows.js';
 
 const DEFAULT_FIRST_PERIOD_START = '0001-01-01T00:00:00Z';
 
 /**
  * `<quota-by-key counter-key calls bandwidth renewal-period increment-condition increment-count first-period-start/>`
- * (reference §4.5): one fixed-window counter per key value, shared by every policy that produces the key, with
+ * (docs/apim-behaviour.md: Throttling): one fixed-window counter per key value, shared by every policy that produces the key, with
  * periods counted from first-period-start. "If multiple policies would increment the same key value, it is
  * incremented only once per request." As for rate-limit-by-key, an increment-condition / increment-count that is an
  * expression is evaluated after the pipeline (it usually reads context.Response); bandwidth (request + response
@@ -45,37 +45,41 @@ export const quotaByKey: PolicyDefinition = {
     const postponed = isExpressionAttr(el, 'increment-condition') || isExpressionAttr(el, 'increment-count');
     const { services, path } = cx;
 
+    const { state } = services;
+
     return (ctx: GatewayContext) => {
       const key = counterKey(ctx);
-      const counter = services.store(`quota-by-key:${key}`, () => new FixedWindow());
+      const storeKey = `quota-by-key:${key}`;
       const now = ctx.clock.now();
       const { start, end } = fixedPeriod(now, start0, limit.periodMs);
-      const claimKeyName = `quota-by-key:${key}`;
-      const own = claimedIncrement(ctx, claimKeyName);
-      try {
-        checkQuota('quota-by-key', counter, limit, start, end, now, own ?? 0);
-      } catch (e) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { key, calls: counter.calls, bytes: counter.amount } });
-        throw e;
-      }
+      const expiresAt = Number.isFinite(end) ? end : 0;
+      const own = claimedIncrement(ctx, storeKey);
       // Only the first quota-by-key of this request for this key counts (calls and bandwidth alike).
-      if (own !== undefined) return 'continue';
-      const countCalls = (c: GatewayContext): number => {
-        counter.roll(fixedPeriod(c.clock.now(), start0, limit.periodMs).start);
-        const n = Math.max(0, count(c));
-        counter.calls += n;
-        return n;
-      };
-      claimKey(ctx, claimKeyName, !postponed && condition(ctx) ? countCalls(ctx) : 0);
-      if (postponed || limit.bytes !== undefined) {
-        ctx.completed.push((c) => {
-          if (!condition(c)) return;
-          if (postponed) countCalls(c);
-          if (limit.bytes !== undefined) countTransferredBytes(c, (bytes) => counter.addIn(start, bytes));
-        });
-      }
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": ${counter.calls} calls, ${counter.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`, data: { key, calls: counter.calls, bytes: counter.amount, postponed } });
-      return 'continue';
+      const counted = own === undefined && !postponed && condition(ctx) ? Math.max(0, count(ctx)) : 0;
+      const check = quotaCheck(storeKey, limit, start, end, own ?? 0, counted);
+      return takeCounters(state, now, [check], 'quota-by-key', (r) => {
+        const found = r.results[0]!;
+        if (!r.allowed) {
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${found.used} calls, ${found.amount} bytes)`, data: { key, calls: found.used, bytes: found.amount } });
+          throw quotaExceeded('quota-by-key', quotaExceededKind(check, found), end, now);
+        }
+        if (own !== undefined) return 'continue';
+        claimKey(ctx, storeKey, counted);
+        if (postponed || limit.bytes !== undefined) {
+          ctx.completed.push((c) => {
+            if (!condition(c)) return;
+            // A postponed count goes into the period current when the response is done (a new one starts from zero).
+            const at = c.clock.now();
+            if (postponed) {
+              const p = fixedPeriod(at, start0, limit.periodMs);
+              inBackground(state.addFixed(storeKey, p.start, Number.isFinite(p.end) ? p.end : 0, at, Math.max(0, count(c)), 0, true));
+            }
+            if (limit.bytes !== undefined) countTransferredBytes(c, (bytes) => inBackground(state.addFixed(storeKey, start, expiresAt, c.clock.now(), 0, bytes, false)));
+          });
+        }
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": ${found.used + counted} calls, ${found.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`, data: { key, calls: found.used + counted, bytes: found.amount, postponed } });
+        return 'continue';
+      });
     };
   },
 };

@@ -1,8 +1,8 @@
-import type { CompileContext, ElementSpec, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import type { CheckResult, CompileContext, ElementSpec, FixedCheck, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
 import { PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { compileLimits } from './rate-limit.js';
-import { countTransferredBytes, literalInt } from './support/throttle.js';
-import { FixedWindow, fixedPeriod, formatTimeSpan, retryAfterSeconds } from './support/windows.js';
+import { countTransferredBytes, inBackground, literalInt, takeCounters } from './support/throttle.js';
+import { fixedPeriod, formatTimeSpan, retryAfterSeconds } from './support/windows.js';
 
 const QUOTA_ATTRIBUTES = [
   { name: 'calls', expressions: false, kind: 'int', min: 0 },
@@ -31,7 +31,7 @@ export interface QuotaLimit {
   periodMs: number;
 }
 
-/** The 403 of quota / quota-by-key with its Retry-After (reference §3.6, §4.5). */
+/** The 403 of quota / quota-by-key with its Retry-After (docs/apim-behaviour.md: Errors and LastError reasons; Throttling). */
 export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', periodEnd: number, now: number): PolicyError {
   const infinite = !Number.isFinite(periodEnd);
   const seconds = infinite ? 0 : retryAfterSeconds(periodEnd - now);
@@ -41,11 +41,18 @@ export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', perio
   return new PolicyError(source, 'QuotaExceeded', message, gatewayErrorResponse(403, message, undefined, infinite ? undefined : { 'Retry-After': String(seconds) }));
 }
 
-/** Checks a fixed-window counter (less the calls this request itself added); throws the 403 when calls or bandwidth are used up. */
-export function checkQuota(source: string, counter: FixedWindow, limit: QuotaLimit, start: number, end: number, now: number, ownCalls = 0): void {
-  counter.roll(start);
-  if (limit.calls !== undefined && counter.calls - ownCalls >= limit.calls) throw quotaExceeded(source, 'calls', end, now);
-  if (limit.bytes !== undefined && counter.amount >= limit.bytes) throw quotaExceeded(source, 'bandwidth', end, now);
+/**
+ * The state-store check of a quota counter in the period [start, end): the call fits while calls (less the calls this
+ * request itself already added) are under the limit and the bytes are not used up (`amount >= bytes` refuses, hence a
+ * need of one byte); `addCalls` are counted when it fits.
+ */
+export function quotaCheck(key: string, limit: QuotaLimit, start: number, end: number, ownCalls: number, addCalls: number): FixedCheck {
+  return { kind: 'fixed', key, periodStart: start, expiresAt: Number.isFinite(end) ? end : 0, callsLimit: limit.calls, callsNeed: 1 - ownCalls, amountLimit: limit.bytes, amountNeed: 1, addCalls, addAmount: 0 };
+}
+
+/** Which part of a quota a refused check ran out of: calls are checked first, as APIM reports them first. */
+export function quotaExceededKind(check: FixedCheck, found: CheckResult): 'calls' | 'bandwidth' {
+  return check.callsLimit !== undefined && found.used + check.callsNeed > check.callsLimit ? 'calls' : 'bandwidth';
 }
 
 /** Reads calls / bandwidth / renewal-period of a quota element; reports one that sets neither calls nor bandwidth. */
@@ -60,7 +67,7 @@ export function readQuotaLimit(e: XmlElement, cx: CompileContext, policy: string
 }
 
 /**
- * `<quota calls bandwidth renewal-period>` with optional `<api>` / `<operation>` quotas (reference §4.5): per
+ * `<quota calls bandwidth renewal-period>` with optional `<api>` / `<operation>` quotas (docs/apim-behaviour.md: Throttling): per
  * subscription, fixed windows "relative to the start time of the subscription" (the subscription's startDate; the
  * Unix epoch when it has none), `renewal-period="0"` = never renewed. A call is counted when it is let through;
  * bandwidth (request + response bytes) is counted when the response has been sent. 403 `QuotaExceeded` with
@@ -87,29 +94,33 @@ export const quota: PolicyDefinition = {
       }
       const now = ctx.clock.now();
       const anchor = sub.startDate ?? 0;
-      const active: Array<{ counter: FixedWindow; start: number; q: QuotaLimit }> = [];
+      // Every quota that applies, checked and counted in one step of the state store (shared across workers/Redis).
+      const applied: Array<{ label: string; q: QuotaLimit; start: number; end: number }> = [];
+      const checks: FixedCheck[] = [];
       for (const { label, value: q, applies } of limits) {
         if (!applies(ctx)) continue;
-        const counter = services.store(`${policyKey}|${sub.id}|${label}`, () => new FixedWindow());
         const { start, end } = fixedPeriod(now, anchor, q.periodMs);
-        try {
-          checkQuota('quota', counter, q, start, end, now);
-        } catch (e) {
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: quota used up (${counter.calls} calls, ${counter.amount} bytes)`, data: { calls: counter.calls, bytes: counter.amount } });
-          throw e;
+        applied.push({ label, q, start, end });
+        checks.push(quotaCheck(`${policyKey}|${sub.id}|${label}`, q, start, end, 0, 1));
+      }
+      const { state } = services;
+      return takeCounters(state, now, checks, 'quota', (r) => {
+        if (!r.allowed) {
+          const a = applied[r.failed]!;
+          const found = r.results[r.failed]!;
+          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}${a.label ? ` ${a.label}` : ''}: quota used up (${found.used} calls, ${found.amount} bytes)`, data: { calls: found.used, bytes: found.amount } });
+          throw quotaExceeded('quota', quotaExceededKind(checks[r.failed]!, found), a.end, now);
         }
-        active.push({ counter, start, q });
-      }
-      for (const a of active) a.counter.calls++;
-      if (active.some((a) => a.q.bytes !== undefined)) {
-        ctx.completed.push((c) =>
-          countTransferredBytes(c, (bytes) => {
-            for (const a of active) a.counter.addIn(a.start, bytes);
-          }),
-        );
-      }
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}: counted`, data: { counters: active.map((a) => ({ calls: a.counter.calls, bytes: a.counter.amount })) } });
-      return 'continue';
+        if (applied.some((a) => a.q.bytes !== undefined)) {
+          ctx.completed.push((c) =>
+            countTransferredBytes(c, (bytes) => {
+              for (const ch of checks) inBackground(state.addFixed(ch.key, ch.periodStart, ch.expiresAt, c.clock.now(), 0, bytes, false));
+            }),
+          );
+        }
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}: counted`, data: { counters: r.results.map((x) => ({ calls: x.used + 1, bytes: x.amount })) } });
+        return 'continue';
+      });
     };
   },
 };

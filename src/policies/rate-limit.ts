@@ -1,7 +1,7 @@
-import type { CompileContext, ElementSpec, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
+import type { CompileContext, ElementSpec, GatewayContext, PolicyDefinition, SlidingCheck, XmlElement } from '../engine/policy-sdk.js';
 import { childElements } from '../engine/policy-sdk.js';
-import { addHeadersWhenDone, literal, literalInt, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded } from './support/throttle.js';
-import { retryAfterSeconds, SlidingWindow } from './support/windows.js';
+import { addHeadersWhenDone, literal, literalInt, RATE_LIMIT_OUTPUT_ATTRIBUTES, rateLimitExceeded, takeCounters } from './support/throttle.js';
+import { retryAfterSeconds } from './support/windows.js';
 
 const LIMIT_ATTRIBUTES = [
   { name: 'name', expressions: false },
@@ -27,14 +27,14 @@ interface CallLimit {
 }
 
 /**
- * `<rate-limit calls renewal-period …>` with optional `<api>` / `<operation>` limits (reference §4.5): a sliding window
+ * `<rate-limit calls renewal-period …>` with optional `<api>` / `<operation>` limits (docs/apim-behaviour.md: Throttling): a sliding window
  * per subscription for each limit of this policy element. "Product, API, and operation call rate limits are applied
  * independently": every limit that applies is checked, the first exceeded one answers 429, and a call is counted in
  * all of them only when none is exceeded.
  *
  * Counters belong to the policy element (so a rate-limit inside a fragment shares one counter across every scope that
- * includes it, as observed in APIM [S25]). The policy applies only when the request has a subscription (DOC); without
- * one it lets the call through and says so in the trace (one author observed anonymous calls throttled too [S25];
+ * includes it, as observed in APIM (docs/apim-behaviour.md: Throttling)). The policy applies only when the request has a subscription (DOC); without
+ * one it lets the call through and says so in the trace (one author observed anonymous calls throttled too (docs/apim-behaviour.md: Throttling);
  * docs/policies-llm.md).
  */
 export const rateLimit: PolicyDefinition = {
@@ -66,13 +66,19 @@ export const rateLimit: PolicyDefinition = {
         return 'continue';
       }
       const now = ctx.clock.now();
-      const active: Array<{ limit: CallLimit; window: SlidingWindow; used: number }> = [];
-      for (const { label, value: limit, applies } of limits) {
-        if (!applies(ctx)) continue;
-        const window = services.store(`${policyKey}|${sub.id}|${label}`, () => new SlidingWindow());
-        const used = window.total(now, limit.periodMs);
-        if (used + 1 > limit.calls) {
-          const retryAfter = retryAfterSeconds(window.waitFor(now, limit.periodMs, limit.calls, 1));
+      // Every limit that applies, checked and counted in one step of the state store (shared across workers/Redis).
+      const applied: Array<NestedLimit<CallLimit>> = [];
+      const checks: SlidingCheck[] = [];
+      for (const l of limits) {
+        if (!l.applies(ctx)) continue;
+        applied.push(l);
+        checks.push({ kind: 'sliding', key: `${policyKey}|${sub.id}|${l.label}`, windowMs: l.value.periodMs, limit: l.value.calls, need: 1, add: 1 });
+      }
+      return takeCounters(services.state, now, checks, 'rate-limit', (r) => {
+        if (!r.allowed) {
+          const { label, value: limit } = applied[r.failed]!;
+          const { used, waitMs } = r.results[r.failed]!;
+          const retryAfter = retryAfterSeconds(waitMs);
           if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
           if (remainingVariable) ctx.variables.set(remainingVariable, 0);
           if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: ${used} of ${limit.calls} calls in ${limit.periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { subscription: sub.id, limit: label || 'policy', used, calls: limit.calls, retryAfter } });
@@ -80,22 +86,18 @@ export const rateLimit: PolicyDefinition = {
           if (totalHeader) headers[totalHeader] = String(ownCalls);
           throw rateLimitExceeded('rate-limit', retryAfter, headers);
         }
-        active.push({ limit, window, used });
-      }
-      // Remaining calls: the most restrictive of the limits that applied.
-      let remaining = Number.POSITIVE_INFINITY;
-      for (const a of active) {
-        a.window.add(now, 1);
-        remaining = Math.min(remaining, a.limit.calls - a.used - 1);
-      }
-      if (!Number.isFinite(remaining)) remaining = 0;
-      if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
-      const headers: Array<[string, string]> = [];
-      if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
-      if (totalHeader) headers.push([totalHeader, String(ownCalls)]);
-      addHeadersWhenDone(ctx, headers);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}: counted; ${remaining} calls remaining`, data: { subscription: sub.id, remaining } });
-      return 'continue';
+        // Remaining calls: the most restrictive of the limits that applied.
+        let remaining = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < applied.length; i++) remaining = Math.min(remaining, applied[i]!.value.calls - r.results[i]!.used - 1);
+        if (!Number.isFinite(remaining)) remaining = 0;
+        if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
+        const headers: Array<[string, string]> = [];
+        if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
+        if (totalHeader) headers.push([totalHeader, String(ownCalls)]);
+        addHeadersWhenDone(ctx, headers);
+        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}: counted; ${remaining} calls remaining`, data: { subscription: sub.id, remaining } });
+        return 'continue';
+      });
     };
   },
 };

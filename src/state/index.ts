@@ -3,8 +3,8 @@ import { PrimaryStateClient } from './primary.js';
 import { RedisStateStore } from './redis.js';
 import type { StateStore } from './store.js';
 
-export type { Awaitable, SlidingHit, StateStore } from './store.js';
-export { isPromise, StateUnavailableError } from './store.js';
+export type { Awaitable, CheckResult, CounterCheck, FixedCheck, SlidingCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
+export { isPromise, passAll, StateUnavailableError, whenReady } from './store.js';
 export { MemoryStateStore } from './memory.js';
 export { RedisStateStore } from './redis.js';
 

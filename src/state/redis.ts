@@ -1,11 +1,13 @@
 import { Redis } from 'ioredis';
-import type { SlidingHit, StateStore } from './store.js';
-import { StateUnavailableError } from './store.js';
+import type { BreakerOutcomeRecord, CheckResult, CounterCheck, SharedBreakerState, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
+import { passAll, REMOTE_GRACE_MS, StateUnavailableError } from './store.js';
 
 /**
- * Counters in Redis (`--state redis://HOST:PORT`, config `state.redis`): several emulator processes enforce one limit
- * together. Each sliding window is a sorted set of `seq:amount` members scored by their time on the emulator's clock;
- * one Lua script expires, sums, checks and counts atomically, so concurrent gateways never both take the last call.
+ * Counters and the external cache in Redis (`--state redis://HOST:PORT`, config `state.redis`): several emulator
+ * processes enforce one limit together. Each sliding window is a sorted set of `id:amount` members scored by their
+ * time on the emulator's clock; each fixed-period counter a hash {s: period start, c: calls, a: amount}. One Lua
+ * script expires, sums, checks and counts atomically, so concurrent gateways never both take the last call. Keys
+ * expire on Redis's own clock only as garbage collection, REMOTE_GRACE_MS after their clock-time end.
  *
  * Redis down: commands fail at once (no offline queue) and the client reconnects in the background. `failOpen`
  * (the default) lets requests through uncounted; fail-closed refuses them (StateUnavailableError, a 503). The change
@@ -42,7 +44,7 @@ end
 if ARGV[5] == '1' and need > 0 then
   local seq = redis.call('INCR', KEYS[2])
   redis.call('ZADD', KEYS[1], now, seq .. ':' .. need)
-  redis.call('PEXPIRE', KEYS[1], win)
+  redis.call('PEXPIRE', KEYS[1], win + ${REMOTE_GRACE_MS})
 end
 return {1, used, 0}`;
 
@@ -52,21 +54,168 @@ local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
 local seq = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], now, seq .. ':' .. ARGV[3])
-redis.call('PEXPIRE', KEYS[1], win)
+redis.call('PEXPIRE', KEYS[1], win + ${REMOTE_GRACE_MS})
 return 1`;
+
+// Shared by the scripts: the amount of a window member `id:amount`, and a window's live entries and total.
+const LUA_WINDOW = `
+local function amountOf(m) return tonumber(string.match(m, ':(.*)$')) end
+local function loadWindow(key, now, win)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  local used = 0
+  for i = 1, #entries, 2 do used = used + amountOf(entries[i]) end
+  return entries, used
+end`;
+
+// KEYS: one per check, then the id sequence. ARGV: now, count, grace, then 9 per check:
+//   sliding: 's', windowMs, limit, need, add, -, -, -, -
+//   fixed:   'f', periodStart, expiresAt (0 never), callsLimit (-1 none), callsNeed, amountLimit (-1 none), amountNeed, addCalls, addAmount
+// Returns {allowed, failedIndex (-1), {{used, amount, waitMs, entry}...}}.
+const TAKE = `${LUA_WINDOW}
+local now = tonumber(ARGV[1]); local n = tonumber(ARGV[2]); local grace = tonumber(ARGV[3])
+local function a(i, j) return ARGV[3 + (i - 1) * 9 + j] end
+local res = {}
+for i = 1, n do
+  local key = KEYS[i]
+  if a(i, 1) == 's' then
+    local win = tonumber(a(i, 2)); local limit = tonumber(a(i, 3)); local need = tonumber(a(i, 4))
+    local entries, used = loadWindow(key, now, win)
+    if need > 0 and used + need > limit then
+      local wait = win
+      if need <= limit then
+        local sum = used
+        for j = 1, #entries, 2 do
+          sum = sum - amountOf(entries[j])
+          if sum + need <= limit then wait = tonumber(entries[j + 1]) + win - now; break end
+        end
+      end
+      res[i] = {used, 0, wait, 0}
+      return {0, i - 1, res}
+    end
+    res[i] = {used, 0, 0, 0}
+  else
+    local start = tonumber(a(i, 2))
+    local h = redis.call('HMGET', key, 's', 'c', 'a')
+    local calls = 0; local amount = 0
+    if h[1] and tonumber(h[1]) == start then calls = tonumber(h[2]); amount = tonumber(h[3])
+    else redis.call('HSET', key, 's', a(i, 2), 'c', 0, 'a', 0) end
+    res[i] = {calls, amount, 0, 0}
+    local cl = tonumber(a(i, 4)); local al = tonumber(a(i, 6))
+    if (cl >= 0 and calls + tonumber(a(i, 5)) > cl) or (al >= 0 and amount + tonumber(a(i, 7)) > al) then return {0, i - 1, res} end
+  end
+end
+for i = 1, n do
+  local key = KEYS[i]
+  if a(i, 1) == 's' then
+    local add = tonumber(a(i, 5))
+    if add > 0 then
+      local id = redis.call('INCR', KEYS[n + 1])
+      redis.call('ZADD', key, now, id .. ':' .. a(i, 5))
+      redis.call('PEXPIRE', key, tonumber(a(i, 2)) + grace)
+      res[i][4] = id
+    end
+  else
+    local amount = res[i][2] + tonumber(a(i, 9))
+    if amount < 0 then amount = 0 end
+    redis.call('HSET', key, 'c', res[i][1] + tonumber(a(i, 8)), 'a', amount)
+    local expires = tonumber(a(i, 3))
+    if expires > 0 then redis.call('PEXPIRE', key, math.max(expires - now, 0) + grace) else redis.call('PERSIST', key) end
+  end
+end
+return {1, -1, res}`;
+
+// KEYS[1] window. ARGV: entry id, at, amount, now, windowMs.
+const CORRECT = `${LUA_WINDOW}
+local now = tonumber(ARGV[4]); local win = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2])) do
+  if string.match(m, '^(%d+):') == ARGV[1] then
+    redis.call('ZREM', KEYS[1], m)
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1] .. ':' .. ARGV[3])
+    return 1
+  end
+end
+return 0`;
+
+// KEYS[1] fixed counter. ARGV: periodStart, expiresAt (0 never), now, calls, amount, roll (1/0), grace.
+const ADD_FIXED = `
+local h = redis.call('HMGET', KEYS[1], 's', 'c', 'a')
+local calls = 0; local amount = 0
+if h[1] and tonumber(h[1]) == tonumber(ARGV[1]) then calls = tonumber(h[2]); amount = tonumber(h[3])
+elseif ARGV[6] ~= '1' then return 0 end
+amount = amount + tonumber(ARGV[5])
+if amount < 0 then amount = 0 end
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', calls + tonumber(ARGV[4]), 'a', amount)
+local expires = tonumber(ARGV[2])
+if expires > 0 then redis.call('PEXPIRE', KEYS[1], math.max(expires - tonumber(ARGV[3]), 0) + tonumber(ARGV[7])) end
+return 1`;
+
+// KEYS[1] breaker hash {u openUntil, f openForMs, t trips, r reason, n failures, c total}, KEYS[2] its window (list of
+// `at:0|1`). ARGV: now, intervalMs, count (-1 none), percentage, failure (1/0), openForMs, why, interval text,
+// source text, channel, key, grace. Returns {openUntil, openForMs, trips, reason, failures, total, tripped}; a trip is
+// published on the channel (the same logic as MemoryStateStore.breakerRecord).
+const BREAKER = `
+local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local grace = tonumber(ARGV[12])
+local h = redis.call('HMGET', KEYS[1], 'u', 'f', 't', 'r', 'n', 'c')
+local u = tonumber(h[1] or '0'); local f = tonumber(h[2] or '0'); local t = tonumber(h[3] or '0'); local r = h[4] or ''
+local fails = tonumber(h[5] or '0'); local total = tonumber(h[6] or '0')
+if u > now then return {u, f, t, r, fails, total, 0} end
+while true do
+  local first = redis.call('LINDEX', KEYS[2], 0)
+  if not first then break end
+  if now - tonumber(string.match(first, '^(.*):')) < win then break end
+  redis.call('LPOP', KEYS[2])
+  total = total - 1
+  if string.sub(first, -1) == '1' then fails = fails - 1 end
+end
+redis.call('RPUSH', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
+total = total + 1
+local failure = ARGV[5] == '1'
+if failure then fails = fails + 1 end
+local th = nil
+local count = tonumber(ARGV[3]); local pct = tonumber(ARGV[4])
+if count >= 0 then
+  if fails >= count then th = fails .. ' failures >= count ' .. ARGV[3] end
+elseif fails > 0 and fails * 100 >= pct * total then th = fails .. '/' .. total .. ' failures >= ' .. ARGV[4] .. '%' end
+if failure and th then
+  f = tonumber(ARGV[6]); u = now + f; t = t + 1
+  r = ARGV[7] .. '; ' .. th .. ' within ' .. ARGV[8] .. '; open for ' .. ARGV[9]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'u', u, 'f', f, 't', t, 'r', r, 'n', 0, 'c', 0)
+  redis.call('PEXPIRE', KEYS[1], f + win + grace)
+  redis.call('PUBLISH', ARGV[10], cjson.encode({key = ARGV[11], openUntil = u, openForMs = f, trips = t, reason = r, failures = fails, total = total}))
+  return {u, f, t, r, fails, total, 1}
+end
+redis.call('HSET', KEYS[1], 'n', fails, 'c', total)
+redis.call('PEXPIRE', KEYS[1], math.max(u - now, 0) + win + grace)
+redis.call('PEXPIRE', KEYS[2], win + grace)
+return {u, f, t, r, fails, total, 0}`;
 
 type ScriptedRedis = Redis & {
   apimHit(window: string, seq: string, now: number, windowMs: number, limit: number, need: number, commit: string): Promise<[number, number, number]>;
   apimAdd(window: string, seq: string, now: number, windowMs: number, amount: number): Promise<number>;
+  apimTake(...keysThenArgs: Array<string | number>): Promise<[number, number, Array<[number, number, number, number]>]>;
+  apimCorrect(window: string, id: number, at: number, amount: number, now: number, windowMs: number): Promise<number>;
+  apimBreaker(hash: string, window: string, ...args: Array<string | number>): Promise<[number, number, number, string, number, number, number]>;
+  apimAddFixed(counter: string, periodStart: number, expiresAt: number, now: number, calls: number, amount: number, roll: string, grace: number): Promise<number>;
 };
+
+/** Largest cached entry (characters) Redis is asked to keep: docs/limits.md. */
+export const REDIS_CACHE_MAX_CHARS = 4 * 1024 * 1024;
 
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis';
+  readonly shared = true;
   private readonly redis: ScriptedRedis;
   private readonly prefix: string;
   private readonly failOpen: boolean;
   private readonly log: NonNullable<RedisStoreOptions['log']>;
   private down = false;
+  private subscriber: Redis | null = null;
+  /** Settles once the subscriber listens: a record waits for it, so a trip it publishes is heard here too. */
+  private subscribed: Promise<unknown> = Promise.resolve();
+  private readonly breakerListeners = new Set<(key: string, state: SharedBreakerState) => void>();
 
   constructor(o: RedisStoreOptions) {
     this.prefix = o.prefix ?? 'apim-emulator:';
@@ -82,6 +231,11 @@ export class RedisStateStore implements StateStore {
     }) as ScriptedRedis;
     this.redis.defineCommand('apimHit', { numberOfKeys: 2, lua: HIT });
     this.redis.defineCommand('apimAdd', { numberOfKeys: 2, lua: ADD });
+    // apimTake's key count varies with the call: given as its first argument (numberOfKeys left out).
+    this.redis.defineCommand('apimTake', { lua: TAKE });
+    this.redis.defineCommand('apimCorrect', { numberOfKeys: 1, lua: CORRECT });
+    this.redis.defineCommand('apimAddFixed', { numberOfKeys: 1, lua: ADD_FIXED });
+    this.redis.defineCommand('apimBreaker', { numberOfKeys: 2, lua: BREAKER });
     // Connection errors are reported through the commands that fail; without a listener ioredis prints each retry.
     this.redis.on('error', () => undefined);
   }
@@ -124,6 +278,106 @@ export class RedisStateStore implements StateStore {
     }
   }
 
+  async take(now: number, checks: readonly CounterCheck[]): Promise<TakeResult> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [now, checks.length, REMOTE_GRACE_MS];
+    for (const c of checks) {
+      if (c.kind === 'sliding') {
+        keys.push(this.prefix + c.key);
+        args.push('s', c.windowMs, c.limit, c.need, c.add, 0, 0, 0, 0);
+      } else {
+        keys.push(this.fixedKey(c.key));
+        args.push('f', c.periodStart, c.expiresAt, c.callsLimit ?? -1, c.callsNeed, c.amountLimit ?? -1, c.amountNeed, c.addCalls, c.addAmount);
+      }
+    }
+    try {
+      const [allowed, failed, rows] = await this.redis.apimTake(keys.length + 1, ...keys, `${this.prefix}seq`, ...args);
+      this.up();
+      const results: CheckResult[] = rows.map(([used, amount, waitMs, entry]) => ({ used, amount, waitMs, entry }));
+      return { allowed: allowed === 1, failed, results };
+    } catch (e) {
+      this.failed(e);
+      return passAll(checks);
+    }
+  }
+
+  async correct(key: string, entry: number, at: number, amount: number, now: number, windowMs: number): Promise<void> {
+    if (entry <= 0) return;
+    await this.quietly(() => this.redis.apimCorrect(this.prefix + key, entry, at, amount, now, windowMs));
+  }
+
+  async addFixed(key: string, periodStart: number, expiresAt: number, now: number, calls: number, amount: number, roll: boolean): Promise<void> {
+    await this.quietly(() => this.redis.apimAddFixed(this.fixedKey(key), periodStart, expiresAt, now, calls, amount, roll ? '1' : '0', REMOTE_GRACE_MS));
+  }
+
+  async cacheGet(key: string, now: number): Promise<StoredEntry | undefined> {
+    let raw: string | null;
+    try {
+      raw = await this.redis.get(this.cacheKey(key));
+      this.up();
+    } catch (e) {
+      // A cache that cannot answer is a miss (APIM: the backend is called), whatever the fail mode of the counters.
+      this.markDown(e);
+      return undefined;
+    }
+    if (raw === null) return undefined;
+    const nl = raw.indexOf('\n');
+    const expiresAt = Number(raw.slice(0, nl));
+    if (!(nl > 0) || !(now < expiresAt)) return undefined;
+    return { value: raw.slice(nl + 1), expiresAt };
+  }
+
+  async cacheSet(key: string, value: string, now: number, expiresAt: number): Promise<void> {
+    const k = this.cacheKey(key);
+    if (!(expiresAt > now) || value.length > REDIS_CACHE_MAX_CHARS) {
+      await this.quietly(() => this.redis.del(k));
+      return;
+    }
+    await this.quietly(() => this.redis.set(k, `${expiresAt}\n${value}`, 'PX', Math.ceil(expiresAt - now) + REMOTE_GRACE_MS));
+  }
+
+  async cacheDelete(key: string): Promise<boolean> {
+    return (await this.quietly(() => this.redis.del(this.cacheKey(key)))) === 1;
+  }
+
+  /** A shared breaker Redis cannot record for is StateUnavailableError: the caller decides on its own (src/backends/breaker.ts). */
+  async breakerRecord(key: string, now: number, o: BreakerOutcomeRecord): Promise<SharedBreakerState> {
+    const count = o.count ?? -1;
+    await this.subscribed;
+    try {
+      const [openUntil, openForMs, trips, reason, failures, total, tripped] = await this.redis.apimBreaker(`${this.prefix}b:${key}`, `${this.prefix}bw:${key}`, now, o.intervalMs, count, o.percentage ?? 100, o.failure ? 1 : 0, o.openForMs, o.why, o.interval, o.source, this.breakerChannel(), key, REMOTE_GRACE_MS);
+      this.up();
+      return { openUntil, openForMs, trips, reason, failures, total, tripped: tripped === 1 };
+    } catch (e) {
+      this.markDown(e);
+      throw new StateUnavailableError('redis', 'the shared circuit breaker state (Redis) is unavailable');
+    }
+  }
+
+  /** Trips published by any emulator using this Redis, through a second connection in subscriber mode (opened on first use). */
+  onBreakerOpened(listener: (key: string, state: SharedBreakerState) => void): () => void {
+    this.breakerListeners.add(listener);
+    if (!this.subscriber) {
+      const sub = this.redis.duplicate({ enableOfflineQueue: true });
+      sub.on('error', () => undefined);
+      sub.on('message', (_channel: string, message: string) => {
+        let key: string;
+        let state: SharedBreakerState;
+        try {
+          const { key: k, ...rest } = JSON.parse(message) as SharedBreakerState & { key: string };
+          key = k;
+          state = { ...rest, tripped: true };
+        } catch {
+          return;
+        }
+        for (const l of this.breakerListeners) l(key, state);
+      });
+      this.subscribed = sub.subscribe(this.breakerChannel()).catch(() => undefined);
+      this.subscriber = sub;
+    }
+    return () => this.breakerListeners.delete(listener);
+  }
+
   async reset(): Promise<void> {
     try {
       let cursor = '0';
@@ -139,7 +393,32 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    this.subscriber?.disconnect();
     this.redis.disconnect();
+  }
+
+  private breakerChannel(): string {
+    return `${this.prefix}breakers`;
+  }
+
+  private fixedKey(key: string): string {
+    return `${this.prefix}q:${key}`;
+  }
+
+  private cacheKey(key: string): string {
+    return `${this.prefix}c:${key}`;
+  }
+
+  /** A write that cannot reach Redis is lost either way: noted once (markDown), never thrown. */
+  private async quietly<T>(run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const r = await run();
+      this.up();
+      return r;
+    } catch (e) {
+      this.markDown(e);
+      return undefined;
+    }
   }
 
   private up(): void {

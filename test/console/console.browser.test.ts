@@ -1,12 +1,9 @@
 import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveExample } from '../helpers/example.js';
 import { VirtualClock } from '../../src/clock.js';
-import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
-import { attachMocks } from '../../src/config/mocks.js';
-import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import type { MockBackendSet } from '../../src/mocks/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { CHROMIUM_PRESENT, launchBrowser, outputDir } from '../helpers/browser.js';
@@ -18,7 +15,6 @@ import { CHROMIUM_PRESENT, launchBrowser, outputDir } from '../helpers/browser.j
  * advanced from the page itself. Screenshots go to test-output/console/.
  */
 
-const config = fileURLToPath(new URL('../../policies/example/apim-emulator.json', import.meta.url));
 const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
 
 describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
@@ -31,13 +27,7 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const loaded = loadConfig(config);
-    expect(loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
-    const prepared = prepareDefinition(loaded.definition!);
-    const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
-    mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
-    server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
+    ({ server, mocks } = await serveExample(clock));
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));

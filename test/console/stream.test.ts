@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { serveExample } from '../helpers/example.js';
 import { BackendRegistry } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
 import { UndiciUpstream } from '../../src/server/undici-upstream.js';
 import { buildGateway as buildTestGateway, policies } from '../helpers/gateway.js';
-import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
-import { attachMocks } from '../../src/config/mocks.js';
 import type { ConsoleState, RequestRow } from '../../src/console/index.js';
 import { CONSOLE_LIMITS } from '../../src/console/index.js';
 import { OutcomeRecorder, RECENT_OUTCOMES } from '../../src/console/snapshot.js';
@@ -17,7 +15,6 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
  * recorded while no console is connected, and its bounds.
  */
 
-const config = fileURLToPath(new URL('../../policies/example/apim-emulator.json', import.meta.url));
 const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
 
 interface SseEvent {
@@ -70,12 +67,7 @@ describe('console event stream', () => {
   const clock = new VirtualClock(Date.UTC(2025, 0, 1), 'advance');
 
   beforeAll(async () => {
-    const loaded = loadConfig(config);
-    const prepared = prepareDefinition(loaded.definition!);
-    const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
-    mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
-    server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
+    ({ server, mocks } = await serveExample(clock));
   }, 30_000);
 
   afterAll(async () => {

@@ -1,16 +1,11 @@
-import { UndiciUpstream } from '../../src/server/undici-upstream.js';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveExample } from '../helpers/example.js';
 import type { BackendStateSnapshot, CircuitBreakerEvent } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
-import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
-import { attachMocks } from '../../src/config/mocks.js';
-import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import type { TraceEvent } from '../../src/engine/context.js';
-import type { Gateway } from '../../src/gateway/gateway.js';
 import { AZURE_OPENAI_MOCK, type MockBackendSet } from '../../src/mocks/index.js';
 import { attemptsFromTrace, describeAttempt } from '../../src/scenarios/index.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { type RunningServer } from '../../src/server/index.js';
 
 /**
  * The bundled example end to end, through the real Express server on 127.0.0.1 with real mock backends: failover,
@@ -19,24 +14,14 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
  * served each attempt is read from the request's trace with the scenario runner's own attemptsFromTrace.
  */
 
-const config = fileURLToPath(new URL('../../policies/example/apim-emulator.json', import.meta.url));
 const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
 
 let server: RunningServer;
 let mocks: MockBackendSet;
-let gateway: Gateway;
 const clock = new VirtualClock(Date.UTC(2025, 0, 1), 'advance');
 
 beforeAll(async () => {
-  const loaded = loadConfig(config);
-  expect(loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
-  const prepared = prepareDefinition(loaded.definition!);
-  const attached = await attachMocks(prepared.definition, prepared.backends, new Map(), true, clock);
-  mocks = attached.mocks;
-  const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
-  expect(built.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
-  gateway = built.gateway!;
-  server = await startServer({ gateway, clock, mocks, logger: false });
+  ({ server, mocks } = await serveExample(clock));
 });
 
 afterAll(async () => {

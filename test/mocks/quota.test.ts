@@ -1,16 +1,12 @@
-import { UndiciUpstream } from '../../src/server/undici-upstream.js';
-import { fileURLToPath } from 'node:url';
 import { AzureOpenAI, RateLimitError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { serveExample } from '../helpers/example.js';
 import type { BackendStateSnapshot } from '../../src/backends/index.js';
 import { VirtualClock } from '../../src/clock.js';
-import { buildGateway, loadConfig, prepareDefinition } from '../../src/config/load.js';
-import { attachMocks } from '../../src/config/mocks.js';
-import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import type { TraceEvent } from '../../src/engine/context.js';
 import { formatMockScript, MockBackend, mockScriptFromJson, parseMockScript, type MockBackendSet, type MockScript } from '../../src/mocks/index.js';
 import { attemptsFromTrace, describeAttempt } from '../../src/scenarios/index.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { type RunningServer } from '../../src/server/index.js';
 import { mockTracker, script } from '../helpers/mocks.js';
 
 /**
@@ -272,22 +268,13 @@ describe('the official openai client', () => {
 });
 
 describe('PTU → PAYG spillover with the bundled example (real policy, pool and breakers)', () => {
-  const config = fileURLToPath(new URL('../../policies/example/apim-emulator.json', import.meta.url));
   const clock = new VirtualClock(Date.UTC(2025, 0, 1), 'advance');
   let server: RunningServer;
   let mocks: MockBackendSet;
 
   beforeAll(async () => {
-    const loaded = loadConfig(config);
-    expect(loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
-    const prepared = prepareDefinition(loaded.definition!);
     // foundry1 stands for a provisioned (PTU-like) deployment with a small TPM; the others keep the default mock.
-    const scripts = new Map([['foundry1', script('aoai tpm=50 rpm=600 completion-tokens=20')]]);
-    const attached = await attachMocks(prepared.definition, prepared.backends, scripts, true, clock);
-    mocks = attached.mocks;
-    const built = buildGateway({ ...prepared, definition: attached.definition }, { clock, upstream: new UndiciUpstream(clock) });
-    expect(built.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnosticLine)).toEqual([]);
-    server = await startServer({ gateway: built.gateway!, clock, mocks, logger: false });
+    ({ server, mocks } = await serveExample(clock, new Map([['foundry1', script('aoai tpm=50 rpm=600 completion-tokens=20')]])));
   });
   afterAll(async () => {
     await server?.close();

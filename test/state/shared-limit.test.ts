@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, redisAvailable } from './redis-server.js';
 
 /**
- * Two emulator processes (the CLI, as users run it) against one redis-server enforce one rate-limit-by-key together,
- * with exact counts on their virtual clocks, and keep doing so after Redis restarts.
+ * Two emulator processes (the CLI, as users run it) against one redis-server enforce one rate-limit-by-key, one
+ * quota-by-key and one llm-token-limit together, with exact counts on their virtual clocks, and keep doing so after
+ * Redis restarts. A finds Redis in its config file (`state.redis`); B's config file names an unreachable Redis and
+ * `--state` gives the right one: the flag wins.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'apim-emulator.js');
@@ -19,6 +23,22 @@ const POLICY = `<policies>
     <return-response><set-status code="200" /></return-response>
   </inbound>
   <backend /><outbound /><on-error /></policies>`;
+const QUOTA = `<policies>
+  <inbound><quota-by-key calls="3" renewal-period="3600" counter-key="shared" /><return-response /></inbound>
+  <backend /><outbound /><on-error /></policies>`;
+// Each answer reports 100 tokens: 250 per minute lets a third call start (200 used) and refuses the fourth.
+const TOKENS = `<policies>
+  <inbound><llm-token-limit counter-key="shared" tokens-per-minute="250" estimate-prompt-tokens="false" remaining-tokens-header-name="x-remaining" /><base /></inbound>
+  <backend><forward-request /></backend><outbound /><on-error /></policies>`;
+
+function config(redisUrl: string, backendUrl: string): string {
+  const api = (id: string, policy: string, serviceUrl = '') => ({ id, path: id, serviceUrl, subscriptionRequired: false, policy });
+  return JSON.stringify({
+    apis: [api('api', 'policy.xml'), api('quota', 'quota.xml'), api('tokens', 'tokens.xml', backendUrl)],
+    state: { redis: redisUrl },
+    server: { virtualClock: true, logLevel: 'warn' },
+  });
+}
 
 const available = redisAvailable();
 if (!available) console.warn('[shared-limit] skipped: redis-server is not installed');
@@ -29,8 +49,8 @@ interface Emulator {
   stderr: string[];
 }
 
-function startEmulator(policy: string, redisUrl: string): Promise<Emulator> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--policy', policy, '--api-path', 'api', '--port', '0', '--virtual-clock', '--state', redisUrl, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function startEmulator(configFile: string, flags: string[]): Promise<Emulator> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {
@@ -52,8 +72,8 @@ async function stop(e: Emulator | undefined): Promise<void> {
   });
 }
 
-async function status(e: Emulator): Promise<number> {
-  return (await fetch(`${e.url}/api/x`)).status;
+async function status(e: Emulator, api = 'api'): Promise<number> {
+  return (await fetch(`${e.url}/${api}/x`)).status;
 }
 
 async function setClock(e: Emulator, iso: string): Promise<void> {
@@ -66,17 +86,28 @@ async function setClock(e: Emulator, iso: string): Promise<void> {
   let dir: string;
   let a: Emulator | undefined;
   let b: Emulator | undefined;
+  let backend: http.Server | undefined;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    backend = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ choices: [], usage: { prompt_tokens: 60, completion_tokens: 40, total_tokens: 100 } }));
+    });
+    await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
+    const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
     dir = mkdtempSync(path.join(os.tmpdir(), 'apim-shared-'));
-    const policy = path.join(dir, 'policy.xml');
-    writeFileSync(policy, POLICY);
-    [a, b] = await Promise.all([startEmulator(policy, redis.url), startEmulator(policy, redis.url)]);
+    writeFileSync(path.join(dir, 'policy.xml'), POLICY);
+    writeFileSync(path.join(dir, 'quota.xml'), QUOTA);
+    writeFileSync(path.join(dir, 'tokens.xml'), TOKENS);
+    writeFileSync(path.join(dir, 'a.json'), config(redis.url, backendUrl));
+    writeFileSync(path.join(dir, 'b.json'), config('redis://127.0.0.1:1', backendUrl));
+    [a, b] = await Promise.all([startEmulator(path.join(dir, 'a.json'), []), startEmulator(path.join(dir, 'b.json'), ['--state', redis.url])]);
   }, 90_000);
 
   afterAll(async () => {
     await Promise.all([stop(a), stop(b)]);
+    await new Promise((r) => backend?.close(r));
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -89,6 +120,24 @@ async function setClock(e: Emulator, iso: string): Promise<void> {
     const first: number[] = [];
     for (let i = 0; i < 4; i++) first.push(await status(A), await status(B));
     expect(first).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+
+    // One quota: 3 calls between the two, then 403 on both.
+    const quota: number[] = [];
+    for (let i = 0; i < 3; i++) quota.push(await status(A, 'quota'), await status(B, 'quota'));
+    expect(quota).toEqual([200, 200, 200, 403, 403, 403]);
+
+    // One token limit: the usage one process counted is what the other sees (remaining after the prompt, 0 estimated).
+    const tokens: Array<[number, string | null]> = [];
+    for (const e of [A, B, A, B]) {
+      const r = await fetch(`${e.url}/tokens/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages":[{"role":"user","content":"hi"}]}' });
+      tokens.push([r.status, r.headers.get('x-remaining')]);
+    }
+    expect(tokens).toEqual([
+      [200, '250'],
+      [200, '150'],
+      [200, '50'],
+      [429, null],
+    ]);
 
     // 60 s later on both clocks the window is empty again.
     await Promise.all([setClock(A, '2030-01-01T00:01:00Z'), setClock(B, '2030-01-01T00:01:00Z')]);

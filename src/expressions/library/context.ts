@@ -1,10 +1,10 @@
 /**
- * The APIM `context` object model (reference §5.2), mapped one to one onto GatewayContext (src/engine/context.ts):
+ * The APIM `context` object model (docs/apim-behaviour.md: The context object), mapped one to one onto GatewayContext (src/engine/context.ts):
  * IContext, IRequest, IResponse (also StoredResponse values cast from Variables), IUrl, headers, query, variables,
  * IMessageBody, IApi, IOperation, IProduct, ISubscription, IUser, IDeployment, ILastError.
  */
 import { BodyConsumedError, type MessageBody } from '../../engine/body.js';
-import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type LastError } from '../../engine/context.js';
+import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type GraphQLFieldContext, type LastError } from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
 import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
@@ -40,6 +40,8 @@ defineType({
     User: prop(n('IUser'), (c: GatewayContext) => c.user),
     Deployment: prop(n('IDeployment'), (c: GatewayContext) => c.deployment, undefined, true),
     LastError: prop(n('ILastError'), (c: GatewayContext) => c.lastError),
+    // Set while a GraphQL resolver runs (http-data-source); null elsewhere.
+    GraphQL: prop(n('IGraphQL'), (c: GatewayContext) => c.graphql),
     RequestId: prop(T.Guid, (c: GatewayContext) => guidOf(c.requestId), undefined, true),
     Timestamp: prop(T.DateTime, (c: GatewayContext) => DateTime.fromUnixMilliseconds(c.timestamp, 'Utc'), undefined, true),
     Elapsed: prop(T.TimeSpan, (c: GatewayContext) => TimeSpan.FromMilliseconds(c.elapsedMs), undefined, true),
@@ -50,6 +52,14 @@ defineType({
   name: 'IContext',
   instance: {
     Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
+  },
+});
+
+defineType({
+  name: 'IGraphQL',
+  instance: {
+    Arguments: prop(n('JObject'), (g: GraphQLFieldContext) => g.arguments),
+    Parent: prop(n('JObject'), (g: GraphQLFieldContext) => g.parent),
   },
 });
 
@@ -217,7 +227,7 @@ void VarsT;
 /**
  * `GetValueOrDefault(name)` → object; `GetValueOrDefault(name, default)` → T inferred from the default (object
  * for null); `GetValueOrDefault<T>(name[, default])`: missing → default(T); present with another type →
- * InvalidCastException (reference §5.2).
+ * InvalidCastException (docs/apim-behaviour.md: The context object).
  */
 function bindVariablesGet(site: CallSite): { type: CsType; c: Closure } | null {
   const b = site.b;

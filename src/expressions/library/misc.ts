@@ -478,7 +478,7 @@ defineType({
 defineType({
   name: 'Array',
   instance: {
-    // APIM helper extension methods on byte[] (reference §5.3)
+    // APIM helper extension methods on byte[] (docs/apim-behaviour.md: Helper methods and .NET types)
     Encrypt: method(
       sig([S, BYTES, BYTES], BYTES, (b: Uint8Array, alg: string, k: Uint8Array, iv: Uint8Array) => crypto.encrypt(b, alg, k, iv)),
       sig([SYM], BYTES, (b: Uint8Array, alg: crypto.SymmetricAlgorithm) => crypto.encryptWith(b, alg)),

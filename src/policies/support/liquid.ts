@@ -96,7 +96,7 @@ function headers(h: HeaderMap): LiquidDictionary {
 export interface LiquidBodyOptions {
   /** xsi-nil: elements marked xsi:nil="true" become "" (blank) or null. */
   xsiNil: 'blank' | 'null';
-  /** parse-date: ISO dates in JSON become .NET DateTime values (rendered as .NET does); false copies them. */
+  /** parse-date: ISO dates in JSON or XML become .NET DateTime values (rendered as .NET does); false copies them. */
   parseDate: boolean;
 }
 
@@ -144,7 +144,11 @@ export function bindBody(msg: GatewayRequest | GatewayResponse | null, o: Liquid
       const v = JSON.parse(text) as unknown;
       return o.parseDate ? withDates(v) : v;
     }
-    if (isXmlType(type)) return xmlBody(text, o.xsiNil);
+    if (isXmlType(type)) {
+      // parse-date applies to XML bodies too: element and attribute texts that are ISO dates become DateTimes.
+      const x = xmlBody(text, o.xsiNil);
+      return o.parseDate ? withDates(x) : x;
+    }
   } catch {
     return text;
   }
@@ -186,7 +190,7 @@ export type LiquidRender = (ctx: GatewayContext, body: unknown) => string;
  * rest of `{{ ... }}` is Liquid output. Errors (unknown filter, bad syntax) are reported at their position in the file.
  */
 export function compileLiquid(span: TextSpan, namedValues: ReadonlyMap<string, NamedValue>, diagnostics: DiagnosticBag): LiquidRender | undefined {
-  const text = span.text.replace(/\{\{([^{}]+)\}\}/g, (m: string, name: string) => namedValues.get(name.trim().toLowerCase())?.value ?? m);
+  const text = jsonArrayFor(span.text.replace(/\{\{([^{}]+)\}\}/g, (m: string, name: string) => namedValues.get(name.trim().toLowerCase())?.value ?? m));
   let template: Template[];
   try {
     template = engine.parse(text);
@@ -206,6 +210,18 @@ export function compileLiquid(span: TextSpan, namedValues: ReadonlyMap<string, N
     renderNow = ctx.clock.now();
     return String(engine.renderSync(template, { context: liquidContext(ctx), body }));
   };
+}
+
+/**
+ * APIM's `{% JSONArrayFor x in xs %}...{% endJSONArrayFor %}` (http-data-source page: a JSON array of the loop's
+ * items) is a `for` loop with a comma between iterations. Rewritten before parsing; lines are kept, so an error
+ * after it on the same line may be reported a few columns off.
+ */
+function jsonArrayFor(text: string): string {
+  if (!text.includes('JSONArrayFor')) return text;
+  return text
+    .replace(/\{%(-?)\s*JSONArrayFor\s+([^%]*?)\s*(-?)%\}/g, '{%$1 for $2 $3%}')
+    .replace(/\{%(-?)\s*endJSONArrayFor\s*(-?)%\}/g, '{%$1 unless forloop.last %},{% endunless %}{% endfor $2%}');
 }
 
 function filterHint(name: string): string {

@@ -1,7 +1,7 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import type { AttributeSpec, CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
-import { MessageBody, PolicyError, StateUnavailableError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import type { Awaitable, AttributeSpec, CompileContext, CounterCheck, Flow, GatewayContext, StateStore, TakeResult, XmlElement } from '../../engine/policy-sdk.js';
+import { isPromise, MessageBody, PolicyError, StateUnavailableError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
 
 /** Shared pieces of the throttling policies: output attributes, error responses, counting bytes, once-per-request keys. */
@@ -49,7 +49,7 @@ export function addHeadersWhenDone(ctx: GatewayContext, headers: Array<[string, 
   });
 }
 
-/** The 429 of rate-limit / rate-limit-by-key (reference §4.5, §6.1). */
+/** The 429 of rate-limit / rate-limit-by-key (docs/apim-behaviour.md: Throttling; Gateway error responses). */
 export function rateLimitExceeded(source: string, retryAfter: number, headers: Record<string, string>): PolicyError {
   const message = `Rate limit is exceeded. Try again in ${retryAfter} seconds.`;
   return new PolicyError(source, 'RateLimitExceeded', message, gatewayErrorResponse(429, message, undefined, headers));
@@ -59,10 +59,30 @@ export function rateLimitExceeded(source: string, retryAfter: number, headers: R
  * A shared counter store that cannot answer and fails closed (src/state/redis.ts): the request is refused with 503
  * rather than let through uncounted. Any other error passes unchanged.
  */
-export function stateUnavailable(e: unknown): unknown {
+export function stateUnavailable(e: unknown, source = 'rate-limit'): unknown {
   if (!(e instanceof StateUnavailableError)) return e;
   const message = 'Rate limit state is unavailable. Try again later.';
-  return new PolicyError('rate-limit', 'RateLimitStateUnavailable', message, gatewayErrorResponse(503, message));
+  return new PolicyError(source, 'RateLimitStateUnavailable', message, gatewayErrorResponse(503, message));
+}
+
+/**
+ * One atomic check-and-count of `checks` in the state store, then `decide` on what it found. The in-process store
+ * answers synchronously (no promise on the default path); shared ones with a promise. A store failing closed becomes
+ * the 503 of stateUnavailable.
+ */
+export function takeCounters(state: StateStore, now: number, checks: readonly CounterCheck[], source: string, decide: (r: TakeResult) => Flow): Flow | Promise<Flow> {
+  let r: Awaitable<TakeResult>;
+  try {
+    r = state.take(now, checks);
+  } catch (e) {
+    throw stateUnavailable(e, source);
+  }
+  return isPromise(r) ? r.then(decide, (e: unknown) => Promise.reject(stateUnavailable(e, source))) : decide(r);
+}
+
+/** A later write to the state store (a postponed count, a correction) that nobody waits for: its failure is the store's to report. */
+export function inBackground(v: Awaitable<unknown>): void {
+  if (isPromise(v)) v.catch(() => undefined);
 }
 
 /**

@@ -1,22 +1,17 @@
-import type { Flow, GatewayContext, PolicyDefinition } from '../../engine/policy-sdk.js';
-import { PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
-import { addHeadersWhenDone, literal, literalInt, nameAttr } from './throttle.js';
+import type { Awaitable, CounterCheck, Flow, GatewayContext, PolicyDefinition } from '../../engine/policy-sdk.js';
+import { isPromise, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import { addHeadersWhenDone, inBackground, literal, literalInt, nameAttr, takeCounters } from './throttle.js';
 import type { EncodingName, StreamOutcome } from './tokens.js';
 import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
-import type { CalendarPeriod, WindowEntry } from './windows.js';
-import { calendarPeriod, FixedWindow, retryAfterSeconds, SlidingWindow } from './windows.js';
+import type { CalendarPeriod } from './windows.js';
+import { calendarPeriod, retryAfterSeconds } from './windows.js';
 
 const MINUTE_MS = 60_000;
 const PERIODS = ['Hourly', 'Daily', 'Weekly', 'Monthly', 'Yearly'] as const;
 
-/** Per counter-key state: the tokens-per-minute sliding window and the token-quota fixed window. */
-interface TokenCounters {
-  minute: SlidingWindow;
-  quota: FixedWindow;
-}
-
 /**
- * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (reference §4.6). Per counter-key value:
+ * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (docs/apim-behaviour.md: LLM policies). Per counter-key value,
+ * in the state store (this process, the primary of `serve --workers`, or Redis):
  *
  * - tokens-per-minute: a 60 s sliding window of tokens. Exceeded → 429 `{"statusCode":429,"message":"Token limit is
  *   exceeded. Try again in N seconds."}` + Retry-After N (text mirrors rate-limit: unverified).
@@ -81,37 +76,60 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
       };
       const forcedEncoding = forcedEncodingSetting(cx, el);
       const { services, path } = cx;
+      const { state } = services;
 
-      const run = (ctx: GatewayContext, prompt: number, estimated: boolean, stream: boolean, encoding: EncodingName | undefined): Flow => {
+      const run = (ctx: GatewayContext, prompt: number, estimated: boolean, stream: boolean, encoding: EncodingName | undefined): Flow | Promise<Flow> => {
         const key = counterKey(ctx);
-        const counters = services.store(`${name}:${key}`, (): TokenCounters => ({ minute: new SlidingWindow(), quota: new FixedWindow() }));
+        const minuteKey = `${name}:${key}:minute`;
+        const quotaKey = `${name}:${key}:quota`;
         const now = ctx.clock.now();
         const need = Math.max(prompt, 1);
         const limitPerMinute = tpm?.(ctx);
-
-        let quotaPeriod: { start: number; end: number } | undefined;
-        if (quota !== undefined && period) {
-          quotaPeriod = calendarPeriod(now, period);
-          counters.quota.roll(quotaPeriod.start);
-          if (counters.quota.amount + need > quota) {
-            const retryAfter = retryAfterSeconds(quotaPeriod.end - now);
-            throw exceeded(ctx, 403, 'TokenQuotaExceeded', `Token quota is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: counters.quota.amount, quota, prompt });
+        const quotaPeriod = quota !== undefined && period ? calendarPeriod(now, period) : undefined;
+        // Quota first (403), then the minute (429); the estimated prompt is reserved in both when both fit.
+        const checks: CounterCheck[] = [];
+        if (quotaPeriod) checks.push({ kind: 'fixed', key: quotaKey, periodStart: quotaPeriod.start, expiresAt: quotaPeriod.end, callsNeed: 0, amountLimit: quota, amountNeed: need, addCalls: 0, addAmount: prompt });
+        const minuteAt = checks.length;
+        if (limitPerMinute !== undefined) checks.push({ kind: 'sliding', key: minuteKey, windowMs: MINUTE_MS, limit: limitPerMinute, need, add: prompt });
+        return takeCounters(state, now, checks, name, (r) => {
+          if (!r.allowed) {
+            const found = r.results[r.failed]!;
+            if (r.failed !== minuteAt) {
+              const retryAfter = retryAfterSeconds(quotaPeriod!.end - now);
+              throw exceeded(ctx, 403, 'TokenQuotaExceeded', `Token quota is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: found.amount, quota, prompt });
+            }
+            const retryAfter = retryAfterSeconds(found.waitMs);
+            throw exceeded(ctx, 429, 'TokenLimitExceeded', `Token limit is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: found.used, tokensPerMinute: limitPerMinute, prompt });
           }
-        }
-        let usedPerMinute = 0;
-        if (limitPerMinute !== undefined) {
-          usedPerMinute = counters.minute.total(now, MINUTE_MS);
-          if (usedPerMinute + need > limitPerMinute) {
-            const retryAfter = retryAfterSeconds(counters.minute.waitFor(now, MINUTE_MS, limitPerMinute, need));
-            throw exceeded(ctx, 429, 'TokenLimitExceeded', `Token limit is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: usedPerMinute, tokensPerMinute: limitPerMinute, prompt });
-          }
-        }
+          const usedPerMinute = limitPerMinute !== undefined ? r.results[minuteAt]!.used : 0;
+          // The reservation's id in the minute window, corrected with the reported usage when the backend answers.
+          const reservation = limitPerMinute !== undefined ? r.results[minuteAt]!.entry : 0;
+          const quotaUsed = quotaPeriod ? r.results[0]!.amount + prompt : 0;
+          return reserved(ctx, key, { prompt, estimated, stream, encoding, now, usedPerMinute, limitPerMinute, reservation, quotaUsed, quotaPeriod, minuteKey, quotaKey });
+        });
+      };
 
-        // Reserve the estimated prompt; corrected with the reported usage when the backend answers.
-        const reservation: WindowEntry | undefined = prompt > 0 ? counters.minute.add(now, prompt) : undefined;
-        if (quotaPeriod) counters.quota.amount += prompt;
-        const remaining = limitPerMinute === undefined ? undefined : Math.max(0, limitPerMinute - usedPerMinute - prompt);
-        const remainingQuota = quota === undefined ? undefined : Math.max(0, quota - counters.quota.amount);
+      const reserved = (
+        ctx: GatewayContext,
+        key: string,
+        o: {
+          prompt: number;
+          estimated: boolean;
+          stream: boolean;
+          encoding: EncodingName | undefined;
+          now: number;
+          usedPerMinute: number;
+          limitPerMinute: number | undefined;
+          reservation: number;
+          quotaUsed: number;
+          quotaPeriod: { start: number; end: number } | undefined;
+          minuteKey: string;
+          quotaKey: string;
+        },
+      ): Flow => {
+        const { prompt, estimated, stream, encoding, limitPerMinute, quotaPeriod } = o;
+        const remaining = limitPerMinute === undefined ? undefined : Math.max(0, limitPerMinute - o.usedPerMinute - prompt);
+        const remainingQuota = quota === undefined ? undefined : Math.max(0, quota - o.quotaUsed);
         if (out.remainingVariable && remaining !== undefined) ctx.variables.set(out.remainingVariable, remaining);
         if (out.remainingQuotaVariable && remainingQuota !== undefined) ctx.variables.set(out.remainingQuotaVariable, remainingQuota);
         if (out.consumedVariable) ctx.variables.set(out.consumedVariable, estimated ? prompt : 0);
@@ -121,12 +139,19 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         addHeadersWhenDone(ctx, headers);
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
 
-        const account = (total: number, how: string): void => {
+        /**
+         * Counts the tokens consumed. A shared store's writes are returned so that a JSON answer waits for them before
+         * outbound: the next request, on any gateway, then sees this one's usage (a stream counts when it ends).
+         */
+        const account = (total: number, how: string): Promise<unknown> | undefined => {
           const at = ctx.clock.now();
-          if (reservation) counters.minute.correct(reservation, total, at, MINUTE_MS);
-          else if (total > 0) counters.minute.add(at, total);
-          if (quotaPeriod) counters.quota.addIn(quotaPeriod.start, total - prompt);
+          const writes: Array<Awaitable<void>> = [];
+          if (o.reservation) writes.push(state.correct(o.minuteKey, o.reservation, o.now, total, at, MINUTE_MS));
+          else if (total > 0 && limitPerMinute !== undefined) writes.push(state.add(o.minuteKey, at, MINUTE_MS, total));
+          if (quotaPeriod) writes.push(state.addFixed(o.quotaKey, quotaPeriod.start, quotaPeriod.end, at, 0, total - prompt, false));
           if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
+          const pending = writes.filter(isPromise);
+          return pending.length ? Promise.all(pending).catch(() => undefined) : undefined;
         };
 
         ctx.beforeOutbound.push((c) =>
@@ -135,15 +160,15 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
               if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(prompt)]);
               return (o) => {
                 const total = streamedTotal(o, prompt, encoding);
-                account(total.tokens, total.how);
+                inBackground(account(total.tokens, total.how));
                 if (out.consumedVariable) c.variables.set(out.consumedVariable, total.tokens);
               };
             },
             json: (usage) => {
               if (!usage) return; // no usage reported (an error answer): the estimate, if any, stands
-              account(usage.total, 'usage reported by the backend');
               if (out.consumedVariable) c.variables.set(out.consumedVariable, usage.total);
               if (out.consumedHeader) c.response.headers.set(out.consumedHeader, [String(usage.total)]);
+              return account(usage.total, 'usage reported by the backend');
             },
           }),
         );
@@ -169,7 +194,7 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         const estimate = estimateAttr || info.stream;
         if (!estimate) return run(ctx, 0, false, info.stream, undefined);
         const encoding = requestEncoding(info, ctx.request.url.path, forcedEncoding);
-        return withEncoding(encoding, (enc) => run(ctx, estimatePromptTokens(enc, body), true, info.stream, encoding));
+        return withEncoding(encoding, (enc) => run(ctx, estimatePromptTokens(enc, body), true, info.stream, encoding)) as Flow | Promise<Flow>; // a promise of a promise flattens
       };
     },
   };

@@ -243,8 +243,11 @@ export interface StreamOutcome {
 export interface UsageHandlers {
   /** The answer is a server-sent event stream: called at once; returns what to run when the stream has ended. */
   stream(): (outcome: StreamOutcome) => void;
-  /** The answer is JSON: its `usage`, undefined when it reports none (an error answer) or is not JSON after all. */
-  json(usage: TokenUsage | undefined): void;
+  /**
+   * The answer is JSON: its `usage`, undefined when it reports none (an error answer) or is not JSON after all. A
+   * promise returned (a shared store's write) is waited for before outbound.
+   */
+  json(usage: TokenUsage | undefined): void | Promise<unknown>;
 }
 
 /**
@@ -273,7 +276,8 @@ export async function readResponseUsage(c: GatewayContext, requestStreams: boole
   } catch {
     usage = undefined;
   }
-  on.json(usage);
+  const written = on.json(usage);
+  if (written) await written;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calendarPeriod, FixedWindow, fixedPeriod, formatTimeSpan, parseIsoUtc, retryAfterSeconds, SlidingWindow } from '../../../src/policies/support/windows.js';
+import { calendarPeriod, fixedPeriod, formatTimeSpan, parseIsoUtc, retryAfterSeconds } from '../../../src/policies/support/windows.js';
+import { FixedWindow, SlidingWindow } from '../../../src/state/windows.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
