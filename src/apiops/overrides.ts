@@ -1,4 +1,8 @@
-import { isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { lazyLibrary } from '../lazy-library.js';
+
+// Loaded only when an override file is read (src/lazy-library.ts; docs/performance.md, start-up).
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 
@@ -20,6 +24,7 @@ export class Overrides {
   ) {}
 
   static parse(source: SourceText, diagnostics: Diagnostic[]): Overrides | null {
+    const { isMap, isSeq, parseDocument } = yaml();
     const doc = parseDocument(source.text, { prettyErrors: false, uniqueKeys: false });
     if (doc.errors.length) {
       for (const e of doc.errors.slice(0, 5)) {

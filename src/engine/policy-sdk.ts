@@ -49,6 +49,7 @@ export { readPolicyXml } from '../xml/read.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 export { SourceText, TextSpan } from '../diagnostics/source.js';
 export { editDistance } from '../diagnostics/edit-distance.js';
+export { lazyLibrary } from '../lazy-library.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses

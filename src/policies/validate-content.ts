@@ -1,8 +1,8 @@
-import { XMLValidator } from 'fast-xml-parser';
 import { firstReport } from './support/once.js';
 import { contentFor, responseFor, SchemaDocument } from './support/openapi.js';
 import type { SchemaCheck, SchemaOptions } from './support/openapi.js';
 import { mediaType } from './support/body-conversion.js';
+import { fastXmlParser } from './support/convert.js';
 import { messageOf } from './support/message.js';
 import type { ValidationIssue } from './support/validation.js';
 import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } from './support/validation.js';
@@ -81,6 +81,7 @@ export const validateContent: PolicyDefinition = {
     },
   ],
   compile(el, cx) {
+    fastXmlParser(); // XML bodies are checked for well-formedness: load it now, not on the first request
     const which = messageOf(cx.section);
     cx.needsBody(which);
     const unspecified = cx.string(el, 'unspecified-content-type-action') ?? (() => 'ignore');
@@ -145,7 +146,7 @@ export const validateContent: PolicyDefinition = {
           for (const d of check(value, declared.options)) issues.push({ Name: kind, Type: kind, ValidationRule: 'SchemaValidation', Details: d, Action: declared.action });
         }
       } else {
-        const r = XMLValidator.validate(text);
+        const r = fastXmlParser().XMLValidator.validate(text);
         if (r !== true) issues.push({ Name: kind, Type: kind, ValidationRule: 'BodyFormat', Details: `The body is not well-formed XML: ${r.err.msg} (line ${r.err.line})`, Action: declared.action });
         else if (declared.as === 'soap' && !/^\s*(<\?xml[^>]*>\s*)?<([\w.-]+:)?Envelope[\s>]/.test(text)) {
           issues.push({ Name: kind, Type: kind, ValidationRule: 'BodyFormat', Details: 'The body is not a SOAP envelope.', Action: declared.action });

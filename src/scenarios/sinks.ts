@@ -4,10 +4,10 @@ import { sinkEntries } from '../policies/support/sinks.js';
 
 /**
  * What policies "sent" to Azure services the emulator cannot reach offline, as one list the `sent` expectation reads:
- * the local sinks of send-service-bus-message, publish-to-dapr, invoke-dapr-binding and send-one-way-request, and
+ * the local sinks of send-service-bus-message, publish-to-dapr, invoke-dapr-binding, send-one-way-request and publish-event, and
  * log-to-eventhub's own log (docs/scenarios.md, "Messages sent").
  */
-export const SENT_KINDS = ['service-bus', 'dapr-pubsub', 'dapr-binding', 'one-way-request', 'eventhub'] as const;
+export const SENT_KINDS = ['service-bus', 'dapr-pubsub', 'dapr-binding', 'one-way-request', 'graphql-event', 'eventhub'] as const;
 export type SentKind = (typeof SENT_KINDS)[number];
 
 export interface SentMessage {

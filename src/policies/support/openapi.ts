@@ -1,5 +1,9 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { lazyLibrary } from '../../engine/policy-sdk.js';
+
+// ajv and yaml load when an API specification is first read (at compile time), not at start-up (src/lazy-library.ts).
+const ajvLibrary = lazyLibrary<typeof import('ajv')>('ajv');
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 
 /**
  * The API's own OpenAPI 2 (Swagger) or 3.x document, read once at load time for validate-content,
@@ -94,7 +98,8 @@ export class SchemaDocument {
     let v = this.variants.get(key);
     if (!v) {
       // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
-      const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+      // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
+      const ajv = new (ajvLibrary().Ajv)({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
       ajv.addSchema(options && (options.additionalProperties !== undefined || options.caseInsensitive) ? rewriteSchemas(this.doc, options) : this.doc, DOC_ID);
       v = { ajv, compiled: new Map() };
       this.variants.set(key, v);
@@ -176,7 +181,7 @@ export class ApiSpecification {
   static parse(text: string): ApiSpecification {
     let doc: unknown;
     try {
-      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
+      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : yaml().parse(text);
     } catch (e) {
       throw new SpecificationError(`the specification is neither valid JSON nor YAML: ${e instanceof Error ? e.message : String(e)}`);
     }
