@@ -2,12 +2,12 @@
  * System.Xml.Linq (LINQ to XML) as APIM's policy expressions allow it (docs/expressions.md, "XML"): XDocument,
  * XElement, XAttribute, XName, XNamespace, XNode, XText, XCData, XComment, XProcessingInstruction, XDeclaration.
  *
- * Parsing uses fast-xml-parser (validation first, so malformed input raises XmlException with .NET's line/position
+ * Parsing uses fast-xml-parser, loaded on first use (validation first, so malformed input raises XmlException with .NET's line/position
  * wording) after a linear pre-scan that bounds nesting depth. Serialisation follows XmlWriter with
  * `XmlWriterSettings.Indent = true` (two spaces, `<a />` for empty elements, no declaration in ToString), which is
  * what `XNode.ToString()` produces; `SaveOptions.DisableFormatting` writes everything on one line.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { lazyLibrary } from '../lazy-library.js';
 import { DotNetException } from './exceptions.js';
 
 /** Deepest element nesting accepted by Parse / Body.As<XDocument>() (docs/expressions.md, "Limits"). */
@@ -612,22 +612,28 @@ export function xmlValueString(v: unknown): string {
 
 type Ordered = Array<Record<string, unknown>>;
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  commentPropName: '#comment',
-  cdataPropName: '#cdata',
-  ignoreDeclaration: false,
-  ignorePiTags: false,
-  processEntities: true,
-  htmlEntities: false,
-  // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
-  maxNestedTags: XML_MAX_DEPTH + 8,
-});
+// fast-xml-parser loads on the first XML parse only (start-up cost, docs/performance.md "Start-up")
+const fxp = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
+let parser: InstanceType<typeof import('fast-xml-parser').XMLParser> | null = null;
+function xmlParser(): InstanceType<typeof import('fast-xml-parser').XMLParser> {
+  parser ??= new (fxp().XMLParser)({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    commentPropName: '#comment',
+    cdataPropName: '#cdata',
+    ignoreDeclaration: false,
+    ignorePiTags: false,
+    processEntities: true,
+    htmlEntities: false,
+    // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
+    maxNestedTags: XML_MAX_DEPTH + 8,
+  });
+  return parser;
+}
 
 /** Linear scan for the nesting depth (and a DTD), before the (recursive) parser sees the text. */
 function checkDepth(text: string): void {
@@ -666,9 +672,9 @@ export function parseDocument(text: string, preserveWhitespace = false): XDocume
   if (text === null || text === undefined) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'text')");
   if (text.trim() === '') throw xmlException('Root element is missing.');
   checkDepth(text);
-  const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const v = fxp().XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (v !== true) throw xmlException(`${v.err.msg} Line ${v.err.line}, position ${v.err.col}.`);
-  const ordered = parser.parse(text) as Ordered;
+  const ordered = xmlParser().parse(text) as Ordered;
   const doc = new XDocument();
   for (const item of ordered) {
     const name = nodeName(item);
