@@ -1472,6 +1472,8 @@ export class Compiler implements Binder {
   }
 
   private compileLocalFn(s: Extract<Stmt, { kind: 'localFunc' }>): void {
+    // declared up front in blocks; a switch section declares it here (usable from this point on)
+    if (!this.scope.funcs.has(s.name)) this.declareLocalFn(s);
     const fn = this.scope.funcs.get(s.name)!;
     const saved = { scope: this.scope, fn: this.fn, loop: this.loopDepth, sw: this.switchDepth, catches: this.catchSlots };
     fn.start = this.frameSize;

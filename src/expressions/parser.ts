@@ -848,7 +848,7 @@ class Parser {
   /** An if/while/for body: a statement that is not a declaration. */
   private parseEmbedded(): Stmt {
     const s = this.parseStatement();
-    if (s.kind === 'decl') throw this.err('a declaration is not allowed here; wrap it in braces', s.pos);
+    if (s.kind === 'decl' || s.kind === 'localFunc') throw this.err('a declaration is not allowed here; wrap it in braces', s.pos);
     return s;
   }
 
