@@ -2,11 +2,12 @@
  * System.Xml.Linq (LINQ to XML) as APIM's policy expressions allow it (docs/expressions.md, "XML"): XDocument,
  * XElement, XAttribute, XName, XNamespace, XNode, XText, XCData, XComment, XProcessingInstruction, XDeclaration.
  *
- * Parsing uses fast-xml-parser, loaded on first use (validation first, so malformed input raises XmlException with .NET's line/position
+ * Parsing uses fast-xml-parser (validation first, so malformed input raises XmlException with .NET's line/position
  * wording) after a linear pre-scan that bounds nesting depth. Serialisation follows XmlWriter with
  * `XmlWriterSettings.Indent = true` (two spaces, `<a />` for empty elements, no declaration in ToString), which is
  * what `XNode.ToString()` produces; `SaveOptions.DisableFormatting` writes everything on one line.
  */
+import type { XMLParser } from 'fast-xml-parser';
 import { lazyLibrary } from '../lazy-library.js';
 import { DotNetException } from './exceptions.js';
 
@@ -612,28 +613,25 @@ export function xmlValueString(v: unknown): string {
 
 type Ordered = Array<Record<string, unknown>>;
 
-// fast-xml-parser loads on the first XML parse only (start-up cost, docs/performance.md "Start-up")
-const fxp = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
-let parser: InstanceType<typeof import('fast-xml-parser').XMLParser> | null = null;
-function xmlParser(): InstanceType<typeof import('fast-xml-parser').XMLParser> {
-  parser ??= new (fxp().XMLParser)({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: false,
-    commentPropName: '#comment',
-    cdataPropName: '#cdata',
-    ignoreDeclaration: false,
-    ignorePiTags: false,
-    processEntities: true,
-    htmlEntities: false,
-    // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
-    maxNestedTags: XML_MAX_DEPTH + 8,
-  });
-  return parser;
-}
+// fast-xml-parser loads with the first XML document an expression parses, not at start-up (src/lazy-library.ts).
+const fastXmlParser = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
+let xmlParser: XMLParser | undefined;
+const parser = (): XMLParser => (xmlParser ??= new (fastXmlParser().XMLParser)({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  commentPropName: '#comment',
+  cdataPropName: '#cdata',
+  ignoreDeclaration: false,
+  ignorePiTags: false,
+  processEntities: true,
+  htmlEntities: false,
+  // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
+  maxNestedTags: XML_MAX_DEPTH + 8,
+}));
 
 /** Linear scan for the nesting depth (and a DTD), before the (recursive) parser sees the text. */
 function checkDepth(text: string): void {
@@ -672,9 +670,9 @@ export function parseDocument(text: string, preserveWhitespace = false): XDocume
   if (text === null || text === undefined) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'text')");
   if (text.trim() === '') throw xmlException('Root element is missing.');
   checkDepth(text);
-  const v = fxp().XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const v = fastXmlParser().XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (v !== true) throw xmlException(`${v.err.msg} Line ${v.err.line}, position ${v.err.col}.`);
-  const ordered = xmlParser().parse(text) as Ordered;
+  const ordered = parser().parse(text) as Ordered;
   const doc = new XDocument();
   for (const item of ordered) {
     const name = nodeName(item);
