@@ -365,8 +365,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   };
 
-  // Loaded now that the server listens (a request may already have started the load).
-  void loadAdmin().catch((e: unknown) => logger?.error({ err: e }, 'the admin API could not be loaded'));
+  // Loaded once the caller has announced the server (next turn of the event loop), unless a request started it already.
+  setImmediate(() => void loadAdmin().catch((e: unknown) => logger?.error({ err: e }, 'the admin API could not be loaded')));
   return { url, port: actualPort, adminUrl, adminApp: async () => (await loadAdmin()).app, close, swap, current: () => instances };
 }
 
