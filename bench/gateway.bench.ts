@@ -4,7 +4,7 @@
  * Layout: this process hosts a plain node:http mock backend (a fixed 1 KB JSON) and, one at a time, the proxy under test;
  * a forked child process generates load (autocannon, programmatic) and measures per-request latency with a
  * high-resolution clock over one keep-alive connection. Targets:
- *   baseline   node:http + undici.request reverse proxy (the fastest plain proxy measured in docs/stack.md §5)
+ *   baseline   node:http + undici.request reverse proxy (the plain-proxy reference point of docs/performance.md)
  *   emulator   startServer() with the bundled example's policy shape: set-backend-service to a pool + retry + forward-request
  *   emulator+log  the same with pino request logs written to /dev/null
  */

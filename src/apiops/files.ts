@@ -11,7 +11,7 @@ export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Whether a folder is an APIOps extract: it has one of the extractor's collection folders holding an information
- * file, or the service policy next to one of them (docs/apiops.md §1.3).
+ * file, or the service policy next to one of them (docs/apiops.md, Paths and names).
  */
 export function isApiopsTree(dir: string): boolean {
   const has = (rel: string) => existsSync(path.join(dir, rel));

@@ -25,7 +25,7 @@ export interface ApiopsLoadOptions {
   subscriptionKeys?: ReadonlyArray<{ subscription?: string; key: string }>;
 }
 
-/** APIOps extractor generation the tree looks like (docs/apiops.md §1.6). */
+/** APIOps extractor generation the tree looks like (docs/apiops.md, Layout generations). */
 export type ApiopsLayout = 'v5' | 'v6' | 'v7';
 
 export interface ApiopsLoadResult {
@@ -38,7 +38,7 @@ export interface ApiopsLoadResult {
   examples: Map<string, Map<string, SpecExample>>;
 }
 
-/** Override keys the loader applies (docs/apiops.md §1.7); others are reported as not needed. */
+/** Override keys the loader applies (docs/apiops.md, Override files); others are reported as not needed. */
 const OVERRIDE_KINDS = ['namedValues', 'backends', 'apis', 'products', 'policies', 'policyFragments', 'subscriptions', 'versionSets'] as const;
 const NOT_NEEDED_KINDS = new Map([
   ['tags', 'tags only group APIs and products in the portal'],
@@ -65,7 +65,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     diagnostics.push({ severity: 'warning', code, message, file: 'rel' in f ? f.source.file : f.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
   const error = (f: ApiopsFile, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, file: f.source.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
 
-  // Index the tree by path (resource names compare case-insensitively in APIM, docs/apiops.md §1.2; paths on disk are literal).
+  // Index the tree by path (resource names compare case-insensitively in APIM, docs/apiops.md, Paths and names; paths on disk are literal).
   const byRel = new Map<string, ApiopsFile>();
   for (const f of files) byRel.set(f.rel, f);
   const used = new Set<string>();
@@ -132,7 +132,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     }
   }
 
-  // Named values: {{x}} refers to the displayName (docs/apiops.md §1.5).
+  // Named values: {{x}} refers to the displayName (docs/apiops.md, Naming rules).
   const given = new Set((o.givenNamedValues ?? []).map((n) => n.toLowerCase()));
   const namedValues: NamedValue[] = [];
   for (const name of children('named values/')) {
@@ -151,7 +151,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
       const why = typeof kv === 'string' ? `is a Key Vault reference (${kv}), which cannot be read offline` : secret ? 'is a secret, and extracts carry no secret values' : 'has no value';
       warn(f, 'apiops/named-value-unknown', `named value "${display}" ${why}; {{${display}}} stays as written`, `give it with --named-value ${display}=VALUE, a named values file, or a configuration.<env>.yaml override (namedValues: - name: ${name})`);
     }
-    // Left as its own token (docs/apiops.md §1.4: "leave the {{…}} token unresolved with a warning").
+    // Left as its own token (docs/apiops.md, Information files: "leave the {{…}} token unresolved with a warning").
     namedValues.push({ name: display, value: `{{${display}}}`, secret });
   }
 
@@ -191,7 +191,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     });
   }
 
-  // APIs: apis/<name> is the current revision, apis/<name>;rev=N a non-current one (docs/apiops.md §1.5).
+  // APIs: apis/<name> is the current revision, apis/<name>;rev=N a non-current one (docs/apiops.md, Naming rules).
   const apis: ApiDefinition[] = [];
   for (const folder of children('apis/')) {
     const dir = `apis/${folder}/`;
@@ -226,7 +226,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
         { id: 'graphql-post', name: 'GraphQL (POST)', method: 'POST', urlTemplate: '/' },
         { id: 'graphql-get', name: 'GraphQL (GET)', method: 'GET', urlTemplate: '/' },
       ];
-      warn(spec ?? f, 'apiops/graphql-partial', `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; the schema is not used to validate queries, and synthetic GraphQL resolvers are not emulated`, 'add validate-graphql-request checks in your own tests, or test resolvers against APIM');
+      warn(spec ?? f, 'apiops/graphql-partial', `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; its schema is given to validate-graphql-request; resolvers are not part of the extract`, 'for a synthetic GraphQL API give its resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)');
     } else if (type === 'soap' || spec?.rel.endsWith('.wsdl')) {
       warn(spec ?? f, 'apiops/soap-partial', `SOAP API "${folder}" is served as a pass-through: every request under its path goes to ${String(p.serviceUrl || 'its backend')}; operations are not matched by SOAPAction${spec ? '' : ' (APIOps v7 does not export the WSDL)'}, and SOAP-to-REST translation is not emulated`, 'test SOAPAction-specific operation policies against APIM');
     } else if (type === 'websocket') {
@@ -234,7 +234,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     } else if (!spec) {
       info(f, 'apiops/no-specification', `API "${folder}" has no specification file: it gets one catch-all operation (any method, any path)`);
     }
-    // Operation folders: operations/<operationId>/policy.xml (no information file, docs/apiops.md §1.5).
+    // Operation folders: operations/<operationId>/policy.xml (no information file, docs/apiops.md, Naming rules).
     for (const opName of children(`${dir}operations/`)) {
       const rel = `${dir}operations/${opName}/policy.xml`;
       const policy = policyFile(rel, [['apis', folder], ['operations', opName]]);
@@ -273,7 +273,8 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
       ...(Array.isArray(p.protocols) ? { protocols: p.protocols.map(String) } : {}),
       ...(policy ? { policy } : {}),
       type,
-      ...(spec && /\.(ya?ml|json)$/i.test(spec.rel) ? { specification: spec.source } : {}),
+      // OpenAPI for the validation policies; a GraphQL schema for validate-graphql-request and synthetic resolvers.
+      ...(spec && /\.(ya?ml|json|graphql)$/i.test(spec.rel) ? { specification: spec.source } : {}),
       ...(versionSet ? { versionSet } : {}),
       operations,
     });
@@ -303,7 +304,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     const productApis: string[] = [];
     for (const api of linked) {
       const id = apiIds.get(api.toLowerCase());
-      // A revision is the same API: it is in the products of its current revision (docs/apiops.md §1.5: the extractor
+      // A revision is the same API: it is in the products of its current revision (docs/apiops.md, Naming rules: the extractor
       // writes product links for the current revision only).
       if (id) productApis.push(id, ...apis.filter((x) => !x.isCurrent && x.id.toLowerCase().startsWith(`${id.toLowerCase()};rev=`)).map((x) => x.id));
       else warn(f, 'apiops/product-unknown-api', `product "${name}" lists API "${api}", which is not in apis/`, `APIs: ${[...apiIds.values()].join(', ')}`);
@@ -357,7 +358,7 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     diagnostics.push({ severity: 'error', code: 'apiops/unknown-subscription', message: `--subscription-key names subscription "${name}", which is not in subscriptions/`, hint: `subscriptions: ${children('subscriptions/').join(', ') || 'none'}; a key without NAME= is valid for all APIs` });
   }
   for (const k of o.subscriptionKeys ?? []) {
-    // APIM's built-in all-access subscription (the extractor skips it, docs/apiops.md §1.5).
+    // APIM's built-in all-access subscription (the extractor skips it, docs/apiops.md, Naming rules).
     if (!k.subscription) subscriptions.push({ id: 'master', name: 'Built-in all-access subscription', scope: 'all', primaryKey: k.key });
   }
 
@@ -406,7 +407,7 @@ function scopeOf(scope: string, products: Set<string>, apis: Map<string, string>
 
 /**
  * The API's URL suffix without its version: APIOps writes Segment-versioned paths with the version already in them
- * (`versioned-api/v1`, docs/apiops.md §1.5) while the route table appends the version of a Segment version set
+ * (`versioned-api/v1`, docs/apiops.md, Naming rules) while the route table appends the version of a Segment version set
  * itself (src/gateway/routes.ts), so the trailing version segment is taken off here (docs/emulator-choices.md).
  */
 function basePath(raw: string, versionSet: ApiDefinition['versionSet'] | undefined, version: unknown): string {

@@ -1,9 +1,13 @@
-import { isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { lazyLibrary } from '../lazy-library.js';
+
+// Loaded only when an override file is read (src/lazy-library.ts; docs/performance.md, start-up).
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 
 /**
- * A `configuration.<env>.yaml` override file as the APIOps publisher reads it (docs/apiops.md §1.7): top-level arrays
+ * A `configuration.<env>.yaml` override file as the APIOps publisher reads it (docs/apiops.md, Override files): top-level arrays
  * keyed by the resource's camelCased plural (`namedValues`, `backends`, `apis`, `products`, `policies`...), each item
  * `{ name, properties }`, children nested under their parent item (`apis[].operations[].policies[]`). Matching is by
  * `name`, ordinal and case-sensitive; the override deep-merges into the information file (objects merge, scalars and
@@ -20,6 +24,7 @@ export class Overrides {
   ) {}
 
   static parse(source: SourceText, diagnostics: Diagnostic[]): Overrides | null {
+    const { isMap, isSeq, parseDocument } = yaml();
     const doc = parseDocument(source.text, { prettyErrors: false, uniqueKeys: false });
     if (doc.errors.length) {
       for (const e of doc.errors.slice(0, 5)) {
@@ -92,7 +97,7 @@ export class Overrides {
   }
 }
 
-/** APIOps' MergeWith: objects merge recursively, scalars and arrays replace (docs/apiops.md §1.7). */
+/** APIOps' MergeWith: objects merge recursively, scalars and arrays replace (docs/apiops.md, Override files). */
 export function deepMerge(base: unknown, override: unknown): unknown {
   if (!isObject(base) || !isObject(override)) return override === undefined ? base : override;
   const out: Record<string, unknown> = { ...base };

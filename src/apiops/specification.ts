@@ -1,5 +1,8 @@
-import { parse as parseYaml } from 'yaml';
-import { XMLParser } from 'fast-xml-parser';
+import { lazyLibrary } from '../lazy-library.js';
+
+// Loaded only for YAML and WADL specifications (src/lazy-library.ts; docs/performance.md, start-up).
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
+const fastXmlParser = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 
@@ -26,13 +29,13 @@ const MAX_OPERATIONS = 5000;
 
 /**
  * Operations of an OpenAPI 2/3 document (JSON or YAML). The folder `operations/<operationId>/` goes with the operation
- * whose operationId it names (docs/apiops.md §1.5); an operation without an operationId gets APIM's generated
+ * whose operationId it names (docs/apiops.md, Naming rules); an operation without an operationId gets APIM's generated
  * `<method>-<path>` style name.
  */
 export function openApiOperations(source: SourceText, diagnostics: Diagnostic[]): SpecOperation[] | null {
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(source.file) ? JSON.parse(source.text.replace(/^\uFEFF/, '')) : parseYaml(source.text, { maxAliasCount: 100 });
+    doc = /\.json$/i.test(source.file) ? JSON.parse(source.text.replace(/^\uFEFF/, '')) : yaml().parse(source.text, { maxAliasCount: 100 });
   } catch (e) {
     const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
     diagnostics.push({ severity: 'error', code: 'apiops/spec-syntax', message: `the API specification does not parse: ${(e as Error).message.split('\n')[0]}`, file: source.file, line: pos?.line ?? 1, column: pos?.col ?? 1, hint: 'specification.yaml|json is an OpenAPI 2 or 3 document' });
@@ -65,7 +68,7 @@ export function openApiOperations(source: SourceText, diagnostics: Diagnostic[])
 export function wadlOperations(source: SourceText, diagnostics: Diagnostic[]): SpecOperation[] | null {
   let doc: Record<string, unknown>;
   try {
-    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, isArray: (name) => name === 'resource' || name === 'method' || name === 'resources', processEntities: false }).parse(source.text) as Record<string, unknown>;
+    doc = new (fastXmlParser().XMLParser)({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, isArray: (name) => name === 'resource' || name === 'method' || name === 'resources', processEntities: false }).parse(source.text) as Record<string, unknown>;
   } catch (e) {
     diagnostics.push({ severity: 'error', code: 'apiops/spec-syntax', message: `the WADL specification does not parse: ${(e as Error).message.split('\n')[0]}`, file: source.file, line: 1, column: 1, hint: 'specification.wadl is a WADL XML document' });
     return null;

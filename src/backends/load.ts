@@ -8,7 +8,7 @@ import { type BackendCandidate, type CheckedBackend, checkBackend, prepareProper
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 /**
- * Reads backend definitions in every shape users have (reference §1, stack.md §4):
+ * Reads backend definitions in every shape users have (docs/apim-behaviour.md: Pools, breakers and backend URLs):
  * - one backend resource `{ type?, name, apiVersion?, properties }`, or an array of them;
  * - `{ backends: [...] }` (the corpus shape, with `note`/`source`/`policyPlaceholders`/`namedValues`);
  * - the REST list `{ value: [{ id, name, type, properties }] }`;

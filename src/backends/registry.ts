@@ -69,7 +69,7 @@ type Entry = SingleEntry | PoolEntry;
 export interface BackendRegistryOptions {
   /**
    * Whether a `BackendConnectionFailure` listed in a rule's errorReasons counts as a failure. Default true; one third
-   * party reports that real APIM does not count connection failures (reference §2.2), set false to emulate that.
+   * party reports that real APIM does not count connection failures (docs/apim-behaviour.md: Pools, breakers and backend URLs), set false to emulate that.
    */
   connectionFailuresTrip?: boolean;
   /** state.shareBreakers: every breaker's window and trips live in this (shared) store; see BreakerSharing. */
@@ -155,7 +155,7 @@ export class BackendRegistry {
   }
 
   /**
-   * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, reference §1.5).
+   * Chooses where a forward-request attempt goes. Pools pick again on every call (no pool-internal retry, docs/apim-behaviour.md: Pools, breakers and backend URLs).
    * Throws RangeError for an id that was never loaded: callers check has() (load-time validation reports it).
    *
    * `request` is read only by a pool with sessionAffinity: its session cookie pins the member while that member's

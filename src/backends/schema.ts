@@ -1,34 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parseIsoDuration } from './duration.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as generated from '../generated/backends-schema.js';
 
 /**
- * The api-version aware JSON Schema of backend `properties` (schemas/backends.schema.json), compiled once per level.
- * A resource's apiVersion maps to the newest level not later than it (by date), so `acceptRetryAfter` on
- * 2023-05-01-preview fails as an additional property; `featureSince` turns that into "available from …".
+ * The api-version aware JSON Schema of backend `properties` (schemas/backends.schema.json), one validator per level,
+ * precompiled by ajv into src/generated/backends-schema.ts (src/cli/generate-validators.ts; compiling the schema at
+ * every start cost ~150 ms, docs/performance.md). A resource's apiVersion maps to the newest level not later than it
+ * (by date), so `acceptRetryAfter` on 2023-05-01-preview fails as an additional property; `featureSince` turns that
+ * into "available from …".
  */
 
-interface BackendsSchema {
-  $id: string;
-  'x-apiVersionLevels': string[];
-}
-
-const schemaUrl = new URL('../../schemas/backends.schema.json', import.meta.url);
-let schema: BackendsSchema | undefined;
-let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
-
-function load(): { schema: BackendsSchema; ajv: Ajv } {
-  if (!schema || !ajv) {
-    schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as BackendsSchema;
-    ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-    ajv.addVocabulary(['x-apiVersionLevels']);
-    // ISO-8601 as .NET reads it (ajv-formats' `duration` rejects PT0.5S).
-    ajv.addFormat('duration', { type: 'string', validate: (s: string) => parseIsoDuration(s) !== null });
-    ajv.addSchema(schema as object);
-  }
-  return { schema, ajv };
-}
+const validators = generated as unknown as Record<string, ValidateFunction | undefined>;
 
 export const API_VERSION_LEVELS: readonly string[] = [
   '2021-08-01',
@@ -59,13 +40,8 @@ export function levelHas(level: string, since: string): boolean {
 }
 
 export function validateProperties(level: string, properties: unknown): ErrorObject[] {
-  const { schema: s, ajv: a } = load();
-  let fn = compiled.get(level);
-  if (!fn) {
-    fn = a.getSchema(`${s.$id}#/$defs/BackendContractProperties-${level}`);
-    if (!fn) throw new Error(`schemas/backends.schema.json has no level ${level}`);
-    compiled.set(level, fn);
-  }
+  const fn = validators[`level_${level.replace(/-/g, '_')}`];
+  if (!fn) throw new Error(`schemas/backends.schema.json has no level ${level}`);
   return fn(properties) ? [] : [...(fn.errors ?? [])];
 }
 

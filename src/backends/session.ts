@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Session affinity tokens and cookies for pools with `sessionAffinity.sessionId` (reference §1.4). APIM documents only
+ * Session affinity tokens and cookies for pools with `sessionAffinity.sessionId` (docs/apim-behaviour.md: Pools, breakers and backend URLs). APIM documents only
  * that it "sets a session ID cookie" the client must echo; the value format and cookie attributes are SILENT. Ours:
  *
  * - value = 11-character tag + session number (base36). The tag is the first 64 bits of

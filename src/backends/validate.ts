@@ -16,7 +16,7 @@ import type { DiagnosticCode } from '../diagnostics/codes.js';
 export const MAX_POOL_MEMBERS = 30;
 
 /**
- * Error reasons the emulator can raise into a breaker (reference §3.6, the ones a forward-request attempt can end with),
+ * Error reasons the emulator can raise into a breaker (docs/apim-behaviour.md: Errors and LastError reasons, the ones a forward-request attempt can end with),
  * plus the docs' own sample label "Server errors". Others are accepted by ARM as free text but can never match.
  */
 export const KNOWN_ERROR_REASONS = [

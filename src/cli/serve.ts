@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pino } from 'pino';
-import { UndiciUpstream } from '../server/undici-upstream.js';
+import { LazyUpstream } from './lazy-upstream.js';
 import type { BackendDefinition } from '../backends/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GatewayDefinition } from '../gateway/definition.js';
@@ -129,8 +129,19 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Each instance has its own upstream connections (own pool, own cap), as each APIM unit does. The log line for a
   // timeout caused by the cap is bound once the logger exists.
   let capLog: ((info: { origin: string; cap: number; inFlight: number; timeoutMs: number }) => void) | undefined;
-  const upstream = () =>
-    new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+  // undici is imported once the server listens, not before: start-up is faster. A failure to load surfaces on the
+  // first send, hence the ignored prefetch rejection.
+  let pending: LazyUpstream[] | null = [];
+  const prefetch = (u: LazyUpstream) => void u.prefetch().catch(() => undefined);
+  const upstream = () => {
+    const u = new LazyUpstream(async () => {
+      const { UndiciUpstream } = await import('../server/undici-upstream.js');
+      return new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+    });
+    if (pending) pending.push(u);
+    else prefetch(u); // a reload: the server is listening already
+    return u;
+  };
   // Shared counters (Redis, or the primary of serve --workers): opened once, kept across reloads. The logger exists
   // later, hence the late binding of its log function.
   let logState: (level: 'warn' | 'info', message: string) => void = (_l, m) => io.err(m);
@@ -294,6 +305,9 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     if (e instanceof ServerStartError) throw new StartFailure(e.message, 2);
     throw e;
   }
+  // Listening: load the upstreams now, while no request waits for them.
+  for (const u of pending ?? []) prefetch(u);
+  pending = null;
   const watcher = o.watch ? new InputWatcher(watchTargets(compiled), () => void queue.request(), (msg) => (logger ? logger.warn(msg) : io.err(msg))) : null;
   return {
     url: server.url,

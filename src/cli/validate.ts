@@ -4,6 +4,7 @@ import { SecretMasker } from '../server/secrets.js';
 import { isBackendDocument } from '../backends/index.js';
 import { VirtualClock } from '../clock.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { SourceText as SourceBuffer } from '../diagnostics/source.js';
 import type { SourceText } from '../diagnostics/source.js';
 import type { NamedValue } from '../engine/services.js';
 import type { ApiDefinition, GatewayDefinition } from '../gateway/definition.js';
@@ -37,7 +38,7 @@ export interface ValidateResult {
   exitCode: 0 | 1 | 2;
 }
 
-type Kind = 'policy' | 'fragment' | 'backends' | 'config';
+type Kind = 'policy' | 'fragment' | 'resolver' | 'backends' | 'config';
 
 interface Input {
   abs: string;
@@ -48,7 +49,8 @@ interface Input {
 /**
  * Checks policy documents, fragments, backend definitions and configuration files, detected by content. Policies are
  * compiled by Gateway.build exactly as `serve` would (one API per policy document, at the chosen scope) with the
- * backends and named values given, and every fragment found in the inputs (fragment id = file name without `.xml`).
+ * backends and named values given, and every fragment found in the inputs (fragment id = file name without `.xml`,
+ * or `<id>` for the APIOps layout `policy fragments/<id>/policy.xml`).
  *
  * AI-Gateway lab convenience: without --backends, a policy `<lab>__x.xml` is checked with the sibling
  * `<lab>__backends.json` (longest matching prefix; else the lab's backends file whose variant matches, see
@@ -106,7 +108,7 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   }
 
   const own = inputs.filter((i) => !referenced.has(i.abs));
-  const fragments = own.filter((i) => i.kind === 'fragment').map((i) => ({ id: path.basename(i.abs).replace(/\.xml$/i, ''), source: i.source }));
+  const fragments = own.filter((i) => i.kind === 'fragment').map((i) => ({ id: fragmentId(i.abs), source: i.source }));
   const backendInputs = own.filter((i) => i.kind === 'backends');
   const policies = own.filter((i) => i.kind === 'policy');
 
@@ -126,6 +128,19 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   for (const b of backendInputs) if (!extraBackends.includes(b)) backendSets.push([b]);
   for (const set of backendSets) diagnostics.push(...build(base(set)));
   if (fragments.length && policies.length === 0) diagnostics.push(...build(base([])));
+
+  // GraphQL resolver documents, checked as resolvers of one API without a schema (their field paths are not known).
+  const resolvers = own.filter((i) => i.kind === 'resolver');
+  if (resolvers.length) {
+    const def = base(o.backends.length ? extraBackends : []);
+    const api: ApiDefinition = { id: 'validate', name: 'validate', path: '', serviceUrl: '', subscriptionRequired: false, operations: [], policy: RESOLVER_HOST };
+    const found = build({ ...def, apis: [api], settings: { 'graphql.resolvers': { validate: Object.fromEntries(resolvers.map((r, i) => [`Query/resolver${i}`, r.source.file])) } } });
+    // What the host API says about itself (no schema) is replaced by one note per resolver file.
+    diagnostics.push(...found.filter((d) => d.file !== RESOLVER_HOST.file));
+    for (const r of resolvers) {
+      diagnostics.push({ severity: 'info', code: 'input/resolver-alone', message: 'GraphQL resolver checked on its own: its elements and expressions are validated; its field path and arguments only with its API\'s schema', hint: 'give the API (specification: its schema) and settings["graphql.resolvers"] in a config file to check it in place (docs/policies-graphql.md)', file: r.source.file, line: 1, column: 1 });
+    }
+  }
 
   let unchecked: { source: SourceText; offset: number; count: number } | undefined;
   for (const p of policies) {
@@ -163,10 +178,23 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   return { diagnostics: unique, files, exitCode };
 }
 
+/**
+ * A fragment's id: `<id>.xml` → `<id>`; the APIOps extractor's `policy fragments/<id>/policy.xml` → `<id>`, as
+ * src/apiops/load.ts reads whole trees.
+ */
+export function fragmentId(file: string): string {
+  const dir = path.dirname(file);
+  if (path.basename(file).toLowerCase() === 'policy.xml' && path.basename(path.dirname(dir)).toLowerCase() === 'policy fragments') return path.basename(dir);
+  return path.basename(file).replace(/\.xml$/i, '');
+}
+
 /** Compiles like `serve`, on a virtual clock and with an upstream that is never called (nothing is served). */
 function build(def: GatewayDefinition, prepared = prepareDefinition(def)): Diagnostic[] {
   return buildGateway(prepared, { clock: new VirtualClock(), upstream: NO_UPSTREAM }).diagnostics;
 }
+
+/** The API policy resolver documents are checked under: its forward-request compiles the API's resolvers. */
+const RESOLVER_HOST = new SourceBuffer('(resolver check)', '<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>');
 
 /** Validation only compiles; nothing is ever sent. */
 const NO_UPSTREAM: Upstream = {
@@ -236,7 +264,9 @@ function classify(source: SourceText, diagnostics: Diagnostic[]): Kind | null {
   const first = text.trimStart()[0];
   if (first === '<' || /\.xml$/i.test(source.file)) {
     const stripped = text.replace(/<\?[\s\S]*?\?>/g, '').replace(/<!--[\s\S]*?-->/g, '');
-    return /^\s*<\s*fragment[\s>/]/.test(stripped) ? 'fragment' : 'policy';
+    if (/^\s*<\s*fragment[\s>/]/.test(stripped)) return 'fragment';
+    // A GraphQL resolver document (docs/policies-graphql.md) is rooted at its data source.
+    return /^\s*<\s*(http|sql|cosmosdb)-data-source[\s>/]/.test(stripped) ? 'resolver' : 'policy';
   }
   const parsed = parseJsonSource(source, diagnostics);
   if (!parsed) return null;

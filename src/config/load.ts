@@ -227,7 +227,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   for (const p of products) {
     if (p.subscriptionRequired) continue;
     for (const a of p.apis) {
-      // APIM allows at most one open product per API (reference §6.2).
+      // APIM allows at most one open product per API (docs/apim-behaviour.md: Subscription keys).
       const prev = openProducts.get(a);
       if (prev) err(`/products/${products.indexOf(p)}/subscriptionRequired`, 'config/open-products', `API "${a}" is in two open products ("${prev}" and "${p.id}")`, 'an API can be in at most one product that needs no subscription');
       openProducts.set(a, p.id);

@@ -1,30 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from '../diagnostics/source.js';
 import { schemaDiagnostics } from '../diagnostics/ajv.js';
 import type { JsonNode } from '../source/json.js';
+import * as generated from '../generated/config-schema.js';
 
 /** schemas/config.schema.json, read next to the package (same depth from src/ and dist/). */
 export const CONFIG_SCHEMA_URL = new URL('../../schemas/config.schema.json', import.meta.url);
 
-let ajv: Ajv | undefined;
-let schemaId = '';
-const validators = new Map<string, ValidateFunction>();
+/**
+ * Validators of the whole file ('') and of its definitions (e.g. 'namedValueMap'), precompiled by ajv into
+ * src/generated/config-schema.ts (src/cli/generate-validators.ts): no schema compilation at start-up.
+ */
+const validators: Record<string, ValidateFunction> = {
+  '': generated.config as unknown as ValidateFunction,
+  namedValueMap: generated.namedValueMap as unknown as ValidateFunction,
+};
 
-/** The validator for the whole file ('') or one of its definitions (e.g. 'namedValueMap'). */
 function getValidator(definition = ''): ValidateFunction {
-  let v = validators.get(definition);
-  if (v) return v;
-  if (!ajv) {
-    const schema = JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
-    ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false });
-    ajv.addSchema(schema);
-    schemaId = String(schema.$id);
-  }
-  v = ajv.getSchema(definition ? `${schemaId}#/definitions/${definition}` : schemaId);
-  if (!v) throw new Error(`schemas/config.schema.json has no definition ${definition}`);
-  validators.set(definition, v);
+  const v = validators[definition];
+  if (!v) throw new Error(`schemas/config.schema.json has no precompiled definition ${definition}`);
   return v;
 }
 

@@ -345,3 +345,67 @@ export function decrypt(input: Uint8Array | null, algorithm: string, key: Uint8A
     throw new DotNetException('CryptographicException', 'Padding is invalid and cannot be removed.');
   }
 }
+
+/**
+ * System.Security.Cryptography.SymmetricAlgorithm as APIM's allowed-types list exposes it: `SymmetricAlgorithm.Create
+ * ("Aes")` gives an AES instance with a random 256-bit Key and 128-bit IV (the .NET defaults), usable with APIM's
+ * `byte[].Encrypt(alg)` / `Decrypt(alg)`. CBC with PKCS7 padding, .NET's defaults, is the only mode emulated.
+ */
+export class SymmetricAlgorithm {
+  static readonly clrTypeName = 'System.Security.Cryptography.SymmetricAlgorithm';
+  private key: Uint8Array;
+  private iv: Uint8Array;
+  constructor(readonly algorithm: string) {
+    this.key = randomBytesOf(32);
+    this.iv = randomBytesOf(16);
+  }
+  static Create(name: string | null): SymmetricAlgorithm {
+    if (name === null) throw argumentNull('algName');
+    checkAlgorithm(name);
+    return new SymmetricAlgorithm(name);
+  }
+  get Key(): Uint8Array {
+    return this.key.slice();
+  }
+  set Key(k: Uint8Array) {
+    if (k === null || k === undefined) throw argumentNull('value');
+    aesCipherName(k);
+    this.key = k.slice();
+  }
+  get IV(): Uint8Array {
+    return this.iv.slice();
+  }
+  set IV(v: Uint8Array) {
+    if (v === null || v === undefined) throw argumentNull('value');
+    checkIv(v);
+    this.iv = v.slice();
+  }
+  get KeySize(): number {
+    return this.key.length * 8;
+  }
+  get BlockSize(): number {
+    return 128;
+  }
+  GenerateKey(): void {
+    this.key = randomBytesOf(this.key.length);
+  }
+  GenerateIV(): void {
+    this.iv = randomBytesOf(16);
+  }
+}
+
+function randomBytesOf(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  randomFillSync(b);
+  return b;
+}
+
+/** APIM `byte[].Encrypt(SymmetricAlgorithm[, key, iv])`: the algorithm's own Key and IV unless given. */
+export function encryptWith(input: Uint8Array | null, alg: SymmetricAlgorithm | null, key?: Uint8Array, iv?: Uint8Array): Uint8Array {
+  if (alg === null) throw argumentNull('alg');
+  return encrypt(input, alg.algorithm, key ?? alg.Key, iv ?? alg.IV);
+}
+export function decryptWith(input: Uint8Array | null, alg: SymmetricAlgorithm | null, key?: Uint8Array, iv?: Uint8Array): Uint8Array {
+  if (alg === null) throw argumentNull('alg');
+  return decrypt(input, alg.algorithm, key ?? alg.Key, iv ?? alg.IV);
+}

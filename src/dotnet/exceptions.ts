@@ -29,7 +29,8 @@ export type DotNetExceptionType =
   | 'OutOfMemoryException'
   | 'InsufficientExecutionStackException'
   | 'RegexMatchTimeoutException'
-  | 'JsonWriterException';
+  | 'JsonWriterException'
+  | 'XmlException';
 
 /** A .NET exception. `message` is exactly .NET's `Exception.Message`. */
 export class DotNetException extends Error {
@@ -55,6 +56,8 @@ export class DotNetException extends Error {
       case 'JsonSerializationException':
       case 'JsonException':
         return `Newtonsoft.Json.${this.typeName}`;
+      case 'XmlException':
+        return 'System.Xml.XmlException';
       case 'KeyNotFoundException':
         return 'System.Collections.Generic.KeyNotFoundException';
       case 'RegexParseException':

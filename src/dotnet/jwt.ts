@@ -1,5 +1,5 @@
 /**
- * APIM's string extension methods for credentials (policy expression helpers, reference §5.3).
+ * APIM's string extension methods for credentials (policy expression helpers, docs/apim-behaviour.md: Helper methods and .NET types).
  *
  * Provides: `string.AsJwt()` → Jwt | null (asJwt), `string.TryParseJwt(out Jwt)` (tryParseJwt), Jwt {Id, Algorithm,
  * Issuer, Subject, Type, Audiences, Claims, ExpirationTime, NotBefore, IssuedAt}, Jwt.Claims.GetValueOrDefault(name[,

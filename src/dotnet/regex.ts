@@ -63,8 +63,72 @@ export interface RegexTranslation {
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// ---- .NET character classes ------------------------------------------------------------------------------------------
+// .NET matches UTF-16 code units, as JS RegExp without the `u` flag does, and its classes are Unicode-aware unless
+// RegexOptions.ECMAScript is set ("Character classes in regular expressions" on learn.microsoft.com):
+//   \d = \p{Nd};  \w = [\p{L}\p{Mn}\p{Nd}\p{Pc}];  \s = [\f\n\r\t\v\x85\p{Z}];  \b = a \w/\W boundary.
+// Each class becomes an explicit list of BMP code-unit ranges (computed once, from the JS engine's Unicode tables), so
+// the same source also runs on re2js.
+const classCache = new Map<string, { set: string; complement: string }>();
+
+function unitRanges(test: (c: string) => boolean): { set: string; complement: string } {
+  const inSet: Array<[number, number]> = [];
+  const outSet: Array<[number, number]> = [];
+  let start = 0;
+  let cur = test('\0');
+  for (let c = 1; c <= 0x10000; c++) {
+    const v = c < 0x10000 ? test(String.fromCharCode(c)) : !cur;
+    if (v !== cur) {
+      (cur ? inSet : outSet).push([start, c - 1]);
+      start = c;
+      cur = v;
+    }
+  }
+  const fmt = (rs: Array<[number, number]>) => rs.map(([a, b]) => (a === b ? hex(a) : `${hex(a)}-${hex(b)}`)).join('');
+  return { set: fmt(inSet), complement: fmt(outSet) };
+}
+function hex(c: number): string {
+  return `\\u${c.toString(16).padStart(4, '0')}`;
+}
+
+/** Ranges (without brackets) of a .NET class: 'd' 'w' 's' or a general category such as 'Lu'. */
+function dotnetClass(name: string): { set: string; complement: string } {
+  let r = classCache.get(name);
+  if (!r) {
+    let re: RegExp;
+    if (name === 'd') re = /^\p{Nd}$/u;
+    else if (name === 'w') re = /^[\p{L}\p{Mn}\p{Nd}\p{Pc}]$/u;
+    else if (name === 's') re = /^[\f\n\r\t\v\x85\p{Z}]$/u;
+    else re = new RegExp(`^\\p{gc=${name}}$`, 'u');
+    // lone surrogates are category Cs: test them as code units
+    r = unitRanges((c) => re.test(c));
+    classCache.set(name, r);
+  }
+  return r;
+}
+
+const GENERAL_CATEGORIES = new Set([
+  'L', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'M', 'Mn', 'Mc', 'Me', 'N', 'Nd', 'Nl', 'No', 'P', 'Pc', 'Pd', 'Ps', 'Pe', 'Pi', 'Pf', 'Po', 'S', 'Sm', 'Sc', 'Sk', 'So',
+  'Z', 'Zs', 'Zl', 'Zp', 'C', 'Cc', 'Cf', 'Cs', 'Co', 'Cn',
+]);
+
+/** ECMAScript-option classes: ASCII \d \w, and \s without Unicode spaces. */
+const ECMA_CLASSES: Record<string, { set: string; complement: string }> = {
+  d: { set: '0-9', complement: '\\u0000-/:-\\uffff' },
+  w: { set: '0-9A-Z_a-z', complement: '\\u0000-/:-@\\[-^`{-\\uffff' },
+  s: { set: ' \\f\\n\\r\\t\\v', complement: '\\u0000-\\u0008\\u000e-\\u001f!-\\uffff' },
+};
+
 /** Translates a .NET pattern with RegexOptions into a JS RegExp source and flags. */
 export function translateRegex(pattern: string, options = 0): RegexTranslation {
+  const ecma = (options & RegexOptions.ECMAScript) !== 0;
+  const shorthand = (e: string): { set: string; complement: string } => (ecma ? ECMA_CLASSES[e.toLowerCase()]! : dotnetClass(e.toLowerCase()));
+  const category = (at: number): { name: string; len: number } => {
+    const m = /^\\[pP]\{([A-Za-z]+)\}/.exec(pattern.slice(at));
+    if (!m) throw parseError(pattern, at + 2, 'Malformed \\p{X} character escape.');
+    if (!GENERAL_CATEGORIES.has(m[1]!)) throw new RegexUnsupportedError(pattern, at, `'\\${pattern[at + 1]}{${m[1]}}' (named Unicode blocks; general categories such as \\p{Lu} work)`);
+    return { name: m[1]!, len: m[0].length };
+  };
   if (options & RegexOptions.RightToLeft) throw new RegexUnsupportedError(pattern, 0, 'RegexOptions.RightToLeft');
   let ignoreCase = (options & RegexOptions.IgnoreCase) !== 0;
   let multiline = (options & RegexOptions.Multiline) !== 0;
@@ -104,7 +168,19 @@ export function translateRegex(pattern: string, options = 0): RegexTranslation {
       if (c === '\\') {
         const e = pattern[i + 1];
         if (e === undefined) throw parseError(pattern, n, 'Illegal \\ at end of pattern.');
-        if (e === 'p' || e === 'P') throw unsupported(i, `'\\${e}{...}' (Unicode category)`);
+        if (e === 'p' || e === 'P') {
+          const cat = category(i);
+          const r = dotnetClass(cat.name);
+          parts.push(e === 'p' ? r.set : r.complement);
+          i += cat.len;
+          continue;
+        }
+        if ('dwsDWS'.includes(e)) {
+          const r = shorthand(e);
+          parts.push(e === e.toLowerCase() ? r.set : r.complement);
+          i += 2;
+          continue;
+        }
         parts.push(e === 'e' ? '\\x1B' : e === 'a' ? '\\x07' : '\\' + e);
         i += 2;
         continue;
@@ -136,8 +212,17 @@ export function translateRegex(pattern: string, options = 0): RegexTranslation {
         else if (e === 'z') parts.push('(?![\\s\\S])');
         else if (e === 'Z') parts.push('(?=\\n?(?![\\s\\S]))');
         else if (e === 'G') throw unsupported(i, "'\\G' (contiguous match)");
-        else if (e === 'p' || e === 'P') throw unsupported(i, `'\\${e}{...}' (Unicode category)`);
-        else if (e === 'e') parts.push('\\x1B');
+        else if (e === 'p' || e === 'P') {
+          const cat = category(i);
+          parts.push(`[${e === 'p' ? '' : '^'}${dotnetClass(cat.name).set}]`);
+          i += cat.len;
+          continue;
+        } else if ('dwsDWS'.includes(e)) parts.push(`[${e === e.toLowerCase() ? '' : '^'}${shorthand(e).set}]`);
+        else if ((e === 'b' || e === 'B') && !ecma) {
+          // a word boundary between .NET's Unicode \w and \W (JS \b knows only ASCII word characters)
+          const w = `[${dotnetClass('w').set}]`;
+          parts.push(e === 'b' ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))` : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`);
+        } else if (e === 'e') parts.push('\\x1B');
         else if (e === 'a') parts.push('\\x07');
         else if (e === 'k') {
           const m = /^\\k(?:<([^>]*)>|'([^']*)')/.exec(pattern.slice(i));

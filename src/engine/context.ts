@@ -33,6 +33,12 @@ export interface GatewayResponse {
 }
 
 /** `context.LastError` (docs/architecture.md, "Errors"). */
+/** `context.GraphQL` of a resolver: Arguments and Parent (JObject values built by the resolver policy). */
+export interface GraphQLFieldContext {
+  readonly arguments: unknown;
+  readonly parent: unknown;
+}
+
 export interface LastError {
   source: string;
   reason: string;
@@ -169,6 +175,11 @@ export class GatewayContext {
   /** `context.Tracing`: true only when APIM tracing was requested; an observer does not change what policies see. */
   readonly apimTracing: boolean;
   lastError: LastError | null = null;
+  /**
+   * `context.GraphQL` while a GraphQL resolver runs (http-data-source): the field's arguments and its parent object,
+   * as the expression library's JObject values. Null outside resolvers.
+   */
+  graphql: GraphQLFieldContext | null = null;
   backendTarget: BackendTarget | null = null;
   /** Set when the breaker/pool chose a backend for the last forward-request (for traces and tests). */
   lastBackend: { backendId: string; memberId: string; url: string } | null = null;

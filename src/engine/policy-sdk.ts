@@ -19,6 +19,7 @@ export { GatewayContext, StoredResponse } from './context.js';
 export type {
   ApiInfo,
   BackendTarget,
+  GraphQLFieldContext,
   DeploymentInfo,
   GatewayRequest,
   GatewayResponse,
@@ -43,9 +44,12 @@ export type { BackendRegistry } from '../backends/index.js';
 export { isPromise, StateUnavailableError, whenReady } from '../state/store.js';
 export type { Awaitable, CheckResult, CounterCheck, FixedCheck, SlidingCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from '../state/store.js';
 export type { XmlAttribute, XmlElement, XmlNode } from '../xml/types.js';
+/** Reads a standalone XML document a policy loads itself (a GraphQL resolver), with positioned diagnostics. */
+export { readPolicyXml } from '../xml/read.js';
 export type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 export { SourceText, TextSpan } from '../diagnostics/source.js';
 export { editDistance } from '../diagnostics/edit-distance.js';
+export { lazyLibrary } from '../lazy-library.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors and the gateway's own responses
@@ -191,6 +195,11 @@ export interface ElementSpec {
   readonly elements?: readonly ElementSpec[];
   /** This element holds policy statements (choose's `<when>`), optionally only the named ones. */
   readonly policies?: true | readonly string[];
+  /**
+   * The statements inside run as in this section (a resolver's `<http-response>` transforms a response, as outbound
+   * does), whatever section the policy itself is in.
+   */
+  readonly section?: PolicySection;
   /**
    * Free-form XML the policy reads itself (xsl-transform's `<xsl:stylesheet>`, cross-domain's Flash policy):
    * its children and attributes are not checked against policy metadata.

@@ -33,7 +33,9 @@ export type Expr =
   | { kind: 'lambda'; pos: number; params: Array<{ name: string; pos: number; type: TypeNode | null }>; body: Expr | Stmt }
   | { kind: 'typeof'; pos: number; type: TypeNode }
   | { kind: 'default'; pos: number; type: TypeNode | null }
-  | { kind: 'typeExpr'; pos: number; type: TypeNode };
+  | { kind: 'typeExpr'; pos: number; type: TypeNode }
+  /** `checked(e)` / `unchecked(e)`: sets the overflow-checking context of the integer arithmetic inside. */
+  | { kind: 'checkedExpr'; pos: number; checked: boolean; operand: Expr };
 
 export interface Arg {
   pos: number;
@@ -65,4 +67,16 @@ export type Stmt =
   | { kind: 'throw'; pos: number; value: Expr | null }
   | { kind: 'try'; pos: number; body: Stmt; catches: Array<{ pos: number; type: TypeNode | null; name: string | null; when: Expr | null; body: Stmt }>; fin: Stmt | null }
   | { kind: 'using'; pos: number; decl: Stmt | null; expr: Expr | null; body: Stmt }
-  | { kind: 'empty'; pos: number };
+  | { kind: 'empty'; pos: number }
+  /** `checked { }` / `unchecked { }`. */
+  | { kind: 'checked'; pos: number; checked: boolean; body: Stmt }
+  /** A local function (C# 7): `int F(int x) { ... }` or `int F(int x) => ...;`. */
+  | { kind: 'localFunc'; pos: number; name: string; namePos: number; ret: TypeNode; params: LocalFuncParam[]; body: Stmt };
+
+export interface LocalFuncParam {
+  name: string;
+  pos: number;
+  type: TypeNode;
+  /** Default value of an optional parameter (a constant expression). */
+  def: Expr | null;
+}

@@ -3,9 +3,10 @@
  * compile time against the type descriptors in ./library; the output is a tree of closures `(ctx, frame) => value`.
  * Locals live in one frame array per evaluation (allocated only when the expression declares locals or lambdas).
  */
-import type { Arg, Expr, Initializer, Stmt, TypeNode } from './ast.js';
+import type { Arg, Expr, Initializer, LocalFuncParam, Stmt, TypeNode } from './ast.js';
 import type { GatewayContext } from '../engine/context.js';
 import { DotNetException } from '../dotnet/exceptions.js';
+import { Decimal } from '../dotnet/decimal.js';
 import {
   acceptsNull, arrayOf, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable,
   type CsType,
@@ -15,10 +16,11 @@ import {
   type Binder, type Bound, type CallSite, type Closure, type Frame,
 } from './library/registry.js';
 import { located } from './library/sig.js';
-import { AnonymousObject, BudgetExceeded, csEquals, nre, step, toCsString } from './runtime.js';
+import { delegateSignature, invokeDelegateClosure } from './library/delegates.js';
+import { AnonymousObject, BudgetExceeded, csEquals, enterCall, leaveCall, nre, step, toCsString } from './runtime.js';
 import { stringify, unboxer } from './library/convert.js';
 import { defaultOf, exceptionMatches, explicitConv, implicitConv, instanceTest, isExceptionType } from './conversions.js';
-import { binaryOp, numericWrapper, promoteUnary } from './operators.js';
+import { binaryOp, checkedArithmetic, checkedNarrowing, numericWrapper, promoteUnary } from './operators.js';
 import { canComplete, canCompleteList, endPos } from './flow.js';
 
 export class CompileError extends Error {
@@ -37,11 +39,33 @@ interface Local {
   name: string;
 }
 
+/**
+ * A local function. Its signature is known before its body is compiled (C# lets a block call a local function declared
+ * further down); the slots of its parameters and locals are assigned when the body is compiled.
+ */
+interface LocalFn {
+  name: string;
+  ret: CsType;
+  params: Array<{ name: string; type: CsType; def: { value: unknown } | null }>;
+  paramSlots: number[];
+  retSlot: number;
+  /** Frame slots [start, end) the function's own locals use; saved and restored around a recursive call. */
+  start: number;
+  end: number;
+  body: SC | null;
+  /** Calls of this function currently running (recursion). */
+  active: number;
+}
+
 class Scope {
   readonly vars = new Map<string, Local>();
+  readonly funcs = new Map<string, LocalFn>();
   constructor(readonly parent: Scope | null) {}
   lookup(name: string): Local | undefined {
     return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+  lookupFn(name: string): LocalFn | undefined {
+    return this.funcs.get(name) ?? this.parent?.lookupFn(name);
   }
 }
 
@@ -79,6 +103,8 @@ export class Compiler implements Binder {
   private loopDepth = 0;
   private switchDepth = 0;
   private catchSlots: number[] = [];
+  /** Inside `checked(...)` / `checked { }`: integer + - * and numeric casts raise OverflowException. */
+  checkedCtx = false;
 
   constructor(readonly text: string) {}
 
@@ -116,8 +142,24 @@ export class Compiler implements Binder {
 
   lambda(e: Expr, params: CsType[], expectedReturn?: CsType): { make: (ctx: GatewayContext, f: Frame) => (...a: unknown[]) => unknown; ret: CsType } {
     if (e.kind !== 'lambda') {
-      // a method group or delegate value is not supported; give a clear message
-      this.error(e.pos, 'expected a lambda expression such as "x => ..."');
+      // a delegate value (`Func<string, bool> p = ...; list.Where(p)`): its parameter types must match exactly
+      const d = this.expr(e);
+      const sig = delegateSignature(d.type);
+      if (!sig) this.error(e.pos, 'expected a lambda expression such as "x => ..." or a Func<...> value');
+      if (sig.params.length !== params.length || !sig.params.every((p, i) => sameType(p, params[i]!))) {
+        this.error(e.pos, `cannot use ${typeName(d.type)} here: a delegate taking (${params.map(typeName).join(', ')}) is expected`);
+      }
+      if (expectedReturn && expectedReturn.name !== 'void' && !sameType(sig.ret, expectedReturn)) this.error(e.pos, `cannot use ${typeName(d.type)} here: it must return ${typeName(expectedReturn)}`);
+      const dc = d.c;
+      const pos = e.pos;
+      return {
+        make: (ctx, f) => {
+          const fn = dc(ctx, f);
+          if (fn === null || fn === undefined) throw located(nre(), pos);
+          return fn as (...a: unknown[]) => unknown;
+        },
+        ret: sig.ret,
+      };
     }
     if (e.params.length !== params.length) this.error(e.pos, `the lambda takes ${e.params.length} parameter(s) but ${params.length} are expected here`);
     const saved = this.scope;
@@ -148,13 +190,21 @@ export class Compiler implements Binder {
         this.switchDepth = savedSwitch;
         ret = expectedReturn ?? rets[0] ?? T.void;
         const [s0, s1] = slots;
-        make = (ctx, f) => (a?: unknown, b?: unknown) => {
-          step();
-          if (s0 !== undefined) f[s0] = a;
-          if (s1 !== undefined) f[s1] = b;
-          body(ctx, f);
-          return f[retSlot];
-        };
+        make =
+          slots.length > 2
+            ? (ctx, f) => (...a: unknown[]) => {
+                step();
+                for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
+                body(ctx, f);
+                return f[retSlot];
+              }
+            : (ctx, f) => (a?: unknown, b?: unknown) => {
+                step();
+                if (s0 !== undefined) f[s0] = a;
+                if (s1 !== undefined) f[s1] = b;
+                body(ctx, f);
+                return f[retSlot];
+              };
       } else {
         const b = this.expr(e.body as Expr, expectedReturn);
         const c = expectedReturn && expectedReturn.name !== 'void' ? this.convert(b, expectedReturn) : b.c;
@@ -164,6 +214,12 @@ export class Compiler implements Binder {
           make = (ctx, f) => (a?: unknown) => {
             step();
             f[s0!] = a;
+            return c(ctx, f);
+          };
+        } else if (slots.length > 2) {
+          make = (ctx, f) => (...a: unknown[]) => {
+            step();
+            for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
             return c(ctx, f);
           };
         } else {
@@ -179,6 +235,16 @@ export class Compiler implements Binder {
       this.scope = saved;
     }
     return { make, ret };
+  }
+
+  isDelegate(e: Expr): boolean {
+    if (e.kind !== 'name' && e.kind !== 'member') return false;
+    try {
+      return delegateSignature(this.expr(e).type) !== null;
+    } catch (err) {
+      if (err instanceof CompileError) return false;
+      throw err;
+    }
   }
 
   outTarget(a: Arg, type: CsType): (ctx: GatewayContext, f: Frame, v: unknown) => void {
@@ -207,11 +273,14 @@ export class Compiler implements Binder {
     const args = n.args.map((a) => this.resolveType(a));
     const canon = canonicalTypeName(n.name);
     if (!canon) {
+      notInAllowList(this, n.name, n.pos);
       const hint = suggestName(n.name.split('.').pop()!, knownTypeNames());
       this.error(n.pos, `the type "${n.name}" is not available in policy expressions`, hint ? `did you mean "${hint}"?` : undefined);
     }
     const def = lookupType(canon)!;
-    if ((def.arity ?? 0) !== args.length) {
+    if (def.variadic) {
+      if (args.length < def.variadic.min || args.length > def.variadic.max) this.error(n.pos, `the type "${n.name}" takes ${def.variadic.min} to ${def.variadic.max} type arguments, not ${args.length}`);
+    } else if ((def.arity ?? 0) !== args.length) {
       this.error(n.pos, `the type "${n.name}" takes ${def.arity ?? 0} type argument(s), not ${args.length}`);
     }
     t = named(canon, ...args);
@@ -288,8 +357,37 @@ export class Compiler implements Binder {
         return this.newArray(e);
       case 'newAnon':
         return this.newAnon(e);
-      case 'lambda':
+      case 'lambda': {
+        const sig = expected ? delegateSignature(expected) : null;
+        if (sig && expected) {
+          // lambda → Func<...>/Action<...> (C# "Lambda expressions"): the delegate value is a JS function. It may call
+          // itself through the variable it is stored in, so its frame slots are kept across re-entry like a local
+          // function's.
+          const start = this.frameSize;
+          const make = this.lambda(e, sig.params, sig.ret).make;
+          const end = this.frameSize;
+          return {
+            type: expected,
+            pos: e.pos,
+            nonNull: true,
+            c: (ctx, f) => {
+              const inner = make(ctx, f);
+              const state = { active: 0 };
+              return (...a: unknown[]) => reentrant(state, f, start, end, () => inner(...a));
+            },
+          };
+        }
         return { type: T.lambda, c: () => this.error(e.pos, 'lambda used as a value'), pos: e.pos };
+      }
+      case 'checkedExpr': {
+        const saved = this.checkedCtx;
+        this.checkedCtx = e.checked;
+        try {
+          return this.expr(e.operand, expected);
+        } finally {
+          this.checkedCtx = saved;
+        }
+      }
       case 'typeof':
         this.error(e.pos, 'typeof is not supported in policy expressions');
         break;
@@ -374,6 +472,7 @@ export class Compiler implements Binder {
       return this.typeRef(named(tn, ...args), e.pos);
     }
     if (isNamespace(e.name)) return { type: named('$ns', named(e.name)), c: () => null, pos: e.pos };
+    notInAllowList(this, e.name, e.pos);
     const candidates = [...this.allLocals(), 'context'];
     const hint = suggestName(e.name, candidates);
     this.error(e.pos, `the name "${e.name}" does not exist in the current context`, hint ? `did you mean "${hint}"?` : undefined);
@@ -393,6 +492,7 @@ export class Compiler implements Binder {
       const tn = canonicalTypeName(full);
       if (tn) return this.typeRef(named(tn, ...(e.typeArgs ?? []).map((a) => this.resolveType(a))), e.pos);
       if (isNamespace(full)) return { type: named('$ns', named(full)), c: () => null, pos: e.pos };
+      notInAllowList(this, full, e.namePos);
       this.error(e.namePos, `"${full}" is not an available namespace or type`);
     }
     if (target.type.name === '$type') {
@@ -483,10 +583,19 @@ export class Compiler implements Binder {
   private call(e: Extract<Expr, { kind: 'call' }>): Bound {
     const callee = e.callee;
     if (callee.kind === 'name') {
+      const fn = this.scope.lookupFn(callee.name);
+      if (fn) return this.callLocal(fn, e);
+      const local = this.scope.lookup(callee.name);
+      if (local) return this.invokeDelegate({ type: local.type, c: (_ctx, f) => f[local.slot], pos: callee.pos }, e);
       if (this.scope.lookup(callee.name)) this.error(callee.pos, `"${callee.name}" is a variable, not a method`);
       this.error(callee.pos, `the method "${callee.name}" does not exist in the current context`, 'call methods on a type or value, e.g. string.IsNullOrEmpty(x)');
     }
-    if (callee.kind !== 'member') this.error(e.pos, 'this expression cannot be called');
+    if (callee.kind !== 'member') {
+      // `make()(x)`: calling a delegate value returned by an expression
+      const target = this.expr(callee);
+      if (!delegateSignature(target.type)) this.error(e.pos, 'this expression cannot be called');
+      return this.invokeDelegate(target, e);
+    }
     const target = this.expr(callee.target);
     const typeArgs = callee.typeArgs ? callee.typeArgs.map((a) => this.resolveType(a)) : null;
     if (target.type.name === '$ns') this.error(callee.namePos, `"${target.type.args[0]!.name}.${callee.name}" is not an available type or method`);
@@ -533,6 +642,52 @@ export class Compiler implements Binder {
       };
     }
     return { type: res.type, c: res.c, pos: e.pos, ...(res.nonNull ? { nonNull: true } : {}) };
+  }
+
+  /** A call of a local function: arguments by position or name, optional parameters, C#'s implicit conversions. */
+  private callLocal(fn: LocalFn, e: Extract<Expr, { kind: 'call' }>): Bound {
+    const argCs = this.bindArgs(fn.name, fn.params, e.args, e.pos);
+    const n = argCs.length;
+    const pos = e.pos;
+    return {
+      type: fn.ret,
+      pos,
+      c: (ctx, f) => {
+        const args = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) args[i] = argCs[i]!(ctx, f);
+        return invokeLocal(fn, ctx, f, args);
+      },
+    };
+  }
+
+  /** `f(x)` on a local holding a Func/Action. */
+  private invokeDelegate(target: Bound, e: Extract<Expr, { kind: 'call' }>): Bound {
+    const sig = delegateSignature(target.type);
+    if (!sig) this.error(target.pos, `a value of type ${typeName(target.type)} is not a method or delegate and cannot be called`);
+    const params = sig.params.map((type, i) => ({ name: `arg${i + 1}`, type, def: null }));
+    const args = this.bindArgs(typeName(target.type), params, e.args, e.pos);
+    return { type: sig.ret, pos: e.pos, c: invokeDelegateClosure(target.c, args, e.callee.pos) };
+  }
+
+  /** Maps call arguments onto declared parameters (positional, then named), filling defaults of optional ones. */
+  private bindArgs(what: string, params: Array<{ name: string; type: CsType; def: { value: unknown } | null }>, args: Arg[], pos: number): Closure[] {
+    const out: Array<Closure | undefined> = new Array(params.length);
+    args.forEach((a, i) => {
+      if (a.modifier) this.error(a.pos, `"${a.modifier}" arguments are not supported for "${what}"`);
+      const idx = a.name ? params.findIndex((p) => p.name === a.name) : i;
+      if (a.name && idx < 0) this.error(a.pos, `"${what}" has no parameter named "${a.name}"`);
+      if (idx >= params.length) this.error(a.pos, `"${what}" takes ${params.length} argument(s), not ${args.length}`);
+      if (out[idx]) this.error(a.pos, `the parameter "${params[idx]!.name}" is given twice`);
+      const p = params[idx]!;
+      out[idx] = this.convert(this.expr(a.value, p.type), p.type);
+    });
+    return params.map((p, i) => {
+      const c = out[i];
+      if (c) return c;
+      if (!p.def) this.error(pos, `there is no argument given for the parameter "${p.name}" of "${what}"`);
+      const v = p.def.value;
+      return () => v;
+    });
   }
 
   private argDesc(a: Arg): string {
@@ -638,10 +793,19 @@ export class Compiler implements Binder {
       case '-': {
         if (!isNumeric(t)) this.error(pos, `operator "-" cannot be applied to ${typeName(b.type)}`);
         const pt = promoteUnary(t);
-        if (b.constant && typeof b.constant.value === 'number') {
+        if (pt.name === 'decimal') {
+          if (b.constant && b.constant.value instanceof Decimal) {
+            const v = b.constant.value.neg();
+            return { type: pt, c: () => v, pos, constant: { value: v } };
+          }
+          return { type: b.type, pos, c: (ctx, f) => (c(ctx, f) as Decimal | null)?.neg() ?? null };
+        }
+        if (b.constant && typeof b.constant.value === 'number' && !(this.checkedCtx && pt.name === 'int' && b.constant.value === -2147483648)) {
           const v = pt.name === 'int' ? -(b.constant.value as number) | 0 : -(b.constant.value as number);
           return { type: pt, c: () => v, pos, constant: { value: v } };
         }
+        const ck = this.checkedCtx ? checkedArithmetic(pt, '-') : null;
+        if (ck) return { type: pt, pos, c: (ctx, f) => { try { return ck(0, c(ctx, f) as number); } catch (err) { throw located(err, pos); } } };
         if (pt.name === 'int') return { type: pt, c: (ctx, f) => -(c(ctx, f) as number) | 0, pos };
         return { type: pt, c: (ctx, f) => -(c(ctx, f) as number), pos };
       }
@@ -729,8 +893,13 @@ export class Compiler implements Binder {
     if (implicit !== undefined && !(from.name === 'object')) {
       return { type: to, c: implicit === null ? b.c : implicit(b.c), pos, ...(b.nonNull ? { nonNull: true } : {}) };
     }
-    const conv = explicitConv(from, to);
+    let conv = explicitConv(from, to);
     if (!conv) this.error(pos, `cannot convert type ${typeName(from)} to ${typeName(to)}`);
+    const narrow = this.checkedCtx && isNumeric(unwrapNullable(from)) ? checkedNarrowing(unwrapNullable(to)) : null;
+    if (narrow) {
+      const inner = conv;
+      conv = (v) => (v === null || v === undefined ? inner(v) : v instanceof Decimal ? inner(v) : inner(narrow(v as number)));
+    }
     const c = b.c;
     return {
       type: to,
@@ -1019,7 +1188,8 @@ export class Compiler implements Binder {
     const t = unwrapNullable(ref.type);
     if (!isNumeric(t)) this.error(e.pos, `operator "${e.op}" cannot be applied to ${typeName(ref.type)}`);
     const d = e.op === '++' ? 1 : -1;
-    const wrap = numericWrapper(t);
+    const pos = e.pos;
+    const next = this.stepFn(t, d, pos);
     const post = e.kind === 'postfix';
     const { prepare } = ref;
     if (ref.slot !== undefined) {
@@ -1028,8 +1198,8 @@ export class Compiler implements Binder {
         type: ref.type,
         pos: e.pos,
         c: (_ctx, f) => {
-          const old = f[slot] as number;
-          const nv = wrap(old + d);
+          const old = f[slot];
+          const nv = next(old);
           f[slot] = nv;
           return post ? old : nv;
         },
@@ -1040,12 +1210,32 @@ export class Compiler implements Binder {
       pos: e.pos,
       c: (ctx, f) => {
         const h = prepare(ctx, f);
-        const old = h.get() as number;
-        const nv = wrap(old + d);
+        const old = h.get();
+        const nv = next(old);
         h.set(nv);
         return post ? old : nv;
       },
     };
+  }
+
+  /** The value after `++`/`--` for a numeric type: wraps (unchecked), raises OverflowException (checked), or Decimal. */
+  private stepFn(t: CsType, d: 1 | -1, pos: number): (v: unknown) => unknown {
+    if (t.name === 'decimal') {
+      const one = d === 1 ? Decimal.One : Decimal.MinusOne;
+      return (v) => (v as Decimal).add(one);
+    }
+    const ck = this.checkedCtx ? checkedArithmetic(t, '+') : null;
+    if (ck) {
+      return (v) => {
+        try {
+          return ck(v as number, d);
+        } catch (err) {
+          throw located(err, pos);
+        }
+      };
+    }
+    const wrap = numericWrapper(t);
+    return (v) => wrap((v as number) + d);
   }
 
   /** A reference to an assignable location, evaluating receiver and index once. */
@@ -1101,6 +1291,8 @@ export class Compiler implements Binder {
         const saved = this.scope;
         this.scope = new Scope(saved);
         try {
+          // local functions are in scope in their whole block, before their declaration too (C# "Local functions")
+          for (const x of s.body) if (x.kind === 'localFunc') this.declareLocalFn(x);
           const body = s.body.map((x) => this.stmt(x));
           const n = body.length;
           if (n === 1) return body[0]!;
@@ -1117,6 +1309,18 @@ export class Compiler implements Binder {
       }
       case 'empty':
         return () => NORMAL;
+      case 'localFunc':
+        this.compileLocalFn(s);
+        return () => NORMAL;
+      case 'checked': {
+        const saved = this.checkedCtx;
+        this.checkedCtx = s.checked;
+        try {
+          return this.stmt(s.body);
+        } finally {
+          this.checkedCtx = saved;
+        }
+      }
       case 'expr': {
         const b = this.expr(s.expr);
         const c = b.c;
@@ -1200,6 +1404,7 @@ export class Compiler implements Binder {
           if (fn.box || (fn.retType && fn.retType.name !== 'void')) this.error(s.pos, 'the block must return a value');
           return () => RETURN;
         }
+        if (fn.retType?.name === 'void') this.error(s.value.pos, 'a function returning void cannot return a value');
         const b = this.expr(s.value, fn.retType ?? undefined);
         if (b.type.name === 'void') this.error(s.value.pos, 'cannot return a void expression');
         fn.returns.push(b.type);
@@ -1243,6 +1448,50 @@ export class Compiler implements Binder {
           this.scope = saved;
         }
       }
+    }
+  }
+
+  private declareLocalFn(s: Extract<Stmt, { kind: 'localFunc' }>): void {
+    if (this.scope.funcs.has(s.name) || this.scope.lookup(s.name)) this.error(s.namePos, `a local variable or function named "${s.name}" is already defined in this scope`);
+    if (s.name === 'context') this.error(s.namePos, 'the name "context" is reserved for the policy context');
+    const ret = s.ret.name === 'void' && s.ret.arrayRank === 0 ? T.void : this.resolveType(s.ret);
+    const seen = new Set<string>();
+    const params = s.params.map((p: LocalFuncParam) => {
+      if (seen.has(p.name)) this.error(p.pos, `the parameter name "${p.name}" is a duplicate`);
+      seen.add(p.name);
+      const type = this.resolveType(p.type);
+      let def: { value: unknown } | null = null;
+      if (p.def) {
+        const b = this.expr(p.def, type);
+        if (!b.constant && !(p.def.kind === 'default')) this.error(p.def.pos, `the default value of parameter "${p.name}" must be a compile-time constant`);
+        def = { value: this.convert(b, type)(null as unknown as GatewayContext, EMPTY_FRAME) };
+      }
+      return { name: p.name, type, def };
+    });
+    this.scope.funcs.set(s.name, { name: s.name, ret, params, paramSlots: [], retSlot: -1, start: 0, end: 0, body: null, active: 0 });
+  }
+
+  private compileLocalFn(s: Extract<Stmt, { kind: 'localFunc' }>): void {
+    const fn = this.scope.funcs.get(s.name)!;
+    const saved = { scope: this.scope, fn: this.fn, loop: this.loopDepth, sw: this.switchDepth, catches: this.catchSlots };
+    fn.start = this.frameSize;
+    this.scope = new Scope(saved.scope);
+    try {
+      fn.paramSlots = fn.params.map((p, i) => this.declare(p.name, p.type, s.params[i]!.pos).slot);
+      fn.retSlot = this.frameSize++;
+      this.fn = { retSlot: fn.retSlot, returns: [], retType: fn.ret, box: false };
+      this.loopDepth = 0;
+      this.switchDepth = 0;
+      this.catchSlots = [];
+      fn.body = this.stmt(s.body);
+      if (fn.ret.name !== 'void' && canComplete(s.body)) this.error(endPos(s.body, this.text), `not all code paths of local function "${s.name}" return a value`);
+      fn.end = this.frameSize;
+    } finally {
+      this.scope = saved.scope;
+      this.fn = saved.fn;
+      this.loopDepth = saved.loop;
+      this.switchDepth = saved.sw;
+      this.catchSlots = saved.catches;
     }
   }
 
@@ -1446,6 +1695,34 @@ export class Compiler implements Binder {
 
 // ---- helpers -----------------------------------------------------------------------------------------------------
 
+/** Runs a local function: parameters into their slots, the caller's copies of the slots kept across a recursive call. */
+function invokeLocal(fn: LocalFn, ctx: GatewayContext, f: Frame, args: unknown[]): unknown {
+  return reentrant(fn, f, fn.start, fn.end, () => {
+    const slots = fn.paramSlots;
+    for (let i = 0; i < slots.length; i++) f[slots[i]!] = args[i];
+    f[fn.retSlot] = undefined;
+    fn.body!(ctx, f);
+    return f[fn.retSlot];
+  });
+}
+
+/**
+ * Runs a function body whose locals live in frame slots [start, end): a recursive call would overwrite the caller's
+ * values, so they are saved on re-entry and restored after. The call depth is bounded (runtime.ts MAX_CALL_DEPTH).
+ */
+function reentrant(state: { active: number }, f: Frame, start: number, end: number, run: () => unknown): unknown {
+  enterCall();
+  const saved = state.active > 0 ? f.slice(start, end) : null;
+  state.active++;
+  try {
+    return run();
+  } finally {
+    state.active--;
+    leaveCall();
+    if (saved) for (let i = start; i < end; i++) f[i] = saved[i - start];
+  }
+}
+
 function isStmt(x: Expr | Stmt): x is Stmt {
   return x.kind === 'block';
 }
@@ -1454,6 +1731,19 @@ function literal(e: Extract<Expr, { kind: 'literal' }>): Bound {
   const v = e.value;
   const type = e.litType === 'null' ? T.null : named(e.litType);
   return { type, c: () => v, pos: e.pos, constant: { value: v }, ...(v !== null ? { nonNull: true } : {}) };
+}
+
+/**
+ * Well-known .NET types outside Microsoft's allowed-types list for policy expressions: a user reaching for them gets
+ * told so, rather than "does not exist".
+ */
+const OUTSIDE_ALLOW_LIST = new Set([
+  'XmlReader', 'XmlWriter', 'XmlDocument', 'XmlNode', 'XmlElement', 'XPathNavigator', 'XPathDocument', 'XmlSerializer', 'File', 'Directory', 'Path', 'Stream',
+  'StreamReader', 'MemoryStream', 'HttpClient', 'WebClient', 'WebRequest', 'Process', 'Thread', 'Task', 'Environment', 'Assembly', 'Activator', 'Type', 'AppDomain',
+]);
+function notInAllowList(b: Compiler, name: string, pos: number): void {
+  const simple = name.split('.').pop()!;
+  if (OUTSIDE_ALLOW_LIST.has(simple)) b.error(pos, `"${name}" is not available in APIM policy expressions (it is not in Microsoft's list of allowed .NET types)`, simple.startsWith('Xml') || simple.startsWith('XPath') ? 'use System.Xml.Linq: XDocument.Parse(text), XElement, context.Request.Body.As<XDocument>()' : undefined);
 }
 
 function hintFor(name: string, candidates: string[]): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { DotNetException } from '../dotnet/exceptions.js';
 import { DateTimeOffset, type DateTime } from '../dotnet/datetime.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { acceptsNull, clrName, isEnum, isIntegral, isNullable, isNumeric, isValueType, sameType, typeName, unwrapNullable, type CsType } from './types.js';
 import { basesOf, typeDefOf, type Bound, type Closure } from './library/registry.js';
 import { CsBoxed, invalidCast, nre, runtimeTypeName, type BoxedKind } from './runtime.js';
@@ -12,6 +13,7 @@ import { boxValue, convertPrimitive, toJTokenConverter, unboxer } from './librar
 
 export function defaultOf(t: CsType): unknown {
   if (isNullable(t)) return null;
+  if (t.name === 'decimal') return Decimal.Zero;
   if (isNumeric(t)) return 0;
   if (t.name === 'bool') return false;
   const d = typeDefOf(t);
@@ -40,6 +42,8 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
   // implicit numeric conversions
   if (isNumeric(from) && isNumeric(to)) {
     const ok = IMPLICIT_NUMERIC[from.name]?.includes(to.name);
+    // integral → decimal: decimal values are Decimal objects (exact, scale 0)
+    if (ok && to.name === 'decimal') return (c) => (ctx, f) => Decimal.fromNumber(c(ctx, f) as number);
     if (ok) return null;
     // constant int expressions convert to smaller types when in range
     if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && to.name !== 'char' && inRange(b.constant.value, to.name)) return null;
@@ -47,6 +51,11 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
   }
   // DateTimeOffset's implicit operator from DateTime (.NET: offset 0 for Utc, the local offset, also 0 here, otherwise)
   if (to.name === 'DateTimeOffset' && from.name === 'DateTime') return (c) => (ctx, f) => DateTimeOffset.fromDateTime(c(ctx, f) as DateTime);
+  // user-defined implicit operators of library types (XName and XNamespace from string)
+  for (const conv of implicitConversions) {
+    const r = conv(from, to);
+    if (r) return (c) => (ctx, f) => r(c(ctx, f));
+  }
   // library conversions (e.g. JToken from primitives)
   if (to.name === 'JToken' || to.name === 'JValue') {
     const conv = toJTokenConverter(from);
@@ -107,8 +116,8 @@ export function explicitConv(from: CsType, to: CsType): ((v: unknown) => unknown
   const fu = unwrapNullable(from);
   const tu = unwrapNullable(to);
   if (isNumeric(fu) && isNumeric(tu)) {
-    const conv = convertPrimitive(fu, tu);
-    return (v) => (v === null || v === undefined ? (isNullable(to) ? null : thrower(nre())) : conv(v as number));
+    const conv = decimalAware(fu, tu);
+    return (v) => (v === null || v === undefined ? (isNullable(to) ? null : thrower(nre())) : conv(v));
   }
   if ((isEnum(fu) && (isIntegral(tu) || isEnum(tu))) || (isIntegral(fu) && isEnum(tu))) return (v) => v;
   if (from.name === 'Nullable' && sameType(fu, tu)) {
@@ -136,12 +145,43 @@ export function explicitConv(from: CsType, to: CsType): ((v: unknown) => unknown
   return undefined;
 }
 
+/**
+ * Explicit numeric conversion including decimal: to decimal from double/float rounds to 15 significant digits (NaN and
+ * infinities overflow); from decimal to an integral type truncates and always checks the range (.NET's decimal
+ * conversions throw OverflowException even in unchecked code).
+ */
+function decimalAware(fu: CsType, tu: CsType): (v: unknown) => unknown {
+  if (tu.name === 'decimal') return fu.name === 'decimal' ? (v) => v : (v) => Decimal.fromNumber(v as number);
+  const conv = convertPrimitive(fu, tu);
+  if (fu.name !== 'decimal') return conv as (v: unknown) => unknown;
+  const range = INTEGRAL_LIMITS[tu.name];
+  return (v) => {
+    const n = (v as Decimal).toNumber();
+    if (range) {
+      const t = Math.trunc(n);
+      if (t < range[0] || t > range[1]) throw new DotNetException('OverflowException', `Value was either too large or too small for ${range[2]}.`);
+    }
+    return conv(n);
+  };
+}
+const INTEGRAL_LIMITS: Record<string, [number, number, string]> = {
+  int: [-2147483648, 2147483647, 'an Int32'], uint: [0, 4294967295, 'a UInt32'], long: [-9223372036854775808, 9223372036854775807, 'an Int64'],
+  ulong: [0, 18446744073709551615, 'a UInt64'], short: [-32768, 32767, 'an Int16'], ushort: [0, 65535, 'a UInt16'], byte: [0, 255, 'a Byte'],
+  sbyte: [-128, 127, 'a SByte'], char: [0, 65535, 'a Char'],
+};
+
 function isInterfaceLike(t: CsType): boolean {
   return /^I[A-Z]/.test(t.name);
 }
 
 function thrower(e: unknown): never {
   throw e;
+}
+
+const implicitConversions: Array<(from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined> = [];
+/** A user-defined implicit operator of a library type (C# spec "User-defined implicit conversions"). */
+export function defineImplicitConversion(fn: (from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined): void {
+  implicitConversions.push(fn);
 }
 
 const explicitConversions: Array<(from: CsType, to: CsType) => ((v: unknown) => unknown) | undefined> = [];
@@ -168,9 +208,10 @@ export function instanceTest(t: CsType): (v: unknown) => boolean {
       return (v) => typeof v === 'boolean';
     case 'int':
       return (v) => typeof v === 'number';
+    case 'decimal':
+      return (v) => v instanceof Decimal;
     case 'long':
     case 'double':
-    case 'decimal':
     case 'float':
     case 'char':
     case 'byte':

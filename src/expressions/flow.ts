@@ -30,9 +30,10 @@ export function canComplete(s: Stmt): boolean {
       return s.fin ? main && canComplete(s.fin) : main;
     }
     case 'using':
+    case 'checked':
       return canComplete(s.body);
     default:
-      return true;
+      return true; // a local function declaration does not transfer control
   }
 }
 
@@ -57,6 +58,7 @@ function containsBreak(s: Stmt, inSwitch = false): boolean {
     case 'try':
       return containsBreak(s.body, inSwitch) || s.catches.some((c) => containsBreak(c.body, inSwitch)) || (s.fin ? containsBreak(s.fin, inSwitch) : false);
     case 'using':
+    case 'checked':
       return containsBreak(s.body, inSwitch);
     default:
       return false; // nested loops and switches own their breaks
@@ -74,6 +76,7 @@ function containsContinue(s: Stmt): boolean {
     case 'try':
       return containsContinue(s.body) || s.catches.some((c) => containsContinue(c.body));
     case 'using':
+    case 'checked':
       return containsContinue(s.body);
     default:
       return false;

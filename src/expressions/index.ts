@@ -10,6 +10,7 @@ import { doubleToString, formatBoolean } from '../dotnet/format.js';
 import { CompileError, Compiler, EMPTY_FRAME } from './compiler.js';
 import { LexError } from './lexer.js';
 import { parsePolicyExpression, ParseError } from './parser.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { BudgetExceeded, CsBoxed, resetSteps, toCsString, type BoxedKind } from './runtime.js';
 import { typeName } from './types.js';
 import './library/all.js';
@@ -109,7 +110,7 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
 function toEvaluationError(e: unknown, span: TextSpan, start: number): unknown {
   if (e instanceof BudgetExceeded) {
     const p = span.positionAt(start);
-    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, 'ExecutionBudgetExceeded', e.message);
+    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, e.exceptionType, e.message);
   }
   if (e instanceof DotNetException) {
     const pos = (e as { csPos?: number }).csPos ?? start;
@@ -150,6 +151,7 @@ export function toPolicyBoolean(value: unknown): boolean {
 export function toPolicyNumber(value: unknown): number {
   if (typeof value === 'number') return value;
   if (value instanceof CsBoxed) return value.value;
+  if (value instanceof Decimal) return value.toNumber();
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   throw new ExpressionEvaluationError(
     `Expression evaluation failed. The expression's value "${toCsString(value)}" is not a number.`,
@@ -168,8 +170,8 @@ export function csLong(n: number): CsBoxed {
 export function csDouble(n: number): CsBoxed {
   return new CsBoxed('double', n);
 }
-export function csDecimal(n: number): CsBoxed {
-  return new CsBoxed('decimal', n);
+export function csDecimal(n: number | string): Decimal {
+  return typeof n === 'string' ? (Decimal.parse(n) ?? Decimal.Zero) : Decimal.fromNumber(n);
 }
 export function csString(s: string): string {
   return s;

@@ -8,6 +8,7 @@ import { acceptsNull, isEnum, isIntegral, isNullable, isNumeric, isValueType, na
 import type { Binder, Bound, Closure } from './library/registry.js';
 import { located } from './library/sig.js';
 import { CsBoxed, csEquals } from './runtime.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { stringify } from './library/convert.js';
 
 // ---- operators and conversions provided by library types ---------------------------------------------------------------
@@ -74,6 +75,55 @@ export function numericWrapper(t: CsType): (v: number) => number {
   }
 }
 
+export function overflow(): DotNetException {
+  return new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.');
+}
+
+/** Exact range of each integral type (C# spec "Integral types"), as BigInt so 64-bit bounds are exact. */
+const INTEGRAL_RANGE: Record<string, [bigint, bigint]> = {
+  int: [-(2n ** 31n), 2n ** 31n - 1n], uint: [0n, 2n ** 32n - 1n], long: [-(2n ** 63n), 2n ** 63n - 1n], ulong: [0n, 2n ** 64n - 1n],
+  short: [-32768n, 32767n], ushort: [0n, 65535n], byte: [0n, 255n], sbyte: [-128n, 127n], char: [0n, 65535n],
+};
+
+/**
+ * `checked` integer + - * (C# spec "The checked and unchecked operators"): the exact result must fit the type, else
+ * OverflowException. Results that JS numbers hold exactly are checked directly; others are recomputed with BigInt.
+ */
+export function checkedArithmetic(t: CsType, op: '+' | '-' | '*'): ((a: number, b: number) => number) | null {
+  const range = INTEGRAL_RANGE[t.name];
+  if (!range) return null;
+  const [lo, hi] = range;
+  const nlo = Number(lo);
+  const nhi = Number(hi);
+  return (a, b) => {
+    const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
+    if (Number.isSafeInteger(r)) {
+      if (r < nlo || r > nhi) throw overflow();
+      return r === 0 ? 0 : r;
+    }
+    const x = BigInt(a);
+    const y = BigInt(b);
+    const big = op === '+' ? x + y : op === '-' ? x - y : x * y;
+    if (big < lo || big > hi) throw overflow();
+    return Number(big);
+  };
+}
+
+/** `checked` explicit numeric conversion to an integral type: the truncated value must be in range (NaN never is). */
+export function checkedNarrowing(to: CsType): ((v: number) => number) | null {
+  const range = INTEGRAL_RANGE[to.name];
+  if (!range) return null;
+  const lo = Number(range[0]);
+  const hi = Number(range[1]);
+  // the 64-bit bounds are not exact doubles: 2^63 rounds to itself and is out of range, so compare with >=
+  const hiExclusive = to.name === 'long' || to.name === 'ulong';
+  return (v) => {
+    const t = Math.trunc(v);
+    if (Number.isNaN(t) || t < lo || (hiExclusive ? t >= hi : t > hi)) throw overflow();
+    return t === 0 ? 0 : t;
+  };
+}
+
 function divideByZero(): DotNetException {
   return new DotNetException('DivideByZeroException', 'Attempted to divide by zero.');
 }
@@ -83,8 +133,8 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   const rt = r.type;
   const lc = l.c;
   const rc = r.c;
-  // string concatenation
-  if (op === '+' && (lt.name === 'string' || rt.name === 'string')) {
+  // string concatenation (unless a library type defines + with a string operand: XNamespace + string → XName)
+  if (op === '+' && (lt.name === 'string' || rt.name === 'string') && !libraryOperator(op, lt, rt)) {
     if (lt.name === 'void' || rt.name === 'void') cp.error(pos, 'cannot concatenate a void value');
     const ls = lt.name === 'string' ? null : stringify(lt);
     const rs = rt.name === 'string' ? null : stringify(rt);
@@ -152,6 +202,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   const pt = promote(lt, rt);
   if (!pt) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
   const lifted = isNullable(lt) || isNullable(rt);
+  if (pt.name === 'decimal') return decimalBinary(cp, op, l, r, pos, lifted);
   if (['<', '>', '<=', '>='].includes(op)) return relational(op, lc, rc, pos, lifted);
   let fn: (a: number, b: number) => number;
   const isInt = pt.name === 'int';
@@ -202,13 +253,24 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     default:
       cp.error(pos, `unsupported operator "${op}"`);
   }
+  if (cp.checkedCtx && (op === '+' || op === '-' || op === '*')) {
+    const ck = checkedArithmetic(pt, op);
+    if (ck) fn = ck;
+  }
   const type = lifted ? nullableOf(pt) : pt;
   if (pt.name === 'float') {
     const inner = fn;
     fn = (a, b) => Math.fround(inner(a, b));
   }
   if (l.constant && r.constant && typeof l.constant.value === 'number' && typeof r.constant.value === 'number' && !(op === '/' && r.constant.value === 0) && !(op === '%' && r.constant.value === 0)) {
-    const v = fn(l.constant.value, r.constant.value);
+    let v: number;
+    try {
+      v = fn(l.constant.value, r.constant.value);
+    } catch (err) {
+      // C# error CS0220: a constant expression that overflows in a checked context
+      if (err instanceof DotNetException && err.typeName === 'OverflowException') cp.error(pos, 'the operation overflows at compile time in checked mode', 'use unchecked(...) if the wrap-around is intended');
+      throw err;
+    }
     return { type, c: () => v, pos, constant: { value: v } };
   }
   if (lifted) {
@@ -227,7 +289,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       },
     };
   }
-  if (op === '/' || op === '%') {
+  if (op === '/' || op === '%' || (cp.checkedCtx && isIntegral(pt))) {
     return {
       type,
       pos,
@@ -243,6 +305,61 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     };
   }
   return { type, pos, c: (ctx, f) => fn(lc(ctx, f) as number, rc(ctx, f) as number) };
+}
+
+/** An operand as a Decimal (ints and longs convert exactly, as C#'s implicit conversion to decimal does). */
+export function asDecimal(b: Bound): Closure {
+  const c = b.c;
+  if (unwrapNullable(b.type).name === 'decimal') return c;
+  return (ctx, f) => {
+    const v = c(ctx, f);
+    return v === null || v === undefined ? null : Decimal.fromNumber(v as number);
+  };
+}
+
+const DECIMAL_OPS: Record<string, (a: Decimal, b: Decimal) => unknown> = {
+  '+': (a, b) => a.add(b),
+  '-': (a, b) => a.sub(b),
+  '*': (a, b) => a.mul(b),
+  '/': (a, b) => a.div(b),
+  '%': (a, b) => a.mod(b),
+  '<': (a, b) => a.cmp(b) < 0,
+  '>': (a, b) => a.cmp(b) > 0,
+  '<=': (a, b) => a.cmp(b) <= 0,
+  '>=': (a, b) => a.cmp(b) >= 0,
+};
+
+/** decimal arithmetic and comparison (src/dotnet/decimal.ts keeps .NET's scale rules); lifted over null like C#. */
+function decimalBinary(cp: Binder, op: string, l: Bound, r: Bound, pos: number, lifted: boolean): Bound {
+  const fn = DECIMAL_OPS[op];
+  if (!fn) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(l.type)} and ${typeName(r.type)}`);
+  const relational = ['<', '>', '<=', '>='].includes(op);
+  const type = relational ? T.bool : lifted ? nullableOf(T.decimal) : T.decimal;
+  const lc = asDecimal(l);
+  const rc = asDecimal(r);
+  if (l.constant && r.constant && l.constant.value !== null && r.constant.value !== null) {
+    try {
+      const v = fn(lc(null as never, []) as Decimal, rc(null as never, []) as Decimal);
+      return { type, pos, c: () => v, constant: { value: v } };
+    } catch {
+      // division by zero and overflow are left to run time
+    }
+  }
+  const whenNull = relational ? false : null;
+  return {
+    type,
+    pos,
+    c: (ctx, f) => {
+      const a = lc(ctx, f);
+      const b = rc(ctx, f);
+      if (a === null || a === undefined || b === null || b === undefined) return whenNull;
+      try {
+        return fn(a as Decimal, b as Decimal);
+      } catch (err) {
+        throw located(err, pos);
+      }
+    },
+  };
 }
 
 function wrapLong(r: number, a: number, b: number, op: '+' | '-' | '*'): number {
@@ -287,7 +404,11 @@ function equality(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Boun
     const oc = lt.name === 'null' ? rc : lc;
     return { type: T.bool, pos, c: (ctx, f) => ((oc(ctx, f) ?? null) === null) !== neg };
   }
-  if (isNumeric(lu) && isNumeric(ru)) {
+  if ((lu.name === 'decimal' && isNumeric(ru)) || (ru.name === 'decimal' && isNumeric(lu))) {
+    lc = asDecimal(l);
+    rc = asDecimal(r);
+    eq = (a, b) => (a === null || a === undefined || b === null || b === undefined ? (a ?? null) === (b ?? null) : (a as Decimal).cmp(b as Decimal) === 0);
+  } else if (isNumeric(lu) && isNumeric(ru)) {
     eq = (a, b) => a === b;
   } else if (lu.name === 'bool' && ru.name === 'bool') {
     eq = (a, b) => a === b;

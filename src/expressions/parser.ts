@@ -1,5 +1,6 @@
-import type { Arg, Expr, Initializer, Stmt, TypeNode } from './ast.js';
+import type { Arg, Expr, Initializer, LocalFuncParam, Stmt, TypeNode } from './ast.js';
 import { lex, LexError, type Token } from './lexer.js';
+import { Decimal } from '../dotnet/decimal.js';
 
 /** A C# syntax error at an index of the expression text. */
 export class ParseError extends Error {
@@ -477,6 +478,12 @@ class Parser {
       case 'real': {
         this.i++;
         const litType = t.suffix === 'f' ? 'float' : t.suffix === 'm' ? 'decimal' : 'double';
+        if (litType === 'decimal') {
+          // a decimal literal keeps its scale (C# spec "Real literals": 1.50m has scale 2)
+          const d = Decimal.parse(t.text.slice(0, -1).replace(/_/g, ''));
+          if (!d) throw this.err(`the decimal literal ${t.text} is not supported (write it without an exponent)`, t.pos);
+          return { kind: 'literal', pos: t.pos, value: d, litType };
+        }
         return { kind: 'literal', pos: t.pos, value: t.num!, litType };
       }
       case 'string':
@@ -534,7 +541,7 @@ class Parser {
           this.expectP('(');
           const e = this.parseExpression();
           this.expectP(')');
-          return e;
+          return { kind: 'checkedExpr', pos: t.pos, checked: t.text === 'checked', operand: e };
         }
         case 'nameof': {
           if (this.isP('(', this.peek())) {
@@ -712,11 +719,11 @@ class Parser {
     const t = this.t;
     const pos = t.pos;
     if (this.isP('{')) return this.parseBlock();
-    // `checked { ... }` / `unchecked { ... }` statements (C# spec, "The checked and unchecked statements"): a block.
-    // Integer arithmetic always wraps here, as unchecked C# does (docs/expressions.md).
+    // `checked { ... }` / `unchecked { ... }` statements (C# spec, "The checked and unchecked statements").
     if ((this.isKw('checked') || this.isKw('unchecked')) && this.isP('{', this.peek())) {
+      const checked = this.isKw('checked');
       this.i++;
-      return this.parseBlock();
+      return { kind: 'checked', pos, checked, body: this.parseBlock() };
     }
     if (this.eatP(';')) return { kind: 'empty', pos };
     if (t.kind === 'ident' && !t.verbatim) {
@@ -823,6 +830,8 @@ class Parser {
           throw this.err(`"${t.text}" statements are not supported in policy expressions`);
       }
     }
+    const lf = this.tryLocalFunction();
+    if (lf) return lf;
     const d = this.tryDeclaration();
     if (d) {
       this.expectP(';', 'after the declaration');
@@ -841,6 +850,62 @@ class Parser {
     const s = this.parseStatement();
     if (s.kind === 'decl') throw this.err('a declaration is not allowed here; wrap it in braces', s.pos);
     return s;
+  }
+
+  /**
+   * A local function (C# 7.0, "Local functions" on learn.microsoft.com): `[static] T Name(T1 a, T2 b = c) { ... }` or
+   * `... => expr;`. Returns null (position restored) when the tokens are not `type identifier (`.
+   */
+  private tryLocalFunction(): Stmt | null {
+    const save = this.i;
+    const pos = this.t.pos;
+    if (this.isKw('static') || this.isKw('async')) {
+      if (this.isKw('async')) throw this.err('async local functions are not supported in policy expressions');
+      this.i++;
+    }
+    const ret = this.tryType();
+    if (!ret || !this.isIdent() || !(this.isP('(', this.peek()) || (this.isP('<', this.peek()) && this.isGenericFunctionStart()))) {
+      this.i = save;
+      return null;
+    }
+    const id = this.identName();
+    if (this.isP('<')) throw this.err('generic local functions are not supported in policy expressions');
+    this.expectP('(');
+    const params: LocalFuncParam[] = [];
+    if (!this.isP(')')) {
+      do {
+        if (this.isKw('ref') || this.isKw('out') || this.isKw('in') || this.isKw('params') || this.isKw('this')) {
+          throw this.err(`"${this.t.text}" parameters of local functions are not supported in policy expressions`);
+        }
+        const type = this.parseType();
+        const p = this.identName();
+        const def = this.eatP('=') ? this.parseExpression() : null;
+        params.push({ name: p.name, pos: p.pos, type, def });
+      } while (this.eatP(','));
+    }
+    this.expectP(')', 'to close the parameter list');
+    let body: Stmt;
+    if (this.eatP('=>')) {
+      const e = this.parseExpression();
+      this.expectP(';', 'after the local function body');
+      const isVoid = ret.name === 'void' && ret.arrayRank === 0;
+      body = { kind: 'block', pos: e.pos, body: [isVoid ? { kind: 'expr', pos: e.pos, expr: e } : { kind: 'return', pos: e.pos, value: e }] };
+    } else if (this.isP('{')) body = this.parseBlock();
+    else throw this.err(`expected "{" or "=>" to start the body of local function "${id.name}" but found ${this.describe(this.t)}`);
+    return { kind: 'localFunc', pos, name: id.name, namePos: id.pos, ret, params, body };
+  }
+
+  /** After `T Name`: whether `<...>(` follows (a generic local function), looking ahead without consuming. */
+  private isGenericFunctionStart(): boolean {
+    let depth = 0;
+    for (let j = this.i + 1; j < this.toks.length; j++) {
+      const tk = this.toks[j]!;
+      if (tk.kind === 'punct' && tk.text === '<') depth++;
+      else if (tk.kind === 'punct' && tk.text === '>') {
+        if (--depth === 0) return this.isP('(', this.toks[j + 1]);
+      } else if (!(tk.kind === 'ident' || (tk.kind === 'punct' && (tk.text === ',' || tk.text === '.')))) return false;
+    }
+    return false;
   }
 
   /** `var x = 1, y;` / `T x = ...` (without the ';'), or null if the tokens do not start a declaration. */

@@ -8,6 +8,7 @@
  *   AnonymousObject, JSON → the src/dotnet Newtonsoft model.
  */
 import { DotNetException } from '../dotnet/exceptions.js';
+import { Decimal } from '../dotnet/decimal.js';
 import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable, type NumericKind } from '../dotnet/format.js';
 
 export type BoxedKind = 'long' | 'double' | 'decimal' | 'float' | 'char' | 'byte' | 'sbyte' | 'short' | 'ushort' | 'uint' | 'ulong';
@@ -81,6 +82,7 @@ export function setExpressionTimeBudget(ms: number): void {
 }
 export function resetSteps(): void {
   steps = 0;
+  callDepth = 0;
   deadline = performance.now() + timeBudgetMs;
 }
 export function step(): void {
@@ -99,9 +101,36 @@ function checkBudget(): void {
 
 /** Not a .NET exception: `catch (Exception)` in the expression cannot swallow it. */
 export class BudgetExceeded extends Error {
-  constructor(what: string) {
-    super(`The expression exceeded its execution budget (${what}); an endless loop?`);
+  readonly exceptionType: string = 'ExecutionBudgetExceeded';
+  constructor(what: string, message?: string) {
+    super(message ?? `The expression exceeded its execution budget (${what}); an endless loop?`);
   }
+}
+
+/**
+ * Local-function calls allowed on the stack at once. .NET's StackOverflowException ends the process and no `catch`
+ * sees it; here it fails the evaluation the same uncatchable way, before the JS stack runs out (docs/expressions.md).
+ */
+export const MAX_CALL_DEPTH = 400;
+let callDepth = 0;
+
+export class StackOverflow extends BudgetExceeded {
+  override readonly exceptionType = 'StackOverflowException';
+  constructor() {
+    super('', `Stack overflow: more than ${MAX_CALL_DEPTH} nested local function calls (unbounded recursion?).`);
+  }
+}
+
+/** Enters a local-function call; the caller must call leaveCall() in a finally. */
+export function enterCall(): void {
+  step();
+  if (++callDepth > MAX_CALL_DEPTH) {
+    callDepth--;
+    throw new StackOverflow();
+  }
+}
+export function leaveCall(): void {
+  callDepth--;
 }
 
 // ---- exceptions -----------------------------------------------------------------------------------------------------
@@ -177,6 +206,7 @@ function kvpOrAnonString(v: AnonymousObject | KeyValuePair): string {
 /** The JS number inside an object-typed numeric value, or undefined if it is not numeric. */
 export function unboxNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
+  if (v instanceof Decimal) return v.toNumber();
   if (v instanceof CsBoxed) return v.value;
   return undefined;
 }
@@ -194,6 +224,7 @@ export function csEquals(a: unknown, b: unknown): boolean {
 /** Hash-free key for Dictionary/HashSet maps: strings and ints as themselves; boxed numbers by value. */
 export function mapKey(v: unknown): unknown {
   if (v instanceof CsBoxed) return `${v.kind}:${v.value}`;
+  if (v instanceof Decimal) return v.key;
   return v;
 }
 

@@ -17,7 +17,7 @@ import type { PolicyCatalog, PolicyExtensions, PreflightSpec } from '../engine/p
 import { gatewayErrorResponse, PolicyError, toGatewayResponse } from '../engine/policy-sdk.js';
 import type { SettingsFiles } from '../engine/settings.js';
 import type { CompiledPipeline, ScopeDocuments } from '../pipeline/compiler.js';
-import { hasInboundPolicy, PolicyCompiler, preflightDocuments } from '../pipeline/compiler.js';
+import { hasInboundPolicy, PolicyCompiler, preflightDocuments, SectionCache } from '../pipeline/compiler.js';
 import { parsePolicyDocument } from '../pipeline/document.js';
 import type { PolicyDocument } from '../pipeline/document.js';
 import { runPipeline } from '../pipeline/execute.js';
@@ -184,9 +184,12 @@ export class Gateway {
     const catalog = deps.policies ?? POLICY_CATALOG;
     const preflightPolicies = catalog.all().filter((d) => d.preflight);
     const preflightNames = new Set(preflightPolicies.map((d) => d.name));
-    const compiler = new PolicyCompiler(catalog, services, fragments, bag);
-    // The OperationNotFound pipelines compile the same documents again: their findings are already in `bag`.
-    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag());
+    // One cache of compiled sections for the whole gateway: each distinct global + product + API (+ operation)
+    // chain compiles once, however many operations and product contexts share it (src/pipeline/compiler.ts).
+    const sections = new SectionCache();
+    const compiler = new PolicyCompiler(catalog, services, fragments, bag, sections);
+    // The OperationNotFound pipelines reuse the chains compiled above; any finding of theirs is already in `bag`.
+    const quietCompiler = new PolicyCompiler(catalog, services, fragments, new DiagnosticBag(), sections);
     for (const doc of fragments.values()) compiler.checkFragment(doc);
 
     // Without a global policy APIM still has its default one, whose backend section forwards the request

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { lazyLibrary } from '../lazy-library.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import { mockScriptFromJson } from './json-form.js';
 import type { MockScript } from './script.js';
 import { parseMockScript } from './text-form.js';
+
+// yaml loads only for a YAML mock script file (src/lazy-library.ts; docs/performance.md, start-up).
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 
 /** Backend ids as APIM allows them in `backend-id` (letters, digits, `-`, `_`, `.`), which is what --mock names. */
 const BACKEND_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -56,9 +59,9 @@ export function loadMockScriptText(text: string, file: string): { script?: MockS
   }
   if (ext === '.yaml' || ext === '.yml') {
     try {
-      return mockScriptFromJson(parseYaml(text) as unknown, file);
+      return mockScriptFromJson(yaml().parse(text) as unknown, file);
     } catch (e) {
-      if (e instanceof YAMLParseError) {
+      if (e instanceof yaml().YAMLParseError) {
         const p = e.linePos?.[0];
         return { diagnostics: [{ severity: 'error', code: 'mock/yaml', message: `not valid YAML: ${e.message.split('\n')[0]}`, file, line: p?.line ?? 1, column: p?.col ?? 1 }] };
       }

@@ -1,25 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { checkScript, MOCK_SCRIPT_LIMITS, type AoaiOptions, type MockScript, type MockStep, type RateLimitSpec } from './script.js';
 import { parseMockScript } from './text-form.js';
+import * as generated from '../generated/mock-script-schema.js';
 
-// The schema lives at the repo root (schemas/) so editors can use it; same relative depth from src/mocks and dist/mocks.
-const SCHEMA_URL = new URL('../../schemas/mock-script.schema.json', import.meta.url);
-
-let validators: { script: ValidateFunction; steps: ValidateFunction } | undefined;
+// schemas/mock-script.schema.json, precompiled by ajv into src/generated/ (src/cli/generate-validators.ts).
+const validators = { script: generated.script as unknown as ValidateFunction, steps: generated.steps as unknown as ValidateFunction };
 
 function getValidators(): { script: ValidateFunction; steps: ValidateFunction } {
-  if (validators) return validators;
-  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as { $id: string };
-  const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-  ajv.addSchema(schema);
-  const get = (ref: string) => {
-    const v = ajv.getSchema(`${schema.$id}#/definitions/${ref}`);
-    if (!v) throw new Error(`mock-script schema has no definition "${ref}"`);
-    return v;
-  };
-  validators = { script: get('script'), steps: get('steps') };
   return validators;
 }
 

@@ -61,6 +61,36 @@ interface StepMeta {
 const CONTINUE: Step = () => 'continue';
 
 /**
+ * Compiled sections by the chain they come from, shared by the compilers of one gateway. Every operation of an API
+ * (and every product context of it) has the same global + product + API chain above its own policy; compiling that
+ * chain once per operation made a 1,000-API x 10-operation configuration compile each API policy 10-30 times
+ * (docs/performance.md, large configurations). A cached step is the same closure the compiler would build again:
+ * state that policies share lives in the gateway's services under position-based keys (policyKey), not in the
+ * closure, so sharing it changes nothing a request can see.
+ */
+export class SectionCache {
+  private readonly entries = new Map<string, { step: Step; needs: SectionBodyNeeds }>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+
+  /** Identity of a document or API (0 for none): the key names the very objects the chain is made of. */
+  idOf(o: object | null | undefined): number {
+    if (!o) return 0;
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
+    return id;
+  }
+
+  get(key: string): { step: Step; needs: SectionBodyNeeds } | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: { step: Step; needs: SectionBodyNeeds }): void {
+    this.entries.set(key, value);
+  }
+}
+
+/**
  * Compiles policy documents into closures once, at load time. One compiler serves a whole gateway so that
  * diagnostics are reported once per element and shared state (policyKey) is stable across operations.
  */
@@ -73,6 +103,7 @@ export class PolicyCompiler {
     readonly services: RuntimeServices,
     readonly fragments: ReadonlyMap<string, PolicyDocument>,
     readonly diagnostics: DiagnosticBag,
+    private readonly sections: SectionCache = new SectionCache(),
   ) {}
 
   /** Compiles the chain of documents for one operation; missing scopes and sections behave as `<base/>`. */
@@ -93,7 +124,25 @@ export class PolicyCompiler {
     this.compileStatements(doc.root.children, { scope, section: 'inbound', checkSection: false, pathPrefix: '', needs, inFragment: true });
   }
 
+  /** The section as compiled from the scope at `fromIndex` outward, compiled once per distinct chain (SectionCache). */
   private compileSection(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds, api: CompileApi | undefined): Step {
+    // Scopes without a document add nothing: skipping them first lets `{operation: none, api, …}` share `{api, …}`.
+    while (fromIndex < SCOPES_NARROW_FIRST.length && !docs[SCOPES_NARROW_FIRST[fromIndex]!]) fromIndex++;
+    let key = `${section}|${this.sections.idOf(api)}`;
+    for (let i = fromIndex; i < SCOPES_NARROW_FIRST.length; i++) key += `|${this.sections.idOf(docs[SCOPES_NARROW_FIRST[i]!])}`;
+    let compiled = this.sections.get(key);
+    if (!compiled) {
+      const own: SectionBodyNeeds = { request: false, response: false };
+      compiled = { step: this.compileChain(docs, section, fromIndex, own, api), needs: own };
+      this.sections.set(key, compiled);
+    }
+    // The bodies the shared chain buffers are needed by every pipeline that uses it.
+    if (compiled.needs.request) needs.request = true;
+    if (compiled.needs.response) needs.response = true;
+    return compiled.step;
+  }
+
+  private compileChain(docs: ScopeDocuments, section: PolicySection, fromIndex: number, needs: SectionBodyNeeds, api: CompileApi | undefined): Step {
     for (let i = fromIndex; i < SCOPES_NARROW_FIRST.length; i++) {
       const scope = SCOPES_NARROW_FIRST[i]!;
       const doc = docs[scope];
@@ -546,7 +595,9 @@ class ElementCompileContext implements CompileContext {
   policies(el: XmlElement, pathPrefix?: string): Step {
     const own = this.def.elements?.find((e) => e.name === el.name);
     const allowed = el === this.element ? this.def.policies : own?.policies;
-    return this.compiler.compileNested(el.children, this.o, pathPrefix ?? `${this.path}/`, allowed);
+    // An element may run its statements as in another section (ElementSpec.section).
+    const o = own?.section ? { ...this.o, section: own.section } : this.o;
+    return this.compiler.compileNested(el.children, o, pathPrefix ?? `${this.path}/`, allowed);
   }
 
   policy(el: XmlElement, pathPrefix?: string): Step {

@@ -9,7 +9,7 @@ export const MANAGED_IDENTITY_FAILURE_REASON = 'ManagedIdentityTokenNotObtained'
 /**
  * `<authentication-managed-identity resource client-id output-token-variable-name ignore-error>`: a token for
  * `resource` from the emulator's local token source (support/managed-identity.ts), set as `Authorization: Bearer` on
- * the backend request, or stored as a string in output-token-variable-name instead (reference §4.6).
+ * the backend request, or stored as a string in output-token-variable-name instead (docs/apim-behaviour.md: LLM policies).
  */
 export const authenticationManagedIdentity: PolicyDefinition = {
   name: 'authentication-managed-identity',

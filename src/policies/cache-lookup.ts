@@ -24,7 +24,7 @@ export function responseCacheState(ctx: GatewayContext): ResponseCacheState | un
 }
 
 /**
- * `<cache-lookup>` (reference §4.7): looks up a response stored by cache-store for the same request and, on a hit,
+ * `<cache-lookup>` (docs/apim-behaviour.md: Access control, caching and observability): looks up a response stored by cache-store for the same request and, on a hit,
  * returns it without calling the backend. Only GET requests are looked up; a request with an Authorization header is
  * not cached unless allow-private-response-caching is true. The cache key is made of the API, the operation, the
  * request path, the `vary-by-query-parameter` values (other query parameters are not part of the key, as in APIM),

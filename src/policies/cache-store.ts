@@ -3,7 +3,7 @@ import { durationMs, snapshotResponse } from './support/cache.js';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
- * `<cache-store duration cache-response>` (reference §4.7): stores the response under the key cache-lookup computed
+ * `<cache-store duration cache-response>` (docs/apim-behaviour.md: Access control, caching and observability): stores the response under the key cache-lookup computed
  * for this request, for `duration` seconds of clock time. Without a cache-lookup that ran for the request (not GET,
  * private request, no cache-lookup at all) it does nothing. Only 200 OK is stored unless cache-response is true.
  * The body is read into memory to store it; it is still sent to the client afterwards.

@@ -3,7 +3,7 @@ import { PolicyError, childElements, gatewayErrorResponse } from '../engine/poli
 
 /**
  * `<check-header name failed-check-httpcode failed-check-error-message ignore-case>` + `<value>`*: the request must
- * carry the header and, when values are listed, one of them (reference §4.7). Failure ends the request with the
+ * carry the header and, when values are listed, one of them (docs/apim-behaviour.md: Access control, caching and observability). Failure ends the request with the
  * configured status and message (`{statusCode, message}` body) and LastError HeaderNotFound / HeaderValueNotAllowed.
  */
 export const checkHeader: PolicyDefinition = {

@@ -45,7 +45,7 @@ export const cors: PolicyDefinition = {
   preflight: { matches: isPreflight },
   attributes: [
     { name: 'allow-credentials', expressions: true, kind: 'bool', default: 'false' },
-    // The attribute table says false; "Common configuration issues" says true (reference §7 #19). The table wins.
+    // The attribute table says false; "Common configuration issues" says true (docs/apim-behaviour.md: Access control, caching and observability). The table wins.
     { name: 'terminate-unmatched-request', expressions: true, kind: 'bool', default: 'false' },
   ],
   elements: [

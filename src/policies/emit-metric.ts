@@ -8,6 +8,8 @@ export const DEFAULT_METRIC_NAMESPACE = 'API Management';
  * `<emit-metric name value namespace><dimension name value/>+</emit-metric>`: records one custom metric value with its
  * dimensions. APIM sends it to Application Insights; the emulator hands it to RuntimeServices.emitMetric (the server
  * exposes it on its Prometheus endpoint) and to the request trace.
+ * Re-audited against learn.microsoft.com/azure/api-management/emit-metric-policy (read 2026-12-02): name required,
+ * namespace, value (default 1); 1 to 10 dimensions.
  */
 export const emitMetric: PolicyDefinition = {
   name: 'emit-metric',

@@ -1,19 +1,22 @@
 import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
 import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
+import { compileGraphqlExecutor, GRAPHQL_RESOLVERS_SETTING } from './support/graphql-resolvers.js';
 
-/** Default `timeout` of forward-request in seconds (reference §4.2). */
+/** Default `timeout` of forward-request in seconds (docs/apim-behaviour.md: forward-request). */
 const DEFAULT_TIMEOUT_S = 300;
 
 /**
  * `<forward-request>`: sends the request to the backend chosen by set-backend-service (or the API's service URL).
- * With a backend-id the registry picks a pool member and its circuit breaker sees the outcome.
+ * With a backend-id the registry picks a pool member and its circuit breaker sees the outcome. For a synthetic GraphQL
+ * API (resolvers in settings["graphql.resolvers"]) it executes the GraphQL request with those resolvers instead.
  */
 export const forwardRequest: PolicyDefinition = {
   name: 'forward-request',
   summary: 'Calls the backend (pool member chosen per attempt; breaker updated with the outcome).',
   support: 'full',
   sections: ['backend'],
+  settings: [GRAPHQL_RESOLVERS_SETTING],
   attributes: [
     { name: 'timeout', expressions: true, kind: 'int', min: 0, default: String(DEFAULT_TIMEOUT_S) },
     { name: 'timeout-ms', expressions: true, kind: 'int', min: 0 },
@@ -36,6 +39,15 @@ export const forwardRequest: PolicyDefinition = {
     const bufferRequest = literalFlag(el, 'buffer-request-body');
     const failOnError = literalFlag(el, 'fail-on-error-status-code');
     const { upstream, backends } = cx.services;
+    // A synthetic GraphQL API (resolvers given for it) is answered here by its resolvers, not by a backend.
+    const graphql = compileGraphqlExecutor(el, cx);
+    if (graphql) {
+      cx.needsBody('request');
+      return async (ctx): Promise<Flow> => {
+        await graphql(ctx);
+        return 'continue';
+      };
+    }
 
     const path = cx.path;
     return async (ctx): Promise<Flow> => {
@@ -111,7 +123,7 @@ export const forwardRequest: PolicyDefinition = {
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }
         // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
-        // (reference §3.6, §6.1).
+        // (docs/apim-behaviour.md: Errors and LastError reasons; Gateway error responses).
         throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(500, 'Internal server error'));
       }
     };
@@ -196,7 +208,7 @@ function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null, pa
   return { baseUrl, backendId: '', memberId: '', credentials: NO_CREDENTIALS, why: '' };
 }
 
-/** Backend URL = base URL + the request path relative to the API suffix + query (reference §1.6). */
+/** Backend URL = base URL + the request path relative to the API suffix + query (docs/apim-behaviour.md: Pools, breakers and backend URLs). */
 export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Record<string, string[]>): string {
   const base = baseUrl.replace(/\/+$/, '');
   const apiPrefix = ctx.api.path ? `/${ctx.api.path.replace(/^\/+|\/+$/g, '')}` : '';

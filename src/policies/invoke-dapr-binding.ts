@@ -1,6 +1,7 @@
 import { callDapr, sidecarBase } from './support/dapr.js';
 import { offlineWarning } from './support/offline.js';
 import { recordSink } from './support/sinks.js';
+import { compileMessageText } from './support/message.js';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { attributeText, childElements } from '../engine/policy-sdk.js';
 
@@ -41,7 +42,8 @@ export const invokeDaprBinding: PolicyDefinition = {
     const contentType = cx.attributeSpan(el, 'content-type')?.text ?? 'application/json';
     const items = childElements(el, 'metadata').flatMap((m) => childElements(m, 'item')).map((i) => ({ key: attributeText(i, 'key') ?? '', value: cx.text(i) ?? (() => '') }));
     const dataEl = childElements(el, 'data')[0];
-    const data = dataEl ? (cx.text(dataEl) ?? (() => '')) : () => '';
+    // template="liquid": <data> is a Liquid template over context and the current body.
+    const data = dataEl ? compileMessageText(dataEl, cx, attributeText(el, 'template')?.trim().toLowerCase() === 'liquid', el) : () => '';
     const { services } = cx;
     return async (ctx): Promise<Flow> => {
       const binding = name(ctx);

@@ -38,7 +38,7 @@ type Matcher = (ip: Ip, ctx: Parameters<ValueGetter<string>>[0]) => boolean;
 /**
  * `<ip-filter action="allow|forbid">` with `<address>` and `<address-range from to>`: allow lets only the listed callers
  * in, forbid blocks them. Denials are 403 (status SILENT in the docs; the Microsoft toolkit uses 403) with APIM's
- * reasons CallerIpNotAllowed / CallerIpBlocked / FailedToParseCallerIP (reference §3.6).
+ * reasons CallerIpNotAllowed / CallerIpBlocked / FailedToParseCallerIP (docs/apim-behaviour.md: Errors and LastError reasons).
  */
 export const ipFilter: PolicyDefinition = {
   name: 'ip-filter',

@@ -1,7 +1,7 @@
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { MessageBody, PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { acceptWants, conversionTarget, isJsonType, isXmlType } from './support/body-conversion.js';
-import { jsonToXml } from './support/convert.js';
+import { fastXmlParser, jsonToXml } from './support/convert.js';
 
 /**
  * `<json-to-xml apply consider-accept-header parse-date namespace-separator namespace-prefix attribute-block-name />`.
@@ -22,6 +22,7 @@ export const jsonToXmlPolicy: PolicyDefinition = {
     { name: 'attribute-block-name', expressions: true },
   ],
   compile(el, cx) {
+    fastXmlParser(); // loaded at compile time: the first request must not pay for the import
     const apply = cx.string(el, 'apply') ?? (() => 'always');
     const considerAccept = cx.bool(el, 'consider-accept-header') ?? (() => true);
     const parseDate = cx.bool(el, 'parse-date') ?? (() => true);

@@ -3,7 +3,7 @@ import { PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 
 /**
  * `<limit-concurrency key max-count>`: at most max-count requests run the enclosed policies at the same time per key
- * value (the key "can be shared by multiple policies"); one more "fails immediately with 429" (reference §4.5).
+ * value (the key "can be shared by multiple policies"); one more "fails immediately with 429" (docs/apim-behaviour.md: Throttling).
  * APIM documents neither the body nor a reason code (SILENT): the emulator answers
  * `{"statusCode":429,"message":"Too many concurrent requests. Try again later."}` with LastError.Reason
  * `ConcurrencyLimitExceeded`, and no Retry-After (there is no window to wait for).

@@ -14,6 +14,8 @@ export const CONTENT_SAFETY_BLOCKED_MESSAGE = 'Request failed content safety che
  * the `contentSafety` setting (support/content-safety.ts); without one the policy passes every request through and
  * the trace says so. A category blocks when its severity (in the output-type's levels) is above 0 and at least its
  * threshold; a hit in a listed blocklist blocks; with shield-prompt="true" a detected prompt attack blocks.
+ * Re-audited against learn.microsoft.com/azure/api-management/llm-content-safety-policy (read 2026-12-02):
+ * backend-id, shield-prompt; categories output-type, category name/threshold 0-7; blocklists id.
  */
 export const llmContentSafety: PolicyDefinition = {
   name: 'llm-content-safety',

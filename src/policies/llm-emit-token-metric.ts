@@ -11,7 +11,7 @@ export const TOKEN_METRICS = { total: 'Total Tokens', prompt: 'Prompt Tokens', c
 
 /**
  * `<llm-emit-token-metric namespace>` / `<azure-openai-emit-token-metric namespace>` with 1..5 `<dimension>`
- * (reference §4.6): once the backend has answered, emits the three token metrics (Total, Prompt, Completion Tokens)
+ * (docs/apim-behaviour.md: LLM policies): once the backend has answered, emits the three token metrics (Total, Prompt, Completion Tokens)
  * with the dimensions through RuntimeServices.emitMetric (Prometheus endpoint) and the trace.
  *
  * - JSON answers: the `usage` of the body (read into memory; nothing is emitted when the body reports none, e.g. an
@@ -20,6 +20,9 @@ export const TOKEN_METRICS = { total: 'Total Tokens', prompt: 'Prompt Tokens', c
  *   estimates streamed tokens; the emulator uses the usage the stream itself reports (the final chunk with
  *   `stream_options.include_usage`) and otherwise estimates: prompt tokens from the request with a real tokenizer,
  *   completion tokens from the streamed text. The metrics are emitted when the stream ends.
+ * Re-audited against learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy and
+ * azure-openai-emit-token-metric-policy (read 2026-12-02): namespace; 1 to 5 dimensions, value optional only for
+ * default dimensions.
  */
 export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-openai-emit-token-metric'): PolicyDefinition {
   return {

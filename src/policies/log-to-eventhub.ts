@@ -44,7 +44,7 @@ export function eventHubEntries(services: RuntimeServices, loggerId?: string): E
 }
 
 /**
- * `<log-to-eventhub logger-id partition-id|partition-key>message</log-to-eventhub>` (reference §4.7), offline: the
+ * `<log-to-eventhub logger-id partition-id|partition-key>message</log-to-eventhub>` (docs/apim-behaviour.md: Access control, caching and observability), offline: the
  * message goes to the gateway's log (RuntimeServices.log, source "log-to-eventhub") and the last entries are kept in
  * memory (eventHubEntries). Loggers are not declared in the emulator, so any logger-id is accepted.
  */

@@ -1,6 +1,7 @@
 import { callDapr, sidecarBase } from './support/dapr.js';
 import { offlineWarning } from './support/offline.js';
 import { recordSink } from './support/sinks.js';
+import { compileMessageText } from './support/message.js';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { attributeText } from '../engine/policy-sdk.js';
 
@@ -34,7 +35,8 @@ export const publishToDapr: PolicyDefinition = {
     const timeout = cx.int(el, 'timeout') ?? (() => 5);
     const responseVariable = attributeText(el, 'response-variable-name');
     const contentType = cx.attributeSpan(el, 'content-type')?.text ?? 'application/json';
-    const message = cx.text(el) ?? (() => '');
+    // template="liquid": the message is a Liquid template over context and the current body (the page's example).
+    const message = compileMessageText(el, cx, attributeText(el, 'template')?.trim().toLowerCase() === 'liquid');
     const { services } = cx;
     return async (ctx): Promise<Flow> => {
       const p = pubsub(ctx);

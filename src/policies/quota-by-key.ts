@@ -7,7 +7,7 @@ const DEFAULT_FIRST_PERIOD_START = '0001-01-01T00:00:00Z';
 
 /**
  * `<quota-by-key counter-key calls bandwidth renewal-period increment-condition increment-count first-period-start/>`
- * (reference §4.5): one fixed-window counter per key value, shared by every policy that produces the key, with
+ * (docs/apim-behaviour.md: Throttling): one fixed-window counter per key value, shared by every policy that produces the key, with
  * periods counted from first-period-start. "If multiple policies would increment the same key value, it is
  * incremented only once per request." As for rate-limit-by-key, an increment-condition / increment-count that is an
  * expression is evaluated after the pipeline (it usually reads context.Response); bandwidth (request + response

@@ -31,7 +31,7 @@ export interface QuotaLimit {
   periodMs: number;
 }
 
-/** The 403 of quota / quota-by-key with its Retry-After (reference §3.6, §4.5). */
+/** The 403 of quota / quota-by-key with its Retry-After (docs/apim-behaviour.md: Errors and LastError reasons; Throttling). */
 export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', periodEnd: number, now: number): PolicyError {
   const infinite = !Number.isFinite(periodEnd);
   const seconds = infinite ? 0 : retryAfterSeconds(periodEnd - now);
@@ -67,7 +67,7 @@ export function readQuotaLimit(e: XmlElement, cx: CompileContext, policy: string
 }
 
 /**
- * `<quota calls bandwidth renewal-period>` with optional `<api>` / `<operation>` quotas (reference §4.5): per
+ * `<quota calls bandwidth renewal-period>` with optional `<api>` / `<operation>` quotas (docs/apim-behaviour.md: Throttling): per
  * subscription, fixed windows "relative to the start time of the subscription" (the subscription's startDate; the
  * Unix epoch when it has none), `renewal-period="0"` = never renewed. A call is counted when it is let through;
  * bandwidth (request + response bytes) is counted when the response has been sent. 403 `QuotaExceeded` with

@@ -4,11 +4,11 @@ import { addHeadersWhenDone, isExpressionAttr, literal, RATE_LIMIT_OUTPUT_ATTRIB
 import { retryAfterSeconds } from './support/windows.js';
 
 /**
- * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (reference §4.5):
+ * `<rate-limit-by-key calls renewal-period counter-key increment-condition increment-count …/>` (docs/apim-behaviour.md: Throttling):
  * one sliding window per counter-key value, shared by every policy (any scope) that produces the same key.
  *
  * - Literal (or absent) increment-condition / increment-count: the call is checked and counted at once, in inbound.
- * - When either is an expression, APIM postpones its evaluation and the increment "to end of outbound pipeline" [S25]:
+ * - When either is an expression, APIM postpones its evaluation and the increment "to end of outbound pipeline" (docs/apim-behaviour.md: Throttling):
  *   inbound only rejects when the window is already full; the condition (which may read context.Response) and the
  *   count are evaluated after the pipeline has finished (after outbound or on-error) and counted then.
  * - A call that is rejected is not counted. 429 carries `Retry-After: N`, N = seconds until enough of the oldest

@@ -27,14 +27,14 @@ interface CallLimit {
 }
 
 /**
- * `<rate-limit calls renewal-period …>` with optional `<api>` / `<operation>` limits (reference §4.5): a sliding window
+ * `<rate-limit calls renewal-period …>` with optional `<api>` / `<operation>` limits (docs/apim-behaviour.md: Throttling): a sliding window
  * per subscription for each limit of this policy element. "Product, API, and operation call rate limits are applied
  * independently": every limit that applies is checked, the first exceeded one answers 429, and a call is counted in
  * all of them only when none is exceeded.
  *
  * Counters belong to the policy element (so a rate-limit inside a fragment shares one counter across every scope that
- * includes it, as observed in APIM [S25]). The policy applies only when the request has a subscription (DOC); without
- * one it lets the call through and says so in the trace (one author observed anonymous calls throttled too [S25];
+ * includes it, as observed in APIM (docs/apim-behaviour.md: Throttling)). The policy applies only when the request has a subscription (DOC); without
+ * one it lets the call through and says so in the trace (one author observed anonymous calls throttled too (docs/apim-behaviour.md: Throttling);
  * docs/policies-llm.md).
  */
 export const rateLimit: PolicyDefinition = {

@@ -61,6 +61,10 @@ import { validateParameters } from './validate-parameters.js';
 import { validateStatusCode } from './validate-status-code.js';
 import { xmlToJsonPolicy } from './xml-to-json.js';
 import { xslTransform } from './xsl-transform.js';
+import { cosmosdbDataSource } from './cosmosdb-data-source.js';
+import { httpDataSource } from './http-data-source.js';
+import { publishEvent } from './publish-event.js';
+import { sqlDataSource } from './sql-data-source.js';
 
 /**
  * Every policy apim-emulator knows. Adding a policy: write its file in this folder (importing only
@@ -139,6 +143,11 @@ const IMPLEMENTED: readonly PolicyDefinition[] = [
   validateOdataRequest,
   validateParameters,
   validateStatusCode,
+  // GraphQL resolvers of synthetic GraphQL APIs (support/graphql-resolvers.ts)
+  httpDataSource,
+  sqlDataSource,
+  cosmosdbDataSource,
+  publishEvent,
 ];
 
 const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound', 'on-error'];
@@ -148,11 +157,7 @@ const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound'
  * with "<x> is not supported by apim-emulator yet" (never a silent no-op).
  */
 const NOT_YET_SUPPORTED: Record<string, string> = {
-  'set-graphql-resolver': 'Retired GraphQL resolver policy (replaced by http-data-source); not executed.',
-  'sql-data-source': 'GraphQL resolver over Azure SQL: resolver documents of synthetic GraphQL APIs are not executed yet, and there is no SQL database offline.',
-  'http-data-source': 'GraphQL HTTP resolver: resolver documents of synthetic GraphQL APIs are not executed yet.',
-  'cosmosdb-data-source': 'GraphQL resolver over Cosmos DB: resolver documents are not executed yet, and there is no Cosmos DB offline.',
-  'publish-event': 'GraphQL subscription event (inside http-data-source resolvers): not executed yet.',
+  'set-graphql-resolver': 'Retired GraphQL resolver policy, replaced by http-data-source in APIM itself: not in the current policy reference, so not executed; write the resolver with <http-data-source>.',
 };
 
 const BY_NAME = new Map<string, PolicyDefinition>();

@@ -2,7 +2,7 @@ import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { PolicyError, applyErrorResponse } from '../engine/policy-sdk.js';
 
 /**
- * `<retry>`: runs its children once, then again while `condition` is true and retries remain (reference §4.3).
+ * `<retry>`: runs its children once, then again while `condition` is true and retries remain (docs/apim-behaviour.md: retry).
  * Waits (on the clock), with n = 0 for the first retry:
  *   fixed        interval
  *   linear       interval + n·delta

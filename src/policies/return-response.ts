@@ -6,7 +6,7 @@ import { compileStatusMutation } from './set-status.js';
 
 /**
  * `<return-response>`: ends the pipeline and sends a response: default `200 OK` without body, or the response kept
- * in `response-variable-name`, changed by the child set-status / set-header / set-body (reference §3.7).
+ * in `response-variable-name`, changed by the child set-status / set-header / set-body (docs/apim-behaviour.md: return-response).
  */
 export const returnResponse: PolicyDefinition = {
   name: 'return-response',
@@ -24,7 +24,7 @@ export const returnResponse: PolicyDefinition = {
     const variable = el.attributes.find((a) => a.name === 'response-variable-name')?.value.text;
     const status = childElements(el, 'set-status').map((s) => compileStatusMutation(s, cx));
     const headers = childElements(el, 'set-header').map((h) => compileHeaderMutation(h, cx));
-    // A Liquid body here sees no body: return-response removes the current ones (reference §3.7).
+    // A Liquid body here sees no body: return-response removes the current ones (docs/apim-behaviour.md: return-response).
     const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx, { bodyless: true }));
     return (ctx) => {
       let r: GatewayResponse;
@@ -40,7 +40,7 @@ export const returnResponse: PolicyDefinition = {
       for (const s of status) s(ctx, r);
       for (const h of headers) h(ctx, r.headers);
       for (const b of body) r.body = b(ctx);
-      // return-response removes the current request and response bodies (reference §3.7).
+      // return-response removes the current request and response bodies (docs/apim-behaviour.md: return-response).
       ctx.response.body?.liveStream?.resume();
       ctx.response = r;
       return 'stop';

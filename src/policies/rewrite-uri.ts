@@ -4,7 +4,7 @@ import { PolicyError, QueryMap } from '../engine/policy-sdk.js';
 /**
  * `<rewrite-uri template copy-unmatched-params>`: replaces the backend path (relative to the API suffix). Template
  * parameters `{name}` come from the matched operation parameters; query parameters of the request that the
- * operation's URL template did not match are kept unless copy-unmatched-params="false" (reference §4.4).
+ * operation's URL template did not match are kept unless copy-unmatched-params="false" (docs/apim-behaviour.md: Headers, variables and URLs).
  */
 export const rewriteUri: PolicyDefinition = {
   name: 'rewrite-uri',

@@ -26,12 +26,15 @@ export function semanticKey(partition: string, prompt: string): string {
 
 /**
  * `<llm-semantic-cache-lookup>` / `<azure-openai-semantic-cache-lookup score-threshold embeddings-backend-id
- * embeddings-backend-auth ignore-system-messages max-message-count><vary-by/>*</…>` (reference §4.6), offline: the
+ * embeddings-backend-auth ignore-system-messages max-message-count><vary-by/>*</…>` (docs/apim-behaviour.md: LLM policies), offline: the
  * prompt of the request is compared with the prompts stored by the matching store policy in the same partition (API +
  * vary-by values) — see support/semantic.ts for the score. On a hit the cached response is returned and the backend is
  * not called (like cache-lookup; the outbound section does not run — docs/policies-ai-caching.md). Requests that are
  * not LLM requests (no messages/prompt/input), streamed requests, and requests with more than max-message-count
  * messages are neither looked up nor stored. The embeddings backend is checked to exist but never called.
+ * Re-audited against learn.microsoft.com/azure/api-management/llm-semantic-cache-lookup-policy and
+ * azure-openai-semantic-cache-lookup-policy (read 2026-12-02): embeddings-backend-auth must be system-assigned; one
+ * vary-by element kind.
  */
 export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' | 'azure-openai-semantic-cache-lookup'): PolicyDefinition {
   return {

@@ -4,10 +4,12 @@ import { semanticCache } from './support/semantic.js';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 
 /**
- * `<llm-semantic-cache-store duration>` / `<azure-openai-semantic-cache-store duration>` (reference §4.6): stores the
+ * `<llm-semantic-cache-store duration>` / `<azure-openai-semantic-cache-store duration>` (docs/apim-behaviour.md: LLM policies): stores the
  * response under the prompt the matching lookup read, for `duration` seconds of clock time. Nothing is stored when no
  * lookup ran for the request (or it skipped the request), on a hit, for a status other than 200, or for a streamed
  * (SSE) answer. "If the cache lookup fails, the API call ... doesn't raise an error": neither does this.
+ * Re-audited against learn.microsoft.com/azure/api-management/llm-semantic-cache-store-policy and
+ * azure-openai-semantic-cache-store-policy (read 2026-12-02): duration (seconds) required.
  */
 export function semanticCacheStoreDefinition(name: 'llm-semantic-cache-store' | 'azure-openai-semantic-cache-store'): PolicyDefinition {
   return {

@@ -8,7 +8,7 @@ const DEFAULT_TIMEOUT_S = 60;
 
 /**
  * `<send-request mode response-variable-name timeout ignore-error>`: an extra HTTP call whose response is stored in a
- * variable as IResponse; with ignore-error="true" a failure stores null instead of raising (reference §4.7).
+ * variable as IResponse; with ignore-error="true" a failure stores null instead of raising (docs/apim-behaviour.md: Access control, caching and observability).
  */
 export const sendRequest: PolicyDefinition = {
   name: 'send-request',

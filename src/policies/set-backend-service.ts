@@ -10,7 +10,7 @@ const DAPR = ['dapr-app-id', 'dapr-method', 'dapr-namespace'];
 
 /**
  * `<set-backend-service base-url | backend-id>`: where forward-request sends the request. A backend-id names a single
- * backend or a pool; the choice of pool member happens in forward-request, at each attempt (reference §1.5-1.6).
+ * backend or a pool; the choice of pool member happens in forward-request, at each attempt (docs/apim-behaviour.md: Pools, breakers and backend URLs).
  */
 export const setBackendService: PolicyDefinition = {
   name: 'set-backend-service',
@@ -64,7 +64,7 @@ export const setBackendService: PolicyDefinition = {
     return (ctx) => {
       const url = baseUrl(ctx);
       // APIM: a backend-id inherited from a broader scope through <base/> can only be overridden by another
-      // backend-id, not by base-url (reference §4.1, §7 #13). Within the same scope base-url wins as usual.
+      // backend-id, not by base-url (docs/apim-behaviour.md: set-backend-service). Within the same scope base-url wins as usual.
       const t = ctx.backendTarget;
       if (t?.kind === 'backend' && t.scope !== undefined && SCOPE_RANK[t.scope] > rank) {
         ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)` });

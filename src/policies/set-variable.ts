@@ -1,6 +1,6 @@
 import type { PolicyDefinition } from '../engine/policy-sdk.js';
 
-/** `<set-variable name value>`: a literal value is stored as a string; an expression keeps its type (reference §4.4). */
+/** `<set-variable name value>`: a literal value is stored as a string; an expression keeps its type (docs/apim-behaviour.md: Headers, variables and URLs). */
 export const setVariable: PolicyDefinition = {
   name: 'set-variable',
   summary: 'Stores a value in context.Variables (literals as strings, expressions keep their type).',

@@ -4,6 +4,7 @@ import { childElements } from '../engine/policy-sdk.js';
 import {
   AUDIENCES_ELEMENT,
   compileAudiences,
+  compileDecryptionKeys,
   compileRequiredClaims,
   compileTokenSource,
   openIdKeySet,
@@ -23,7 +24,11 @@ const DEFAULT_ENDPOINT = 'https://login.microsoftonline.com/';
  * tenant's OpenID configuration (`{authentication-endpoint}/{tenant}/v2.0/.well-known/openid-configuration`, or the v1
  * URL), mapped to a local file in `settings.openidConfigs`. Issuers accepted: the configuration's, plus the v1
  * `https://sts.windows.net/{tenant}/` and v2 `{endpoint}/{tenant}/v2.0` forms. Client application ids are matched
- * against `appid` (v1) or `azp` (v2), backend application ids against `aud`.
+ * against `appid` (v1) or `azp` (v2), backend application ids against `aud`. `<decryption-keys>` (base64 key or
+ * certificate-id) decrypts encrypted tokens first, as in validate-jwt.
+ * Attribute and element tables: learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy (read
+ * 2026-12-02: client-application-ids optional, "one or more audience claims should be specified" without it;
+ * decryption-keys added 06/2024; authentication-endpoint).
  */
 export const validateAzureAdToken: PolicyDefinition = {
   name: 'validate-azure-ad-token',
@@ -46,9 +51,6 @@ export const validateAzureAdToken: PolicyDefinition = {
     { name: 'decryption-keys', max: 1, elements: [{ name: 'key', min: 1, attributes: [{ name: 'certificate-id', expressions: false }], text: { expressions: false } }] },
   ],
   compile(el, cx) {
-    for (const d of childElements(el, 'decryption-keys')) {
-      cx.diagnostics.error(d.source, d.start, 'policy/unsupported', '<decryption-keys> (encrypted tokens, JWE) is not supported by apim-emulator yet', 'remove it; signed tokens (JWS) are validated');
-    }
     const tenant = cx.string(el, 'tenant-id')!;
     const endpoint = (cx.attributeSpan(el, 'authentication-endpoint')?.text.trim() || DEFAULT_ENDPOINT).replace(/\/+$/, '');
     const tenantSpan = cx.attributeSpan(el, 'tenant-id');
@@ -97,6 +99,7 @@ export const validateAzureAdToken: PolicyDefinition = {
       requireExpiration: () => true,
       requireSigned: () => true,
       clockSkewS: () => 0,
+      decryptionKeys: compileDecryptionKeys(el, cx),
       audiences: compileAudiences(el, cx),
       issuers: [],
       claims: compileRequiredClaims(el, cx),
@@ -119,8 +122,8 @@ export const validateAzureAdToken: PolicyDefinition = {
     };
     const fixed = literalTenant ? { ...base, keys: keysFor(literalTenant, false) } : undefined;
     return (ctx) => {
-      runValidation(fixed ?? { ...base, keys: keysFor(tenant(ctx).trim(), false) }, ctx);
-      return 'continue';
+      const r = runValidation(fixed ?? { ...base, keys: keysFor(tenant(ctx).trim(), false) }, ctx);
+      return r ? r.then(() => 'continue' as const) : 'continue';
     };
   },
 };

@@ -1,8 +1,10 @@
-import { buildSchema, GraphQLError, Kind, parse, print, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import type { DocumentNode, FieldNode, GraphQLSchema, SelectionSetNode } from 'graphql';
 import type { Flow, GatewayContext, PolicyDefinition } from '../engine/policy-sdk.js';
-import { HeaderMap, MessageBody, attributeText, childElements } from '../engine/policy-sdk.js';
+import { HeaderMap, MessageBody, attributeText, childElements, lazyLibrary } from '../engine/policy-sdk.js';
 import { firstReport } from './support/once.js';
+
+// graphql (~230 ms to import) loads when this policy is first compiled, not at start-up (src/lazy-library.ts).
+const graphql = lazyLibrary<typeof import('graphql')>('graphql');
 
 /** "Maximum allowed value: 102,400 bytes (100 KB)." */
 const MAX_SIZE_LIMIT = 102400;
@@ -31,6 +33,7 @@ export const validateGraphqlRequest: PolicyDefinition = {
   ],
   elements: [{ name: 'authorize', max: 1, elements: [{ name: 'rule', attributes: [{ name: 'path', required: true, expressions: false }, { name: 'action', expressions: true, kind: 'enum', values: RULE_ACTIONS, default: 'allow' }] }] }],
   compile(el, cx) {
+    graphql(); // loaded at compile time: the first request must not pay for the import
     cx.needsBody('request');
     const errorVariable = cx.string(el, 'error-variable-name');
     const maxSize = cx.int(el, 'max-size') ?? (() => MAX_SIZE_LIMIT);
@@ -41,7 +44,7 @@ export const validateGraphqlRequest: PolicyDefinition = {
     if (spec) {
       if (!schemas.has(spec)) {
         try {
-          schemas.set(spec, buildSchema(spec.text));
+          schemas.set(spec, graphql().buildSchema(spec.text));
         } catch (e) {
           schemas.set(spec, null);
           if (firstReport(el, 'schema')) cx.diagnostics.warning(spec, 0, 'policy/bad-graphql-schema', `the API's specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`, 'validate-graphql-request then checks syntax, size and depth only');
@@ -64,14 +67,14 @@ export const validateGraphqlRequest: PolicyDefinition = {
       if (typeof request === 'string') return fail([request]);
       let doc: DocumentNode;
       try {
-        doc = parse(request.query, { maxTokens: 10000 });
+        doc = graphql().parse(request.query, { maxTokens: 10000 });
       } catch (e) {
-        return fail([e instanceof GraphQLError ? e.message : String(e)]);
+        return fail([e instanceof graphql().GraphQLError ? e.message : String(e)]);
       }
       const depth = queryDepth(doc);
       if (depth > maxDepth(ctx)) return fail([`The query depth ${depth} exceeds max-depth ${maxDepth(ctx)}.`]);
       if (schema) {
-        const errors = validate(schema, doc);
+        const errors = graphql().validate(schema, doc);
         if (errors.length) return fail(errors.map((e) => e.message));
       }
       if (rules.length === 0) return 'continue';
@@ -85,7 +88,7 @@ export const validateGraphqlRequest: PolicyDefinition = {
       };
       const removed: string[] = [];
       const rejected: string[] = [];
-      const typeInfo = schema ? new TypeInfo(schema) : undefined;
+      const typeInfo = schema ? new (graphql().TypeInfo)(schema) : undefined;
       const rootNames: Record<string, string> = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
       let rootType = 'Query';
       let fieldDepth = 0;
@@ -116,11 +119,11 @@ export const validateGraphqlRequest: PolicyDefinition = {
           },
         },
       };
-      const rewritten = visit(doc, typeInfo ? visitWithTypeInfo(typeInfo, visitor) : visitor) as DocumentNode;
+      const rewritten = graphql().visit(doc, typeInfo ? graphql().visitWithTypeInfo(typeInfo, visitor) : visitor) as DocumentNode;
       if (rejected.length) return fail(rejected.map((p) => `Access to ${p} is not allowed.`));
       if (removed.length) {
         const cleaned = dropEmptySelections(rewritten);
-        ctx.request.body = MessageBody.fromBuffer(JSON.stringify({ ...request.raw, query: print(cleaned) }));
+        ctx.request.body = MessageBody.fromBuffer(JSON.stringify({ ...request.raw, query: graphql().print(cleaned) }));
         ctx.request.headers.delete('Content-Length');
         if (errorVariable) ctx.variables.set(errorVariable(ctx), removed.map((p) => ({ message: `Field ${p} was removed by an authorize rule.` })));
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'validate-graphql-request', message: `removed ${removed.join(', ')}` });
@@ -149,13 +152,13 @@ function queryDepth(doc: DocumentNode): number {
     if (!set) return d;
     let max = d;
     for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) max = Math.max(max, depthOf(s.selectionSet, d + 1));
-      else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(s.selectionSet, d));
+      if (s.kind === graphql().Kind.FIELD) max = Math.max(max, depthOf(s.selectionSet, d + 1));
+      else if (s.kind === graphql().Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(s.selectionSet, d));
     }
     return max;
   };
   let max = 0;
-  for (const def of doc.definitions) if (def.kind === Kind.OPERATION_DEFINITION || def.kind === Kind.FRAGMENT_DEFINITION) max = Math.max(max, depthOf(def.selectionSet, 0));
+  for (const def of doc.definitions) if (def.kind === graphql().Kind.OPERATION_DEFINITION || def.kind === graphql().Kind.FRAGMENT_DEFINITION) max = Math.max(max, depthOf(def.selectionSet, 0));
   return max;
 }
 
@@ -170,7 +173,7 @@ function pathMatches(rule: string, path: string): boolean {
 
 /** Fields whose whole selection was removed are removed too (an empty selection set is not valid GraphQL). */
 function dropEmptySelections(doc: DocumentNode): DocumentNode {
-  return visit(doc, {
+  return graphql().visit(doc, {
     Field: {
       leave(node: FieldNode) {
         return node.selectionSet && node.selectionSet.selections.length === 0 ? null : undefined;

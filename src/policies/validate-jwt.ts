@@ -1,9 +1,9 @@
 import { CERTIFICATES_SETTING, OPENID_CONFIGS_SETTING } from './support/identity-settings.js';
 import type { PolicyDefinition } from '../engine/policy-sdk.js';
-import { childElements } from '../engine/policy-sdk.js';
 import {
   AUDIENCES_ELEMENT,
   compileAudiences,
+  compileDecryptionKeys,
   compileOpenIdConfigs,
   compileRequiredClaims,
   compileSigningKeys,
@@ -29,8 +29,10 @@ const KEY_ELEMENT = {
 
 /**
  * `<validate-jwt>`: real JWS validation (HS*, RS*, PS*, ES*) with inline keys, certificates from settings, or OpenID
- * configurations mapped to local files (`settings.openidConfigs`); lifetime with clock-skew on the injected clock,
- * audiences, issuers, required claims; APIM's LastError reasons (reference §3.6, §4.7).
+ * configurations mapped to local files (`settings.openidConfigs`); encrypted tokens (JWE) decrypted with
+ * `<decryption-keys>` (jose), then validated as their inner JWS; lifetime with clock-skew on the injected clock,
+ * audiences, issuers, required claims; APIM's LastError reasons (docs/apim-behaviour.md: Errors and LastError reasons; docs/emulator-choices.md).
+ * Attribute and element tables: learn.microsoft.com/azure/api-management/validate-jwt-policy (read 2026-12-02).
  */
 export const validateJwt: PolicyDefinition = {
   name: 'validate-jwt',
@@ -55,9 +57,6 @@ export const validateJwt: PolicyDefinition = {
     REQUIRED_CLAIMS_ELEMENT,
   ],
   compile(el, cx) {
-    for (const d of childElements(el, 'decryption-keys')) {
-      cx.diagnostics.error(d.source, d.start, 'policy/unsupported', '<decryption-keys> (encrypted tokens, JWE) is not supported by apim-emulator yet', 'remove it; signed tokens (JWS) are validated');
-    }
     const requireScheme = cx.string(el, 'require-scheme');
     const openId = compileOpenIdConfigs(el, cx);
     const plan: ValidationPlan = {
@@ -69,14 +68,15 @@ export const validateJwt: PolicyDefinition = {
       requireSigned: cx.bool(el, 'require-signed-tokens') ?? (() => true),
       clockSkewS: cx.int(el, 'clock-skew') ?? (() => 0),
       keys: { keys: [...compileSigningKeys(el, cx), ...openId.keys], issuers: openId.issuers, ...(openId.problem ? { problem: openId.problem } : {}) },
+      decryptionKeys: compileDecryptionKeys(el, cx),
       audiences: compileAudiences(el, cx),
       issuers: compileAudiences(el, cx, 'issuers', 'issuer'),
       claims: compileRequiredClaims(el, cx),
       outputVariable: outputVariable(el),
     };
     return (ctx) => {
-      runValidation(plan, ctx);
-      return 'continue';
+      const r = runValidation(plan, ctx);
+      return r ? r.then(() => 'continue' as const) : 'continue';
     };
   },
 };

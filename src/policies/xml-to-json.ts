@@ -1,7 +1,7 @@
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
 import { MessageBody, PolicyError, gatewayErrorResponse } from '../engine/policy-sdk.js';
 import { acceptWants, conversionTarget, isJsonType, isXmlType } from './support/body-conversion.js';
-import { xmlToJson } from './support/convert.js';
+import { fastXmlParser, xmlToJson } from './support/convert.js';
 
 /**
  * `<xml-to-json kind apply consider-accept-header always-array-child-elements />`.
@@ -20,6 +20,7 @@ export const xmlToJsonPolicy: PolicyDefinition = {
     { name: 'always-array-child-elements', expressions: true, kind: 'bool', default: 'false' },
   ],
   compile(el, cx) {
+    fastXmlParser(); // loaded at compile time: the first request must not pay for the import
     const kind = cx.string(el, 'kind') ?? (() => 'direct');
     const apply = cx.string(el, 'apply') ?? (() => 'always');
     const considerAccept = cx.bool(el, 'consider-accept-header') ?? (() => true);

@@ -1,7 +1,10 @@
-import { XmlParser, Xslt } from 'xslt-processor';
+import type { XmlParser } from 'xslt-processor';
 import type { Flow, PolicyDefinition } from '../engine/policy-sdk.js';
-import { MessageBody, PolicyError, attributeText, childElements, gatewayErrorResponse } from '../engine/policy-sdk.js';
+import { MessageBody, PolicyError, attributeText, childElements, gatewayErrorResponse, lazyLibrary } from '../engine/policy-sdk.js';
 import { conversionTarget } from './support/body-conversion.js';
+
+// xslt-processor loads when this policy is first compiled, not at start-up (src/lazy-library.ts).
+const xsltProcessor = lazyLibrary<typeof import('xslt-processor')>('xslt-processor');
 
 /**
  * `<xsl-transform><parameter name>value</parameter>*<xsl:stylesheet>…</xsl:stylesheet></xsl-transform>`.
@@ -22,6 +25,7 @@ export const xslTransform: PolicyDefinition = {
   ],
   compile(el, cx) {
     const sheetEl = childElements(el, 'xsl:stylesheet')[0];
+    const { XmlParser, Xslt } = xsltProcessor();
     const parser = new XmlParser();
     let sheet: ReturnType<XmlParser['xmlParse']> | undefined;
     if (sheetEl) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BackendDefinition } from '../backends/index.js';
-import { VirtualClock } from '../clock.js';
+import { VirtualClock, type VirtualSleepMode } from '../clock.js';
 import { buildGateway, checkMockTargets, loadConfig, prepareDefinition, DEFAULT_SERVICE, type MockRequest } from '../config/load.js';
 import { readSource } from '../config/files.js';
 import { attachMocks } from '../config/mocks.js';
@@ -33,9 +33,10 @@ export type EnvironmentFailure = { kind: 'invalid' | 'load'; diagnostics: Diagno
  * Builds the environment the way `serve` does (config loader, lab placeholders, mocks attached by rewriting backend
  * urls), with a VirtualClock in `advance` mode and an upstream that refuses anything but loopback, so a scenario never
  * reaches the network. Backends without a script get the built-in Azure OpenAI mock (`unmockedBackends: aoai`, the
- * default) or make the scenario invalid (`unmockedBackends: error`).
+ * default) or make the scenario invalid (`unmockedBackends: error`). Such scenario mistakes come back as `problems`
+ * next to a usable environment, so they are reported together with the rest.
  */
-export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment } | { failure: EnvironmentFailure }> {
+export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment; problems: Diagnostic[] } | { failure: EnvironmentFailure }> {
   const diagnostics: Diagnostic[] = [];
   let definition: GatewayDefinition | null;
   const mocks = new Map<string, MockRequest>();
@@ -78,10 +79,16 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
       });
     }
   }
-  if (mockDiagnostics.length) return { failure: { kind: 'invalid', diagnostics: mockDiagnostics } };
+  // Mock problems make the scenario invalid, but the gateway is still built (without those mocks) so the runner can
+  // check the rest of the file against it and report everything at once.
+  const singles = new Set(prepared.backends.filter((b) => b.type === 'Single').map((b) => b.id));
+  for (const id of [...scripted.keys()]) if (!singles.has(id)) scripted.delete(id);
 
-  const clock = new ScenarioClock(s.start);
   const inProcess = !o.realSockets;
+  // In-process the runner sees when every request in flight waits on the clock, so waits (mock latency, retry
+  // intervals) park until it moves time to the earliest of them: concurrent requests wait side by side, not one
+  // after the other. Over real sockets it cannot see that, so a wait moves the clock by itself (`advance`).
+  const clock = new ScenarioClock(s.start, inProcess ? 'wait' : 'advance');
   const attached = await attachMocks(prepared.definition, prepared.backends, scripted, s.unmockedBackends === 'aoai', clock, '127.0.0.1', { inProcess });
   const upstream: Upstream = inProcess ? new InProcessUpstream(clock, attached.mocks) : new LoopbackOnlyUpstream(new UndiciUpstream(clock));
   if (attached.diagnostics.some((d) => d.severity === 'error')) {
@@ -98,6 +105,7 @@ export async function createEnvironment(s: Scenario, o: { realSockets?: boolean 
   const gateway = built.gateway;
   const mockSet = attached.mocks;
   return {
+    problems: mockDiagnostics,
     env: {
       gateway,
       clock,
@@ -148,14 +156,14 @@ function definitionFromFiles(s: Scenario, diagnostics: Diagnostic[]): GatewayDef
 }
 
 /**
- * The scenario's VirtualClock (`advance` mode), which also knows the deadlines being waited for, so the runner can move
+ * The scenario's VirtualClock, which also knows the deadlines being waited for, so the runner can move
  * time to the next one when a request can make no other progress (a mock that hangs until a timeout).
  */
 export class ScenarioClock extends VirtualClock {
   private readonly deadlines = new Map<number, number>();
 
-  constructor(start: number) {
-    super(start, 'advance');
+  constructor(start: number, mode: VirtualSleepMode = 'advance') {
+    super(start, mode);
   }
 
   override deadline(ms: number, signal?: AbortSignal): Promise<void> {

@@ -2,12 +2,13 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { displayPath } from '../config/files.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { mergeCoverage, summarizeCoverage, type CoverageSummary, type FileCoverage } from './coverage.js';
-import { runScenarioFile, type RunOptions, type ScenarioResult } from './runner.js';
+import { mergeCoverage, summarizeCoverage, type FileCoverage } from './coverage.js';
+import type { RunOptions, RunSummary, ScenarioResult } from './results.js';
+import { runScenarioFile } from './runner.js';
 
 export { loadScenario, parseDuration, snapshotPathFor, DEFAULT_START, DEFAULT_TOLERANCE } from './load.js';
 export { runScenarioFile, attemptsFromTrace } from './runner.js';
-export type { RunOptions, ScenarioResult, Failure, StepResult, SnapshotOutcome, SnapshotMode } from './runner.js';
+export type { RunOptions, RunSummary, ScenarioResult, Failure, StepResult, SnapshotOutcome, SnapshotMode } from './results.js';
 export { enumerateItems, CoverageIndex, mergeCoverage, summarizeCoverage } from './coverage.js';
 export type { CoverageItem, CoverageSummary, FileCoverage } from './coverage.js';
 export { renderTimeline, diffLines, formatOffset, describeAttempt, describeTransition } from './timeline.js';
@@ -18,17 +19,6 @@ export type { Scenario, ScenarioStep, Expectations } from './types.js';
 /** Scenario files inside folders are found by name: `*.scenario.yaml`, `*.scenario.yml`, `*.scenario.json`. */
 export const SCENARIO_FILE = /\.scenario\.(ya?ml|json)$/i;
 
-export interface RunSummary {
-  results: ScenarioResult[];
-  /** Coverage of every policy file, merged over all scenarios. */
-  coverage: CoverageSummary[];
-  counts: { passed: number; failed: number; invalid: number };
-  /** 0 all passed, 1 any failure, 2 any invalid scenario (or nothing to run). */
-  exitCode: 0 | 1 | 2;
-  /** Problems with the paths given (missing, no scenarios in a folder). */
-  diagnostics: Diagnostic[];
-  wallMs: number;
-}
 
 /** Expands files and folders into scenario files (folders recursively, sorted, `node_modules` and dot folders skipped). */
 export function findScenarioFiles(inputs: string[], diagnostics: Diagnostic[]): string[] {

@@ -1,7 +1,6 @@
 import { readConsoleAsset } from '../console/assets.js';
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
-import type { RunSummary } from './index.js';
-import type { ScenarioRequest, ScenarioResult } from './runner.js';
+import type { RunSummary, ScenarioRequest, ScenarioResult } from './results.js';
 import { describeAttempt, describeTransition, formatOffset, formatSpan } from './timeline.js';
 import type { BreakerTransition } from './timeline.js';
 

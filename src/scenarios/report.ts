@@ -1,8 +1,7 @@
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
 import { xmlEscape } from '../diagnostics/format.js';
 import { displayPath } from '../config/files.js';
-import type { RunSummary } from './index.js';
-import type { Failure, ScenarioResult } from './runner.js';
+import type { Failure, RunSummary } from './results.js';
 import { htmlReport } from './report-html.js';
 import { formatSpan } from './timeline.js';
 
@@ -49,6 +48,7 @@ function textReport(s: RunSummary): string {
     if (r.status === 'invalid') for (const d of r.diagnostics.filter((x) => x.severity === 'error')) lines.push(`  ${formatDiagnosticLine(d)}`);
     for (const f of r.failures) lines.push(...failureLines(f, '  '));
     if (r.snapshot && (r.snapshot.status === 'written' || r.snapshot.status === 'updated')) lines.push(`  snapshot ${r.snapshot.status}: ${displayPath(r.snapshot.path)}`);
+    if (r.snapshot?.status === 'not-written') lines.push(`  snapshot not written: ${displayPath(r.snapshot.path)} (the scenario failed; it is written on the first passing run)`);
   }
   if (s.coverage.length) {
     lines.push('', 'Policy coverage (statements run, when/otherwise branches taken, on-error statements run):');

@@ -24,8 +24,27 @@ export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[
   const lineCounter = new LineCounter();
   const doc = parseDocument(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    for (const e of doc.errors.slice(0, 5)) {
-      diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid YAML: ${e.message.split('\n')[0]}`, file: source.file, ...source.positionAt(e.pos[0]) });
+    const explained = new Set<number>();
+    let shown = 0;
+    for (const e of doc.errors) {
+      const flow = flowListOfPaths(source.text, e.pos[0]);
+      if (flow) {
+        // One explanation per line instead of the parser's cascade of "Missing , or :" errors.
+        if (explained.has(flow.lineStart)) continue;
+        explained.add(flow.lineStart);
+        diagnostics.push({
+          severity: 'error',
+          code: 'scenario/syntax',
+          message: `"${flow.item}" inside [ ] is read as nested YAML lists, not as text: in a flow list [ and ] are brackets`,
+          hint: `quote each path, e.g. ["${flow.item}"], or write the list one item per line: - ${flow.item}`,
+          file: source.file,
+          ...source.positionAt(flow.offset),
+        });
+      } else if (shown < 5 && explained.size === 0) {
+        // After a flow list of paths the parser is out of step; what it says about later lines is noise.
+        diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid YAML: ${e.message.split('\n')[0]}`, file: source.file, ...source.positionAt(e.pos[0]) });
+      }
+      shown++;
     }
     return null;
   }
@@ -41,6 +60,29 @@ export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[
     diagnostics.push({ severity: 'error', code: e.code, message: e.message, hint: e.hint, file: source.file, ...source.positionAt(e.offset) });
     return null;
   }
+}
+
+/** A trace path such as choose[1]/when[2] or retry[1]/forward-request[1], unquoted. */
+const UNQUOTED_PATH = /(?<!["'\w])[A-Za-z][\w-]*\[\d+\](?:\/[A-Za-z][\w-]*\[\d+\])*/;
+
+/**
+ * When a YAML error sits on a line holding a flow list (`ran: [choose[1]/when[1]]`) with an unquoted trace path in
+ * it, the user meant the path as text: returns that item (the words before it in the same list item included) and
+ * where it starts.
+ */
+function flowListOfPaths(text: string, offset: number): { item: string; offset: number; lineStart: number } | undefined {
+  const lineStart = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(lineStart, end < 0 ? text.length : end);
+  const open = line.indexOf('[');
+  if (open < 0) return undefined;
+  const m = UNQUOTED_PATH.exec(line.slice(open + 1));
+  if (!m) return undefined;
+  const at = open + 1 + m.index;
+  // The list item starts after the last "[" or "," before the path (an item such as "api backend retry[1]").
+  const itemStart = Math.max(line.lastIndexOf('[', at - 1), line.lastIndexOf(',', at - 1)) + 1;
+  const item = line.slice(itemStart, at + m[0].length).trim();
+  return { item, offset: lineStart + itemStart + (line.slice(itemStart).length - line.slice(itemStart).trimStart().length), lineStart };
 }
 
 /**

@@ -31,8 +31,8 @@ export interface BreakerTransition {
 
 export type TimelineEntry =
   | { kind: 'step'; text: string }
-  /** `n` of `of` requests of the step (the step line names method and path). */
-  | { kind: 'request'; at: number; n: number; of: number; attempts: AttemptRecord[]; status: number }
+  /** `n` of `of` requests of the step (the step line names method and path); `doneAt` when it ended later than it started (concurrent steps). */
+  | { kind: 'request'; at: number; n: number; of: number; attempts: AttemptRecord[]; status: number; doneAt?: number }
   | { kind: 'breaker'; event: BreakerTransition };
 
 /** `+HH:MM:SS.mmm` of a virtual offset (hours grow past 99 when they must). */
@@ -73,7 +73,7 @@ export function renderTimeline(name: string, entries: readonly TimelineEntry[]):
     if (e.kind === 'step') lines.push(e.text);
     else if (e.kind === 'request') {
       const attempts = e.attempts.length ? e.attempts.map(describeAttempt).join(', ') : 'no backend called';
-      lines.push(`  ${formatOffset(e.at)} ${e.of > 1 ? `#${e.n} ` : ''}${attempts} → ${e.status}`);
+      lines.push(`  ${formatOffset(e.at)} ${e.of > 1 ? `#${e.n} ` : ''}${attempts} → ${e.status}${e.doneAt !== undefined ? ` (done ${formatOffset(e.doneAt)})` : ''}`);
     } else lines.push(`  ${formatOffset(e.event.at)} ${describeTransition(e.event)}`);
   }
   return lines.join('\n') + '\n';

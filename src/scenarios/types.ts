@@ -1,4 +1,5 @@
 import type { MockScript } from '../mocks/index.js';
+import type { SentKind } from './sinks.js';
 
 /** Where something sits in a scenario file, for diagnostics and explanations. */
 export interface Loc {
@@ -52,6 +53,16 @@ export interface AttemptSpec {
   outcome?: number | 'error';
 }
 
+/** One `sent` item: messages of a kind (and target, payload) the checked requests sent; `count` exact, else at least one. */
+export interface SentSpec {
+  kind: SentKind;
+  target?: string;
+  /** A string: the exact text; anything else: the payload read as JSON deep-equals it. */
+  payload?: unknown;
+  payloadContains?: string;
+  count?: number;
+}
+
 export interface Expectations {
   status?: number[];
   headers?: Array<[string, string | boolean | null]>;
@@ -63,8 +74,14 @@ export interface Expectations {
   attemptCount?: number;
   distribution?: Array<[string, number]>;
   tolerance: number;
+  /** How many of the requests answered each status (statuses not listed: none). */
+  statuses?: Array<[number, number]>;
+  /** How many of the requests each backend served (last attempt; `none`: no backend called; others: none). */
+  servedBy?: Array<[string, number]>;
   breakers?: Array<[string, 'open' | 'closed']>;
   mockRequests?: Array<[string, number]>;
+  /** Messages the checked requests sent to local sinks (Service Bus, Dapr, one-way requests, Event Hubs). */
+  sent?: SentSpec[];
   traceRan?: string[];
   traceNotRan?: string[];
   loc: Loc;
@@ -80,11 +97,28 @@ interface StepBase {
   expect: Expectations | undefined;
 }
 
+/** One entry of a `concurrent` step: a request sent `repeat` times, all at once with the step's other requests. */
+export interface ConcurrentEntry {
+  request: RequestSpec;
+  repeat: number;
+  name: string | undefined;
+  /** Per-request and aggregate expectations over this entry's requests only. */
+  expect: Expectations | undefined;
+  loc: Loc;
+}
+
 export type ScenarioStep =
   | (StepBase & { kind: 'send'; request: RequestSpec; repeat: number })
+  | (StepBase & { kind: 'concurrent'; entries: ConcurrentEntry[] })
   | (StepBase & { kind: 'advance'; ms: number; text: string })
   | (StepBase & { kind: 'script'; scripts: Array<{ backendId: string; script: MockScript; loc: Loc }> })
   | (StepBase & { kind: 'check' });
 
 /** Per-request expectations (the rest are aggregate or state expectations). */
 export const PER_REQUEST_KEYS = ['status', 'headers', 'body', 'bodyContains', 'backend', 'attempts', 'attemptCount', 'trace'] as const;
+/** Expectations over a step's requests together. */
+export const AGGREGATE_KEYS = ['distribution', 'statuses', 'servedBy', 'sent'] as const;
+/** Expectations on state after a step (never inside one entry of a concurrent step). */
+export const STATE_KEYS = ['breakers', 'mockRequests'] as const;
+/** In-flight requests one concurrent step may start (a bound on memory, not an APIM limit). */
+export const MAX_CONCURRENT_REQUESTS = 1000;

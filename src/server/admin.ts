@@ -9,6 +9,8 @@ import { capPerFile } from '../diagnostics/cap.js';
 import { formatDiagnosticLine } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { SINK_KINDS, sinkEntries, sinkLimit } from '../policies/support/sinks.js';
+import type { SinkKind } from '../policies/support/sinks.js';
 import type { MockBackendSet } from '../mocks/index.js';
 import { mockScriptFromJson, parseMockScript } from '../mocks/index.js';
 import type { InFlight } from './handler.js';
@@ -58,6 +60,7 @@ const ENDPOINTS = [
   'POST /_emulator/reset',
   'GET  /_emulator/clock',
   'POST /_emulator/clock  {"advanceMs": N} | {"set": "<ISO 8601>"}  (virtual clock only)',
+  'GET  /_emulator/sinks  [?kind=service-bus|dapr-pubsub|dapr-binding|one-way-request|graphql-event]',
   'GET  /_emulator/mocks',
   'GET  /_emulator/mocks/:name',
   'GET  /_emulator/mocks/:name/requests',
@@ -201,6 +204,25 @@ export function createAdminRouter(d: AdminDeps): Router {
         clock.set(t);
       }
       res.json(clockInfo(clock));
+    },
+  });
+
+  // What send-service-bus-message, publish-to-dapr, invoke-dapr-binding and send-one-way-request would have sent
+  // (src/policies/support/sinks.ts). Payloads are built from requests, so secrets are masked as in the mock log.
+  route('/sinks', {
+    get: (req, res) => {
+      const raw = req.query.kind;
+      let kind: SinkKind | undefined;
+      if (raw !== undefined) {
+        if (typeof raw !== 'string' || !(SINK_KINDS as readonly string[]).includes(raw)) {
+          throw new AdminError(400, `unknown sink kind ${JSON.stringify(raw)}; allowed: ${SINK_KINDS.join(', ')}`, { allowed: SINK_KINDS });
+        }
+        kind = raw as SinkKind;
+      }
+      const entries = (g: Gateway) => sinkEntries(g.services, kind).map((e) => d.masker.with(requestCredentials(e.properties, e.target)).maskValue(e));
+      const limit = sinkLimit(first.services);
+      if (!multi) res.json({ limit, entries: entries(first) });
+      else res.json({ limit, instances: d.instances.map((g, instance) => ({ instance, entries: entries(g) })) });
     },
   });
 

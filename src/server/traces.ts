@@ -1,7 +1,7 @@
 import type { LastError, TraceEvent } from '../engine/context.js';
 import { RingBuffer } from './ring.js';
 
-/** The name of the request header that asks for a trace, and of the response header that names it (reference §6.3). */
+/** The name of the request header that asks for a trace, and of the response header that names it (docs/apim-behaviour.md: Tracing and headers). */
 export const DEBUG_HEADER = 'Apim-Debug-Authorization';
 export const TRACE_ID_HEADER = 'Apim-Trace-Id';
 

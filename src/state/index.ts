@@ -1,12 +1,11 @@
 import cluster from 'node:cluster';
 import { PrimaryStateClient } from './primary.js';
-import { RedisStateStore } from './redis.js';
 import type { StateStore } from './store.js';
 
 export type { Awaitable, CheckResult, CounterCheck, FixedCheck, SlidingCheck, SlidingHit, StateStore, StoredEntry, TakeResult } from './store.js';
 export { isPromise, passAll, StateUnavailableError, whenReady } from './store.js';
 export { MemoryStateStore } from './memory.js';
-export { RedisStateStore } from './redis.js';
+export type { RedisStateStore } from './redis.js';
 
 export interface StateOptions {
   /** `redis://HOST:PORT[/DB]` (or `rediss://`); absent = counters in this process (or the cluster's primary). */
@@ -23,6 +22,8 @@ export interface StateOptions {
 export async function openStateStore(o: StateOptions): Promise<StateStore | undefined> {
   if (o.url !== undefined) {
     if (!/^rediss?:\/\/[^/\s]+/i.test(o.url)) throw new Error(`--state must be a Redis URL (redis://HOST:PORT), got "${o.url}"`);
+    // ioredis (~300 ms to import) loads only with --state (docs/performance.md, start-up).
+    const { RedisStateStore } = await import('./redis.js');
     const store = new RedisStateStore({ url: o.url, failOpen: o.failOpen ?? true, log: o.log });
     try {
       await store.ready(5000);

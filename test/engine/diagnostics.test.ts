@@ -66,10 +66,10 @@ describe('policy diagnostics', () => {
   });
 
   it('a policy apim-emulator does not execute is an explicit error, never a silent no-op', () => {
-    const errors = errorsOf('<policies><inbound><sql-data-source /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>');
+    const errors = errorsOf('<policies><inbound><set-graphql-resolver /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('policy/unsupported');
-    expect(errors[0]!.message).toBe('<sql-data-source> is not supported by apim-emulator yet');
+    expect(errors[0]!.message).toBe('<set-graphql-resolver> is not supported by apim-emulator yet');
   });
 
   it('set-backend-service backend-id must name a defined backend when backends are given', () => {

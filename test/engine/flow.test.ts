@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { backendPool, buildGateway, policies, send } from '../helpers/gateway.js';
+import { deferred } from '../server/support.js';
 
-/** Section order, on-error with context.LastError, return-response and the gateway's error shapes (reference §3.5-3.7, §6.1). */
+/** Section order, on-error with context.LastError, return-response and the gateway's error shapes (docs/policies.md, docs/emulator-choices.md "Execution"). */
 const { backend, closeAll } = backendPool();
 afterEach(closeAll);
 
@@ -101,26 +102,30 @@ describe('pipeline flow', () => {
   });
 
   it('forward-request timeout fires on the clock (virtual time, no real wait)', async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => (release = r));
+    const arrived = deferred();
+    const held = deferred();
     const b = await backend(async (_req, res) => {
-      await held;
+      arrived.resolve();
+      await held.promise;
       res.end('late');
     });
     const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request timeout="30" />', onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>' }) });
-    const pending = send(gateway, '/api/x');
-    while (b.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
-    clock.advance(29_999);
-    await new Promise((r) => setTimeout(r, 20));
     let settled = false;
-    void pending.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 20));
+    const pending = send(gateway, '/api/x').finally(() => (settled = true));
+    await arrived.promise;
+    // All the request waits on now is its 30 s deadline on the virtual clock.
+    expect(clock.pendingSleeps).toBe(1);
+    clock.advance(29_999);
+    // One event-loop turn lets anything that became due run; the deadline is not due yet.
+    await new Promise<void>((r) => setImmediate(r));
     expect(settled).toBe(false);
+    expect(clock.pendingSleeps).toBe(1);
     clock.advance(1);
     const r = await pending;
-    release();
+    held.resolve();
     expect(r.status).toBe(500);
     expect(r.header('x-reason')).toBe('Timeout');
+    expect(clock.pendingSleeps).toBe(0);
   });
 
   it('fail-on-error-status-code sends 4xx/5xx backend responses to on-error with the backend status', async () => {

@@ -41,7 +41,8 @@ describe('public API', () => {
     expect(run('@((int)context.Variables["i"] + 1)', ctx)).toBe(6);
     expect(run('@((long)context.Variables["l"] + 1)', ctx)).toEqual(csLong(7));
     expect(run('@((double)context.Variables["d"] * 2)', ctx)).toEqual(csDouble(3));
-    expect(toPolicyString(run('@((decimal)context.Variables["m"] * 2)', ctx))).toBe('4.5');
+    // System.Decimal multiplication keeps the sum of the scales: 2.25m * 2 is 4.50
+    expect(toPolicyString(run('@((decimal)context.Variables["m"] * 2)', ctx))).toBe('4.50');
     expect(run('@((string)context.Variables["s"])', ctx)).toBe('x');
     expect(run('@((bool)context.Variables["b"])', ctx)).toBe(true);
     // a double is not an int: unboxing requires the exact type, as in .NET

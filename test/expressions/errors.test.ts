@@ -94,8 +94,8 @@ describe('compile errors point at the offending token in the policy file', () =>
     },
     {
       name: 'body as unsupported type',
-      file: '<x>@(context.Request.Body.As<XElement>())</x>',
-      line: 1, column: 1, message: /XElement/, code: 'expr/type',
+      file: '<x>@(context.Request.Body.As<XmlDocument>())</x>',
+      line: 1, column: 1, message: /XmlDocument/, code: 'expr/type',
     },
   ];
   for (const c of cases) {

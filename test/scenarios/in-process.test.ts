@@ -52,8 +52,8 @@ describe('scenarios in-process (the default of apim-emulator test)', () => {
     expect(connects).toBeGreaterThan(0);
   });
 
-  it('gives identical timelines on 20 repeated runs', async () => {
-    const file = path.join(EXAMPLES, 'retry-reselection.scenario.yaml');
+  it.each(['retry-reselection', 'concurrent-trip'])('gives identical timelines on 20 repeated runs: %s', async (name) => {
+    const file = path.join(EXAMPLES, `${name}.scenario.yaml`);
     const timelines = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const r = await runScenarioFile(file, { snapshots: 'off' });

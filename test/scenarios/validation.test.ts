@@ -36,7 +36,7 @@ steps:
 `,
     );
     expect(lines(f)).toEqual([
-      '5:7 $.steps[0].expect.stauts: error scenario/schema: unknown property "stauts" (allowed: status, headers, body, bodyContains, backend, attempts, attemptCount, distribution, tolerance, breakers, mockRequests, trace)',
+      '5:7 $.steps[0].expect.stauts: error scenario/schema: unknown property "stauts" (allowed: status, headers, body, bodyContains, backend, attempts, attemptCount, distribution, tolerance, statuses, servedBy, sent, breakers, mockRequests, trace)',
       '6:14 $.steps[1].advance: error scenario/schema: "soon" has the wrong form (A duration: 500ms, 30s, 1m30s, 2h, or ISO 8601 (PT1M30S).)',
     ]);
   });
@@ -66,8 +66,8 @@ steps:
 `,
     );
     expect(lines(f)).toEqual([
-      '4:5 $.steps[0].advance: error scenario/step: step 1 has both "send" and "advance" (one action per step: send, advance or script (or only expect))',
-      '6:15 $.steps[1].expect.status: error scenario/expect: "status" is about a response, but step 2 sends no request (in steps without "send" expect only breakers and mockRequests)',
+      '4:5 $.steps[0].advance: error scenario/step: step 1 has both "send" and "advance" (one action per step: send, concurrent, advance or script (or only expect))',
+      '6:15 $.steps[1].expect.status: error scenario/expect: "status" is about a response, but step 2 sends no request (in steps without "send" or "concurrent" expect only breakers and mockRequests)',
       '8:29 $.steps[2].expect.distribution: error scenario/expect: the shares of "distribution" add up to 110, not 100 (give each backend\'s percentage of the repeated requests)',
       '8:15 $.steps[2].expect.distribution: error scenario/expect: "distribution" needs "repeat" (a share of one request says little) (add e.g. repeat: 100)',
     ]);

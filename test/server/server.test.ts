@@ -6,6 +6,8 @@ import { SystemClock } from '../../src/clock.js';
 import { GatewayTelemetry, ServerStartError, startServer } from '../../src/server/index.js';
 import { buildGateway, policies, startBackend } from '../helpers/gateway.js';
 import type { TestBackend } from '../helpers/gateway.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { closeAll, deferred, getJson, memoryLogger, request, serve } from './support.js';
 
 const backends: TestBackend[] = [];
@@ -212,19 +214,24 @@ describe('streaming', () => {
     const built = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request timeout="600" />' }), ...(kind === 'system' ? { deps: { clock: new SystemClock() } } : {}) });
     const { gateway } = built;
     const clock = kind === 'system' ? new SystemClock() : built.clock;
-    const log = memoryLogger();
-    const s = await serve(gateway, clock, { logger: log.logger });
+    const logged = deferred<Record<string, unknown>>();
+    const logger = pino({ level: 'info' }, new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString('utf8').split('\n').filter((x) => x.trim() !== '')) {
+          const line = JSON.parse(l) as Record<string, unknown>;
+          if (line.msg === 'request') logged.resolve(line);
+        }
+        cb();
+      },
+    }));
+    const s = await serve(gateway, clock, { logger });
     const client = http.get(`${s.url}/api/slow`, { agent: false });
     client.on('error', () => undefined);
     await arrived.promise;
     client.destroy();
     expect(await backendSawClose.promise).toBe(true);
     // The request is still accounted for: one log line with the client-closed status.
-    await new Promise<void>((r) => {
-      const poll = () => (log.lines().some((l) => l.msg === 'request') ? r() : setTimeout(poll, 5));
-      poll();
-    });
-    const line = log.lines().find((l) => l.msg === 'request')!;
+    const line = await logged.promise;
     expect(line.status).toBe(499);
     expect(line.outcome).toBe('aborted');
   });
@@ -492,7 +499,8 @@ describe('lifecycle', () => {
     await arrived.promise;
     let closed = false;
     const closing = s.close().then(() => (closed = true));
-    await new Promise((r) => setTimeout(r, 20));
+    // A new connection is refused, so closing has begun (a loopback round trip later); it still waits for the request.
+    expect(await request(`${s.url}/api/x`).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code)).toBe('ECONNREFUSED');
     expect(closed).toBe(false);
     release.resolve();
     const r = await pending;
@@ -502,6 +510,7 @@ describe('lifecycle', () => {
     expect(closed).toBe(true);
   });
 
+  // Deliberately on wall time: the SystemClock path of `serve` (timers, not the virtual clock) is what is under test.
   it('on the system clock a short forward-request timeout fires (30 ms, wall time)', async () => {
     const arrived = deferred();
     const url = await rawBackend(() => arrived.resolve());

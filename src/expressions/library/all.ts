@@ -4,3 +4,5 @@ import './collections.js';
 import './json.js';
 import './context.js';
 import './misc.js';
+import './delegates.js';
+import './xml.js';

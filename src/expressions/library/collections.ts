@@ -4,7 +4,8 @@
  * except when a source is mutated after the query is built).
  */
 import { DotNetException, MAX_COLLECTION_LENGTH, argumentOutOfRange, outOfMemory } from '../../dotnet/exceptions.js';
-import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, type CsType } from '../types.js';
+import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, unwrapNullable, type CsType } from '../types.js';
+import { Decimal } from '../../dotnet/decimal.js';
 import { chargeSteps, CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
 import { defaultOf, instanceTest } from '../conversions.js';
 export { CsDictionary };
@@ -249,7 +250,7 @@ function items(src: Bound, iterate: (v: unknown) => Iterable<unknown>, pos: numb
 /** Variants: no argument, or one predicate/selector lambda. */
 function lambdaArg(site: CallSite, el: CsType, ret?: CsType): { make: (ctx: Parameters<Closure>[0], f: Parameters<Closure>[1]) => Fn; ret: CsType } | null {
   const a = site.args[0];
-  if (!a || a.value.kind !== 'lambda') return null;
+  if (!a || (a.value.kind !== 'lambda' && !site.b.isDelegate(a.value))) return null;
   return site.b.lambda(a.value, [el], ret);
 }
 
@@ -550,6 +551,7 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
     if (!isNumeric(valueType) && kind !== 'Min' && kind !== 'Max') return null;
     const get = items(src, iterate, site.pos);
     const isInt = valueType.name === 'int';
+    const isDecimal = unwrapNullable(valueType).name === 'decimal';
     const type = kind === 'Average' ? (valueType.name === 'decimal' ? T.decimal : T.double) : valueType;
     const pos = site.pos;
     void sel;
@@ -558,6 +560,16 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
       c: (ctx, f) => {
         const s = make ? make(ctx, f) : null;
         const vals = get(ctx, f).map((x) => (s ? s(x) : x));
+        if (isDecimal && (kind === 'Sum' || kind === 'Average')) {
+          if (kind === 'Average' && vals.length === 0) throw located(noElements(), pos);
+          let t = Decimal.Zero;
+          try {
+            for (const v of vals) if (v !== null && v !== undefined) t = t.add(v as Decimal);
+            return kind === 'Sum' ? t : t.div(Decimal.fromNumber(vals.length));
+          } catch (err) {
+            throw located(err, pos);
+          }
+        }
         if (kind === 'Sum') {
           let t = 0;
           for (const v of vals) t += (v as number) ?? 0;

@@ -1,19 +1,20 @@
 /**
- * The APIM `context` object model (reference §5.2), mapped one to one onto GatewayContext (src/engine/context.ts):
+ * The APIM `context` object model (docs/apim-behaviour.md: The context object), mapped one to one onto GatewayContext (src/engine/context.ts):
  * IContext, IRequest, IResponse (also StoredResponse values cast from Variables), IUrl, headers, query, variables,
  * IMessageBody, IApi, IOperation, IProduct, ISubscription, IUser, IDeployment, ILastError.
  */
 import { BodyConsumedError, type MessageBody } from '../../engine/body.js';
-import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type LastError } from '../../engine/context.js';
+import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type GraphQLFieldContext, type LastError } from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
 import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { JArray, JObject, JToken } from '../../dotnet/json.js';
-import { arrayOf, clrName, kvpOf, named, T, type CsType } from '../types.js';
+import { XML_BODY_TYPES } from './xml.js';
+import { arrayOf, clrName, kvpOf, named, T, typeName, type CsType } from '../types.js';
 import { KeyValuePair, runtimeTypeName } from '../runtime.js';
-import { defineType, type CallSite, type Closure } from './registry.js';
-import { method, opt, out, prop, sig } from './sig.js';
+import { defineType, elementTypeOf, type CallSite, type Closure } from './registry.js';
+import { located, method, opt, out, prop, sig } from './sig.js';
 import { instanceTest } from '../conversions.js';
 import { Guid } from '../../dotnet/crypto.js';
 import { Uri } from '../../dotnet/text.js';
@@ -39,6 +40,8 @@ defineType({
     User: prop(n('IUser'), (c: GatewayContext) => c.user),
     Deployment: prop(n('IDeployment'), (c: GatewayContext) => c.deployment, undefined, true),
     LastError: prop(n('ILastError'), (c: GatewayContext) => c.lastError),
+    // Set while a GraphQL resolver runs (http-data-source); null elsewhere.
+    GraphQL: prop(n('IGraphQL'), (c: GatewayContext) => c.graphql),
     RequestId: prop(T.Guid, (c: GatewayContext) => guidOf(c.requestId), undefined, true),
     Timestamp: prop(T.DateTime, (c: GatewayContext) => DateTime.fromUnixMilliseconds(c.timestamp, 'Utc'), undefined, true),
     Elapsed: prop(T.TimeSpan, (c: GatewayContext) => TimeSpan.FromMilliseconds(c.elapsedMs), undefined, true),
@@ -49,6 +52,14 @@ defineType({
   name: 'IContext',
   instance: {
     Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
+  },
+});
+
+defineType({
+  name: 'IGraphQL',
+  instance: {
+    Arguments: prop(n('JObject'), (g: GraphQLFieldContext) => g.arguments),
+    Parent: prop(n('JObject'), (g: GraphQLFieldContext) => g.parent),
   },
 });
 
@@ -70,10 +81,30 @@ defineType({
     IpAddress: prop(S, (r: GatewayRequest) => r.ipAddress),
     MatchedParameters: prop(n('Dictionary', S, S), (r: GatewayRequest) => dictionaryOf(r.matchedParameters), undefined, true),
     Certificate: prop(n('X509Certificate2'), () => null),
-    PrivateEndpointConnection: prop(n('object'), () => null),
+    // requests never come through a private endpoint in the emulator: null, as APIM gives for other requests
+    PrivateEndpointConnection: prop(n('IPrivateEndpointConnection'), () => null),
   },
 });
-defineType({ name: 'X509Certificate2', aliases: ['X509Certificate'] });
+defineType({
+  name: 'IPrivateEndpointConnection',
+  instance: {
+    Name: prop(S, (p: { name: string }) => p.name),
+    GroupId: prop(S, (p: { groupId: string }) => p.groupId),
+    MemberName: prop(S, (p: { memberName: string }) => p.memberName),
+  },
+});
+defineType({
+  name: 'X509Certificate2',
+  aliases: ['X509Certificate', 'System.Security.Cryptography.X509Certificates.X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate'],
+  instance: {
+    // APIM's extension method. The emulator receives no client certificate (context.Request.Certificate is null, so a
+    // call fails with NullReferenceException as it would in APIM for a request without one); chain building against
+    // a trust store is not emulated, which this says plainly should a certificate ever reach it.
+    VerifyNoRevocation: method(sig([], B, () => {
+      throw new DotNetException('NotSupportedException', 'X509Certificate2.VerifyNoRevocation: X.509 chain validation is not emulated offline.');
+    })),
+  },
+});
 
 const isResponse = (v: unknown): boolean => v instanceof StoredResponse;
 defineType({
@@ -196,7 +227,7 @@ void VarsT;
 /**
  * `GetValueOrDefault(name)` → object; `GetValueOrDefault(name, default)` → T inferred from the default (object
  * for null); `GetValueOrDefault<T>(name[, default])`: missing → default(T); present with another type →
- * InvalidCastException (reference §5.2).
+ * InvalidCastException (docs/apim-behaviour.md: The context object).
  */
 function bindVariablesGet(site: CallSite): { type: CsType; c: Closure } | null {
   const b = site.b;
@@ -264,13 +295,16 @@ function readBody(body: MessageBody, preserve: boolean): Buffer {
   }
 }
 
-const BODY_TYPES = new Set(['string', 'JObject', 'JToken', 'JArray', 'Array']);
+// IMessageBody.As<T>: T ∈ string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument (Microsoft's "policy
+// expressions" page, IMessageBody)
+const BODY_TYPES = new Set(['string', 'JObject', 'JToken', 'JArray', 'Array', ...Object.keys(XML_BODY_TYPES)]);
 function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
   const t = site.typeArgs?.[0];
   if (!t || site.typeArgs!.length !== 1) site.b.error(site.pos, 'Body.As needs a type argument, e.g. As<string>() or As<JObject>()');
   if (!BODY_TYPES.has(t.name) || (t.name === 'Array' && t.args[0]!.name !== 'byte')) {
-    site.b.error(site.pos, `Body.As<${t.name}>() is not supported by the emulator`, 'supported: string, byte[], JObject, JToken, JArray (XML types are not emulated)');
+    site.b.error(site.pos, `Body.As<${typeName(t)}>() is not available in APIM policy expressions`, 'allowed: string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument');
   }
+  const xml = Object.hasOwn(XML_BODY_TYPES, t.name) ? XML_BODY_TYPES[t.name]! : null;
   const bind = method(sig([opt(B, false, 'preserveContent')], t, (body: MessageBody, p: boolean) => {
     const buf = readBody(body, p);
     switch (t.name) {
@@ -283,11 +317,47 @@ function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
       case 'JArray':
         return JArray.Parse(buf.toString('utf8'));
       default:
+        if (xml) return xml(buf.toString('utf8'));
         return JToken.Parse(buf.toString('utf8'));
     }
   })).bind;
   return bind({ ...site, typeArgs: null });
 }
+
+/**
+ * APIM's ToFormUrlEncodedContent() on a sequence of KeyValuePair<string, string> or <string, IList<string>> (what
+ * AsFormUrlEncodedContent returns): the application/x-www-form-urlencoded text, as .NET's FormUrlEncodedContent
+ * encodes it (Uri.EscapeDataString with %20 written as '+'); a list value repeats its key.
+ */
+function bindToFormUrlEncoded(site: CallSite): { type: CsType; c: Closure } | null {
+  const src = site.recv;
+  const en = src ? elementTypeOf(src.type) : undefined;
+  if (!src || !en || site.args.length !== 0 || en.elem.name !== 'KeyValuePair' || en.elem.args[0]!.name !== 'string') return null;
+  const valueT = en.elem.args[1]!;
+  const listValued = valueT.name !== 'string';
+  if (listValued && !elementTypeOf(valueT)) return null;
+  const c = src.c;
+  const iterate = en.iterate;
+  const pos = site.pos;
+  return {
+    type: S,
+    c: (ctx, f) => {
+      const v = c(ctx, f);
+      if (v === null || v === undefined) throw located(new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'source')"), pos);
+      const parts: string[] = [];
+      for (const kv of iterate(v) as Iterable<KeyValuePair>) {
+        const values = listValued ? [...((kv.Value as Iterable<unknown> | null) ?? [])] : [kv.Value];
+        for (const x of values) parts.push(`${formEncode(kv.Key as string)}=${formEncode(x as string)}`);
+      }
+      return parts.join('&');
+    },
+  };
+}
+function formEncode(s: string | null): string {
+  // Uri.EscapeDataString leaves A-Z a-z 0-9 - . _ ~ as they are; FormUrlEncodedContent then turns %20 into '+'
+  return encodeURIComponent(s ?? '').replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+}
+defineType({ name: 'IEnumerable', instance: { ToFormUrlEncodedContent: { kind: 'method', bind: bindToFormUrlEncoded } } });
 
 /** APIM's AsFormUrlEncodedContent: a Dictionary<string, IList<string>> in the body's key order. */
 function formContent(text: string): CsDictionary {
@@ -392,6 +462,8 @@ defineType({
     ServiceName: prop(S, (d: GatewayContext['deployment']) => d.serviceName),
     ServiceId: prop(S, (d: GatewayContext['deployment']) => d.serviceId),
     Gateway: prop(n('IGateway'), (d: GatewayContext['deployment']) => d, undefined, true),
+    // the service's uploaded certificates by thumbprint; the emulator is given none, so the dictionary is empty
+    Certificates: prop(n('Dictionary', S, n('X509Certificate2')), () => new CsDictionary(), undefined, true),
   },
 });
 defineType({

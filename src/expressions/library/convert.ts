@@ -6,11 +6,13 @@ import { DotNetException } from '../../dotnet/exceptions.js';
 import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable } from '../../dotnet/format.js';
 import { DateTime, DateTimeOffset, TimeSpan } from '../../dotnet/datetime.js';
 import { explicitCast, JArray, JObject, JProperty, JToken, JValue, toJToken, type JConvertTargets } from '../../dotnet/json.js';
+import { Decimal, toDecimal } from '../../dotnet/decimal.js';
 import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, toCsString, type BoxedKind } from '../runtime.js';
 import { isEnum, isNumeric, unwrapNullable, type CsType } from '../types.js';
 import { typeDefOf } from './registry.js';
 
-const BOXED = new Set<string>(['long', 'double', 'decimal', 'float', 'char', 'byte', 'sbyte', 'short', 'ushort', 'uint', 'ulong']);
+// decimal values are Decimal objects (src/dotnet/decimal.ts), which carry their type: they need no box
+const BOXED = new Set<string>(['long', 'double', 'float', 'char', 'byte', 'sbyte', 'short', 'ushort', 'uint', 'ulong']);
 
 /** How a value of static type `t` becomes an object-world value; null when it needs no change. */
 export function boxValue(t: CsType): ((v: unknown) => unknown) | null {
@@ -66,6 +68,7 @@ export function stringify(t: CsType, format?: string): (v: unknown) => string {
   if (kind) {
     if (!format && name === 'int') return (v) => (v === null || v === undefined ? '' : String(v));
     if (!format && (name === 'double' || name === 'float')) return (v) => (v === null || v === undefined ? '' : doubleToString(v as number));
+    if (name === 'decimal') return (v) => (v === null || v === undefined ? '' : formatDecimal(v as Decimal, format));
     return (v) => (v === null || v === undefined ? '' : formatNumber(v as number, format, kind));
   }
   if (isEnum(u)) {
@@ -80,6 +83,7 @@ export function stringify(t: CsType, format?: string): (v: unknown) => string {
         return formatNumber(v.value, format, NUM_KIND[v.kind]!);
       }
       if (typeof v === 'number') return formatNumber(v, format, 'Int32');
+      if (v instanceof Decimal) return formatDecimal(v, format);
       if (isDotNetFormattable(v)) return v.toDotNetString(format);
       return toCsString(v);
     };
@@ -150,8 +154,9 @@ export function toJTokenConverter(from: CsType): ((v: unknown) => unknown) | nul
       return (v) => (v === null || v === undefined ? JValue.CreateNull() : JValue.fromInteger(v as number));
     case 'double':
     case 'float':
-    case 'decimal':
       return (v) => (v === null || v === undefined ? JValue.CreateNull() : JValue.fromFloat(v as number));
+    case 'decimal':
+      return (v) => (v === null || v === undefined ? JValue.CreateNull() : JValue.fromFloat((v as Decimal).toNumber()));
     case 'char':
       return (v) => (v === null || v === undefined ? JValue.CreateNull() : JValue.CreateString(String.fromCharCode(v as number)));
     case 'DateTime':
@@ -179,6 +184,7 @@ export function csToJToken(v: unknown): JToken {
     return JValue.fromInteger(v.value);
   }
   if (v instanceof EnumValue) return JValue.fromInteger(v.value);
+  if (v instanceof Decimal) return JValue.fromFloat(v.toNumber());
   if (v instanceof AnonymousObject) {
     const o = new JObject();
     v.names.forEach((n, i) => o.Add(n, csToJToken(v.values[i])));
@@ -207,6 +213,16 @@ export function csToJToken(v: unknown): JToken {
   throw new DotNetException('JsonSerializationException', `The emulator cannot serialize a value of type ${(v as object).constructor?.name ?? typeof v}.`);
 }
 
+/** A decimal from a number the JSON or numbers module produced (null stays null). */
+export function decimalOrNull(v: unknown): Decimal | null {
+  return v === null || v === undefined ? null : toDecimal(v);
+}
+
+/** decimal.ToString([format]): without a format every digit of the scale; with one, .NET's numeric formatting. */
+export function formatDecimal(v: Decimal, format?: string | null): string {
+  return v.toDotNetString(format);
+}
+
 /** Static C# type name → the JSON module's conversion target name, if supported. */
 export function jsonTarget(t: CsType): keyof JConvertTargets | undefined {
   const u = unwrapNullable(t);
@@ -217,8 +233,9 @@ export function jsonTarget(t: CsType): keyof JConvertTargets | undefined {
   return base as keyof JConvertTargets;
 }
 
-/** JSON module results → static representation (Int64 bigint → number). */
-export function fromJsonResult(v: unknown): unknown {
+/** JSON module results → static representation (Int64 bigint → number; decimal targets → Decimal). */
+export function fromJsonResult(v: unknown, target?: string): unknown {
+  if (target === 'decimal' || target === 'decimal?') return decimalOrNull(v);
   return typeof v === 'bigint' ? Number(v) : v;
 }
 
@@ -231,6 +248,7 @@ export function jtokenExplicit(from: CsType, to: CsType): ((v: unknown) => unkno
     return (v) => explicitCast(v as JToken | null, target);
   }
   if (target === 'JToken' || target === 'object') return undefined;
+  if (target === 'decimal' || target === 'decimal?') return (v) => decimalOrNull(fromJsonResult(explicitCast(v as JToken | null, target)));
   return (v) => fromJsonResult(explicitCast(v as JToken | null, target));
 }
 

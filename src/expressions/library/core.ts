@@ -6,6 +6,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { doubleToString, formatBoolean, formatNumber } from '../../dotnet/format.js';
 import * as num from '../../dotnet/numbers.js';
+import { Decimal } from '../../dotnet/decimal.js';
 import * as str from '../../dotnet/strings.js';
 import { arrayOf, named, registerEnumType, T, type CsType } from '../types.js';
 import { CsBoxed, csEquals, runtimeTypeName, toCsString } from '../runtime.js';
@@ -18,7 +19,7 @@ defineNamespaces('System', 'System.Text', 'System.Net', 'System.Linq', 'System.C
 const ch = (c: number): string => String.fromCharCode(c);
 const chars = (a: readonly number[] | null): string[] | null => (a === null || a.length === 0 ? null : a.map(ch));
 /** Unwraps boxed numbers/enums for the numbers module (Convert.To*). */
-export const plain = (v: unknown): unknown => (v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v);
+export const plain = (v: unknown): unknown => (v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v instanceof Decimal ? v.toNumber() : v);
 const toNum = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
 
 // ---- enums ---------------------------------------------------------------------------------------------------------
@@ -52,6 +53,9 @@ defineEnum('StringSplitOptions', { None: 0, RemoveEmptyEntries: 1, TrimEntries: 
 const sso = (v: number): str.StringSplitOptions => (v === 0 ? 'None' : v === 1 ? 'RemoveEmptyEntries' : v === 2 ? 'TrimEntries' : 'RemoveEmptyEntries, TrimEntries');
 defineEnum('MidpointRounding', { ToEven: 0, AwayFromZero: 1, ToZero: 2, ToNegativeInfinity: 3, ToPositiveInfinity: 4 }, ['System.MidpointRounding']);
 const MR: num.MidpointRounding[] = ['ToEven', 'AwayFromZero', 'ToZero', 'ToNegativeInfinity', 'ToPositiveInfinity'];
+const DECIMAL_MODES = ['even', 'away', 'zero', 'floor', 'ceiling'] as const;
+/** MidpointRounding member → Decimal.round mode (ToZero/ToNegativeInfinity/ToPositiveInfinity are directed roundings). */
+const decimalMode = (m: number): (typeof DECIMAL_MODES)[number] => DECIMAL_MODES[m] ?? 'even';
 defineEnum('DateTimeKind', { Unspecified: 0, Utc: 1, Local: 2 }, ['System.DateTimeKind']);
 defineEnum('DayOfWeek', { Sunday: 0, Monday: 1, Tuesday: 2, Wednesday: 3, Thursday: 4, Friday: 5, Saturday: 6 }, ['System.DayOfWeek']);
 defineEnum('UriPartial', { Scheme: 0, Authority: 1, Path: 2, Query: 3 }, ['System.UriPartial']);
@@ -249,7 +253,7 @@ const parseFns = {
   double: { p: (s: string | null) => num.parseDouble(s), tp: (s: string | null) => num.tryParseDouble(s) },
   decimal: { p: (s: string | null) => num.parseDecimal(s), tp: (s: string | null) => num.tryParseDecimal(s) },
 };
-function parseStatics(t: CsType, p: (s: string | null) => number, tp: (s: string | null) => { ok: boolean; value: number }): Record<string, Member> {
+function parseStatics<V>(t: CsType, p: (s: string | null) => V, tp: (s: string | null) => { ok: boolean; value: V }): Record<string, Member> {
   return {
     Parse: method(sig([S], t, p), sig([S, named('IFormatProvider')], t, p)),
     TryParse: method(sig([S, out(t)], T.bool, (s: string | null, set: (v: unknown) => void) => {
@@ -268,7 +272,46 @@ numericType('double', ['Double', 'System.Double'], 'Double', {
   ...parseStatics(T.double, parseFns.double.p, parseFns.double.tp),
 });
 numericType('float', ['Single', 'System.Single'], 'Single', { ...parseStatics(T.float, (s) => Math.fround(parseFns.double.p(s)), (s) => { const r = parseFns.double.tp(s); return { ok: r.ok, value: Math.fround(r.value) }; }) });
-numericType('decimal', ['Decimal', 'System.Decimal'], 'Decimal', { MaxValue: prop(T.decimal, () => 79228162514264337593543950335), MinValue: prop(T.decimal, () => -79228162514264337593543950335), ...parseStatics(T.decimal, parseFns.decimal.p, parseFns.decimal.tp) });
+// decimal values are Decimal objects (src/dotnet/decimal.ts): their own members, not the number-based ones above
+defineType({
+  name: 'decimal',
+  aliases: ['Decimal', 'System.Decimal'],
+  instance: {
+    ToString: method(
+      sig([], S, (v: Decimal) => v.toDotNetString()),
+      sig([S], S, (v: Decimal, f: string | null) => v.toDotNetString(f)),
+      sig([named('IFormatProvider')], S, (v: Decimal) => v.toDotNetString()),
+      sig([S, named('IFormatProvider')], S, (v: Decimal, f: string | null) => v.toDotNetString(f)),
+    ),
+    CompareTo: method(sig([T.decimal], I, (a: Decimal, b: Decimal) => a.cmp(b))),
+    Equals: method(sig([T.decimal], T.bool, (a: Decimal, b: Decimal) => a.cmp(b) === 0)),
+    GetHashCode: method(sig([], I, (a: Decimal) => Number(BigInt.asIntN(32, a.normalize().m)))),
+  },
+  statics: {
+    MaxValue: prop(T.decimal, () => Decimal.MaxValue, undefined, true),
+    MinValue: prop(T.decimal, () => Decimal.MinValue, undefined, true),
+    Zero: prop(T.decimal, () => Decimal.Zero, undefined, true),
+    One: prop(T.decimal, () => Decimal.One, undefined, true),
+    MinusOne: prop(T.decimal, () => Decimal.MinusOne, undefined, true),
+    Round: method(sig([T.decimal], T.decimal, (v: Decimal) => v.round()), sig([T.decimal, I], T.decimal, (v: Decimal, d: number) => v.round(d))),
+    Truncate: method(sig([T.decimal], T.decimal, (v: Decimal) => v.truncate())),
+    Floor: method(sig([T.decimal], T.decimal, (v: Decimal) => v.floor())),
+    Ceiling: method(sig([T.decimal], T.decimal, (v: Decimal) => v.ceiling())),
+    ...parseStatics(T.decimal, parseDecimalText, (s) => {
+      try {
+        return { ok: true, value: parseDecimalText(s) };
+      } catch {
+        return { ok: false, value: Decimal.Zero };
+      }
+    }),
+  },
+});
+/** Decimal.Parse keeps the digits as written (scale included); number styles as num.parseDecimal accepts them. */
+function parseDecimalText(s: string | null): Decimal {
+  num.parseDecimal(s); // .NET's FormatException / ArgumentNullException / OverflowException for bad input
+  const plainText = (s as string).trim().replace(/,/g, '');
+  return Decimal.parse(plainText) ?? Decimal.fromNumber(num.parseDecimal(s));
+}
 for (const [n, al] of [['byte', ['Byte', 'System.Byte']], ['sbyte', ['SByte']], ['short', ['Int16', 'System.Int16']], ['ushort', ['UInt16']], ['uint', ['UInt32']], ['ulong', ['UInt64']]] as const) {
   numericType(n, [...al], n === 'byte' ? 'Byte' : n === 'short' ? 'Int16' : 'Int64', {});
 }
@@ -323,9 +366,15 @@ defineNamespaces('System.Globalization');
 // ---- Math --------------------------------------------------------------------------------------------------------------
 const D = T.double;
 const MRt = named('MidpointRounding');
-const numOverloads = (name: string, fnI: (...a: number[]) => number, fnD: (...a: number[]) => number, arity: number) => {
+const numOverloads = (name: keyof typeof decMath, fnI: (...a: number[]) => number, fnD: (...a: number[]) => number, arity: number) => {
+  const fnM = decMath[name] as (...a: Decimal[]) => Decimal;
   const ps = (t: CsType) => Array.from({ length: arity }, () => t);
-  return method(sig(ps(I), I, fnI), sig(ps(T.long), T.long, fnI), sig(ps(T.decimal), T.decimal, fnD), sig(ps(D), D, fnD));
+  return method(sig(ps(I), I, fnI), sig(ps(T.long), T.long, fnI), sig(ps(T.decimal), T.decimal, fnM), sig(ps(D), D, fnD));
+};
+const decMath = {
+  Abs: (a: Decimal) => a.abs(),
+  Max: (a: Decimal, b: Decimal) => (a.cmp(b) >= 0 ? a : b),
+  Min: (a: Decimal, b: Decimal) => (a.cmp(b) <= 0 ? a : b),
 };
 defineType({
   name: 'Math',
@@ -348,14 +397,14 @@ defineType({
       sig([D, I], D, (v: number, d: number) => num.mathRound(v, d)),
       sig([D, MRt], D, (v: number, m: number) => num.mathRound(v, 0, MR[m])),
       sig([D, I, MRt], D, (v: number, d: number, m: number) => num.mathRound(v, d, MR[m])),
-      sig([T.decimal], T.decimal, (v: number) => num.mathRound(v)),
-      sig([T.decimal, I], T.decimal, (v: number, d: number) => num.mathRound(v, d)),
-      sig([T.decimal, MRt], T.decimal, (v: number, m: number) => num.mathRound(v, 0, MR[m])),
-      sig([T.decimal, I, MRt], T.decimal, (v: number, d: number, m: number) => num.mathRound(v, d, MR[m])),
+      sig([T.decimal], T.decimal, (v: Decimal) => v.round()),
+      sig([T.decimal, I], T.decimal, (v: Decimal, d: number) => v.round(d)),
+      sig([T.decimal, MRt], T.decimal, (v: Decimal, m: number) => v.round(0, decimalMode(m))),
+      sig([T.decimal, I, MRt], T.decimal, (v: Decimal, d: number, m: number) => v.round(d, decimalMode(m))),
     ),
-    Floor: method(sig([D], D, Math.floor), sig([T.decimal], T.decimal, Math.floor)),
-    Ceiling: method(sig([D], D, Math.ceil), sig([T.decimal], T.decimal, Math.ceil)),
-    Truncate: method(sig([D], D, Math.trunc), sig([T.decimal], T.decimal, Math.trunc)),
+    Floor: method(sig([D], D, Math.floor), sig([T.decimal], T.decimal, (v: Decimal) => v.floor())),
+    Ceiling: method(sig([D], D, Math.ceil), sig([T.decimal], T.decimal, (v: Decimal) => v.ceiling())),
+    Truncate: method(sig([D], D, Math.trunc), sig([T.decimal], T.decimal, (v: Decimal) => v.truncate())),
     Sqrt: method(sig([D], D, Math.sqrt)),
     Pow: method(sig([D, D], D, Math.pow)),
     Exp: method(sig([D], D, Math.exp)),
@@ -380,7 +429,7 @@ defineType({
     ToInt32: method(
       sig([S, I], I, (s: string | null, b: number) => num.convertToInt32FromBase(s, b)),
       sig([D], I, (v: number) => num.doubleToInt32(v)),
-      sig([T.decimal], I, (v: number) => num.doubleToInt32(v)),
+      sig([T.decimal], I, (v: Decimal) => num.doubleToInt32(v.toNumber())),
       sig([T.long], I, (v: number) => {
         if (v < -2147483648 || v > 2147483647) throw new DotNetException('OverflowException', 'Value was either too large or too small for an Int32.');
         return v;
@@ -395,7 +444,7 @@ defineType({
       return n;
     })),
     ToDouble: method(sig([O], D, (v: unknown) => num.convertToDouble(plain(v)))),
-    ToDecimal: method(sig([O], T.decimal, (v: unknown) => num.convertToDecimal(plain(v)))),
+    ToDecimal: method(sig([O], T.decimal, (v: unknown) => (v instanceof Decimal ? v : typeof v === 'string' ? parseDecimalText(v) : Decimal.fromNumber(num.convertToDecimal(plain(v)))))),
     ToBoolean: method(sig([O], T.bool, (v: unknown) => num.convertToBoolean(plain(v)))),
     ToString: method(
       sig([I, I], S, (v: number, b: number) => convertToBase(v, b)),
@@ -422,7 +471,7 @@ function convertToBase(v: number, b: number): string {
 }
 
 // ---- exceptions --------------------------------------------------------------------------------------------------------
-const EXC = ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'FormatException', 'NullReferenceException', 'InvalidCastException', 'KeyNotFoundException', 'NotSupportedException', 'NotImplementedException', 'IndexOutOfRangeException', 'OverflowException', 'DivideByZeroException', 'ArithmeticException', 'UriFormatException', 'JsonException', 'JsonReaderException', 'JsonSerializationException', 'CryptographicException', 'TimeoutException', 'OutOfMemoryException', 'InsufficientExecutionStackException', 'RegexMatchTimeoutException', 'JsonWriterException'];
+const EXC = ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'FormatException', 'NullReferenceException', 'InvalidCastException', 'KeyNotFoundException', 'NotSupportedException', 'NotImplementedException', 'IndexOutOfRangeException', 'OverflowException', 'DivideByZeroException', 'ArithmeticException', 'UriFormatException', 'JsonException', 'JsonReaderException', 'JsonSerializationException', 'CryptographicException', 'TimeoutException', 'OutOfMemoryException', 'InsufficientExecutionStackException', 'RegexMatchTimeoutException', 'JsonWriterException', 'XmlException'];
 for (const name of EXC) {
   const t = named(name);
   const ns = name.startsWith('Json') ? 'Newtonsoft.Json' : name === 'KeyNotFoundException' ? 'System.Collections.Generic' : name === 'CryptographicException' ? 'System.Security.Cryptography' : name === 'RegexMatchTimeoutException' ? 'System.Text.RegularExpressions' : 'System';

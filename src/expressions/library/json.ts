@@ -57,7 +57,7 @@ function valueOf(site: CallSite): { type: CsType; c: Closure } | null {
       c: (ctx, f) => {
         const tok = rc(ctx, f) as JToken | null;
         try {
-          return conv(valueAs(tok, tg), isObject);
+          return conv(valueAs(tok, tg), isObject, tg);
         } catch (e) {
           return fail(e);
         }
@@ -76,16 +76,16 @@ function valueOf(site: CallSite): { type: CsType; c: Closure } | null {
         return fail(e);
       }
       try {
-        return conv(tok.ValueOf(kc(ctx, f) as string, tg), isObject);
+        return conv(tok.ValueOf(kc(ctx, f) as string, tg), isObject, tg);
       } catch (e) {
         return fail(e);
       }
     },
   };
 }
-function conv(v: unknown, isObject: boolean): unknown {
+function conv(v: unknown, isObject: boolean, tg: string): unknown {
   if (isObject) return typeof v === 'bigint' ? Number(v) : v;
-  return fromJsonResult(v);
+  return fromJsonResult(v, tg);
 }
 
 const tokenEnumerable = (): CsType[] => [enumerableOf(JT)];
@@ -121,14 +121,14 @@ defineType({
       const rc = site.recv!.c;
       if (!t) return { type: enumerableOf(JT), c: (ctx, f) => (rc(ctx, f) as JToken).Values() };
       const tg = target(site, t);
-      return { type: enumerableOf(t), c: (ctx, f) => (rc(ctx, f) as JToken).Values().map((x) => fromJsonResult(valueAs(x, tg))) };
+      return { type: enumerableOf(t), c: (ctx, f) => (rc(ctx, f) as JToken).Values().map((x) => fromJsonResult(valueAs(x, tg), tg)) };
     } },
     ToObject: { kind: 'method', bind: (site) => {
       const t = site.typeArgs?.[0];
       if (!t || site.args.length) return null;
       const tg = target(site, t);
       const rc = site.recv!.c;
-      return { type: t, c: (ctx, f) => fromJsonResult((rc(ctx, f) as JToken).ToObject(tg)) };
+      return { type: t, c: (ctx, f) => fromJsonResult((rc(ctx, f) as JToken).ToObject(tg), tg) };
     } },
     Children: method(sig([], enumerableOf(JT), (t: JToken) => t.Children())),
     Descendants: method(sig([], enumerableOf(JT), (t: JToken) => t.Descendants())),
@@ -319,7 +319,7 @@ defineType({
         const a = site.b.convert(site.b.compile(site.args[0]!.value), S);
         if (!t) return { type: O, c: (ctx, f) => fromJsonResult(deserializeObject(a(ctx, f) as string | null)) };
         const tg = target(site, t);
-        return { type: t, c: (ctx, f) => fromJsonResult(deserializeObject(a(ctx, f) as string | null, tg)) };
+        return { type: t, c: (ctx, f) => fromJsonResult(deserializeObject(a(ctx, f) as string | null, tg), tg) };
       },
     },
   },

@@ -26,6 +26,7 @@ const TS = T.TimeSpan;
 const DTO = named('DateTimeOffset');
 const BYTES = T.bytes;
 const O = T.object;
+const SYM = named('SymmetricAlgorithm');
 const toNum = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
 const KINDS = ['Unspecified', 'Utc', 'Local'] as const;
 
@@ -477,9 +478,33 @@ defineType({
 defineType({
   name: 'Array',
   instance: {
-    // APIM helper extension methods on byte[] (reference §5.3)
-    Encrypt: method(sig([S, BYTES, BYTES], BYTES, (b: Uint8Array, alg: string, k: Uint8Array, iv: Uint8Array) => crypto.encrypt(b, alg, k, iv))),
-    Decrypt: method(sig([S, BYTES, BYTES], BYTES, (b: Uint8Array, alg: string, k: Uint8Array, iv: Uint8Array) => crypto.decrypt(b, alg, k, iv))),
+    // APIM helper extension methods on byte[] (docs/apim-behaviour.md: Helper methods and .NET types)
+    Encrypt: method(
+      sig([S, BYTES, BYTES], BYTES, (b: Uint8Array, alg: string, k: Uint8Array, iv: Uint8Array) => crypto.encrypt(b, alg, k, iv)),
+      sig([SYM], BYTES, (b: Uint8Array, alg: crypto.SymmetricAlgorithm) => crypto.encryptWith(b, alg)),
+      sig([SYM, BYTES, BYTES], BYTES, (b: Uint8Array, alg: crypto.SymmetricAlgorithm, k: Uint8Array, iv: Uint8Array) => crypto.encryptWith(b, alg, k, iv)),
+    ),
+    Decrypt: method(
+      sig([S, BYTES, BYTES], BYTES, (b: Uint8Array, alg: string, k: Uint8Array, iv: Uint8Array) => crypto.decrypt(b, alg, k, iv)),
+      sig([SYM], BYTES, (b: Uint8Array, alg: crypto.SymmetricAlgorithm) => crypto.decryptWith(b, alg)),
+      sig([SYM, BYTES, BYTES], BYTES, (b: Uint8Array, alg: crypto.SymmetricAlgorithm, k: Uint8Array, iv: Uint8Array) => crypto.decryptWith(b, alg, k, iv)),
+    ),
+  },
+});
+// System.Security.Cryptography.SymmetricAlgorithm (allowed-types list): Create("Aes"), Key, IV, GenerateKey/IV
+const SYM_T = 'SymmetricAlgorithm';
+defineType({
+  name: SYM_T,
+  aliases: ['System.Security.Cryptography.SymmetricAlgorithm'],
+  isInstance: (v) => v instanceof crypto.SymmetricAlgorithm,
+  statics: { Create: method(sig([S], SYM, (n: string) => crypto.SymmetricAlgorithm.Create(n), { nonNull: true })) },
+  instance: {
+    Key: prop(BYTES, (a: crypto.SymmetricAlgorithm) => a.Key, (a: crypto.SymmetricAlgorithm, v: unknown) => (a.Key = v as Uint8Array), true),
+    IV: prop(BYTES, (a: crypto.SymmetricAlgorithm) => a.IV, (a: crypto.SymmetricAlgorithm, v: unknown) => (a.IV = v as Uint8Array), true),
+    KeySize: prop(I, (a: crypto.SymmetricAlgorithm) => a.KeySize),
+    BlockSize: prop(I, (a: crypto.SymmetricAlgorithm) => a.BlockSize),
+    GenerateKey: method(sig([], T.void, (a: crypto.SymmetricAlgorithm) => a.GenerateKey())),
+    GenerateIV: method(sig([], T.void, (a: crypto.SymmetricAlgorithm) => a.GenerateIV())),
   },
 });
 

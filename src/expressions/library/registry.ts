@@ -28,6 +28,10 @@ export interface Binder {
   compile(e: Expr, expected?: CsType): Bound;
   /** Compiles a lambda for parameter types; returns a factory of JS functions and the body's type. */
   lambda(e: Expr, params: CsType[], expectedReturn?: CsType): { make: (ctx: GatewayContext, f: Frame) => (...a: unknown[]) => unknown; ret: CsType };
+  /** Inside `checked(...)` / `checked { }`: integer arithmetic and numeric casts raise OverflowException. */
+  readonly checkedCtx: boolean;
+  /** Whether a (non-lambda) argument is a delegate value (a Func/Action local) that can stand for a lambda. */
+  isDelegate(e: Expr): boolean;
   /** Implicit conversion of a compiled value to a type (reports an error when not allowed). */
   convert(b: Bound, to: CsType): Closure;
   canConvert(from: CsType, to: CsType, b?: Bound): boolean;
@@ -93,6 +97,8 @@ export interface TypeDef {
   iterate?: (v: any) => Iterable<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any -- typed by the descriptor
   /** Number of generic parameters (List=1, Dictionary=2). */
   arity?: number;
+  /** A family of generic types with a varying number of parameters (Func<...>, Action<...>). */
+  variadic?: { min: number; max: number };
   /** Enum members (name → value). */
   enumMembers?: Record<string, number>;
   flags?: boolean;

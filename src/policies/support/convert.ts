@@ -1,4 +1,10 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { lazyLibrary } from '../../engine/policy-sdk.js';
+
+/**
+ * fast-xml-parser (~90 ms to import) loads on first use; policies converting XML at request time call it once in
+ * compile() so no request pays for the import (src/lazy-library.ts).
+ */
+export const fastXmlParser = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
 
 /**
  * The body converters behind json-to-xml and xml-to-json, pure functions on text. APIM's shapes (Newtonsoft.Json's
@@ -114,6 +120,7 @@ type Ordered = Array<Record<string, unknown>>;
 
 /** XML text → JSON value; throws an Error with the parser's message on malformed XML. */
 export function xmlToJson(xml: string, o: XmlToJsonOptions): unknown {
+  const { XMLParser, XMLValidator } = fastXmlParser();
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
   const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: true, ignoreDeclaration: false, ignorePiTags: false });

@@ -1,3 +1,6 @@
+import { createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { compactDecrypt } from 'jose';
 import type { CompileContext, ElementSpec, GatewayContext, RuntimeServices, ValueGetter, XmlElement } from '../../engine/policy-sdk.js';
 import { PolicyError, attributeText, childElements, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { CERTIFICATES_SETTING, jsonDocument, OPENID_CONFIGS_SETTING, settingsObject, textDocument } from './identity-settings.js';
@@ -7,7 +10,7 @@ import type { DecodedJwt, VerificationKey } from './jwt.js';
 /**
  * Token validation shared by validate-jwt and validate-azure-ad-token, in the order Microsoft.IdentityModel checks
  * (signature, lifetime, audience, issuer) followed by APIM's required-claims check, with APIM's LastError reasons
- * (reference §3.6). All time comes from the context's clock.
+ * (docs/apim-behaviour.md: Errors and LastError reasons). All time comes from the context's clock.
  */
 
 export const REQUIRED_CLAIMS_ELEMENT: ElementSpec = {
@@ -68,6 +71,8 @@ export interface ValidationPlan {
   requireSigned: ValueGetter<boolean>;
   clockSkewS: ValueGetter<number>;
   keys: KeySet;
+  /** `<decryption-keys>`: an encrypted token (JWE) is decrypted with these, then its inner JWS is validated. */
+  decryptionKeys?: DecryptionKey[];
   audiences: Array<ValueGetter<string>>;
   issuers: Array<ValueGetter<string>>;
   claims: RequiredClaim[];
@@ -132,6 +137,45 @@ export function compileRequiredClaims(el: XmlElement, cx: CompileContext): Requi
   return out;
 }
 
+/** The literal text of a `<key>` after named values ('' when none); undefined when it cannot be read. */
+function keyText(k: XmlElement, cx: CompileContext): string | undefined {
+  const raw = k.children.filter((c) => c.kind === 'text').map((c) => (c.kind === 'text' ? c.text.text : '')).join('').trim();
+  if (!raw) return '';
+  // Key text is literal (validation rejects expressions); the getter only applies named values.
+  try {
+    return cx.text(k)?.({} as GatewayContext).trim() ?? '';
+  } catch {
+    return undefined;
+  }
+}
+
+/** A base64/base64url key text as bytes; null (after an error at the key) when it is not base64; undefined for a named value not given. */
+function base64Key(k: XmlElement, cx: CompileContext, text: string, what: string): Buffer | null | undefined {
+  // A named value that was not given stays "{{name}}": already reported as a warning; the key cannot be checked.
+  if (/^\{\{[^{}]+\}\}$/.test(text)) return undefined;
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) {
+    cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key> text is not a base64-encoded key', `${what} take the symmetric key base64-encoded`);
+    return null;
+  }
+  return Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+}
+
+/** The PEM text of `settings.certificates[certId]`, or undefined after an error at the key's certificate-id. */
+function certificatePem(k: XmlElement, cx: CompileContext, certId: string): string | undefined {
+  const certs = settingsObject(cx.services, CERTIFICATES_SETTING);
+  const entry = certs.ok ? certs.value?.[certId] : undefined;
+  if (!certs.ok || entry === undefined) {
+    cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', certs.ok ? `certificate-id "${certId}" is not in settings.certificates` : certs.message, 'map it to PEM text or { "file": "cert.pem" } in settings.certificates');
+    return undefined;
+  }
+  const pem = textDocument(cx.services, typeof entry === 'object' && entry !== null && 'pem' in entry ? (entry as { pem: unknown }).pem : entry, `settings.certificates["${certId}"]`);
+  if (!pem.ok) {
+    cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', pem.message);
+    return undefined;
+  }
+  return pem.value;
+}
+
 /**
  * Keys of `<issuer-signing-keys>`: `<key>` with base64 text (symmetric), `n`/`e` (RSA), or `certificate-id` (a PEM
  * from settings.certificates). Problems are reported with positions.
@@ -143,16 +187,8 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
     const n = cx.attributeSpan(k, 'n')?.text;
     const e = cx.attributeSpan(k, 'e')?.text;
     const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
-    const textSpan = k.children.filter((c) => c.kind === 'text').map((c) => (c.kind === 'text' ? c.text.text : '')).join('').trim();
-    let text = '';
-    if (textSpan) {
-      // Key text is literal (validation rejects expressions); the getter only applies named values.
-      try {
-        text = cx.text(k)?.({} as GatewayContext).trim() ?? '';
-      } catch {
-        continue;
-      }
-    }
+    const text = keyText(k, cx);
+    if (text === undefined) continue;
     const forms = [text !== '', n !== undefined || e !== undefined, certId !== undefined].filter(Boolean).length;
     if (forms !== 1) {
       cx.diagnostics.error(k.source, k.start, 'policy/bad-key', forms === 0 ? '<key> is empty' : '<key> mixes key forms', 'give exactly one of: base64 text (symmetric key), n and e (RSA public key), certificate-id');
@@ -160,27 +196,13 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
     }
     const origin = `${k.source.file}:${k.source.positionAt(k.start).line}`;
     if (text) {
-      // A named value that was not given stays "{{name}}": already reported as a warning; the key cannot be checked.
-      if (/^\{\{[^{}]+\}\}$/.test(text)) continue;
-      if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) {
-        cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key> text is not a base64-encoded key', 'issuer-signing-keys take the symmetric key base64-encoded');
-        continue;
-      }
-      keys.push({ kind: 'symmetric', id, secret: Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'), origin });
+      const secret = base64Key(k, cx, text, 'issuer-signing-keys');
+      if (secret) keys.push({ kind: 'symmetric', id, secret, origin });
     } else if (certId !== undefined) {
-      const certs = settingsObject(cx.services, CERTIFICATES_SETTING);
-      const entry = certs.ok ? certs.value?.[certId] : undefined;
-      if (!certs.ok || entry === undefined) {
-        cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', certs.ok ? `certificate-id "${certId}" is not in settings.certificates` : certs.message, 'map it to PEM text or { "file": "cert.pem" } in settings.certificates');
-        continue;
-      }
-      const pem = textDocument(cx.services, typeof entry === 'object' && entry !== null && 'pem' in entry ? (entry as { pem: unknown }).pem : entry, `settings.certificates["${certId}"]`);
-      if (!pem.ok) {
-        cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', pem.message);
-        continue;
-      }
+      const pem = certificatePem(k, cx, certId);
+      if (pem === undefined) continue;
       try {
-        keys.push(pemKey(pem.value, id, `certificate ${certId}`));
+        keys.push(pemKey(pem, id, `certificate ${certId}`));
       } catch (err) {
         cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', `settings.certificates["${certId}"] is not a PEM certificate or public key (${(err as Error).message})`);
       }
@@ -194,6 +216,50 @@ export function compileSigningKeys(el: XmlElement, cx: CompileContext): Verifica
       } catch (err) {
         cx.diagnostics.error(k.source, cx.offsetOf(k, 'n'), 'policy/bad-key', `<key n e> is not a valid RSA public key (${(err as Error).message})`, 'n and e are base64url-encoded');
       }
+    }
+  }
+  return keys;
+}
+
+/** A key that decrypts tokens: a symmetric key (dir, A*KW, A*GCMKW) or a private key (RSA-OAEP*, ECDH-ES*). */
+export interface DecryptionKey {
+  id: string | null;
+  key: KeyObject | Uint8Array;
+}
+
+/**
+ * Keys of `<decryption-keys>` (validate-jwt and validate-azure-ad-token pages): base64 text (a symmetric key) or
+ * `certificate-id`, whose entry in settings.certificates must hold the private key (APIM uses the uploaded
+ * certificate's private key; offline the PEM gives it). `n`/`e` name a public key, which cannot decrypt: an error.
+ */
+export function compileDecryptionKeys(el: XmlElement, cx: CompileContext): DecryptionKey[] {
+  const keys: DecryptionKey[] = [];
+  for (const group of childElements(el, 'decryption-keys')) for (const k of childElements(group, 'key')) {
+    const id = cx.attributeSpan(k, 'id')?.text.trim() || null;
+    const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
+    const publicOnly = cx.attributeSpan(k, 'n') !== undefined || cx.attributeSpan(k, 'e') !== undefined;
+    const text = keyText(k, cx);
+    if (text === undefined) continue;
+    const forms = [text !== '', publicOnly, certId !== undefined].filter(Boolean).length;
+    if (forms !== 1) {
+      cx.diagnostics.error(k.source, k.start, 'policy/bad-key', forms === 0 ? '<key> is empty' : '<key> mixes key forms', 'give exactly one of: base64 text (symmetric key), certificate-id (a certificate with its private key)');
+      continue;
+    }
+    if (publicOnly) {
+      cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key n e> in <decryption-keys> is an RSA public key: a public key cannot decrypt a token', 'give the private key through certificate-id (settings.certificates, PEM with its PRIVATE KEY block) or a base64 symmetric key');
+      continue;
+    }
+    if (text) {
+      const secret = base64Key(k, cx, text, 'decryption-keys');
+      if (secret) keys.push({ id, key: new Uint8Array(secret) });
+      continue;
+    }
+    const pem = certificatePem(k, cx, certId!);
+    if (pem === undefined) continue;
+    try {
+      keys.push({ id, key: createPrivateKey(pem) });
+    } catch {
+      cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', `settings.certificates["${certId}"] holds no private key, so it cannot decrypt tokens`, 'give the certificate with its private key (a PEM "PRIVATE KEY" block) in settings.certificates');
     }
   }
   return keys;
@@ -252,25 +318,66 @@ function lookupUrl(map: Record<string, unknown>, url: string): unknown {
   return undefined;
 }
 
-/** Runs the checks; throws PolicyError with APIM's reason on failure, stores the Jwt in the output variable on success. */
-export function runValidation(plan: ValidationPlan, ctx: GatewayContext): void {
+/**
+ * Runs the checks; throws PolicyError with APIM's reason on failure, stores the Jwt in the output variable on success.
+ * An encrypted token (JWE, five parts) is decrypted first, asynchronously (jose); a signed one is checked synchronously.
+ */
+export function runValidation(plan: ValidationPlan, ctx: GatewayContext): void | Promise<void> {
   const token = plan.extract(ctx);
-  const fail = (f: Failure, notPresent = false): never => {
-    const code = plan.failedCode(ctx);
-    const message = plan.failedMessage ? plan.failedMessage(ctx) : notPresent ? MESSAGE_NOT_PRESENT : MESSAGE_INVALID;
-    if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `${f.reason}: ${f.message}` });
-    throw new PolicyError(plan.policy, f.reason, f.message, gatewayErrorResponse(code, message));
-  };
-  if (!token) return fail({ reason: 'TokenNotPresent', message: MESSAGE_NOT_PRESENT }, true);
+  if (!token) return failValidation(plan, ctx, { reason: 'TokenNotPresent', message: MESSAGE_NOT_PRESENT }, true);
+  if (token.split('.').length !== 5) return validateSigned(plan, ctx, token);
+  const keys = plan.decryptionKeys ?? [];
+  // IdentityModel's IDX10609 / IDX10603: an encrypted token needs decryption keys, and one of them must open it.
+  if (keys.length === 0) return failValidation(plan, ctx, { reason: 'JwtInvalid', message: 'IDX10609: Decryption failed. No keys tried: the token is encrypted (JWE) and the policy has no <decryption-keys>.' });
+  return decryptToken(token, keys).then((r) => (typeof r === 'string' ? validateSigned(plan, ctx, r) : failValidation(plan, ctx, r)));
+}
+
+function failValidation(plan: ValidationPlan, ctx: GatewayContext, f: Failure, notPresent = false): never {
+  const code = plan.failedCode(ctx);
+  const message = plan.failedMessage ? plan.failedMessage(ctx) : notPresent ? MESSAGE_NOT_PRESENT : MESSAGE_INVALID;
+  if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `${f.reason}: ${f.message}` });
+  throw new PolicyError(plan.policy, f.reason, f.message, gatewayErrorResponse(code, message));
+}
+
+/** Bounds a hostile PBES2 header (jose's own default is 10,000 iterations). */
+const MAX_PBES2_COUNT = 10_000;
+
+/**
+ * Decrypts a compact JWE with the keys whose id matches its `kid` (all keys when none does), each tried in turn.
+ * The plaintext is the inner token, a JWS, as IdentityModel reads it; anything else fails its own format check.
+ */
+async function decryptToken(token: string, keys: DecryptionKey[]): Promise<string | Failure> {
+  let kid: string | null = null;
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as unknown;
+    if (typeof header === 'object' && header !== null && typeof (header as { kid?: unknown }).kid === 'string') kid = (header as { kid: string }).kid;
+  } catch {
+    return { reason: 'JwtInvalid', message: 'IDX14100: JWT is not well formed: the header of the encrypted token is not base64url JSON.' };
+  }
+  const byId = kid ? keys.filter((k) => k.id === kid) : [];
+  const candidates = byId.length ? byId : keys;
+  const errors: string[] = [];
+  for (const k of candidates) {
+    try {
+      const { plaintext } = await compactDecrypt(token, k.key, { maxPBES2Count: MAX_PBES2_COUNT });
+      return Buffer.from(plaintext).toString('utf8');
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return { reason: 'JwtInvalid', message: `IDX10603: Decryption failed. Keys tried: ${candidates.length}${kid ? `, kid: '${kid}'` : ''}. Exceptions caught: '${[...new Set(errors)].join("', '")}'.` };
+}
+
+function validateSigned(plan: ValidationPlan, ctx: GatewayContext, token: string): void {
   let d: DecodedJwt;
   try {
     d = decodeJwt(token);
   } catch (e) {
-    if (e instanceof JwtFormatError) return fail({ reason: 'JwtInvalid', message: `IDX14100: ${e.message}` });
+    if (e instanceof JwtFormatError) return failValidation(plan, ctx, { reason: 'JwtInvalid', message: `IDX14100: ${e.message}` });
     throw e;
   }
   const f = check(plan, d, ctx);
-  if (f) return fail(f);
+  if (f) return failValidation(plan, ctx, f);
   if (plan.outputVariable !== undefined) ctx.variables.set(plan.outputVariable, toJwt(d));
   if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `token of ${typeof d.payload.sub === 'string' ? d.payload.sub : 'unknown subject'} validated` });
 }

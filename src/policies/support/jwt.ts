@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { Jwt } from '../../dotnet/jwt.js';
 
 /**
- * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (reference §5.3), HS256 signing of the
+ * JSON Web Tokens for the identity policies: decoding into APIM's `Jwt` object (docs/apim-behaviour.md: Helper methods and .NET types), HS256 signing of the
  * emulator's own tokens (managed identity, credential manager) and signature verification with node:crypto.
  */
 
@@ -23,7 +23,7 @@ export class JwtFormatError extends Error {}
 export function decodeJwt(token: string): DecodedJwt {
   const raw = token.trim();
   const parts = raw.split('.');
-  if (parts.length === 5) throw new JwtFormatError('The token is an encrypted JWT (JWE); decryption is not supported by apim-emulator.');
+  if (parts.length === 5) throw new JwtFormatError('The token is an encrypted JWT (JWE): it is read only by the policies with <decryption-keys>.');
   if (parts.length !== 3) throw new JwtFormatError("JWT is not well formed: it must have three parts separated by '.'.");
   const [h, p, s] = parts as [string, string, string];
   const header = decodeJsonPart(h, 'header');

@@ -1,10 +1,12 @@
-import { Drop, Liquid } from 'liquidjs';
-import type { FilterImplOptions, Template } from 'liquidjs';
+import type { Drop, FilterImplOptions, Liquid, Template } from 'liquidjs';
 import type { DiagnosticBag, GatewayContext, GatewayRequest, GatewayResponse, HeaderMap, NamedValue, TextSpan } from '../../engine/policy-sdk.js';
 import { DateTime } from '../../dotnet/datetime.js';
-import { editDistance } from '../../engine/policy-sdk.js';
+import { editDistance, lazyLibrary } from '../../engine/policy-sdk.js';
 import { isJsonType, isXmlType } from './body-conversion.js';
-import { xmlToJson } from './convert.js';
+import { fastXmlParser, xmlToJson } from './convert.js';
+
+// liquidjs (~170 ms to import) loads when a Liquid template is first compiled, not at start-up (src/lazy-library.ts).
+const liquidjs = lazyLibrary<typeof import('liquidjs')>('liquidjs');
 
 /**
  * Liquid for `set-body template="liquid"`: APIM runs DotLiquid in C# naming mode (docs/emulator-choices.md, "Liquid
@@ -36,7 +38,7 @@ export const LIQUID_FILTER_NAMES: readonly string[] = [...Object.keys(DOTLIQUID_
 let renderNow = 0;
 
 function createEngine(): Liquid {
-  const engine = new Liquid({ strictFilters: true, strictVariables: false, jsTruthy: false, greedy: false });
+  const engine = new (liquidjs().Liquid)({ strictFilters: true, strictVariables: false, jsTruthy: false, greedy: false });
   const builtins = { ...engine.filters } as Record<string, unknown>;
   for (const k of Object.keys(engine.filters)) delete (engine.filters as Record<string, unknown>)[k];
   for (const [pascal, snake] of Object.entries(DOTLIQUID_FILTERS)) engine.registerFilter(pascal, builtins[snake] as FilterImplOptions);
@@ -51,7 +53,8 @@ function createEngine(): Liquid {
   return engine;
 }
 
-const engine = createEngine();
+let liquidEngine: Liquid | undefined;
+const engine = (): Liquid => (liquidEngine ??= createEngine());
 
 function formatDate(v: unknown, format: string | undefined): unknown {
   let dt: DateTime | undefined;
@@ -68,35 +71,41 @@ function formatDate(v: unknown, format: string | undefined): unknown {
   return dt.toDotNetString(format || undefined);
 }
 
-/** A .NET dictionary as Liquid sees it: members by key, iteration as Key/Value. */
-export class LiquidDictionary extends Drop {
-  constructor(
-    private readonly entries: ReadonlyArray<readonly [string, unknown]>,
-    private readonly caseInsensitive: boolean,
-  ) {
-    super();
-  }
-  override liquidMethodMissing(key: string): unknown {
-    const k = this.caseInsensitive ? key.toLowerCase() : key;
-    for (const [n, v] of this.entries) if ((this.caseInsensitive ? n.toLowerCase() : n) === k) return v;
-    return undefined;
-  }
-  *[Symbol.iterator](): IterableIterator<{ Key: string; Value: unknown }> {
-    for (const [Key, Value] of this.entries) yield { Key, Value };
-  }
-  get Count(): number {
-    return this.entries.length;
-  }
+type Entries = ReadonlyArray<readonly [string, unknown]>;
+let dictionaryClass: (new (entries: Entries, caseInsensitive: boolean) => Drop) | undefined;
+
+/** A .NET dictionary as Liquid sees it: members by key, iteration as Key/Value (a liquidjs Drop, made once loaded). */
+function dictionary(entries: Entries, caseInsensitive: boolean): Drop {
+  dictionaryClass ??= class LiquidDictionary extends liquidjs().Drop {
+    constructor(
+      private readonly entries: Entries,
+      private readonly caseInsensitive: boolean,
+    ) {
+      super();
+    }
+    override liquidMethodMissing(key: string): unknown {
+      const k = this.caseInsensitive ? key.toLowerCase() : key;
+      for (const [n, v] of this.entries) if ((this.caseInsensitive ? n.toLowerCase() : n) === k) return v;
+      return undefined;
+    }
+    *[Symbol.iterator](): IterableIterator<{ Key: string; Value: unknown }> {
+      for (const [Key, Value] of this.entries) yield { Key, Value };
+    }
+    get Count(): number {
+      return this.entries.length;
+    }
+  };
+  return new dictionaryClass(entries, caseInsensitive);
 }
 
-function headers(h: HeaderMap): LiquidDictionary {
-  return new LiquidDictionary([...h.entries()].map(([n, v]) => [n, v.join(',')] as const), true);
+function headers(h: HeaderMap): Drop {
+  return dictionary([...h.entries()].map(([n, v]) => [n, v.join(',')] as const), true);
 }
 
 export interface LiquidBodyOptions {
   /** xsi-nil: elements marked xsi:nil="true" become "" (blank) or null. */
   xsiNil: 'blank' | 'null';
-  /** parse-date: ISO dates in JSON become .NET DateTime values (rendered as .NET does); false copies them. */
+  /** parse-date: ISO dates in JSON or XML become .NET DateTime values (rendered as .NET does); false copies them. */
   parseDate: boolean;
 }
 
@@ -144,7 +153,11 @@ export function bindBody(msg: GatewayRequest | GatewayResponse | null, o: Liquid
       const v = JSON.parse(text) as unknown;
       return o.parseDate ? withDates(v) : v;
     }
-    if (isXmlType(type)) return xmlBody(text, o.xsiNil);
+    if (isXmlType(type)) {
+      // parse-date applies to XML bodies too: element and attribute texts that are ISO dates become DateTimes.
+      const x = xmlBody(text, o.xsiNil);
+      return o.parseDate ? withDates(x) : x;
+    }
   } catch {
     return text;
   }
@@ -154,7 +167,7 @@ export function bindBody(msg: GatewayRequest | GatewayResponse | null, o: Liquid
 /** `context` with C# member names, built for one render. */
 export function liquidContext(ctx: GatewayContext): Record<string, unknown> {
   const r = ctx.request;
-  const url = (u: typeof r.url) => ({ Scheme: u.scheme, Host: u.host, Port: u.port, Path: u.path, QueryString: u.queryString, Query: new LiquidDictionary([...u.query.entries()].map(([n, v]) => [n, v.join(',')] as const), true) });
+  const url = (u: typeof r.url) => ({ Scheme: u.scheme, Host: u.host, Port: u.port, Path: u.path, QueryString: u.queryString, Query: dictionary([...u.query.entries()].map(([n, v]) => [n, v.join(',')] as const), true) });
   const user = ctx.user;
   return {
     RequestId: ctx.requestId,
@@ -165,10 +178,10 @@ export function liquidContext(ctx: GatewayContext): Record<string, unknown> {
       OriginalUrl: url(r.originalUrl),
       Headers: headers(r.headers),
       IpAddress: r.ipAddress,
-      MatchedParameters: new LiquidDictionary([...r.matchedParameters.entries()], true),
+      MatchedParameters: dictionary([...r.matchedParameters.entries()], true),
     },
     Response: { StatusCode: ctx.response.statusCode, StatusReason: ctx.response.statusReason, Headers: headers(ctx.response.headers) },
-    Variables: new LiquidDictionary([...ctx.variables.entries()], false),
+    Variables: dictionary([...ctx.variables.entries()], false),
     Api: { Id: ctx.api.id, Name: ctx.api.name, Path: ctx.api.path, Version: ctx.api.version, Revision: ctx.api.revision },
     Operation: { Id: ctx.operation.id, Name: ctx.operation.name, Method: ctx.operation.method, UrlTemplate: ctx.operation.urlTemplate },
     Product: ctx.product ? { Id: ctx.product.id, Name: ctx.product.name } : null,
@@ -186,10 +199,11 @@ export type LiquidRender = (ctx: GatewayContext, body: unknown) => string;
  * rest of `{{ ... }}` is Liquid output. Errors (unknown filter, bad syntax) are reported at their position in the file.
  */
 export function compileLiquid(span: TextSpan, namedValues: ReadonlyMap<string, NamedValue>, diagnostics: DiagnosticBag): LiquidRender | undefined {
-  const text = span.text.replace(/\{\{([^{}]+)\}\}/g, (m: string, name: string) => namedValues.get(name.trim().toLowerCase())?.value ?? m);
+  fastXmlParser(); // XML bodies bind through it at request time: load it with the template
+  const text = jsonArrayFor(span.text.replace(/\{\{([^{}]+)\}\}/g, (m: string, name: string) => namedValues.get(name.trim().toLowerCase())?.value ?? m));
   let template: Template[];
   try {
-    template = engine.parse(text);
+    template = engine().parse(text);
   } catch (e) {
     const err = e as { message?: string; token?: { getPosition(): [number, number] } };
     const [line, col] = err.token?.getPosition() ?? [1, 1];
@@ -204,8 +218,20 @@ export function compileLiquid(span: TextSpan, namedValues: ReadonlyMap<string, N
   }
   return (ctx, body) => {
     renderNow = ctx.clock.now();
-    return String(engine.renderSync(template, { context: liquidContext(ctx), body }));
+    return String(engine().renderSync(template, { context: liquidContext(ctx), body }));
   };
+}
+
+/**
+ * APIM's `{% JSONArrayFor x in xs %}...{% endJSONArrayFor %}` (http-data-source page: a JSON array of the loop's
+ * items) is a `for` loop with a comma between iterations. Rewritten before parsing; lines are kept, so an error
+ * after it on the same line may be reported a few columns off.
+ */
+function jsonArrayFor(text: string): string {
+  if (!text.includes('JSONArrayFor')) return text;
+  return text
+    .replace(/\{%(-?)\s*JSONArrayFor\s+([^%]*?)\s*(-?)%\}/g, '{%$1 for $2 $3%}')
+    .replace(/\{%(-?)\s*endJSONArrayFor\s*(-?)%\}/g, '{%$1 unless forloop.last %},{% endunless %}{% endfor $2%}');
 }
 
 function filterHint(name: string): string {

@@ -8,7 +8,7 @@ import { peekPayload, signHs256 } from './jwt.js';
  * The emulator's managed identity: instead of asking Microsoft Entra ID, it issues HS256 tokens itself, signed with a
  * local secret, for the requested resource (audience). One source per gateway, shared by
  * `<authentication-managed-identity>`, send-request's `<authentication-managed-identity>` child and
- * `<get-authorization-context>`; tokens are cached until they expire, as APIM does (reference §4.6).
+ * `<get-authorization-context>`; tokens are cached until they expire, as APIM does (docs/apim-behaviour.md: LLM policies).
  *
  * Settings (`settings.managedIdentity`, all optional):
  *   secret                  HS256 key (UTF-8 text). Default DEFAULT_MANAGED_IDENTITY_SECRET, documented, not a secret.

@@ -10,13 +10,13 @@ export function messageOf(section: PolicySection): 'request' | 'response' {
 
 /**
  * Headers that APIM emits as separate header lines when several `<value>`s are given; all others are joined with ","
- * (reference §4.4).
+ * (docs/apim-behaviour.md: Headers, variables and URLs).
  */
 const MULTI_LINE_HEADERS = new Set(
   ['user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning', 'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after'],
 );
 
-/** Headers APIM does not let policies change (reference §4.4). */
+/** Headers APIM does not let policies change (docs/apim-behaviour.md: Headers, variables and URLs). */
 export const PROTECTED_HEADERS = new Set(['connection', 'content-length', 'keep-alive', 'transfer-encoding']);
 
 export type HeaderMutation = (ctx: GatewayContext, headers: HeaderMap) => void;
@@ -67,7 +67,7 @@ export type BodyWriter = (ctx: GatewayContext) => MessageBody;
 /**
  * Compiles set-body's content into a producer of the new body: text, a policy expression, or a Liquid template
  * (support/liquid.ts). `bodyless`: the template sees no body (inside return-response, which removes the current
- * bodies, reference §3.7).
+ * bodies, docs/apim-behaviour.md: return-response).
  */
 export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean } = {}): BodyWriter {
   const template = el.attributes.find((a) => a.name === 'template')?.value.text.trim().toLowerCase();
@@ -81,18 +81,33 @@ export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyl
 }
 
 function compileLiquidWriter(el: XmlElement, cx: CompileContext, bodyless: boolean): BodyWriter {
+  const render = compileLiquidText(el, cx, { bodyless });
+  return (ctx) => MessageBody.fromBuffer(render(ctx));
+}
+
+/**
+ * The text of `el` as a Liquid template rendered per request, with `context` and the current message as `body`
+ * (set-body, and the message text of publish-to-dapr / invoke-dapr-binding with template="liquid"). `options` is the
+ * element carrying xsi-nil and parse-date (el itself by default).
+ */
+export function compileLiquidText(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean; options?: XmlElement } = {}): (ctx: GatewayContext) => string {
   const texts = el.children.filter((c) => c.kind === 'text').map((c) => c.text);
   const span = texts.length === 0 ? undefined : texts.length === 1 ? texts[0]! : TextSpan.concat(texts[0]!.source, texts);
   const render = span ? compileLiquid(span, cx.services.namedValues, cx.diagnostics) : () => '';
-  if (!render) return () => MessageBody.fromBuffer('');
-  const xsiNil = (el.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
-  const parseDate = (el.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
+  if (!render) return () => '';
+  const opts = o.options ?? el;
+  const xsiNil = (opts.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
+  const parseDate = (opts.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
   const which = messageOf(cx.section);
+  const bodyless = o.bodyless === true;
   if (!bodyless) cx.needsBody(which);
-  return (ctx) => {
-    const body = bodyless ? '' : bindBody(which === 'request' ? ctx.request : ctx.response, { xsiNil, parseDate });
-    return MessageBody.fromBuffer(render(ctx, body));
-  };
+  return (ctx) => render(ctx, bodyless ? '' : bindBody(which === 'request' ? ctx.request : ctx.response, { xsiNil, parseDate }));
+}
+
+/** An element's text as a string getter: a Liquid template when `liquid`, else text or a policy expression. */
+export function compileMessageText(el: XmlElement, cx: CompileContext, liquid: boolean, options?: XmlElement): (ctx: GatewayContext) => string {
+  if (liquid) return compileLiquidText(el, cx, options ? { options } : {});
+  return cx.text(el) ?? (() => '');
 }
 
 function valueToText(v: unknown): string {

@@ -1,5 +1,9 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { lazyLibrary } from '../../engine/policy-sdk.js';
+
+// ajv and yaml load when an API specification is first read (at compile time), not at start-up (src/lazy-library.ts).
+const ajvLibrary = lazyLibrary<typeof import('ajv')>('ajv');
+const yaml = lazyLibrary<typeof import('yaml')>('yaml');
 
 /**
  * The API's own OpenAPI 2 (Swagger) or 3.x document, read once at load time for validate-content,
@@ -8,7 +12,16 @@ import { parse as parseYaml } from 'yaml';
  * the request path only runs the compiled validators.
  */
 
-export type SchemaCheck = (value: unknown) => string[];
+/**
+ * validate-content's runtime overrides of a JSON schema (validate-content-policy page): `additionalProperties`
+ * forced to true or false in every object schema, and property names compared case-insensitively.
+ */
+export interface SchemaOptions {
+  readonly additionalProperties?: boolean | undefined;
+  readonly caseInsensitive?: boolean | undefined;
+}
+
+export type SchemaCheck = (value: unknown, options?: SchemaOptions) => string[];
 
 export interface SpecParameter {
   readonly name: string;
@@ -50,18 +63,103 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/**
+ * One JSON document holding schemas, compiled with ajv on first use of each pointer. Variants with SchemaOptions are
+ * separate ajv instances over a rewritten copy of the document, built once per option set.
+ */
+export class SchemaDocument {
+  private readonly variants = new Map<string, { ajv: Ajv; compiled: Map<string, ValidateFunction> }>();
+
+  constructor(private readonly doc: Json) {}
+
+  /** The schema check at a JSON pointer (`/components/schemas/x`, '' for the root). */
+  check(pointer: string): SchemaCheck {
+    return (value, options) => {
+      const v = this.variant(options);
+      let validate = v.compiled.get(pointer);
+      if (!validate) {
+        validate = v.ajv.compile({ $ref: `${DOC_ID}#${pointer}` });
+        v.compiled.set(pointer, validate);
+      }
+      if (validate(options?.caseInsensitive ? lowerKeys(value) : value)) return [];
+      return (validate.errors ?? []).map(describeError);
+    };
+  }
+
+  /** The node at a JSON pointer, or undefined. */
+  at(pointer: string): unknown {
+    let node: unknown = this.doc;
+    for (const p of pointer.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))) node = isObject(node) ? node[p] : undefined;
+    return node;
+  }
+
+  private variant(options: SchemaOptions | undefined): { ajv: Ajv; compiled: Map<string, ValidateFunction> } {
+    const key = `${String(options?.additionalProperties)}|${options?.caseInsensitive === true}`;
+    let v = this.variants.get(key);
+    if (!v) {
+      // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
+      // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
+      const ajv = new (ajvLibrary().Ajv)({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+      ajv.addSchema(options && (options.additionalProperties !== undefined || options.caseInsensitive) ? rewriteSchemas(this.doc, options) : this.doc, DOC_ID);
+      v = { ajv, compiled: new Map() };
+      this.variants.set(key, v);
+    }
+    return v;
+  }
+}
+
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'schemas', 'dependentSchemas']);
+
+/**
+ * A copy of a document in which every object schema (one with `properties` or `type: object`) gets the forced
+ * `additionalProperties`, and, for case-insensitive names, `properties` and `required` are lower-cased (the value is
+ * lower-cased the same way before checking).
+ */
+function rewriteSchemas(doc: unknown, o: SchemaOptions, depth = 0): Json {
+  // `map` is the keyword whose value is a name → schema map (its keys are names, not keywords); only property names
+  // are lower-cased, never the names `$ref`s point at (definitions, components/schemas).
+  const walk = (node: unknown, d: number, map: string | null): unknown => {
+    if (d > 256) return node;
+    if (Array.isArray(node)) return node.map((x) => walk(x, d + 1, null));
+    if (!isObject(node)) return node;
+    const out: Json = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (map !== null) {
+        out[o.caseInsensitive && map === 'properties' ? k.toLowerCase() : k] = walk(v, d + 1, null);
+        continue;
+      }
+      out[k] = walk(v, d + 1, SCHEMA_MAPS.has(k) && isObject(v) ? k : null);
+    }
+    if (map !== null) return out;
+    if (o.caseInsensitive && Array.isArray(out.required)) out.required = out.required.map((r) => (typeof r === 'string' ? r.toLowerCase() : r));
+    const objectSchema = isObject(out.properties) || out.type === 'object';
+    if (o.additionalProperties !== undefined && objectSchema) out.additionalProperties = o.additionalProperties;
+    return out;
+  };
+  return walk(doc, depth, null) as Json;
+}
+
+/** A JSON value with every object key lower-cased (case-insensitive-property-names). */
+function lowerKeys(v: unknown, depth = 0): unknown {
+  if (depth > 512) return v;
+  if (Array.isArray(v)) return v.map((x) => lowerKeys(x, depth + 1));
+  if (!isObject(v)) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) out[k.toLowerCase()] = lowerKeys(x, depth + 1);
+  return out;
+}
+
 export class ApiSpecification {
   readonly version: 2 | 3;
   private readonly operations: Array<{ op: SpecOperation; pattern: RegExp; literalChars: number }> = [];
-  private readonly ajv: Ajv;
+  /** The whole document, so `$ref`s to `#/components/schemas/...` or `#/definitions/...` resolve. */
+  readonly schemas: SchemaDocument;
 
   private constructor(private readonly doc: Json) {
     if (typeof doc.swagger === 'string' && doc.swagger.startsWith('2')) this.version = 2;
     else if (typeof doc.openapi === 'string' && doc.openapi.startsWith('3')) this.version = 3;
     else throw new SpecificationError('not an OpenAPI document: expected "openapi": "3.x" or "swagger": "2.0" at the top');
-    // OpenAPI keywords (nullable, discriminator, example, x-*) are not JSON Schema: strict mode off, formats ignored.
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
-    this.ajv.addSchema(doc, DOC_ID);
+    this.schemas = new SchemaDocument(doc);
     const paths = isObject(doc.paths) ? doc.paths : {};
     for (const [template, item] of Object.entries(paths)) {
       if (!isObject(item)) continue;
@@ -83,7 +181,7 @@ export class ApiSpecification {
   static parse(text: string): ApiSpecification {
     let doc: unknown;
     try {
-      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
+      doc = text.trimStart().startsWith('{') ? JSON.parse(text) : yaml().parse(text);
     } catch (e) {
       throw new SpecificationError(`the specification is neither valid JSON nor YAML: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -106,15 +204,9 @@ export class ApiSpecification {
     return undefined;
   }
 
-  /** A schema check for the schema at a JSON pointer of the document. */
+  /** A schema check for the schema at a JSON pointer of the document (compiled on first use, per option set). */
   private check(pointer: string): SchemaCheck {
-    let validate: ValidateFunction | undefined;
-    return (value) => {
-      // Compiled on first use and kept: only schemas an operation actually checks are compiled.
-      validate ??= this.ajv.compile({ $ref: `${DOC_ID}#${pointer}` });
-      if (validate(value)) return [];
-      return (validate.errors ?? []).map(describeError);
-    };
+    return this.schemas.check(pointer);
   }
 
   private resolve(v: unknown): { node: unknown; pointer: string | undefined } {

@@ -3,16 +3,17 @@ import { defineSetting } from '../../engine/policy-sdk.js';
 
 /**
  * Local sinks for policies whose target is an Azure service the emulator cannot reach offline (Service Bus, Dapr
- * pub/sub and bindings, one-way requests): what would have been sent is recorded here, oldest first, and can be read
+ * pub/sub and bindings, one-way requests, GraphQL subscription events): what would have been sent is recorded here, oldest first, and can be read
  * by tests, scenarios and the admin API. `sinks.keep` (setting) bounds each list; default 1000, like log-to-eventhub.
  */
-export type SinkKind = 'service-bus' | 'dapr-pubsub' | 'dapr-binding' | 'one-way-request';
+export const SINK_KINDS = ['service-bus', 'dapr-pubsub', 'dapr-binding', 'one-way-request', 'graphql-event'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
 
 export const SINK_KEEP_DEFAULT = 1000;
 
 export interface SinkEntry {
   readonly kind: SinkKind;
-  /** Queue or topic, pub/sub topic, binding name, or URL. */
+  /** Queue or topic, pub/sub topic, binding name, URL, or GraphQL subscription id. */
   readonly target: string;
   readonly payload: string;
   readonly properties: Readonly<Record<string, string>>;
@@ -49,4 +50,9 @@ export function recordSink(services: RuntimeServices, entry: SinkEntry): void {
 export function sinkEntries(services: RuntimeServices, kind?: SinkKind): SinkEntry[] {
   const all = sink(services).entries;
   return kind === undefined ? [...all] : all.filter((e) => e.kind === kind);
+}
+
+/** How many entries the sinks keep (`sinks.keep`). */
+export function sinkLimit(services: RuntimeServices): number {
+  return sink(services).keep;
 }

@@ -49,7 +49,7 @@ export function addHeadersWhenDone(ctx: GatewayContext, headers: Array<[string, 
   });
 }
 
-/** The 429 of rate-limit / rate-limit-by-key (reference §4.5, §6.1). */
+/** The 429 of rate-limit / rate-limit-by-key (docs/apim-behaviour.md: Throttling; Gateway error responses). */
 export function rateLimitExceeded(source: string, retryAfter: number, headers: Record<string, string>): PolicyError {
   const message = `Rate limit is exceeded. Try again in ${retryAfter} seconds.`;
   return new PolicyError(source, 'RateLimitExceeded', message, gatewayErrorResponse(429, message, undefined, headers));

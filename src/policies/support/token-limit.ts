@@ -10,7 +10,7 @@ const MINUTE_MS = 60_000;
 const PERIODS = ['Hourly', 'Daily', 'Weekly', 'Monthly', 'Yearly'] as const;
 
 /**
- * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (reference §4.6). Per counter-key value,
+ * The shared definition of `llm-token-limit` and `azure-openai-token-limit` (docs/apim-behaviour.md: LLM policies). Per counter-key value,
  * in the state store (this process, the primary of `serve --workers`, or Redis):
  *
  * - tokens-per-minute: a 60 s sliding window of tokens. Exceeded → 429 `{"statusCode":429,"message":"Token limit is

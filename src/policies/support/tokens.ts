@@ -1,10 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { getEncodingNameForModel, Tiktoken } from 'js-tiktoken/lite';
-import type { TiktokenBPE, TiktokenModel } from 'js-tiktoken/lite';
+import type { Tiktoken, TiktokenBPE, TiktokenModel } from 'js-tiktoken/lite';
 import type { CompileContext, GatewayContext } from '../../engine/policy-sdk.js';
-import { MessageBody, defineSetting } from '../../engine/policy-sdk.js';
+import { MessageBody, defineSetting, lazyLibrary } from '../../engine/policy-sdk.js';
+
+// The tokenizer library loads when a token policy first needs it, its vocabularies on first use (src/lazy-library.ts).
+const tiktoken = lazyLibrary<typeof import('js-tiktoken/lite')>('js-tiktoken/lite');
 
 /**
  * Token counting for the token-limit policies: a real BPE tokenizer (js-tiktoken with the vocabularies it ships, so
@@ -36,7 +38,7 @@ export function loadEncoding(name: EncodingName): Promise<Tiktoken> {
   let p = encodings.get(name);
   if (!p) {
     p = (name === 'o200k_base' ? import('js-tiktoken/ranks/o200k_base') : import('js-tiktoken/ranks/cl100k_base')).then(
-      (m: { default: TiktokenBPE }) => new Tiktoken(m.default),
+      (m: { default: TiktokenBPE }) => new (tiktoken().Tiktoken)(m.default),
     );
     encodings.set(name, p);
   }
@@ -79,7 +81,7 @@ export function encodingForModel(model: string | undefined): EncodingName {
   if (!model) return 'cl100k_base';
   const m = model.trim().toLowerCase();
   try {
-    const name = getEncodingNameForModel(m as TiktokenModel);
+    const name = tiktoken().getEncodingNameForModel(m as TiktokenModel);
     if (name === 'o200k_base' || name === 'cl100k_base') return name;
   } catch {
     // not in tiktoken's table: fall through to the family rules

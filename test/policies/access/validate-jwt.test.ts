@@ -216,12 +216,17 @@ describe('validate-jwt', () => {
 
   it('reports bad configuration at load time with positions', () => {
     const bad = tryBuildGateway({
-      api: policies({ inbound: '<validate-jwt header-name="Authorization" query-parameter-name="t"><issuer-signing-keys><key>not base64!</key><key n="abc" /></issuer-signing-keys><decryption-keys><key>AAAA</key></decryption-keys></validate-jwt>' }),
+      api: policies({ inbound: '<validate-jwt header-name="Authorization" query-parameter-name="t"><issuer-signing-keys><key>not base64!</key><key n="abc" /></issuer-signing-keys><decryption-keys><key n="abc" e="AQAB" /></decryption-keys></validate-jwt>' }),
     });
     expect(bad.gateway).toBeNull();
     const codes = bad.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}:${d.column}`);
-    expect(codes).toEqual(expect.arrayContaining([expect.stringMatching(/^policy\/conflicting-attributes@2:/), expect.stringMatching(/^policy\/bad-key@/), expect.stringMatching(/^policy\/unsupported@/)]));
-    expect(bad.diagnostics.filter((d) => d.code === 'policy/bad-key')).toHaveLength(2);
+    expect(codes).toEqual(expect.arrayContaining([expect.stringMatching(/^policy\/conflicting-attributes@2:/), expect.stringMatching(/^policy\/bad-key@/)]));
+    // Two bad signing keys, and a public key where a decryption key is needed.
+    expect(bad.diagnostics.filter((d) => d.code === 'policy/bad-key').map((d) => d.message)).toEqual([
+      '<key> text is not a base64-encoded key',
+      '<key> needs both n and e',
+      '<key n e> in <decryption-keys> is an RSA public key: a public key cannot decrypt a token',
+    ]);
     const none = tryBuildGateway({ api: policies({ inbound: '<validate-jwt />' }) });
     expect(none.diagnostics.map((d) => d.message)).toContain('<validate-jwt> needs one of the attributes "header-name", "query-parameter-name" or "token-value"');
   });

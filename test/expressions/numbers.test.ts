@@ -1,0 +1,123 @@
+/**
+ * Integer overflow in checked and unchecked contexts (issue 12). Expected values and exceptions follow the C# language
+ * reference on learn.microsoft.com: "checked and unchecked statements" and "Arithmetic operators, Integer arithmetic
+ * overflow" (checked: System.OverflowException; unchecked, the default: the result is truncated to the type's bits),
+ * and "Explicit numeric conversions" (checked: OverflowException when the value is out of the target's range).
+ */
+import { describe, expect, it } from 'vitest';
+import { ExpressionEvaluationError, toPolicyString } from '../../src/expressions/index.js';
+import { compile, run } from './helpers.js';
+
+function failure(text: string): ExpressionEvaluationError {
+  try {
+    run(text);
+  } catch (e) {
+    if (e instanceof ExpressionEvaluationError) return e;
+    throw e;
+  }
+  throw new Error(`expected ${text} to fail`);
+}
+
+describe('unchecked (the default) wraps', () => {
+  it.each([
+    ['@{ int x = int.MaxValue; x++; return x; }', '-2147483648'],
+    ['@{ int x = int.MaxValue; return unchecked(x + 1); }', '-2147483648'],
+    ['@{ int x = 65536; return x * x; }', '0'],
+    ['@{ long x = long.MaxValue; return unchecked(x + 1) == long.MinValue; }', 'True'],
+    ['@{ long x = 3000000000; return unchecked((int)x); }', '-1294967296'],
+    ['@{ checked { int x = int.MaxValue; return unchecked(x + 1); } }', '-2147483648'],
+  ])('%s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+});
+
+describe('checked raises OverflowException', () => {
+  it.each([
+    ['@{ int x = int.MaxValue; checked { x++; } return x; }', 1, 37],
+    ['@{ int x = int.MaxValue; return checked(x + 1); }', 1, 43],
+    ['@{ int x = 65536; checked { return x * x; } }', 1, 38],
+    ['@{ int x = int.MinValue; checked { return -x; } }', 1, 43],
+    ['@{ int x = 1; checked { x += int.MaxValue; } return x; }', 1, 27],
+    ['@{ long x = long.MaxValue; return checked(x + 1); }', 1, 45],
+    ['@{ long x = long.MinValue; return checked(x - 1); }', 1, 45],
+    ['@{ long x = 3037000500; return checked(x * x); }', 1, 42],
+    ['@{ uint x = 0; uint y = 1; return checked(x - y); }', 1, 45],
+    ['@{ long x = 3000000000; return checked((int)x); }', 1, 40],
+    ['@{ double d = 1e20; return checked((long)d); }', 1, 36],
+    ['@{ double d = double.NaN; return checked((int)d); }', 1, 42],
+    ['@{ int x = 300; return checked((byte)x); }', 1, 32],
+  ])('%s', (text, line, column) => {
+    const e = failure(text);
+    expect(e.exceptionType).toBe('OverflowException');
+    expect(e.message).toContain('Arithmetic operation resulted in an overflow.');
+    expect([e.line, e.column]).toEqual([line, column]);
+  });
+
+  it.each([
+    ['@{ int x = 46340; return checked(x * x); }', '2147395600'],
+    ['@{ long x = 94906265; return checked(x * x); }', '9007199136250225'],
+    ['@{ int x = 255; return checked((byte)x); }', '255'],
+    ['@{ double d = -1.9; return checked((int)d); }', '-1'],
+  ])('in range: %s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+
+  it('catch (OverflowException) sees it', () => {
+    expect(run('@{ try { int x = int.MaxValue; checked { x = x + 1; } return "no"; } catch (OverflowException e) { return e.Message; } }')).toBe('Arithmetic operation resulted in an overflow.');
+  });
+
+  it('a constant expression that overflows in checked mode is a load-time error (C# CS0220)', () => {
+    const { expr, errors } = compile('@(checked(2147483647 + 1))');
+    expect(expr).toBeNull();
+    expect(errors[0]).toMatch(/^policy\.xml:1:22: error expr\/type: the operation overflows at compile time in checked mode/);
+  });
+});
+
+/**
+ * System.Decimal keeps its scale (.NET API reference, "System.Decimal" remarks and "Decimal.Addition / Multiply /
+ * Division operators"): the scale of a sum is the larger operand scale, of a product the sum of the scales; a quotient
+ * starts at the dividend's scale minus the divisor's and takes more digits (up to 28) only while a remainder is left.
+ * Math.Round on decimal rounds half to even unless MidpointRounding says otherwise.
+ */
+describe('decimal keeps .NET scale', () => {
+  it.each([
+    ['@(1.50m)', '1.50'],
+    ['@(1.50m + 1.5m)', '3.00'],
+    ['@(5.25m - 0.25m)', '5.00'],
+    ['@(1.1m * 1.1m)', '1.21'],
+    ['@(2.50m * 2)', '5.00'],
+    ['@(10.00m / 2m)', '5.00'],
+    ['@(10m / 4)', '2.5'],
+    ['@(1m / 3m)', '0.3333333333333333333333333333'],
+    ['@(2m / 3m)', '0.6666666666666666666666666667'],
+    ['@(1m / 0.5m)', '2'],
+    ['@(7.5m % 2)', '1.5'],
+    ['@(-1.50m)', '-1.50'],
+    ['@(0.1m + 0.2m == 0.3m)', 'True'],
+    ['@(1.10m == 1.1m)', 'True'],
+    ['@(1.10m > 1.09m)', 'True'],
+    ['@(decimal.Parse("1.500"))', '1.500'],
+    ['@(Convert.ToDecimal("2.50"))', '2.50'],
+    ['@((decimal)0.1)', '0.1'],
+    ['@((decimal)1 / 8)', '0.125'],
+    ['@((int)3.99m)', '3'],
+    ['@((double)1.25m * 2)', '2.5'],
+    ['@(Math.Round(2.345m, 2))', '2.34'],
+    ['@(Math.Round(2.345m, 2, MidpointRounding.AwayFromZero))', '2.35'],
+    ['@(Math.Round(2.5m))', '2'],
+    ['@(Math.Floor(-1.5m))', '-2'],
+    ['@(Math.Max(1.5m, 1.50m + 0.01m))', '1.51'],
+    ['@(new[] { 1.10m, 2.205m }.Sum())', '3.305'],
+    ['@(new[] { 1m, 2m }.Average())', '1.5'],
+    ['@(new[] { 3.0m, 1.5m, 2m }.OrderBy(x => x).First())', '1.5'],
+    ['@($"{1.50m}|{1.5m:F3}")', '1.50|1.500'],
+    ['@(1.5m.ToString("F2"))', '1.50'],
+    ['@(decimal.MaxValue)', '79228162514264337593543950335'],
+    ['@((decimal)JObject.Parse("{\\"p\\":1.25}")["p"] * 2)', '2.50'],
+    ['@{ decimal d = 1.0m; d++; d += 0.25m; return d; }', '2.25'],
+    ['@{ object o = 1.50m; return (decimal)o + 1; }', '2.50'],
+  ])('%s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+
+  it.each([
+    ['@(decimal.MaxValue + 1)', 'OverflowException'],
+    ['@(1m / 0)', 'DivideByZeroException'],
+    ['@((int)3000000000.5m)', 'OverflowException'],
+    ['@((decimal)double.NaN)', 'OverflowException'],
+  ])('%s throws %s', (text, type) => expect(failure(text).exceptionType).toBe(type));
+});
