@@ -8,6 +8,8 @@ import { stateStoreContract } from './contract.js';
  * IPC channel that behaves like it: messages are JSON-serialized and arrive later, never in the same tick. The real
  * channel is exercised by test/server/cluster.test.ts.
  */
+type Listener = (...a: unknown[]) => void;
+
 function ipcPair(): { worker: WorkerChannel; channel: ProcessChannel } {
   const toWorker = new EventEmitter();
   const toPrimary = new EventEmitter();
@@ -16,15 +18,15 @@ function ipcPair(): { worker: WorkerChannel; channel: ProcessChannel } {
     setImmediate(() => to.emit('message', copy));
   };
   const worker = {
-    on: (event: string, f: (...a: never[]) => void) => (toPrimary.on(event, f), worker),
-    once: (event: string, f: (...a: never[]) => void) => (toPrimary.once(event, f), worker),
+    on: (event: string, f: Listener) => (toPrimary.on(event, f), worker),
+    once: (event: string, f: Listener) => (toPrimary.once(event, f), worker),
     send: (m: unknown) => (deliver(toWorker, m), true),
     isConnected: () => true,
   };
   const channel: ProcessChannel = {
     send: (m) => deliver(toPrimary, m),
-    on: (event, f) => toWorker.on(event, f),
-    off: (event, f) => toWorker.off(event, f),
+    on: (event, f) => toWorker.on(event, f as Listener),
+    off: (event, f) => toWorker.off(event, f as Listener),
   };
   return { worker: worker as unknown as WorkerChannel, channel };
 }
