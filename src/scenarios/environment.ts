@@ -31,8 +31,8 @@ export type EnvironmentFailure = { kind: 'invalid' | 'load'; diagnostics: Diagno
 
 /**
  * Builds the environment the way `serve` does (config loader, lab placeholders, mocks attached by rewriting backend
- * urls), with a VirtualClock in `advance` mode and an upstream that refuses anything but loopback, so a scenario never
- * reaches the network. Backends without a script get the built-in Azure OpenAI mock (`unmockedBackends: aoai`, the
+ * urls), with a ScenarioClock (waits park in-process, move the clock themselves over real sockets) and an upstream
+ * that reaches only the mocks, so a scenario never reaches the network. Backends without a script get the built-in Azure OpenAI mock (`unmockedBackends: aoai`, the
  * default) or make the scenario invalid (`unmockedBackends: error`). Such scenario mistakes come back as `problems`
  * next to a usable environment, so they are reported together with the rest.
  */

@@ -188,7 +188,10 @@ export class ScenarioRun {
       headers,
       body,
       ip: '127.0.0.1',
-      tracing: true,
+      // The runner reads every request's typed trace events; `context.Tracing` is true only when the scenario's
+      // request asks for APIM tracing itself, as in APIM.
+      tracing: headers.has('Apim-Debug-Authorization'),
+      observed: true,
     }, signal);
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     let bodyText = '';
@@ -227,10 +230,10 @@ export class ScenarioRun {
   }
 
   /**
-   * Waits for a request. When a mock backend hangs (a `hang` step), nothing but time can make progress: the clock moves to
-   * the next pending deadline (the forward-request timeout, or the hang's own latency), exactly what would happen in
-   * real time, so timeouts take no wall time and scenarios with hanging backends never stall. A request that still does
-   * not complete within WATCHDOG_MS of wall time is aborted and the scenario fails.
+   * Waits for a request, or for all requests of a concurrent step. In-process, see settleInProcess. Over real sockets,
+   * when a mock backend hangs (a `hang` step) nothing but time can make progress: the clock moves to the next pending
+   * deadline (the forward-request timeout, or the hang's own latency), so timeouts take no wall time. A request that
+   * still does not complete within WATCHDOG_MS of wall time is aborted and the scenario fails.
    */
   private async settle<T>(p: Promise<T>): Promise<T> {
     let done = false;

@@ -1,13 +1,13 @@
 import type { RuntimeServices } from '../engine/services.js';
 import { eventHubEntries } from '../policies/log-to-eventhub.js';
-import { sinkEntries } from '../policies/support/sinks.js';
+import { SINK_KINDS, sinkEntries } from '../policies/support/sinks.js';
 
 /**
  * What policies "sent" to Azure services the emulator cannot reach offline, as one list the `sent` expectation reads:
- * the local sinks of send-service-bus-message, publish-to-dapr, invoke-dapr-binding, send-one-way-request and publish-event, and
- * log-to-eventhub's own log (docs/scenarios.md, "Messages sent").
+ * the local sinks of send-service-bus-message, publish-to-dapr, invoke-dapr-binding, send-one-way-request and GraphQL
+ * publish-event, and log-to-eventhub's own log (docs/scenarios.md, "Messages sent").
  */
-export const SENT_KINDS = ['service-bus', 'dapr-pubsub', 'dapr-binding', 'one-way-request', 'graphql-event', 'eventhub'] as const;
+export const SENT_KINDS = [...SINK_KINDS, 'eventhub'] as const;
 export type SentKind = (typeof SENT_KINDS)[number];
 
 export interface SentMessage {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_FROM_SOURCES } from '../helpers/cli.js';
 import { RedisServer, redisAvailable } from './redis-server.js';
 
 /**
@@ -16,7 +17,6 @@ import { RedisServer, redisAvailable } from './redis-server.js';
  * `--state` gives the right one: the flag wins.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'apim-emulator.js');
 const POLICY = `<policies>
   <inbound>
     <rate-limit-by-key calls="5" renewal-period="60" counter-key="shared" />
@@ -50,7 +50,7 @@ interface Emulator {
 }
 
 function startEmulator(configFile: string, flags: string[]): Promise<Emulator> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_FROM_SOURCES, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {

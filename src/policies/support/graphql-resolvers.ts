@@ -1,8 +1,10 @@
-import { buildSchema, defaultFieldResolver, execute, GraphQLError, parse, validate } from 'graphql';
 import type { DocumentNode, GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import type { CompileContext, GatewayContext, XmlElement } from '../../engine/policy-sdk.js';
-import { defineSetting, HeaderMap, MessageBody, PolicyError, readPolicyXml, SourceText } from '../../engine/policy-sdk.js';
+import { defineSetting, HeaderMap, lazyLibrary, MessageBody, PolicyError, readPolicyXml, SourceText } from '../../engine/policy-sdk.js';
 import { JObject } from '../../dotnet/json.js';
+
+/** Loaded when an API has resolvers (at compile time), never at start-up otherwise (docs/performance.md). */
+const graphql = lazyLibrary<typeof import('graphql')>('graphql');
 
 /**
  * Synthetic GraphQL APIs (docs/policies-graphql.md): the API's specification is a GraphQL schema (SDL) and its fields
@@ -72,7 +74,7 @@ function graphqlAnswer(ctx: GatewayContext, result: { data?: unknown; errors?: R
   const headers = new HeaderMap();
   headers.set('Content-Type', ['application/json; charset=utf-8']);
   const body: Record<string, unknown> = {};
-  if (result.errors && result.errors.length) body.errors = result.errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : { message: e.message }));
+  if (result.errors && result.errors.length) body.errors = result.errors.map((e) => (e instanceof graphql().GraphQLError ? e.toJSON() : { message: e.message }));
   if (result.data !== undefined) body.data = result.data;
   ctx.response = { statusCode: 200, statusReason: 'OK', headers, body: MessageBody.fromBuffer(JSON.stringify(body)) };
 }
@@ -94,7 +96,7 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
   const spec = api.specification;
   let schema: GraphQLSchema | undefined;
   try {
-    schema = spec ? buildSchema(spec.text) : undefined;
+    schema = spec ? graphql().buildSchema(spec.text) : undefined;
   } catch (e) {
     cx.diagnostics.error(spec!, 0, 'policy/bad-graphql-schema', `API "${api.id}" has GraphQL resolvers, but its specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`, 'give the schema (schema.graphql) as the API\'s specification');
     return undefined;
@@ -121,7 +123,7 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
   const finalSchema = schema;
   const fieldResolver: GraphQLFieldResolver<unknown, GatewayContext> = (parent, args, ctx, info) => {
     const resolver = resolvers.get(`${info.parentType.name}.${info.fieldName}`);
-    if (!resolver) return defaultFieldResolver(parent, args, ctx, info);
+    if (!resolver) return graphql().defaultFieldResolver(parent, args, ctx, info);
     // Each field runs on its own view of the request context: context.GraphQL is that field's, the rest is shared.
     const fieldCtx = Object.create(ctx) as GatewayContext;
     fieldCtx.graphql = { arguments: JObject.FromObject(args), parent: JObject.FromObject(typeof parent === 'object' && parent !== null ? parent : {}) };
@@ -133,14 +135,14 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
     if ('error' in request) return graphqlAnswer(ctx, { errors: [{ message: request.error }] });
     let doc: DocumentNode;
     try {
-      doc = parse(request.query, { maxTokens: 10000 });
+      doc = graphql().parse(request.query, { maxTokens: 10000 });
     } catch (e) {
       return graphqlAnswer(ctx, { errors: [{ message: e instanceof Error ? e.message : String(e) }] });
     }
-    const errors = validate(finalSchema, doc);
+    const errors = graphql().validate(finalSchema, doc);
     if (errors.length) return graphqlAnswer(ctx, { errors });
     if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'forward-request', message: `GraphQL ${request.operationName ?? 'request'} resolved by ${resolvers.size} resolver(s) of the synthetic API` });
-    const result = await execute({ schema: finalSchema, document: doc, contextValue: ctx, variableValues: request.variables, operationName: request.operationName, fieldResolver });
+    const result = await graphql().execute({ schema: finalSchema, document: doc, contextValue: ctx, variableValues: request.variables, operationName: request.operationName, fieldResolver });
     graphqlAnswer(ctx, result);
   };
 }

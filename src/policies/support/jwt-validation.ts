@@ -1,8 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { compactDecrypt } from 'jose';
 import type { CompileContext, ElementSpec, GatewayContext, RuntimeServices, ValueGetter, XmlElement } from '../../engine/policy-sdk.js';
-import { PolicyError, attributeText, childElements, gatewayErrorResponse } from '../../engine/policy-sdk.js';
+import { PolicyError, attributeText, childElements, gatewayErrorResponse, lazyLibrary } from '../../engine/policy-sdk.js';
 import { CERTIFICATES_SETTING, jsonDocument, OPENID_CONFIGS_SETTING, settingsObject, textDocument } from './identity-settings.js';
 import { claimStrings, decodeJwt, JwtFormatError, keyFromJwk, pemKey, rsaKey, SUPPORTED_ALGORITHMS, toJwt, verifySignature } from './jwt.js';
 import type { DecodedJwt, VerificationKey } from './jwt.js';
@@ -262,6 +261,8 @@ export function compileDecryptionKeys(el: XmlElement, cx: CompileContext): Decry
       cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', `settings.certificates["${certId}"] holds no private key, so it cannot decrypt tokens`, 'give the certificate with its private key (a PEM "PRIVATE KEY" block) in settings.certificates');
     }
   }
+  // Loaded now, so the first encrypted token does not pay for the import.
+  if (keys.length) jose();
   return keys;
 }
 
@@ -339,6 +340,9 @@ function failValidation(plan: ValidationPlan, ctx: GatewayContext, f: Failure, n
   throw new PolicyError(plan.policy, f.reason, f.message, gatewayErrorResponse(code, message));
 }
 
+/** jose is loaded only when a policy has <decryption-keys> (compileDecryptionKeys), never at start-up. */
+const jose = lazyLibrary<typeof import('jose')>('jose');
+
 /** Bounds a hostile PBES2 header (jose's own default is 10,000 iterations). */
 const MAX_PBES2_COUNT = 10_000;
 
@@ -359,7 +363,7 @@ async function decryptToken(token: string, keys: DecryptionKey[]): Promise<strin
   const errors: string[] = [];
   for (const k of candidates) {
     try {
-      const { plaintext } = await compactDecrypt(token, k.key, { maxPBES2Count: MAX_PBES2_COUNT });
+      const { plaintext } = await jose().compactDecrypt(token, k.key, { maxPBES2Count: MAX_PBES2_COUNT });
       return Buffer.from(plaintext).toString('utf8');
     } catch (e) {
       errors.push((e as Error).message);
