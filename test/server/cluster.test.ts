@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_FROM_SOURCES } from '../helpers/cli.js';
+import { CLI_ARGS } from '../helpers/cli.js';
 
 /**
  * `serve --workers 2` as users run it: the workers share the port (node:cluster hands connections out in turn), one
@@ -25,7 +25,7 @@ interface Primary {
 }
 
 function startPrimary(config: string): Promise<Primary> {
-  const child = spawn(process.execPath, [...CLI_FROM_SOURCES, 'serve', '--config', config, '--workers', '2', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', config, '--workers', '2', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
   const p: Primary = {
     child,

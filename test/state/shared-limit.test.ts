@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_FROM_SOURCES } from '../helpers/cli.js';
+import { CLI_ARGS } from '../helpers/cli.js';
 import { RedisServer, redisAvailable } from './redis-server.js';
 
 /**
@@ -50,7 +50,7 @@ interface Emulator {
 }
 
 function startEmulator(configFile: string, flags: string[]): Promise<Emulator> {
-  const child = spawn(process.execPath, [...CLI_FROM_SOURCES, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {
