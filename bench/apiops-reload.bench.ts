@@ -13,16 +13,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { loadApiopsFolder } from '../src/apiops/index.js';
 import { startEmulator } from '../src/cli/serve.js';
 import { VirtualClock } from '../src/clock.js';
 import { buildGateway, prepareDefinition } from '../src/config/load.js';
 import { UndiciUpstream } from '../src/server/undici-upstream.js';
+import { cliArgs, numberArg, ROOT } from './lib/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = path.resolve(ROOT, '../shared/corpus/apiops-sample/SampleArtifacts');
-const rounds = Number(new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1] ?? ''])).get('rounds') || 15);
+const rounds = numberArg(cliArgs(), 'rounds', 15);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'apiops-bench-'));
 cpSync(SAMPLE, dir, { recursive: true });

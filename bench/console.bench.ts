@@ -10,25 +10,15 @@
  * Baseline in the same run: the round trip of the change itself (the admin or gateway response time).
  * Output: a markdown table on stdout.
  */
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { CHAT_PATH as CHAT, cliArgs, cliCommand, loadAverage, markdownTable, numberArg, percentile, runHeader, startServerProcess, stopProcess } from './lib/index.js';
 
-const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=').slice(1).join('=') || 'true']));
-const SAMPLES = Number(args.get('samples') ?? 40);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHAT = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
+const args = cliArgs();
+const SAMPLES = numberArg(args, 'samples', 40);
+const loadBefore = loadAverage();
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--virtual-clock', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-});
+const server = await startServerProcess([...cliCommand(), 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--virtual-clock', '--port', '0', '--log-level', 'silent']);
+const url = server.url;
 
 type Waiter = { event: string; test: (data: unknown) => boolean; resolve: () => void };
 const waiters: Waiter[] = [];
@@ -90,14 +80,16 @@ for (let i = 0; i < SAMPLES; i++) {
   reqMs.push(performance.now() - t1);
 }
 abort.abort();
-child.kill();
+await stopProcess(server.child);
 
-const q = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(1);
-};
-console.log(`${SAMPLES} samples, node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log('| change | its own round trip p50 / p90 / max ms | pushed to the console p50 / p90 / max ms |');
-console.log('|---|---|---|');
-console.log(`| clock advanced (admin API) | ${q(clockRtt, 0.5)} / ${q(clockRtt, 0.9)} / ${q(clockRtt, 1)} | ${q(clockMs, 0.5)} / ${q(clockMs, 0.9)} / ${q(clockMs, 1)} |`);
-console.log(`| request through the gateway | ${q(reqRtt, 0.5)} / ${q(reqRtt, 0.9)} / ${q(reqRtt, 1)} | ${q(reqMs, 0.5)} / ${q(reqMs, 0.9)} / ${q(reqMs, 1)} |`);
+const q = (xs: number[]) => [50, 90, 100].map((p) => percentile(xs, p).toFixed(1)).join(' / ');
+console.log(`${runHeader(loadBefore)}\n${SAMPLES} samples\n`);
+console.log(
+  markdownTable(
+    ['change', 'its own round trip p50 / p90 / max ms', 'pushed to the console p50 / p90 / max ms'],
+    [
+      ['clock advanced (admin API)', q(clockRtt), q(clockMs)],
+      ['request through the gateway', q(reqRtt), q(reqMs)],
+    ],
+  ),
+);

@@ -12,14 +12,9 @@ import { UndiciUpstream } from '../src/server/undici-upstream.js';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Agent, Pool, request } from 'undici';
+import { bareProxy, CHAT_PATH, cliArgs, closeServer, fixedBackend, listen, loadAverage, markdownTable, median, runHeader, sequentialLatency, throughput, type Latency, type Throughput } from './lib/index.js';
 import { SystemClock } from '../src/clock.js';
 import { formatDiagnosticLine } from '../src/diagnostics/diagnostic.js';
 import { SourceText } from '../src/diagnostics/source.js';
@@ -27,120 +22,21 @@ import type { GatewayDefinition } from '../src/gateway/definition.js';
 import { Gateway } from '../src/gateway/gateway.js';
 import { startServer } from '../src/server/index.js';
 
-interface ThroughputResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  total: number;
-}
-interface LatencyResult {
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  n: number;
-}
 type LoadRequest = { kind: 'throughput'; url: string; connections: number; duration: number } | { kind: 'latency'; url: string; n: number; warmup: number };
 
-const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1] ?? 'true']));
+const args = cliArgs();
 
 // ---------------------------------------------------------------------------------------------- load generator (child)
 
 function runLoadChild(): void {
   process.on('message', (m: LoadRequest) => {
     void (async () => {
-      if (m.kind === 'throughput') {
-        const { default: autocannon } = await import('autocannon');
-        const r = await autocannon({ url: m.url, connections: m.connections, duration: m.duration });
-        const out: ThroughputResult = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r['2xx'] };
-        process.send!(out);
-      } else {
-        process.send!(await sequentialLatency(m.url, m.n, m.warmup));
-      }
+      process.send!(m.kind === 'throughput' ? await throughput(m.url, m.connections, m.duration) : await sequentialLatency(m.url, m.n, m.warmup));
     })();
   });
-}
-
-/** Sequential requests over one keep-alive connection; latency per request in milliseconds (hrtime resolution). */
-async function sequentialLatency(url: string, n: number, warmup: number): Promise<LatencyResult> {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections: 1 });
-  const times: number[] = [];
-  for (let i = 0; i < warmup + n; i++) {
-    const t0 = performance.now();
-    const r = await pool.request({ path: u.pathname + u.search, method: 'GET' });
-    await r.body.arrayBuffer();
-    const dt = performance.now() - t0;
-    if (r.statusCode !== 200) throw new Error(`latency run: ${url} answered ${r.statusCode}`);
-    if (i >= warmup) times.push(dt);
-  }
-  await pool.close();
-  times.sort((a, b) => a - b);
-  const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!;
-  return { p50: pct(50), p90: pct(90), p99: pct(99), mean: times.reduce((a, b) => a + b, 0) / times.length, n };
 }
 
 // ---------------------------------------------------------------------------------------------- servers (main)
-
-const PAYLOAD = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    model: 'gpt-4o',
-    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'x'.repeat(800) } }],
-    usage: { prompt_tokens: 10, completion_tokens: 200, total_tokens: 210 },
-  }),
-);
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-}
-
-function mockBackend(): http.Server {
-  return http.createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': PAYLOAD.length });
-    res.end(PAYLOAD);
-  });
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
-
-/** The baseline: a thin node:http + undici reverse proxy (pooled Agent, streaming both ways, abort on disconnect). */
-function baselineProxy(upstream: string): { server: http.Server; agent: Agent } {
-  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const ac = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) ac.abort();
-      });
-      try {
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-        const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-        const up = await request(upstream + (req.url ?? '/'), { method: req.method as 'GET', headers, body: hasBody ? req : null, dispatcher: agent, signal: ac.signal });
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-        res.writeHead(up.statusCode, out);
-        pipeline(up.body, res, () => undefined);
-      } catch (e) {
-        if (process.env.BENCH_DEBUG) console.error(e);
-        if (!res.headersSent) res.writeHead(502).end();
-        else res.destroy();
-      }
-    })();
-  });
-  return { server, agent };
-}
 
 /** The bundled example's policy shape: pool + retry + forward-request, built in code (no config files needed). */
 function exampleDefinition(upstream: string): GatewayDefinition {
@@ -199,7 +95,7 @@ const TARGETS: Target[] = [
   {
     name: 'baseline (node:http + undici)',
     async start(upstream) {
-      const base = baselineProxy(upstream);
+      const base = bareProxy(upstream);
       const url = await listen(base.server);
       return {
         url,
@@ -230,12 +126,6 @@ const TARGETS: Target[] = [
   ),
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 async function main(): Promise<void> {
   const duration = Number(args.get('duration') ?? 10);
   const connections = Number(args.get('connections') ?? 50);
@@ -245,13 +135,13 @@ async function main(): Promise<void> {
   // --only=emulator runs one target (for profiling with node --cpu-prof).
   const only = args.get('only');
   const targets = only ? TARGETS.filter((t) => t.name.startsWith(only)) : TARGETS;
-  const path = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
-  const loadBefore = os.loadavg();
+  const path = CHAT_PATH;
+  const loadBefore = loadAverage();
 
-  const backend = mockBackend();
+  const backend = fixedBackend();
   const upstream = await listen(backend);
   const child = fork(fileURLToPath(import.meta.url), ['--load-child'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const runs = new Map<string, Array<{ t: ThroughputResult; l: LatencyResult; cpuUsPerRequest: number }>>();
+  const runs = new Map<string, Array<{ t: Throughput; l: Latency; cpuUsPerRequest: number }>>();
 
   try {
     // Targets interleaved round by round, so a noisy neighbour hits all of them alike; medians are reported.
@@ -260,14 +150,14 @@ async function main(): Promise<void> {
         const running = await target.start(upstream);
         try {
           const url = running.url + path;
-          await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration: warmup });
+          await ask<Throughput>(child, { kind: 'throughput', url, connections, duration: warmup });
           const cpu0 = process.cpuUsage();
-          const t = await ask<ThroughputResult>(child, { kind: 'throughput', url, connections, duration });
+          const t = await ask<Throughput>(child, { kind: 'throughput', url, connections, duration });
           const cpu = process.cpuUsage(cpu0);
-          if (t.errors > 0 || t.non2xx > 0) throw new Error(`${target.name}: ${t.errors} errors, ${t.non2xx} non-2xx responses`);
+          if (t.bad > 0) throw new Error(`${target.name}: ${t.bad} errors or non-2xx responses`);
           // CPU of this process (proxy under test + mock backend) per request: steadier than req/s on a shared machine.
           const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, t.total);
-          const l = await ask<LatencyResult>(child, { kind: 'latency', url, n: latencyN, warmup: 500 });
+          const l = await ask<Latency>(child, { kind: 'latency', url, n: latencyN, warmup: 500 });
           runs.set(target.name, [...(runs.get(target.name) ?? []), { t, l, cpuUsPerRequest }]);
           console.error(`round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request, 1-conn p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms`);
         } finally {
@@ -291,14 +181,12 @@ async function main(): Promise<void> {
   }));
   const b = summary[0]!;
   const lines = [
-    `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})  load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+    runHeader(loadBefore),
     `throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 connection; medians of ${rounds} interleaved round(s)`,
     '',
-    '| target | req/s | vs first | server CPU µs/req | autocannon p50 / p99 ms | 1-conn p50 ms | 1-conn p99 ms | added p50 ms | added p99 ms |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...summary.map(
-      (r) =>
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${((100 * r.rps) / b.rps).toFixed(1)}% | ${r.cpu.toFixed(0)} | ${r.acP50} / ${r.acP99} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${(r.p50 - b.p50).toFixed(3)} | ${(r.p99 - b.p99).toFixed(3)} |`,
+    markdownTable(
+      ['target', 'req/s', 'vs first', 'server CPU µs/req', 'autocannon p50 / p99 ms', '1-conn p50 ms', '1-conn p99 ms', 'added p50 ms', 'added p99 ms'],
+      summary.map((r) => [r.name, r.rps.toFixed(0), `${((100 * r.rps) / b.rps).toFixed(1)}%`, r.cpu.toFixed(0), `${r.acP50} / ${r.acP99}`, r.p50.toFixed(3), r.p99.toFixed(3), (r.p50 - b.p50).toFixed(3), (r.p99 - b.p99).toFixed(3)]),
     ),
   ];
   console.log(lines.join('\n'));

@@ -14,7 +14,7 @@ const args = cliArgs();
 const rounds = Number(args.get('rounds') ?? 5);
 const DEFAULT_SPECS = [
   'commander', 'ajv', 'yaml', 'graphql', 'liquidjs', 'xslt-processor', 'jose', 'fast-xml-parser', 'js-tiktoken/lite',
-  'undici', 'express', 'pino', 'prom-client', 'ioredis',
+  'undici', 'express', 'pino', 'ioredis',
   './dist/cli/validate.js', './dist/policies/registry.js', './dist/config/load.js', './dist/server/index.js', './dist/cli/serve.js',
 ];
 const specs = process.argv.slice(2).filter((a) => !a.startsWith('--'));

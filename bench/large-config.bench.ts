@@ -11,17 +11,15 @@
  *   - throughput of `serve` (CLI, --log-level warn) on the large and the one-API config, alternating rounds, 32
  *     connections, against a mock backend in this process.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cliArgs, cliCommand, closeServer, freePort, listen, loadAverage, markdownTable, median, ROOT, runHeader, runNode, startServerProcess, stopProcess, throughput } from './lib/index.js';
 
-const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=').slice(1).join('=') || 'true']));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = cliArgs();
 
 // ------------------------------------------------------------------------------------------- child: load + compile
 
@@ -117,64 +115,10 @@ function generate(dir: string, apiCount: number, upstream: string): string {
 
 // ------------------------------------------------------------------------------------------- process helpers
 
-function run(argv: string[], timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string; ms: number }> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err, ms: performance.now() - t0 });
-    }),
-  );
-}
-
-function cli(): string[] {
-  const dist = path.join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(dist) ? [dist] : [path.join(ROOT, 'bin', 'apim-emulator.js')];
-}
-
+/** `serve` (CLI, logs off) on a configuration; `startMs` is spawn to "listening on". */
 async function serve(config: string, port: number): Promise<{ stop(): Promise<void>; url: string; startMs: number }> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [...cli(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
-  });
-  return {
-    url,
-    startMs: performance.now() - t0,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  const s = await startServerProcess([...cliCommand(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], { captureStderr: true, timeoutMs: 300_000 });
+  return { url: s.url, startMs: s.readyMs, stop: () => stopProcess(s.child) };
 }
 
 // ------------------------------------------------------------------------------------------- main
@@ -184,15 +128,14 @@ async function main(): Promise<void> {
   const duration = Number(args.get('duration') ?? 6);
   const rounds = Number(args.get('rounds') ?? 2);
   const corpus = path.resolve(ROOT, args.get('corpus') ?? '../shared/corpus/ai-gateway');
-  const loadBefore = os.loadavg();
+  const loadBefore = loadAverage();
   const body = Buffer.from(JSON.stringify({ ok: true, items: Array.from({ length: 20 }, (_, i) => ({ i })) }));
   const backend = http.createServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
     res.end(body);
   });
-  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-  const upstream = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const upstream = await listen(backend);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apim-large-'));
   const lines: string[] = [];
   try {
@@ -207,7 +150,7 @@ async function main(): Promise<void> {
       ['one API', small],
       [`${apiCount} APIs x 10 operations`, large],
     ] as const) {
-      const r = await run(['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--load=${file}`]);
+      const r = await runNode(['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--load=${file}`]);
       if (r.code !== 0) throw new Error(`load child failed: ${r.err}`);
       const j = JSON.parse(r.out) as { importMs: number; loadMs: number; compileMs: number; loadCpuMs: number; compileCpuMs: number; errors: number; firstError: string | null; rssMb: number; heapMb: number };
       if (j.errors) throw new Error(`${name}: ${j.errors} errors, first: ${j.firstError}`);
@@ -225,17 +168,16 @@ async function main(): Promise<void> {
         console.error(`skipped validate of ${name}: ${target} not found`);
         continue;
       }
-      const r = await run([...cli(), 'validate', target]);
+      const r = await runNode([...cliCommand(), 'validate', target]);
       const summary = r.out.trim().split('\n').pop() ?? '';
-      const inproc = await run(['--import', 'tsx', fileURLToPath(import.meta.url), `--validate=${target}`]);
+      const inproc = await runNode(['--import', 'tsx', fileURLToPath(import.meta.url), `--validate=${target}`]);
       const j = JSON.parse(inproc.out) as { ms: number; cpuMs: number };
       validations.push({ name, ms: r.ms, code: r.code, summary, inMs: j.ms, inCpuMs: j.cpuMs });
       console.error(`validate ${name}: ${r.ms.toFixed(0)} ms, exit ${r.code}: ${summary}; in-process ${j.ms.toFixed(0)} ms (${j.cpuMs.toFixed(0)} ms CPU)`);
     }
-    const bare = await run(['-e', '0']);
+    const bare = await runNode(['-e', '0']);
 
     // 3. throughput, large vs one API, alternating.
-    const { default: autocannon } = await import('autocannon');
     const tput = new Map<string, number[]>();
     const starts = new Map<string, number[]>();
     for (let round = 1; round <= rounds; round++) {
@@ -246,35 +188,36 @@ async function main(): Promise<void> {
         const s = await serve(file, await freePort());
         try {
           const url = `${s.url}/${api}/v1/resource4/42`;
-          await autocannon({ url, connections: 32, duration: 2 });
-          const r = await autocannon({ url, connections: 32, duration });
-          if (r.errors + r.timeouts + r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx`);
-          tput.set(name, [...(tput.get(name) ?? []), r.requests.average]);
+          await throughput(url, 32, 2);
+          const r = await throughput(url, 32, duration);
+          if (r.bad > 0) throw new Error(`${name}: ${r.bad} errors or non-2xx answers`);
+          tput.set(name, [...(tput.get(name) ?? []), r.rps]);
           starts.set(name, [...(starts.get(name) ?? []), s.startMs]);
-          console.error(`round ${round} ${name}: ${r.requests.average.toFixed(0)} req/s (serve ready after ${s.startMs.toFixed(0)} ms)`);
+          console.error(`round ${round} ${name}: ${r.rps.toFixed(0)} req/s (serve ready after ${s.startMs.toFixed(0)} ms)`);
         } finally {
           await s.stop();
         }
       }
     }
 
-    lines.push(
-      `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores  load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
-      '',
-      '| configuration | load + validate ms (CPU ms) | compile ms (CPU ms) | RSS after compile MB | `serve` ready after ms (median) | req/s (median of ' + rounds + ') | vs one API |',
-      '|---|---|---|---|---|---|---|',
-    );
     const one = median(tput.get('one API')!);
-    for (const l of loads) {
+    const loadRows = loads.map((l) => {
       const key = l.name === 'one API' ? 'one API' : `${apiCount} APIs`;
       const rps = median(tput.get(key)!);
-      lines.push(`| ${l.name} | ${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)}) | ${l.compileMs.toFixed(0)} (${l.compileCpuMs.toFixed(0)}) | ${l.rssMb.toFixed(0)} | ${median(starts.get(key)!).toFixed(0)} | ${rps.toFixed(0)} | ${((100 * rps) / one).toFixed(1)}% |`);
-    }
-    lines.push('', `| \`apim-emulator validate\` of | CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms) | in-process ms (CPU ms) | exit | summary |`, '|---|---|---|---|---|');
-    for (const v of validations) lines.push(`| ${v.name} | ${v.ms.toFixed(0)} | ${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)}) | ${v.code} | ${v.summary} |`);
+      return [l.name, `${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)})`, `${l.compileMs.toFixed(0)} (${l.compileCpuMs.toFixed(0)})`, l.rssMb.toFixed(0), median(starts.get(key)!).toFixed(0), rps.toFixed(0), `${((100 * rps) / one).toFixed(1)}%`];
+    });
+    lines.push(
+      runHeader(loadBefore),
+      '',
+      markdownTable(['configuration', 'load + validate ms (CPU ms)', 'compile ms (CPU ms)', 'RSS after compile MB', '`serve` ready after ms (median)', `req/s (median of ${rounds})`, 'vs one API'], loadRows),
+      '',
+      markdownTable(
+        ['`apim-emulator validate` of', `CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms)`, 'in-process ms (CPU ms)', 'exit', 'summary'],
+        validations.map((v) => [v.name, v.ms.toFixed(0), `${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)})`, String(v.code), v.summary]),
+      ),
+    );
   } finally {
-    backend.closeAllConnections();
-    backend.close();
+    await closeServer(backend);
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(lines.join('\n'));

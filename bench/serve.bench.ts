@@ -11,51 +11,47 @@
  * Processes 2 and 3 preload bench/probe.mjs, which reports their CPU time, V8 bytes allocated and RSS per run.
  * Targets alternate round by round; medians are reported. Output: a markdown table on stdout.
  */
-import { fork, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Agent, Pool, request } from 'undici';
+import {
+  bareProxy,
+  CHAT_BODY,
+  CHAT_PATH,
+  cliArgs,
+  cliCommand,
+  ROOT,
+  closeServer,
+  fixed,
+  fixedBackend,
+  freePort,
+  listen,
+  loadAverage,
+  markdownTable,
+  median,
+  probeStart,
+  probeStop,
+  runHeader,
+  sequentialLatency,
+  signed,
+  startServerProcess,
+  stopProcess,
+  throughput,
+  type Latency,
+  type ProbeReport,
+  type ServerProcess,
+  type Throughput,
+} from './lib/index.js';
 
-const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=').slice(1).join('=') || 'true']));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROBE = path.join(ROOT, 'bench', 'probe.mjs');
+const args = cliArgs();
 
 // ------------------------------------------------------------------------------------------- bare proxy (process 2)
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
-
-/** The baseline: a thin node:http + undici reverse proxy (pooled Agent, streaming both ways, abort on disconnect). */
-function runBareProxy(upstream: string): void {
-  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const ac = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) ac.abort();
-      });
-      try {
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-        const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-        const up = await request(upstream + (req.url ?? '/'), { method: req.method as 'GET', headers, body: hasBody ? req : null, dispatcher: agent, signal: ac.signal });
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-        res.writeHead(up.statusCode, out);
-        pipeline(up.body, res, () => undefined);
-      } catch {
-        if (!res.headersSent) res.writeHead(502).end();
-        else res.destroy();
-      }
-    })();
-  });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`));
+/** The baseline in its own process: bench/lib's node:http + undici proxy, printing its URL like the CLI does. */
+async function runBareProxy(upstream: string): Promise<void> {
+  const { server } = bareProxy(upstream);
+  process.stdout.write(`listening on ${await listen(server)}\n`);
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
@@ -117,107 +113,18 @@ function writeConfig(dir: string, upstream: string): { simple: string; llm: stri
   return { simple: path.join(dir, 'simple.json'), llm: path.join(dir, 'llm.json') };
 }
 
-// ------------------------------------------------------------------------------------------- mock backend (process 1)
-
-const COMPLETION = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model: 'gpt-4o',
-    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'x'.repeat(800) } }],
-    usage: { prompt_tokens: 10, completion_tokens: 200, total_tokens: 210 },
-  }),
-);
-const REQUEST_BODY = JSON.stringify({ messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 200 });
-const REQUEST_PATH = '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21';
-
-function mockBackend(): http.Server {
-  return http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': COMPLETION.length });
-      res.end(COMPLETION);
-    });
-  });
-}
-
 // ------------------------------------------------------------------------------------------- targets
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-}
-
-function cliCommand(): string[] {
-  const dist = path.join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(dist) ? [dist] : [path.join(ROOT, 'bin', 'apim-emulator.js')];
-}
-
-/** Starts a process that prints `listening on URL` on stdout; its stderr (request logs) goes to /dev/null. */
-function startProcess(argv: string[], timeoutMs = 60_000): Promise<Started> {
-  // --cpu-prof=DIR: a V8 CPU profile of each server process, written to DIR when it exits (bench/profile-summary.ts reads it).
+/** Server processes started with the probe; --cpu-prof=DIR writes a V8 CPU profile of each (bench/profile-summary.ts reads it). */
+function startProcess(argv: string[]): Promise<ServerProcess> {
   const prof = args.get('cpu-prof');
-  const profiling = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', PROBE, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no "listening on" from ${argv.join(' ')} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(' ')} exited (${code}) before listening: ${out}`));
-    });
-  });
-}
-
-async function stopProcess(s: Started): Promise<void> {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
-  s.child.kill('SIGTERM');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-interface ProbeReport {
-  cpuUs: number;
-  allocated: number;
-  gcs: number;
-  rss: number;
-}
-
-function probe(s: Started, m: 'start' | 'stop'): Promise<ProbeReport | null> {
-  if (m === 'start') {
-    s.child.send('start');
-    return Promise.resolve(null);
-  }
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), 5000);
-    s.child.once('message', (r) => {
-      clearTimeout(timer);
-      resolve(r as ProbeReport);
-    });
-    s.child.send('stop');
-  });
+  return startServerProcess(argv, { probe: true, ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}) });
 }
 
 interface Target {
   name: string;
   /** Processes that serve the target (workers report through their primary only). */
-  start(configs: { simple: string; llm: string }, upstream: string, port: number): Promise<Started>;
+  start(configs: { simple: string; llm: string }, upstream: string, port: number): Promise<ServerProcess>;
   /** false when the CPU/allocation probe sees only part of the work (cluster workers). */
   probed: boolean;
 }
@@ -232,48 +139,12 @@ const TARGETS: Target[] = [
 
 // ------------------------------------------------------------------------------------------- load (process 1)
 
-interface Throughput {
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  bad: number;
-}
+const POST = { method: 'POST', body: CHAT_BODY } as const;
 
-async function throughput(url: string, connections: number, duration: number): Promise<Throughput> {
-  const { default: autocannon } = await import('autocannon');
-  const r = await autocannon({ url, connections, duration, method: 'POST', body: REQUEST_BODY, headers: { 'content-type': 'application/json' } });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r['2xx'], bad: r.errors + r.timeouts + r.non2xx };
-}
-
-/** Sequential POSTs over one keep-alive connection, timed with performance.now() (autocannon rounds to 1 ms). */
-async function latency(url: string, n: number, warmup: number): Promise<{ p50: number; p99: number }> {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections: 1 });
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < warmup + n; i++) {
-      const t0 = performance.now();
-      const r = await pool.request({ path: u.pathname + u.search, method: 'POST', body: REQUEST_BODY, headers: { 'content-type': 'application/json' } });
-      await r.body.arrayBuffer();
-      const dt = performance.now() - t0;
-      if (r.statusCode !== 200) throw new Error(`latency run: ${url} answered ${r.statusCode}`);
-      if (i >= warmup) times.push(dt);
-    }
-  } finally {
-    await pool.close();
-  }
-  times.sort((a, b) => a - b);
-  const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!;
-  return { p50: pct(50), p99: pct(99) };
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+interface Run {
+  t: Throughput;
+  l: Latency;
+  probe: ProbeReport | null;
 }
 
 /**
@@ -284,18 +155,6 @@ function selected(name: string, only: string): boolean {
   return only.split('|').some((p) => (p.endsWith('$') ? name === p.slice(0, -1) : name.startsWith(p)));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-interface Run {
-  t: Throughput;
-  l: { p50: number; p99: number };
-  probe: ProbeReport | null;
-}
-
 async function main(): Promise<void> {
   const duration = Number(args.get('duration') ?? 8);
   const warmup = Number(args.get('warmup') ?? 2);
@@ -304,11 +163,10 @@ async function main(): Promise<void> {
   const latencyN = Number(args.get('latency-requests') ?? 3000);
   const only = args.get('only');
   const targets = only ? TARGETS.filter((t) => selected(t.name, only)) : TARGETS;
-  const loadBefore = os.loadavg();
+  const loadBefore = loadAverage();
 
-  const backend = mockBackend();
-  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-  const upstream = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const backend = fixedBackend();
+  const upstream = await listen(backend);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apim-bench-'));
   const configs = writeConfig(dir, upstream);
   const runs = new Map<string, Run[]>();
@@ -317,27 +175,26 @@ async function main(): Promise<void> {
       for (const target of targets) {
         const s = await target.start(configs, upstream, await freePort());
         try {
-          const url = s.url + REQUEST_PATH;
+          const url = s.url + CHAT_PATH;
           // One request first: lazy one-time work (the tokenizer of the LLM policy loads its ranks on first use,
           // seconds on a busy machine) must not fall into the timed run.
-          await latency(url, 1, 0);
-          await throughput(url, connections, warmup);
-          await probe(s, 'start');
-          const t = await throughput(url, connections, duration);
-          const p = await probe(s, 'stop');
+          await sequentialLatency(url, 1, 0, POST);
+          await throughput(url, connections, warmup, POST);
+          probeStart(s.child);
+          const t = await throughput(url, connections, duration, POST);
+          const p = await probeStop(s.child);
           if (t.bad > 0) throw new Error(`${target.name}: ${t.bad} errors or non-2xx responses`);
-          const l = await latency(url, latencyN, 300);
+          const l = await sequentialLatency(url, latencyN, 300, POST);
           runs.set(target.name, [...(runs.get(target.name) ?? []), { t, l, probe: target.probed ? p : null }]);
           const perReq = p && target.probed ? `, ${(p.cpuUs / t.total).toFixed(0)} µs CPU/req, ${(p.allocated / t.total / 1024).toFixed(1)} KB allocated/req` : '';
           console.error(`round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s${perReq}, 1-conn p50 ${l.p50.toFixed(3)} ms`);
         } finally {
-          await stopProcess(s);
+          await stopProcess(s.child);
         }
       }
     }
   } finally {
-    backend.closeAllConnections();
-    backend.close();
+    await closeServer(backend);
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -356,22 +213,19 @@ async function main(): Promise<void> {
     };
   });
   const b = rows[0]!;
-  const num = (x: number, d: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(d));
   console.log(
     [
-      `date: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cores  load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
-      `POST ${REQUEST_PATH}; throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 keep-alive connection; medians of ${rounds} alternating round(s); CLI: ${path.relative(ROOT, cliCommand()[0]!)}`,
+      runHeader(loadBefore),
+      `POST ${CHAT_PATH}; throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 keep-alive connection; medians of ${rounds} alternating round(s); CLI: ${path.relative(ROOT, cliCommand()[0]!)}`,
       '',
-      '| target | req/s | vs first | autocannon p50 / p99 ms | 1-conn p50 ms | 1-conn p99 ms | added p50 ms | server CPU µs/req | KB allocated/req | RSS MB |',
-      '|---|---|---|---|---|---|---|---|---|---|',
-      ...rows.map(
-        (r) =>
-          `| ${r.name} | ${r.rps.toFixed(0)} | ${((100 * r.rps) / b.rps).toFixed(1)}% | ${r.acP50} / ${r.acP99} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r === b ? '–' : `${(r.p50 - b.p50) >= 0 ? '+' : ''}${(r.p50 - b.p50).toFixed(3)}`} | ${num(r.cpu, 0)} | ${num(r.alloc, 1)} | ${num(r.rss, 0)} |`,
+      markdownTable(
+        ['target', 'req/s', 'vs first', 'autocannon p50 / p99 ms', '1-conn p50 ms', '1-conn p99 ms', 'added p50 ms', 'server CPU µs/req', 'KB allocated/req', 'RSS MB'],
+        rows.map((r) => [r.name, r.rps.toFixed(0), `${((100 * r.rps) / b.rps).toFixed(1)}%`, `${r.acP50} / ${r.acP99}`, r.p50.toFixed(3), r.p99.toFixed(3), r === b ? '–' : signed(r.p50 - b.p50, 3), fixed(r.cpu), fixed(r.alloc, 1), fixed(r.rss)]),
       ),
     ].join('\n'),
   );
 }
 
 // Last, so every module-level constant above is initialised first.
-if (args.has('bare-proxy')) runBareProxy(args.get('bare-proxy')!);
+if (args.has('bare-proxy')) await runBareProxy(args.get('bare-proxy')!);
 else await main();

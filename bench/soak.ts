@@ -5,35 +5,25 @@
  * The emulator runs in its own process (`apim-emulator serve` on the bundled example with mock backends, port 0); this
  * process drives load with autocannon over loopback and reads the server's RSS from /proc. Exits 1 when the bound fails.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { CHAT_PATH, cliArgs, cliCommand, numberArg, startServerProcess, stopProcess } from './lib/index.js';
 
-const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
-const seconds = Number(arg('seconds', '60'));
-const connections = Number(arg('connections', '50'));
-const root = fileURLToPath(new URL('..', import.meta.url));
+const args = cliArgs();
+const seconds = numberArg(args, 'seconds', 60);
+const connections = numberArg(args, 'connections', 50);
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-const child = spawn(process.execPath, ['bin/apim-emulator.js', 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const m = /listening on (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-});
+const server = await startServerProcess([...cliCommand(), 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--port', '0', '--log-level', 'silent']);
+const { child, url } = server;
 try {
   const health = await fetch(`${url}/_emulator/health`);
   if (!health.ok) throw new Error(`health: ${health.status}`);
   await sleep(2000);
   const start = rssMb(child.pid!);
-  const result = await autocannon({ url: `${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration: seconds });
+  const result = await autocannon({ url: `${url}${CHAT_PATH}`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration: seconds });
   const peak = rssMb(child.pid!);
   await sleep(5000);
   const idle = rssMb(child.pid!);
@@ -41,5 +31,5 @@ try {
   console.log(`soak ${seconds}s x ${connections} connections: ${result.requests.total} requests (${result.non2xx} non-2xx, ${result.errors} errors); RSS idle at start ${start.toFixed(0)} MB, at end of load ${peak.toFixed(0)} MB, idle after ${idle.toFixed(0)} MB (bound 2x start: ${ok ? 'ok' : 'FAILED'})`);
   process.exitCode = ok ? 0 : 1;
 } finally {
-  child.kill('SIGTERM');
+  await stopProcess(child);
 }

@@ -13,11 +13,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliArgs, loadAverage, markdownTable, median, numberArg, ROOT, runHeader } from './lib/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1] ?? 'true']));
-const rounds = Number(args.get('rounds') ?? 7);
+const args = cliArgs();
+const rounds = numberArg(args, 'rounds', 7);
 const BIN = path.join(ROOT, 'bin/apim-emulator.js');
 
 interface Target {
@@ -103,17 +102,12 @@ function runCpu(t: Target): Promise<number> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 async function main(): Promise<void> {
   if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
     console.error('dist/ is missing: running npm run build first');
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
+  const loadBefore = loadAverage();
   const wall = new Map<string, number[]>(TARGETS.map((t) => [t.name, []]));
   const cpu = new Map<string, number[]>(TARGETS.map((t) => [t.name, []]));
   // One warm-up run each (file system cache), not counted.
@@ -127,12 +121,7 @@ async function main(): Promise<void> {
   }
   const base = median(wall.get(TARGETS[0]!.name)!);
   const baseCpu = median(cpu.get(TARGETS[0]!.name)!);
-  const lines = [
-    `Node ${process.version}, ${rounds} interleaved rounds, medians`,
-    '',
-    '| command | wall ms | above node ms | CPU ms | CPU above node ms | target | met |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const rows: string[][] = [];
   let failed = false;
   for (const t of TARGETS) {
     const w = median(wall.get(t.name)!);
@@ -141,8 +130,15 @@ async function main(): Promise<void> {
     const target = t.budgetAbove !== undefined ? `< ${t.budgetAbove} above node` : t.budget !== undefined ? `< ${t.budget}` : '–';
     const met = t.budgetAbove !== undefined ? above < t.budgetAbove : t.budget !== undefined ? w < t.budget : undefined;
     if (met === false) failed = true;
-    lines.push(`| ${t.name} | ${w.toFixed(0)} | ${t === TARGETS[0] ? '–' : above.toFixed(0)} | ${c.toFixed(0)} | ${t === TARGETS[0] ? '–' : (c - baseCpu).toFixed(0)} | ${target} | ${met === undefined ? '–' : met ? 'yes' : 'no'} |`);
+    const isBase = t === TARGETS[0];
+    rows.push([t.name, w.toFixed(0), isBase ? '–' : above.toFixed(0), c.toFixed(0), isBase ? '–' : (c - baseCpu).toFixed(0), target, met === undefined ? '–' : met ? 'yes' : 'no']);
   }
+  const lines = [
+    runHeader(loadBefore),
+    `${rounds} interleaved rounds, medians; load average at the end: ${loadAverage()}`,
+    '',
+    markdownTable(['command', 'wall ms', 'above node ms', 'CPU ms', 'CPU above node ms', 'target', 'met'], rows),
+  ];
   console.log(lines.join('\n'));
   if (failed) process.exitCode = 1;
 }

@@ -67,7 +67,8 @@ export class Decimal {
   }
 
   /** From an integral JS number (int, long) exactly; from a double as .NET's explicit conversion does (15 digits). */
-  static fromNumber(n: number): Decimal {
+  static fromNumber(n: number | bigint): Decimal {
+    if (typeof n === 'bigint') return Decimal.of(n, 0);
     if (!Number.isFinite(n)) throw overflowDecimal();
     if (Number.isSafeInteger(n)) return new Decimal(BigInt(n), 0);
     if (Math.abs(n) >= 7.922816251426434e28) throw overflowDecimal();

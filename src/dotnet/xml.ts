@@ -7,7 +7,8 @@
  * `XmlWriterSettings.Indent = true` (two spaces, `<a />` for empty elements, no declaration in ToString), which is
  * what `XNode.ToString()` produces; `SaveOptions.DisableFormatting` writes everything on one line.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { lazyLibrary } from '../lazy-library.js';
 import { DotNetException } from './exceptions.js';
 
 /** Deepest element nesting accepted by Parse / Body.As<XDocument>() (docs/expressions.md, "Limits"). */
@@ -612,7 +613,10 @@ export function xmlValueString(v: unknown): string {
 
 type Ordered = Array<Record<string, unknown>>;
 
-const parser = new XMLParser({
+// fast-xml-parser loads with the first XML document an expression parses, not at start-up (src/lazy-library.ts).
+const fastXmlParser = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
+let xmlParser: XMLParser | undefined;
+const parser = (): XMLParser => (xmlParser ??= new (fastXmlParser().XMLParser)({
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -627,7 +631,7 @@ const parser = new XMLParser({
   htmlEntities: false,
   // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
   maxNestedTags: XML_MAX_DEPTH + 8,
-});
+}));
 
 /** Linear scan for the nesting depth (and a DTD), before the (recursive) parser sees the text. */
 function checkDepth(text: string): void {
@@ -666,9 +670,9 @@ export function parseDocument(text: string, preserveWhitespace = false): XDocume
   if (text === null || text === undefined) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'text')");
   if (text.trim() === '') throw xmlException('Root element is missing.');
   checkDepth(text);
-  const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const v = fastXmlParser().XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (v !== true) throw xmlException(`${v.err.msg} Line ${v.err.line}, position ${v.err.col}.`);
-  const ordered = parser.parse(text) as Ordered;
+  const ordered = parser().parse(text) as Ordered;
   const doc = new XDocument();
   for (const item of ordered) {
     const name = nodeName(item);

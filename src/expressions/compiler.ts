@@ -17,10 +17,10 @@ import {
 } from './library/registry.js';
 import { located } from './library/sig.js';
 import { delegateSignature, invokeDelegateClosure } from './library/delegates.js';
-import { AnonymousObject, BudgetExceeded, csEquals, enterCall, leaveCall, nre, step, toCsString } from './runtime.js';
+import { AnonymousObject, BudgetExceeded, csEquals, enterCall, leaveCall, normLong, nre, step, toCsString, type LongValue } from './runtime.js';
 import { stringify, unboxer } from './library/convert.js';
 import { defaultOf, exceptionMatches, explicitConv, implicitConv, instanceTest, isExceptionType } from './conversions.js';
-import { binaryOp, checkedArithmetic, checkedNarrowing, numericWrapper, promoteUnary } from './operators.js';
+import { binaryOp, checkedArithmetic, checkedBig, checkedNarrowing, numericWrapper, promoteUnary } from './operators.js';
 import { canComplete, canCompleteList, endPos } from './flow.js';
 
 export class CompileError extends Error {
@@ -807,6 +807,7 @@ export class Compiler implements Binder {
         const ck = this.checkedCtx ? checkedArithmetic(pt, '-') : null;
         if (ck) return { type: pt, pos, c: (ctx, f) => { try { return ck(0, c(ctx, f) as number); } catch (err) { throw located(err, pos); } } };
         if (pt.name === 'int') return { type: pt, c: (ctx, f) => -(c(ctx, f) as number) | 0, pos };
+        if (pt.name === 'long') return { type: pt, c: (ctx, f) => { const v = c(ctx, f) as LongValue; return typeof v === 'bigint' ? normLong(-v) : -v; }, pos };
         return { type: pt, c: (ctx, f) => -(c(ctx, f) as number), pos };
       }
       case '+':
@@ -814,6 +815,7 @@ export class Compiler implements Binder {
         return { ...b, type: promoteUnary(t) };
       case '~':
         if (!isIntegral(t)) this.error(pos, `operator "~" cannot be applied to ${typeName(b.type)}`);
+        if (promoteUnary(t).name === 'long') return { type: T.long, c: (ctx, f) => normLong(~BigInt(c(ctx, f) as LongValue)), pos };
         return { type: promoteUnary(t), c: (ctx, f) => ~(c(ctx, f) as number), pos };
     }
     this.error(pos, `unknown operator ${e.op}`);
@@ -898,7 +900,7 @@ export class Compiler implements Binder {
     const narrow = this.checkedCtx && isNumeric(unwrapNullable(from)) ? checkedNarrowing(unwrapNullable(to)) : null;
     if (narrow) {
       const inner = conv;
-      conv = (v) => (v === null || v === undefined ? inner(v) : v instanceof Decimal ? inner(v) : inner(narrow(v as number)));
+      conv = (v) => (v === null || v === undefined ? inner(v) : v instanceof Decimal ? inner(v) : typeof v === 'bigint' ? inner(checkedBig(v, unwrapNullable(to))) : inner(narrow(v as number)));
     }
     const c = b.c;
     return {
@@ -1234,6 +1236,9 @@ export class Compiler implements Binder {
         }
       };
     }
+    if (t.name === 'long' || t.name === 'ulong') {
+      return (v) => (typeof v === 'number' && Number.isSafeInteger(v + d) ? v + d : normLong(BigInt(v as LongValue) + BigInt(d)));
+    }
     const wrap = numericWrapper(t);
     return (v) => wrap((v as number) + d);
   }
@@ -1472,6 +1477,8 @@ export class Compiler implements Binder {
   }
 
   private compileLocalFn(s: Extract<Stmt, { kind: 'localFunc' }>): void {
+    // declared up front in blocks; a switch section declares it here (usable from this point on)
+    if (!this.scope.funcs.has(s.name)) this.declareLocalFn(s);
     const fn = this.scope.funcs.get(s.name)!;
     const saved = { scope: this.scope, fn: this.fn, loop: this.loopDepth, sw: this.switchDepth, catches: this.catchSlots };
     fn.start = this.frameSize;

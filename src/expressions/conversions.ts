@@ -8,7 +8,7 @@ import { DateTimeOffset, type DateTime } from '../dotnet/datetime.js';
 import { Decimal } from '../dotnet/decimal.js';
 import { acceptsNull, clrName, isEnum, isIntegral, isNullable, isNumeric, isValueType, sameType, typeName, unwrapNullable, type CsType } from './types.js';
 import { basesOf, typeDefOf, type Bound, type Closure } from './library/registry.js';
-import { CsBoxed, invalidCast, nre, runtimeTypeName, type BoxedKind } from './runtime.js';
+import { CsBoxed, invalidCast, normLong, nre, runtimeTypeName, type BoxedKind } from './runtime.js';
 import { boxValue, convertPrimitive, toJTokenConverter, unboxer } from './library/convert.js';
 
 export function defaultOf(t: CsType): unknown {
@@ -153,7 +153,21 @@ export function explicitConv(from: CsType, to: CsType): ((v: unknown) => unknown
 function decimalAware(fu: CsType, tu: CsType): (v: unknown) => unknown {
   if (tu.name === 'decimal') return fu.name === 'decimal' ? (v) => v : (v) => Decimal.fromNumber(v as number);
   const conv = convertPrimitive(fu, tu);
+  if (fu.name === 'long' || fu.name === 'ulong') {
+    // a long beyond ±2^53 is a bigint: truncate it to the target's bits exactly (unchecked C#)
+    const big = bigintNarrowing(tu);
+    return (v) => (typeof v === 'bigint' ? big(v) : conv(v as number));
+  }
   if (fu.name !== 'decimal') return conv as (v: unknown) => unknown;
+  if (tu.name === 'long' || tu.name === 'ulong') {
+    // exact through the mantissa: (long)9223372036854775807m is in range
+    const [lo, hi] = tu.name === 'long' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+    return (v) => {
+      const m = (v as Decimal).truncate().m;
+      if (m < lo || m > hi) throw new DotNetException('OverflowException', `Value was either too large or too small for ${tu.name === 'long' ? 'an Int64' : 'a UInt64'}.`);
+      return normLong(m);
+    };
+  }
   const range = INTEGRAL_LIMITS[tu.name];
   return (v) => {
     const n = (v as Decimal).toNumber();
@@ -164,9 +178,32 @@ function decimalAware(fu: CsType, tu: CsType): (v: unknown) => unknown {
     return conv(n);
   };
 }
+function bigintNarrowing(tu: CsType): (v: bigint) => unknown {
+  switch (tu.name) {
+    case 'int':
+      return (v) => Number(BigInt.asIntN(32, v));
+    case 'uint':
+      return (v) => Number(BigInt.asUintN(32, v));
+    case 'short':
+      return (v) => Number(BigInt.asIntN(16, v));
+    case 'ushort':
+    case 'char':
+      return (v) => Number(BigInt.asUintN(16, v));
+    case 'byte':
+      return (v) => Number(BigInt.asUintN(8, v));
+    case 'sbyte':
+      return (v) => Number(BigInt.asIntN(8, v));
+    case 'float':
+      return (v) => Math.fround(Number(v));
+    case 'double':
+      return (v) => Number(v);
+    default:
+      return (v) => normLong(v);
+  }
+}
+
 const INTEGRAL_LIMITS: Record<string, [number, number, string]> = {
-  int: [-2147483648, 2147483647, 'an Int32'], uint: [0, 4294967295, 'a UInt32'], long: [-9223372036854775808, 9223372036854775807, 'an Int64'],
-  ulong: [0, 18446744073709551615, 'a UInt64'], short: [-32768, 32767, 'an Int16'], ushort: [0, 65535, 'a UInt16'], byte: [0, 255, 'a Byte'],
+  int: [-2147483648, 2147483647, 'an Int32'], uint: [0, 4294967295, 'a UInt32'], short: [-32768, 32767, 'an Int16'], ushort: [0, 65535, 'a UInt16'], byte: [0, 255, 'a Byte'],
   sbyte: [-128, 127, 'a SByte'], char: [0, 65535, 'a Char'],
 };
 

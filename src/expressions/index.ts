@@ -150,7 +150,8 @@ export function toPolicyBoolean(value: unknown): boolean {
 /** A numeric result (counts, durations): numbers, boxed numbers and numeric strings. */
 export function toPolicyNumber(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (value instanceof CsBoxed) return value.value;
+  if (value instanceof CsBoxed) return Number(value.value);
+  if (typeof value === 'bigint') return Number(value);
   if (value instanceof Decimal) return value.toNumber();
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   throw new ExpressionEvaluationError(

@@ -7,7 +7,7 @@ import { DotNetException } from '../dotnet/exceptions.js';
 import { acceptsNull, isEnum, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable, type CsType } from './types.js';
 import type { Binder, Bound, Closure } from './library/registry.js';
 import { located } from './library/sig.js';
-import { CsBoxed, csEquals } from './runtime.js';
+import { CsBoxed, csEquals, longToNumber, normLong, type LongValue } from './runtime.js';
 import { Decimal } from '../dotnet/decimal.js';
 import { stringify } from './library/convert.js';
 
@@ -67,7 +67,7 @@ export function numericWrapper(t: CsType): (v: number) => number {
       return (v) => (v << 24) >> 24;
     case 'long':
     case 'ulong':
-      return (v) => (Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(64, BigInt(Math.trunc(v)))));
+      return (v) => (Number.isSafeInteger(v) ? v : (normLong(BigInt(Math.trunc(v))) as number));
     case 'float':
       return Math.fround;
     default:
@@ -95,18 +95,28 @@ export function checkedArithmetic(t: CsType, op: '+' | '-' | '*'): ((a: number, 
   const [lo, hi] = range;
   const nlo = Number(lo);
   const nhi = Number(hi);
+  const isLong = t.name === 'long' || t.name === 'ulong';
   return (a, b) => {
-    const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
-    if (Number.isSafeInteger(r)) {
-      if (r < nlo || r > nhi) throw overflow();
-      return r === 0 ? 0 : r;
+    if (typeof a === 'number' && typeof b === 'number') {
+      const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
+      if (Number.isSafeInteger(r)) {
+        if (r < nlo || r > nhi) throw overflow();
+        return r === 0 ? 0 : r;
+      }
     }
     const x = BigInt(a);
     const y = BigInt(b);
     const big = op === '+' ? x + y : op === '-' ? x - y : x * y;
     if (big < lo || big > hi) throw overflow();
-    return Number(big);
+    return (isLong ? normLong(big) : Number(big)) as number;
   };
+}
+
+/** `checked` conversion of a long beyond ±2^53 (a bigint): in range of the target type, else OverflowException. */
+export function checkedBig(v: bigint, to: CsType): bigint {
+  const range = INTEGRAL_RANGE[to.name];
+  if (range && (v < range[0] || v > range[1])) throw overflow();
+  return v;
 }
 
 /** `checked` explicit numeric conversion to an integral type: the truncated value must be in range (NaN never is). */
@@ -131,8 +141,8 @@ function divideByZero(): DotNetException {
 export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Bound {
   const lt = l.type;
   const rt = r.type;
-  const lc = l.c;
-  const rc = r.c;
+  let lc = l.c;
+  let rc = r.c;
   // string concatenation (unless a library type defines + with a string operand: XNamespace + string → XName)
   if (op === '+' && (lt.name === 'string' || rt.name === 'string') && !libraryOperator(op, lt, rt)) {
     if (lt.name === 'void' || rt.name === 'void') cp.error(pos, 'cannot concatenate a void value');
@@ -189,9 +199,9 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       type: t,
       pos,
       c: (ctx, f) => {
-        const a = BigInt(lc(ctx, f) as number);
+        const a = BigInt(lc(ctx, f) as LongValue);
         const n = BigInt((sc(ctx, f) as number) & 63);
-        return Number(BigInt.asIntN(64, op === '<<' ? a << n : a >> n));
+        return normLong(op === '<<' ? a << n : a >> n);
       },
     };
   }
@@ -203,6 +213,10 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   if (!pt) cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
   const lifted = isNullable(lt) || isNullable(rt);
   if (pt.name === 'decimal') return decimalBinary(cp, op, l, r, pos, lifted);
+  if (pt.name === 'double' || pt.name === 'float') {
+    lc = asDouble(l);
+    rc = asDouble(r);
+  }
   if (['<', '>', '<=', '>='].includes(op)) return relational(op, lc, rc, pos, lifted);
   let fn: (a: number, b: number) => number;
   const isInt = pt.name === 'int';
@@ -210,18 +224,19 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
   const isDec = pt.name === 'decimal';
   switch (op) {
     case '+':
-      fn = isInt ? (a, b) => (a + b) | 0 : isLong ? (a, b) => wrapLong(a + b, a, b, '+') : (a, b) => a + b;
+      fn = isInt ? (a, b) => (a + b) | 0 : isLong ? (a, b) => wrapLong(a, b, '+') : (a, b) => a + b;
       break;
     case '-':
-      fn = isInt ? (a, b) => (a - b) | 0 : isLong ? (a, b) => wrapLong(a - b, a, b, '-') : (a, b) => a - b;
+      fn = isInt ? (a, b) => (a - b) | 0 : isLong ? (a, b) => wrapLong(a, b, '-') : (a, b) => a - b;
       break;
     case '*':
-      fn = isInt ? Math.imul : isLong ? (a, b) => wrapLong(a * b, a, b, '*') : (a, b) => a * b;
+      fn = isInt ? Math.imul : isLong ? (a, b) => wrapLong(a, b, '*') : (a, b) => a * b;
       break;
     case '/':
       fn = isInt || isLong
         ? (a, b) => {
             if (b === 0) throw divideByZero();
+            if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '/');
             return isInt ? (a / b) | 0 : Math.trunc(a / b);
           }
         : isDec
@@ -235,6 +250,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       fn = isInt || isLong || isDec
         ? (a, b) => {
             if (b === 0) throw divideByZero();
+            if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '%');
             const m = a % b;
             return m === 0 ? 0 : m;
           }
@@ -247,7 +263,7 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       fn = op === '&' ? (a, b) => a & b : op === '|' ? (a, b) => a | b : (a, b) => a ^ b;
       if (isLong) {
         const big = op === '&' ? (a: bigint, b: bigint) => a & b : op === '|' ? (a: bigint, b: bigint) => a | b : (a: bigint, b: bigint) => a ^ b;
-        fn = (a, b) => Number(BigInt.asIntN(64, big(BigInt(a), BigInt(b))));
+        fn = (a, b) => normLong(big(BigInt(a), BigInt(b))) as number;
       }
       break;
     default:
@@ -362,11 +378,31 @@ function decimalBinary(cp: Binder, op: string, l: Bound, r: Bound, pos: number, 
   };
 }
 
-function wrapLong(r: number, a: number, b: number, op: '+' | '-' | '*'): number {
-  if (Number.isSafeInteger(r)) return r;
-  const x = BigInt(Math.trunc(a));
-  const y = BigInt(Math.trunc(b));
-  return Number(BigInt.asIntN(64, op === '+' ? x + y : op === '-' ? x - y : x * y));
+/** Unchecked long + - *: exact (a bigint beyond ±2^53), wrapped to 64 bits as C# does. */
+function wrapLong(a: LongValue, b: LongValue, op: '+' | '-' | '*'): number {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  const x = BigInt(typeof a === 'number' ? Math.trunc(a) : a);
+  const y = BigInt(typeof b === 'number' ? Math.trunc(b) : b);
+  return normLong(op === '+' ? x + y : op === '-' ? x - y : x * y) as number;
+}
+/** long / and % on values beyond 2^53 (BigInt truncates toward zero, as C# does). */
+function longDivRem(a: LongValue, b: LongValue, op: '/' | '%'): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return normLong(op === '/' ? x / y : x % y) as number;
+}
+/** A long operand of a double/float/decimal operation becomes a number first (C#'s implicit conversion). */
+function asDouble(b: Bound): Closure {
+  const c = b.c;
+  const n = unwrapNullable(b.type).name;
+  if (n !== 'long' && n !== 'ulong') return c;
+  return (ctx, f) => {
+    const v = c(ctx, f);
+    return v === null || v === undefined ? v : longToNumber(v);
+  };
 }
 
 function relational(op: string, lc: Closure, rc: Closure, pos: number, lifted: boolean): Bound {

@@ -472,7 +472,14 @@ class Parser {
         let litType: 'int' | 'long' | 'uint' | 'ulong' = suffix === 'l' ? 'long' : suffix === 'u' ? 'uint' : suffix === 'ul' ? 'ulong' : 'int';
         const v = t.num!;
         if (litType === 'int' && v > 2147483647) litType = v > 4294967295 ? 'long' : 'uint';
-        if (v > Number.MAX_SAFE_INTEGER) throw this.err(`integer literal ${t.text} is too large (the emulator supports integers up to 2^53)`, t.pos);
+        if (v > Number.MAX_SAFE_INTEGER) {
+          // beyond 2^53 a long is a bigint, exact (C# spec "Integer literals": long, else ulong, else an error)
+          const big = BigInt(t.text.replace(/_/g, '').replace(/[uUlL]+$/, ''));
+          if (big > 18446744073709551615n) throw this.err(`integral constant ${t.text} is too large`, t.pos);
+          if (big > 9223372036854775807n || suffix === 'u' || suffix === 'ul') litType = 'ulong';
+          else if (litType === 'int' || litType === 'uint') litType = 'long';
+          return { kind: 'literal', pos: t.pos, value: big, litType };
+        }
         return { kind: 'literal', pos: t.pos, value: v, litType };
       }
       case 'real': {
@@ -848,7 +855,7 @@ class Parser {
   /** An if/while/for body: a statement that is not a declaration. */
   private parseEmbedded(): Stmt {
     const s = this.parseStatement();
-    if (s.kind === 'decl') throw this.err('a declaration is not allowed here; wrap it in braces', s.pos);
+    if (s.kind === 'decl' || s.kind === 'localFunc') throw this.err('a declaration is not allowed here; wrap it in braces', s.pos);
     return s;
   }
 

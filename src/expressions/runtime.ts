@@ -40,6 +40,20 @@ function boxedToString(b: CsBoxed): string {
   return formatNumber(b.value, undefined, NUMERIC_KIND[b.kind]!);
 }
 
+/**
+ * A long (Int64) value: a JS number while it is a safe integer, a bigint beyond ±2^53, so every long is exact
+ * (docs/expressions.md, "Runtime representation"). `normLong` wraps to 64 bits (unchecked C#) and picks the form.
+ */
+export type LongValue = number | bigint;
+export function normLong(b: bigint): LongValue {
+  const w = BigInt.asIntN(64, b);
+  return w >= -9007199254740991n && w <= 9007199254740991n ? Number(w) : w;
+}
+/** A long as a double (what C#'s implicit long → double conversion gives). */
+export function longToNumber(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
 /** `new { a = 1 }`: ordered, read-only members. */
 export class AnonymousObject {
   constructor(

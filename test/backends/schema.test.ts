@@ -29,7 +29,7 @@ describe('schemas/backends.schema.json', () => {
     expect(levelFor('v2')).toBeUndefined();
   });
 
-  // Each version-gated property appears exactly from the level that introduced it (reference §1.1, stack.md §3).
+  // Each version-gated property appears exactly from the level that introduced it (docs/backends.md).
   const gated: Array<[string[], string]> = [
     [['circuitBreaker'], '2023-03-01-preview'],
     [['pool'], '2023-05-01-preview'],

@@ -209,7 +209,7 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
   });
 });
 
-describe('api-version gating (reference §1.1)', () => {
+describe('api-version gating (docs/backends.md)', () => {
   it('acceptRetryAfter is not in 2023-05-01-preview', () => {
     const r = load([single('a', rule({}, { acceptRetryAfter: true }), '2023-05-01-preview')]);
     const d = only(r.diagnostics, 'backend/not-in-api-version');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backendPool, buildGateway, policies, send } from '../helpers/gateway.js';
 
 /**
- * "Only the cors policy is evaluated on the OPTIONS request during preflight" (reference §4.7): the gateway routes a
+ * "Only the cors policy is evaluated on the OPTIONS request during preflight" (docs/apim-behaviour.md: Access control, caching and observability): the gateway routes a
  * preflight to the chain's cors statements even when no operation takes OPTIONS, without a subscription key.
  */
 const { backend, closeAll } = backendPool();

@@ -106,7 +106,7 @@ describe('set-header', () => {
     expect(h['x-del']).toBeUndefined();
   });
 
-  it('forwards the subscription key to the backend unless a policy removes it (reference §6.2)', async () => {
+  it('forwards the subscription key to the backend unless a policy removes it (docs/apim-behaviour.md: Subscription keys)', async () => {
     const b = await backend();
     const { gateway } = buildGateway({
       serviceUrl: b.url,

@@ -3,7 +3,7 @@ import { buildGateway, policies, send, startBackend, tryBuildGateway as tryBuild
 import type { TestBackend } from '../helpers/gateway.js';
 
 /**
- * `<base/>` resolution (reference §3.2): the narrowest document is the template; each `<base/>` is replaced by the
+ * `<base/>` resolution (docs/apim-behaviour.md: Policy scopes and `<base/>`): the narrowest document is the template; each `<base/>` is replaced by the
  * effective section of the next broader scope. The Microsoft toolkit runs scopes outer-to-inner instead; these tests
  * pin the documented order where the two differ.
  */
@@ -100,7 +100,7 @@ describe('<base/> across global, product, API and operation scopes', () => {
   });
 });
 
-describe('set-backend-service across scopes (reference §4.1)', () => {
+describe('set-backend-service across scopes (docs/apim-behaviour.md: set-backend-service)', () => {
   it('an inherited backend-id can only be overridden by another backend-id, not by base-url', async () => {
     const other = await startBackend();
     try {

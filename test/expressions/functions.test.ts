@@ -95,3 +95,12 @@ describe('load-time errors at file:line:col', () => {
     expect(errors[0]).toMatch(expected);
   });
 });
+
+describe('local functions in other statement lists', () => {
+  it('a switch section may declare one; an if body without braces may not', () => {
+    expect(run('@{ switch (1) { case 1: int Twice(int x) => x * 2; return Twice(4); default: return 0; } }')).toBe(8);
+    const { expr, errors } = compile('@{ if (true) int F() => 1; return 0; }');
+    expect(expr).toBeNull();
+    expect(errors[0]).toMatch(/^policy\.xml:1:14: error expr\/syntax: C# syntax error: a declaration is not allowed here/);
+  });
+});

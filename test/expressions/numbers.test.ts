@@ -121,3 +121,62 @@ describe('decimal keeps .NET scale', () => {
     ['@((decimal)double.NaN)', 'OverflowException'],
   ])('%s throws %s', (text, type) => expect(failure(text).exceptionType).toBe(type));
 });
+
+/**
+ * long is exact over its whole range (C# spec "Integral types": -9,223,372,036,854,775,808 to
+ * 9,223,372,036,854,775,807; unchecked arithmetic wraps to 64 bits). Values beyond ±2^53 are held as BigInt.
+ */
+describe('long beyond 2^53', () => {
+  it.each([
+    ['@(long.MaxValue)', '9223372036854775807'],
+    ['@(long.MinValue)', '-9223372036854775808'],
+    ['@(9007199254740993L)', '9007199254740993'],
+    ['@(9007199254740993L + 2)', '9007199254740995'],
+    ['@{ long x = long.MaxValue; return unchecked(x + 1); }', '-9223372036854775808'],
+    ['@{ long x = 3037000499; return x * x; }', '9223372030926249001'],
+    ['@{ long x = long.MaxValue; return x / 7; }', '1317624576693539401'],
+    ['@{ long x = long.MaxValue; return x % 1000; }', '807'],
+    ['@{ long x = long.MaxValue; x--; return x; }', '9223372036854775806'],
+    ['@{ long x = long.MinValue; return -x; }', '-9223372036854775808'],
+    ['@(~long.MaxValue)', '-9223372036854775808'],
+    ['@(1L << 62)', '4611686018427387904'],
+    ['@(long.MaxValue >> 1)', '4611686018427387903'],
+    ['@(long.MaxValue & 0xFF)', '255'],
+    ['@(long.MaxValue > 9007199254740993L)', 'True'],
+    ['@(9007199254740993L == 9007199254740992L)', 'False'],
+    ['@(long.Parse("-9007199254740993"))', '-9007199254740993'],
+    ['@(long.Parse("9223372036854775807").ToString("N0"))', '9,223,372,036,854,775,807'],
+    ['@((int)long.MaxValue)', '-1'],
+    ['@((double)9007199254740993L)', '9007199254740992'],
+    ['@((decimal)long.MaxValue)', '9223372036854775807'],
+    ['@(9007199254740993L * 1.0)', '9007199254740992'],
+    ['@($"{long.MaxValue}")', '9223372036854775807'],
+    ['@{ object o = long.MaxValue; return (long)o - 1; }', '9223372036854775806'],
+    ['@(new[] { long.MaxValue, 1L }.Max())', '9223372036854775807'],
+    ['@(new[] { 9007199254740993L, 2L }.Sum())', '9007199254740995'],
+    ['@(JObject.Parse("{\\"n\\":9223372036854775807}").Value<long>("n"))', '9223372036854775807'],
+    ['@(Convert.ToInt64("9007199254740993"))', '9007199254740993'],
+  ])('%s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+
+  it('checked long arithmetic beyond 2^53 is exact: the largest in-range result passes, one more overflows', () => {
+    expect(toPolicyString(run('@{ long x = long.MaxValue - 1; return checked(x + 1); }'))).toBe('9223372036854775807');
+    expect(failure('@{ long x = long.MaxValue - 1; return checked(x + 2); }').exceptionType).toBe('OverflowException');
+    expect(failure('@(checked((int)9007199254740993L))').exceptionType).toBe('OverflowException');
+  });
+  it('a literal beyond ulong is a load-time error', () => {
+    const { expr, errors } = compile('@(18446744073709551616)');
+    expect(expr).toBeNull();
+    expect(errors[0]).toMatch(/^policy\.xml:1:3: error expr\/syntax: C# syntax error: integral constant 18446744073709551616 is too large/);
+  });
+});
+
+describe('decimal and long together', () => {
+  it.each([
+    ['@((long)9223372036854775807m)', '9223372036854775807'],
+    ['@((long)-9223372036854775808.9m)', '-9223372036854775808'],
+    ['@(long.MaxValue + 0.5m)', '9223372036854775807.5'],
+  ])('%s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+  it('(long) of a decimal beyond Int64 throws OverflowException', () => {
+    expect(failure('@((long)9223372036854775808m)').exceptionType).toBe('OverflowException');
+  });
+});

@@ -122,6 +122,49 @@ describe('the npm package', () => {
   });
 });
 
+describe('start-up cost', () => {
+  // The libraries a command does not need stay unloaded (docs/performance.md, start-up): each costs 50-300 ms of CPU.
+  const HEAVY = ['ajv', 'yaml', 'graphql', 'liquidjs', 'xslt-processor', 'fast-xml-parser', 'js-tiktoken', 'jose', 'undici', 'ioredis', 'express', 'pino', 'prom-client'];
+  const loaded = (stderr: string) => (/^packages:(.*)$/m.exec(stderr)?.[1] ?? '(no report)').split(',').filter(Boolean);
+
+  it('validate of a policy loads none of the heavy libraries; serve is listening before undici and ioredis load', { timeout: 60_000 }, async () => {
+    const recorder = path.join(import.meta.dirname, 'import-recorder.mjs');
+    const pkg = 'node_modules/apim-emulator';
+    const main = `${pkg}/dist/cli/main.js`;
+    const env = (name: string) => ({ ...process.env, APIM_IMPORT_LOG: path.join(work, `${name}.imports`) });
+    writeFileSync(env('validate').APIM_IMPORT_LOG, '');
+    const validate = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', recorder, main, 'validate', `${pkg}/policies/example/openai-api.xml`, `${pkg}/policies/example/fragments`, '--backends', `${pkg}/policies/example/backends.json`], { cwd: project, env: env('validate'), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    const forValidate = loaded(validate.stderr);
+    expect(forValidate).toContain('commander');
+    expect(forValidate.filter((p) => HEAVY.includes(p))).toEqual([]);
+
+    writeFileSync(env('serve').APIM_IMPORT_LOG, '');
+    const child = spawn(process.execPath, ['--import', recorder, main, 'serve', '--config', `${pkg}/policies/example/apim-emulator.json`, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: project, env: env('serve'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', () => /^packages:/m.test(stderr) && resolve());
+      void exited.then(() => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    await exited;
+    const forServe = loaded(stderr);
+    // The admin API, logs and metrics are part of listening; the upstream loads right after, Redis only with --state.
+    expect(forServe).toEqual(expect.arrayContaining(['express', 'pino']));
+    expect(forServe.filter((p) => ['undici', 'ioredis', 'graphql', 'liquidjs', 'xslt-processor', 'ajv', 'yaml', 'prom-client'].includes(p))).toEqual([]);
+  });
+});
+
 describe('the Docker image, without a daemon', () => {
   it("runs its entry command from exactly the files the Dockerfile's run stage copies", { timeout: 60_000 }, async () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');

@@ -17,7 +17,7 @@ import type { RunningServer } from '../../src/server/index.js';
 import { closeAll, getJson, request, running } from './support.js';
 
 /**
- * Several simulated gateway instances (APIM scale units; reference §1.4 "Accuracy", §2.4): breakers, pool positions
+ * Several simulated gateway instances (APIM scale units; docs/apim-behaviour.md: Pools, breakers and backend URLs): breakers, pool positions
  * and rate-limit counters are per instance and not synchronised, so a count-1 breaker lets one request per instance
  * through to a failing backend.
  */

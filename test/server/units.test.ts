@@ -65,6 +65,31 @@ describe('secret masking', () => {
   });
 });
 
+describe('request metrics in the Prometheus text format', () => {
+  it('counts per label set, accumulates histogram buckets and escapes label values', async () => {
+    const m = new ServerMetrics();
+    m.requestStarted();
+    m.requestStarted();
+    m.requestFinished({ api: 'a"1', operation: 'op\\x', backend: 'line\nbreak', status: 200, seconds: 0.0007 });
+    m.requestFinished({ api: 'a"1', operation: 'op\\x', backend: 'line\nbreak', status: 200, seconds: 3 });
+    m.requestStarted();
+    const { contentType, body } = await m.render();
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const lines = body.split('\n');
+    expect(lines).toContain('apim_requests_total{api="a\\"1",operation="op\\\\x",backend="line\\nbreak",status="200"} 2');
+    // 0.0007 s falls in le=0.001 and above; 3 s only from le=5 on (buckets are cumulative).
+    expect(lines).toContain('apim_request_duration_seconds_bucket{le="0.0005",api="a\\"1",operation="op\\\\x"} 0');
+    expect(lines).toContain('apim_request_duration_seconds_bucket{le="0.001",api="a\\"1",operation="op\\\\x"} 1');
+    expect(lines).toContain('apim_request_duration_seconds_bucket{le="2.5",api="a\\"1",operation="op\\\\x"} 1');
+    expect(lines).toContain('apim_request_duration_seconds_bucket{le="5",api="a\\"1",operation="op\\\\x"} 2');
+    expect(lines).toContain('apim_request_duration_seconds_bucket{le="+Inf",api="a\\"1",operation="op\\\\x"} 2');
+    expect(lines).toContain('apim_request_duration_seconds_count{api="a\\"1",operation="op\\\\x"} 2');
+    expect(lines).toContain('apim_request_duration_seconds_sum{api="a\\"1",operation="op\\\\x"} 3.0007');
+    expect(lines).toContain('apim_requests_in_flight 1');
+    expect(lines).toContain('# TYPE apim_request_duration_seconds histogram');
+  });
+});
+
 describe('policy metrics', () => {
   it('ignores negative values with one warning', async () => {
     const warnings: string[] = [];

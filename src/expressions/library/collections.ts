@@ -6,7 +6,7 @@
 import { DotNetException, MAX_COLLECTION_LENGTH, argumentOutOfRange, outOfMemory } from '../../dotnet/exceptions.js';
 import { arrayOf, enumerableOf, isNumeric, kvpOf, listOf, named, T, unwrapNullable, type CsType } from '../types.js';
 import { Decimal } from '../../dotnet/decimal.js';
-import { chargeSteps, CsDictionary, csEquals, KeyValuePair, mapKey, toCsString } from '../runtime.js';
+import { chargeSteps, CsDictionary, csEquals, KeyValuePair, mapKey, normLong, toCsString } from '../runtime.js';
 import { defaultOf, instanceTest } from '../conversions.js';
 export { CsDictionary };
 import { defineType, elementTypeOf, type Bound, type CallSite, type Closure, type MethodBinder } from './registry.js';
@@ -211,7 +211,7 @@ export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
   if (a === null || a === undefined) return -1;
   if (b === null || b === undefined) return 1;
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a.localeCompare(b, 'en', { sensitivity: 'variant' });
   if (typeof a === 'boolean' && typeof b === 'boolean') return a ? 1 : -1;
   const ca = (a as { CompareTo?: (o: unknown) => number }).CompareTo;
@@ -552,6 +552,7 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
     const get = items(src, iterate, site.pos);
     const isInt = valueType.name === 'int';
     const isDecimal = unwrapNullable(valueType).name === 'decimal';
+    const isLong = unwrapNullable(valueType).name === 'long';
     const type = kind === 'Average' ? (valueType.name === 'decimal' ? T.decimal : T.double) : valueType;
     const pos = site.pos;
     void sel;
@@ -570,6 +571,13 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
             throw located(err, pos);
           }
         }
+        if (kind === 'Sum' && isLong) {
+          let t = 0n;
+          for (const v of vals) if (v !== null && v !== undefined) t += BigInt(v as number | bigint);
+          if (t > 9223372036854775807n || t < -9223372036854775808n) throw located(new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.'), pos);
+          return normLong(t);
+        }
+        if (kind === 'Average' && isLong && vals.length) return Number(vals.reduce((a: bigint, b) => a + BigInt(b as number | bigint), 0n)) / vals.length;
         if (kind === 'Sum') {
           let t = 0;
           for (const v of vals) t += (v as number) ?? 0;

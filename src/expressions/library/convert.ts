@@ -7,7 +7,7 @@ import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable } from
 import { DateTime, DateTimeOffset, TimeSpan } from '../../dotnet/datetime.js';
 import { explicitCast, JArray, JObject, JProperty, JToken, JValue, toJToken, type JConvertTargets } from '../../dotnet/json.js';
 import { Decimal, toDecimal } from '../../dotnet/decimal.js';
-import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, toCsString, type BoxedKind } from '../runtime.js';
+import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, normLong, toCsString, type BoxedKind } from '../runtime.js';
 import { isEnum, isNumeric, unwrapNullable, type CsType } from '../types.js';
 import { typeDefOf } from './registry.js';
 
@@ -113,7 +113,7 @@ export function convertPrimitive(from: CsType, to: CsType): (v: number) => numbe
       return (v) => {
         if (!Number.isFinite(v)) return -9223372036854775808;
         const t = Math.trunc(v);
-        return Number.isSafeInteger(t) ? t : Number(BigInt.asIntN(64, BigInt(t)));
+        return Number.isSafeInteger(t) ? t : (normLong(BigInt(t)) as number);
       };
     case 'float':
       return Math.fround;
@@ -233,10 +233,10 @@ export function jsonTarget(t: CsType): keyof JConvertTargets | undefined {
   return base as keyof JConvertTargets;
 }
 
-/** JSON module results → static representation (Int64 bigint → number; decimal targets → Decimal). */
+/** JSON module results → static representation (Int64 bigint → a long: number when safe; decimal targets → Decimal). */
 export function fromJsonResult(v: unknown, target?: string): unknown {
   if (target === 'decimal' || target === 'decimal?') return decimalOrNull(v);
-  return typeof v === 'bigint' ? Number(v) : v;
+  return typeof v === 'bigint' ? normLong(v) : v;
 }
 
 /** Explicit operators `(string)token`, `(int)token`, ... and JToken downcasts. */

@@ -9,7 +9,7 @@ import * as num from '../../dotnet/numbers.js';
 import { Decimal } from '../../dotnet/decimal.js';
 import * as str from '../../dotnet/strings.js';
 import { arrayOf, named, registerEnumType, T, type CsType } from '../types.js';
-import { CsBoxed, csEquals, runtimeTypeName, toCsString } from '../runtime.js';
+import { CsBoxed, csEquals, normLong, runtimeTypeName, toCsString } from '../runtime.js';
 import { defineNamespaces, defineType, type Member } from './registry.js';
 import { method, opt, out, prop, rest, sig } from './sig.js';
 import { EnumValue, stringify } from './convert.js';
@@ -20,7 +20,6 @@ const ch = (c: number): string => String.fromCharCode(c);
 const chars = (a: readonly number[] | null): string[] | null => (a === null || a.length === 0 ? null : a.map(ch));
 /** Unwraps boxed numbers/enums for the numbers module (Convert.To*). */
 export const plain = (v: unknown): unknown => (v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v instanceof Decimal ? v.toNumber() : v);
-const toNum = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
 
 // ---- enums ---------------------------------------------------------------------------------------------------------
 export function defineEnum(name: string, members: Record<string, number>, aliases: string[] = [], flags = false): void {
@@ -242,14 +241,14 @@ function numericType(name: string, aliases: string[], kind: 'Int32' | 'Int64' | 
       ),
       CompareTo: method(sig([t], I, (a: number, b: number) => (a < b ? -1 : a > b ? 1 : 0))),
       Equals: method(sig([t], T.bool, (a: number, b: number) => a === b)),
-      GetHashCode: method(sig([], I, (a: number) => a | 0)),
+      GetHashCode: method(sig([], I, (a: number | bigint) => (typeof a === 'bigint' ? Number(BigInt.asIntN(32, a)) : a | 0))),
     },
     statics,
   });
 }
 const parseFns = {
   int: { p: (s: string | null) => num.parseInt32(s), tp: (s: string | null) => num.tryParseInt32(s) },
-  long: { p: (s: string | null) => toNum(num.parseInt64(s)), tp: (s: string | null) => { const r = num.tryParseInt64(s); return { ok: r.ok, value: toNum(r.value) }; } },
+  long: { p: (s: string | null) => normLong(num.parseInt64(s)), tp: (s: string | null) => { const r = num.tryParseInt64(s); return { ok: r.ok, value: normLong(r.value) }; } },
   double: { p: (s: string | null) => num.parseDouble(s), tp: (s: string | null) => num.tryParseDouble(s) },
   decimal: { p: (s: string | null) => num.parseDecimal(s), tp: (s: string | null) => num.tryParseDecimal(s) },
 };
@@ -264,7 +263,7 @@ function parseStatics<V>(t: CsType, p: (s: string | null) => V, tp: (s: string |
   };
 }
 numericType('int', ['Int32', 'System.Int32'], 'Int32', { MaxValue: prop(I, () => 2147483647), MinValue: prop(I, () => -2147483648), ...parseStatics(I, parseFns.int.p, parseFns.int.tp) });
-numericType('long', ['Int64', 'System.Int64'], 'Int64', { MaxValue: prop(T.long, () => 9223372036854775807), MinValue: prop(T.long, () => -9223372036854775808), ...parseStatics(T.long, parseFns.long.p, parseFns.long.tp) });
+numericType('long', ['Int64', 'System.Int64'], 'Int64', { MaxValue: prop(T.long, () => 9223372036854775807n), MinValue: prop(T.long, () => -9223372036854775808n), ...parseStatics(T.long, parseFns.long.p, parseFns.long.tp) });
 numericType('double', ['Double', 'System.Double'], 'Double', {
   MaxValue: prop(T.double, () => Number.MAX_VALUE), MinValue: prop(T.double, () => -Number.MAX_VALUE), NaN: prop(T.double, () => NaN),
   PositiveInfinity: prop(T.double, () => Infinity), NegativeInfinity: prop(T.double, () => -Infinity), Epsilon: prop(T.double, () => 5e-324),
@@ -437,7 +436,7 @@ defineType({
       sig([C], I, (v: number) => v),
       sig([O], I, (v: unknown) => num.convertToInt32(plain(v))),
     ),
-    ToInt64: method(sig([D], T.long, (v: number) => toNum(num.doubleToInt64(v))), sig([O], T.long, (v: unknown) => toNum(num.convertToInt64(plain(v))))),
+    ToInt64: method(sig([D], T.long, (v: number) => normLong(num.doubleToInt64(v))), sig([O], T.long, (v: unknown) => normLong(num.convertToInt64(typeof v === 'bigint' ? v : plain(v))))),
     ToInt16: method(sig([O], T.short, (v: unknown) => {
       const n = num.convertToInt32(plain(v));
       if (n < -32768 || n > 32767) throw new DotNetException('OverflowException', 'Value was either too large or too small for an Int16.');

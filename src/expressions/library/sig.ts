@@ -153,6 +153,13 @@ export function overloads(...sigs: Sig[]): MethodBinder {
       } else if (got.length === 0) {
         const d = p.def;
         argClosures.push(() => d);
+      } else if (ptype.name === 'long' || ptype.name === 'ulong') {
+        // library implementations take longs as JS numbers: a long beyond ±2^53 (a bigint) arrives as the nearest double
+        const c = b.convert(compiled[got[0]!]!, ptype);
+        argClosures.push((ctx, f) => {
+          const v = c(ctx, f);
+          return typeof v === 'bigint' ? Number(v) : v;
+        });
       } else argClosures.push(b.convert(compiled[got[0]!]!, ptype));
     }
     const type = typeof sig.ret === 'function' ? sig.ret(site, compiled.filter((x): x is Bound => x !== null)) : sig.ret;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-/** cache-lookup / cache-store and the value cache (reference §4.7), in memory on the virtual clock. */
+/** cache-lookup / cache-store and the value cache (docs/apim-behaviour.md: Access control, caching and observability), in memory on the virtual clock. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

@@ -11,7 +11,7 @@ import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../../helpers/corp
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-/** emit-metric and llm-/azure-openai-emit-token-metric (reference §4.6): metrics with their dimensions. */
+/** emit-metric and llm-/azure-openai-emit-token-metric (docs/apim-behaviour.md: LLM policies): metrics with their dimensions. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

@@ -5,7 +5,7 @@ import { CORPUS_DIR, CORPUS_PRESENT, fillPlaceholders } from '../../helpers/corp
 import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend, TestGatewayOptions } from '../../helpers/gateway.js';
 
-/** azure-openai-/llm-semantic-cache-lookup and -store (reference §4.6), offline: prompts compared as text. */
+/** azure-openai-/llm-semantic-cache-lookup and -store (docs/apim-behaviour.md: LLM policies), offline: prompts compared as text. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildGateway, policies, send, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-/** limit-concurrency (reference §4.5): at most max-count requests inside per key; one more fails at once with 429. */
+/** limit-concurrency (docs/apim-behaviour.md: Throttling): at most max-count requests inside per key; one more fails at once with 429. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

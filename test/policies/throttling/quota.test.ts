@@ -3,7 +3,7 @@ import { VirtualClock } from '../../../src/clock.js';
 import { buildGateway, FORWARD, policies, send, src, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-/** quota and quota-by-key against reference §3.6 / §4.5: fixed windows on the clock, 403 bodies, Retry-After. */
+/** quota and quota-by-key against docs/apim-behaviour.md (Throttling): fixed windows on the clock, 403 bodies, Retry-After. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildGateway, FORWARD, policies, send, src, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-/** rate-limit and rate-limit-by-key against reference §4.5 / §6.1: sliding windows on the clock, 429 bodies, Retry-After. */
+/** rate-limit and rate-limit-by-key against docs/apim-behaviour.md (Throttling): sliding windows on the clock, 429 bodies, Retry-After. */
 const backends: TestBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close()));

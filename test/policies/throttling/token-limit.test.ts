@@ -6,7 +6,7 @@ import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } 
 import type { TestBackend } from '../../helpers/gateway.js';
 
 /**
- * llm-token-limit / azure-openai-token-limit against reference §4.6: tokens-per-minute (429) and token-quota (403),
+ * llm-token-limit / azure-openai-token-limit against docs/apim-behaviour.md (LLM policies): tokens-per-minute (429) and token-quota (403),
  * estimated prompts (cl100k_base: "Hello, world!" is 4 tokens, 11 as a one-message chat prompt), usage read from JSON
  * and from the final chunk of a real SSE stream.
  */
