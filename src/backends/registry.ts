@@ -84,6 +84,8 @@ export class BackendRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(e: CircuitBreakerEvent) => void>();
   private eventSeq = 0;
+  /** state.shareBreakers: the store and the entries by shared breaker key. */
+  private shared: { store: StateStore; byKey: Map<string, SingleEntry> } | undefined;
   /** Session numbers for affinity cookies; never reset, so values stay unique for the registry's lifetime. */
   private sessionSeq = 0;
 
@@ -357,6 +359,8 @@ export class BackendRegistry {
         kept.push(id);
       }
     }
+    // Breakers carried over report their shared trips to this registry from now on.
+    if (this.shared) for (const e of this.entries.values()) if (e.kind === 'single' && e.breaker) this.bindShared(e);
     this.eventSeq = previous.eventSeq;
     this.sessionSeq = previous.sessionSeq;
     return kept;
@@ -406,17 +410,24 @@ export class BackendRegistry {
 
   /** One breaker per backend and rule for every gateway using `store`: trips decided there open the breaker here too. */
   private shareBreakers(store: StateStore): void {
-    const byKey = new Map<string, SingleEntry>();
-    for (const e of this.entries.values()) {
-      if (e.kind !== 'single' || !e.breaker) continue;
-      const key = `breaker:${e.def.id}:${e.breaker.rule.name}`;
-      byKey.set(key, e);
-      e.breaker.share({ store, key, opened: () => this.emit('Opened', e, this.clock.now(), e.breaker!.openForMs) });
-    }
-    store.onBreakerOpened((key, s) => {
-      const e = byKey.get(key);
-      if (e?.breaker?.adopt(s, this.clock.now())) this.emit('Opened', e, this.clock.now(), s.openForMs);
+    this.shared = { store, byKey: new Map() };
+    for (const e of this.entries.values()) if (e.kind === 'single' && e.breaker) this.bindShared(e);
+    // Held weakly: a registry replaced by a reload stops listening once it is collected.
+    const self = new WeakRef(this);
+    const off = store.onBreakerOpened((key, s) => {
+      const registry = self.deref();
+      if (!registry) return void off();
+      const e = registry.shared?.byKey.get(key);
+      const now = registry.clock.now();
+      if (e?.breaker?.adopt(s, now)) registry.emit('Opened', e, now, s.openForMs);
     });
+  }
+
+  private bindShared(e: SingleEntry): void {
+    const shared = this.shared!;
+    const key = `breaker:${e.def.id}:${e.breaker!.rule.name}`;
+    shared.byKey.set(key, e);
+    e.breaker!.share({ store: shared.store, key, opened: () => this.emit('Opened', e, this.clock.now(), e.breaker!.openForMs) });
   }
 
   private available(e: SingleEntry, now: number): boolean {

@@ -23,6 +23,8 @@ export type { BreakerView, ClockView, InstanceView, PoolView, SingleView } from 
  */
 
 export interface ConsoleDeps {
+  /** The switch the gateway handler checks (created by the server before the console itself is loaded). */
+  tap?: RequestTap;
   /** The gateway instances at start; a reload hands the new ones to swap(). */
   instances: readonly Gateway[];
   clock: Clock;
@@ -63,7 +65,7 @@ interface Client {
 
 export class WebConsole {
   /** Hand this to the gateway handler: it reports finished requests only while `tap.active`. */
-  readonly tap = new RequestTap();
+  readonly tap: RequestTap;
   private readonly clients = new Set<Client>();
   private outcomes: OutcomeRecorder[];
   private instances: readonly Gateway[];
@@ -85,6 +87,7 @@ export class WebConsole {
   private readonly assets = new Map<string, { type: string; body: string }>();
 
   constructor(private readonly d: ConsoleDeps) {
+    this.tap = d.tap ?? new RequestTap();
     this.instances = d.instances;
     this.outcomes = d.instances.map(() => new OutcomeRecorder(d.clock));
     this.html = readConsoleAsset('index.html');

@@ -35,7 +35,7 @@ export function responseCacheState(ctx: GatewayContext): ResponseCacheState | un
  */
 export const cacheLookup: PolicyDefinition = {
   name: 'cache-lookup',
-  summary: 'Returns a response stored by cache-store for the same GET request (in-memory cache on the clock).',
+  summary: 'Returns a response stored by cache-store for the same GET request (built-in or Redis external cache, on the clock).',
   support: 'approximate',
   sections: ['inbound'],
   attributes: [

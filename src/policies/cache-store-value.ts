@@ -11,7 +11,7 @@ import { attributeText, whenReady } from '../engine/policy-sdk.js';
  */
 export const cacheStoreValue: PolicyDefinition = {
   name: 'cache-store-value',
-  summary: 'Stores a value under a key for `duration` seconds (in-memory cache on the clock).',
+  summary: 'Stores a value under a key for `duration` seconds (built-in or Redis external cache, on the clock).',
   support: 'full',
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   attributes: [

@@ -89,9 +89,9 @@ export const rateLimitByKey: PolicyDefinition = {
       try {
         hit = state.hit(storeKey, now, periodMs, limit, need, !postponed);
       } catch (e) {
-        throw stateUnavailable(e);
+        throw stateUnavailable(e, 'rate-limit-by-key');
       }
-      return isPromise(hit) ? hit.then(decide, (e: unknown) => Promise.reject(stateUnavailable(e))) : decide(hit);
+      return isPromise(hit) ? hit.then(decide, (e: unknown) => Promise.reject(stateUnavailable(e, 'rate-limit-by-key'))) : decide(hit);
     };
   },
 };

@@ -21,16 +21,8 @@ import { requestCredentials, type SecretMasker } from './secrets.js';
 import type { TraceStore } from './traces.js';
 
 /** Reserved path prefix of the emulator's own endpoints; requests under it never reach the gateway. */
-export const ADMIN_PREFIX = '/_emulator';
-
-/** True for `/_emulator` and everything under `/_emulator/` (case-insensitive, like Express routing). */
-export function isAdminPath(url: string): boolean {
-  if (url.length < ADMIN_PREFIX.length || url.charCodeAt(1) !== 95 /* _ */) return false;
-  const head = url.slice(0, ADMIN_PREFIX.length).toLowerCase();
-  if (head !== ADMIN_PREFIX) return false;
-  const next = url.charAt(ADMIN_PREFIX.length);
-  return next === '' || next === '/' || next === '?';
-}
+import { ADMIN_PREFIX } from './admin-paths.js';
+export { ADMIN_PREFIX, isAdminPath } from './admin-paths.js';
 
 export interface AdminDeps {
   /** The simulated gateway instances by instance number (usually one). */

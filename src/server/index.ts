@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import express from 'express';
+import type { Express } from 'express';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { CircuitBreakerEvent } from '../backends/index.js';
@@ -10,8 +10,9 @@ import type { Clock } from '../clock.js';
 import type { MetricRecord, RuntimeServices } from '../engine/services.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { MockBackendSet } from '../mocks/index.js';
-import { WebConsole } from '../console/index.js';
-import { ADMIN_PREFIX, createAdminRouter, isAdminPath } from './admin.js';
+import type { WebConsole } from '../console/index.js';
+import { RequestTap } from '../console/requests.js';
+import { ADMIN_PREFIX, isAdminPath } from './admin-paths.js';
 import { adminGuard, adminStartProblem } from './admin-security.js';
 import { createGatewayHandler, InFlight } from './handler.js';
 import { InstanceSelector, MAX_INSTANCES } from './instances.js';
@@ -21,7 +22,7 @@ import { RingBuffer } from './ring.js';
 import { SecretMasker } from './secrets.js';
 import { TraceStore } from './traces.js';
 
-export { ADMIN_PREFIX, isAdminPath } from './admin.js';
+export { ADMIN_PREFIX, isAdminPath } from './admin-paths.js';
 export { ADMIN_TOKEN_ENV, CSRF_HEADER } from './admin-security.js';
 export { CLIENT_CLOSED_STATUS } from './handler.js';
 export { DEBUG_HEADER, TRACE_ID_HEADER } from './traces.js';
@@ -88,7 +89,8 @@ export interface RunningServer {
   readonly port: number;
   /** Base URL of the admin API (ends before /_emulator): the gateway's URL unless it has its own listener. */
   readonly adminUrl: string;
-  readonly app: express.Express;
+  /** The admin API's Express app (loaded on first use: `serve` listens before Express is imported). */
+  adminApp(): Promise<Express>;
   /**
    * Hot reload: new requests go to `next` (same number of instances) from now on; requests in flight finish on the
    * gateways they started on, which are closed once their last request is done (src/server/reload.ts).
@@ -213,40 +215,75 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const startedAt = performance.now();
-  const webConsole = new WebConsole({ instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
-  const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
-  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), instances);
-  let adminRouter = makeAdmin(instances);
+  // The console's switch exists from the start (the gateway handler checks it); the console itself is loaded with the
+  // admin API.
+  const tap = new RequestTap();
+  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }), instances);
   const retired = new Set<Generation>();
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse): void => generation.handle(req, res);
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('json spaces', 2);
-  // The web console's page and static files (no data) come before the guard, so a browser can load them; the page then
-  // sends the admin token with its data requests (docs/console.md).
-  app.use(ADMIN_PREFIX, webConsole.pageRouter());
-  // Before every admin route (reload included): Host check, token, CSRF rule.
-  app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
-  if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
-  // The web console's event stream, then the rest of the admin API.
-  app.use(ADMIN_PREFIX, webConsole.dataRouter());
-  app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
-  // Catch-all: everything outside the admin prefix is gateway traffic.
-  app.use((req, res) => gatewayHandler(req, res));
+  // The admin API (Express, the admin router, the web console) loads after the server listens, or on the first admin
+  // request if that comes first: Express alone is ~260 ms of `serve` start-up (docs/performance.md, start-up).
+  interface AdminApi {
+    app: Express;
+    console: WebConsole;
+    swap(next: readonly Gateway[]): void;
+  }
+  let adminApi: Promise<AdminApi> | null = null;
+  let adminLoaded: AdminApi | null = null;
+  const loadAdmin = (): Promise<AdminApi> =>
+    (adminApi ??= (async () => {
+      const [{ default: express }, { WebConsole }, { createAdminRouter }] = await Promise.all([import('express'), import('../console/index.js'), import('./admin.js')]);
+      const webConsole = new WebConsole({ tap, instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
+      const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
+      let adminRouter = makeAdmin(instances);
+      const app = express();
+      app.disable('x-powered-by');
+      app.set('etag', false);
+      app.set('json spaces', 2);
+      // The web console's page and static files (no data) come before the guard, so a browser can load them; the page
+      // then sends the admin token with its data requests (docs/console.md).
+      app.use(ADMIN_PREFIX, webConsole.pageRouter());
+      // Before every admin route (reload included): Host check, token, CSRF rule.
+      app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
+      if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
+      // The web console's event stream, then the rest of the admin API.
+      app.use(ADMIN_PREFIX, webConsole.dataRouter());
+      app.use(ADMIN_PREFIX, (req, res, next) => adminRouter(req, res, next));
+      // Catch-all: everything outside the admin prefix is gateway traffic.
+      app.use((req, res) => gatewayHandler(req, res));
+      adminLoaded = {
+        app,
+        console: webConsole,
+        swap(next) {
+          adminRouter = makeAdmin(next);
+          webConsole.swap(next);
+        },
+      };
+      return adminLoaded;
+    })());
+  const toAdmin = (req: IncomingMessage, res: ServerResponse): void => {
+    if (adminLoaded) return void adminLoaded.app(req, res);
+    loadAdmin().then(
+      (a) => a.app(req, res),
+      (e: unknown) => {
+        logger?.error({ err: e }, 'the admin API could not be loaded');
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: 'the admin API could not be loaded' }));
+      },
+    );
+  };
 
   const viaExpress = o.routeGatewayThroughExpress ?? false;
   // Gateway requests skip Express's router by default (it costs throughput on the hot path, docs/performance.md).
   const server: Server = createServer((req, res) => {
     if (separateAdmin && isAdminPath(req.url ?? '/')) notHere(res);
-    else if (viaExpress || isAdminPath(req.url ?? '/')) app(req, res);
+    else if (viaExpress || isAdminPath(req.url ?? '/')) toAdmin(req, res);
     else gatewayHandler(req, res);
   });
   // With its own listener, the admin API is not on the gateway's port at all; the admin listener serves nothing else.
   const adminServer: Server | null = separateAdmin
     ? createServer((req, res) => {
-        if (isAdminPath(req.url ?? '/')) app(req, res);
+        if (isAdminPath(req.url ?? '/')) toAdmin(req, res);
         else notHere(res);
       })
     : null;
@@ -289,7 +326,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       inFlight.closing = true;
-      webConsole.close();
+      // A load still under way finishes first, so its console is closed too.
+      if (adminApi) (await adminApi.catch(() => null))?.console.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const adminClosed = adminServer ? new Promise<void>((resolve) => adminServer.close(() => resolve())) : Promise.resolve();
@@ -316,9 +354,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const old = generation;
     for (const c of eventHooks.splice(0)) c();
     instances = next;
-    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap: webConsole.tap }), next);
-    adminRouter = makeAdmin(next);
-    webConsole.swap(next);
+    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }), next);
+    // An admin API still loading picks up `instances` (already `next`) when it is built.
+    adminLoaded?.swap(next);
     eventHooks = hookEvents(next);
     retired.add(old);
     old.retire(() => {
@@ -327,7 +365,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   };
 
-  return { url, port: actualPort, adminUrl, app, close, swap, current: () => instances };
+  // Loaded once the caller has announced the server (next turn of the event loop), unless a request started it already.
+  setImmediate(() => void loadAdmin().catch((e: unknown) => logger?.error({ err: e }, 'the admin API could not be loaded')));
+  return { url, port: actualPort, adminUrl, adminApp: async () => (await loadAdmin()).app, close, swap, current: () => instances };
 }
 
 function urlHostOf(host: string): string {

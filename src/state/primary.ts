@@ -19,10 +19,20 @@ type Reply = { kind: 'apim-emulator:state-reply'; id: number; result?: unknown; 
 /** A shared breaker opened (state.shareBreakers): sent to every worker. */
 type BreakerNews = { kind: 'apim-emulator:breaker-opened'; key: string; state: SharedBreakerState };
 
+/** What the host needs of a cluster Worker (a stand-in in tests). */
+export type WorkerChannel = Pick<Worker, 'on' | 'once' | 'send' | 'isConnected'>;
+
+/** What the client needs of its process's IPC channel (a stand-in in tests). */
+export interface ProcessChannel {
+  send(message: unknown): void;
+  on(event: 'message', listener: (m: never) => void): void;
+  off(event: 'message', listener: (m: never) => void): void;
+}
+
 /** In the primary: answers the workers' calls, and tells every worker when a shared breaker opens. */
 export class PrimaryStateHost {
   private readonly store = new MemoryStateStore();
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Set<WorkerChannel>();
 
   constructor() {
     this.store.onBreakerOpened((key, state) => {
@@ -31,7 +41,7 @@ export class PrimaryStateHost {
     });
   }
 
-  attach(worker: Worker): void {
+  attach(worker: WorkerChannel): void {
     this.workers.add(worker);
     worker.once('exit', () => this.workers.delete(worker));
     worker.on('message', (m: Request) => {
@@ -70,8 +80,8 @@ export class PrimaryStateClient implements StateStore {
     else p.resolve(m.result ?? undefined);
   };
 
-  constructor() {
-    process.on('message', this.onMessage);
+  constructor(private readonly channel: ProcessChannel = process as unknown as ProcessChannel) {
+    channel.on('message', this.onMessage);
   }
 
   hit(key: string, now: number, windowMs: number, limit: number, need: number, commit: boolean): Promise<SlidingHit> {
@@ -120,7 +130,7 @@ export class PrimaryStateClient implements StateStore {
   }
 
   async close(): Promise<void> {
-    process.off('message', this.onMessage);
+    this.channel.off('message', this.onMessage);
     for (const p of this.pending.values()) p.reject(new Error('state store closed'));
     this.pending.clear();
   }
@@ -129,7 +139,7 @@ export class PrimaryStateClient implements StateStore {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      process.send!({ kind: 'apim-emulator:state', id, op, args } satisfies Request);
+      this.channel.send({ kind: 'apim-emulator:state', id, op, args } satisfies Request);
     });
   }
 }

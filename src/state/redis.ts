@@ -25,48 +25,59 @@ export interface RedisStoreOptions {
   log?: (level: 'warn' | 'info', message: string) => void;
 }
 
-// KEYS[1] window, KEYS[2] sequence. ARGV: now, windowMs, limit, need, commit (1/0). Returns {allowed, used, waitMs}.
-const HIT = `
-local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local limit = tonumber(ARGV[3]); local need = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
-local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local used = 0
-for i = 1, #entries, 2 do used = used + tonumber(string.match(entries[i], ':(.*)$')) end
-if need > 0 and used + need > limit then
-  if need > limit then return {0, used, win} end
-  local sum = used
-  for i = 1, #entries, 2 do
-    sum = sum - tonumber(string.match(entries[i], ':(.*)$'))
-    if sum + need <= limit then return {0, used, tonumber(entries[i + 1]) + win - now} end
+// Shared by the scripts. A sliding window is a sorted set of `id:amount` members scored by clock time, with its running
+// total in `<window>:sum`, so that a call costs what expired since the last one, not the window's size (a window at
+// 10k calls/s holds 600k entries a minute). The sum key is derived, so one window needs one Redis node (no Cluster).
+const LUA_WINDOW = `
+local function amountOf(m) return tonumber(string.match(m, ':(.*)$')) end
+local function windowTotal(key, now, win)
+  local sumKey = key .. ':sum'
+  local used = tonumber(redis.call('GET', sumKey) or '0')
+  local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - win)
+  if #expired > 0 then
+    for i = 1, #expired do used = used - amountOf(expired[i]) end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
+    if redis.call('ZCARD', key) == 0 then used = 0 end
+    redis.call('SET', sumKey, used, 'KEEPTTL')
   end
-  return {0, used, win}
+  return used
 end
-if ARGV[5] == '1' and need > 0 then
-  local seq = redis.call('INCR', KEYS[2])
-  redis.call('ZADD', KEYS[1], now, seq .. ':' .. need)
-  redis.call('PEXPIRE', KEYS[1], win + ${REMOTE_GRACE_MS})
+local function waitFor(key, now, win, limit, need, used)
+  if need > limit then return win end
+  local sum = used; local start = 0
+  while true do
+    local chunk = redis.call('ZRANGE', key, start, start + 99, 'WITHSCORES')
+    if #chunk == 0 then return win end
+    for j = 1, #chunk, 2 do
+      sum = sum - amountOf(chunk[j])
+      if sum + need <= limit then return tonumber(chunk[j + 1]) + win - now end
+    end
+    start = start + 100
+  end
 end
+local function addToWindow(key, seqKey, now, win, amount)
+  local id = redis.call('INCR', seqKey)
+  redis.call('ZADD', key, now, id .. ':' .. amount)
+  redis.call('INCRBYFLOAT', key .. ':sum', amount)
+  redis.call('PEXPIRE', key, win + ${REMOTE_GRACE_MS})
+  redis.call('PEXPIRE', key .. ':sum', win + ${REMOTE_GRACE_MS})
+  return id
+end`;
+
+// KEYS[1] window, KEYS[2] sequence. ARGV: now, windowMs, limit, need, commit (1/0). Returns {allowed, used, waitMs}.
+const HIT = `${LUA_WINDOW}
+local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local limit = tonumber(ARGV[3]); local need = tonumber(ARGV[4])
+local used = windowTotal(KEYS[1], now, win)
+if need > 0 and used + need > limit then return {0, used, waitFor(KEYS[1], now, win, limit, need, used)} end
+if ARGV[5] == '1' and need > 0 then addToWindow(KEYS[1], KEYS[2], now, win, ARGV[4]) end
 return {1, used, 0}`;
 
 // KEYS[1] window, KEYS[2] sequence. ARGV: now, windowMs, amount.
-const ADD = `
+const ADD = `${LUA_WINDOW}
 local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
-local seq = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[1], now, seq .. ':' .. ARGV[3])
-redis.call('PEXPIRE', KEYS[1], win + ${REMOTE_GRACE_MS})
+windowTotal(KEYS[1], now, win)
+addToWindow(KEYS[1], KEYS[2], now, win, ARGV[3])
 return 1`;
-
-// Shared by the scripts: the amount of a window member `id:amount`, and a window's live entries and total.
-const LUA_WINDOW = `
-local function amountOf(m) return tonumber(string.match(m, ':(.*)$')) end
-local function loadWindow(key, now, win)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
-  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-  local used = 0
-  for i = 1, #entries, 2 do used = used + amountOf(entries[i]) end
-  return entries, used
-end`;
 
 // KEYS: one per check, then the id sequence. ARGV: now, count, grace, then 9 per check:
 //   sliding: 's', windowMs, limit, need, add, -, -, -, -
@@ -80,17 +91,9 @@ for i = 1, n do
   local key = KEYS[i]
   if a(i, 1) == 's' then
     local win = tonumber(a(i, 2)); local limit = tonumber(a(i, 3)); local need = tonumber(a(i, 4))
-    local entries, used = loadWindow(key, now, win)
+    local used = windowTotal(key, now, win)
     if need > 0 and used + need > limit then
-      local wait = win
-      if need <= limit then
-        local sum = used
-        for j = 1, #entries, 2 do
-          sum = sum - amountOf(entries[j])
-          if sum + need <= limit then wait = tonumber(entries[j + 1]) + win - now; break end
-        end
-      end
-      res[i] = {used, 0, wait, 0}
+      res[i] = {used, 0, waitFor(key, now, win, limit, need, used), 0}
       return {0, i - 1, res}
     end
     res[i] = {used, 0, 0, 0}
@@ -108,13 +111,7 @@ end
 for i = 1, n do
   local key = KEYS[i]
   if a(i, 1) == 's' then
-    local add = tonumber(a(i, 5))
-    if add > 0 then
-      local id = redis.call('INCR', KEYS[n + 1])
-      redis.call('ZADD', key, now, id .. ':' .. a(i, 5))
-      redis.call('PEXPIRE', key, tonumber(a(i, 2)) + grace)
-      res[i][4] = id
-    end
+    if tonumber(a(i, 5)) > 0 then res[i][4] = addToWindow(key, KEYS[n + 1], now, tonumber(a(i, 2)), a(i, 5)) end
   else
     local amount = res[i][2] + tonumber(a(i, 9))
     if amount < 0 then amount = 0 end
@@ -128,11 +125,12 @@ return {1, -1, res}`;
 // KEYS[1] window. ARGV: entry id, at, amount, now, windowMs.
 const CORRECT = `${LUA_WINDOW}
 local now = tonumber(ARGV[4]); local win = tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+windowTotal(KEYS[1], now, win)
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2])) do
   if string.match(m, '^(%d+):') == ARGV[1] then
     redis.call('ZREM', KEYS[1], m)
     redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1] .. ':' .. ARGV[3])
+    redis.call('INCRBYFLOAT', KEYS[1] .. ':sum', tonumber(ARGV[3]) - amountOf(m))
     return 1
   end
 end

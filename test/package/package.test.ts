@@ -127,7 +127,7 @@ describe('start-up cost', () => {
   const HEAVY = ['ajv', 'yaml', 'graphql', 'liquidjs', 'xslt-processor', 'fast-xml-parser', 'js-tiktoken', 'jose', 'undici', 'ioredis', 'express', 'pino', 'prom-client'];
   const loaded = (stderr: string) => (/^packages:(.*)$/m.exec(stderr)?.[1] ?? '(no report)').split(',').filter(Boolean);
 
-  it('validate of a policy loads none of the heavy libraries; serve is listening before undici and ioredis load', { timeout: 60_000 }, async () => {
+  it('validate of a policy loads none of the heavy libraries; serve is listening before Express, undici and ioredis load', { timeout: 60_000 }, async () => {
     const recorder = path.join(import.meta.dirname, 'import-recorder.mjs');
     const pkg = 'node_modules/apim-emulator';
     const main = `${pkg}/dist/cli/main.js`;
@@ -159,9 +159,9 @@ describe('start-up cost', () => {
     child.kill('SIGTERM');
     await exited;
     const forServe = loaded(stderr);
-    // The admin API, logs and metrics are part of listening; the upstream loads right after, Redis only with --state.
-    expect(forServe).toEqual(expect.arrayContaining(['express', 'pino']));
-    expect(forServe.filter((p) => ['undici', 'ioredis', 'graphql', 'liquidjs', 'xslt-processor', 'ajv', 'yaml', 'prom-client'].includes(p))).toEqual([]);
+    // Logs are part of listening; the upstream and the admin API (Express) load right after, Redis only with --state.
+    expect(forServe).toContain('pino');
+    expect(forServe.filter((p) => ['express', 'undici', 'ioredis', 'graphql', 'liquidjs', 'xslt-processor', 'ajv', 'yaml', 'prom-client'].includes(p))).toEqual([]);
   });
 });
 

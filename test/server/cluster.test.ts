@@ -84,6 +84,8 @@ describe('serve --workers 2', () => {
   let backend: http.Server;
   let backendHits = 0;
   let p: Primary | undefined;
+  /** The same gateway with state.shareBreakers. */
+  let q: Primary | undefined;
 
   beforeAll(async () => {
     backend = http.createServer((_req, res) => {
@@ -118,16 +120,21 @@ describe('serve --workers 2', () => {
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
     const api = (id: string) => ({ id, path: id, subscriptionRequired: false, policy: `${id}.xml` });
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ backends: ['backends.json'], apis: [api('limit'), api('cache'), api('flaky')] }));
-    p = await startPrimary(path.join(dir, 'config.json'));
+    writeFileSync(path.join(dir, 'shared.json'), JSON.stringify({ backends: ['backends.json'], apis: [api('flaky')], state: { shareBreakers: true } }));
+    [p, q] = await Promise.all([startPrimary(path.join(dir, 'config.json')), startPrimary(path.join(dir, 'shared.json'))]);
   }, 90_000);
 
   afterAll(async () => {
-    if (p && p.child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        p!.child.once('exit', () => resolve());
-        p!.child.kill('SIGTERM');
-      });
-    }
+    await Promise.all(
+      [p, q].map((x) =>
+        x && x.child.exitCode === null
+          ? new Promise<void>((resolve) => {
+              x.child.once('exit', () => resolve());
+              x.child.kill('SIGTERM');
+            })
+          : undefined,
+      ),
+    );
     backend?.closeAllConnections();
     await new Promise((r) => backend?.close(r));
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -167,4 +174,17 @@ describe('serve --workers 2', () => {
     for (let i = 0; i < 4; i++) after.push((await get(`${P.url}/limit/x`)).status);
     expect(after).toEqual([429, 429, 429, 429]);
   }, 90_000);
+
+  it('with state.shareBreakers the workers share one breaker: the backend sees one failure', async () => {
+    const Q = q!;
+    const before = backendHits;
+    expect((await get(`${Q.url}/flaky/x`)).status).toBe(500);
+    // The trip reaches the other worker over IPC: two admin answers in a row (one per worker) both say open.
+    const breakerState = async () => (JSON.parse((await get(`${Q.url}/_emulator/backends`)).body) as { backends: Array<{ id: string; breaker?: { state: string } }> }).backends.find((b) => b.id === 'b1')?.breaker?.state;
+    for (let i = 0; i < 100 && ![await breakerState(), await breakerState()].every((s) => s === 'open'); i++) await new Promise((r) => setTimeout(r, 20));
+    const rest: number[] = [];
+    for (let i = 0; i < 3; i++) rest.push((await get(`${Q.url}/flaky/x`)).status);
+    expect(rest).toEqual([503, 503, 503]);
+    expect(backendHits - before).toBe(1);
+  });
 });

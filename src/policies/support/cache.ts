@@ -165,15 +165,22 @@ function storeCache<T>(state: StateStore, clock: Clock, namespace: string, codec
 
 export type CachingType = 'internal' | 'external' | 'prefer-external';
 
+/** services.store keys of the PolicyCache wrappers, spelled once (no string built per request). */
+const CACHE_KEYS = {
+  values: { external: 'cache:policy:external:values', primary: 'cache:policy:primary:values', local: 'cache:policy:local:values' },
+  responses: { external: 'cache:policy:external:responses', primary: 'cache:policy:primary:responses', local: 'cache:policy:local:responses' },
+} as const;
+
 /**
  * The cache a policy with `caching-type` uses right now (looked up per request: services.reset() replaces the
  * in-process caches). See the module comment for where each one lives.
  */
 export function pickCache<T>(services: RuntimeServices, type: CachingType, kind: 'values' | 'responses', local: () => ExpiringCache<T>, codec: CacheCodec<T>): PolicyCache<T> {
   const state = services.state;
-  if (type !== 'internal' && state.kind === 'redis') return services.store(`cache:policy:external:${kind}`, () => storeCache(state, services.clock, `${kind}:`, codec, 'external (Redis)'));
-  if (state.kind === 'primary') return services.store(`cache:policy:primary:${kind}`, () => storeCache(state, services.clock, `internal:${kind}:`, codec, 'built-in, shared by the workers'));
-  return services.store(`cache:policy:local:${kind}`, () => localCache(local()));
+  const keys = CACHE_KEYS[kind];
+  if (type !== 'internal' && state.kind === 'redis') return services.store(keys.external, () => storeCache(state, services.clock, `${kind}:`, codec, 'external (Redis)'));
+  if (state.kind === 'primary') return services.store(keys.primary, () => storeCache(state, services.clock, `internal:${kind}:`, codec, 'built-in, shared by the workers'));
+  return services.store(keys.local, () => localCache(local()));
 }
 
 /** The cache of cache-store-value / cache-lookup-value / cache-remove-value for a caching-type. */
