@@ -1,6 +1,6 @@
 /**
  * The gateway measured the way users run it: every server in its own process (loopback only; stops by itself).
- * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only=name-prefix] [--cpu-prof=DIR]`
+ * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only='prefix|prefix|exact name$'] [--cpu-prof=DIR]`
  *
  * Processes:
  *   1. this one: the mock backend (node:http, a fixed chat-completion JSON with `Content-Length`) and the load generator
@@ -147,6 +147,14 @@ interface Run {
   probe: ProbeReport | null;
 }
 
+/**
+ * `--only`: target name prefixes separated by `|`; a prefix ending in `$` must match the whole name
+ * (`--only='bare|emulator, default flags$'` runs the bare proxy and the default emulator, not `--workers 2`).
+ */
+function selected(name: string, only: string): boolean {
+  return only.split('|').some((p) => (p.endsWith('$') ? name === p.slice(0, -1) : name.startsWith(p)));
+}
+
 async function main(): Promise<void> {
   const duration = Number(args.get('duration') ?? 8);
   const warmup = Number(args.get('warmup') ?? 2);
@@ -154,7 +162,7 @@ async function main(): Promise<void> {
   const rounds = Number(args.get('rounds') ?? 2);
   const latencyN = Number(args.get('latency-requests') ?? 3000);
   const only = args.get('only');
-  const targets = only ? TARGETS.filter((t) => t.name.startsWith(only)) : TARGETS;
+  const targets = only ? TARGETS.filter((t) => selected(t.name, only)) : TARGETS;
   const loadBefore = loadAverage();
 
   const backend = fixedBackend();

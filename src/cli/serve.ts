@@ -237,8 +237,11 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
 
   const level = o.logLevel ?? settings.logLevel ?? 'info';
   // Asynchronous destination for JSON: log writes leave the request path (pino flushes what is buffered on exit).
+  // Lines are gathered up to 4 KiB per write (one write per ~15 request lines under load, not one each; a write
+  // costs more than the line) and flushed at least every 200 ms, so a quiet emulator's lines still show at once
+  // (docs/performance.md, "Request path CPU, round 2").
   const pretty = (o.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false }));
+  const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false, minLength: 4096, periodicFlush: 200 }));
   if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
   if (logger) logState = (l, m) => logger[l]({ state: sharedState?.kind }, m);
   // Sharing needs someone to share with: say so rather than ignore it (one process, no --state).

@@ -146,6 +146,8 @@ export interface GatewayContextInit {
   tracing: boolean;
   /** Collect trace events even without APIM tracing (the web console is watching). */
   observed?: boolean;
+  /** The caller's controller, aborted when the client goes away; used as `abort` (one controller per request). */
+  abort?: AbortController;
 }
 
 export class GatewayContext {
@@ -187,7 +189,7 @@ export class GatewayContext {
   requestBodySent = false;
   readonly traceEvents: TraceEvent[] = [];
   /** Aborted when the client disconnects; upstream calls and waits observe it. */
-  readonly abort = new AbortController();
+  readonly abort: AbortController;
   /**
    * Hooks of policies that act on the backend's response after inbound has run (token-limit policies read `usage`
    * here): run by the executor once, after the backend section and before outbound.
@@ -212,6 +214,7 @@ export class GatewayContext {
     this.apimTracing = init.tracing;
     this.tracing = init.tracing || init.observed === true;
     this.timestamp = init.clock.now();
+    this.abort = init.abort ?? new AbortController();
     this.response = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: null };
   }
 

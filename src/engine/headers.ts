@@ -12,15 +12,28 @@ export class HeaderMap {
   /** From Node's `IncomingMessage.rawHeaders` ([name, value, name, value, ...]). */
   static fromRaw(raw: readonly string[]): HeaderMap {
     const h = new HeaderMap();
-    for (let i = 0; i + 1 < raw.length; i += 2) h.append(raw[i]!, [raw[i + 1]!]);
+    for (let i = 0; i + 1 < raw.length; i += 2) h.add(raw[i]!, raw[i + 1]!);
     return h;
   }
 
   /** From a record such as undici's response headers (values may be string or string[]). */
   static fromRecord(rec: Record<string, string | string[] | undefined>): HeaderMap {
     const h = new HeaderMap();
-    for (const [n, v] of Object.entries(rec)) if (v !== undefined) h.append(n, Array.isArray(v) ? v : [v]);
+    for (const n in rec) {
+      const v = rec[n];
+      if (v === undefined) continue;
+      if (typeof v === 'string') h.add(n, v);
+      else h.append(n, v);
+    }
     return h;
+  }
+
+  /** One value, without the array copy of append() (the constructors above run per request). */
+  private add(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const existing = this.map.get(key);
+    if (existing) existing.values.push(value);
+    else this.map.set(key, { name, values: [value] });
   }
 
   get(name: string): string[] | undefined {
@@ -58,6 +71,11 @@ export class HeaderMap {
     return this.map.size;
   }
 
+  /** Calls fn(original name, values) in insertion order: entries() without an iterator and a pair per header. */
+  forEach(fn: (name: string, values: readonly string[]) => void): void {
+    for (const e of this.map.values()) fn(e.name, e.values);
+  }
+
   /** [original name, values] pairs in insertion order. */
   *entries(): IterableIterator<[string, string[]]> {
     for (const { name, values } of this.map.values()) yield [name, values];
@@ -68,14 +86,15 @@ export class HeaderMap {
   }
 
   clone(): HeaderMap {
+    // Entry by entry: the keys are already lower-cased (no second toLowerCase and lookup per header).
     const h = new HeaderMap();
-    for (const [n, v] of this.entries()) h.set(n, v);
+    for (const [key, e] of this.map) h.map.set(key, { name: e.name, values: e.values.slice() });
     return h;
   }
 
   toRecord(): Record<string, string[]> {
     const r: Record<string, string[]> = {};
-    for (const [n, v] of this.entries()) r[n] = [...v];
+    for (const e of this.map.values()) r[e.name] = e.values.slice();
     return r;
   }
 }

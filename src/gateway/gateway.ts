@@ -6,7 +6,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import { SourceText } from '../diagnostics/source.js';
 import { MessageBody } from '../engine/body.js';
-import type { ApiInfo, GatewayResponse, OperationInfo, ProductInfo, SubscriptionInfo, UserInfo } from '../engine/context.js';
+import type { ApiInfo, DeploymentInfo, GatewayResponse, OperationInfo, ProductInfo, SubscriptionInfo, UserInfo } from '../engine/context.js';
 import { GatewayContext } from '../engine/context.js';
 import type { HeaderMap } from '../engine/headers.js';
 import { createServices } from '../engine/services.js';
@@ -133,7 +133,12 @@ export class Gateway {
     private readonly preflights: readonly PreflightSpec[],
   ) {
     this.createdAt = clock.now();
+    const svc = def.service;
+    this.deployment = { gatewayId: svc.gatewayId, region: svc.region, serviceName: svc.name, serviceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${svc.name}` };
   }
+
+  /** `context.Deployment`: the same for every request, so built once (policies only read it). */
+  private readonly deployment: DeploymentInfo;
 
   /** Clock time the gateway was built: the creation date of every configured subscription (stable across requests). */
   private readonly createdAt: number;
@@ -233,8 +238,12 @@ export class Gateway {
     return { gateway: gw, diagnostics: bag.items };
   }
 
-  /** Runs one request through matching, subscription checks and the pipeline. Never throws for request errors. */
-  async handle(req: IncomingRequest, signal?: AbortSignal): Promise<GatewayResult> {
+  /**
+   * Runs one request through matching, subscription checks and the pipeline. Never throws for request errors.
+   * `abort` is aborted when the client goes away: a signal (linked to the request's own controller), or the caller's
+   * controller itself, which then becomes `context.abort` (the server's path: no second controller, no listener).
+   */
+  async handle(req: IncomingRequest, abort?: AbortSignal | AbortController): Promise<GatewayResult> {
     const query = QueryMap.parse(req.search);
     const route = this.routes.match(req.path, { headers: req.headers, query });
     if (!route) return this.direct(404, NOT_FOUND.message, null, null);
@@ -256,7 +265,7 @@ export class Gateway {
       return this.runPreflight(req, api, preflightOp, query, params ?? new Map());
     }
     if (!op || !params) {
-      const ctx = this.createContext(req, api, { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } }, query, new Map(), { product: null, subscription: null, user: null }, signal);
+      const ctx = this.createContext(req, api, { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } }, query, new Map(), { product: null, subscription: null, user: null }, abort);
       await runPipeline(api.notFound, ctx);
       return { context: ctx, response: ctx.response, api: api.def.id, operation: null };
     }
@@ -264,9 +273,10 @@ export class Gateway {
     const access = this.authorize(api, req.headers, query);
     if ('status' in access) return this.direct(access.status, access.message, api.def.id, op.info.id);
 
-    const ctx = this.createContext(req, api, op, query, params, access, signal);
+    const ctx = this.createContext(req, api, op, query, params, access, abort);
     const pipeline = op.pipelines.get(access.product?.id ?? '') ?? op.pipelines.get('')!;
-    ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
+    // Tested first: the event and its message are built only for a traced or observed request.
+    if (ctx.tracing) ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
     await runPipeline(pipeline, ctx);
     return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
   }
@@ -278,7 +288,7 @@ export class Gateway {
     query: QueryMap,
     params: Map<string, string>,
     access: { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null },
-    signal: AbortSignal | undefined,
+    abort: AbortSignal | AbortController | undefined,
   ): GatewayContext {
     const url = new RequestUrl(req.scheme, req.host, req.port, req.path, query);
     const ctx = new GatewayContext({
@@ -296,12 +306,14 @@ export class Gateway {
       product: access.product ? productInfo(access.product) : null,
       subscription: access.subscription,
       user: access.user,
-      deployment: { gatewayId: this.def.service.gatewayId, region: this.def.service.region, serviceName: this.def.service.name, serviceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${this.def.service.name}` },
+      deployment: this.deployment,
       clock: this.clock,
       requestId: randomUUID(),
       tracing: req.tracing,
       observed: req.observed === true,
+      ...(abort instanceof AbortController ? { abort } : {}),
     });
+    const signal = abort instanceof AbortController ? undefined : abort;
     if (signal) {
       if (signal.aborted) ctx.abort.abort(signal.reason);
       else signal.addEventListener('abort', () => ctx.abort.abort(signal.reason), { once: true });

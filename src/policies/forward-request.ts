@@ -87,8 +87,9 @@ export const forwardRequest: PolicyDefinition = {
 
       const url = backendUrl(ctx, target.baseUrl, target.credentials.query);
       const method = ctx.request.method;
-      const attempt = { kind: 'attempt', policy: 'forward-request', path, backendId: target.backendId, memberId: target.memberId, method, url } as const;
-      if (ctx.tracing) ctx.trace({ ...attempt, phase: 'sent', message: `${method} ${url}${target.why ? ` (${target.why})` : ''}` });
+      // The trace event's common fields, built only when the request is traced or observed.
+      const attempt = ctx.tracing ? ({ kind: 'attempt', policy: 'forward-request', path, backendId: target.backendId, memberId: target.memberId, method, url } as const) : null;
+      if (attempt) ctx.trace({ ...attempt, phase: 'sent', message: `${method} ${url}${target.why ? ` (${target.why})` : ''}` });
       ctx.lastBackend = { backendId: target.backendId, memberId: target.memberId, url };
       const sentAt = ctx.clock.now();
       try {
@@ -101,11 +102,12 @@ export const forwardRequest: PolicyDefinition = {
           followRedirects: followRedirects(ctx),
           signal: ctx.abort.signal,
         });
-        const tripped = target.memberId && backends ? backends.report(target.memberId, { status: res.statusCode, headers: res.headers.toRecord() }) : false;
+        // The breaker reads the headers only when the status trips it (Retry-After): copied on demand, not per request.
+        const tripped = target.memberId && backends ? backends.report(target.memberId, { status: res.statusCode, get headers() { return res.headers.toRecord(); } }) : false;
         // Pool session affinity: the session cookie goes on every response of the pool, visible to outbound policies.
         if (target.setCookie) res.headers.append('Set-Cookie', [target.setCookie]);
         ctx.response = { statusCode: res.statusCode, statusReason: res.statusReason, headers: res.headers, body: MessageBody.fromStream(res.body) };
-        if (ctx.tracing) {
+        if (attempt) {
           ctx.trace({ ...attempt, phase: 'answered', status: res.statusCode, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} answered ${res.statusCode}` });
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }
@@ -118,7 +120,7 @@ export const forwardRequest: PolicyDefinition = {
       } catch (e) {
         if (!(e instanceof UpstreamError)) throw e;
         const tripped = target.memberId && backends && e.reason !== 'ClientConnectionFailure' ? backends.report(target.memberId, { errorReason: e.reason }) : false;
-        if (ctx.tracing) {
+        if (attempt) {
           ctx.trace({ ...attempt, phase: 'failed', reason: e.reason, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }

@@ -136,7 +136,7 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
 
     let result: GatewayResult;
     try {
-      result = rejected === null ? await gateway.handle(incoming, abort.signal) : { context: null, response: toGatewayResponse(gatewayErrorResponse(400, rejected)), api: null, operation: null };
+      result = rejected === null ? await gateway.handle(incoming, abort) : { context: null, response: toGatewayResponse(gatewayErrorResponse(400, rejected)), api: null, operation: null };
     } catch (e) {
       // gateway.handle turns request errors into responses; reaching here is an emulator bug.
       const activityId = randomUUID();

@@ -45,18 +45,17 @@ export function writeGatewayResponse(res: ServerResponse, r: GatewayResponse, o:
   const buffered = body?.peek() ?? null;
 
   const raw: string[] = [];
-  let connectionTokens: string[] | null = null;
-  for (const [name, values] of r.headers.entries()) {
+  let connectionTokens = null as string[] | null;
+  // A HEAD answer keeps the backend's length; a live backend stream is the backend's body, so its length holds.
+  // Buffered bodies (possibly rewritten by policies) get their real length below.
+  const keepLength = o.method === 'HEAD' || (live !== null && !bodyless(status));
+  r.headers.forEach((name, values) => {
     const lower = name.toLowerCase();
     if (lower === 'connection') connectionTokens = values.flatMap((v) => v.split(',').map((t) => t.trim().toLowerCase()));
-    if (HOP_BY_HOP.has(lower)) continue;
-    if (lower === 'content-length') {
-      // A HEAD answer keeps the backend's length; a live backend stream is the backend's body, so its length holds.
-      // Buffered bodies (possibly rewritten by policies) get their real length below.
-      if (!(o.method === 'HEAD' || (live && !bodyless(status)))) continue;
-    }
+    if (HOP_BY_HOP.has(lower)) return;
+    if (lower === 'content-length' && !keepLength) return;
     for (const v of values) raw.push(name, v);
-  }
+  });
   if (connectionTokens) {
     // Headers named in Connection are hop-by-hop too.
     for (let i = raw.length - 2; i >= 0; i -= 2) if (connectionTokens.includes(raw[i]!.toLowerCase())) raw.splice(i, 2);

@@ -58,12 +58,7 @@ export class UndiciUpstream implements Upstream {
   }
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    let origin = '';
-    try {
-      origin = new URL(req.url).origin;
-    } catch {
-      // undici reports the bad URL
-    }
+    const origin = originOf(req.url);
     const before = this.inFlight.get(origin) ?? 0;
     this.inFlight.set(origin, before + 1);
     try {
@@ -157,6 +152,20 @@ export class UndiciUpstream implements Upstream {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * The origin a URL's requests count against, for the connection-cap message only: `scheme://authority` as written
+ * (no URL object per request; undici reports a bad URL itself).
+ */
+export function originOf(url: string): string {
+  const scheme = url.indexOf('://');
+  if (scheme < 0) return '';
+  const rest = url.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  // Credentials in the URL (user:pass@) never go into the message.
+  return `${url.slice(0, scheme + 3)}${authority.slice(authority.lastIndexOf('@') + 1)}`.toLowerCase();
 }
 
 function formatSeconds(ms: number): string {
