@@ -21,10 +21,20 @@ const { child, url } = server;
 try {
   const health = await fetch(`${url}/_emulator/health`);
   if (!health.ok) throw new Error(`health: ${health.status}`);
+  const load = (duration: number) =>
+    autocannon({ url: `${url}${CHAT_PATH}`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration });
+  // Warm-up: the modules a request needs (upstream, tokenizer, admin API) load on first use since the start-up work, so
+  // "at start" is the served, warmed-up gateway, not the process before its first request.
+  await load(2);
   await sleep(2000);
   const start = rssMb(child.pid!);
-  const result = await autocannon({ url: `${url}${CHAT_PATH}`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration: seconds });
+  // RSS every 15 s during the load: a plateau is bounded buffers filling, a steady climb would be a leak.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(Math.round(rssMb(child.pid!))), 15_000);
+  const result = await load(seconds);
+  clearInterval(sampler);
   const peak = rssMb(child.pid!);
+  console.log(`RSS during the load, every 15 s: ${samples.join(', ')} MB`);
   await sleep(5000);
   const idle = rssMb(child.pid!);
   const ok = idle <= 2 * start;
