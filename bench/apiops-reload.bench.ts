@@ -27,7 +27,21 @@ const dir = mkdtempSync(path.join(tmpdir(), 'apiops-bench-'));
 cpSync(SAMPLE, dir, { recursive: true });
 const policy = path.join(dir, 'apis/revisioned-api;rev=2/policy.xml');
 const emu = await startEmulator(
-  { apiops: dir, subscriptionKeys: ['subscription1=k'], watch: true, mockBackends: true, backends: [], apiPath: '', fragments: [], namedValues: [], namedValuesFiles: [], mocks: [], port: 0, logLevel: 'silent', params: {} },
+  {
+    apiops: dir,
+    subscriptionKeys: ['subscription1=k'],
+    watch: true,
+    mockBackends: true,
+    backends: [],
+    apiPath: '',
+    fragments: [],
+    namedValues: [],
+    namedValuesFiles: [],
+    mocks: [],
+    port: 0,
+    logLevel: 'silent',
+    params: {},
+  },
   { out: () => undefined, err: () => undefined },
 );
 const times = { baseline: [] as number[], reload: [] as number[], watch: [] as number[] };

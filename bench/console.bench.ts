@@ -11,13 +11,35 @@
  * Output: a markdown table on stdout.
  */
 import { performance } from 'node:perf_hooks';
-import { CHAT_PATH as CHAT, cliArgs, cliCommand, loadAverage, markdownTable, numberArg, percentile, runHeader, startServerProcess, stopProcess } from './lib/index.js';
+import {
+  CHAT_PATH as CHAT,
+  cliArgs,
+  cliCommand,
+  loadAverage,
+  markdownTable,
+  numberArg,
+  percentile,
+  runHeader,
+  startServerProcess,
+  stopProcess,
+} from './lib/index.js';
 
 const args = cliArgs();
 const SAMPLES = numberArg(args, 'samples', 40);
 const loadBefore = loadAverage();
 
-const server = await startServerProcess([...cliCommand(), 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--virtual-clock', '--port', '0', '--log-level', 'silent']);
+const server = await startServerProcess([
+  ...cliCommand(),
+  'serve',
+  '--config',
+  'policies/example/apim-emulator.json',
+  '--mock-backends',
+  '--virtual-clock',
+  '--port',
+  '0',
+  '--log-level',
+  'silent',
+]);
 const url = server.url;
 
 type Waiter = { event: string; test: (data: unknown) => boolean; resolve: () => void };
@@ -60,7 +82,7 @@ const clockMs: number[] = [];
 const clockRtt: number[] = [];
 const reqMs: number[] = [];
 const reqRtt: number[] = [];
-let now = (await (await fetch(`${url}/_emulator/clock`)).json() as { epochMs: number }).epochMs;
+let now = ((await (await fetch(`${url}/_emulator/clock`)).json()) as { epochMs: number }).epochMs;
 for (let i = 0; i < SAMPLES; i++) {
   now += 1000;
   const target = now;
@@ -74,7 +96,13 @@ for (let i = 0; i < SAMPLES; i++) {
   const marker = `${CHAT}&sample=${i}`;
   const row = push('requests', (d) => (d as Array<{ url: string }>).some((r) => r.url === marker));
   const t1 = performance.now();
-  await (await fetch(`${url}${marker}`, { method: 'POST', headers: { 'api-key': 'example-key', 'content-type': 'application/json' }, body: '{"messages":[{"role":"user","content":"Hi"}]}' })).text();
+  await (
+    await fetch(`${url}${marker}`, {
+      method: 'POST',
+      headers: { 'api-key': 'example-key', 'content-type': 'application/json' },
+      body: '{"messages":[{"role":"user","content":"Hi"}]}',
+    })
+  ).text();
   reqRtt.push(performance.now() - t1);
   await row;
   reqMs.push(performance.now() - t1);

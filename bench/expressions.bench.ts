@@ -17,12 +17,26 @@ const ctx = new GatewayContext({
     method: 'POST',
     url: RequestUrl.parse('https://gw.example.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-01'),
     originalUrl: RequestUrl.parse('https://gw.example.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-01'),
-    headers: new HeaderMap([['Api-Key', 'secret'], ['Content-Type', 'application/json'], ['User-Agent', 'bench']]),
+    headers: new HeaderMap([
+      ['Api-Key', 'secret'],
+      ['Content-Type', 'application/json'],
+      ['User-Agent', 'bench'],
+    ]),
     body: MessageBody.fromBuffer('{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}],"stream":false}'),
     ipAddress: '10.0.0.1',
     matchedParameters: new Map(),
   },
-  api: { id: 'api', name: 'api', path: 'openai', revision: '1', isCurrentRevision: true, version: '', serviceUrl: '', protocols: ['https'], subscriptionKeyParameterNames: { header: 'api-key', query: 'subscription-key' } },
+  api: {
+    id: 'api',
+    name: 'api',
+    path: 'openai',
+    revision: '1',
+    isCurrentRevision: true,
+    version: '',
+    serviceUrl: '',
+    protocols: ['https'],
+    subscriptionKeyParameterNames: { header: 'api-key', query: 'subscription-key' },
+  },
   operation: { id: 'op', name: 'op', method: 'POST', urlTemplate: '/' },
   product: null,
   subscription: null,
@@ -35,7 +49,12 @@ const ctx = new GatewayContext({
 ctx.response = { statusCode: 429, statusReason: 'Too Many Requests', headers: new HeaderMap([['Retry-After', '10']]), body: null };
 ctx.variables.set('model', 'gpt-4o');
 ctx.variables.set('remainingBackends', 2);
-ctx.variables.set('listBackends', JArray.Parse('[{"name":"b1","priority":1,"isThrottling":false},{"name":"b2","priority":2,"isThrottling":true},{"name":"b3","priority":2,"isThrottling":false}]'));
+ctx.variables.set(
+  'listBackends',
+  JArray.Parse(
+    '[{"name":"b1","priority":1,"isThrottling":false},{"name":"b2","priority":2,"isThrottling":true},{"name":"b3","priority":2,"isThrottling":false}]',
+  ),
+);
 
 const cases: Array<[string, string]> = [
   ['header read', '@(context.Request.Headers.GetValueOrDefault("api-key",""))'],
@@ -45,7 +64,10 @@ const cases: Array<[string, string]> = [
   ['concat + cast', '@("Bearer " + (string)context.Variables["model"])'],
   ['interpolation', '@($"{context.Request.Url.Host}/{context.Variables["model"]}?v={context.Request.Url.Query.GetValueOrDefault("api-version", "")}")'],
   ['JObject body read (parses JSON)', '@(context.Request.Body.As<JObject>(preserveContent: true)["model"].ToString())'],
-  ['block: loop over JArray backends', '@{ JArray backends = (JArray)context.Variables["listBackends"]; int remaining = 0; for (int i = 0; i < backends.Count; i++) { JObject b = (JObject)backends[i]; if (!b.Value<bool>("isThrottling")) { remaining++; } } return remaining; }'],
+  [
+    'block: loop over JArray backends',
+    '@{ JArray backends = (JArray)context.Variables["listBackends"]; int remaining = 0; for (int i = 0; i < backends.Count; i++) { JObject b = (JObject)backends[i]; if (!b.Value<bool>("isThrottling")) { remaining++; } } return remaining; }',
+  ],
   ['LINQ over headers', '@(context.Request.Headers.Any(h => h.Key.StartsWith("X-", StringComparison.OrdinalIgnoreCase)))'],
 ];
 

@@ -42,11 +42,15 @@ for (const [name, target] of Object.entries(TARGETS)) {
     if (escaped !== null || ms > LIMIT_MS) {
       const file = path.join(tmpdir(), `fuzz-${name}-${seed}.txt`);
       writeFileSync(file, input);
-      console.log(`${name}: FAIL ${escaped !== null ? `escaped ${(escaped as Error).name}: ${(escaped as Error).message}` : `took ${ms.toFixed(0)} ms`} (input saved to ${file})`);
+      console.log(
+        `${name}: FAIL ${escaped !== null ? `escaped ${(escaped as Error).name}: ${(escaped as Error).message}` : `took ${ms.toFixed(0)} ms`} (input saved to ${file})`,
+      );
       failed = true;
       break;
     }
   }
-  console.log(`${name}: ${samples.length} cases in ${((performance.now() - started) / 1000).toFixed(1)} s, slowest ${slowest.toFixed(1)} ms (${slowestLen} chars), seed ${seed}`);
+  console.log(
+    `${name}: ${samples.length} cases in ${((performance.now() - started) / 1000).toFixed(1)} s, slowest ${slowest.toFixed(1)} ms (${slowestLen} chars), seed ${seed}`,
+  );
 }
 process.exitCode = failed ? 1 : 0;

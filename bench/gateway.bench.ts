@@ -14,7 +14,22 @@ import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { bareProxy, CHAT_PATH, cliArgs, closeServer, fixedBackend, listen, loadAverage, markdownTable, median, runHeader, sequentialLatency, throughput, type Latency, type Throughput } from './lib/index.js';
+import {
+  bareProxy,
+  CHAT_PATH,
+  cliArgs,
+  closeServer,
+  fixedBackend,
+  listen,
+  loadAverage,
+  markdownTable,
+  median,
+  runHeader,
+  sequentialLatency,
+  throughput,
+  type Latency,
+  type Throughput,
+} from './lib/index.js';
 import { SystemClock } from '../src/clock.js';
 import { formatDiagnosticLine } from '../src/diagnostics/diagnostic.js';
 import { SourceText } from '../src/diagnostics/source.js';
@@ -40,12 +55,27 @@ function runLoadChild(): void {
 
 /** The bundled example's policy shape: pool + retry + forward-request, built in code (no config files needed). */
 function exampleDefinition(upstream: string): GatewayDefinition {
-  const breaker = { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true }] };
+  const breaker = {
+    rules: [
+      { name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true },
+    ],
+  };
   const backends = {
     backends: [
       { name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
       { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
-      { name: 'pool', properties: { type: 'Pool', pool: { services: [{ id: '/backends/aoai-1', priority: 1 }, { id: '/backends/aoai-2', priority: 2 }] } } },
+      {
+        name: 'pool',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: '/backends/aoai-1', priority: 1 },
+              { id: '/backends/aoai-2', priority: 2 },
+            ],
+          },
+        },
+      },
     ],
   };
   const policy = `<policies>
@@ -69,7 +99,17 @@ function exampleDefinition(upstream: string): GatewayDefinition {
     namedValues: [{ name: 'openai-api-key', value: 'bench-key', secret: true }],
     backendFiles: [{ file: 'bench-backends.json', text: JSON.stringify(backends) }],
     products: [],
-    apis: [{ id: 'openai', name: 'Azure OpenAI', path: 'openai', serviceUrl: '', subscriptionRequired: false, policy: new SourceText('bench-api.xml', policy), operations: [] }],
+    apis: [
+      {
+        id: 'openai',
+        name: 'Azure OpenAI',
+        path: 'openai',
+        serviceUrl: '',
+        subscriptionRequired: false,
+        policy: new SourceText('bench-api.xml', policy),
+        operations: [],
+      },
+    ],
     subscriptions: [],
   };
 }
@@ -111,19 +151,17 @@ const TARGETS: Target[] = [
     { withLogs: true, viaExpress: false },
     // Only with --with-express: what routing gateway traffic through the Express router would cost.
     ...(args.has('with-express') ? [{ withLogs: false, viaExpress: true }] : []),
-  ].map(
-    ({ withLogs, viaExpress }): Target => ({
-      name: viaExpress ? 'emulator, through the Express router' : withLogs ? 'emulator, request logs on' : 'emulator',
-      async start(upstream) {
-        const clock = new SystemClock();
-        const built = Gateway.build(exampleDefinition(upstream), { clock, upstream: new UndiciUpstream(clock, { wallClock: true }) });
-        if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
-        const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
-        const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100, routeGatewayThroughExpress: viaExpress });
-        return { url: s.url, stop: () => s.close() };
-      },
-    }),
-  ),
+  ].map(({ withLogs, viaExpress }): Target => ({
+    name: viaExpress ? 'emulator, through the Express router' : withLogs ? 'emulator, request logs on' : 'emulator',
+    async start(upstream) {
+      const clock = new SystemClock();
+      const built = Gateway.build(exampleDefinition(upstream), { clock, upstream: new UndiciUpstream(clock, { wallClock: true }) });
+      if (!built.gateway) throw new Error(built.diagnostics.map(formatDiagnosticLine).join('\n'));
+      const logger = withLogs ? pino({ level: 'info' }, pino.destination({ fd: openSync('/dev/null', 'w'), sync: false })) : false;
+      const s = await startServer({ gateway: built.gateway, clock, logger, traceLimit: 100, routeGatewayThroughExpress: viaExpress });
+      return { url: s.url, stop: () => s.close() };
+    },
+  })),
 ];
 
 async function main(): Promise<void> {
@@ -159,7 +197,9 @@ async function main(): Promise<void> {
           const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, t.total);
           const l = await ask<Latency>(child, { kind: 'latency', url, n: latencyN, warmup: 500 });
           runs.set(target.name, [...(runs.get(target.name) ?? []), { t, l, cpuUsPerRequest }]);
-          console.error(`round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request, 1-conn p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms`);
+          console.error(
+            `round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request, 1-conn p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms`,
+          );
         } finally {
           await running.stop();
         }
@@ -186,7 +226,17 @@ async function main(): Promise<void> {
     '',
     markdownTable(
       ['target', 'req/s', 'vs first', 'server CPU µs/req', 'autocannon p50 / p99 ms', '1-conn p50 ms', '1-conn p99 ms', 'added p50 ms', 'added p99 ms'],
-      summary.map((r) => [r.name, r.rps.toFixed(0), `${((100 * r.rps) / b.rps).toFixed(1)}%`, r.cpu.toFixed(0), `${r.acP50} / ${r.acP99}`, r.p50.toFixed(3), r.p99.toFixed(3), (r.p50 - b.p50).toFixed(3), (r.p99 - b.p99).toFixed(3)]),
+      summary.map((r) => [
+        r.name,
+        r.rps.toFixed(0),
+        `${((100 * r.rps) / b.rps).toFixed(1)}%`,
+        r.cpu.toFixed(0),
+        `${r.acP50} / ${r.acP99}`,
+        r.p50.toFixed(3),
+        r.p99.toFixed(3),
+        (r.p50 - b.p50).toFixed(3),
+        (r.p99 - b.p99).toFixed(3),
+      ]),
     ),
   ];
   console.log(lines.join('\n'));

@@ -13,8 +13,14 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
 const end = '</inbound><backend><forward-request /></backend><outbound /><on-error /></policies>';
-const arm = (body: object) => JSON.stringify({ $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', ...body });
-const be = { type: 'Microsoft.ApiManagement/service/backends', apiVersion: '2024-06-01-preview', name: 'apim/b1', properties: { url: 'https://b1', protocol: 'http' } };
+const arm = (body: object) =>
+  JSON.stringify({ $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', ...body });
+const be = {
+  type: 'Microsoft.ApiManagement/service/backends',
+  apiVersion: '2024-06-01-preview',
+  name: 'apim/b1',
+  properties: { url: 'https://b1', protocol: 'http' },
+};
 const doubling: Record<string, string> = { v0: 'aaaaaaaaaa' };
 for (let i = 1; i < 40; i++) doubling[`v${i}`] = `[concat(variables('v${i - 1}'), variables('v${i - 1}'))]`;
 
@@ -57,6 +63,8 @@ for (const [name, text] of files) {
   const file = path.join(dir, name);
   writeFileSync(file, text);
   const r = await run(file);
-  console.log(`| ${name} (${(text.length / 1024).toFixed(0)} KiB) | ${r.code} | ${r.ms.toFixed(0)} | ${r.peakMb.toFixed(0)} | ${r.lastLine.replace(/\|/g, '\\|').replace(dir + path.sep, '')} |`);
+  console.log(
+    `| ${name} (${(text.length / 1024).toFixed(0)} KiB) | ${r.code} | ${r.ms.toFixed(0)} | ${r.peakMb.toFixed(0)} | ${r.lastLine.replace(/\|/g, '\\|').replace(dir + path.sep, '')} |`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

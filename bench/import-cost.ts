@@ -13,9 +13,24 @@ import { cliArgs, median, ROOT } from './lib/index.js';
 const args = cliArgs();
 const rounds = Number(args.get('rounds') ?? 5);
 const DEFAULT_SPECS = [
-  'commander', 'ajv', 'yaml', 'graphql', 'liquidjs', 'xslt-processor', 'jose', 'fast-xml-parser', 'js-tiktoken/lite',
-  'undici', 'express', 'pino', 'ioredis',
-  './dist/cli/validate.js', './dist/policies/registry.js', './dist/config/load.js', './dist/server/index.js', './dist/cli/serve.js',
+  'commander',
+  'ajv',
+  'yaml',
+  'graphql',
+  'liquidjs',
+  'xslt-processor',
+  'jose',
+  'fast-xml-parser',
+  'js-tiktoken/lite',
+  'undici',
+  'express',
+  'pino',
+  'ioredis',
+  './dist/cli/validate.js',
+  './dist/policies/registry.js',
+  './dist/config/load.js',
+  './dist/server/index.js',
+  './dist/cli/serve.js',
 ];
 const specs = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
@@ -34,6 +49,11 @@ const list = specs.length ? specs : DEFAULT_SPECS;
 const samples = new Map<string | null, number[]>([[null, []], ...list.map((s): [string, number[]] => [s, []])]);
 for (let r = 0; r < rounds; r++) for (const [spec, xs] of samples) xs.push(cpuOf(spec));
 const base = median(samples.get(null)!);
-const lines = [`Node ${process.version}, ${rounds} interleaved rounds; \`node -e 0\`: ${base.toFixed(0)} ms CPU`, '', '| module | CPU ms above node -e 0 |', '|---|---|'];
+const lines = [
+  `Node ${process.version}, ${rounds} interleaved rounds; \`node -e 0\`: ${base.toFixed(0)} ms CPU`,
+  '',
+  '| module | CPU ms above node -e 0 |',
+  '|---|---|',
+];
 for (const s of list) lines.push(`| \`${s}\` | ${(median(samples.get(s)!) - base).toFixed(0)} |`);
 console.log(lines.join('\n'));

@@ -17,7 +17,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { cliArgs, cliCommand, closeServer, freePort, listen, loadAverage, markdownTable, median, ROOT, runHeader, runNode, startServerProcess, stopProcess, throughput } from './lib/index.js';
+import {
+  cliArgs,
+  cliCommand,
+  closeServer,
+  freePort,
+  listen,
+  loadAverage,
+  markdownTable,
+  median,
+  ROOT,
+  runHeader,
+  runNode,
+  startServerProcess,
+  stopProcess,
+  throughput,
+} from './lib/index.js';
 
 const args = cliArgs();
 
@@ -54,7 +69,17 @@ async function loadChild(config: string): Promise<void> {
   const errors = [...loaded.diagnostics, ...built.diagnostics].filter((d) => d.severity === 'error');
   global.gc?.();
   process.stdout.write(
-    JSON.stringify({ importMs: t1 - t0, loadMs: t2 - t1, compileMs: t3 - t2, loadCpuMs: cpuMs(c2), compileCpuMs: cpuMs(c3) - cpuMs(c2), errors: errors.length, firstError: errors[0]?.message ?? null, rssMb: process.memoryUsage().rss / 1048576, heapMb: process.memoryUsage().heapUsed / 1048576 }),
+    JSON.stringify({
+      importMs: t1 - t0,
+      loadMs: t2 - t1,
+      compileMs: t3 - t2,
+      loadCpuMs: cpuMs(c2),
+      compileCpuMs: cpuMs(c3) - cpuMs(c2),
+      errors: errors.length,
+      firstError: errors[0]?.message ?? null,
+      rssMb: process.memoryUsage().rss / 1048576,
+      heapMb: process.memoryUsage().heapUsed / 1048576,
+    }),
   );
   await built.gateway?.close();
 }
@@ -78,16 +103,37 @@ function generate(dir: string, apiCount: number, upstream: string): string {
   mkdirSync(path.join(dir, 'fragments'), { recursive: true });
   const singles = 400;
   const backends: unknown[] = [];
-  for (let i = 0; i < singles; i++) backends.push({ name: `b${i}`, properties: { url: `${upstream}/svc${i}`, protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 3, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] } } });
+  for (let i = 0; i < singles; i++)
+    backends.push({
+      name: `b${i}`,
+      properties: {
+        url: `${upstream}/svc${i}`,
+        protocol: 'http',
+        circuitBreaker: {
+          rules: [{ name: 'r', failureCondition: { count: 3, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }],
+        },
+      },
+    });
   for (let p = 0; p < 100; p++) {
     // APIM allows at most 30 members in a pool (the emulator refuses more), so pools hold 1..30 members.
     const members = (p % 30) + 1;
-    backends.push({ name: `pool${p}`, properties: { type: 'Pool', pool: { services: Array.from({ length: members }, (_, m) => ({ id: `/backends/b${(p * 7 + m) % singles}`, priority: 1 + (m % 3), weight: 1 + (m % 5) })) } } });
+    backends.push({
+      name: `pool${p}`,
+      properties: {
+        type: 'Pool',
+        pool: {
+          services: Array.from({ length: members }, (_, m) => ({ id: `/backends/b${(p * 7 + m) % singles}`, priority: 1 + (m % 3), weight: 1 + (m % 5) })),
+        },
+      },
+    });
   }
   writeFileSync(path.join(dir, 'backends.json'), JSON.stringify({ backends }));
   const fragments: Record<string, string> = {};
   for (let f = 0; f < 200; f++) {
-    writeFileSync(path.join(dir, 'fragments', `f${f}.xml`), `<fragment><set-header name="x-fragment" exists-action="override"><value>f${f}</value></set-header></fragment>`);
+    writeFileSync(
+      path.join(dir, 'fragments', `f${f}.xml`),
+      `<fragment><set-header name="x-fragment" exists-action="override"><value>f${f}</value></set-header></fragment>`,
+    );
     fragments[`f${f}`] = `fragments/f${f}.xml`;
   }
   const apis = [];
@@ -104,7 +150,11 @@ function generate(dir: string, apiCount: number, upstream: string): string {
       serviceUrl: `${upstream}/svc`,
       subscriptionRequired: false,
       policy: `policies/${id}.xml`,
-      operations: Array.from({ length: 10 }, (_, j) => ({ id: `op${j}`, method: j % 2 ? 'POST' : 'GET', urlTemplate: `/resource${j}/{id}${j === 9 ? '/items/{item}' : ''}` })),
+      operations: Array.from({ length: 10 }, (_, j) => ({
+        id: `op${j}`,
+        method: j % 2 ? 'POST' : 'GET',
+        urlTemplate: `/resource${j}/{id}${j === 9 ? '/items/{item}' : ''}`,
+      })),
     });
   }
   const config = { service: { name: 'large', region: 'local' }, fragments, backends: ['backends.json'], apis };
@@ -117,7 +167,10 @@ function generate(dir: string, apiCount: number, upstream: string): string {
 
 /** `serve` (CLI, logs off) on a configuration; `startMs` is spawn to "listening on". */
 async function serve(config: string, port: number): Promise<{ stop(): Promise<void>; url: string; startMs: number }> {
-  const s = await startServerProcess([...cliCommand(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], { captureStderr: true, timeoutMs: 300_000 });
+  const s = await startServerProcess([...cliCommand(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], {
+    captureStderr: true,
+    timeoutMs: 300_000,
+  });
   return { url: s.url, startMs: s.readyMs, stop: () => stopProcess(s.child) };
 }
 
@@ -152,7 +205,17 @@ async function main(): Promise<void> {
     ] as const) {
       const r = await runNode(['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--load=${file}`]);
       if (r.code !== 0) throw new Error(`load child failed: ${r.err}`);
-      const j = JSON.parse(r.out) as { importMs: number; loadMs: number; compileMs: number; loadCpuMs: number; compileCpuMs: number; errors: number; firstError: string | null; rssMb: number; heapMb: number };
+      const j = JSON.parse(r.out) as {
+        importMs: number;
+        loadMs: number;
+        compileMs: number;
+        loadCpuMs: number;
+        compileCpuMs: number;
+        errors: number;
+        firstError: string | null;
+        rssMb: number;
+        heapMb: number;
+      };
       if (j.errors) throw new Error(`${name}: ${j.errors} errors, first: ${j.firstError}`);
       loads.push({ name, ...j });
       console.error(`${name}: load ${j.loadMs.toFixed(0)} ms, compile ${j.compileMs.toFixed(0)} ms, RSS ${j.rssMb.toFixed(0)} MB`);
@@ -204,15 +267,40 @@ async function main(): Promise<void> {
     const loadRows = loads.map((l) => {
       const key = l.name === 'one API' ? 'one API' : `${apiCount} APIs`;
       const rps = median(tput.get(key)!);
-      return [l.name, `${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)})`, `${l.compileMs.toFixed(0)} (${l.compileCpuMs.toFixed(0)})`, l.rssMb.toFixed(0), median(starts.get(key)!).toFixed(0), rps.toFixed(0), `${((100 * rps) / one).toFixed(1)}%`];
+      return [
+        l.name,
+        `${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)})`,
+        `${l.compileMs.toFixed(0)} (${l.compileCpuMs.toFixed(0)})`,
+        l.rssMb.toFixed(0),
+        median(starts.get(key)!).toFixed(0),
+        rps.toFixed(0),
+        `${((100 * rps) / one).toFixed(1)}%`,
+      ];
     });
     lines.push(
       runHeader(loadBefore),
       '',
-      markdownTable(['configuration', 'load + validate ms (CPU ms)', 'compile ms (CPU ms)', 'RSS after compile MB', '`serve` ready after ms (median)', `req/s (median of ${rounds})`, 'vs one API'], loadRows),
+      markdownTable(
+        [
+          'configuration',
+          'load + validate ms (CPU ms)',
+          'compile ms (CPU ms)',
+          'RSS after compile MB',
+          '`serve` ready after ms (median)',
+          `req/s (median of ${rounds})`,
+          'vs one API',
+        ],
+        loadRows,
+      ),
       '',
       markdownTable(
-        ['`apim-emulator validate` of', `CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms)`, 'in-process ms (CPU ms)', 'exit', 'summary'],
+        [
+          '`apim-emulator validate` of',
+          `CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms)`,
+          'in-process ms (CPU ms)',
+          'exit',
+          'summary',
+        ],
         validations.map((v) => [v.name, v.ms.toFixed(0), `${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)})`, String(v.code), v.summary]),
       ),
     );

@@ -59,4 +59,8 @@ console.log(`profile: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFi
 console.log('| area | share of busy time |\n|---|---|');
 for (const [a, us] of [...areas].filter(([a]) => a !== 'idle').sort((x, y) => y[1] - x[1])) console.log(`| ${a} | ${pct(us, busy)} |`);
 console.log(`\n| function (self time) | share of busy time |\n|---|---|`);
-for (const [f, us] of [...fns].filter(([f]) => !f.startsWith('(idle)')).sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`| \`${f}\` | ${pct(us, busy)} |`);
+for (const [f, us] of [...fns]
+  .filter(([f]) => !f.startsWith('(idle)'))
+  .sort((x, y) => y[1] - x[1])
+  .slice(0, top))
+  console.log(`| \`${f}\` | ${pct(us, busy)} |`);

@@ -91,12 +91,27 @@ const LLM_POLICY = `<policies>
 </policies>`;
 
 function writeConfig(dir: string, upstream: string): { simple: string; llm: string } {
-  const breaker = { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true }] };
+  const breaker = {
+    rules: [
+      { name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true },
+    ],
+  };
   const backends = {
     backends: [
       { name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
       { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
-      { name: 'pool', properties: { type: 'Pool', pool: { services: [{ id: '/backends/aoai-1', priority: 1 }, { id: '/backends/aoai-2', priority: 2 }] } } },
+      {
+        name: 'pool',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: '/backends/aoai-1', priority: 1 },
+              { id: '/backends/aoai-2', priority: 2 },
+            ],
+          },
+        },
+      },
     ],
   };
   writeFileSync(path.join(dir, 'backends.json'), JSON.stringify(backends));
@@ -130,11 +145,31 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: 'bare proxy (node:http + undici)', probed: true, start: (_c, upstream) => startProcess(['--import', 'tsx', fileURLToPath(import.meta.url), `--bare-proxy=${upstream}`]) },
-  { name: 'emulator, default flags', probed: true, start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port)]) },
-  { name: 'emulator, request logs off (--log-level warn)', probed: true, start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port), '--log-level', 'warn']) },
-  { name: 'emulator, full LLM policy', probed: true, start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.llm, '--port', String(port)]) },
-  { name: 'emulator, default flags, --workers 2', probed: false, start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port), '--workers', '2']) },
+  {
+    name: 'bare proxy (node:http + undici)',
+    probed: true,
+    start: (_c, upstream) => startProcess(['--import', 'tsx', fileURLToPath(import.meta.url), `--bare-proxy=${upstream}`]),
+  },
+  {
+    name: 'emulator, default flags',
+    probed: true,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port)]),
+  },
+  {
+    name: 'emulator, request logs off (--log-level warn)',
+    probed: true,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port), '--log-level', 'warn']),
+  },
+  {
+    name: 'emulator, full LLM policy',
+    probed: true,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.llm, '--port', String(port)]),
+  },
+  {
+    name: 'emulator, default flags, --workers 2',
+    probed: false,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port), '--workers', '2']),
+  },
 ];
 
 // ------------------------------------------------------------------------------------------- load (process 1)
@@ -186,7 +221,8 @@ async function main(): Promise<void> {
           if (t.bad > 0) throw new Error(`${target.name}: ${t.bad} errors or non-2xx responses`);
           const l = await sequentialLatency(url, latencyN, 300, POST);
           runs.set(target.name, [...(runs.get(target.name) ?? []), { t, l, probe: target.probed ? p : null }]);
-          const perReq = p && target.probed ? `, ${(p.cpuUs / t.total).toFixed(0)} µs CPU/req, ${(p.allocated / t.total / 1024).toFixed(1)} KB allocated/req` : '';
+          const perReq =
+            p && target.probed ? `, ${(p.cpuUs / t.total).toFixed(0)} µs CPU/req, ${(p.allocated / t.total / 1024).toFixed(1)} KB allocated/req` : '';
           console.error(`round ${round} ${target.name}: ${t.rps.toFixed(0)} req/s${perReq}, 1-conn p50 ${l.p50.toFixed(3)} ms`);
         } finally {
           await stopProcess(s.child);
@@ -219,8 +255,30 @@ async function main(): Promise<void> {
       `POST ${CHAT_PATH}; throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 keep-alive connection; medians of ${rounds} alternating round(s); CLI: ${path.relative(ROOT, cliCommand()[0]!)}`,
       '',
       markdownTable(
-        ['target', 'req/s', 'vs first', 'autocannon p50 / p99 ms', '1-conn p50 ms', '1-conn p99 ms', 'added p50 ms', 'server CPU µs/req', 'KB allocated/req', 'RSS MB'],
-        rows.map((r) => [r.name, r.rps.toFixed(0), `${((100 * r.rps) / b.rps).toFixed(1)}%`, `${r.acP50} / ${r.acP99}`, r.p50.toFixed(3), r.p99.toFixed(3), r === b ? '–' : signed(r.p50 - b.p50, 3), fixed(r.cpu), fixed(r.alloc, 1), fixed(r.rss)]),
+        [
+          'target',
+          'req/s',
+          'vs first',
+          'autocannon p50 / p99 ms',
+          '1-conn p50 ms',
+          '1-conn p99 ms',
+          'added p50 ms',
+          'server CPU µs/req',
+          'KB allocated/req',
+          'RSS MB',
+        ],
+        rows.map((r) => [
+          r.name,
+          r.rps.toFixed(0),
+          `${((100 * r.rps) / b.rps).toFixed(1)}%`,
+          `${r.acP50} / ${r.acP99}`,
+          r.p50.toFixed(3),
+          r.p99.toFixed(3),
+          r === b ? '–' : signed(r.p50 - b.p50, 3),
+          fixed(r.cpu),
+          fixed(r.alloc, 1),
+          fixed(r.rss),
+        ]),
       ),
     ].join('\n'),
   );

@@ -16,13 +16,30 @@ const connections = numberArg(args, 'connections', 50);
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-const server = await startServerProcess([...cliCommand(), 'serve', '--config', 'policies/example/apim-emulator.json', '--mock-backends', '--port', '0', '--log-level', 'silent']);
+const server = await startServerProcess([
+  ...cliCommand(),
+  'serve',
+  '--config',
+  'policies/example/apim-emulator.json',
+  '--mock-backends',
+  '--port',
+  '0',
+  '--log-level',
+  'silent',
+]);
 const { child, url } = server;
 try {
   const health = await fetch(`${url}/_emulator/health`);
   if (!health.ok) throw new Error(`health: ${health.status}`);
   const load = (duration: number) =>
-    autocannon({ url: `${url}${CHAT_PATH}`, method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'example-key' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }), connections, duration });
+    autocannon({
+      url: `${url}${CHAT_PATH}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': 'example-key' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+      connections,
+      duration,
+    });
   // Warm-up: the modules a request needs (upstream, tokenizer, admin API) load on first use since the start-up work, so
   // "at start" is the served, warmed-up gateway, not the process before its first request.
   await load(2);
@@ -38,7 +55,9 @@ try {
   await sleep(5000);
   const idle = rssMb(child.pid!);
   const ok = idle <= 2 * start;
-  console.log(`soak ${seconds}s x ${connections} connections: ${result.requests.total} requests (${result.non2xx} non-2xx, ${result.errors} errors); RSS idle at start ${start.toFixed(0)} MB, at end of load ${peak.toFixed(0)} MB, idle after ${idle.toFixed(0)} MB (bound 2x start: ${ok ? 'ok' : 'FAILED'})`);
+  console.log(
+    `soak ${seconds}s x ${connections} connections: ${result.requests.total} requests (${result.non2xx} non-2xx, ${result.errors} errors); RSS idle at start ${start.toFixed(0)} MB, at end of load ${peak.toFixed(0)} MB, idle after ${idle.toFixed(0)} MB (bound 2x start: ${ok ? 'ok' : 'FAILED'})`,
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   await stopProcess(child);

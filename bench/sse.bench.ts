@@ -17,7 +17,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { CHAT_PATH, cliArgs, cliCommand, closeServer, freePort, listen, loadAverage, markdownTable, median, percentile, probeStart, probeStop, ROOT, runHeader, startServerProcess, stopProcess, type ServerProcess } from './lib/index.js';
+import {
+  CHAT_PATH,
+  cliArgs,
+  cliCommand,
+  closeServer,
+  freePort,
+  listen,
+  loadAverage,
+  markdownTable,
+  median,
+  percentile,
+  probeStart,
+  probeStop,
+  ROOT,
+  runHeader,
+  startServerProcess,
+  stopProcess,
+  type ServerProcess,
+} from './lib/index.js';
 
 const args = cliArgs();
 const STREAMS = Number(args.get('streams') ?? 1000);
@@ -131,13 +149,47 @@ async function main(): Promise<void> {
   const upstream = await listen(backend, 1024);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apim-sse-'));
   writeFileSync(path.join(dir, 'policy.xml'), POLICY);
-  writeFileSync(path.join(dir, 'backends.json'), JSON.stringify({ backends: [{ name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http' } }, { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http' } }, { name: 'pool', properties: { type: 'Pool', pool: { services: [{ id: '/backends/aoai-1', priority: 1 }, { id: '/backends/aoai-2', priority: 2 }] } } }] }));
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ service: { name: 'sse', region: 'local' }, namedValues: { 'openai-api-key': { value: 'bench-key', secret: true } }, backends: ['backends.json'], apis: [{ id: 'openai', name: 'Azure OpenAI', path: 'openai', serviceUrl: `${upstream}/openai`, subscriptionRequired: false, policy: 'policy.xml' }] }));
+  writeFileSync(
+    path.join(dir, 'backends.json'),
+    JSON.stringify({
+      backends: [
+        { name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http' } },
+        { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http' } },
+        {
+          name: 'pool',
+          properties: {
+            type: 'Pool',
+            pool: {
+              services: [
+                { id: '/backends/aoai-1', priority: 1 },
+                { id: '/backends/aoai-2', priority: 2 },
+              ],
+            },
+          },
+        },
+      ],
+    }),
+  );
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      service: { name: 'sse', region: 'local' },
+      namedValues: { 'openai-api-key': { value: 'bench-key', secret: true } },
+      backends: ['backends.json'],
+      apis: [{ id: 'openai', name: 'Azure OpenAI', path: 'openai', serviceUrl: `${upstream}/openai`, subscriptionRequired: false, policy: 'policy.xml' }],
+    }),
+  );
   const cli = cliCommand();
   const targets: Array<{ name: string; start(): Promise<Started> }> = [
     { name: 'direct (no proxy)', start: async () => ({ server: null, url: upstream }) },
-    { name: 'bare proxy (node:http + undici)', start: () => startProcess(['--import', 'tsx', path.join(ROOT, 'bench', 'serve.bench.ts'), `--bare-proxy=${upstream}`]) },
-    { name: 'emulator, LLM policy, token counting on', start: async () => startProcess([...cli, 'serve', '--config', path.join(dir, 'config.json'), '--port', String(await freePort()), '--log-level', 'warn']) },
+    {
+      name: 'bare proxy (node:http + undici)',
+      start: () => startProcess(['--import', 'tsx', path.join(ROOT, 'bench', 'serve.bench.ts'), `--bare-proxy=${upstream}`]),
+    },
+    {
+      name: 'emulator, LLM policy, token counting on',
+      start: async () => startProcess([...cli, 'serve', '--config', path.join(dir, 'config.json'), '--port', String(await freePort()), '--log-level', 'warn']),
+    },
   ];
   const runs = new Map<string, StreamRun[]>();
   try {
@@ -149,7 +201,9 @@ async function main(): Promise<void> {
           const r = await streams(s.url + CHAT_PATH, STREAMS, s);
           if (r.firstMs.length !== STREAMS || r.totalMs.length !== STREAMS) throw new Error(`${t.name}: ${r.totalMs.length} of ${STREAMS} streams completed`);
           runs.set(t.name, [...(runs.get(t.name) ?? []), r]);
-          console.error(`round ${round} ${t.name}: first event p50 ${percentile(r.firstMs, 50).toFixed(2)} ms p99 ${percentile(r.firstMs, 99).toFixed(2)} ms, ${r.events} events, RSS ${r.rssMb?.toFixed(0) ?? 'n/a'} MB`);
+          console.error(
+            `round ${round} ${t.name}: first event p50 ${percentile(r.firstMs, 50).toFixed(2)} ms p99 ${percentile(r.firstMs, 99).toFixed(2)} ms, ${r.events} events, RSS ${r.rssMb?.toFixed(0) ?? 'n/a'} MB`,
+          );
         } finally {
           if (s.server) await stopProcess(s.server.child);
         }
@@ -159,7 +213,13 @@ async function main(): Promise<void> {
     await closeServer(backend);
     rmSync(dir, { recursive: true, force: true });
   }
-  const rows = [...runs].map(([name, rs]) => ({ name, p50: median(rs.map((r) => percentile(r.firstMs, 50))), p99: median(rs.map((r) => percentile(r.firstMs, 99))), total: median(rs.map((r) => percentile(r.totalMs, 50))), rss: median(rs.map((r) => r.rssMb ?? NaN)) }));
+  const rows = [...runs].map(([name, rs]) => ({
+    name,
+    p50: median(rs.map((r) => percentile(r.firstMs, 50))),
+    p99: median(rs.map((r) => percentile(r.firstMs, 99))),
+    total: median(rs.map((r) => percentile(r.totalMs, 50))),
+    rss: median(rs.map((r) => r.rssMb ?? NaN)),
+  }));
   const direct = rows[0]!;
   console.log(
     [
@@ -168,7 +228,14 @@ async function main(): Promise<void> {
       '',
       markdownTable(
         ['target', 'first event p50 ms', 'p99 ms', 'added p50 vs direct ms', 'whole stream p50 ms', 'server RSS with all streams open MB'],
-        rows.map((r) => [r.name, r.p50.toFixed(2), r.p99.toFixed(2), r === direct ? '–' : `+${(r.p50 - direct.p50).toFixed(2)}`, r.total.toFixed(0), r === direct ? '(mock + client process)' : Number.isNaN(r.rss) ? 'n/a' : r.rss.toFixed(0)]),
+        rows.map((r) => [
+          r.name,
+          r.p50.toFixed(2),
+          r.p99.toFixed(2),
+          r === direct ? '–' : `+${(r.p50 - direct.p50).toFixed(2)}`,
+          r.total.toFixed(0),
+          r === direct ? '(mock + client process)' : Number.isNaN(r.rss) ? 'n/a' : r.rss.toFixed(0),
+        ]),
       ),
     ].join('\n'),
   );

@@ -78,7 +78,10 @@ function runOnce(t: Target): Promise<number> {
 function runCpu(t: Target): Promise<number> {
   const preload = `const r=()=>{const u=process.resourceUsage();process.stderr.write('\\ncpu-us:'+(u.userCPUTime+u.systemCPUTime)+'\\n')};process.on('exit',r);process.on('SIGUSR2',r)`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, ...t.args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, ...t.args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let signalled = false;
@@ -131,7 +134,15 @@ async function main(): Promise<void> {
     const met = t.budgetAbove !== undefined ? above < t.budgetAbove : t.budget !== undefined ? w < t.budget : undefined;
     if (met === false) failed = true;
     const isBase = t === TARGETS[0];
-    rows.push([t.name, w.toFixed(0), isBase ? '–' : above.toFixed(0), c.toFixed(0), isBase ? '–' : (c - baseCpu).toFixed(0), target, met === undefined ? '–' : met ? 'yes' : 'no']);
+    rows.push([
+      t.name,
+      w.toFixed(0),
+      isBase ? '–' : above.toFixed(0),
+      c.toFixed(0),
+      isBase ? '–' : (c - baseCpu).toFixed(0),
+      target,
+      met === undefined ? '–' : met ? 'yes' : 'no',
+    ]);
   }
   const lines = [
     runHeader(loadBefore),

@@ -25,7 +25,10 @@ const CASES: Array<[string, string]> = [
   ['no policy (baseline)', ''],
   ['rate-limit-by-key', '<rate-limit-by-key calls="100000000" renewal-period="60" counter-key="@(context.Request.IpAddress)" />'],
   ['quota-by-key', '<quota-by-key calls="100000000" renewal-period="3600" counter-key="@(context.Request.IpAddress)" />'],
-  ['llm-token-limit (no estimate)', '<llm-token-limit counter-key="k" tokens-per-minute="2000000000" token-quota="2000000000" token-quota-period="Hourly" estimate-prompt-tokens="false" />'],
+  [
+    'llm-token-limit (no estimate)',
+    '<llm-token-limit counter-key="k" tokens-per-minute="2000000000" token-quota="2000000000" token-quota-period="Hourly" estimate-prompt-tokens="false" />',
+  ],
   ['cache-lookup-value + cache-store-value', '<cache-lookup-value key="k" variable-name="v" /><cache-store-value key="k" value="x" duration="60" />'],
 ];
 
@@ -38,14 +41,27 @@ async function run(name: string, inbound: string, state: unknown): Promise<numbe
     namedValues: [],
     backendFiles: [],
     products: [],
-    apis: [{ id: 'api', name: 'api', path: 'api', serviceUrl: '', subscriptionRequired: false, policy: new SourceText('api.xml', wrap(inbound)), operations: [] }],
+    apis: [
+      { id: 'api', name: 'api', path: 'api', serviceUrl: '', subscriptionRequired: false, policy: new SourceText('api.xml', wrap(inbound)), operations: [] },
+    ],
     subscriptions: [],
   };
   const upstream = { send: () => Promise.reject(new Error('no backend in this bench')) };
   const built = Gateway.build(def as never, { clock, upstream, ...(state ? { state } : {}) } as never);
   if (!built.gateway) throw new Error(`${name}: ${JSON.stringify(built.diagnostics)}`);
   const gateway = built.gateway;
-  const request = () => ({ method: 'POST', path: '/api/x', search: '', scheme: 'http', host: '127.0.0.1', port: 8080, headers: new HeaderMap([['Content-Type', 'application/json']]), body: null, ip: '10.0.0.1', tracing: false });
+  const request = () => ({
+    method: 'POST',
+    path: '/api/x',
+    search: '',
+    scheme: 'http',
+    host: '127.0.0.1',
+    port: 8080,
+    headers: new HeaderMap([['Content-Type', 'application/json']]),
+    body: null,
+    ip: '10.0.0.1',
+    tracing: false,
+  });
   // CPU time rather than wall time: on a shared machine other processes' load inflates wall time, far less CPU time.
   let best = Number.POSITIVE_INFINITY;
   for (let round = 0; round < ROUNDS; round++) {

@@ -67,7 +67,13 @@ export function bareProxy(upstream: string): { server: http.Server; agent: Agent
         const headers: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
         const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-        const up = await request(upstream + (req.url ?? '/'), { method: req.method as 'GET', headers, body: hasBody ? req : null, dispatcher: agent, signal: ac.signal });
+        const up = await request(upstream + (req.url ?? '/'), {
+          method: req.method as 'GET',
+          headers,
+          body: hasBody ? req : null,
+          dispatcher: agent,
+          signal: ac.signal,
+        });
         const out: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
         res.writeHead(up.statusCode, out);

@@ -21,7 +21,13 @@ export interface RequestShape {
 /** autocannon against one URL (programmatic; JSON content type when a body is sent). */
 export async function throughput(url: string, connections: number, duration: number, shape: RequestShape = {}): Promise<Throughput> {
   const { default: autocannon } = await import('autocannon');
-  const r = await autocannon({ url, connections, duration, method: shape.method ?? 'GET', ...(shape.body !== undefined ? { body: shape.body, headers: { 'content-type': 'application/json' } } : {}) });
+  const r = await autocannon({
+    url,
+    connections,
+    duration,
+    method: shape.method ?? 'GET',
+    ...(shape.body !== undefined ? { body: shape.body, headers: { 'content-type': 'application/json' } } : {}),
+  });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r['2xx'], bad: r.errors + r.timeouts + r.non2xx };
 }
 
@@ -46,7 +52,11 @@ export async function sequentialLatency(url: string, n: number, warmup: number, 
   try {
     for (let i = 0; i < warmup + n; i++) {
       const t0 = performance.now();
-      const r = await pool.request({ path: u.pathname + u.search, method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+      const r = await pool.request({
+        path: u.pathname + u.search,
+        method,
+        ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
+      });
       await r.body.arrayBuffer();
       const dt = performance.now() - t0;
       if (r.statusCode !== 200) throw new Error(`latency run: ${url} answered ${r.statusCode}`);
@@ -55,5 +65,11 @@ export async function sequentialLatency(url: string, n: number, warmup: number, 
   } finally {
     await pool.close();
   }
-  return { p50: percentile(times, 50), p90: percentile(times, 90), p99: percentile(times, 99), mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length), n };
+  return {
+    p50: percentile(times, 50),
+    p90: percentile(times, 90),
+    p99: percentile(times, 99),
+    mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    n,
+  };
 }

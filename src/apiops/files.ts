@@ -17,7 +17,9 @@ export function isApiopsTree(dir: string): boolean {
   const has = (rel: string) => existsSync(path.join(dir, rel));
   const infoUnder = (collection: string, file: string): boolean => {
     try {
-      return readdirSync(path.join(dir, collection), { withFileTypes: true }).some((e) => e.isDirectory() && existsSync(path.join(dir, collection, e.name, file)));
+      return readdirSync(path.join(dir, collection), { withFileTypes: true }).some(
+        (e) => e.isDirectory() && existsSync(path.join(dir, collection, e.name, file)),
+      );
     } catch {
       return false;
     }
@@ -40,7 +42,12 @@ export function readApiopsTree(dir: string, diagnostics: Diagnostic[]): ApiopsFi
     if (!statSync(root).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    diagnostics.push({ severity: 'error', code: IO_UNREADABLE, message: `cannot read the APIOps folder ${displayPath(root)}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'it is a file, not a folder' : (e as Error).message}`, file: displayPath(root) });
+    diagnostics.push({
+      severity: 'error',
+      code: IO_UNREADABLE,
+      message: `cannot read the APIOps folder ${displayPath(root)}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'it is a file, not a folder' : (e as Error).message}`,
+      file: displayPath(root),
+    });
     return out;
   }
   const walk = (abs: string, rel: string): boolean => {
@@ -54,11 +61,23 @@ export function readApiopsTree(dir: string, diagnostics: Diagnostic[]): ApiopsFi
       }
       if (!e.isFile()) continue;
       if (out.length >= MAX_TREE_FILES) {
-        diagnostics.push({ severity: 'error', code: 'apiops/tree-too-large', message: `the APIOps folder ${displayPath(root)} has more than ${MAX_TREE_FILES} files; is it the right folder?`, file: displayPath(root), hint: 'point --apiops at the extractor output folder (the one holding apis/, products/, policy.xml)' });
+        diagnostics.push({
+          severity: 'error',
+          code: 'apiops/tree-too-large',
+          message: `the APIOps folder ${displayPath(root)} has more than ${MAX_TREE_FILES} files; is it the right folder?`,
+          file: displayPath(root),
+          hint: 'point --apiops at the extractor output folder (the one holding apis/, products/, policy.xml)',
+        });
         return false;
       }
       if (statSync(p).size > MAX_FILE_BYTES) {
-        diagnostics.push({ severity: 'error', code: 'apiops/file-too-large', message: `${displayPath(p)} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, file: displayPath(p), hint: 'APIOps files are small JSON, YAML and XML documents' });
+        diagnostics.push({
+          severity: 'error',
+          code: 'apiops/file-too-large',
+          message: `${displayPath(p)} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`,
+          file: displayPath(p),
+          hint: 'APIOps files are small JSON, YAML and XML documents',
+        });
         continue;
       }
       const s = readSource(p, diagnostics);
@@ -81,7 +100,12 @@ export function loadApiopsFolder(dir: string, o: Omit<ApiopsLoadOptions, 'overri
   }
   const r = loadApiops(files, { ...o, ...(overrides ? { overrides } : {}) });
   const all = [...diagnostics, ...r.diagnostics];
-  return { ...r, definition: all.some((d) => d.severity === 'error') ? null : r.definition, diagnostics: all, files: overrides ? [...r.files, overrides.file] : r.files };
+  return {
+    ...r,
+    definition: all.some((d) => d.severity === 'error') ? null : r.definition,
+    diagnostics: all,
+    files: overrides ? [...r.files, overrides.file] : r.files,
+  };
 }
 
 /** Fingerprint of the files a reload would read: path, size and mtime (cheap to compare on every watch event). */

@@ -63,7 +63,8 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
   const info = (f: ApiopsFile, code: DiagnosticCode, message: string) => diagnostics.push({ severity: 'info', code, message, file: f.source.file });
   const warn = (f: ApiopsFile | SourceText, code: DiagnosticCode, message: string, hint?: string) =>
     diagnostics.push({ severity: 'warning', code, message, file: 'rel' in f ? f.source.file : f.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
-  const error = (f: ApiopsFile, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, file: f.source.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
+  const error = (f: ApiopsFile, code: DiagnosticCode, message: string, hint?: string) =>
+    diagnostics.push({ severity: 'error', code, message, file: f.source.file, line: 1, column: 1, ...(hint ? { hint } : {}) });
 
   // Index the tree by path (resource names compare case-insensitively in APIM, docs/apiops.md, Paths and names; paths on disk are literal).
   const byRel = new Map<string, ApiopsFile>();
@@ -84,7 +85,12 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     const v = parseJson(f, diagnostics);
     if (v === null) return null;
     if (typeof v !== 'object' || Array.isArray(v)) {
-      error(f, 'apiops/info-shape', 'an APIOps information file is a JSON object {"properties": {...}}', 'the extractor writes the ARM resource\'s properties under "properties"');
+      error(
+        f,
+        'apiops/info-shape',
+        'an APIOps information file is a JSON object {"properties": {...}}',
+        'the extractor writes the ARM resource\'s properties under "properties"',
+      );
       return null;
     }
     let p = ((v as { properties?: unknown }).properties ?? {}) as Record<string, unknown>;
@@ -113,7 +119,13 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
   for (const ws of children('workspaces/')) {
     const inside = files.filter((f) => f.rel.startsWith(`workspaces/${ws}/`));
     for (const f of inside) used.add(f.rel);
-    if (inside[0]) warn(inside[0], 'apiops/workspace-skipped', `workspace "${ws}" is skipped: its ${inside.length} file(s) (APIs, products, backends... of the workspace) are not loaded; only the service level is served`, 'workspace gateways are not emulated; move what you need to test to the service level, or test it there');
+    if (inside[0])
+      warn(
+        inside[0],
+        'apiops/workspace-skipped',
+        `workspace "${ws}" is skipped: its ${inside.length} file(s) (APIs, products, backends... of the workspace) are not loaded; only the service level is served`,
+        'workspace gateways are not emulated; move what you need to test to the service level, or test it there',
+      );
   }
 
   // Service policy and fragments.
@@ -128,7 +140,13 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     else if (f) fragments.push({ id: name, source: f.source });
     else {
       const any = byRel.get(`${dir}policyFragmentInformation.json`);
-      if (any) error(any, 'apiops/fragment-no-policy', `policy fragment "${name}" has no policy.xml`, 'the extractor writes the fragment XML to policy fragments/<name>/policy.xml');
+      if (any)
+        error(
+          any,
+          'apiops/fragment-no-policy',
+          `policy fragment "${name}" has no policy.xml`,
+          'the extractor writes the fragment XML to policy fragments/<name>/policy.xml',
+        );
     }
   }
 
@@ -148,8 +166,18 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     }
     if (!given.has(display.toLowerCase())) {
       const kv = (p.keyVault as { secretIdentifier?: unknown } | undefined)?.secretIdentifier;
-      const why = typeof kv === 'string' ? `is a Key Vault reference (${kv}), which cannot be read offline` : secret ? 'is a secret, and extracts carry no secret values' : 'has no value';
-      warn(f, 'apiops/named-value-unknown', `named value "${display}" ${why}; {{${display}}} stays as written`, `give it with --named-value ${display}=VALUE, a named values file, or a configuration.<env>.yaml override (namedValues: - name: ${name})`);
+      const why =
+        typeof kv === 'string'
+          ? `is a Key Vault reference (${kv}), which cannot be read offline`
+          : secret
+            ? 'is a secret, and extracts carry no secret values'
+            : 'has no value';
+      warn(
+        f,
+        'apiops/named-value-unknown',
+        `named value "${display}" ${why}; {{${display}}} stays as written`,
+        `give it with --named-value ${display}=VALUE, a named values file, or a configuration.<env>.yaml override (namedValues: - name: ${name})`,
+      );
     }
     // Left as its own token (docs/apiops.md, Information files: "leave the {{…}} token unresolved with a warning").
     namedValues.push({ name: display, value: `{{${display}}}`, secret });
@@ -200,7 +228,12 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
       const first = files.find((x) => x.rel.startsWith(dir));
       if (first) {
         for (const x of files) if (x.rel.startsWith(dir)) used.add(x.rel);
-        error(first, 'apiops/api-no-information', `API folder "${folder}" has no apiInformation.json, so the API cannot be served`, 'the extractor writes apis/<name>/apiInformation.json for every API');
+        error(
+          first,
+          'apiops/api-no-information',
+          `API folder "${folder}" has no apiInformation.json, so the API cannot be served`,
+          'the extractor writes apis/<name>/apiInformation.json for every API',
+        );
       }
       continue;
     }
@@ -219,30 +252,58 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
       }
     } else if (spec && /\.wadl$/i.test(spec.rel)) {
       operations = (wadlOperations(spec.source, diagnostics) ?? []).map((op) => ({ id: op.id, method: op.method, urlTemplate: op.urlTemplate }));
-      info(spec, 'apiops/wadl', `WADL API "${folder}": ${operations.length} operation(s) read from specification.wadl (methods and paths); WADL parameter and representation checks are not emulated`);
+      info(
+        spec,
+        'apiops/wadl',
+        `WADL API "${folder}": ${operations.length} operation(s) read from specification.wadl (methods and paths); WADL parameter and representation checks are not emulated`,
+      );
     } else if (type === 'graphql' || spec?.rel.endsWith('.graphql')) {
       // A pass-through GraphQL API takes queries by POST (and GET ?query=) on the API path.
       operations = [
         { id: 'graphql-post', name: 'GraphQL (POST)', method: 'POST', urlTemplate: '/' },
         { id: 'graphql-get', name: 'GraphQL (GET)', method: 'GET', urlTemplate: '/' },
       ];
-      warn(spec ?? f, 'apiops/graphql-partial', `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; its schema is given to validate-graphql-request; resolvers are not part of the extract`, 'for a synthetic GraphQL API give its resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)');
+      warn(
+        spec ?? f,
+        'apiops/graphql-partial',
+        `GraphQL API "${folder}" is served as a pass-through: POST and GET on its path go to ${String(p.serviceUrl || 'its backend')}; its schema is given to validate-graphql-request; resolvers are not part of the extract`,
+        'for a synthetic GraphQL API give its resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)',
+      );
     } else if (type === 'soap' || spec?.rel.endsWith('.wsdl')) {
-      warn(spec ?? f, 'apiops/soap-partial', `SOAP API "${folder}" is served as a pass-through: every request under its path goes to ${String(p.serviceUrl || 'its backend')}; operations are not matched by SOAPAction${spec ? '' : ' (APIOps v7 does not export the WSDL)'}, and SOAP-to-REST translation is not emulated`, 'test SOAPAction-specific operation policies against APIM');
+      warn(
+        spec ?? f,
+        'apiops/soap-partial',
+        `SOAP API "${folder}" is served as a pass-through: every request under its path goes to ${String(p.serviceUrl || 'its backend')}; operations are not matched by SOAPAction${spec ? '' : ' (APIOps v7 does not export the WSDL)'}, and SOAP-to-REST translation is not emulated`,
+        'test SOAPAction-specific operation policies against APIM',
+      );
     } else if (type === 'websocket') {
-      warn(f, 'apiops/websocket', `WebSocket API "${folder}" cannot be served: the emulator does not proxy WebSocket upgrades (they are answered 501)`, 'test WebSocket APIs against APIM');
+      warn(
+        f,
+        'apiops/websocket',
+        `WebSocket API "${folder}" cannot be served: the emulator does not proxy WebSocket upgrades (they are answered 501)`,
+        'test WebSocket APIs against APIM',
+      );
     } else if (!spec) {
       info(f, 'apiops/no-specification', `API "${folder}" has no specification file: it gets one catch-all operation (any method, any path)`);
     }
     // Operation folders: operations/<operationId>/policy.xml (no information file, docs/apiops.md, Naming rules).
     for (const opName of children(`${dir}operations/`)) {
       const rel = `${dir}operations/${opName}/policy.xml`;
-      const policy = policyFile(rel, [['apis', folder], ['operations', opName]]);
+      const policy = policyFile(rel, [
+        ['apis', folder],
+        ['operations', opName],
+      ]);
       const op = operations.find((x) => x.id.toLowerCase() === opName.toLowerCase());
       const opFile = byRel.get(rel);
       for (const x of files) if (x.rel.startsWith(`${dir}operations/${opName}/`)) used.add(x.rel);
       if (!op) {
-        if (opFile) warn(opFile, 'apiops/operation-unknown', `operation folder "${opName}" names no operation of API "${folder}" (operationIds: ${operations.map((x) => x.id).join(', ') || 'none'}); its policy is not used`, 'the folder name is the operationId in the API\'s specification');
+        if (opFile)
+          warn(
+            opFile,
+            'apiops/operation-unknown',
+            `operation folder "${opName}" names no operation of API "${folder}" (operationIds: ${operations.map((x) => x.id).join(', ') || 'none'}); its policy is not used`,
+            "the folder name is the operationId in the API's specification",
+          );
         continue;
       }
       if (policy) op.policy = policy;
@@ -257,7 +318,13 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     const policy = policyFile(`${dir}policy.xml`, [['apis', folder]]);
     const vsId = typeof p.apiVersionSetId === 'string' ? lastSegment(p.apiVersionSetId) : undefined;
     const versionSet = vsId ? versionSets.get(vsId.toLowerCase()) : undefined;
-    if (vsId && !versionSet) error(f, 'apiops/unknown-version-set', `API "${folder}" names version set "${vsId}", which is not in version sets/`, `version sets: ${[...versionSets.values()].map((v) => v.id).join(', ') || 'none'}`);
+    if (vsId && !versionSet)
+      error(
+        f,
+        'apiops/unknown-version-set',
+        `API "${folder}" names version set "${vsId}", which is not in version sets/`,
+        `version sets: ${[...versionSets.values()].map((v) => v.id).join(', ') || 'none'}`,
+      );
     const keyNames = p.subscriptionKeyParameterNames as { header?: string; query?: string } | undefined;
     if (operations.length) examples.set(folder, exampleMap);
     apis.push({
@@ -299,7 +366,8 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     const v5 = take(`${dir}apis.json`);
     if (v5) {
       const list = parseJson(v5, diagnostics);
-      if (Array.isArray(list)) for (const item of list) if (item && typeof (item as { name?: unknown }).name === 'string') linked.push((item as { name: string }).name);
+      if (Array.isArray(list))
+        for (const item of list) if (item && typeof (item as { name?: unknown }).name === 'string') linked.push((item as { name: string }).name);
     }
     const productApis: string[] = [];
     for (const api of linked) {
@@ -313,7 +381,16 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     for (const x of files) {
       if (!x.rel.startsWith(dir) || used.has(x.rel)) continue;
       used.add(x.rel);
-      info(x, 'apiops/not-needed', notNeededReason(x.rel.slice(dir.length).split('/')[0]!.replace(/\.json$/, '')));
+      info(
+        x,
+        'apiops/not-needed',
+        notNeededReason(
+          x.rel
+            .slice(dir.length)
+            .split('/')[0]!
+            .replace(/\.json$/, ''),
+        ),
+      );
     }
     const state = String(p.state ?? 'published').toLowerCase();
     products.push({
@@ -340,7 +417,12 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     if (!p) continue;
     const scope = scopeOf(String(p.scope ?? ''), productIds, apiIds);
     if (!scope) {
-      error(f, 'apiops/subscription-scope', `subscription "${name}" has scope "${String(p.scope ?? '')}", which names no product or API of the tree`, 'scope is /products/<name>, /apis/<name> or /apis (all APIs)');
+      error(
+        f,
+        'apiops/subscription-scope',
+        `subscription "${name}" has scope "${String(p.scope ?? '')}", which names no product or API of the tree`,
+        'scope is /products/<name>, /apis/<name> or /apis (all APIs)',
+      );
       continue;
     }
     const display = typeof p.displayName === 'string' ? p.displayName : name;
@@ -348,14 +430,30 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     keyFor.delete(name.toLowerCase());
     keyFor.delete(display.toLowerCase());
     if (!key) {
-      info(f, 'apiops/subscription-no-key', `subscription "${name}" (${scope}) has no key in the extract (APIOps does not export keys); give one with --subscription-key ${name}=KEY to call with it`);
+      info(
+        f,
+        'apiops/subscription-no-key',
+        `subscription "${name}" (${scope}) has no key in the extract (APIOps does not export keys); give one with --subscription-key ${name}=KEY to call with it`,
+      );
       continue;
     }
     const state = String(p.state ?? 'active').toLowerCase() as SubscriptionDefinition['state'];
-    subscriptions.push({ id: name, name: display, scope, primaryKey: key, ...(typeof p.secondaryKey === 'string' ? { secondaryKey: p.secondaryKey } : {}), state });
+    subscriptions.push({
+      id: name,
+      name: display,
+      scope,
+      primaryKey: key,
+      ...(typeof p.secondaryKey === 'string' ? { secondaryKey: p.secondaryKey } : {}),
+      state,
+    });
   }
   for (const [name] of keyFor) {
-    diagnostics.push({ severity: 'error', code: 'apiops/unknown-subscription', message: `--subscription-key names subscription "${name}", which is not in subscriptions/`, hint: `subscriptions: ${children('subscriptions/').join(', ') || 'none'}; a key without NAME= is valid for all APIs` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'apiops/unknown-subscription',
+      message: `--subscription-key names subscription "${name}", which is not in subscriptions/`,
+      hint: `subscriptions: ${children('subscriptions/').join(', ') || 'none'}; a key without NAME= is valid for all APIs`,
+    });
   }
   for (const k of o.subscriptionKeys ?? []) {
     // APIM's built-in all-access subscription (the extractor skips it, docs/apiops.md, Naming rules).
@@ -366,9 +464,24 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
   for (const f of files) {
     if (used.has(f.rel)) continue;
     const top = f.rel.split('/')[0]!;
-    if (/^configuration\..*\.ya?ml$/i.test(f.rel)) info(f, 'apiops/not-needed', o.overrides && o.overrides.file === f.source.file ? 'the override file in use (--apiops-config)' : 'APIOps override file: not applied unless given with --apiops-config');
+    if (/^configuration\..*\.ya?ml$/i.test(f.rel))
+      info(
+        f,
+        'apiops/not-needed',
+        o.overrides && o.overrides.file === f.source.file
+          ? 'the override file in use (--apiops-config)'
+          : 'APIOps override file: not applied unless given with --apiops-config',
+      );
     else if (NOT_NEEDED_KINDS.has(top)) info(f, 'apiops/not-needed', `not needed by the emulator: ${NOT_NEEDED_KINDS.get(top)!}`);
-    else if (top === 'version sets' || top === 'named values' || top === 'backends' || top === 'products' || top === 'subscriptions' || top === 'policy fragments') info(f, 'apiops/not-needed', `not part of the APIOps ${top} layout (expected ${top}/<name>/<kind>Information.json); not used`);
+    else if (
+      top === 'version sets' ||
+      top === 'named values' ||
+      top === 'backends' ||
+      top === 'products' ||
+      top === 'subscriptions' ||
+      top === 'policy fragments'
+    )
+      info(f, 'apiops/not-needed', `not part of the APIOps ${top} layout (expected ${top}/<name>/<kind>Information.json); not used`);
     else info(f, 'apiops/not-needed', 'not an APIOps extractor file; not used');
   }
   if (overrides) diagnostics.push(...overrides.unused(OVERRIDE_KINDS));
@@ -383,14 +496,32 @@ export function loadApiops(files: readonly ApiopsFile[], o: ApiopsLoadOptions = 
     apis,
     subscriptions,
   };
-  return { definition: diagnostics.some((d) => d.severity === 'error') ? null : definition, diagnostics, layout, files: files.map((f) => f.source.file), examples };
+  return {
+    definition: diagnostics.some((d) => d.severity === 'error') ? null : definition,
+    diagnostics,
+    layout,
+    files: files.map((f) => f.source.file),
+    examples,
+  };
 }
 
 /** v5: `apis.json` / `tags.json` lists; v6: per-item links under products and APIs or workspace info files; v7 otherwise. */
 export function detectLayout(files: readonly ApiopsFile[]): ApiopsLayout {
-  if (files.some((f) => /^products\/[^/]+\/apis\.json$/.test(f.rel) || /^apis\/[^/]+\/tags\.json$/.test(f.rel) || /\/apiVersionSetInformation\.json$/.test(f.rel))) return 'v5';
-  if (files.some((f) => /^apis\/[^/]+\/tags\/[^/]+\/apiTagInformation\.json$/.test(f.rel) || /^products\/[^/]+\/tags\//.test(f.rel) || /^workspaces\/[^/]+\/workspaceInformation\.json$/.test(f.rel))) return 'v6';
-  if (files.some((f) => /\/(?:subscriptions\/[^/]+\/)?(?:resourceGroups|providers)\//i.test(f.source.text.slice(0, 4096)) && /Information\.json$/.test(f.rel))) return 'v6';
+  if (
+    files.some((f) => /^products\/[^/]+\/apis\.json$/.test(f.rel) || /^apis\/[^/]+\/tags\.json$/.test(f.rel) || /\/apiVersionSetInformation\.json$/.test(f.rel))
+  )
+    return 'v5';
+  if (
+    files.some(
+      (f) =>
+        /^apis\/[^/]+\/tags\/[^/]+\/apiTagInformation\.json$/.test(f.rel) ||
+        /^products\/[^/]+\/tags\//.test(f.rel) ||
+        /^workspaces\/[^/]+\/workspaceInformation\.json$/.test(f.rel),
+    )
+  )
+    return 'v6';
+  if (files.some((f) => /\/(?:subscriptions\/[^/]+\/)?(?:resourceGroups|providers)\//i.test(f.source.text.slice(0, 4096)) && /Information\.json$/.test(f.rel)))
+    return 'v6';
   return 'v7';
 }
 
@@ -444,7 +575,14 @@ function parseJson(f: ApiopsFile, diagnostics: Diagnostic[]): unknown {
     return JSON.parse(f.source.text.replace(/^\uFEFF/, '')) as unknown;
   } catch (e) {
     const offset = e instanceof JsonSyntaxError ? e.offset : 0;
-    diagnostics.push({ severity: 'error', code: 'json/syntax', message: `invalid JSON: ${(e as Error).message}`, file: f.source.file, ...f.source.positionAt(offset), hint: 'APIOps information files are JSON objects {"properties": {...}}' });
+    diagnostics.push({
+      severity: 'error',
+      code: 'json/syntax',
+      message: `invalid JSON: ${(e as Error).message}`,
+      file: f.source.file,
+      ...f.source.positionAt(offset),
+      hint: 'APIOps information files are JSON objects {"properties": {...}}',
+    });
     return null;
   }
 }

@@ -28,14 +28,29 @@ export class Overrides {
     const doc = parseDocument(source.text, { prettyErrors: false, uniqueKeys: false });
     if (doc.errors.length) {
       for (const e of doc.errors.slice(0, 5)) {
-        diagnostics.push({ severity: 'error', code: 'apiops/override-syntax', message: `invalid YAML: ${e.message.split('\n')[0]}`, file: source.file, ...source.positionAt(e.pos[0]), hint: 'configuration.<env>.yaml is YAML: top-level arrays such as namedValues, backends, apis, each item {name, properties}' });
+        diagnostics.push({
+          severity: 'error',
+          code: 'apiops/override-syntax',
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+          file: source.file,
+          ...source.positionAt(e.pos[0]),
+          hint: 'configuration.<env>.yaml is YAML: top-level arrays such as namedValues, backends, apis, each item {name, properties}',
+        });
       }
       return null;
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return new Overrides(source, {}, new Map());
     if (typeof value !== 'object' || Array.isArray(value)) {
-      diagnostics.push({ severity: 'error', code: 'apiops/override-shape', message: 'an APIOps configuration file is a mapping of resource kinds (namedValues, backends, apis...) to lists', file: source.file, line: 1, column: 1, hint: 'e.g. namedValues:\n  - name: environment\n    properties: {value: dev}' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'apiops/override-shape',
+        message: 'an APIOps configuration file is a mapping of resource kinds (namedValues, backends, apis...) to lists',
+        file: source.file,
+        line: 1,
+        column: 1,
+        hint: 'e.g. namedValues:\n  - name: environment\n    properties: {value: dev}',
+      });
       return null;
     }
     // Map each JS item back to its YAML node so diagnostics can point at the line of an unused override.
@@ -87,7 +102,14 @@ export class Overrides {
           const name = String((item as { name?: unknown }).name ?? '');
           if (node && !this.used.has(node)) {
             const pos = node.range ? this.source.positionAt(node.range[0]) : { line: 1, column: 1 };
-            out.push({ severity: 'warning', code: 'apiops/override-unused', message: `override ${where}${key}[name=${name}] matches no resource in the tree, so it changes nothing`, hint: 'name is the folder name of the resource (case-sensitive), e.g. apis/<name>, named values/<name>', file: this.source.file, ...pos });
+            out.push({
+              severity: 'warning',
+              code: 'apiops/override-unused',
+              message: `override ${where}${key}[name=${name}] matches no resource in the tree, so it changes nothing`,
+              hint: 'name is the folder name of the resource (case-sensitive), e.g. apis/<name>, named values/<name>',
+              file: this.source.file,
+              ...pos,
+            });
           } else walk(item as Record<string, unknown>, `${where}${key}[${name}].`);
         }
       }

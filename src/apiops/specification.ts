@@ -38,11 +38,27 @@ export function openApiOperations(source: SourceText, diagnostics: Diagnostic[])
     doc = /\.json$/i.test(source.file) ? JSON.parse(source.text.replace(/^\uFEFF/, '')) : yaml().parse(source.text, { maxAliasCount: 100 });
   } catch (e) {
     const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
-    diagnostics.push({ severity: 'error', code: 'apiops/spec-syntax', message: `the API specification does not parse: ${(e as Error).message.split('\n')[0]}`, file: source.file, line: pos?.line ?? 1, column: pos?.col ?? 1, hint: 'specification.yaml|json is an OpenAPI 2 or 3 document' });
+    diagnostics.push({
+      severity: 'error',
+      code: 'apiops/spec-syntax',
+      message: `the API specification does not parse: ${(e as Error).message.split('\n')[0]}`,
+      file: source.file,
+      line: pos?.line ?? 1,
+      column: pos?.col ?? 1,
+      hint: 'specification.yaml|json is an OpenAPI 2 or 3 document',
+    });
     return null;
   }
   if (!doc || typeof doc !== 'object' || !('paths' in doc)) {
-    diagnostics.push({ severity: 'error', code: 'apiops/spec-shape', message: 'the API specification has no "paths": not an OpenAPI document', file: source.file, line: 1, column: 1, hint: 'an OpenAPI document has openapi: 3.x (or swagger: "2.0") and paths' });
+    diagnostics.push({
+      severity: 'error',
+      code: 'apiops/spec-shape',
+      message: 'the API specification has no "paths": not an OpenAPI document',
+      file: source.file,
+      line: 1,
+      column: 1,
+      hint: 'an OpenAPI document has openapi: 3.x (or swagger: "2.0") and paths',
+    });
     return null;
   }
   const d = doc as { paths?: Record<string, Record<string, unknown>>; swagger?: string };
@@ -53,12 +69,26 @@ export function openApiOperations(source: SourceText, diagnostics: Diagnostic[])
       const op = item[m] as { operationId?: unknown; summary?: unknown; responses?: Record<string, unknown> } | undefined;
       if (!op || typeof op !== 'object') continue;
       if (ops.length >= MAX_OPERATIONS) {
-        diagnostics.push({ severity: 'error', code: 'apiops/spec-too-large', message: `the API specification declares more than ${MAX_OPERATIONS} operations`, file: source.file, line: 1, column: 1, hint: `at most ${MAX_OPERATIONS} operations per API` });
+        diagnostics.push({
+          severity: 'error',
+          code: 'apiops/spec-too-large',
+          message: `the API specification declares more than ${MAX_OPERATIONS} operations`,
+          file: source.file,
+          line: 1,
+          column: 1,
+          hint: `at most ${MAX_OPERATIONS} operations per API`,
+        });
         return ops;
       }
       const id = typeof op.operationId === 'string' && op.operationId ? op.operationId : `${m}${p.replace(/[^A-Za-z0-9]+/g, '-')}`.replace(/-+$/, '');
       const example = pickExample(op.responses, d.swagger !== undefined);
-      ops.push({ id, ...(typeof op.summary === 'string' ? { name: op.summary } : {}), method: m.toUpperCase(), urlTemplate: p.startsWith('/') ? p : `/${p}`, ...(example ? { example } : {}) });
+      ops.push({
+        id,
+        ...(typeof op.summary === 'string' ? { name: op.summary } : {}),
+        method: m.toUpperCase(),
+        urlTemplate: p.startsWith('/') ? p : `/${p}`,
+        ...(example ? { example } : {}),
+      });
     }
   }
   return ops;
@@ -68,9 +98,23 @@ export function openApiOperations(source: SourceText, diagnostics: Diagnostic[])
 export function wadlOperations(source: SourceText, diagnostics: Diagnostic[]): SpecOperation[] | null {
   let doc: Record<string, unknown>;
   try {
-    doc = new (fastXmlParser().XMLParser)({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, isArray: (name) => name === 'resource' || name === 'method' || name === 'resources', processEntities: false }).parse(source.text) as Record<string, unknown>;
+    doc = new (fastXmlParser().XMLParser)({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@',
+      removeNSPrefix: true,
+      isArray: (name) => name === 'resource' || name === 'method' || name === 'resources',
+      processEntities: false,
+    }).parse(source.text) as Record<string, unknown>;
   } catch (e) {
-    diagnostics.push({ severity: 'error', code: 'apiops/spec-syntax', message: `the WADL specification does not parse: ${(e as Error).message.split('\n')[0]}`, file: source.file, line: 1, column: 1, hint: 'specification.wadl is a WADL XML document' });
+    diagnostics.push({
+      severity: 'error',
+      code: 'apiops/spec-syntax',
+      message: `the WADL specification does not parse: ${(e as Error).message.split('\n')[0]}`,
+      file: source.file,
+      line: 1,
+      column: 1,
+      hint: 'specification.wadl is a WADL XML document',
+    });
     return null;
   }
   const ops: SpecOperation[] = [];

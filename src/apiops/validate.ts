@@ -15,7 +15,12 @@ const NO_UPSTREAM: Upstream = {
  * `validate DIR` on an APIOps tree: loads it as `serve --apiops` would and compiles every policy at its own scope
  * (service, product, API, operation) with the tree's named values, fragments and backends.
  */
-export function validateApiopsTree(dir: string, namedValues: NamedValue[], backendParameters: Record<string, unknown>, overridesFile?: string): { diagnostics: Diagnostic[]; files: string[] } {
+export function validateApiopsTree(
+  dir: string,
+  namedValues: NamedValue[],
+  backendParameters: Record<string, unknown>,
+  overridesFile?: string,
+): { diagnostics: Diagnostic[]; files: string[] } {
   const r = loadApiopsFolder(dir, { givenNamedValues: namedValues.map((n) => n.name), ...(overridesFile ? { overridesFile } : {}) });
   const diagnostics = [...r.diagnostics];
   if (r.definition) {

@@ -27,9 +27,26 @@ export const OFFLINE_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000000';
 export const OFFLINE_RESOURCE_GROUP = 'emulator-rg';
 
 const OFFLINE_UNSUPPORTED = new Set([
-  'reference', 'list', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'listcallbackurl', 'subscription',
-  'resourcegroup', 'deployment', 'environment', 'tenant', 'managementgroup', 'pickzones', 'newguid', 'utcnow',
-  'providers', 'extensionresourceid', 'managementgroupresourceid', 'getsecret',
+  'reference',
+  'list',
+  'listkeys',
+  'listsecrets',
+  'listaccountsas',
+  'listservicesas',
+  'listcallbackurl',
+  'subscription',
+  'resourcegroup',
+  'deployment',
+  'environment',
+  'tenant',
+  'managementgroup',
+  'pickzones',
+  'newguid',
+  'utcnow',
+  'providers',
+  'extensionresourceid',
+  'managementgroupresourceid',
+  'getsecret',
 ]);
 
 type Value = unknown;
@@ -59,16 +76,40 @@ interface Ast {
   pos: number;
   kind: 'string' | 'number' | 'call' | 'member' | 'index' | 'literal';
 }
-interface StrAst extends Ast { kind: 'string'; value: string }
-interface NumAst extends Ast { kind: 'number'; value: number }
-interface LitAst extends Ast { kind: 'literal'; value: boolean | null }
-interface CallAst extends Ast { kind: 'call'; name: string; args: Expr[] }
-interface MemberAst extends Ast { kind: 'member'; target: Expr; name: string }
-interface IndexAst extends Ast { kind: 'index'; target: Expr; index: Expr }
+interface StrAst extends Ast {
+  kind: 'string';
+  value: string;
+}
+interface NumAst extends Ast {
+  kind: 'number';
+  value: number;
+}
+interface LitAst extends Ast {
+  kind: 'literal';
+  value: boolean | null;
+}
+interface CallAst extends Ast {
+  kind: 'call';
+  name: string;
+  args: Expr[];
+}
+interface MemberAst extends Ast {
+  kind: 'member';
+  target: Expr;
+  name: string;
+}
+interface IndexAst extends Ast {
+  kind: 'index';
+  target: Expr;
+  index: Expr;
+}
 type Expr = StrAst | NumAst | LitAst | CallAst | MemberAst | IndexAst;
 
 class ExprSyntaxError extends Error {
-  constructor(message: string, readonly pos: number) {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
     super(message);
   }
 }
@@ -241,7 +282,13 @@ export class ArmTemplate {
       }
       case 'object': {
         if (memberCI(node, 'copy') && path !== '$') {
-          throw new ArmError('property copy loops (`copy` inside properties) are not supported offline', 'backend/arm-unsupported', node.offset, path, 'write the array out, or run the deployment and export the backends');
+          throw new ArmError(
+            'property copy loops (`copy` inside properties) are not supported offline',
+            'backend/arm-unsupported',
+            node.offset,
+            path,
+            'write the array out, or run the deployment and export the backends',
+          );
         }
         return {
           kind: 'object',
@@ -369,7 +416,11 @@ export class ArmTemplate {
     };
     const arity = (min: number, max = min) => {
       if (args.length < min || args.length > max) {
-        throw this.err(at, e, `${e.name}() takes ${min === max ? min : `${min} to ${max === Infinity ? 'any number of' : max}`} argument(s), got ${args.length}`);
+        throw this.err(
+          at,
+          e,
+          `${e.name}() takes ${min === max ? min : `${min} to ${max === Infinity ? 'any number of' : max}`} argument(s), got ${args.length}`,
+        );
       }
     };
     switch (name) {
@@ -386,7 +437,12 @@ export class ArmTemplate {
       case 'format': {
         arity(1, Infinity);
         // A placeholder may repeat: count each use against the limit.
-        this.checkBuilt(at, e, [str(0)], [...str(0).matchAll(/\{(\d+)(?::[^}]*)?\}/g)].reduce((n, m) => n + sizeOf(args[Number(m[1]) + 1], ARM_LIMITS.valueSize), 0));
+        this.checkBuilt(
+          at,
+          e,
+          [str(0)],
+          [...str(0).matchAll(/\{(\d+)(?::[^}]*)?\}/g)].reduce((n, m) => n + sizeOf(args[Number(m[1]) + 1], ARM_LIMITS.valueSize), 0),
+        );
         return str(0).replace(/\{(\d+)(?::[^}]*)?\}/g, (m, n: string) => {
           const idx = Number(n) + 1;
           if (idx >= args.length) throw this.err(at, e, `format() placeholder ${m} has no argument`);
@@ -591,7 +647,13 @@ export class ArmTemplate {
         return at.ctx.copyIndex + (offsetArg ?? 0);
       }
       default:
-        throw this.err(at, e, `unknown ARM template function ${e.name}()`, 'backend/arm-unsupported-function', 'supported offline: parameters, variables, concat, format, resourceId, toLower, toUpper, string, int, bool, if, equals, last, split, replace, uniqueString, copyIndex and similar pure functions');
+        throw this.err(
+          at,
+          e,
+          `unknown ARM template function ${e.name}()`,
+          'backend/arm-unsupported-function',
+          'supported offline: parameters, variables, concat, format, resourceId, toLower, toUpper, string, int, bool, if, equals, last, split, replace, uniqueString, copyIndex and similar pure functions',
+        );
     }
   }
 
@@ -603,7 +665,13 @@ export class ArmTemplate {
     else if (decl.node) {
       const key = name.toLowerCase();
       if (this.evaluatingParams.has(key)) {
-        throw this.err(at, e, `the defaultValue of parameter '${name}' refers to itself (through ${[...this.evaluatingParams].join(' → ')})`, 'backend/arm-parameter', 'a defaultValue may use other parameters, never one that leads back to itself');
+        throw this.err(
+          at,
+          e,
+          `the defaultValue of parameter '${name}' refers to itself (through ${[...this.evaluatingParams].join(' → ')})`,
+          'backend/arm-parameter',
+          'a defaultValue may use other parameters, never one that leads back to itself',
+        );
       }
       this.evaluatingParams.add(key);
       try {
@@ -612,12 +680,24 @@ export class ArmTemplate {
         this.evaluatingParams.delete(key);
       }
     } else {
-      throw this.err(at, e, `parameter '${name}' has no defaultValue and no value was given`, 'backend/arm-parameter', `pass it in ${this.overrideOrigin} (e.g. --parameter ${name}=...)`);
+      throw this.err(
+        at,
+        e,
+        `parameter '${name}' has no defaultValue and no value was given`,
+        'backend/arm-parameter',
+        `pass it in ${this.overrideOrigin} (e.g. --parameter ${name}=...)`,
+      );
     }
     if (decl.allowed?.kind === 'array') {
       const allowed = decl.allowed.items.map((n) => toPlain(n));
       if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-        throw this.err(at, e, `parameter '${name}' value ${JSON.stringify(value)} is not one of its allowedValues`, 'backend/arm-parameter', `allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+        throw this.err(
+          at,
+          e,
+          `parameter '${name}' value ${JSON.stringify(value)} is not one of its allowedValues`,
+          'backend/arm-parameter',
+          `allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+        );
       }
     }
     return value;

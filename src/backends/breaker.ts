@@ -120,7 +120,16 @@ export class CircuitBreaker {
     const { duration, source } = this.openFor(outcome, now);
     let answer;
     try {
-      answer = sharing.store.breakerRecord(sharing.key, now, { intervalMs: r.intervalMs, count: r.count, percentage: r.percentage, failure: failure !== undefined, openForMs: duration, why: failure ?? '', interval: r.interval, source });
+      answer = sharing.store.breakerRecord(sharing.key, now, {
+        intervalMs: r.intervalMs,
+        count: r.count,
+        percentage: r.percentage,
+        failure: failure !== undefined,
+        openForMs: duration,
+        why: failure ?? '',
+        interval: r.interval,
+        source,
+      });
     } catch {
       return this.recordLocal(outcome, failure, now);
     }
@@ -151,8 +160,7 @@ export class CircuitBreaker {
     this.push(now, failure !== undefined);
     if (failure === undefined) return false;
     const r = this.rule;
-    const tripped =
-      r.count !== undefined ? this.sumFail >= r.count : this.sumFail > 0 && this.sumFail * 100 >= (r.percentage ?? 100) * this.sumTotal;
+    const tripped = r.count !== undefined ? this.sumFail >= r.count : this.sumFail > 0 && this.sumFail * 100 >= (r.percentage ?? 100) * this.sumTotal;
     if (!tripped) return false;
 
     const { duration, source } = this.openFor(outcome, now);

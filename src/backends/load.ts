@@ -58,7 +58,15 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
       const { line, column } = source.positionAt(e.offset);
-      diagnostics.push({ severity: 'error', code: 'backend/json-syntax', message: `invalid JSON: ${e.message}`, file: f.file, line, column, hint: 'backend files are JSON (ARM templates may contain // comments)' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'backend/json-syntax',
+        message: `invalid JSON: ${e.message}`,
+        file: f.file,
+        line,
+        column,
+        hint: 'backend files are JSON (ARM templates may contain // comments)',
+      });
     }
   }
 
@@ -72,7 +80,16 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
         if (v) parameters[e.key] = toPlain(v);
         else if (member(e.value, 'reference')) {
           const { line, column } = d.source.positionAt(e.value.offset);
-          diagnostics.push({ severity: 'error', code: 'backend/arm-unsupported', message: `parameter '${e.key}' is a Key Vault reference, which cannot be resolved offline`, file: d.source.file, line, column, jsonPath: pathJoin('$.parameters', e.key), hint: 'give it a literal value with --parameter' });
+          diagnostics.push({
+            severity: 'error',
+            code: 'backend/arm-unsupported',
+            message: `parameter '${e.key}' is a Key Vault reference, which cannot be resolved offline`,
+            file: d.source.file,
+            line,
+            column,
+            jsonPath: pathJoin('$.parameters', e.key),
+            hint: 'give it a literal value with --parameter',
+          });
         }
       }
     } else documents.push(d);
@@ -117,14 +134,29 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
       }
       backends.value.items.forEach((item, i) => raw.push({ source, resource: item, path: `$.backends[${i}]`, ctx: {}, listed: true }));
       for (const e of root.entries) {
-        if (!WRAPPER_KEYS.has(e.key.toLowerCase())) err(e.keyOffset, pathJoin('$', e.key), 'backend/unknown-key', `unknown top-level key '${e.key}' next to 'backends'; it is ignored`, 'known: backends, policyPlaceholders, namedValues, note, source', 'warning');
+        if (!WRAPPER_KEYS.has(e.key.toLowerCase()))
+          err(
+            e.keyOffset,
+            pathJoin('$', e.key),
+            'backend/unknown-key',
+            `unknown top-level key '${e.key}' next to 'backends'; it is ignored`,
+            'known: backends, policyPlaceholders, namedValues, note, source',
+            'warning',
+          );
       }
       const ph = memberCI(root, 'policyPlaceholders')?.value;
       if (ph?.kind === 'object') {
         for (const e of ph.entries) {
           if (e.value.kind !== 'string') continue;
           if (placeholders[e.key] !== undefined && placeholders[e.key] !== e.value.value) {
-            err(e.value.offset, pathJoin('$.policyPlaceholders', e.key), 'backend/placeholder-conflict', `policy placeholder '${e.key}' is '${e.value.value}' here but '${placeholders[e.key]}' in an earlier file; the first wins`, undefined, 'warning');
+            err(
+              e.value.offset,
+              pathJoin('$.policyPlaceholders', e.key),
+              'backend/placeholder-conflict',
+              `policy placeholder '${e.key}' is '${e.value.value}' here but '${placeholders[e.key]}' in an earlier file; the first wins`,
+              undefined,
+              'warning',
+            );
           } else placeholders[e.key] = e.value.value;
         }
       }
@@ -143,9 +175,10 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
     err(root.offset, '$', 'backend/unrecognized-document', 'this JSON is not a backend definition', SHAPES_HINT);
   }
 
-  const namedValues = opts.namedValues || Object.keys(fileNamedValues).length
-    ? new Map([...Object.entries(fileNamedValues), ...(opts.namedValues ?? new Map<string, string>())])
-    : undefined;
+  const namedValues =
+    opts.namedValues || Object.keys(fileNamedValues).length
+      ? new Map([...Object.entries(fileNamedValues), ...(opts.namedValues ?? new Map<string, string>())])
+      : undefined;
 
   const checked: CheckedBackend[] = [];
   for (const rc of raw) {
@@ -158,7 +191,13 @@ export function loadBackends(files: BackendInputFile[], opts: LoadBackendsOption
   const fileOrder = new Map(files.map((f, i) => [f.file, i]));
   const ordered = diagnostics
     .map((d, i) => ({ d, i }))
-    .sort((a, b) => (fileOrder.get(a.d.file ?? '') ?? -1) - (fileOrder.get(b.d.file ?? '') ?? -1) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
+    .sort(
+      (a, b) =>
+        (fileOrder.get(a.d.file ?? '') ?? -1) - (fileOrder.get(b.d.file ?? '') ?? -1) ||
+        (a.d.line ?? 0) - (b.d.line ?? 0) ||
+        (a.d.column ?? 0) - (b.d.column ?? 0) ||
+        a.i - b.i,
+    )
     .map((x) => x.d);
   const backends = checked.filter((b) => b.def && !b.hasErrors).map((b) => b.def!);
   return { backends, diagnostics: ordered, placeholders, namedValues: fileNamedValues };
@@ -210,7 +249,13 @@ function walkResource(
         return;
       }
       if (count > ARM_LIMITS.copyCount) {
-        err(countNode?.value.offset ?? copy.value.offset, `${path}.copy.count`, 'backend/arm-limit', `copy.count is ${count}; ARM allows at most ${ARM_LIMITS.copyCount} copies of a resource`, 'split the loop, or lower the count');
+        err(
+          countNode?.value.offset ?? copy.value.offset,
+          `${path}.copy.count`,
+          'backend/arm-limit',
+          `copy.count is ${count}; ARM allows at most ${ARM_LIMITS.copyCount} copies of a resource`,
+          'split the loop, or lower the count',
+        );
         return;
       }
       const copyName = nameNode?.value.kind === 'string' ? nameNode.value.value : undefined;
@@ -230,13 +275,27 @@ function walkResource(
       const children = memberCI(node, 'resources')?.value;
       if (children?.kind === 'array') children.items.forEach((n, i) => walkResource(source, n, `${path}.resources[${i}]`, template, {}, true, out, err));
     } else if (t === WORKSPACE_BACKENDS_TYPE || (nestedInService && t === 'workspaces/backends')) {
-      err(node.offset, path, 'backend/workspace-unsupported', 'workspace backends (Microsoft.ApiManagement/service/workspaces/backends) are not emulated; this resource is skipped', 'define the backend at service level', 'warning');
+      err(
+        node.offset,
+        path,
+        'backend/workspace-unsupported',
+        'workspace backends (Microsoft.ApiManagement/service/workspaces/backends) are not emulated; this resource is skipped',
+        'define the backend at service level',
+        'warning',
+      );
     } else if (t === DEPLOYMENTS_TYPE) {
       const props = memberCI(node, 'properties')?.value;
       const inner = memberCI(props, 'template')?.value;
       if (!inner) {
         if (memberCI(props, 'templateLink')) {
-          err(node.offset, path, 'backend/arm-unsupported', 'linked templates (templateLink) cannot be fetched offline; backends inside are not loaded', 'pass the linked template file itself', 'warning');
+          err(
+            node.offset,
+            path,
+            'backend/arm-unsupported',
+            'linked templates (templateLink) cannot be fetched offline; backends inside are not loaded',
+            'pass the linked template file itself',
+            'warning',
+          );
         }
         return;
       }
@@ -277,7 +336,13 @@ function toCandidate(rc: RawCandidate, diagnostics: Diagnostic[]): BackendCandid
     if (rc.listed) {
       const typeNode = memberCI(resource, 'type')?.value;
       if (typeNode?.kind === 'string' && typeNode.value.toLowerCase() !== BACKENDS_TYPE) {
-        err(typeNode.offset, `${path}.type`, 'backend/not-a-backend', `resource type '${typeNode.value}' is not a backend`, 'allowed: Microsoft.ApiManagement/service/backends');
+        err(
+          typeNode.offset,
+          `${path}.type`,
+          'backend/not-a-backend',
+          `resource type '${typeNode.value}' is not a backend`,
+          'allowed: Microsoft.ApiManagement/service/backends',
+        );
         return undefined;
       }
     }
@@ -286,7 +351,13 @@ function toCandidate(rc: RawCandidate, diagnostics: Diagnostic[]): BackendCandid
       if (!rc.template) {
         const expr = findExpression(n, path);
         if (expr) {
-          err(expr.offset, expr.path, 'backend/arm-expression', `'${expr.text}' is an ARM template expression, which is only evaluated inside a deployment template (a file with 'resources')`, 'wrap the resource in an ARM template with the parameters it uses, or write the value literally');
+          err(
+            expr.offset,
+            expr.path,
+            'backend/arm-expression',
+            `'${expr.text}' is an ARM template expression, which is only evaluated inside a deployment template (a file with 'resources')`,
+            'wrap the resource in an ARM template with the parameters it uses, or write the value literally',
+          );
           return undefined;
         }
       }
@@ -308,12 +379,18 @@ function toCandidate(rc: RawCandidate, diagnostics: Diagnostic[]): BackendCandid
       nameOffset = idEntry.value.offset;
     }
     if (name === undefined) {
-      err(resource.offset, path, 'backend/invalid-name', 'the backend has no name', "add name: \"<backend-id>\" (or \"<service>/<backend-id>\" in ARM templates)");
+      err(resource.offset, path, 'backend/invalid-name', 'the backend has no name', 'add name: "<backend-id>" (or "<service>/<backend-id>" in ARM templates)');
       return undefined;
     }
     const id = name.split('/').filter(Boolean).pop() ?? '';
     if (!id || id.length > 80 || !/^[^*#&+:<>?\s]+$/.test(id)) {
-      err(nameOffset, `${path}.name`, 'backend/invalid-name', `backend name '${name}' is not a valid backend id`, 'allowed: 1-80 characters, none of * # & + : < > ? or spaces; written as "<backend>" or "<service>/<backend>"');
+      err(
+        nameOffset,
+        `${path}.name`,
+        'backend/invalid-name',
+        `backend name '${name}' is not a valid backend id`,
+        'allowed: 1-80 characters, none of * # & + : < > ? or spaces; written as "<backend>" or "<service>/<backend>"',
+      );
       return undefined;
     }
     let apiVersion: string | undefined;
@@ -321,14 +398,26 @@ function toCandidate(rc: RawCandidate, diagnostics: Diagnostic[]): BackendCandid
     if (av) {
       const v = evaluate(av.value, `${path}.apiVersion`);
       if (v.kind !== 'string' || !API_VERSION_PATTERN.test(v.value)) {
-        err(v.offset, `${path}.apiVersion`, 'backend/api-version', `apiVersion ${v.kind === 'string' ? `'${v.value}'` : 'must be a string'} is not an API version`, 'write it as yyyy-mm-dd or yyyy-mm-dd-preview, e.g. 2024-06-01-preview');
+        err(
+          v.offset,
+          `${path}.apiVersion`,
+          'backend/api-version',
+          `apiVersion ${v.kind === 'string' ? `'${v.value}'` : 'must be a string'} is not an API version`,
+          'write it as yyyy-mm-dd or yyyy-mm-dd-preview, e.g. 2024-06-01-preview',
+        );
         return undefined;
       }
       apiVersion = v.value;
     }
     const pe = memberCI(resource, 'properties');
     if (!pe) {
-      err(resource.offset, path, 'backend/missing-properties', `backend '${id}' has no 'properties'`, 'add properties: { url, protocol } for a single backend, or { type: "Pool", pool: { services } }');
+      err(
+        resource.offset,
+        path,
+        'backend/missing-properties',
+        `backend '${id}' has no 'properties'`,
+        'add properties: { url, protocol } for a single backend, or { type: "Pool", pool: { services } }',
+      );
       return undefined;
     }
     const props = evaluate(pe.value, `${path}.properties`);
@@ -403,7 +492,9 @@ function crossCheck(checked: CheckedBackend[], diagnostics: Diagnostic[]): void 
           message: `pool '${b.candidate.id}' references backend '${ref.backendId}', which is not defined`,
           ...at(b, ref.offset),
           jsonPath: ref.path,
-          hint: singles.length ? `defined single backends: ${singles.slice(0, 12).join(', ')}${singles.length > 12 ? ', …' : ''}` : 'no single backends are defined; add them (in any loaded file)',
+          hint: singles.length
+            ? `defined single backends: ${singles.slice(0, 12).join(', ')}${singles.length > 12 ? ', …' : ''}`
+            : 'no single backends are defined; add them (in any loaded file)',
         });
         b.hasErrors = true;
       } else if (target.type === 'Pool') {
@@ -443,7 +534,11 @@ export function isBackendDocument(json: unknown): boolean {
       const o = r as Record<string, unknown>;
       const type = typeof o.type === 'string' ? o.type.toLowerCase() : '';
       if (type === BACKENDS_TYPE) return true;
-      if (type === SERVICE_TYPE) return Array.isArray(o.resources) && o.resources.some((c) => typeof (c as { type?: unknown })?.type === 'string' && /(^|\/)backends$/i.test((c as { type: string }).type));
+      if (type === SERVICE_TYPE)
+        return (
+          Array.isArray(o.resources) &&
+          o.resources.some((c) => typeof (c as { type?: unknown })?.type === 'string' && /(^|\/)backends$/i.test((c as { type: string }).type))
+        );
       if (type === DEPLOYMENTS_TYPE) return inTemplate((o.properties as { template?: unknown } | undefined)?.template);
       return false;
     });

@@ -130,12 +130,14 @@ export class BackendRegistry {
         list.push(rt);
         byPriority.set(p, list);
       }
-      const groups = [...byPriority.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([priority, ms]) => ({ priority, members: ms, mode: describeMode(ms, ms) }));
+      const groups = [...byPriority.entries()].sort((a, b) => a[0] - b[0]).map(([priority, ms]) => ({ priority, members: ms, mode: describeMode(ms, ms) }));
       const sa = def.pool?.sessionAffinity;
       const affinity: PoolAffinity | undefined = sa
-        ? { counts: { cookieName: sa.name, assigned: 0, pinned: 0, repinned: 0, unrecognized: 0 }, memberIds: members.map((m) => m.single.def.id), known: new Map() }
+        ? {
+            counts: { cookieName: sa.name, assigned: 0, pinned: 0, repinned: 0, unrecognized: 0 },
+            memberIds: members.map((m) => m.single.def.id),
+            known: new Map(),
+          }
         : undefined;
       this.entries.set(def.id, { kind: 'pool', def, groups, members, unavailable: 0, affinity });
     }
@@ -245,11 +247,15 @@ export class BackendRegistry {
       chosen.current -= zeroMode ? count : total;
       chosen.selections++;
       chosen.single.selections++;
-      const mode = count === g.members.length ? g.mode : describeMode(g.members, g.members.filter((m) => m.available));
+      const mode =
+        count === g.members.length
+          ? g.mode
+          : describeMode(
+              g.members,
+              g.members.filter((m) => m.available),
+            );
       const why =
-        `pool ${id}: ${sessionWhy}priority ${g.priority}` +
-        (skipped ? ` (priority ${skipped} all open)` : '') +
-        `, ${mode} → ${chosen.single.def.id}`;
+        `pool ${id}: ${sessionWhy}priority ${g.priority}` + (skipped ? ` (priority ${skipped} all open)` : '') + `, ${mode} → ${chosen.single.def.id}`;
       return {
         ok: true,
         backendId: id,
@@ -349,7 +355,9 @@ export class BackendRegistry {
         e.selections = old.selections;
         kept.push(id);
       } else if (e.kind === 'pool' && old.kind === 'pool') {
-        const same = e.members.length === old.members.length && e.members.every((m, i) => m.single.def.id === old.members[i]!.single.def.id && m.weight === old.members[i]!.weight);
+        const same =
+          e.members.length === old.members.length &&
+          e.members.every((m, i) => m.single.def.id === old.members[i]!.single.def.id && m.weight === old.members[i]!.weight);
         if (!same) continue;
         e.members.forEach((m, i) => {
           m.current = old.members[i]!.current;

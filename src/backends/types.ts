@@ -85,9 +85,7 @@ export interface BackendDefinition {
   column?: number;
 }
 
-export type BreakerOutcome =
-  | { status: number; headers?: Record<string, string | string[] | undefined> }
-  | { errorReason: string };
+export type BreakerOutcome = { status: number; headers?: Record<string, string | string[] | undefined> } | { errorReason: string };
 
 export interface SelectionCredentials {
   headers: Record<string, string[]>;

@@ -146,23 +146,51 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
     for (const key of ['url', 'protocol']) {
       const e = p.kind === 'object' ? p.entries.find((x) => x.key === key && x.value.kind !== 'null') : undefined;
       if (e) {
-        r.add('error', 'backend/pool-url', `a Pool backend must not set '${key}'; Azure fails the deployment ("Url is not supported for backend pool")`, e.keyOffset, `.${key}`, `remove '${key}' from the pool; each member backend carries its own url`);
+        r.add(
+          'error',
+          'backend/pool-url',
+          `a Pool backend must not set '${key}'; Azure fails the deployment ("Url is not supported for backend pool")`,
+          e.keyOffset,
+          `.${key}`,
+          `remove '${key}' from the pool; each member backend carries its own url`,
+        );
       }
     }
     if (p.kind === 'object') {
       for (const e of p.entries) {
         if (e.key === 'circuitBreaker' || e.key === 'credentials' || e.key === 'proxy' || e.key === 'tls') {
-          r.add('warning', 'backend/pool-property-ignored', `'${e.key}' on a Pool backend is ignored: requests go to the members, which carry their own ${e.key}`, e.keyOffset, `.${e.key}`, `move '${e.key}' to the member backends`);
+          r.add(
+            'warning',
+            'backend/pool-property-ignored',
+            `'${e.key}' on a Pool backend is ignored: requests go to the members, which carry their own ${e.key}`,
+            e.keyOffset,
+            `.${e.key}`,
+            `move '${e.key}' to the member backends`,
+          );
         }
       }
     }
     if (!poolNode) {
-      r.add('error', 'backend/pool-missing', "type is 'Pool' but there is no 'pool' object", typeNode?.offset ?? p.offset, '.type', 'add pool: { services: [{ id: "/backends/<name>" }] }');
+      r.add(
+        'error',
+        'backend/pool-missing',
+        "type is 'Pool' but there is no 'pool' object",
+        typeNode?.offset ?? p.offset,
+        '.type',
+        'add pool: { services: [{ id: "/backends/<name>" }] }',
+      );
     }
     const services = member(poolNode, 'services');
     if (services?.kind === 'array') {
       if (services.items.length > MAX_POOL_MEMBERS) {
-        r.add('error', 'backend/pool-too-many-members', `the pool has ${services.items.length} members; APIM allows at most ${MAX_POOL_MEMBERS} backends in a pool`, services.offset, '.pool.services', `split it into pools of ≤${MAX_POOL_MEMBERS}`);
+        r.add(
+          'error',
+          'backend/pool-too-many-members',
+          `the pool has ${services.items.length} members; APIM allows at most ${MAX_POOL_MEMBERS} backends in a pool`,
+          services.offset,
+          '.pool.services',
+          `split it into pools of ≤${MAX_POOL_MEMBERS}`,
+        );
       }
       const seen = new Set<string>();
       services.items.forEach((item, i) => {
@@ -171,10 +199,24 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
         if (idNode?.kind !== 'string') return; // the schema reported it
         const name = memberName(idNode.value);
         if (name === undefined) {
-          r.add('error', 'backend/pool-member-id', `pool member id '${idNode.value}' is not a backend reference`, idNode.offset, `${sub}.id`, "allowed: '/backends/<name>', a full ARM id '/subscriptions/…/providers/Microsoft.ApiManagement/service/<svc>/backends/<name>', or '<name>'");
+          r.add(
+            'error',
+            'backend/pool-member-id',
+            `pool member id '${idNode.value}' is not a backend reference`,
+            idNode.offset,
+            `${sub}.id`,
+            "allowed: '/backends/<name>', a full ARM id '/subscriptions/…/providers/Microsoft.ApiManagement/service/<svc>/backends/<name>', or '<name>'",
+          );
           return;
         }
-        if (seen.has(name)) r.add('warning', 'backend/pool-member-duplicate', `backend '${name}' is listed twice in the pool; both entries take part in selection`, idNode.offset, `${sub}.id`);
+        if (seen.has(name))
+          r.add(
+            'warning',
+            'backend/pool-member-duplicate',
+            `backend '${name}' is listed twice in the pool; both entries take part in selection`,
+            idNode.offset,
+            `${sub}.id`,
+          );
         seen.add(name);
         const pr = member(item, 'priority');
         const w = member(item, 'weight');
@@ -190,10 +232,25 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
     const sa = member(poolNode, 'sessionAffinity');
     if (sa?.kind === 'object' && levelHas(c.level, '2024-10-01-preview')) checkSessionAffinity(r, sa);
   } else {
-    if (poolNode) r.add('error', 'backend/pool-without-type', "'pool' is set but type is not 'Pool'", poolNode.offset, '.pool', "set type: 'Pool' (and remove url/protocol), or remove 'pool'");
+    if (poolNode)
+      r.add(
+        'error',
+        'backend/pool-without-type',
+        "'pool' is set but type is not 'Pool'",
+        poolNode.offset,
+        '.pool',
+        "set type: 'Pool' (and remove url/protocol), or remove 'pool'",
+      );
     const url = member(p, 'url');
     if (!url || url.kind === 'null') {
-      r.add('error', 'backend/missing-url', 'a Single backend needs a url', p.offset, '', 'add url: "https://host/path" (the runtime URL requests are forwarded to)');
+      r.add(
+        'error',
+        'backend/missing-url',
+        'a Single backend needs a url',
+        p.offset,
+        '',
+        'add url: "https://host/path" (the runtime URL requests are forwarded to)',
+      );
     } else if (url.kind === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url.value)) {
       r.add('error', 'backend/url', `url '${url.value}' is not an absolute URL`, url.offset, '.url', 'write it as https://host[:port]/path');
     }
@@ -203,7 +260,14 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
   let rule: CircuitBreakerRule | undefined;
   if (ruleNodes?.kind === 'array') {
     if (ruleNodes.items.length > 1) {
-      r.add('error', 'backend/breaker-rules-count', `${ruleNodes.items.length} circuit breaker rules; ARM rejects more than one ("Currently, only one rule can be configured for the circuit breaker.")`, ruleNodes.items[1]!.offset, '.circuitBreaker.rules[1]', 'keep a single rule; widen its statusCodeRanges/errorReasons instead');
+      r.add(
+        'error',
+        'backend/breaker-rules-count',
+        `${ruleNodes.items.length} circuit breaker rules; ARM rejects more than one ("Currently, only one rule can be configured for the circuit breaker.")`,
+        ruleNodes.items[1]!.offset,
+        '.circuitBreaker.rules[1]',
+        'keep a single rule; widen its statusCodeRanges/errorReasons instead',
+      );
     }
     const first = ruleNodes.items[0];
     if (first && type === 'Single') rule = checkRule(r, first);
@@ -214,7 +278,8 @@ export function checkBackend(c: BackendCandidate, diagnostics: Diagnostic[], nam
   const credNode = member(p, 'credentials');
   const credentials = normalizeCredentials(r, credNode, namedValues);
   const proxy = member(p, 'proxy');
-  if (proxy && type === 'Single') r.add('warning', 'backend/proxy-ignored', 'proxy is accepted but not used: the emulator connects to the backend url directly', proxy.offset, '.proxy');
+  if (proxy && type === 'Single')
+    r.add('warning', 'backend/proxy-ignored', 'proxy is accepted but not used: the emulator connects to the backend url directly', proxy.offset, '.proxy');
   const bp = member(p, 'properties');
   if (bp) r.add('warning', 'backend/service-fabric-ignored', 'Service Fabric properties are accepted but not emulated', bp.offset, '.properties');
 
@@ -268,22 +333,46 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function checkSessionAffinity(r: Reporter, sa: JsonNode): void {
   const sid = member(sa, 'sessionId');
   if (!sid || sid.kind === 'null') {
-    r.add('warning', 'backend/session-affinity-no-session-id', 'sessionAffinity has no sessionId, so requests are load-balanced without affinity', sa.offset, '.pool.sessionAffinity', 'add sessionId: { source: "Cookie", name: "SessionId" }');
+    r.add(
+      'warning',
+      'backend/session-affinity-no-session-id',
+      'sessionAffinity has no sessionId, so requests are load-balanced without affinity',
+      sa.offset,
+      '.pool.sessionAffinity',
+      'add sessionId: { source: "Cookie", name: "SessionId" }',
+    );
     return;
   }
   if (sid.kind !== 'object') return; // the schema reported it
   const name = member(sid, 'name');
   if (!name || name.kind === 'null') {
-    r.add('error', 'backend/session-affinity-name', 'sessionAffinity.sessionId has no name: the gateway needs the name of the session cookie', sid.offset, '.pool.sessionAffinity.sessionId', 'add name: "SessionId" (any cookie name)');
+    r.add(
+      'error',
+      'backend/session-affinity-name',
+      'sessionAffinity.sessionId has no name: the gateway needs the name of the session cookie',
+      sid.offset,
+      '.pool.sessionAffinity.sessionId',
+      'add name: "SessionId" (any cookie name)',
+    );
   } else if (name.kind === 'string' && name.value !== '' && !COOKIE_NAME.test(name.value)) {
-    r.add('error', 'backend/session-affinity-name', `sessionAffinity.sessionId.name ${JSON.stringify(name.value)} is not a valid cookie name`, name.offset, '.pool.sessionAffinity.sessionId.name', "allowed: letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ (no spaces, '=', ';' or quotes)");
+    r.add(
+      'error',
+      'backend/session-affinity-name',
+      `sessionAffinity.sessionId.name ${JSON.stringify(name.value)} is not a valid cookie name`,
+      name.offset,
+      '.pool.sessionAffinity.sessionId.name',
+      "allowed: letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ (no spaces, '=', ';' or quotes)",
+    );
   }
 }
 
 /** `/backends/x`, a full ARM id ending in `/backends/x`, or a bare name → `x`; undefined for anything else. */
 export function memberName(id: string): string | undefined {
   const s = id.trim();
-  const m = /^(?:\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ApiManagement\/service\/[^/]+(?:\/workspaces\/[^/]+)?)?\/backends\/([^/]+)\/?$/i.exec(s);
+  const m =
+    /^(?:\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ApiManagement\/service\/[^/]+(?:\/workspaces\/[^/]+)?)?\/backends\/([^/]+)\/?$/i.exec(
+      s,
+    );
   if (m) return m[1];
   if (/^[^/*#&+:<>?\s]+$/.test(s)) return s;
   return undefined;
@@ -295,11 +384,25 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
   let name = nameNode?.kind === 'string' && nameNode.value ? nameNode.value : undefined;
   if (!name) {
     name = 'rule';
-    r.add('warning', 'backend/breaker-rule-name', "the circuit breaker rule has no name; events will call it 'rule'", node.offset, sub, 'add name: "<ruleName>"');
+    r.add(
+      'warning',
+      'backend/breaker-rule-name',
+      "the circuit breaker rule has no name; events will call it 'rule'",
+      node.offset,
+      sub,
+      'add name: "<ruleName>"',
+    );
   }
   const fc = member(node, 'failureCondition');
   if (!fc) {
-    r.add('error', 'backend/breaker-condition-missing', 'the circuit breaker rule has no failureCondition, so it could never trip', node.offset, sub, 'add failureCondition: { count: 3, interval: "PT1M", statusCodeRanges: [{ min: 500, max: 599 }] }');
+    r.add(
+      'error',
+      'backend/breaker-condition-missing',
+      'the circuit breaker rule has no failureCondition, so it could never trip',
+      node.offset,
+      sub,
+      'add failureCondition: { count: 3, interval: "PT1M", statusCodeRanges: [{ min: 500, max: 599 }] }',
+    );
     return undefined;
   }
   const fsub = `${sub}.failureCondition`;
@@ -308,28 +411,63 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
   let ok = true;
   if (count && pct) {
     ok = false;
-    r.add('error', 'backend/breaker-threshold', 'failureCondition sets both count and percentage; exactly one is allowed', pct.offset, `${fsub}.percentage`, 'keep count (failures in the interval) or percentage (of requests in the interval), not both');
+    r.add(
+      'error',
+      'backend/breaker-threshold',
+      'failureCondition sets both count and percentage; exactly one is allowed',
+      pct.offset,
+      `${fsub}.percentage`,
+      'keep count (failures in the interval) or percentage (of requests in the interval), not both',
+    );
   } else if (!count && !pct) {
     ok = false;
-    r.add('error', 'backend/breaker-threshold', 'failureCondition has neither count nor percentage, so the breaker has no threshold', fc.offset, fsub, 'add count: 3 (failures in the interval) or percentage: 50');
+    r.add(
+      'error',
+      'backend/breaker-threshold',
+      'failureCondition has neither count nor percentage, so the breaker has no threshold',
+      fc.offset,
+      fsub,
+      'add count: 3 (failures in the interval) or percentage: 50',
+    );
   } else if (count?.kind === 'number' && count.value < 1) {
     ok = false;
     r.add('error', 'backend/breaker-threshold', `count ${count.value} must be at least 1`, count.offset, `${fsub}.count`, 'allowed: an integer ≥ 1');
   } else if (pct?.kind === 'number' && (pct.value < 1 || pct.value > 100)) {
     ok = false;
-    r.add('error', 'backend/breaker-threshold', `percentage ${pct.value} must be between 1 and 100`, pct.offset, `${fsub}.percentage`, 'allowed: an integer 1-100');
+    r.add(
+      'error',
+      'backend/breaker-threshold',
+      `percentage ${pct.value} must be between 1 and 100`,
+      pct.offset,
+      `${fsub}.percentage`,
+      'allowed: an integer 1-100',
+    );
   }
 
   const duration = (n: JsonNode | undefined, key: string, at: string, dflt: string): { ms: number; text: string } | undefined => {
     if (!n) {
-      r.add('warning', 'backend/breaker-default', `${key} is not set; the emulator uses the portal default ${dflt}`, (member(node, 'failureCondition') && key === 'interval' ? fc : node).offset, at.replace(/\.\w+$/, ''), `set ${key}: "${dflt}"`);
+      r.add(
+        'warning',
+        'backend/breaker-default',
+        `${key} is not set; the emulator uses the portal default ${dflt}`,
+        (member(node, 'failureCondition') && key === 'interval' ? fc : node).offset,
+        at.replace(/\.\w+$/, ''),
+        `set ${key}: "${dflt}"`,
+      );
       return { ms: parseIsoDuration(dflt)!, text: dflt };
     }
     if (n.kind !== 'string') return undefined; // schema reported the type
     const ms = parseIsoDuration(n.value);
     if (ms === null) return undefined; // schema format reported it
     if (ms === 0 && key === 'interval') {
-      r.add('error', 'backend/duration', `${key} '${n.value}' is zero; failures could never be counted`, n.offset, at, 'use a positive ISO-8601 duration such as PT1M');
+      r.add(
+        'error',
+        'backend/duration',
+        `${key} '${n.value}' is zero; failures could never be counted`,
+        n.offset,
+        at,
+        'use a positive ISO-8601 duration such as PT1M',
+      );
       return undefined;
     }
     return { ms, text: n.value };
@@ -346,12 +484,26 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
     const rn = rangesNode?.kind === 'array' ? rangesNode.items[i] : undefined;
     if (typeof rg?.min !== 'number' || typeof rg?.max !== 'number') {
       ok = false;
-      r.add('error', 'backend/status-range', 'a status code range needs both min and max', rn?.offset ?? fc.offset, `${fsub}.statusCodeRanges[${i}]`, 'write { "min": 500, "max": 599 } (use min = max for one code, e.g. 429)');
+      r.add(
+        'error',
+        'backend/status-range',
+        'a status code range needs both min and max',
+        rn?.offset ?? fc.offset,
+        `${fsub}.statusCodeRanges[${i}]`,
+        'write { "min": 500, "max": 599 } (use min = max for one code, e.g. 429)',
+      );
       return;
     }
     if (rg.min > rg.max) {
       ok = false;
-      r.add('error', 'backend/status-range', `status code range min ${rg.min} is greater than max ${rg.max}`, member(rn, 'min')?.offset ?? fc.offset, `${fsub}.statusCodeRanges[${i}].min`, 'min ≤ max, both within 200-599');
+      r.add(
+        'error',
+        'backend/status-range',
+        `status code range min ${rg.min} is greater than max ${rg.max}`,
+        member(rn, 'min')?.offset ?? fc.offset,
+        `${fsub}.statusCodeRanges[${i}].min`,
+        'min ≤ max, both within 200-599',
+      );
       return;
     }
     ranges.push({ min: rg.min, max: rg.max });
@@ -361,11 +513,25 @@ function checkRule(r: Reporter, node: JsonNode): CircuitBreakerRule | undefined 
   reasons.forEach((reason, i) => {
     if (!KNOWN_ERROR_REASONS.some((k) => k.toLowerCase() === reason.toLowerCase())) {
       const rn = reasonsNode?.kind === 'array' ? reasonsNode.items[i] : undefined;
-      r.add('warning', 'backend/error-reason-unknown', `errorReason '${reason}' is not an error reason the gateway raises, so it can never match`, rn?.offset ?? fc.offset, `${fsub}.errorReasons[${i}]`, `known: ${KNOWN_ERROR_REASONS.join(', ')}`);
+      r.add(
+        'warning',
+        'backend/error-reason-unknown',
+        `errorReason '${reason}' is not an error reason the gateway raises, so it can never match`,
+        rn?.offset ?? fc.offset,
+        `${fsub}.errorReasons[${i}]`,
+        `known: ${KNOWN_ERROR_REASONS.join(', ')}`,
+      );
     }
   });
   if (!rangesNode && !reasonsNode) {
-    r.add('warning', 'backend/breaker-never-trips', 'failureCondition has neither statusCodeRanges nor errorReasons, so nothing counts as a failure', fc.offset, fsub, 'add statusCodeRanges: [{ min: 500, max: 599 }] (or 429 for throttling)');
+    r.add(
+      'warning',
+      'backend/breaker-never-trips',
+      'failureCondition has neither statusCodeRanges nor errorReasons, so nothing counts as a failure',
+      fc.offset,
+      fsub,
+      'add statusCodeRanges: [{ min: 500, max: 599 }] (or 429 for throttling)',
+    );
   }
   if (!ok || !interval || !trip) return undefined;
   const acc = member(node, 'acceptRetryAfter');
@@ -395,7 +561,14 @@ function normalizeCredentials(r: Reporter, node: JsonNode | undefined, namedValu
       if (!namedValues) return m;
       const found = namedValues.get(name) ?? [...namedValues.entries()].find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
       if (found !== undefined) return found;
-      r.add('warning', 'backend/named-value-missing', `named value '{{${name}}}' is not defined; the credential is sent with the placeholder text`, v.offset, sub, 'define it in the named values (config or --named-value)');
+      r.add(
+        'warning',
+        'backend/named-value-missing',
+        `named value '{{${name}}}' is not defined; the credential is sent with the placeholder text`,
+        v.offset,
+        sub,
+        'define it in the named values (config or --named-value)',
+      );
       return m;
     });
   };
@@ -424,7 +597,13 @@ function normalizeCredentials(r: Reporter, node: JsonNode | undefined, namedValu
     const n = member(node, key);
     if (n?.kind === 'array' && n.items.length) {
       out[key] = n.items.map((x) => String(toPlain(x)));
-      r.add('warning', 'backend/client-certificate-ignored', `credentials.${key} is accepted but the emulator does not present client certificates`, n.offset, `.credentials.${key}`);
+      r.add(
+        'warning',
+        'backend/client-certificate-ignored',
+        `credentials.${key} is accepted but the emulator does not present client certificates`,
+        n.offset,
+        `.credentials.${key}`,
+      );
     }
   }
   return out;
@@ -443,11 +622,25 @@ function reportSchemaError(r: Reporter, root: JsonNode, e: ErrorObject, version:
       const since = featureSince(e.instancePath, key);
       const keySub = `${sub}${pathJoin('', key)}`;
       if (since && !levelHas(level, since)) {
-        r.add('error', 'backend/not-in-api-version', `'${key}' is not available in ${version}`, entry?.keyOffset ?? at.node.offset, keySub, `'${key}' exists from api-version ${since}; raise apiVersion or remove it`);
+        r.add(
+          'error',
+          'backend/not-in-api-version',
+          `'${key}' is not available in ${version}`,
+          entry?.keyOffset ?? at.node.offset,
+          keySub,
+          `'${key}' exists from api-version ${since}; raise apiVersion or remove it`,
+        );
         return;
       }
       const allowed = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
-      r.add('error', 'backend/unknown-property', `unknown property '${key}'${sub ? ` in ${sub.slice(1)}` : ''}`, entry?.keyOffset ?? at.node.offset, keySub, allowed.length ? `allowed: ${allowed.join(', ')}` : undefined);
+      r.add(
+        'error',
+        'backend/unknown-property',
+        `unknown property '${key}'${sub ? ` in ${sub.slice(1)}` : ''}`,
+        entry?.keyOffset ?? at.node.offset,
+        keySub,
+        allowed.length ? `allowed: ${allowed.join(', ')}` : undefined,
+      );
       return;
     }
     case 'required': {
@@ -462,7 +655,14 @@ function reportSchemaError(r: Reporter, root: JsonNode, e: ErrorObject, version:
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.filter((v) => v !== null);
-      r.add('error', 'backend/schema', `'${field}' is ${got}, which is not allowed`, at.node.offset, sub, `allowed: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`);
+      r.add(
+        'error',
+        'backend/schema',
+        `'${field}' is ${got}, which is not allowed`,
+        at.node.offset,
+        sub,
+        `allowed: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`,
+      );
       return;
     }
     case 'format': {
@@ -473,8 +673,22 @@ function reportSchemaError(r: Reporter, root: JsonNode, e: ErrorObject, version:
     case 'maximum': {
       const parentSchema = e.parentSchema as { minimum?: number; maximum?: number };
       const range = `${parentSchema.minimum ?? '-∞'}-${parentSchema.maximum ?? '∞'}`;
-      const code = field === 'priority' ? 'backend/pool-priority-range' : field === 'weight' ? 'backend/pool-weight-range' : field === 'min' || field === 'max' ? 'backend/status-range' : 'backend/schema';
-      r.add('error', code, `'${field}' is ${got}, outside ${range}`, at.node.offset, sub, `allowed: an integer ${range}${field === 'priority' ? ' (lower = higher priority) or null' : field === 'weight' ? ' or null' : ''}`);
+      const code =
+        field === 'priority'
+          ? 'backend/pool-priority-range'
+          : field === 'weight'
+            ? 'backend/pool-weight-range'
+            : field === 'min' || field === 'max'
+              ? 'backend/status-range'
+              : 'backend/schema';
+      r.add(
+        'error',
+        code,
+        `'${field}' is ${got}, outside ${range}`,
+        at.node.offset,
+        sub,
+        `allowed: an integer ${range}${field === 'priority' ? ' (lower = higher priority) or null' : field === 'weight' ? ' or null' : ''}`,
+      );
       return;
     }
     case 'maxItems':

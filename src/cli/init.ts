@@ -152,7 +152,10 @@ export function runInit(dir: string, force = false): InitResult {
   const root = path.resolve(dir);
   const existing = INIT_FILES.map(([rel]) => rel).filter((rel) => existsSync(path.join(root, rel)));
   if (existing.length && !force) {
-    return { exitCode: 2, lines: [`error: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}; nothing was written (use --force to overwrite)`] };
+    return {
+      exitCode: 2,
+      lines: [`error: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}; nothing was written (use --force to overwrite)`],
+    };
   }
   try {
     for (const [rel, text] of INIT_FILES) {

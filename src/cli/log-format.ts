@@ -18,13 +18,24 @@ export function formatPrettyLine(json: string): string {
   const t = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
   const lv = LEVELS[Number(level)] ?? String(level);
   if (msg === 'request') {
-    const { method, path, status, api, operation, durationMs, lastError, why, ...more } = rest as Record<string, unknown> & { lastError?: Record<string, unknown> };
+    const { method, path, status, api, operation, durationMs, lastError, why, ...more } = rest as Record<string, unknown> & {
+      lastError?: Record<string, unknown>;
+    };
     const target = api ? ` ${String(api)}${operation ? `/${String(operation)}` : ''}` : '';
-    const reason = lastError ? `  why: ${String(lastError.reason)} at ${String(lastError.source)} (${String(lastError.scope)} ${String(lastError.section)} ${String(lastError.path)}): ${String(lastError.message)}` : why ? `  why: ${String(why)}` : '';
-    const extra = Object.entries(more).filter(([k]) => k !== 'requestId').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+    const reason = lastError
+      ? `  why: ${String(lastError.reason)} at ${String(lastError.source)} (${String(lastError.scope)} ${String(lastError.section)} ${String(lastError.path)}): ${String(lastError.message)}`
+      : why
+        ? `  why: ${String(why)}`
+        : '';
+    const extra = Object.entries(more)
+      .filter(([k]) => k !== 'requestId')
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(' ');
     return `${t} ${lv} ${String(method)} ${String(path)} -> ${String(status)}${target} ${String(durationMs)}ms${extra ? ` ${extra}` : ''}${reason}\n`;
   }
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
   return `${t} ${lv} ${String(msg ?? '')}${fields ? `  ${fields}` : ''}\n`;
 }
 

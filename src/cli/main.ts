@@ -79,7 +79,9 @@ function namedValues(list: Array<{ name: string; value: string }>): NamedValue[]
 
 export function buildProgram(): Command {
   const program = new Command('apim-emulator')
-    .description('Offline emulator of the Azure API Management gateway: runs APIM policy XML and backend definitions (pools, circuit breakers) locally and in CI.')
+    .description(
+      'Offline emulator of the Azure API Management gateway: runs APIM policy XML and backend definitions (pools, circuit breakers) locally and in CI.',
+    )
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -124,39 +126,63 @@ everything they reference. AI-Gateway labs: without --backends a policy <lab>__x
 Exit codes: 0 no errors, 1 errors in the inputs (or more warnings than --max-warnings allows), 2 usage or I/O
 problems (missing or unreadable file, no files to validate, a .bicep file).`,
     )
-    .action(async (paths: string[], opts: { backends: string[]; namedValues: string[]; namedValue: Array<{ name: string; value: string }>; param: Array<{ name: string; value: string }>; format: DiagnosticFormat; scope: PolicyScopeName; maxWarnings?: number; strict?: boolean }) => {
-      if (paths.length === 0 && opts.backends.length === 0) {
-        io.err('error: nothing to validate: give files or folders, or --backends FILE (run with --help for usage)');
-        process.exitCode = 2;
-        return;
-      }
-      const [{ loadNamedValuesFile }, { runValidate }] = await Promise.all([import('../config/named-values.js'), import('./validate.js')]);
-      const nvDiagnostics: Diagnostic[] = [];
-      const fromFiles = opts.namedValues.flatMap((f) => loadNamedValuesFile(f, nvDiagnostics));
-      const result = runValidate({
-        inputs: paths,
-        backends: opts.backends,
-        namedValues: [...fromFiles, ...namedValues(opts.namedValue)],
-        scope: opts.scope,
-        backendParameters: paramValues(opts.param),
-      });
-      const diagnostics = [...nvDiagnostics, ...result.diagnostics];
-      process.stdout.write(formatDiagnostics(diagnostics, opts.format, { toolVersion: VERSION, files: [...opts.namedValues, ...result.files], ...(PACKAGE.homepage ? { informationUri: PACKAGE.homepage } : {}) }));
-      if (opts.format !== 'text') {
-        const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    .action(
+      async (
+        paths: string[],
+        opts: {
+          backends: string[];
+          namedValues: string[];
+          namedValue: Array<{ name: string; value: string }>;
+          param: Array<{ name: string; value: string }>;
+          format: DiagnosticFormat;
+          scope: PolicyScopeName;
+          maxWarnings?: number;
+          strict?: boolean;
+        },
+      ) => {
+        if (paths.length === 0 && opts.backends.length === 0) {
+          io.err('error: nothing to validate: give files or folders, or --backends FILE (run with --help for usage)');
+          process.exitCode = 2;
+          return;
+        }
+        const [{ loadNamedValuesFile }, { runValidate }] = await Promise.all([import('../config/named-values.js'), import('./validate.js')]);
+        const nvDiagnostics: Diagnostic[] = [];
+        const fromFiles = opts.namedValues.flatMap((f) => loadNamedValuesFile(f, nvDiagnostics));
+        const result = runValidate({
+          inputs: paths,
+          backends: opts.backends,
+          namedValues: [...fromFiles, ...namedValues(opts.namedValue)],
+          scope: opts.scope,
+          backendParameters: paramValues(opts.param),
+        });
+        const diagnostics = [...nvDiagnostics, ...result.diagnostics];
+        process.stdout.write(
+          formatDiagnostics(diagnostics, opts.format, {
+            toolVersion: VERSION,
+            files: [...opts.namedValues, ...result.files],
+            ...(PACKAGE.homepage ? { informationUri: PACKAGE.homepage } : {}),
+          }),
+        );
+        if (opts.format !== 'text') {
+          const errors = diagnostics.filter((d) => d.severity === 'error').length;
+          const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+          io.err(`checked ${result.files.length} files: ${errors} errors, ${warnings} warnings`);
+        }
+        const io2 = nvDiagnostics.some((d) => d.severity === 'error' && d.code.startsWith('io/'))
+          ? 2
+          : nvDiagnostics.some((d) => d.severity === 'error')
+            ? 1
+            : 0;
+        let exitCode = Math.max(result.exitCode, io2);
+        const maxWarnings = opts.strict ? 0 : opts.maxWarnings;
         const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-        io.err(`checked ${result.files.length} files: ${errors} errors, ${warnings} warnings`);
-      }
-      const io2 = nvDiagnostics.some((d) => d.severity === 'error' && d.code.startsWith('io/')) ? 2 : nvDiagnostics.some((d) => d.severity === 'error') ? 1 : 0;
-      let exitCode = Math.max(result.exitCode, io2);
-      const maxWarnings = opts.strict ? 0 : opts.maxWarnings;
-      const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-      if (maxWarnings !== undefined && warnings > maxWarnings && exitCode === 0) {
-        io.err(`error: ${warnings} warning${warnings === 1 ? '' : 's'}, more than ${opts.strict ? '--strict' : '--max-warnings'} allows (${maxWarnings})`);
-        exitCode = 1;
-      }
-      process.exitCode = exitCode;
-    });
+        if (maxWarnings !== undefined && warnings > maxWarnings && exitCode === 0) {
+          io.err(`error: ${warnings} warning${warnings === 1 ? '' : 's'}, more than ${opts.strict ? '--strict' : '--max-warnings'} allows (${maxWarnings})`);
+          exitCode = 1;
+        }
+        process.exitCode = exitCode;
+      },
+    );
 
   program
     .command('serve')
@@ -170,32 +196,67 @@ problems (missing or unreadable file, no files to validate, a .bicep file).`,
     .option('--fragment <id=file>', 'policy fragment for include-fragment (repeatable)', assignment('--fragment'), [])
     .option('--named-value <name=value>', 'named value (repeatable; wins over files)', assignment('--named-value'), [])
     .option('--named-values <file>', 'named values JSON file (repeatable)', collect, [])
-    .option('--subscription-key <key>', 'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key); with --apiops repeatable, KEY for all APIs or SUBSCRIPTION=KEY for a subscription of the tree', collect, [])
+    .option(
+      '--subscription-key <key>',
+      'require this subscription key (header Ocp-Apim-Subscription-Key or query subscription-key); with --apiops repeatable, KEY for all APIs or SUBSCRIPTION=KEY for a subscription of the tree',
+      collect,
+      [],
+    )
     .option('--apiops <dir>', 'serve an APIOps extractor folder (apis/, products/, named values/, backends/, policy.xml...)')
     .option('--apiops-config <file>', 'APIOps configuration.<env>.yaml override file for --apiops')
     .option('--watch', 'reload when a policy, fragment, backend, config or APIOps file changes (also: POST /_emulator/reload, SIGHUP)')
-    .option('--backend-url <id=url>', 'send backend ID to a real local service URL, keeping its breaker and pool membership (repeatable)', assignment('--backend-url'), [])
+    .option(
+      '--backend-url <id=url>',
+      'send backend ID to a real local service URL, keeping its breaker and pool membership (repeatable)',
+      assignment('--backend-url'),
+      [],
+    )
     .addOption(new Option('--log-format <format>', 'log lines: pretty (default on a terminal) or pino JSON').choices(['pretty', 'json']))
-    .option('--mock <id=script>', 'replace backend ID\'s url with a mock backend running SCRIPT (text form, or @file) (repeatable)', collect, [])
+    .option('--mock <id=script>', "replace backend ID's url with a mock backend running SCRIPT (text form, or @file) (repeatable)", collect, [])
     .option('--mock-backends', 'every backend with a url gets the built-in mock Azure OpenAI')
-    .option('--virtual-clock [sleeps]', 'virtual time: moves through POST /_emulator/clock; a request\'s own waits (retry intervals, mock latency) "advance" it at once (default) or "wait" for the endpoint', virtualClockMode)
+    .option(
+      '--virtual-clock [sleeps]',
+      'virtual time: moves through POST /_emulator/clock; a request\'s own waits (retry intervals, mock latency) "advance" it at once (default) or "wait" for the endpoint',
+      virtualClockMode,
+    )
     .option('--debug-token <token>', 'only this Apim-Debug-Authorization value enables tracing (default: any value)')
     .option('--trace-limit <n>', 'traces kept for /_emulator/traces (default 100)', positiveInt)
-    .option('--instances <n>', 'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)', positiveInt)
-    .option('--workers <n>', 'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)', workersOption)
-    .option('--state <url>', 'keep rate-limit, quota and token-limit counters and the external cache in Redis (redis://HOST:PORT), shared by every emulator using it (config state.redis)')
+    .option(
+      '--instances <n>',
+      'simulated gateway instances (scale units, 1-64), each with its own breakers, pools and counters; requests go round-robin (default 1)',
+      positiveInt,
+    )
+    .option(
+      '--workers <n>',
+      'worker processes sharing the port ("auto" = cores); rate-limit counters are shared, breakers per worker (default 1)',
+      workersOption,
+    )
+    .option(
+      '--state <url>',
+      'keep rate-limit, quota and token-limit counters and the external cache in Redis (redis://HOST:PORT), shared by every emulator using it (config state.redis)',
+    )
     .option('--state-fail-closed', 'with --state: refuse throttled requests (503) while Redis is unreachable (same as --state-fail-mode closed)')
-    .option('--share-breakers', 'with --workers or --state: one circuit breaker per backend for every worker/emulator sharing the state, instead of one per gateway instance (config state.shareBreakers)')
-    .addOption(new Option('--state-fail-mode <mode>', 'with --state, while Redis is unreachable: open lets throttled requests through uncounted (default), closed refuses them with 503 (config state.failMode)').choices(['open', 'closed']))
+    .option(
+      '--share-breakers',
+      'with --workers or --state: one circuit breaker per backend for every worker/emulator sharing the state, instead of one per gateway instance (config state.shareBreakers)',
+    )
+    .addOption(
+      new Option(
+        '--state-fail-mode <mode>',
+        'with --state, while Redis is unreachable: open lets throttled requests through uncounted (default), closed refuses them with 503 (config state.failMode)',
+      ).choices(['open', 'closed']),
+    )
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)', port)
-    .option('--admin-host <host>', 'interface of the admin API\'s own listener (default 127.0.0.1; needs --admin-port)')
-    .option('--admin-port <port>', 'serve /_emulator/* on its own port instead of the gateway\'s; 0 picks a free port', port)
+    .option('--admin-host <host>', "interface of the admin API's own listener (default 127.0.0.1; needs --admin-port)")
+    .option('--admin-port <port>', "serve /_emulator/* on its own port instead of the gateway's; 0 picks a free port", port)
     .option('--admin-token <token>', `bearer token for /_emulator/* (16+ chars; or ${ADMIN_TOKEN_ENV}); required when the admin API listens beyond loopback`)
     .option('--event-limit <n>', 'circuit breaker events kept per instance for /_emulator/events (default 1000)', positiveInt)
-    .option('--mock-log-entries <n>', 'requests kept in each mock backend\'s request log; 0 keeps none (default 10000)', wholeNumber)
-    .option('--mock-log-body-bytes <n>', 'bytes of each request body kept in a mock\'s request log (default 65536)', wholeNumber)
-    .addOption(new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--mock-log-entries <n>', "requests kept in each mock backend's request log; 0 keeps none (default 10000)", wholeNumber)
+    .option('--mock-log-body-bytes <n>', "bytes of each request body kept in a mock's request log (default 65536)", wholeNumber)
+    .addOption(
+      new Option('--log-level <level>', 'request log level (pino lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    )
     .option('--param <name=value>', 'ARM template parameter for backend files; JSON values allowed (repeatable)', assignment('--param'), [])
     .addHelpText(
       'after',
@@ -215,25 +276,63 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
     )
     .action(async (opts: Record<string, unknown>) => {
       const o = opts as {
-        config?: string; policy?: string; globalPolicy?: string; backends: string[]; apiPath: string; serviceUrl?: string;
-        fragment: Array<{ name: string; value: string }>; namedValue: Array<{ name: string; value: string }>; namedValues: string[];
-        subscriptionKey: string[]; apiops?: string; apiopsConfig?: string; watch?: boolean; backendUrl: Array<{ name: string; value: string }>; logFormat?: 'pretty' | 'json'; mock: string[]; mockBackends?: boolean; virtualClock?: VirtualSleepMode | true; debugToken?: string; traceLimit?: number; instances?: number;
-        host?: string; port?: number; logLevel?: string; param: Array<{ name: string; value: string }>;
-        workers?: number | 'auto'; state?: string; stateFailClosed?: boolean; stateFailMode?: 'open' | 'closed'; shareBreakers?: boolean;
-        adminHost?: string; adminPort?: number; adminToken?: string; eventLimit?: number;
-        mockLogEntries?: number; mockLogBodyBytes?: number;
+        config?: string;
+        policy?: string;
+        globalPolicy?: string;
+        backends: string[];
+        apiPath: string;
+        serviceUrl?: string;
+        fragment: Array<{ name: string; value: string }>;
+        namedValue: Array<{ name: string; value: string }>;
+        namedValues: string[];
+        subscriptionKey: string[];
+        apiops?: string;
+        apiopsConfig?: string;
+        watch?: boolean;
+        backendUrl: Array<{ name: string; value: string }>;
+        logFormat?: 'pretty' | 'json';
+        mock: string[];
+        mockBackends?: boolean;
+        virtualClock?: VirtualSleepMode | true;
+        debugToken?: string;
+        traceLimit?: number;
+        instances?: number;
+        host?: string;
+        port?: number;
+        logLevel?: string;
+        param: Array<{ name: string; value: string }>;
+        workers?: number | 'auto';
+        state?: string;
+        stateFailClosed?: boolean;
+        stateFailMode?: 'open' | 'closed';
+        shareBreakers?: boolean;
+        adminHost?: string;
+        adminPort?: number;
+        adminToken?: string;
+        eventLimit?: number;
+        mockLogEntries?: number;
+        mockLogBodyBytes?: number;
       };
-      if (o.adminHost && o.adminPort === undefined) throw new UsageError('--admin-host needs --admin-port (without it the admin API shares the gateway\'s listener and --host)');
+      if (o.adminHost && o.adminPort === undefined)
+        throw new UsageError("--admin-host needs --admin-port (without it the admin API shares the gateway's listener and --host)");
       const adminToken = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
       const simple = o.policy ?? o.globalPolicy;
-      if (o.config && (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey.length || o.serviceUrl || o.apiPath || o.apiops)) {
-        throw new UsageError('--config cannot be combined with --apiops, --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)');
+      if (
+        o.config &&
+        (simple || o.backends.length || o.fragment.length || o.namedValues.length || o.subscriptionKey.length || o.serviceUrl || o.apiPath || o.apiops)
+      ) {
+        throw new UsageError(
+          '--config cannot be combined with --apiops, --policy, --global-policy, --backends, --fragment, --named-values, --api-path, --service-url or --subscription-key (put them in the config file)',
+        );
       }
       if (o.apiops && (simple || o.backends.length || o.fragment.length || o.serviceUrl || o.apiPath)) {
-        throw new UsageError('--apiops cannot be combined with --policy, --global-policy, --backends, --fragment, --api-path or --service-url (the APIOps folder describes the service)');
+        throw new UsageError(
+          '--apiops cannot be combined with --policy, --global-policy, --backends, --fragment, --api-path or --service-url (the APIOps folder describes the service)',
+        );
       }
       if (o.apiopsConfig && !o.apiops) throw new UsageError('--apiops-config needs --apiops DIR (or "apiopsConfig" next to "apiops" in the config file)');
-      if (!o.config && !simple && !o.apiops) throw new UsageError('give --config FILE, --apiops DIR, or --policy FILE (with --backends, --api-path...) for a single API');
+      if (!o.config && !simple && !o.apiops)
+        throw new UsageError('give --config FILE, --apiops DIR, or --policy FILE (with --backends, --api-path...) for a single API');
       if (!o.apiops && o.subscriptionKey.length > 1) throw new UsageError('--subscription-key is repeatable only with --apiops');
       // Workers (src/server/cluster.ts): loaded only with --workers; every worker runs this same command line.
       const cluster = o.workers !== undefined ? await import('../server/cluster.js') : null;
@@ -275,10 +374,20 @@ Exit codes: 1 invalid policies, backends or config; 2 usage or I/O problem (unre
             ...(o.logLevel ? { logLevel: o.logLevel } : {}),
             ...(o.eventLimit ? { eventLimit: o.eventLimit } : {}),
             ...(o.mockLogEntries !== undefined || o.mockLogBodyBytes !== undefined
-              ? { mockLog: { ...(o.mockLogEntries !== undefined ? { entries: o.mockLogEntries } : {}), ...(o.mockLogBodyBytes !== undefined ? { bodyBytes: o.mockLogBodyBytes } : {}) } }
+              ? {
+                  mockLog: {
+                    ...(o.mockLogEntries !== undefined ? { entries: o.mockLogEntries } : {}),
+                    ...(o.mockLogBodyBytes !== undefined ? { bodyBytes: o.mockLogBodyBytes } : {}),
+                  },
+                }
               : {}),
             ...(o.adminPort !== undefined || adminToken !== undefined
-              ? { admin: { ...(o.adminPort !== undefined ? { port: o.adminPort, host: o.adminHost ?? '127.0.0.1' } : {}), ...(adminToken !== undefined ? { token: adminToken } : {}) } }
+              ? {
+                  admin: {
+                    ...(o.adminPort !== undefined ? { port: o.adminPort, host: o.adminHost ?? '127.0.0.1' } : {}),
+                    ...(adminToken !== undefined ? { token: adminToken } : {}),
+                  },
+                }
               : {}),
             params: paramValues(o.param),
             ...(o.state ? { state: o.state } : {}),

@@ -16,7 +16,16 @@ import { SystemClock, VirtualClock, type Clock, type VirtualSleepMode } from '..
 import { formatDiagnosticLine, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NamedValue } from '../engine/services.js';
 import { hasIoErrors } from '../config/files.js';
-import { buildGateway, checkMockTargets, definitionFromOptions, loadConfig, overrideNamedValues, prepareDefinition, type LoadedConfig, type SimpleServeOptions } from '../config/load.js';
+import {
+  buildGateway,
+  checkMockTargets,
+  definitionFromOptions,
+  loadConfig,
+  overrideNamedValues,
+  prepareDefinition,
+  type LoadedConfig,
+  type SimpleServeOptions,
+} from '../config/load.js';
 import { attachMocks } from '../config/mocks.js';
 import { parseMockOption } from '../mocks/cli.js';
 import { openStateStore } from '../state/index.js';
@@ -115,7 +124,8 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const settingsProbe = o.config ? loadConfig(o.config) : null;
   const settings = settingsProbe?.server ?? {};
   const instanceCount = o.instances ?? settings.instances ?? 1;
-  if (!Number.isInteger(instanceCount) || instanceCount < 1 || instanceCount > MAX_INSTANCES) throw new StartFailure(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, got ${instanceCount}`, 2);
+  if (!Number.isInteger(instanceCount) || instanceCount < 1 || instanceCount > MAX_INSTANCES)
+    throw new StartFailure(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, got ${instanceCount}`, 2);
   const virtual = o.virtualClock ?? settings.virtualClock ?? false;
   // Virtual time starts at the wall time and then moves only by POST /_emulator/clock and by the request's own waits
   // (retry intervals, mock latency), which advance it instantly; deadlines (timeouts) wait for it (docs/emulator-choices.md).
@@ -136,7 +146,11 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const upstream = () => {
     const u = new LazyUpstream(async () => {
       const { UndiciUpstream } = await import('../server/undici-upstream.js');
-      return new UndiciUpstream(clock, { wallClock: !virtual, ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}), onCapTimeout: (i) => capLog?.(i) });
+      return new UndiciUpstream(clock, {
+        wallClock: !virtual,
+        ...(settings.upstreamConnections ? { connections: settings.upstreamConnections } : {}),
+        onCapTimeout: (i) => capLog?.(i),
+      });
     });
     if (pending) pending.push(u);
     else prefetch(u); // a reload: the server is listening already
@@ -149,9 +163,11 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   const stateUrl = o.state ?? settingsProbe?.state?.redis;
   const failMode = o.stateFailMode ?? (o.stateFailClosed ? 'closed' : (settingsProbe?.state?.failMode ?? 'open'));
   const shareBreakers = o.shareBreakers ?? settingsProbe?.state?.shareBreakers ?? false;
-  const sharedState = await openStateStore({ ...(stateUrl ? { url: stateUrl } : {}), failOpen: failMode === 'open', log: (l, m) => logState(l, m) }).catch((e: unknown) => {
-    throw new StartFailure((e as Error).message, 2);
-  });
+  const sharedState = await openStateStore({ ...(stateUrl ? { url: stateUrl } : {}), failOpen: failMode === 'open', log: (l, m) => logState(l, m) }).catch(
+    (e: unknown) => {
+      throw new StartFailure((e as Error).message, 2);
+    },
+  );
 
   let live: Compiled | null = null;
   const compile = async (first: LoadedConfig | null): Promise<{ compiled: Compiled | null; diagnostics: Diagnostic[] }> => {
@@ -175,20 +191,49 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     let current = rewriteBackendUrls(prepared.definition, prepared.backends, backendUrls, 'backend-url');
     diagnostics.push(...current.diagnostics);
     // --mock-backends: Azure OpenAI backends get the Azure OpenAI mock; other backends and APIs the spec-following mock.
-    const other = new Set(mockAll ? prepared.backends.filter((b) => b.type === 'Single' && b.url && !looksLikeOpenAi(b.url) && !backendUrls.has(b.id) && !loaded.mocks.has(b.id)).map((b) => b.id) : []);
+    const other = new Set(
+      mockAll
+        ? prepared.backends
+            .filter((b) => b.type === 'Single' && b.url && !looksLikeOpenAi(b.url) && !backendUrls.has(b.id) && !loaded.mocks.has(b.id))
+            .map((b) => b.id)
+        : [],
+    );
     const scripts = new Map([...loaded.mocks].map(([id, m]) => [id, m.script]));
-    const attached = await attachMocks(current.definition, prepared.backends, scripts, mockAll, clock, host, { existing: mocks, except: new Set([...backendUrls.keys(), ...other]) });
+    const attached = await attachMocks(current.definition, prepared.backends, scripts, mockAll, clock, host, {
+      existing: mocks,
+      except: new Set([...backendUrls.keys(), ...other]),
+    });
     diagnostics.push(...attached.diagnostics);
     let definition = attached.definition;
     let specMock: SpecMockBackend | null = null;
-    const mockedApis = mockAll ? definition.apis.filter((a) => a.serviceUrl && !looksLikeOpenAi(a.serviceUrl) && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(a.serviceUrl)) : [];
+    const mockedApis = mockAll
+      ? definition.apis.filter((a) => a.serviceUrl && !looksLikeOpenAi(a.serviceUrl) && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(a.serviceUrl))
+      : [];
     if (other.size || mockedApis.length) {
-      const ops = new Map(definition.apis.map((a) => [a.id, a.operations.map((op) => ({ id: op.id, method: op.method, urlTemplate: op.urlTemplate, ...(loaded.examples?.get(a.id)?.get(op.id) ? { example: loaded.examples.get(a.id)!.get(op.id)! } : {}) }))]));
+      const ops = new Map(
+        definition.apis.map((a) => [
+          a.id,
+          a.operations.map((op) => ({
+            id: op.id,
+            method: op.method,
+            urlTemplate: op.urlTemplate,
+            ...(loaded.examples?.get(a.id)?.get(op.id) ? { example: loaded.examples.get(a.id)!.get(op.id)! } : {}),
+          })),
+        ]),
+      );
       specMock = await SpecMockBackend.start(ops, host);
-      current = rewriteBackendUrls(definition, prepared.backends, new Map([...other].map((id) => [id, `${specMock!.url}/backends/${encodeURIComponent(id)}`])), 'mock');
+      current = rewriteBackendUrls(
+        definition,
+        prepared.backends,
+        new Map([...other].map((id) => [id, `${specMock!.url}/backends/${encodeURIComponent(id)}`])),
+        'mock',
+      );
       diagnostics.push(...current.diagnostics);
       const mockedIds = new Set(mockedApis.map((a) => a.id));
-      definition = { ...current.definition, apis: current.definition.apis.map((a) => (mockedIds.has(a.id) ? { ...a, serviceUrl: `${specMock!.url}/apis/${encodeURIComponent(a.id)}` } : a)) };
+      definition = {
+        ...current.definition,
+        apis: current.definition.apis.map((a) => (mockedIds.has(a.id) ? { ...a, serviceUrl: `${specMock!.url}/apis/${encodeURIComponent(a.id)}` } : a)),
+      };
     }
     // Subscription keys are credentials too: masked in logs, traces and admin answers like secret named values; both
     // are masked in the start-up and reload diagnostics (a secret can land in an invalid attribute).
@@ -210,12 +255,19 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
       // A reload keeps the counters of the state store (src/state) the gateway it replaces used.
       const previousState = live?.gateways[gateways.length]?.services.state;
       const state = previousState ?? sharedState;
-      const built = buildGateway(preparedDef, { clock, upstream: upstream(), ...telemetry.deps, ...(state ? { state } : {}), ...(shareBreakers ? { shareBreakers } : {}) });
+      const built = buildGateway(preparedDef, {
+        clock,
+        upstream: upstream(),
+        ...telemetry.deps,
+        ...(state ? { state } : {}),
+        ...(shareBreakers ? { shareBreakers } : {}),
+      });
       // Same inputs, same diagnostics: report the first build's only.
       if (gateways.length === 0) diagnostics.push(...built.diagnostics);
       if (!built.gateway) {
         await Promise.all(gateways.map((g) => g.close()));
-        if (gateways.length > 0) diagnostics.push({ severity: 'error', code: 'config/instance-build', message: `gateway instance ${gateways.length} did not compile` });
+        if (gateways.length > 0)
+          diagnostics.push({ severity: 'error', code: 'config/instance-build', message: `gateway instance ${gateways.length} did not compile` });
         return fail();
       }
       gateways.push(built.gateway);
@@ -241,11 +293,23 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // costs more than the line) and flushed at least every 200 ms, so a quiet emulator's lines still show at once
   // (docs/performance.md, "Request path CPU, round 2").
   const pretty = (o.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const logger = level === 'silent' ? false : pino({ level, base: null }, pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false, minLength: 4096, periodicFlush: 200 }));
-  if (logger) capLog = (i) => logger.warn(i, `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`);
+  const logger =
+    level === 'silent'
+      ? false
+      : pino(
+          { level, base: null },
+          pretty ? prettyDestination((line) => process.stderr.write(line)) : pino.destination({ dest: 2, sync: false, minLength: 4096, periodicFlush: 200 }),
+        );
+  if (logger)
+    capLog = (i) =>
+      logger.warn(
+        i,
+        `a backend request timed out after queueing for a connection: ${i.inFlight} in flight to ${i.origin}, cap ${i.cap} per backend (server.upstreamConnections)`,
+      );
   if (logger) logState = (l, m) => logger[l]({ state: sharedState?.kind }, m);
   // Sharing needs someone to share with: say so rather than ignore it (one process, no --state).
-  if (shareBreakers && !sharedState?.shared) logState('warn', 'share-breakers: no shared state (no --state and no --workers): each gateway instance keeps its own circuit breakers');
+  if (shareBreakers && !sharedState?.shared)
+    logState('warn', 'share-breakers: no shared state (no --state and no --workers): each gateway instance keeps its own circuit breakers');
   const debugToken = o.debugToken ?? settings.debugToken;
   const traceLimit = o.traceLimit ?? settings.traceLimit;
   const listeners = new Set<(r: ReloadOutcome) => void>();
@@ -256,7 +320,12 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
     let outcome: ReloadOutcome;
     if (!r.compiled || errors.length) {
       for (const d of r.diagnostics.filter((x) => x.severity !== 'info')) io.err(formatDiagnosticLine(d));
-      outcome = { applied: false, changes: [], diagnostics: r.diagnostics, message: `reload rejected: ${errors.length} error(s) in the inputs; still serving the previous configuration` };
+      outcome = {
+        applied: false,
+        changes: [],
+        diagnostics: r.diagnostics,
+        message: `reload rejected: ${errors.length} error(s) in the inputs; still serving the previous configuration`,
+      };
       if (logger) logger.warn({ errors: errors.length, first: errors[0] ? formatDiagnosticLine(errors[0]) : undefined }, outcome.message);
       else io.err(outcome.message);
     } else {
@@ -311,7 +380,13 @@ export async function startEmulator(o: ServeOptions, io: Output): Promise<Runnin
   // Listening: load the upstreams now, while no request waits for them.
   for (const u of pending ?? []) prefetch(u);
   pending = null;
-  const watcher = o.watch ? new InputWatcher(watchTargets(compiled), () => void queue.request(), (msg) => (logger ? logger.warn(msg) : io.err(msg))) : null;
+  const watcher = o.watch
+    ? new InputWatcher(
+        watchTargets(compiled),
+        () => void queue.request(),
+        (msg) => (logger ? logger.warn(msg) : io.err(msg)),
+      )
+    : null;
   return {
     url: server.url,
     adminUrl: server.adminUrl,
@@ -352,9 +427,30 @@ function checkBackendUrls(urls: Map<string, string>, backends: BackendDefinition
   for (const [id, url] of urls) {
     const b = byId.get(id);
     const at = { file: '--backend-url', jsonPath: id };
-    if (!/^https?:\/\/[^/]/i.test(url)) diagnostics.push({ severity: 'error', code: 'config/backend-url', message: `--backend-url ${id}=${url}: the url must be absolute http(s)`, hint: 'e.g. --backend-url backend1=http://127.0.0.1:3000', ...at });
-    else if (!b) diagnostics.push({ severity: 'error', code: 'config/unknown-backend', message: `--backend-url names backend "${id}", which is not defined`, hint: byId.size ? `defined backends: ${[...byId.keys()].join(', ')}` : 'no backends are defined', ...at });
-    else if (b.type === 'Pool') diagnostics.push({ severity: 'error', code: 'config/backend-url-pool', message: `"${id}" is a pool; point its member backends at local services instead`, hint: `members: ${(b.pool?.members ?? []).map((m) => m.backendId).join(', ')}`, ...at });
+    if (!/^https?:\/\/[^/]/i.test(url))
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/backend-url',
+        message: `--backend-url ${id}=${url}: the url must be absolute http(s)`,
+        hint: 'e.g. --backend-url backend1=http://127.0.0.1:3000',
+        ...at,
+      });
+    else if (!b)
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/unknown-backend',
+        message: `--backend-url names backend "${id}", which is not defined`,
+        hint: byId.size ? `defined backends: ${[...byId.keys()].join(', ')}` : 'no backends are defined',
+        ...at,
+      });
+    else if (b.type === 'Pool')
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/backend-url-pool',
+        message: `"${id}" is a pool; point its member backends at local services instead`,
+        hint: `members: ${(b.pool?.members ?? []).map((m) => m.backendId).join(', ')}`,
+        ...at,
+      });
   }
 }
 
@@ -387,6 +483,7 @@ function failOnErrors(diagnostics: Diagnostic[], io: Output): void {
 /** An unreadable file says so plainly (and where it was referenced); other problems use the diagnostic line. */
 function oneLine(d: Diagnostic): string {
   if (!d.code.startsWith('io/')) return formatDiagnosticLine(d);
-  const at = d.line !== undefined ? `${d.file}:${d.line}:${d.column ?? 1}${d.jsonPath ? ` ${d.jsonPath}` : ''}` : d.jsonPath?.startsWith('--') ? d.jsonPath : undefined;
+  const at =
+    d.line !== undefined ? `${d.file}:${d.line}:${d.column ?? 1}${d.jsonPath ? ` ${d.jsonPath}` : ''}` : d.jsonPath?.startsWith('--') ? d.jsonPath : undefined;
   return at ? `${d.message} (referenced at ${at})` : d.message;
 }

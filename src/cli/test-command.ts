@@ -50,7 +50,12 @@ export function registerTestCommand(program: Command): void {
     .description('Run scenario files: scripted backends, virtual time, expectations on responses, attempts, breakers and traces.')
     .argument('<paths...>', 'scenario files, or folders searched for *.scenario.yaml|yml|json')
     .addOption(new Option('--reporter <reporter>', 'report format').choices(REPORTERS).default('text'))
-    .addOption(new Option('--report <format>', `also write a self-contained web page (timeline, traces, which backend answered over time) to --output, default ${DEFAULT_HTML_REPORT}`).choices(['html']))
+    .addOption(
+      new Option(
+        '--report <format>',
+        `also write a self-contained web page (timeline, traces, which backend answered over time) to --output, default ${DEFAULT_HTML_REPORT}`,
+      ).choices(['html']),
+    )
     .option('--output <file>', 'write the report to a file (a text summary still goes to stdout)')
     .option('--update-snapshots', 'write every timeline snapshot (<name>.snap.txt next to the scenario) afresh')
     .option('--ci', 'a missing snapshot is a failure instead of being written')

@@ -71,7 +71,10 @@ export function runValidate(o: ValidateOptions): ValidateResult {
     files.push(...r.files);
   }
 
-  for (const p of expandInputs(o.inputs.filter((i) => !trees.includes(i)), diagnostics)) {
+  for (const p of expandInputs(
+    o.inputs.filter((i) => !trees.includes(i)),
+    diagnostics,
+  )) {
     const source = readSource(p, diagnostics);
     if (!source) continue;
     files.push(source.file);
@@ -133,12 +136,32 @@ export function runValidate(o: ValidateOptions): ValidateResult {
   const resolvers = own.filter((i) => i.kind === 'resolver');
   if (resolvers.length) {
     const def = base(o.backends.length ? extraBackends : []);
-    const api: ApiDefinition = { id: 'validate', name: 'validate', path: '', serviceUrl: '', subscriptionRequired: false, operations: [], policy: RESOLVER_HOST };
-    const found = build({ ...def, apis: [api], settings: { 'graphql.resolvers': { validate: Object.fromEntries(resolvers.map((r, i) => [`Query/resolver${i}`, r.source.file])) } } });
+    const api: ApiDefinition = {
+      id: 'validate',
+      name: 'validate',
+      path: '',
+      serviceUrl: '',
+      subscriptionRequired: false,
+      operations: [],
+      policy: RESOLVER_HOST,
+    };
+    const found = build({
+      ...def,
+      apis: [api],
+      settings: { 'graphql.resolvers': { validate: Object.fromEntries(resolvers.map((r, i) => [`Query/resolver${i}`, r.source.file])) } },
+    });
     // What the host API says about itself (no schema) is replaced by one note per resolver file.
     diagnostics.push(...found.filter((d) => d.file !== RESOLVER_HOST.file));
     for (const r of resolvers) {
-      diagnostics.push({ severity: 'info', code: 'input/resolver-alone', message: 'GraphQL resolver checked on its own: its elements and expressions are validated; its field path and arguments only with its API\'s schema', hint: 'give the API (specification: its schema) and settings["graphql.resolvers"] in a config file to check it in place (docs/policies-graphql.md)', file: r.source.file, line: 1, column: 1 });
+      diagnostics.push({
+        severity: 'info',
+        code: 'input/resolver-alone',
+        message: "GraphQL resolver checked on its own: its elements and expressions are validated; its field path and arguments only with its API's schema",
+        hint: 'give the API (specification: its schema) and settings["graphql.resolvers"] in a config file to check it in place (docs/policies-graphql.md)',
+        file: r.source.file,
+        line: 1,
+        column: 1,
+      });
     }
   }
 
@@ -241,7 +264,15 @@ function expandInputs(inputs: string[], diagnostics: Diagnostic[]): string[] {
     if (isDir) walk(abs);
     else if (/\.bicep(param)?$/i.test(abs)) {
       // Bicep is not JSON: reading it as such would only give a syntax error at line 1 (docs/backends.md).
-      diagnostics.push({ severity: 'error', code: 'input/bicep', message: 'Bicep source, which validate does not read', hint: 'run `bicep build` first and pass the JSON (ARM template) it writes', file: displayPath(abs), line: 1, column: 1 });
+      diagnostics.push({
+        severity: 'error',
+        code: 'input/bicep',
+        message: 'Bicep source, which validate does not read',
+        hint: 'run `bicep build` first and pass the JSON (ARM template) it writes',
+        file: displayPath(abs),
+        line: 1,
+        column: 1,
+      });
     } else out.push(abs);
   }
   if (bicep.length) {
@@ -319,8 +350,20 @@ export function labBackends<T extends { abs: string }>(policyFile: string, candi
   const lab = labKey(name);
   const sameLab = siblings.filter((c) => labKey(path.basename(c.abs)) === lab).sort((a, b) => (a.abs < b.abs ? -1 : 1));
   if (sameLab.length <= 1) return sameLab;
-  const words = new Set(name.slice(lab.length).split(/__|[-_.]/).filter(Boolean));
-  const scored = sameLab.find((c) => path.basename(c.abs).slice(lab.length).replace(/__backends\.json$/i, '').split(/__|[-_.]/).some((w) => words.has(w)));
+  const words = new Set(
+    name
+      .slice(lab.length)
+      .split(/__|[-_.]/)
+      .filter(Boolean),
+  );
+  const scored = sameLab.find((c) =>
+    path
+      .basename(c.abs)
+      .slice(lab.length)
+      .replace(/__backends\.json$/i, '')
+      .split(/__|[-_.]/)
+      .some((w) => words.has(w)),
+  );
   return [scored ?? sameLab[0]!];
 }
 

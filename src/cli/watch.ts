@@ -49,7 +49,10 @@ export class InputWatcher {
   }
 
   private onEvent(name: string | Buffer | null): void {
-    const base = String(name ?? '').split(/[\\/]/).pop() ?? '';
+    const base =
+      String(name ?? '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     if (base.startsWith('.') || base.endsWith('~') || /\.(swp|swx|tmp)$/i.test(base) || /^\d+$/.test(base)) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {

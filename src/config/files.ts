@@ -23,7 +23,11 @@ export function displayPath(file: string, cwd = process.cwd()): string {
  * Reads a text file as a SourceText named by its display path. An unreadable file (missing, a folder, no permission)
  * gives one `io/unreadable` diagnostic naming it, and null. `referencedFrom` says where the path came from.
  */
-export function readSource(file: string, diagnostics: Diagnostic[], referencedFrom?: Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>): SourceText | null {
+export function readSource(
+  file: string,
+  diagnostics: Diagnostic[],
+  referencedFrom?: Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>,
+): SourceText | null {
   const shown = displayPath(file);
   try {
     if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -31,7 +35,8 @@ export function readSource(file: string, diagnostics: Diagnostic[], referencedFr
     return new SourceText(shown, text);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     diagnostics.push({
       severity: 'error',
       code: IO_UNREADABLE,

@@ -81,7 +81,16 @@ interface RawConfig {
   namedValues?: string | Record<string, string | { value: string; secret?: boolean } | { env: string; secret?: boolean }>;
   backends?: string | string[];
   backendParameters?: Record<string, unknown>;
-  products?: Array<{ id: string; name?: string; policy?: string; subscriptionRequired?: boolean; approvalRequired?: boolean; subscriptionsLimit?: number | null; state?: 'Published' | 'NotPublished'; apis: string[] }>;
+  products?: Array<{
+    id: string;
+    name?: string;
+    policy?: string;
+    subscriptionRequired?: boolean;
+    approvalRequired?: boolean;
+    subscriptionsLimit?: number | null;
+    state?: 'Published' | 'NotPublished';
+    apis: string[];
+  }>;
   apis?: Array<{
     id: string;
     name?: string;
@@ -131,7 +140,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     const r = resolvePointer(root, pointer);
     return { file: source.file, ...source.positionAt(r.node.offset), jsonPath: `$${r.path}` };
   };
-  const err = (pointer: string, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
+  const err = (pointer: string, code: DiagnosticCode, message: string, hint?: string) =>
+    diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(pointer) });
 
   const read = (rel: string, pointer: string): SourceText | undefined => {
     const abs = path.resolve(baseDir, rel);
@@ -175,15 +185,33 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     // Version schemes (segment, header, query) are not emulated, so two APIs on one suffix could never both be reached.
     const pathKey = normPath;
     const other = apiPaths.get(pathKey);
-    if (other !== undefined) err(`/apis/${i}/path`, 'config/duplicate-path', `APIs "${other}" and "${a.id}" both use the URL suffix "${a.path}"`, 'each API needs its own path (API version sets are not emulated)');
+    if (other !== undefined)
+      err(
+        `/apis/${i}/path`,
+        'config/duplicate-path',
+        `APIs "${other}" and "${a.id}" both use the URL suffix "${a.path}"`,
+        'each API needs its own path (API version sets are not emulated)',
+      );
     apiPaths.set(pathKey, a.id);
     const opIds = new Set<string>();
     const operations: OperationDefinition[] = [];
     (a.operations ?? []).forEach((o, j) => {
-      if (opIds.has(o.id)) err(`/apis/${i}/operations/${j}/id`, 'config/duplicate-id', `operation id "${o.id}" is used twice in API "${a.id}"`, 'operation ids are unique within an API');
+      if (opIds.has(o.id))
+        err(
+          `/apis/${i}/operations/${j}/id`,
+          'config/duplicate-id',
+          `operation id "${o.id}" is used twice in API "${a.id}"`,
+          'operation ids are unique within an API',
+        );
       opIds.add(o.id);
       const policy = o.policy !== undefined ? read(o.policy, `/apis/${i}/operations/${j}/policy`) : undefined;
-      operations.push({ id: o.id, ...(o.name ? { name: o.name } : {}), method: o.method.toUpperCase(), urlTemplate: o.urlTemplate, ...(policy ? { policy } : {}) });
+      operations.push({
+        id: o.id,
+        ...(o.name ? { name: o.name } : {}),
+        method: o.method.toUpperCase(),
+        urlTemplate: o.urlTemplate,
+        ...(policy ? { policy } : {}),
+      });
     });
     const policy = a.policy !== undefined ? read(a.policy, `/apis/${i}/policy`) : undefined;
     const specification = a.specification !== undefined ? read(a.specification, `/apis/${i}/specification`) : undefined;
@@ -209,7 +237,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if (productIds.has(p.id)) err(`/products/${i}/id`, 'config/duplicate-id', `product id "${p.id}" is used twice`, 'product ids are unique');
     productIds.add(p.id);
     p.apis.forEach((apiId, j) => {
-      if (!apiIds.has(apiId)) err(`/products/${i}/apis/${j}`, 'config/unknown-api', `product "${p.id}" lists API "${apiId}", which is not defined`, known('APIs', apiIds));
+      if (!apiIds.has(apiId))
+        err(`/products/${i}/apis/${j}`, 'config/unknown-api', `product "${p.id}" lists API "${apiId}", which is not defined`, known('APIs', apiIds));
     });
     const policy = p.policy !== undefined ? read(p.policy, `/products/${i}/policy`) : undefined;
     products.push({
@@ -229,7 +258,13 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     for (const a of p.apis) {
       // APIM allows at most one open product per API (docs/apim-behaviour.md: Subscription keys).
       const prev = openProducts.get(a);
-      if (prev) err(`/products/${products.indexOf(p)}/subscriptionRequired`, 'config/open-products', `API "${a}" is in two open products ("${prev}" and "${p.id}")`, 'an API can be in at most one product that needs no subscription');
+      if (prev)
+        err(
+          `/products/${products.indexOf(p)}/subscriptionRequired`,
+          'config/open-products',
+          `API "${a}" is in two open products ("${prev}" and "${p.id}")`,
+          'an API can be in at most one product that needs no subscription',
+        );
       openProducts.set(a, p.id);
     }
   }
@@ -240,12 +275,28 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if (subIds.has(s.id)) err(`/subscriptions/${i}/id`, 'config/duplicate-id', `subscription id "${s.id}" is used twice`, 'subscription ids are unique');
     subIds.add(s.id);
     const [kind, id] = s.scope === 'all' ? ['all', ''] : [s.scope.slice(0, s.scope.indexOf(':')), s.scope.slice(s.scope.indexOf(':') + 1)];
-    if (kind === 'api' && !apiIds.has(id)) err(`/subscriptions/${i}/scope`, 'config/unknown-api', `subscription "${s.id}" is scoped to API "${id}", which is not defined`, known('APIs', apiIds));
-    if (kind === 'product' && !productIds.has(id)) err(`/subscriptions/${i}/scope`, 'config/unknown-product', `subscription "${s.id}" is scoped to product "${id}", which is not defined`, known('products', productIds));
-    for (const [k, field] of [[s.primaryKey, 'primaryKey'], [s.secondaryKey, 'secondaryKey']] as const) {
+    if (kind === 'api' && !apiIds.has(id))
+      err(`/subscriptions/${i}/scope`, 'config/unknown-api', `subscription "${s.id}" is scoped to API "${id}", which is not defined`, known('APIs', apiIds));
+    if (kind === 'product' && !productIds.has(id))
+      err(
+        `/subscriptions/${i}/scope`,
+        'config/unknown-product',
+        `subscription "${s.id}" is scoped to product "${id}", which is not defined`,
+        known('products', productIds),
+      );
+    for (const [k, field] of [
+      [s.primaryKey, 'primaryKey'],
+      [s.secondaryKey, 'secondaryKey'],
+    ] as const) {
       if (k === undefined) continue;
       const owner = keys.get(k);
-      if (owner && owner !== s.id) err(`/subscriptions/${i}/${field}`, 'config/duplicate-key', `subscription "${s.id}" reuses the key of subscription "${owner}"`, 'subscription keys are unique');
+      if (owner && owner !== s.id)
+        err(
+          `/subscriptions/${i}/${field}`,
+          'config/duplicate-key',
+          `subscription "${s.id}" reuses the key of subscription "${owner}"`,
+          'subscription keys are unique',
+        );
       keys.set(k, s.id);
     }
   });
@@ -349,7 +400,17 @@ export function definitionFromOptions(o: SimpleServeOptions): LoadedConfig {
     namedValues,
     backendFiles,
     products: [],
-    apis: [{ id: 'api', name: apiPath || 'api', path: apiPath, serviceUrl: o.serviceUrl ?? '', subscriptionRequired: o.subscriptionKey !== undefined, ...(policy ? { policy } : {}), operations: [] }],
+    apis: [
+      {
+        id: 'api',
+        name: apiPath || 'api',
+        path: apiPath,
+        serviceUrl: o.serviceUrl ?? '',
+        subscriptionRequired: o.subscriptionKey !== undefined,
+        ...(policy ? { policy } : {}),
+        operations: [],
+      },
+    ],
     subscriptions: o.subscriptionKey !== undefined ? [{ id: 'cli', name: 'command line', scope: 'all', primaryKey: o.subscriptionKey }] : [],
   };
   return result;
@@ -411,9 +472,21 @@ export function checkMockTargets(mocks: Map<string, MockRequest>, backends: Back
   for (const [id, m] of mocks) {
     const b = byId.get(id);
     if (!b) {
-      diagnostics.push({ severity: 'error', code: 'config/unknown-backend', message: `mock for backend "${id}", which is not defined`, hint: known('backends', byId.keys()), ...m.origin });
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/unknown-backend',
+        message: `mock for backend "${id}", which is not defined`,
+        hint: known('backends', byId.keys()),
+        ...m.origin,
+      });
     } else if (b.type === 'Pool') {
-      diagnostics.push({ severity: 'error', code: 'config/mock-pool', message: `"${id}" is a pool; mock its member backends instead`, hint: `members: ${(b.pool?.members ?? []).map((x) => x.backendId).join(', ')}`, ...m.origin });
+      diagnostics.push({
+        severity: 'error',
+        code: 'config/mock-pool',
+        message: `"${id}" is a pool; mock its member backends instead`,
+        hint: `members: ${(b.pool?.members ?? []).map((x) => x.backendId).join(', ')}`,
+        ...m.origin,
+      });
     }
   }
 }
@@ -426,4 +499,3 @@ function known(what: string, ids: Iterable<string>): string {
 function escape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
-

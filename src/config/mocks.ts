@@ -53,7 +53,12 @@ export async function attachMocks(
  * text, so everything downstream (validation, the registry with its breakers and pool membership,
  * `/_emulator/backends`) sees the new address.
  */
-export function rewriteBackendUrls(def: GatewayDefinition, backends: BackendDefinition[], urls: ReadonlyMap<string, string>, why: 'mock' | 'backend-url'): { definition: GatewayDefinition; diagnostics: Diagnostic[] } {
+export function rewriteBackendUrls(
+  def: GatewayDefinition,
+  backends: BackendDefinition[],
+  urls: ReadonlyMap<string, string>,
+  why: 'mock' | 'backend-url',
+): { definition: GatewayDefinition; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   if (urls.size === 0) return { definition: def, diagnostics };
   const byId = new Map(backends.map((b) => [b.id, b]));

@@ -48,14 +48,20 @@ export function namedValuesFromMap(
 }
 
 /** Reads a named-values JSON file: an object name → value | {value, secret} | {env, secret}. */
-export function loadNamedValuesFile(file: string, diagnostics: Diagnostic[], referencedFrom?: Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>): NamedValue[] {
+export function loadNamedValuesFile(
+  file: string,
+  diagnostics: Diagnostic[],
+  referencedFrom?: Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>,
+): NamedValue[] {
   const source = readSource(file, diagnostics, referencedFrom);
   if (!source) return [];
   const parsed = parseJsonSource(source, diagnostics);
   if (!parsed) return [];
   const errors = validateConfigSchema(parsed.value, parsed.root, source, 'namedValueMap');
   if (errors.length) {
-    diagnostics.push(...errors.map((d) => ({ ...d, hint: d.hint ?? 'a named values file is an object: name → "value", {"value": "...", "secret": true} or {"env": "VAR"}' })));
+    diagnostics.push(
+      ...errors.map((d) => ({ ...d, hint: d.hint ?? 'a named values file is an object: name → "value", {"value": "...", "secret": true} or {"env": "VAR"}' })),
+    );
     return [];
   }
   return namedValuesFromMap(toPlain(parsed.root) as Record<string, NamedValueEntry>, parsed.root, source, '$', diagnostics);

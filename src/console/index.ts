@@ -108,7 +108,9 @@ export class WebConsole {
       // API clients keep the admin 404 listing of endpoints; browsers get the console.
       if (req.path === '/' && (!req.accepts('html') || req.accepts(['json', 'html']) === 'json')) return next();
       if (this.html === null || this.assets.size < Object.keys(ASSETS).length) {
-        res.status(503).json({ error: `the web console's files are missing from this installation (looked for src/console/assets next to the emulator's modules); the admin API still works: GET ${req.baseUrl}/health` });
+        res.status(503).json({
+          error: `the web console's files are missing from this installation (looked for src/console/assets next to the emulator's modules); the admin API still works: GET ${req.baseUrl}/health`,
+        });
         return;
       }
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -177,7 +179,12 @@ export class WebConsole {
       res.status(503).json({ error: `too many consoles connected (at most ${CONSOLE_LIMITS.clients}); close one and reload` });
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     const client: Client = { res };
     if (this.clients.size === 0) this.start();
     this.clients.add(client);

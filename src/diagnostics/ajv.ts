@@ -42,9 +42,7 @@ function withoutOneOfBranches(errors: readonly ErrorObject[], how: SchemaErrorOp
   if (how === 'schemaPath') return errors.filter((e) => e.keyword === 'oneOf' || !oneOfs.some((o) => e.schemaPath.startsWith(`${o.schemaPath}/`)));
   const within = (e: ErrorObject, o: ErrorObject) => e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`);
   return errors.filter((e) =>
-    e.keyword === 'oneOf'
-      ? !oneOfs.some((inner) => inner.instancePath !== e.instancePath && within(inner, e))
-      : !oneOfs.some((o) => within(e, o)),
+    e.keyword === 'oneOf' ? !oneOfs.some((inner) => inner.instancePath !== e.instancePath && within(inner, e)) : !oneOfs.some((o) => within(e, o)),
   );
 }
 

@@ -107,7 +107,7 @@ export const DIAGNOSTIC_CODES = {
   'input/backends-not-checked': 'Policies were validated without backend definitions, so their backend ids were not checked.',
   'input/bicep': 'A Bicep file was given; validate reads the JSON that `bicep build` writes.',
   'input/none': 'The paths given to validate hold no files it reads.',
-  'input/resolver-alone': 'A GraphQL resolver document was validated on its own: its field path is checked only with its API\'s schema.',
+  'input/resolver-alone': "A GraphQL resolver document was validated on its own: its field path is checked only with its API's schema.",
   'input/unrecognized': 'A JSON file given to validate is not a policy, fragment, backend definition or config file; it is skipped.',
   // files and folders
   'io/unreadable': 'A file or folder cannot be read (missing, a folder, no permission).',

@@ -61,7 +61,11 @@ export class DiagnosticBag {
 export class LoadError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
     // Listed with the per-file cap: a hostile file must not make a start-up error of megabytes.
-    super(capPerFile(diagnostics.filter((d) => d.severity === 'error')).map(formatDiagnosticLine).join('\n') || 'load failed');
+    super(
+      capPerFile(diagnostics.filter((d) => d.severity === 'error'))
+        .map(formatDiagnosticLine)
+        .join('\n') || 'load failed',
+    );
     this.name = 'LoadError';
   }
 }

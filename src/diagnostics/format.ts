@@ -40,7 +40,10 @@ export function diagnosticAnchor(code: DiagnosticCode): string {
 export function formatDiagnostics(diags: Diagnostic[], format: DiagnosticFormat, opts: FormatOptions): string {
   const cwd = opts.cwd ?? process.cwd();
   const shown = sortDiagnostics(diags.map((d) => (d.file !== undefined ? { ...d, file: displayPath(d.file, cwd) } : d)));
-  const files = uniqueFiles(shown, (opts.files ?? []).map((f) => displayPath(f, cwd)));
+  const files = uniqueFiles(
+    shown,
+    (opts.files ?? []).map((f) => displayPath(f, cwd)),
+  );
   const summary = summarize(shown, files.length);
   const listed = capPerFile(shown, opts.maxPerFile);
   switch (format) {
@@ -158,7 +161,10 @@ function toSarif(diags: Diagnostic[], files: string[], cwd: string, opts: Format
       name: ruleName(code),
       shortDescription: { text: ruleTitle(code) },
       fullDescription: { text: meaning },
-      help: { text: `${meaning} See ${DIAGNOSTICS_DOC} (${code}).`, markdown: `${meaning}\n\nSee [${code}](${helpUri ?? `${DIAGNOSTICS_DOC}#${diagnosticAnchor(code)}`}).` },
+      help: {
+        text: `${meaning} See ${DIAGNOSTICS_DOC} (${code}).`,
+        markdown: `${meaning}\n\nSee [${code}](${helpUri ?? `${DIAGNOSTICS_DOC}#${diagnosticAnchor(code)}`}).`,
+      },
       ...(helpUri ? { helpUri } : {}),
       defaultConfiguration: { level: worst(code) },
     };
@@ -184,7 +190,15 @@ function toSarif(diags: Diagnostic[], files: string[], cwd: string, opts: Format
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: TOOL_NAME, version: opts.toolVersion, semanticVersion: opts.toolVersion, ...(opts.informationUri ? { informationUri: opts.informationUri } : {}), rules } },
+        tool: {
+          driver: {
+            name: TOOL_NAME,
+            version: opts.toolVersion,
+            semanticVersion: opts.toolVersion,
+            ...(opts.informationUri ? { informationUri: opts.informationUri } : {}),
+            rules,
+          },
+        },
         originalUriBaseIds: { '%SRCROOT%': { uri: cwdUri } },
         artifacts: files.map((f) => ({ location: artifactLocation(f) })),
         results,

@@ -54,7 +54,11 @@ export class TextSpan {
 
   /** A span with no source (text created by the engine, e.g. defaults). Positions point at `at`. */
   static synthetic(text: string, source: SourceText, at: number): TextSpan {
-    return new TextSpan(text, source, Int32Array.from({ length: text.length + 1 }, () => at));
+    return new TextSpan(
+      text,
+      source,
+      Int32Array.from({ length: text.length + 1 }, () => at),
+    );
   }
 
   /** Offset in the source file of character `i` of this span's text. */

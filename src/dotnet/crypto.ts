@@ -31,7 +31,11 @@ function slice(buffer: Uint8Array | null, offset?: number, count?: number): Uint
   if (offset === undefined) return buffer;
   const c = count ?? buffer.length - offset;
   if (offset < 0) throw argumentOutOfRange('offset', 'Non-negative number required.');
-  if (c < 0 || offset + c > buffer.length) throw new DotNetException('ArgumentException', 'Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.');
+  if (c < 0 || offset + c > buffer.length)
+    throw new DotNetException(
+      'ArgumentException',
+      'Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.',
+    );
   return buffer.subarray(offset, offset + c);
 }
 
@@ -41,7 +45,11 @@ export class HashAlgorithm {
     return HASH_BITS[this.name];
   }
   ComputeHash(buffer: Uint8Array | null, offset?: number, count?: number): Uint8Array {
-    return new Uint8Array(createHash(NODE_NAMES[this.name]).update(slice(buffer, offset, count)).digest());
+    return new Uint8Array(
+      createHash(NODE_NAMES[this.name])
+        .update(slice(buffer, offset, count))
+        .digest(),
+    );
   }
   Dispose(): void {}
 }
@@ -75,7 +83,11 @@ export class HMAC {
     return HASH_BITS[this.name];
   }
   ComputeHash(buffer: Uint8Array | null, offset?: number, count?: number): Uint8Array {
-    return new Uint8Array(createHmac(NODE_NAMES[this.name], this.Key).update(slice(buffer, offset, count)).digest());
+    return new Uint8Array(
+      createHmac(NODE_NAMES[this.name], this.Key)
+        .update(slice(buffer, offset, count))
+        .digest(),
+    );
   }
   Dispose(): void {}
 }
@@ -169,7 +181,9 @@ export class Guid implements DotNetFormattable {
       case 'X':
       case 'x': {
         const b = (s: string) => `0x${s}`;
-        const rest = [h.slice(16, 18), h.slice(18, 20), h.slice(20, 22), h.slice(22, 24), h.slice(24, 26), h.slice(26, 28), h.slice(28, 30), h.slice(30, 32)].map(b).join(',');
+        const rest = [h.slice(16, 18), h.slice(18, 20), h.slice(20, 22), h.slice(22, 24), h.slice(24, 26), h.slice(26, 28), h.slice(28, 30), h.slice(30, 32)]
+          .map(b)
+          .join(',');
         return `{${b(h.slice(0, 8))},${b(h.slice(8, 12))},${b(h.slice(12, 16))},{${rest}}}`;
       }
       default:
@@ -201,7 +215,9 @@ function tryParseGuid(input: string, only?: string): Guid | null {
     if (m) return new Guid(m.slice(1).join('').toLowerCase());
   }
   if (!only || only === 'X') {
-    const x = /^\{0[xX]([0-9a-fA-F]{1,8}),0[xX]([0-9a-fA-F]{1,4}),0[xX]([0-9a-fA-F]{1,4}),\{((?:0[xX][0-9a-fA-F]{1,2},){7}0[xX][0-9a-fA-F]{1,2})\}\}$/.exec(t.replace(/\s+/g, ''));
+    const x = /^\{0[xX]([0-9a-fA-F]{1,8}),0[xX]([0-9a-fA-F]{1,4}),0[xX]([0-9a-fA-F]{1,4}),\{((?:0[xX][0-9a-fA-F]{1,2},){7}0[xX][0-9a-fA-F]{1,2})\}\}$/.exec(
+      t.replace(/\s+/g, ''),
+    );
     if (x) {
       const bytes = x[4]!.split(',').map((b) => b.slice(2).padStart(2, '0'));
       const h = x[1]!.padStart(8, '0') + x[2]!.padStart(4, '0') + x[3]!.padStart(4, '0') + bytes.join('');
@@ -316,12 +332,16 @@ function aesCipherName(key: Uint8Array): string {
 
 function checkAlgorithm(alg: string): void {
   if (!/^(Aes|AES|Rijndael|System\.Security\.Cryptography\.(Aes|Rijndael)(Managed)?)$/.test(alg)) {
-    throw new DotNetException('NotSupportedException', `Encryption algorithm '${alg}' is not supported by the emulator (supported: Aes, Rijndael with CBC and PKCS7).`);
+    throw new DotNetException(
+      'NotSupportedException',
+      `Encryption algorithm '${alg}' is not supported by the emulator (supported: Aes, Rijndael with CBC and PKCS7).`,
+    );
   }
 }
 
 function checkIv(iv: Uint8Array): void {
-  if (iv.length !== 16) throw new DotNetException('CryptographicException', 'Specified initialization vector (IV) does not match the block size for this algorithm.');
+  if (iv.length !== 16)
+    throw new DotNetException('CryptographicException', 'Specified initialization vector (IV) does not match the block size for this algorithm.');
 }
 
 /** APIM `byte[].Encrypt(algorithm, key, iv)`: AES-CBC with PKCS7 padding (the .NET Aes defaults). */

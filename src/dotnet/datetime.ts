@@ -91,7 +91,9 @@ function repeatCount(fmt: string, i: number): number {
 
 /** Ticks of a day count and a clock time: TimeSpan and DateTime constructors, and parsed text. */
 function clockTicks(days: number | bigint, hours: number, minutes: number, seconds: number, subSecondTicks = 0n): bigint {
-  return BigInt(days) * TICKS_PER_DAY + BigInt(hours) * TICKS_PER_HOUR + BigInt(minutes) * TICKS_PER_MINUTE + BigInt(seconds) * TICKS_PER_SECOND + subSecondTicks;
+  return (
+    BigInt(days) * TICKS_PER_DAY + BigInt(hours) * TICKS_PER_HOUR + BigInt(minutes) * TICKS_PER_MINUTE + BigInt(seconds) * TICKS_PER_SECOND + subSecondTicks
+  );
 }
 
 // ---- TimeSpan ------------------------------------------------------------------------------------------------------
@@ -969,7 +971,8 @@ export class DateTimeOffset implements DotNetFormattable {
   /** .NET's DateTimeOffset validation of an offset: whole minutes, within ±14 hours, 0 for a UTC DateTime. */
   private static checkOffset(offset: TimeSpan, dt?: DateTime): void {
     if (offset.ticks % TICKS_PER_MINUTE !== 0n) throw argument('Offset must be specified in whole minutes.', 'offset');
-    if (offset.ticks > 14n * 60n * TICKS_PER_MINUTE || offset.ticks < -14n * 60n * TICKS_PER_MINUTE) throw argumentOutOfRange('offset', 'Offset must be within plus or minus 14 hours.');
+    if (offset.ticks > 14n * 60n * TICKS_PER_MINUTE || offset.ticks < -14n * 60n * TICKS_PER_MINUTE)
+      throw argumentOutOfRange('offset', 'Offset must be within plus or minus 14 hours.');
     if (dt && dt.Kind === 'Utc' && offset.ticks !== 0n) throw argument('The UTC Offset for Utc DateTime instances must be 0.', 'offset');
   }
   static UtcNow(nowMs: number): DateTimeOffset {
@@ -985,7 +988,8 @@ export class DateTimeOffset implements DotNetFormattable {
   }
   static FromUnixTimeMilliseconds(ms: number | bigint): DateTimeOffset {
     const v = BigInt(ms);
-    if (v < -62135596800000n || v > 253402300799999n) throw argumentOutOfRange('milliseconds', 'Valid values are between -62135596800000 and 253402300799999, inclusive.');
+    if (v < -62135596800000n || v > 253402300799999n)
+      throw argumentOutOfRange('milliseconds', 'Valid values are between -62135596800000 and 253402300799999, inclusive.');
     return new DateTimeOffset(UNIX_EPOCH_TICKS + v * TICKS_PER_MILLISECOND, 0);
   }
   static Parse(text: string): DateTimeOffset {

@@ -156,7 +156,8 @@ export class Decimal {
 
   /** Math.Round(d, decimals, mode): 'even' (the default) or 'away' (MidpointRounding.AwayFromZero). */
   round(decimals = 0, mode: 'even' | 'away' | 'zero' | 'floor' | 'ceiling' = 'even'): Decimal {
-    if (decimals < 0 || decimals > MAX_SCALE) throw new DotNetException('ArgumentOutOfRangeException', "Decimal can only round to between 0 and 28 digits of precision. (Parameter 'decimals')");
+    if (decimals < 0 || decimals > MAX_SCALE)
+      throw new DotNetException('ArgumentOutOfRangeException', "Decimal can only round to between 0 and 28 digits of precision. (Parameter 'decimals')");
     if (this.scale <= decimals) return this;
     const f = pow10(this.scale - decimals);
     const m = this.m;
@@ -165,7 +166,15 @@ export class Decimal {
     if (r !== 0n) {
       const twice = (r < 0n ? -r : r) * 2n;
       const up =
-        mode === 'even' ? twice > f || (twice === f && q % 2n !== 0n) : mode === 'away' ? twice >= f : mode === 'zero' ? false : mode === 'floor' ? m < 0n : m > 0n;
+        mode === 'even'
+          ? twice > f || (twice === f && q % 2n !== 0n)
+          : mode === 'away'
+            ? twice >= f
+            : mode === 'zero'
+              ? false
+              : mode === 'floor'
+                ? m < 0n
+                : m > 0n;
       if (up) q += m < 0n ? -1n : 1n;
     }
     return new Decimal(q, decimals);

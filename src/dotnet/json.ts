@@ -23,6 +23,19 @@
  * Split along Newtonsoft's own lines: json/tokens.ts (Linq tokens), json/reader.ts (JsonTextReader),
  * json/writer.ts (JsonTextWriter), json/conversions.ts (Value<T>, casts, JsonConvert), json/jpath.ts (SelectToken).
  */
-export { type JTokenType, JTokenTypeValue, type Formatting, type JValueContent, JToken, JContainer, JObject, JArray, JProperty, JValue, toJToken, fromObject } from './json/tokens.js';
+export {
+  type JTokenType,
+  JTokenTypeValue,
+  type Formatting,
+  type JValueContent,
+  JToken,
+  JContainer,
+  JObject,
+  JArray,
+  JProperty,
+  JValue,
+  toJToken,
+  fromObject,
+} from './json/tokens.js';
 export { escapeJsonString, writeJson } from './json/writer.js';
 export { type JConvertTargets, valueAs, explicitCast, serializeObject, deserializeObject } from './json/conversions.js';

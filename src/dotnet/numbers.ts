@@ -261,7 +261,12 @@ export function convertToInt32FromBase(value: string | null, fromBase: number): 
   let t = value;
   if (fromBase === 16 && /^0[xX]/.test(t)) t = t.slice(2);
   const digitRe = fromBase === 16 ? /^[0-9a-fA-F]+$/ : fromBase === 8 ? /^[0-7]+$/ : /^[01]+$/;
-  if (t === '') throw new DotNetException('ArgumentOutOfRangeException', "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')", 'startIndex');
+  if (t === '')
+    throw new DotNetException(
+      'ArgumentOutOfRangeException',
+      "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')",
+      'startIndex',
+    );
   if (!digitRe.test(t)) throw formatError('Could not find any recognizable digits.');
   const v = BigInt((fromBase === 16 ? '0x' : fromBase === 8 ? '0o' : '0b') + t);
   if (v > 0xffffffffn) throw overflow('Int32');

@@ -72,7 +72,8 @@ export function isRiskyPattern(pattern: string): boolean {
     else if (c === ')' && stack.length > 1) {
       const group = stack.pop()!;
       const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d+,(\d*)\}/.exec(pattern.slice(i + 1)) !== null && !/^\{\d+,[01]\}/.test(pattern.slice(i + 1)));
+      const quantified =
+        next === '*' || next === '+' || (next === '{' && /^\{\d+,(\d*)\}/.exec(pattern.slice(i + 1)) !== null && !/^\{\d+,[01]\}/.test(pattern.slice(i + 1)));
       if (quantified && (group.quant || group.alt)) return true;
       const parent = stack[stack.length - 1]!;
       parent.quant ||= group.quant;
@@ -91,10 +92,7 @@ const JS_WHITESPACE = '\\t\\n\\v\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{20
  */
 export function toRe2Source(js: string): { source: string; dollarAtEnd: boolean } | null {
   let dollarAtEnd = false;
-  let s = js
-    .split('(?:(?<![\\s\\S])|(?<=\\n))').join('(?m:^)')
-    .split('(?=\\n|(?![\\s\\S]))').join('(?m:$)')
-    .split('(?<![\\s\\S])').join('\\A');
+  let s = js.split('(?:(?<![\\s\\S])|(?<=\\n))').join('(?m:^)').split('(?=\\n|(?![\\s\\S]))').join('(?m:$)').split('(?<![\\s\\S])').join('\\A');
   if (s.includes('(?=\\n?(?![\\s\\S]))')) {
     dollarAtEnd = true;
     s = s.split('(?=\\n?(?![\\s\\S]))').join('\\z');

@@ -108,8 +108,43 @@ function dotnetClass(name: string): { set: string; complement: string } {
 }
 
 const GENERAL_CATEGORIES = new Set([
-  'L', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'M', 'Mn', 'Mc', 'Me', 'N', 'Nd', 'Nl', 'No', 'P', 'Pc', 'Pd', 'Ps', 'Pe', 'Pi', 'Pf', 'Po', 'S', 'Sm', 'Sc', 'Sk', 'So',
-  'Z', 'Zs', 'Zl', 'Zp', 'C', 'Cc', 'Cf', 'Cs', 'Co', 'Cn',
+  'L',
+  'Lu',
+  'Ll',
+  'Lt',
+  'Lm',
+  'Lo',
+  'M',
+  'Mn',
+  'Mc',
+  'Me',
+  'N',
+  'Nd',
+  'Nl',
+  'No',
+  'P',
+  'Pc',
+  'Pd',
+  'Ps',
+  'Pe',
+  'Pi',
+  'Pf',
+  'Po',
+  'S',
+  'Sm',
+  'Sc',
+  'Sk',
+  'So',
+  'Z',
+  'Zs',
+  'Zl',
+  'Zp',
+  'C',
+  'Cc',
+  'Cf',
+  'Cs',
+  'Co',
+  'Cn',
 ]);
 
 /** ECMAScript-option classes: ASCII \d \w, and \s without Unicode spaces. */
@@ -126,7 +161,8 @@ export function translateRegex(pattern: string, options = 0): RegexTranslation {
   const category = (at: number): { name: string; len: number } => {
     const m = /^\\[pP]\{([A-Za-z]+)\}/.exec(pattern.slice(at));
     if (!m) throw parseError(pattern, at + 2, 'Malformed \\p{X} character escape.');
-    if (!GENERAL_CATEGORIES.has(m[1]!)) throw new RegexUnsupportedError(pattern, at, `'\\${pattern[at + 1]}{${m[1]}}' (named Unicode blocks; general categories such as \\p{Lu} work)`);
+    if (!GENERAL_CATEGORIES.has(m[1]!))
+      throw new RegexUnsupportedError(pattern, at, `'\\${pattern[at + 1]}{${m[1]}}' (named Unicode blocks; general categories such as \\p{Lu} work)`);
     return { name: m[1]!, len: m[0].length };
   };
   if (options & RegexOptions.RightToLeft) throw new RegexUnsupportedError(pattern, 0, 'RegexOptions.RightToLeft');
@@ -302,7 +338,8 @@ export function translateRegex(pattern: string, options = 0): RegexTranslation {
           const changes =
             [...on].some((f) => (f === 'i' ? !ignoreCase : f === 'm' ? !multiline : f === 's' ? !singleline : f === 'n' ? !explicitCapture : !ignoreWs)) ||
             [...off].some((f) => (f === 'i' ? ignoreCase : f === 'm' ? multiline : f === 's' ? singleline : f === 'n' ? explicitCapture : ignoreWs));
-          if (changes) throw unsupported(i, `'(?${on}${off ? '-' + off : ''}${opts[3]}' (inline options inside the pattern; put them at the start or use RegexOptions)`);
+          if (changes)
+            throw unsupported(i, `'(?${on}${off ? '-' + off : ''}${opts[3]}' (inline options inside the pattern; put them at the start or use RegexOptions)`);
           if (opts[3] === ':') parts.push('(?:');
           i += 2 + opts[0].length;
           continue;
@@ -467,7 +504,8 @@ export class MatchCollection implements Iterable<Match> {
     return this.matches.length;
   }
   get(i: number): Match {
-    if (i < 0 || i >= this.matches.length) throw argumentOutOfRange('i', 'Index was out of range. Must be non-negative and less than the size of the collection.');
+    if (i < 0 || i >= this.matches.length)
+      throw argumentOutOfRange('i', 'Index was out of range. Must be non-negative and less than the size of the collection.');
     return this.matches[i]!;
   }
   [Symbol.iterator](): Iterator<Match> {

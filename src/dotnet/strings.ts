@@ -15,12 +15,7 @@ import { DotNetException, argument, argumentNull, argumentOutOfRange, indexOutOf
 import { formatComposite, toDotNetString } from './format.js';
 
 export type StringComparison =
-  | 'CurrentCulture'
-  | 'CurrentCultureIgnoreCase'
-  | 'InvariantCulture'
-  | 'InvariantCultureIgnoreCase'
-  | 'Ordinal'
-  | 'OrdinalIgnoreCase';
+  'CurrentCulture' | 'CurrentCultureIgnoreCase' | 'InvariantCulture' | 'InvariantCultureIgnoreCase' | 'Ordinal' | 'OrdinalIgnoreCase';
 
 export type StringSplitOptions = 'None' | 'RemoveEmptyEntries' | 'TrimEntries' | 'RemoveEmptyEntries, TrimEntries';
 
@@ -82,16 +77,19 @@ function prepare(s: string, v: string, comparison: StringComparison): [string, s
 /** IndexOf(value[, startIndex[, count]][, comparison]); value may be a char (1-char string). */
 export function indexOf(s: string, value: string | null, startIndex = 0, comparison: StringComparison = 'Ordinal', count?: number): number {
   if (value === null) throw argumentNull('value');
-  if (startIndex < 0 || startIndex > s.length) throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than the size of the collection.');
+  if (startIndex < 0 || startIndex > s.length)
+    throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than the size of the collection.');
   const end = count === undefined ? s.length : startIndex + count;
-  if (count !== undefined && (count < 0 || end > s.length)) throw argumentOutOfRange('count', 'Count must be positive and count must refer to a location within the string/array/collection.');
+  if (count !== undefined && (count < 0 || end > s.length))
+    throw argumentOutOfRange('count', 'Count must be positive and count must refer to a location within the string/array/collection.');
   const [hs, needle] = prepare(s.slice(0, end), value, comparison);
   return hs.indexOf(needle, startIndex);
 }
 
 export function indexOfAny(s: string, anyOf: readonly string[] | null, startIndex = 0): number {
   if (anyOf === null) throw argumentNull('anyOf');
-  if (startIndex < 0 || startIndex > s.length) throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than the size of the collection.');
+  if (startIndex < 0 || startIndex > s.length)
+    throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than the size of the collection.');
   for (let i = startIndex; i < s.length; i++) if (anyOf.includes(s[i]!)) return i;
   return -1;
 }
@@ -222,7 +220,12 @@ export function splitChars(s: string, separators: readonly string[] | null, coun
 }
 
 /** Split(string separator | string[] separators, [count,] options): at each position the first listed separator that matches wins. */
-export function splitStrings(s: string, separators: string | readonly (string | null)[] | null, count = 2147483647, options: StringSplitOptions = 'None'): string[] {
+export function splitStrings(
+  s: string,
+  separators: string | readonly (string | null)[] | null,
+  count = 2147483647,
+  options: StringSplitOptions = 'None',
+): string[] {
   const list = (typeof separators === 'string' ? [separators] : (separators ?? [])).filter((x): x is string => x !== null && x !== '');
   if (list.length === 0) {
     // Split((string)null) / Split("") with a single separator: no split at all; a null/empty array means white space.
@@ -309,7 +312,8 @@ export function replace(s: string, oldValue: string | null, newValue: string | n
 
 export function insert(s: string, startIndex: number, value: string | null): string {
   if (value === null) throw argumentNull('value');
-  if (startIndex < 0 || startIndex > s.length) throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than or equal to the size of the collection.');
+  if (startIndex < 0 || startIndex > s.length)
+    throw argumentOutOfRange('startIndex', 'Index was out of range. Must be non-negative and less than or equal to the size of the collection.');
   return s.slice(0, startIndex) + value + s.slice(startIndex);
 }
 

@@ -153,7 +153,11 @@ export function BitConverterToString(bytes: Uint8Array | null, startIndex = 0, l
   }
   const len = length ?? bytes.length - startIndex;
   if (len < 0) throw argumentOutOfRange('length', 'Value must be positive.');
-  if (startIndex > bytes.length - len) throw new DotNetException('ArgumentException', 'Destination array is not long enough to copy all the items in the collection. Check array index and length.');
+  if (startIndex > bytes.length - len)
+    throw new DotNetException(
+      'ArgumentException',
+      'Destination array is not long enough to copy all the items in the collection. Check array index and length.',
+    );
   const parts: string[] = [];
   for (let i = startIndex; i < startIndex + len; i++) parts.push(bytes[i]!.toString(16).toUpperCase().padStart(2, '0'));
   return parts.join('-');
@@ -216,7 +220,8 @@ export class StringBuilder implements DotNetFormattable {
   }
 
   Insert(index: number, value: unknown): StringBuilder {
-    if (index < 0 || index > this.value.length) throw argumentOutOfRange('index', 'Index was out of range. Must be non-negative and less than or equal to the size of the collection.');
+    if (index < 0 || index > this.value.length)
+      throw argumentOutOfRange('index', 'Index was out of range. Must be non-negative and less than or equal to the size of the collection.');
     this.value = this.value.slice(0, index) + toDotNetString(value) + this.value.slice(index);
     return this;
   }
@@ -224,7 +229,8 @@ export class StringBuilder implements DotNetFormattable {
   Remove(startIndex: number, length: number): StringBuilder {
     if (length < 0) throw argumentOutOfRange('length', 'Length cannot be less than zero.');
     if (startIndex < 0) throw argumentOutOfRange('startIndex', 'StartIndex cannot be less than zero.');
-    if (length > this.value.length - startIndex) throw argumentOutOfRange('index', 'Index was out of range. Must be non-negative and less than the size of the collection.');
+    if (length > this.value.length - startIndex)
+      throw argumentOutOfRange('index', 'Index was out of range. Must be non-negative and less than the size of the collection.');
     this.value = this.value.slice(0, startIndex) + this.value.slice(startIndex + length);
     return this;
   }

@@ -68,7 +68,9 @@ export class XNamespace {
 
 function checkLocalName(n: string): void {
   if (!/^[A-Za-z_\u00C0-\uFFEF][\w.\-\u00B7\u00C0-\uFFEF]*$/.test(n)) {
-    throw xmlException(`The '${n.charAt(0) || ' '}' character, hexadecimal value 0x${(n.charCodeAt(0) || 32).toString(16).toUpperCase()}, cannot be included in a name.`);
+    throw xmlException(
+      `The '${n.charAt(0) || ' '}' character, hexadecimal value 0x${(n.charCodeAt(0) || 32).toString(16).toUpperCase()}, cannot be included in a name.`,
+    );
   }
 }
 
@@ -108,7 +110,17 @@ function sameName(a: XName, b: XName): boolean {
 
 export type XmlNodeType = 'Element' | 'Attribute' | 'Text' | 'CDATA' | 'ProcessingInstruction' | 'Comment' | 'Document' | 'Whitespace';
 export const XML_NODE_TYPES: Record<XmlNodeType | 'None' | 'DocumentType' | 'XmlDeclaration', number> = {
-  None: 0, Element: 1, Attribute: 2, Text: 3, CDATA: 4, ProcessingInstruction: 7, Comment: 8, Document: 9, DocumentType: 10, Whitespace: 13, XmlDeclaration: 17,
+  None: 0,
+  Element: 1,
+  Attribute: 2,
+  Text: 3,
+  CDATA: 4,
+  ProcessingInstruction: 7,
+  Comment: 8,
+  Document: 9,
+  DocumentType: 10,
+  Whitespace: 13,
+  XmlDeclaration: 17,
 };
 
 export abstract class XObject {
@@ -539,7 +551,8 @@ export class XElement extends XContainer {
   lookupNamespace(prefix: string): string | null {
     for (let e: XElement | null = this; e; e = e.Parent) {
       for (const a of e.attrs) {
-        if (prefix === '' ? a.Name.NamespaceName === '' && a.Name.LocalName === 'xmlns' : a.Name.NamespaceName === XMLNS_NS && a.Name.LocalName === prefix) return a.Value;
+        if (prefix === '' ? a.Name.NamespaceName === '' && a.Name.LocalName === 'xmlns' : a.Name.NamespaceName === XMLNS_NS && a.Name.LocalName === prefix)
+          return a.Value;
       }
     }
     if (prefix === 'xml') return XML_NS;
@@ -583,7 +596,8 @@ export class XDocument extends XContainer {
       if (c.trim() !== '') throw new DotNetException('ArgumentException', 'Non-whitespace characters cannot be added to content.');
       return;
     }
-    if (c instanceof XElement && this.Root) throw new DotNetException('InvalidOperationException', 'This operation would create an incorrectly structured document.');
+    if (c instanceof XElement && this.Root)
+      throw new DotNetException('InvalidOperationException', 'This operation would create an incorrectly structured document.');
     super.addOne(c);
   }
   clone(): XDocument {
@@ -616,22 +630,23 @@ type Ordered = Array<Record<string, unknown>>;
 // fast-xml-parser loads with the first XML document an expression parses, not at start-up (src/lazy-library.ts).
 const fastXmlParser = lazyLibrary<typeof import('fast-xml-parser')>('fast-xml-parser');
 let xmlParser: XMLParser | undefined;
-const parser = (): XMLParser => (xmlParser ??= new (fastXmlParser().XMLParser)({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  commentPropName: '#comment',
-  cdataPropName: '#cdata',
-  ignoreDeclaration: false,
-  ignorePiTags: false,
-  processEntities: true,
-  htmlEntities: false,
-  // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
-  maxNestedTags: XML_MAX_DEPTH + 8,
-}));
+const parser = (): XMLParser =>
+  (xmlParser ??= new (fastXmlParser().XMLParser)({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    commentPropName: '#comment',
+    cdataPropName: '#cdata',
+    ignoreDeclaration: false,
+    ignorePiTags: false,
+    processEntities: true,
+    htmlEntities: false,
+    // the pre-scan enforces XML_MAX_DEPTH with .NET's exception type; the parser's own guard must not fire first
+    maxNestedTags: XML_MAX_DEPTH + 8,
+  }));
 
 /** Linear scan for the nesting depth (and a DTD), before the (recursive) parser sees the text. */
 function checkDepth(text: string): void {
@@ -653,14 +668,17 @@ function checkDepth(text: string): void {
     }
     if (text.startsWith('<!DOCTYPE', lt)) {
       // XDocument.Parse reads with DtdProcessing.Prohibit (also what keeps entity-expansion bombs out)
-      throw xmlException('For security reasons DTD is prohibited in this XML document. To enable DTD processing set the DtdProcessing property on XmlReaderSettings to Parse and pass the settings into XmlReader.Create method.');
+      throw xmlException(
+        'For security reasons DTD is prohibited in this XML document. To enable DTD processing set the DtdProcessing property on XmlReaderSettings to Parse and pass the settings into XmlReader.Create method.',
+      );
     }
     const gt = text.indexOf('>', lt);
     if (gt < 0) break;
     const c = text[lt + 1];
     if (c === '/') depth--;
     else if (c !== '?' && c !== '!' && text[gt - 1] !== '/') {
-      if (++depth > XML_MAX_DEPTH) throw xmlException(`The XML is nested more than ${XML_MAX_DEPTH} levels deep; the emulator refuses deeper documents (docs/expressions.md, "Limits").`);
+      if (++depth > XML_MAX_DEPTH)
+        throw xmlException(`The XML is nested more than ${XML_MAX_DEPTH} levels deep; the emulator refuses deeper documents (docs/expressions.md, "Limits").`);
     }
     i = gt + 1;
   }
@@ -750,7 +768,14 @@ function escapeText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#xD;').replace(/\n/g, '&#xA;').replace(/\t/g, '&#x9;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r/g, '&#xD;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\t/g, '&#x9;');
 }
 
 class Writer {
@@ -796,7 +821,11 @@ class Writer {
     if (a.Name.NamespaceName === XMLNS_NS) return `xmlns:${a.Name.LocalName}`;
     if (a.Name.NamespaceName === '') return a.Name.LocalName;
     const ns = a.Name.NamespaceName;
-    const p = (scope && [...scope].find(([u, pr]) => u === ns && pr !== '')?.[1]) ?? this.inScope(ns, false) ?? a.owner?.GetPrefixOfNamespace(XNamespace.Get(ns)) ?? 'p1';
+    const p =
+      (scope && [...scope].find(([u, pr]) => u === ns && pr !== '')?.[1]) ??
+      this.inScope(ns, false) ??
+      a.owner?.GetPrefixOfNamespace(XNamespace.Get(ns)) ??
+      'p1';
     return `${p}:${a.Name.LocalName}`;
   }
 

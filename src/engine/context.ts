@@ -129,8 +129,7 @@ export class StoredResponse implements GatewayResponse {
 
 /** Where a request is sent by forward-request: chosen by set-backend-service, else the API's service URL. */
 export type BackendTarget =
-  | { kind: 'url'; baseUrl: string }
-  | { kind: 'backend'; backendId: string; /** Scope of the set-backend-service that chose it. */ scope?: PolicyScope };
+  { kind: 'url'; baseUrl: string } | { kind: 'backend'; backendId: string; /** Scope of the set-backend-service that chose it. */ scope?: PolicyScope };
 
 export interface GatewayContextInit {
   request: GatewayRequest;

@@ -40,7 +40,6 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-
 /** An upstream for gateways that only compile (validate) or call no backend: every send fails as an unreachable backend. */
 export const NO_UPSTREAM: Upstream = {
   send: (req) => Promise.reject(new UpstreamError('BackendConnectionFailure', `no upstream: ${req.url} is not reachable from this gateway`)),

@@ -12,7 +12,12 @@ export interface TypeNode {
 }
 
 export type Expr =
-  | { kind: 'literal'; pos: number; value: unknown; litType: 'int' | 'long' | 'uint' | 'ulong' | 'double' | 'float' | 'decimal' | 'bool' | 'string' | 'char' | 'null' }
+  | {
+      kind: 'literal';
+      pos: number;
+      value: unknown;
+      litType: 'int' | 'long' | 'uint' | 'ulong' | 'double' | 'float' | 'decimal' | 'bool' | 'string' | 'char' | 'null';
+    }
   | { kind: 'interp'; pos: number; parts: Array<{ text: string } | { expr: Expr; align: Expr | null; format: string | null }> }
   | { kind: 'name'; pos: number; name: string; typeArgs: TypeNode[] | null }
   | { kind: 'member'; pos: number; target: Expr; name: string; namePos: number; typeArgs: TypeNode[] | null; conditional: boolean }
@@ -65,7 +70,13 @@ export type Stmt =
   | { kind: 'continue'; pos: number }
   | { kind: 'return'; pos: number; value: Expr | null }
   | { kind: 'throw'; pos: number; value: Expr | null }
-  | { kind: 'try'; pos: number; body: Stmt; catches: Array<{ pos: number; type: TypeNode | null; name: string | null; when: Expr | null; body: Stmt }>; fin: Stmt | null }
+  | {
+      kind: 'try';
+      pos: number;
+      body: Stmt;
+      catches: Array<{ pos: number; type: TypeNode | null; name: string | null; when: Expr | null; body: Stmt }>;
+      fin: Stmt | null;
+    }
   | { kind: 'using'; pos: number; decl: Stmt | null; expr: Expr | null; body: Stmt }
   | { kind: 'empty'; pos: number }
   /** `checked { }` / `unchecked { }`. */

@@ -8,12 +8,36 @@ import type { GatewayContext } from '../engine/context.js';
 import { DotNetException } from '../dotnet/exceptions.js';
 import { Decimal } from '../dotnet/decimal.js';
 import {
-  acceptsNull, arrayOf, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable,
+  acceptsNull,
+  arrayOf,
+  isIntegral,
+  isNullable,
+  isNumeric,
+  isValueType,
+  named,
+  nullableOf,
+  sameType,
+  T,
+  typeName,
+  unwrapNullable,
   type CsType,
 } from './types.js';
 import {
-  canonicalTypeName, elementTypeOf, findIndexer, findMember, isNamespace, lookupType, memberNames, own, suggestName, typeDefOf,
-  type Binder, type Bound, type CallSite, type Closure, type Frame,
+  canonicalTypeName,
+  elementTypeOf,
+  findIndexer,
+  findMember,
+  isNamespace,
+  lookupType,
+  memberNames,
+  own,
+  suggestName,
+  typeDefOf,
+  type Binder,
+  type Bound,
+  type CallSite,
+  type Closure,
+  type Frame,
 } from './library/registry.js';
 import { located } from './library/sig.js';
 import { delegateSignature, invokeDelegateClosure } from './library/delegates.js';
@@ -119,7 +143,8 @@ export class Compiler implements Binder {
 
   compileBlockProgram(block: Stmt): CompiledProgram {
     const body = this.stmt(block);
-    if (canComplete(block)) this.error(endPos(block, this.text), 'not all code paths return a value', 'every path of an "@{...}" block must end with a return statement');
+    if (canComplete(block))
+      this.error(endPos(block, this.text), 'not all code paths return a value', 'every path of an "@{...}" block must end with a return statement');
     const rets = this.fn.returns;
     let type: CsType = rets[0] ?? T.object;
     if (!rets.every((r) => sameType(r, type))) type = T.object;
@@ -149,7 +174,8 @@ export class Compiler implements Binder {
       if (sig.params.length !== params.length || !sig.params.every((p, i) => sameType(p, params[i]!))) {
         this.error(e.pos, `cannot use ${typeName(d.type)} here: a delegate taking (${params.map(typeName).join(', ')}) is expected`);
       }
-      if (expectedReturn && expectedReturn.name !== 'void' && !sameType(sig.ret, expectedReturn)) this.error(e.pos, `cannot use ${typeName(d.type)} here: it must return ${typeName(expectedReturn)}`);
+      if (expectedReturn && expectedReturn.name !== 'void' && !sameType(sig.ret, expectedReturn))
+        this.error(e.pos, `cannot use ${typeName(d.type)} here: it must return ${typeName(expectedReturn)}`);
       const dc = d.c;
       const pos = e.pos;
       return {
@@ -192,12 +218,13 @@ export class Compiler implements Binder {
         const [s0, s1] = slots;
         make =
           slots.length > 2
-            ? (ctx, f) => (...a: unknown[]) => {
-                step();
-                for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
-                body(ctx, f);
-                return f[retSlot];
-              }
+            ? (ctx, f) =>
+                (...a: unknown[]) => {
+                  step();
+                  for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
+                  body(ctx, f);
+                  return f[retSlot];
+                }
             : (ctx, f) => (a?: unknown, b?: unknown) => {
                 step();
                 if (s0 !== undefined) f[s0] = a;
@@ -217,11 +244,13 @@ export class Compiler implements Binder {
             return c(ctx, f);
           };
         } else if (slots.length > 2) {
-          make = (ctx, f) => (...a: unknown[]) => {
-            step();
-            for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
-            return c(ctx, f);
-          };
+          make =
+            (ctx, f) =>
+            (...a: unknown[]) => {
+              step();
+              for (let i = 0; i < slots.length; i++) f[slots[i]!] = a[i];
+              return c(ctx, f);
+            };
         } else {
           make = (ctx, f) => (a?: unknown, b2?: unknown) => {
             step();
@@ -279,7 +308,8 @@ export class Compiler implements Binder {
     }
     const def = lookupType(canon)!;
     if (def.variadic) {
-      if (args.length < def.variadic.min || args.length > def.variadic.max) this.error(n.pos, `the type "${n.name}" takes ${def.variadic.min} to ${def.variadic.max} type arguments, not ${args.length}`);
+      if (args.length < def.variadic.min || args.length > def.variadic.max)
+        this.error(n.pos, `the type "${n.name}" takes ${def.variadic.min} to ${def.variadic.max} type arguments, not ${args.length}`);
     } else if ((def.arity ?? 0) !== args.length) {
       this.error(n.pos, `the type "${n.name}" takes ${def.arity ?? 0} type argument(s), not ${args.length}`);
     }
@@ -303,8 +333,10 @@ export class Compiler implements Binder {
   /** Object-world value of a bound expression (boxing non-int numbers). */
   /** C# error CS0119: a type or namespace name where a value is expected is caught at load, not at run time. */
   notATypeOrNamespace(b: Bound): void {
-    if (b.type.name === '$type') this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a type, which is not valid in the given context (a value is expected here)`);
-    if (b.type.name === '$ns') this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a namespace, which is not valid in the given context (a value is expected here)`);
+    if (b.type.name === '$type')
+      this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a type, which is not valid in the given context (a value is expected here)`);
+    if (b.type.name === '$ns')
+      this.error(b.pos, `"${typeName(b.type.args[0]!)}" is a namespace, which is not valid in the given context (a value is expected here)`);
   }
 
   toObject(b: Bound): Closure {
@@ -519,11 +551,26 @@ export class Compiler implements Binder {
     if (t0.name === 'null') this.error(e.pos, `cannot access member "${e.name}" of null`);
     if (t0.name === 'Anon') {
       const idx = t0.fields!.findIndex((f) => f.name === e.name);
-      if (idx < 0) this.error(e.namePos, `the anonymous type has no member "${e.name}"`, hintFor(e.name, t0.fields!.map((f) => f.name)));
+      if (idx < 0)
+        this.error(
+          e.namePos,
+          `the anonymous type has no member "${e.name}"`,
+          hintFor(
+            e.name,
+            t0.fields!.map((f) => f.name),
+          ),
+        );
       const ft = t0.fields![idx]!.type;
       const r = target.c;
       const unbox = unboxer(ft);
-      return { type: ft, pos: e.pos, c: (ctx, f) => { const v = (r(ctx, f) as AnonymousObject).values[idx]; return unbox && v !== null ? unbox(v) : v; } };
+      return {
+        type: ft,
+        pos: e.pos,
+        c: (ctx, f) => {
+          const v = (r(ctx, f) as AnonymousObject).values[idx];
+          return unbox && v !== null ? unbox(v) : v;
+        },
+      };
     }
     if (isNullable(t0) && (e.name === 'Value' || e.name === 'HasValue')) {
       const r = target.c;
@@ -588,7 +635,11 @@ export class Compiler implements Binder {
       const local = this.scope.lookup(callee.name);
       if (local) return this.invokeDelegate({ type: local.type, c: (_ctx, f) => f[local.slot], pos: callee.pos }, e);
       if (this.scope.lookup(callee.name)) this.error(callee.pos, `"${callee.name}" is a variable, not a method`);
-      this.error(callee.pos, `the method "${callee.name}" does not exist in the current context`, 'call methods on a type or value, e.g. string.IsNullOrEmpty(x)');
+      this.error(
+        callee.pos,
+        `the method "${callee.name}" does not exist in the current context`,
+        'call methods on a type or value, e.g. string.IsNullOrEmpty(x)',
+      );
     }
     if (callee.kind !== 'member') {
       // `make()(x)`: calling a delegate value returned by an expression
@@ -610,7 +661,11 @@ export class Compiler implements Binder {
     if (!found || found.member.kind !== 'method') {
       if (found) this.error(callee.namePos, `"${callee.name}" is a property, not a method`);
       const hint = hintFor(callee.name, memberNames(t, isStatic));
-      this.error(callee.namePos, isStatic ? `the type "${typeName(t)}" has no static method "${callee.name}"` : `"${typeName(t)}" has no method "${callee.name}"`, hint);
+      this.error(
+        callee.namePos,
+        isStatic ? `the type "${typeName(t)}" has no static method "${callee.name}"` : `"${typeName(t)}" has no method "${callee.name}"`,
+        hint,
+      );
     }
     let recv: Bound | null = null;
     let condRecv: Closure | null = null;
@@ -626,7 +681,8 @@ export class Compiler implements Binder {
     }
     const site: CallSite = { name: callee.name, recv, type: t, typeArgs, args: e.args, pos: callee.namePos, b: this };
     const res = found.member.bind(site);
-    if (!res) this.error(callee.namePos, `no overload of "${typeName(t)}.${callee.name}" takes these arguments (${e.args.map((a) => this.argDesc(a)).join(', ')})`);
+    if (!res)
+      this.error(callee.namePos, `no overload of "${typeName(t)}.${callee.name}" takes these arguments (${e.args.map((a) => this.argDesc(a)).join(', ')})`);
     if (condRecv) {
       const cr = condRecv;
       const c = res.c;
@@ -760,7 +816,11 @@ export class Compiler implements Binder {
     };
   }
 
-  private indexAccess(target: Bound, keys: Bound[], pos: number): { type: CsType; keys: Closure[]; get: (o: unknown, ...k: unknown[]) => unknown; set?: (o: unknown, v: unknown, ...k: unknown[]) => void } {
+  private indexAccess(
+    target: Bound,
+    keys: Bound[],
+    pos: number,
+  ): { type: CsType; keys: Closure[]; get: (o: unknown, ...k: unknown[]) => unknown; set?: (o: unknown, v: unknown, ...k: unknown[]) => void } {
     const t = target.type;
     if (t.name === 'Array') {
       if (keys.length !== 1) this.error(pos, 'arrays have one dimension');
@@ -775,7 +835,10 @@ export class Compiler implements Binder {
     if (!ix) this.error(pos, `cannot apply indexing with [] to ${typeName(t)}`);
     const params = ix.def.params(t);
     if (params.length !== keys.length) this.error(pos, `the indexer of ${typeName(t)} takes ${params.length} argument(s)`);
-    const type = ix.def.type(t, keys.map((k) => k.type));
+    const type = ix.def.type(
+      t,
+      keys.map((k) => k.type),
+    );
     if (!type) this.error(pos, `cannot index ${typeName(t)} with ${keys.map((k) => typeName(k.type)).join(', ')}`);
     const kc = keys.map((k, i) => this.convert(k, params[i]!));
     return { type, keys: kc, get: ix.def.get, ...(ix.def.set ? { set: ix.def.set } : {}) };
@@ -805,9 +868,28 @@ export class Compiler implements Binder {
           return { type: pt, c: () => v, pos, constant: { value: v } };
         }
         const ck = this.checkedCtx ? checkedArithmetic(pt, '-') : null;
-        if (ck) return { type: pt, pos, c: (ctx, f) => { try { return ck(0, c(ctx, f) as number); } catch (err) { throw located(err, pos); } } };
+        if (ck)
+          return {
+            type: pt,
+            pos,
+            c: (ctx, f) => {
+              try {
+                return ck(0, c(ctx, f) as number);
+              } catch (err) {
+                throw located(err, pos);
+              }
+            },
+          };
         if (pt.name === 'int') return { type: pt, c: (ctx, f) => -(c(ctx, f) as number) | 0, pos };
-        if (pt.name === 'long') return { type: pt, c: (ctx, f) => { const v = c(ctx, f) as LongValue; return typeof v === 'bigint' ? normLong(-v) : -v; }, pos };
+        if (pt.name === 'long')
+          return {
+            type: pt,
+            c: (ctx, f) => {
+              const v = c(ctx, f) as LongValue;
+              return typeof v === 'bigint' ? normLong(-v) : -v;
+            },
+            pos,
+          };
         return { type: pt, c: (ctx, f) => -(c(ctx, f) as number), pos };
       }
       case '+':
@@ -831,7 +913,9 @@ export class Compiler implements Binder {
       }
       const lc = l.c;
       const rc = r.c;
-      return e.op === '&&' ? { type: T.bool, c: (ctx, f) => (lc(ctx, f) as boolean) && (rc(ctx, f) as boolean), pos } : { type: T.bool, c: (ctx, f) => (lc(ctx, f) as boolean) || (rc(ctx, f) as boolean), pos };
+      return e.op === '&&'
+        ? { type: T.bool, c: (ctx, f) => (lc(ctx, f) as boolean) && (rc(ctx, f) as boolean), pos }
+        : { type: T.bool, c: (ctx, f) => (lc(ctx, f) as boolean) || (rc(ctx, f) as boolean), pos };
     }
     if (e.op === '??') return this.coalesce(e);
     const l = this.expr(e.left);
@@ -900,7 +984,14 @@ export class Compiler implements Binder {
     const narrow = this.checkedCtx && isNumeric(unwrapNullable(from)) ? checkedNarrowing(unwrapNullable(to)) : null;
     if (narrow) {
       const inner = conv;
-      conv = (v) => (v === null || v === undefined ? inner(v) : v instanceof Decimal ? inner(v) : typeof v === 'bigint' ? inner(checkedBig(v, unwrapNullable(to))) : inner(narrow(v as number)));
+      conv = (v) =>
+        v === null || v === undefined
+          ? inner(v)
+          : v instanceof Decimal
+            ? inner(v)
+            : typeof v === 'bigint'
+              ? inner(checkedBig(v, unwrapNullable(to)))
+              : inner(narrow(v as number));
     }
     const c = b.c;
     return {
@@ -1067,7 +1158,16 @@ export class Compiler implements Binder {
     const type: CsType = { name: 'Anon', args: [], fields: fields.map((f) => ({ name: f.name, type: f.b.type })) };
     const names = fields.map((f) => f.name);
     const cs = fields.map((f) => this.toObjectKeepRaw(f.b));
-    return { type, pos: e.pos, nonNull: true, c: (ctx, f) => new AnonymousObject(names, cs.map((c) => c(ctx, f))) };
+    return {
+      type,
+      pos: e.pos,
+      nonNull: true,
+      c: (ctx, f) =>
+        new AnonymousObject(
+          names,
+          cs.map((c) => c(ctx, f)),
+        ),
+    };
   }
 
   /** Anonymous object members keep their static representation but are boxed so serializers know their type. */
@@ -1273,7 +1373,8 @@ export class Compiler implements Binder {
     if (target.kind === 'member') {
       const tb = this.expr(target.target);
       const found = findMember(tb.type, target.name, false);
-      if (!found || found.member.kind !== 'prop' || !found.member.set) this.error(target.namePos, `"${target.name}" is not an assignable property of ${typeName(tb.type)}`);
+      if (!found || found.member.kind !== 'prop' || !found.member.set)
+        this.error(target.namePos, `"${target.name}" is not an assignable property of ${typeName(tb.type)}`);
       const p = found.member;
       const r = tb.c;
       const pos = target.pos;
@@ -1379,7 +1480,7 @@ export class Compiler implements Binder {
           const body = this.loopBody(s.body);
           return (ctx, f) => {
             for (const i of init) i(ctx, f);
-            for (; cond(ctx, f); ) {
+            for (; cond(ctx, f);) {
               step();
               const r = body(ctx, f);
               if (r === BREAK) break;
@@ -1457,7 +1558,8 @@ export class Compiler implements Binder {
   }
 
   private declareLocalFn(s: Extract<Stmt, { kind: 'localFunc' }>): void {
-    if (this.scope.funcs.has(s.name) || this.scope.lookup(s.name)) this.error(s.namePos, `a local variable or function named "${s.name}" is already defined in this scope`);
+    if (this.scope.funcs.has(s.name) || this.scope.lookup(s.name))
+      this.error(s.namePos, `a local variable or function named "${s.name}" is already defined in this scope`);
     if (s.name === 'context') this.error(s.namePos, 'the name "context" is reserved for the policy context');
     const ret = s.ret.name === 'void' && s.ret.arrayRank === 0 ? T.void : this.resolveType(s.ret);
     const seen = new Set<string>();
@@ -1491,7 +1593,8 @@ export class Compiler implements Binder {
       this.switchDepth = 0;
       this.catchSlots = [];
       fn.body = this.stmt(s.body);
-      if (fn.ret.name !== 'void' && canComplete(s.body)) this.error(endPos(s.body, this.text), `not all code paths of local function "${s.name}" return a value`);
+      if (fn.ret.name !== 'void' && canComplete(s.body))
+        this.error(endPos(s.body, this.text), `not all code paths of local function "${s.name}" return a value`);
       fn.end = this.frameSize;
     } finally {
       this.scope = saved.scope;
@@ -1567,7 +1670,8 @@ export class Compiler implements Binder {
 
   private foreach(s: Extract<Stmt, { kind: 'foreach' }>): SC {
     const coll = this.expr(s.iter);
-    const en = elementTypeOf(coll.type) ?? (coll.type.name === 'Array' ? { elem: coll.type.args[0]!, iterate: (v: unknown) => v as Iterable<unknown> } : undefined);
+    const en =
+      elementTypeOf(coll.type) ?? (coll.type.name === 'Array' ? { elem: coll.type.args[0]!, iterate: (v: unknown) => v as Iterable<unknown> } : undefined);
     if (!en) this.error(s.iter.pos, `foreach cannot iterate over ${typeName(coll.type)}`);
     const saved = this.scope;
     this.scope = new Scope(saved);
@@ -1630,14 +1734,16 @@ export class Compiler implements Binder {
           }
           const b = this.expr(l);
           if (!b.constant) this.error(l.pos, 'a case label must be a constant value');
-          if (!this.canConvert(b.type, subj.type, b)) this.error(l.pos, `a case label of type ${typeName(b.type)} does not match the switch type ${typeName(subj.type)}`);
+          if (!this.canConvert(b.type, subj.type, b))
+            this.error(l.pos, `a case label of type ${typeName(b.type)} does not match the switch type ${typeName(subj.type)}`);
           labels.push(b.constant.value);
         }
         const saved = this.scope;
         this.scope = new Scope(saved);
         const body = sec.body.map((x) => this.stmt(x));
         this.scope = saved;
-        if (sec.body.length && canCompleteList(sec.body)) this.error(sec.pos, 'control cannot fall through from one case label to another; end the section with break or return');
+        if (sec.body.length && canCompleteList(sec.body))
+          this.error(sec.pos, 'control cannot fall through from one case label to another; end the section with break or return');
         sections.push({ labels, isDefault, body });
       }
     } finally {
@@ -1745,12 +1851,42 @@ function literal(e: Extract<Expr, { kind: 'literal' }>): Bound {
  * told so, rather than "does not exist".
  */
 const OUTSIDE_ALLOW_LIST = new Set([
-  'XmlReader', 'XmlWriter', 'XmlDocument', 'XmlNode', 'XmlElement', 'XPathNavigator', 'XPathDocument', 'XmlSerializer', 'File', 'Directory', 'Path', 'Stream',
-  'StreamReader', 'MemoryStream', 'HttpClient', 'WebClient', 'WebRequest', 'Process', 'Thread', 'Task', 'Environment', 'Assembly', 'Activator', 'Type', 'AppDomain',
+  'XmlReader',
+  'XmlWriter',
+  'XmlDocument',
+  'XmlNode',
+  'XmlElement',
+  'XPathNavigator',
+  'XPathDocument',
+  'XmlSerializer',
+  'File',
+  'Directory',
+  'Path',
+  'Stream',
+  'StreamReader',
+  'MemoryStream',
+  'HttpClient',
+  'WebClient',
+  'WebRequest',
+  'Process',
+  'Thread',
+  'Task',
+  'Environment',
+  'Assembly',
+  'Activator',
+  'Type',
+  'AppDomain',
 ]);
 function notInAllowList(b: Compiler, name: string, pos: number): void {
   const simple = name.split('.').pop()!;
-  if (OUTSIDE_ALLOW_LIST.has(simple)) b.error(pos, `"${name}" is not available in APIM policy expressions (it is not in Microsoft's list of allowed .NET types)`, simple.startsWith('Xml') || simple.startsWith('XPath') ? 'use System.Xml.Linq: XDocument.Parse(text), XElement, context.Request.Body.As<XDocument>()' : undefined);
+  if (OUTSIDE_ALLOW_LIST.has(simple))
+    b.error(
+      pos,
+      `"${name}" is not available in APIM policy expressions (it is not in Microsoft's list of allowed .NET types)`,
+      simple.startsWith('Xml') || simple.startsWith('XPath')
+        ? 'use System.Xml.Linq: XDocument.Parse(text), XElement, context.Request.Body.As<XDocument>()'
+        : undefined,
+    );
 }
 
 function hintFor(name: string, candidates: string[]): string | undefined {
@@ -1760,7 +1896,30 @@ function hintFor(name: string, candidates: string[]): string | undefined {
 
 let knownTypeNamesCache: string[] | null = null;
 function knownTypeNames(): string[] {
-  knownTypeNamesCache ??= ['string', 'int', 'long', 'double', 'bool', 'JObject', 'JArray', 'JToken', 'DateTime', 'TimeSpan', 'Guid', 'Regex', 'Encoding', 'Convert', 'Math', 'List', 'Dictionary', 'Uri', 'Jwt', 'IResponse', 'StringBuilder', 'WebUtility'];
+  knownTypeNamesCache ??= [
+    'string',
+    'int',
+    'long',
+    'double',
+    'bool',
+    'JObject',
+    'JArray',
+    'JToken',
+    'DateTime',
+    'TimeSpan',
+    'Guid',
+    'Regex',
+    'Encoding',
+    'Convert',
+    'Math',
+    'List',
+    'Dictionary',
+    'Uri',
+    'Jwt',
+    'IResponse',
+    'StringBuilder',
+    'WebUtility',
+  ];
   return knownTypeNamesCache;
 }
 

@@ -66,7 +66,13 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
 }
 
 const RANGES: Record<string, [number, number]> = {
-  sbyte: [-128, 127], byte: [0, 255], short: [-32768, 32767], ushort: [0, 65535], uint: [0, 4294967295], ulong: [0, Number.MAX_SAFE_INTEGER], long: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  sbyte: [-128, 127],
+  byte: [0, 255],
+  short: [-32768, 32767],
+  ushort: [0, 65535],
+  uint: [0, 4294967295],
+  ulong: [0, Number.MAX_SAFE_INTEGER],
+  long: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 function inRange(v: number, t: string): boolean {
   const r = RANGES[t];
@@ -102,7 +108,12 @@ export function isSubtype(from: CsType, to: CsType): boolean {
     const cur = queue.shift()!;
     if (sameType(cur, to)) return true;
     // IEnumerable<T> is covariant
-    if (cur.name === to.name && cur.name === 'IEnumerable' && (to.args[0]!.name === 'object' || (isSubtype(cur.args[0]!, to.args[0]!) && !isValueType(cur.args[0]!)))) return true;
+    if (
+      cur.name === to.name &&
+      cur.name === 'IEnumerable' &&
+      (to.args[0]!.name === 'object' || (isSubtype(cur.args[0]!, to.args[0]!) && !isValueType(cur.args[0]!)))
+    )
+      return true;
     const key = typeName(cur);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -164,7 +175,8 @@ function decimalAware(fu: CsType, tu: CsType): (v: unknown) => unknown {
     const [lo, hi] = tu.name === 'long' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
     return (v) => {
       const m = (v as Decimal).truncate().m;
-      if (m < lo || m > hi) throw new DotNetException('OverflowException', `Value was either too large or too small for ${tu.name === 'long' ? 'an Int64' : 'a UInt64'}.`);
+      if (m < lo || m > hi)
+        throw new DotNetException('OverflowException', `Value was either too large or too small for ${tu.name === 'long' ? 'an Int64' : 'a UInt64'}.`);
       return normLong(m);
     };
   }
@@ -203,8 +215,13 @@ function bigintNarrowing(tu: CsType): (v: bigint) => unknown {
 }
 
 const INTEGRAL_LIMITS: Record<string, [number, number, string]> = {
-  int: [-2147483648, 2147483647, 'an Int32'], uint: [0, 4294967295, 'a UInt32'], short: [-32768, 32767, 'an Int16'], ushort: [0, 65535, 'a UInt16'], byte: [0, 255, 'a Byte'],
-  sbyte: [-128, 127, 'a SByte'], char: [0, 65535, 'a Char'],
+  int: [-2147483648, 2147483647, 'an Int32'],
+  uint: [0, 4294967295, 'a UInt32'],
+  short: [-32768, 32767, 'an Int16'],
+  ushort: [0, 65535, 'a UInt16'],
+  byte: [0, 255, 'a Byte'],
+  sbyte: [-128, 127, 'a SByte'],
+  char: [0, 65535, 'a Char'],
 };
 
 function isInterfaceLike(t: CsType): boolean {

@@ -110,12 +110,26 @@ export function compileExpression(span: TextSpan, diagnostics: DiagnosticBag): C
 function toEvaluationError(e: unknown, span: TextSpan, start: number): unknown {
   if (e instanceof BudgetExceeded) {
     const p = span.positionAt(start);
-    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, e.exceptionType, e.message);
+    return new ExpressionEvaluationError(
+      `Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`,
+      p.file,
+      p.line,
+      p.column,
+      e.exceptionType,
+      e.message,
+    );
   }
   if (e instanceof DotNetException) {
     const pos = (e as { csPos?: number }).csPos ?? start;
     const p = span.positionAt(pos);
-    return new ExpressionEvaluationError(`Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`, p.file, p.line, p.column, e.typeName, e.message);
+    return new ExpressionEvaluationError(
+      `Expression evaluation failed. ${e.message} (${p.file}:${p.line}:${p.column})`,
+      p.file,
+      p.line,
+      p.column,
+      e.typeName,
+      e.message,
+    );
   }
   // JS engine limits reached by hostile expressions become the .NET exceptions APIM would raise (docs/expressions.md).
   if (e instanceof RangeError) return toEvaluationError(jsLimitToDotNet(e), span, start);
@@ -125,9 +139,13 @@ function toEvaluationError(e: unknown, span: TextSpan, start: number): unknown {
 /** Maps a JS RangeError (string/array too large, stack exhausted) to the .NET exception of the same cause. */
 export function jsLimitToDotNet(e: RangeError): DotNetException {
   if (/call stack/i.test(e.message)) {
-    return new DotNetException('InsufficientExecutionStackException', 'Insufficient stack to continue executing the program safely. This can happen from having too many functions on the call stack or function on the stack using too much stack space.');
+    return new DotNetException(
+      'InsufficientExecutionStackException',
+      'Insufficient stack to continue executing the program safely. This can happen from having too many functions on the call stack or function on the stack using too much stack space.',
+    );
   }
-  if (/string length|array length|allocation failed|too large/i.test(e.message)) return new DotNetException('OutOfMemoryException', "Exception of type 'System.OutOfMemoryException' was thrown.");
+  if (/string length|array length|allocation failed|too large/i.test(e.message))
+    return new DotNetException('OutOfMemoryException', "Exception of type 'System.OutOfMemoryException' was thrown.");
   return new DotNetException('ArgumentOutOfRangeException', `Specified argument was out of the range of valid values. (${e.message})`);
 }
 
@@ -143,7 +161,11 @@ export function toPolicyBoolean(value: unknown): boolean {
   if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
   throw new ExpressionEvaluationError(
     `Expression evaluation failed. The expression's value "${toCsString(value)}" is not a Boolean.`,
-    '', 0, 0, 'InvalidCastException', 'not a Boolean',
+    '',
+    0,
+    0,
+    'InvalidCastException',
+    'not a Boolean',
   );
 }
 
@@ -156,7 +178,11 @@ export function toPolicyNumber(value: unknown): number {
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   throw new ExpressionEvaluationError(
     `Expression evaluation failed. The expression's value "${toCsString(value)}" is not a number.`,
-    '', 0, 0, 'FormatException', 'not a number',
+    '',
+    0,
+    0,
+    'FormatException',
+    'not a number',
   );
 }
 

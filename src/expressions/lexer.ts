@@ -44,9 +44,56 @@ export class LexError extends Error {
 
 // Longest first so that greedy matching works.
 const PUNCTS = [
-  '??=', '<<=', '...',
-  '??', '?.', '?[', '++', '--', '&&', '||', '==', '!=', '<=', '>=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '=>', '->', '::',
-  '{', '}', '(', ')', '[', ']', '.', ',', ':', ';', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '=', '<', '>', '?',
+  '??=',
+  '<<=',
+  '...',
+  '??',
+  '?.',
+  '?[',
+  '++',
+  '--',
+  '&&',
+  '||',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '<<',
+  '=>',
+  '->',
+  '::',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  '.',
+  ',',
+  ':',
+  ';',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '^',
+  '!',
+  '~',
+  '=',
+  '<',
+  '>',
+  '?',
 ];
 
 function isIdentStart(c: string): boolean {
@@ -121,7 +168,7 @@ export function lex(text: string, start = 0, end = text.length, limit = Infinity
         value = text[j]!;
         j++;
       } else throw new LexError('empty or invalid character literal', s);
-      if (text[j] !== "'") throw new LexError('character literal must contain exactly one character and end with \'', s);
+      if (text[j] !== "'") throw new LexError("character literal must contain exactly one character and end with '", s);
       j++;
       toks.push({ kind: 'char', text: text.slice(s, j), pos: s, end: j, str: value });
       i = j;
@@ -214,17 +261,28 @@ function readEscape(text: string, j: number, end: number): { value: string; end:
   // text[j] === '\\'
   const e = text[j + 1];
   switch (e) {
-    case "'": return { value: "'", end: j + 2 };
-    case '"': return { value: '"', end: j + 2 };
-    case '\\': return { value: '\\', end: j + 2 };
-    case '0': return { value: '\0', end: j + 2 };
-    case 'a': return { value: '\u0007', end: j + 2 };
-    case 'b': return { value: '\b', end: j + 2 };
-    case 'f': return { value: '\f', end: j + 2 };
-    case 'n': return { value: '\n', end: j + 2 };
-    case 'r': return { value: '\r', end: j + 2 };
-    case 't': return { value: '\t', end: j + 2 };
-    case 'v': return { value: '\v', end: j + 2 };
+    case "'":
+      return { value: "'", end: j + 2 };
+    case '"':
+      return { value: '"', end: j + 2 };
+    case '\\':
+      return { value: '\\', end: j + 2 };
+    case '0':
+      return { value: '\0', end: j + 2 };
+    case 'a':
+      return { value: '\u0007', end: j + 2 };
+    case 'b':
+      return { value: '\b', end: j + 2 };
+    case 'f':
+      return { value: '\f', end: j + 2 };
+    case 'n':
+      return { value: '\n', end: j + 2 };
+    case 'r':
+      return { value: '\r', end: j + 2 };
+    case 't':
+      return { value: '\t', end: j + 2 };
+    case 'v':
+      return { value: '\v', end: j + 2 };
     case 'u': {
       const hex = text.slice(j + 2, j + 6);
       if (!/^[0-9a-fA-F]{4}$/.test(hex) || j + 6 > end) throw new LexError('\\u escape needs exactly 4 hex digits', j);

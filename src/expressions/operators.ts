@@ -4,7 +4,21 @@
  * compiler and the library; see docs/expressions.md.
  */
 import { DotNetException } from '../dotnet/exceptions.js';
-import { acceptsNull, isEnum, isIntegral, isNullable, isNumeric, isValueType, named, nullableOf, sameType, T, typeName, unwrapNullable, type CsType } from './types.js';
+import {
+  acceptsNull,
+  isEnum,
+  isIntegral,
+  isNullable,
+  isNumeric,
+  isValueType,
+  named,
+  nullableOf,
+  sameType,
+  T,
+  typeName,
+  unwrapNullable,
+  type CsType,
+} from './types.js';
 import type { Binder, Bound, Closure } from './library/registry.js';
 import { located } from './library/sig.js';
 import { CsBoxed, csEquals, longToNumber, normLong, type LongValue } from './runtime.js';
@@ -81,8 +95,15 @@ export function overflow(): DotNetException {
 
 /** Exact range of each integral type (C# spec "Integral types"), as BigInt so 64-bit bounds are exact. */
 const INTEGRAL_RANGE: Record<string, [bigint, bigint]> = {
-  int: [-(2n ** 31n), 2n ** 31n - 1n], uint: [0n, 2n ** 32n - 1n], long: [-(2n ** 63n), 2n ** 63n - 1n], ulong: [0n, 2n ** 64n - 1n],
-  short: [-32768n, 32767n], ushort: [0n, 65535n], byte: [0n, 255n], sbyte: [-128n, 127n], char: [0n, 65535n],
+  int: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint: [0n, 2n ** 32n - 1n],
+  long: [-(2n ** 63n), 2n ** 63n - 1n],
+  ulong: [0n, 2n ** 64n - 1n],
+  short: [-32768n, 32767n],
+  ushort: [0n, 65535n],
+  byte: [0n, 255n],
+  sbyte: [-128n, 127n],
+  char: [0n, 65535n],
 };
 
 /**
@@ -154,7 +175,9 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     else if (!rs) c = (ctx, f) => ls(lc(ctx, f)) + ((rc(ctx, f) as string | null) ?? '');
     else c = (ctx, f) => ls(lc(ctx, f)) + rs(rc(ctx, f));
     if (l.constant && r.constant) {
-      const v = (l.constant.value === null ? '' : ls ? ls(l.constant.value) : (l.constant.value as string)) + (r.constant.value === null ? '' : rs ? rs(r.constant.value) : (r.constant.value as string));
+      const v =
+        (l.constant.value === null ? '' : ls ? ls(l.constant.value) : (l.constant.value as string)) +
+        (r.constant.value === null ? '' : rs ? rs(r.constant.value) : (r.constant.value as string));
       return { type: T.string, c: () => v, pos, nonNull: true, constant: { value: v } };
     }
     return { type: T.string, c, pos, nonNull: true };
@@ -194,7 +217,12 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     if (!isIntegral(lu) || !isIntegral(ru)) cp.error(pos, `operator "${op}" cannot be applied to ${typeName(lt)} and ${typeName(rt)}`);
     const t = promoteUnary(lu);
     const sc = cp.convert(r, T.int);
-    if (t.name === 'int') return { type: t, pos, c: op === '<<' ? (ctx, f) => (lc(ctx, f) as number) << (sc(ctx, f) as number) : (ctx, f) => (lc(ctx, f) as number) >> (sc(ctx, f) as number) };
+    if (t.name === 'int')
+      return {
+        type: t,
+        pos,
+        c: op === '<<' ? (ctx, f) => (lc(ctx, f) as number) << (sc(ctx, f) as number) : (ctx, f) => (lc(ctx, f) as number) >> (sc(ctx, f) as number),
+      };
     return {
       type: t,
       pos,
@@ -233,28 +261,30 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
       fn = isInt ? Math.imul : isLong ? (a, b) => wrapLong(a, b, '*') : (a, b) => a * b;
       break;
     case '/':
-      fn = isInt || isLong
-        ? (a, b) => {
-            if (b === 0) throw divideByZero();
-            if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '/');
-            return isInt ? (a / b) | 0 : Math.trunc(a / b);
-          }
-        : isDec
+      fn =
+        isInt || isLong
           ? (a, b) => {
               if (b === 0) throw divideByZero();
-              return a / b;
+              if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '/');
+              return isInt ? (a / b) | 0 : Math.trunc(a / b);
             }
-          : (a, b) => a / b;
+          : isDec
+            ? (a, b) => {
+                if (b === 0) throw divideByZero();
+                return a / b;
+              }
+            : (a, b) => a / b;
       break;
     case '%':
-      fn = isInt || isLong || isDec
-        ? (a, b) => {
-            if (b === 0) throw divideByZero();
-            if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '%');
-            const m = a % b;
-            return m === 0 ? 0 : m;
-          }
-        : (a, b) => a % b;
+      fn =
+        isInt || isLong || isDec
+          ? (a, b) => {
+              if (b === 0) throw divideByZero();
+              if (isLong && (typeof a === 'bigint' || typeof b === 'bigint')) return longDivRem(a, b, '%');
+              const m = a % b;
+              return m === 0 ? 0 : m;
+            }
+          : (a, b) => a % b;
       break;
     case '&':
     case '|':
@@ -278,13 +308,21 @@ export function binaryOp(cp: Binder, op: string, l: Bound, r: Bound, pos: number
     const inner = fn;
     fn = (a, b) => Math.fround(inner(a, b));
   }
-  if (l.constant && r.constant && typeof l.constant.value === 'number' && typeof r.constant.value === 'number' && !(op === '/' && r.constant.value === 0) && !(op === '%' && r.constant.value === 0)) {
+  if (
+    l.constant &&
+    r.constant &&
+    typeof l.constant.value === 'number' &&
+    typeof r.constant.value === 'number' &&
+    !(op === '/' && r.constant.value === 0) &&
+    !(op === '%' && r.constant.value === 0)
+  ) {
     let v: number;
     try {
       v = fn(l.constant.value, r.constant.value);
     } catch (err) {
       // C# error CS0220: a constant expression that overflows in a checked context
-      if (err instanceof DotNetException && err.typeName === 'OverflowException') cp.error(pos, 'the operation overflows at compile time in checked mode', 'use unchecked(...) if the wrap-around is intended');
+      if (err instanceof DotNetException && err.typeName === 'OverflowException')
+        cp.error(pos, 'the operation overflows at compile time in checked mode', 'use unchecked(...) if the wrap-around is intended');
       throw err;
     }
     return { type, c: () => v, pos, constant: { value: v } };
@@ -407,7 +445,13 @@ function asDouble(b: Bound): Closure {
 
 function relational(op: string, lc: Closure, rc: Closure, pos: number, lifted: boolean): Bound {
   const cmp =
-    op === '<' ? (a: number, b: number) => a < b : op === '>' ? (a: number, b: number) => a > b : op === '<=' ? (a: number, b: number) => a <= b : (a: number, b: number) => a >= b;
+    op === '<'
+      ? (a: number, b: number) => a < b
+      : op === '>'
+        ? (a: number, b: number) => a > b
+        : op === '<='
+          ? (a: number, b: number) => a <= b
+          : (a: number, b: number) => a >= b;
   if (lifted) {
     return {
       type: T.bool,
@@ -463,7 +507,8 @@ function equality(cp: Binder, op: string, l: Bound, r: Bound, pos: number): Boun
         lc = cp.convert(l, T.object);
         rc = cp.convert(r, T.object);
       }
-      eq = (a, b) => a === b || (typeof a === 'string' && a === b) || (a instanceof CsBoxed && csEquals(a, b)) || ((a ?? null) === null && (b ?? null) === null);
+      eq = (a, b) =>
+        a === b || (typeof a === 'string' && a === b) || (a instanceof CsBoxed && csEquals(a, b)) || ((a ?? null) === null && (b ?? null) === null);
     } else cp.error(pos, `operator "${op}" cannot be applied to operands of type ${typeName(lt)} and ${typeName(rt)}`);
   }
   if (l.constant && r.constant) {

@@ -13,22 +13,111 @@ export class ParseError extends Error {
 }
 
 export const PREDEFINED_TYPES = new Set([
-  'bool', 'byte', 'sbyte', 'char', 'decimal', 'double', 'float', 'int', 'uint', 'long', 'ulong', 'object', 'short', 'ushort', 'string', 'void', 'dynamic',
+  'bool',
+  'byte',
+  'sbyte',
+  'char',
+  'decimal',
+  'double',
+  'float',
+  'int',
+  'uint',
+  'long',
+  'ulong',
+  'object',
+  'short',
+  'ushort',
+  'string',
+  'void',
+  'dynamic',
 ]);
 
 const RESERVED = new Set([
-  'abstract', 'as', 'base', 'break', 'case', 'catch', 'checked', 'class', 'const', 'continue', 'default', 'delegate', 'do', 'else', 'enum',
-  'event', 'explicit', 'extern', 'false', 'finally', 'fixed', 'for', 'foreach', 'goto', 'if', 'implicit', 'in', 'interface', 'internal',
-  'is', 'lock', 'namespace', 'new', 'null', 'operator', 'out', 'override', 'params', 'private', 'protected', 'public', 'readonly', 'ref',
-  'return', 'sealed', 'sizeof', 'stackalloc', 'static', 'struct', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'unchecked',
-  'unsafe', 'using', 'virtual', 'volatile', 'while',
+  'abstract',
+  'as',
+  'base',
+  'break',
+  'case',
+  'catch',
+  'checked',
+  'class',
+  'const',
+  'continue',
+  'default',
+  'delegate',
+  'do',
+  'else',
+  'enum',
+  'event',
+  'explicit',
+  'extern',
+  'false',
+  'finally',
+  'fixed',
+  'for',
+  'foreach',
+  'goto',
+  'if',
+  'implicit',
+  'in',
+  'interface',
+  'internal',
+  'is',
+  'lock',
+  'namespace',
+  'new',
+  'null',
+  'operator',
+  'out',
+  'override',
+  'params',
+  'private',
+  'protected',
+  'public',
+  'readonly',
+  'ref',
+  'return',
+  'sealed',
+  'sizeof',
+  'stackalloc',
+  'static',
+  'struct',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'typeof',
+  'unchecked',
+  'unsafe',
+  'using',
+  'virtual',
+  'volatile',
+  'while',
 ]);
 
 /** Tokens after which `name<...>` is read as a generic name (C# spec §6.2.5 disambiguation). */
 const AFTER_TYPE_ARGS = new Set(['(', ')', ']', '}', ':', ';', ',', '.', '?', '==', '!=', '|', '^', '&&', '||', '&', '[', '?.']);
 
 const BINARY_PRECEDENCE: Record<string, number> = {
-  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7, '<=': 7, '>=': 7, '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+  '||': 1,
+  '&&': 2,
+  '|': 3,
+  '^': 4,
+  '&': 5,
+  '==': 6,
+  '!=': 6,
+  '<': 7,
+  '>': 7,
+  '<=': 7,
+  '>=': 7,
+  '<<': 8,
+  '>>': 8,
+  '+': 9,
+  '-': 9,
+  '*': 10,
+  '/': 10,
+  '%': 10,
 };
 const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '??=']);
 
@@ -199,7 +288,9 @@ class Parser {
   private enter(): void {
     if (++nesting > MAX_NESTING) {
       nesting--;
-      throw this.err(`the expression is nested too deeply (more than ${MAX_NESTING} levels of parentheses, blocks, lambdas, unary operators or generic arguments)`);
+      throw this.err(
+        `the expression is nested too deeply (more than ${MAX_NESTING} levels of parentheses, blocks, lambdas, unary operators or generic arguments)`,
+      );
     }
   }
 
@@ -387,7 +478,11 @@ class Parser {
     } else {
       isCast =
         (n.kind === 'ident' && !['is', 'as', 'when', 'in'].includes(n.text)) ||
-        n.kind === 'int' || n.kind === 'real' || n.kind === 'string' || n.kind === 'char' || n.kind === 'interp' ||
+        n.kind === 'int' ||
+        n.kind === 'real' ||
+        n.kind === 'string' ||
+        n.kind === 'char' ||
+        n.kind === 'interp' ||
         (n.kind === 'punct' && (n.text === '(' || n.text === '!' || n.text === '~'));
     }
     if (!isCast) {
@@ -1068,7 +1163,10 @@ function checkTreeDepth(root: Expr | Stmt): void {
     const isNode = typeof (node as { kind?: unknown }).kind === 'string' && typeof (node as { pos?: unknown }).pos === 'number';
     const d = isNode ? depth + 1 : depth;
     if (d > MAX_NESTING) {
-      throw new ParseError(`the expression is nested too deeply (more than ${MAX_NESTING} levels; long operator, member-access or call chains count as nesting): split it with local variables`, (node as { pos: number }).pos);
+      throw new ParseError(
+        `the expression is nested too deeply (more than ${MAX_NESTING} levels; long operator, member-access or call chains count as nesting): split it with local variables`,
+        (node as { pos: number }).pos,
+      );
     }
     for (const v of Object.values(node)) if (v !== null && typeof v === 'object') stack.push([v, d]);
   }
@@ -1089,7 +1187,9 @@ function parsePolicyExpressionInner(text: string, start: number, end: number): P
     const expr = inner.parseExpression();
     const close = inner.current;
     if (!(close.kind === 'punct' && close.text === ')')) {
-      throw inner.err(close.kind === 'eof' ? 'the expression "@(...)" is not closed with ")"' : `unexpected ${inner.describe(close)}; expected ")" to end the expression`);
+      throw inner.err(
+        close.kind === 'eof' ? 'the expression "@(...)" is not closed with ")"' : `unexpected ${inner.describe(close)}; expected ")" to end the expression`,
+      );
     }
     toks.splice(0, toks.indexOf(close) + 1);
     const rest = new Parser(toks, text);

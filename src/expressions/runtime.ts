@@ -26,8 +26,17 @@ export class CsBoxed {
 }
 
 const NUMERIC_KIND: Record<string, NumericKind> = {
-  int: 'Int32', long: 'Int64', double: 'Double', decimal: 'Decimal', float: 'Single', byte: 'Byte', sbyte: 'SByte', short: 'Int16',
-  ushort: 'UInt16', uint: 'UInt32', ulong: 'UInt64',
+  int: 'Int32',
+  long: 'Int64',
+  double: 'Double',
+  decimal: 'Decimal',
+  float: 'Single',
+  byte: 'Byte',
+  sbyte: 'SByte',
+  short: 'Int16',
+  ushort: 'UInt16',
+  uint: 'UInt32',
+  ulong: 'UInt64',
 };
 
 export function numericKind(csName: string): NumericKind | undefined {
@@ -170,8 +179,17 @@ export function runtimeTypeName(v: unknown): string {
   if (typeof v === 'number') return 'System.Int32';
   if (v instanceof CsBoxed) {
     const m: Record<BoxedKind, string> = {
-      long: 'System.Int64', double: 'System.Double', decimal: 'System.Decimal', float: 'System.Single', char: 'System.Char', byte: 'System.Byte',
-      sbyte: 'System.SByte', short: 'System.Int16', ushort: 'System.UInt16', uint: 'System.UInt32', ulong: 'System.UInt64',
+      long: 'System.Int64',
+      double: 'System.Double',
+      decimal: 'System.Decimal',
+      float: 'System.Single',
+      char: 'System.Char',
+      byte: 'System.Byte',
+      sbyte: 'System.SByte',
+      short: 'System.Int16',
+      ushort: 'System.UInt16',
+      uint: 'System.UInt32',
+      ulong: 'System.UInt64',
     };
     return m[v.kind];
   }

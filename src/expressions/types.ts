@@ -122,10 +122,28 @@ export function typeName(t: CsType): string {
 /** .NET full type name for GetType()/InvalidCastException messages. */
 export function clrName(t: CsType): string {
   const prim: Record<string, string> = {
-    int: 'System.Int32', long: 'System.Int64', uint: 'System.UInt32', ulong: 'System.UInt64', short: 'System.Int16', ushort: 'System.UInt16',
-    byte: 'System.Byte', sbyte: 'System.SByte', double: 'System.Double', float: 'System.Single', decimal: 'System.Decimal', bool: 'System.Boolean',
-    char: 'System.Char', string: 'System.String', object: 'System.Object', DateTime: 'System.DateTime', TimeSpan: 'System.TimeSpan', Guid: 'System.Guid',
-    JObject: 'Newtonsoft.Json.Linq.JObject', JArray: 'Newtonsoft.Json.Linq.JArray', JValue: 'Newtonsoft.Json.Linq.JValue', JToken: 'Newtonsoft.Json.Linq.JToken',
+    int: 'System.Int32',
+    long: 'System.Int64',
+    uint: 'System.UInt32',
+    ulong: 'System.UInt64',
+    short: 'System.Int16',
+    ushort: 'System.UInt16',
+    byte: 'System.Byte',
+    sbyte: 'System.SByte',
+    double: 'System.Double',
+    float: 'System.Single',
+    decimal: 'System.Decimal',
+    bool: 'System.Boolean',
+    char: 'System.Char',
+    string: 'System.String',
+    object: 'System.Object',
+    DateTime: 'System.DateTime',
+    TimeSpan: 'System.TimeSpan',
+    Guid: 'System.Guid',
+    JObject: 'Newtonsoft.Json.Linq.JObject',
+    JArray: 'Newtonsoft.Json.Linq.JArray',
+    JValue: 'Newtonsoft.Json.Linq.JValue',
+    JToken: 'Newtonsoft.Json.Linq.JToken',
     JProperty: 'Newtonsoft.Json.Linq.JProperty',
   };
   if (t.name === 'Array') return `${clrName(t.args[0]!)}[]`;

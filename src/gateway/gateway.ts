@@ -134,7 +134,12 @@ export class Gateway {
   ) {
     this.createdAt = clock.now();
     const svc = def.service;
-    this.deployment = { gatewayId: svc.gatewayId, region: svc.region, serviceName: svc.name, serviceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${svc.name}` };
+    this.deployment = {
+      gatewayId: svc.gatewayId,
+      region: svc.region,
+      serviceName: svc.name,
+      serviceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${svc.name}`,
+    };
   }
 
   /** `context.Deployment`: the same for every request, so built once (policies only read it). */
@@ -150,9 +155,15 @@ export class Gateway {
 
     let registry: BackendRegistry | null = null;
     if (def.backendFiles.length > 0) {
-      const loaded = loadBackends(def.backendFiles, { parameters: def.backendParameters ?? {}, namedValues: new Map([...namedValues].map(([k, v]) => [k, v.value])) });
+      const loaded = loadBackends(def.backendFiles, {
+        parameters: def.backendParameters ?? {},
+        namedValues: new Map([...namedValues].map(([k, v]) => [k, v.value])),
+      });
       for (const d of loaded.diagnostics) bag.add(d);
-      registry = new BackendRegistry(loaded.backends, deps.clock, { connectionFailuresTrip: deps.connectionFailuresTrip ?? true, ...(deps.shareBreakers && deps.state?.shared ? { sharedBreakers: deps.state } : {}) });
+      registry = new BackendRegistry(loaded.backends, deps.clock, {
+        connectionFailuresTrip: deps.connectionFailuresTrip ?? true,
+        ...(deps.shareBreakers && deps.state?.shared ? { sharedBreakers: deps.state } : {}),
+      });
     }
 
     const parse = (src: SourceText | undefined, kind: 'policies' | 'fragment'): PolicyDocument | null => {
@@ -160,7 +171,13 @@ export class Gateway {
       const r = parsePolicyDocument(src);
       for (const d of r.diagnostics) bag.add(d);
       if (r.document && r.document.kind !== kind) {
-        bag.error(src, r.document.root.start, 'policy/bad-root', kind === 'fragment' ? 'a fragment must have <fragment> as its document element' : 'a policy fragment cannot be used as a scope policy', kind === 'fragment' ? 'write <fragment> ... </fragment>' : 'write <policies> with its sections');
+        bag.error(
+          src,
+          r.document.root.start,
+          'policy/bad-root',
+          kind === 'fragment' ? 'a fragment must have <fragment> as its document element' : 'a policy fragment cannot be used as a scope policy',
+          kind === 'fragment' ? 'write <fragment> ... </fragment>' : 'write <policies> with its sections',
+        );
         return null;
       }
       return r.document;
@@ -209,7 +226,8 @@ export class Gateway {
       const compileApi = { id: api.id, path: api.path.replace(/^\/+|\/+$/g, ''), specification: api.specification };
       const products = def.products.filter((p) => p.apis.includes(api.id));
       const info = apiInfo(api);
-      const ops = api.operations.length > 0 ? api.operations : [{ id: `${api.id}-any`, name: 'Any', method: '*', urlTemplate: '/*' } satisfies OperationDefinition];
+      const ops =
+        api.operations.length > 0 ? api.operations : [{ id: `${api.id}-any`, name: 'Any', method: '*', urlTemplate: '/*' } satisfies OperationDefinition];
       const operations: CompiledOperation[] = [];
       for (const op of ops) {
         const opDoc = parse(op.policy, 'policies');
@@ -217,9 +235,10 @@ export class Gateway {
         const chain = (product: PolicyDocument | null): ScopeDocuments => ({ global: globalDoc, product, api: apiDoc, operation: opDoc });
         pipelines.set('', compiler.compilePipeline(chain(null), compileApi));
         for (const p of products) pipelines.set(p.id, compiler.compilePipeline(chain(productDocs.get(p.id) ?? null), compileApi));
-        const preflight = preflightNames.size > 0 && hasInboundPolicy(chain(null), preflightNames) && op.method.toUpperCase() !== 'OPTIONS'
-          ? compiler.compilePipeline(preflightDocuments(chain(null), preflightNames), compileApi)
-          : null;
+        const preflight =
+          preflightNames.size > 0 && hasInboundPolicy(chain(null), preflightNames) && op.method.toUpperCase() !== 'OPTIONS'
+            ? compiler.compilePipeline(preflightDocuments(chain(null), preflightNames), compileApi)
+            : null;
         operations.push({
           info: { id: op.id, name: op.name ?? op.id, method: op.method === '*' ? 'GET' : op.method.toUpperCase(), urlTemplate: op.urlTemplate },
           template: compileTemplate(op),
@@ -234,7 +253,17 @@ export class Gateway {
     if (bag.hasErrors) return { gateway: null, diagnostics: bag.items };
     // Longest suffix first, version sets, revisions: src/gateway/routes.ts.
     const routes = new RouteTable(apis, (a) => a.operations);
-    const gw = new Gateway(apis, routes, def.subscriptions, new Map(def.products.map((p) => [p.id, p])), services, registry, def, deps.clock, preflightPolicies.map((d) => d.preflight!));
+    const gw = new Gateway(
+      apis,
+      routes,
+      def.subscriptions,
+      new Map(def.products.map((p) => [p.id, p])),
+      services,
+      registry,
+      def,
+      deps.clock,
+      preflightPolicies.map((d) => d.preflight!),
+    );
     return { gateway: gw, diagnostics: bag.items };
   }
 
@@ -265,7 +294,15 @@ export class Gateway {
       return this.runPreflight(req, api, preflightOp, query, params ?? new Map());
     }
     if (!op || !params) {
-      const ctx = this.createContext(req, api, { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } }, query, new Map(), { product: null, subscription: null, user: null }, abort);
+      const ctx = this.createContext(
+        req,
+        api,
+        { info: { id: '', name: '', method: req.method.toUpperCase(), urlTemplate: '' } },
+        query,
+        new Map(),
+        { product: null, subscription: null, user: null },
+        abort,
+      );
       await runPipeline(api.notFound, ctx);
       return { context: ctx, response: ctx.response, api: api.def.id, operation: null };
     }
@@ -276,7 +313,8 @@ export class Gateway {
     const ctx = this.createContext(req, api, op, query, params, access, abort);
     const pipeline = op.pipelines.get(access.product?.id ?? '') ?? op.pipelines.get('')!;
     // Tested first: the event and its message are built only for a traced or observed request.
-    if (ctx.tracing) ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
+    if (ctx.tracing)
+      ctx.trace({ kind: 'info', message: `matched API ${api.def.id}, operation ${op.info.id}${access.product ? `, product ${access.product.id}` : ''}` });
     await runPipeline(pipeline, ctx);
     return { context: ctx, response: ctx.response, api: api.def.id, operation: op.info.id };
   }
@@ -321,7 +359,13 @@ export class Gateway {
     return ctx;
   }
 
-  private async runPreflight(req: IncomingRequest, api: CompiledApi, op: CompiledOperation, query: QueryMap, params: Map<string, string>): Promise<GatewayResult> {
+  private async runPreflight(
+    req: IncomingRequest,
+    api: CompiledApi,
+    op: CompiledOperation,
+    query: QueryMap,
+    params: Map<string, string>,
+  ): Promise<GatewayResult> {
     const ctx = this.createContext(req, api, op, query, params, { product: null, subscription: null, user: null }, undefined);
     ctx.trace({ kind: 'info', message: `preflight for API ${api.def.id}: only its preflight policies run` });
     await runPipeline(op.preflight!, ctx);
@@ -334,7 +378,11 @@ export class Gateway {
   }
 
   listApis(): Array<{ id: string; path: string; operations: Array<{ id: string; method: string; urlTemplate: string }> }> {
-    return this.apis.map((a) => ({ id: a.def.id, path: a.def.path, operations: a.operations.map((o) => ({ id: o.info.id, method: o.template.method, urlTemplate: o.info.urlTemplate })) }));
+    return this.apis.map((a) => ({
+      id: a.def.id,
+      path: a.def.path,
+      operations: a.operations.map((o) => ({ id: o.info.id, method: o.template.method, urlTemplate: o.info.urlTemplate })),
+    }));
   }
 
   async close(): Promise<void> {
@@ -346,9 +394,11 @@ export class Gateway {
    * scoped to the API, a product containing it, or all APIs; without a key an open product (or an API that needs no
    * subscription) lets the request in. Product-scope policies apply only with a product context.
    */
-  private authorize(api: CompiledApi, headers: HeaderMap, query: QueryMap):
-    | { status: number; message: string }
-    | { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null } {
+  private authorize(
+    api: CompiledApi,
+    headers: HeaderMap,
+    query: QueryMap,
+  ): { status: number; message: string } | { product: ProductDefinition | null; subscription: SubscriptionInfo | null; user: UserInfo | null } {
     const headerName = api.info.subscriptionKeyParameterNames.header;
     const queryName = api.info.subscriptionKeyParameterNames.query;
     const key = headers.get(headerName)?.[0] ?? query.get(queryName)?.[0];
@@ -387,7 +437,12 @@ function operationNotFound(p: CompiledPipeline): CompiledPipeline {
     sections: {
       ...p.sections,
       inbound: () => {
-        throw new PolicyError('configuration', 'OperationNotFound', 'Unable to match incoming request to an operation.', gatewayErrorResponse(404, NOT_FOUND.message));
+        throw new PolicyError(
+          'configuration',
+          'OperationNotFound',
+          'Unable to match incoming request to an operation.',
+          gatewayErrorResponse(404, NOT_FOUND.message),
+        );
       },
     },
   };
@@ -424,9 +479,27 @@ function productInfo(p: ProductDefinition): ProductInfo {
 }
 
 function subscriptionInfo(s: SubscriptionDefinition, key: string, now: number): SubscriptionInfo {
-  return { id: s.id, name: s.name ?? s.id, key, primaryKey: s.primaryKey, secondaryKey: s.secondaryKey ?? '', createdDate: now, startDate: null, endDate: null };
+  return {
+    id: s.id,
+    name: s.name ?? s.id,
+    key,
+    primaryKey: s.primaryKey,
+    secondaryKey: s.secondaryKey ?? '',
+    createdDate: now,
+    startDate: null,
+    endDate: null,
+  };
 }
 
 function userInfo(u: NonNullable<SubscriptionDefinition['user']>): UserInfo {
-  return { id: u.id, email: u.email ?? '', firstName: u.firstName ?? '', lastName: u.lastName ?? '', note: '', registrationDate: 0, groups: [], identities: [{ id: u.id, provider: 'Basic' }] };
+  return {
+    id: u.id,
+    email: u.email ?? '',
+    firstName: u.firstName ?? '',
+    lastName: u.lastName ?? '',
+    note: '',
+    registrationDate: 0,
+    groups: [],
+    identities: [{ id: u.id, provider: 'Basic' }],
+  };
 }

@@ -78,7 +78,10 @@ export class RouteTable<A extends RoutableApi, O extends RoutableOperation> {
         }
         node = next;
       }
-      const selector = vs && vs.scheme !== 'Segment' ? { kind: vs.scheme, name: vs.scheme === 'Header' ? (vs.headerName ?? 'Api-Version') : (vs.queryName ?? 'api-version') } : null;
+      const selector =
+        vs && vs.scheme !== 'Segment'
+          ? { kind: vs.scheme, name: vs.scheme === 'Header' ? (vs.headerName ?? 'Api-Version') : (vs.queryName ?? 'api-version') }
+          : null;
       node.entries.push({ api, index: new OperationIndex(operations(api)), version, selector, revision: d.revision ?? '1', current: d.isCurrent ?? true });
     }
   }
@@ -157,7 +160,11 @@ export class OperationIndex<O extends RoutableOperation> {
     this.open = open;
     // Each bucket keeps the global order (most specific first) of its own templates and the open ones.
     const rank = new Map(operations.map((o, i) => [o, i]));
-    for (const [k, list] of literal) this.byFirst.set(k, [...list, ...open].sort((a, b) => rank.get(a)! - rank.get(b)!));
+    for (const [k, list] of literal)
+      this.byFirst.set(
+        k,
+        [...list, ...open].sort((a, b) => rank.get(a)! - rank.get(b)!),
+      );
   }
 
   candidates(rest: string): readonly O[] {

@@ -19,8 +19,7 @@ export interface AoaiUsage {
 
 /** What the mock will send: either a JSON body or a list of SSE events (each already JSON text, `[DONE]` last). */
 export type AoaiAnswer =
-  | { kind: 'json'; status: number; body: unknown; usage?: AoaiUsage }
-  | { kind: 'stream'; status: 200; events: string[]; usage: AoaiUsage };
+  { kind: 'json'; status: number; body: unknown; usage?: AoaiUsage } | { kind: 'stream'; status: 200; events: string[]; usage: AoaiUsage };
 
 export interface AoaiRequestInfo {
   path: string;
@@ -128,7 +127,11 @@ export function generateAoai(opts: AoaiOptions, req: AoaiRequestInfo): AoaiAnswe
     return {
       kind: 'json',
       status: 404,
-      body: aoaiError(404, '404', `Resource not found: the mock Azure OpenAI backend ${req.backendName} serves .../chat/completions, .../completions and .../embeddings.`),
+      body: aoaiError(
+        404,
+        '404',
+        `Resource not found: the mock Azure OpenAI backend ${req.backendName} serves .../chat/completions, .../completions and .../embeddings.`,
+      ),
     };
   }
   body ??= {};

@@ -298,7 +298,11 @@ export class MockBackend {
       setQuotaHeaders(headers, this.quota.settle(reservation, actual), reservation.limits);
     } else if (step.rateLimitHeaders) {
       const tokens = answer.kind === 'json' || answer.kind === 'stream' ? (answer.usage?.total_tokens ?? 0) : 0;
-      const remaining = this.countRate(tokens, step.rateLimitHeaders.requests ?? DEFAULT_RATE_LIMIT.requests, step.rateLimitHeaders.tokens ?? DEFAULT_RATE_LIMIT.tokens);
+      const remaining = this.countRate(
+        tokens,
+        step.rateLimitHeaders.requests ?? DEFAULT_RATE_LIMIT.requests,
+        step.rateLimitHeaders.tokens ?? DEFAULT_RATE_LIMIT.tokens,
+      );
       headers['x-ratelimit-remaining-requests'] = String(remaining.requests);
       headers['x-ratelimit-remaining-tokens'] = String(remaining.tokens);
     }

@@ -38,7 +38,10 @@ export function parseMockOption(arg: string, cwd = process.cwd()): { backendId?:
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return fail(`cannot read mock script file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give an existing .json, .yaml or text file after @');
+    return fail(
+      `cannot read mock script file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'give an existing .json, .yaml or text file after @',
+    );
   }
   return { backendId, ...loadMockScriptText(text, file) };
 }
@@ -54,7 +57,9 @@ export function loadMockScriptText(text: string, file: string): { script?: MockS
       // V8 reports "at position N" (sometimes with line/column); turn the offset into line:column.
       const pos = /position (\d+)/.exec(msg);
       const at = pos ? new SourceText(file, text).positionAt(Number(pos[1])) : { line: 1, column: 1 };
-      return { diagnostics: [{ severity: 'error', code: 'mock/json', message: `not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at }] };
+      return {
+        diagnostics: [{ severity: 'error', code: 'mock/json', message: `not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at }],
+      };
     }
   }
   if (ext === '.yaml' || ext === '.yml') {
@@ -63,7 +68,11 @@ export function loadMockScriptText(text: string, file: string): { script?: MockS
     } catch (e) {
       if (e instanceof yaml().YAMLParseError) {
         const p = e.linePos?.[0];
-        return { diagnostics: [{ severity: 'error', code: 'mock/yaml', message: `not valid YAML: ${e.message.split('\n')[0]}`, file, line: p?.line ?? 1, column: p?.col ?? 1 }] };
+        return {
+          diagnostics: [
+            { severity: 'error', code: 'mock/yaml', message: `not valid YAML: ${e.message.split('\n')[0]}`, file, line: p?.line ?? 1, column: p?.col ?? 1 },
+          ],
+        };
       }
       throw e;
     }

@@ -28,7 +28,10 @@ export class InProcessUpstream implements Upstream {
     }
     const mock = this.find(url.origin);
     if (!mock) {
-      throw new UpstreamError('BackendConnectionFailure', `Unable to connect to the backend: ${url.origin} is not a mock backend (scenarios do not reach the network; give the backend a script under "mocks").`);
+      throw new UpstreamError(
+        'BackendConnectionFailure',
+        `Unable to connect to the backend: ${url.origin} is not a mock backend (scenarios do not reach the network; give the backend a script under "mocks").`,
+      );
     }
     if (req.signal.aborted) throw new UpstreamError('ClientConnectionFailure', 'The client closed the connection before the backend answered.');
     const exchange = new Exchange(req, url);

@@ -97,7 +97,8 @@ function ajvToDiagnostics(errors: ErrorObject[], basePath: string, where: (p: st
   }
   for (const a of anyOfs) {
     // A $ref'd definition reports schema paths of its own, so a deeper instance path also counts as "inside".
-    if (!kept.some((e) => inside(e, a)) && !kept.some((e) => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`))) kept.push(a);
+    if (!kept.some((e) => inside(e, a)) && !kept.some((e) => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`)))
+      kept.push(a);
   }
   const out: Diagnostic[] = [];
   const seen = new Set<string>();

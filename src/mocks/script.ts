@@ -98,7 +98,11 @@ export type StepLocator = (stepIndex: number, field?: keyof MockStep) => Pick<Di
 /**
  * Checks that hold for both forms (the JSON schema and the text grammar check shapes; these check combinations).
  */
-export function checkScript(script: MockScript, locate: StepLocator, locateThen: () => Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>): Diagnostic[] {
+export function checkScript(
+  script: MockScript,
+  locate: StepLocator,
+  locateThen: () => Pick<Diagnostic, 'file' | 'line' | 'column' | 'jsonPath'>,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const err = (i: number, field: keyof MockStep | undefined, message: string, hint?: string) =>
     out.push({ severity: 'error', code: 'mock/conflict', message, ...(hint ? { hint } : {}), ...locate(i, field) });
@@ -106,30 +110,50 @@ export function checkScript(script: MockScript, locate: StepLocator, locateThen:
     out.push({ severity: 'warning', code: 'mock/unused', message, ...(hint ? { hint } : {}), ...locate(i, field) });
 
   if (script.steps.length === 0) {
-    out.push({ severity: 'error', code: 'mock/empty', message: 'a mock script needs at least one step', hint: 'e.g. "200" or "429x3 retry-after=7; 200"', ...locateThen() });
+    out.push({
+      severity: 'error',
+      code: 'mock/empty',
+      message: 'a mock script needs at least one step',
+      hint: 'e.g. "200" or "429x3 retry-after=7; 200"',
+      ...locateThen(),
+    });
   }
   script.steps.forEach((s, i) => {
     const n = i + 1;
     if (s.times === 'forever' && i < script.steps.length - 1) {
-      err(i, 'times', `step ${n} repeats forever, so the ${script.steps.length - 1 - i} step(s) after it are never reached`, 'only the last step may use "forever"');
+      err(
+        i,
+        'times',
+        `step ${n} repeats forever, so the ${script.steps.length - 1 - i} step(s) after it are never reached`,
+        'only the last step may use "forever"',
+      );
     }
     const answers = [s.body !== undefined && 'body', s.aoai !== undefined && 'aoai', s.sse !== undefined && 'sse'].filter(Boolean) as string[];
     if (answers.length > 1) err(i, answers[1] as keyof MockStep, `step ${n} gives both ${answers.join(' and ')}`, 'choose one of body, aoai, sse');
     if (s.reset) {
-      const extra = (['status', 'headers', 'body', 'aoai', 'sse', 'hang', 'sseFailAfterChunks', 'retryAfter', 'rateLimitHeaders', 'chunkDelayMs'] as const).filter(
-        (k) => s[k] !== undefined && s[k] !== false,
-      );
-      if (extra.length) err(i, extra[0], `step ${n} resets the connection, so it never sends ${extra.join(', ')}`, 'reset combines only with times and latency');
+      const extra = (
+        ['status', 'headers', 'body', 'aoai', 'sse', 'hang', 'sseFailAfterChunks', 'retryAfter', 'rateLimitHeaders', 'chunkDelayMs'] as const
+      ).filter((k) => s[k] !== undefined && s[k] !== false);
+      if (extra.length)
+        err(i, extra[0], `step ${n} resets the connection, so it never sends ${extra.join(', ')}`, 'reset combines only with times and latency');
     }
     if (s.hang && s.latencyMs === undefined) {
-      const extra = (['status', 'headers', 'body', 'aoai', 'sse', 'sseFailAfterChunks', 'retryAfter', 'rateLimitHeaders', 'chunkDelayMs'] as const).filter((k) => s[k] !== undefined);
-      if (extra.length) warn(i, extra[0], `step ${n} hangs without a latency, so it never answers and ${extra.join(', ')} is unused`, 'add latency to answer after a while');
+      const extra = (['status', 'headers', 'body', 'aoai', 'sse', 'sseFailAfterChunks', 'retryAfter', 'rateLimitHeaders', 'chunkDelayMs'] as const).filter(
+        (k) => s[k] !== undefined,
+      );
+      if (extra.length)
+        warn(i, extra[0], `step ${n} hangs without a latency, so it never answers and ${extra.join(', ')} is unused`, 'add latency to answer after a while');
     }
     if (s.status !== undefined && BODYLESS_STATUSES.has(s.status) && (s.body !== undefined || s.sse !== undefined || s.aoai !== undefined)) {
       err(i, 'body', `status ${s.status} cannot carry a body`, 'drop the body or use another status');
     }
     if (s.aoai?.quota && s.status !== undefined && s.status >= 400) {
-      warn(i, 'aoai', `step ${n} answers ${s.status} by script, so its quota is never consulted`, 'quota applies to steps that answer like Azure OpenAI (status 2xx)');
+      warn(
+        i,
+        'aoai',
+        `step ${n} answers ${s.status} by script, so its quota is never consulted`,
+        'quota applies to steps that answer like Azure OpenAI (status 2xx)',
+      );
     }
     if (s.chunkDelayMs !== undefined && s.aoai === undefined && s.sse === undefined) {
       warn(i, 'chunkDelayMs', `step ${n} sets a chunk delay but sends no event stream`, 'chunk delay applies to aoai streaming and sse steps');

@@ -28,7 +28,11 @@ export class SpecMockBackend {
 
   static async start(apis: ReadonlyMap<string, readonly SpecMockOperation[]>, host = '127.0.0.1'): Promise<SpecMockBackend> {
     const compiled = new Map<string, Array<SpecMockOperation & { re: RegExp }>>();
-    for (const [id, ops] of apis) compiled.set(id, ops.map((o) => ({ ...o, re: templateRegex(o.urlTemplate) })));
+    for (const [id, ops] of apis)
+      compiled.set(
+        id,
+        ops.map((o) => ({ ...o, re: templateRegex(o.urlTemplate) })),
+      );
     const all = [...compiled.values()].flat();
     const sockets = new Set<Socket>();
     const server = createServer((req, res) => void answer(req, res, compiled, all));
@@ -51,7 +55,12 @@ export class SpecMockBackend {
   }
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, apis: Map<string, Array<SpecMockOperation & { re: RegExp }>>, all: Array<SpecMockOperation & { re: RegExp }>): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  apis: Map<string, Array<SpecMockOperation & { re: RegExp }>>,
+  all: Array<SpecMockOperation & { re: RegExp }>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://mock');
   const parts = url.pathname.split('/');
   // ['', 'apis'|'backends', id, ...rest]
@@ -84,7 +93,16 @@ async function answer(req: IncomingMessage, res: ServerResponse, apis: Map<strin
   const body = Buffer.concat(chunks).toString('utf8').slice(0, ECHO_BODY_LIMIT);
   // No example body: echo what arrived, with the operation's documented status (200 for a path no operation names).
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(
-    JSON.stringify({ echo: true, method, path: url.pathname, rest, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...(op ? { operation: op.id } : {}) }),
+    JSON.stringify({
+      echo: true,
+      method,
+      path: url.pathname,
+      rest,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      ...(op ? { operation: op.id } : {}),
+    }),
   );
 }
 

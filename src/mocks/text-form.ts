@@ -62,7 +62,12 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
   const error = (offset: number, message: string, hint?: string, code: DiagnosticCode = 'mock/syntax') =>
     diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...at(offset) });
   if (text.length > MOCK_SCRIPT_LIMITS.textChars) {
-    error(MOCK_SCRIPT_LIMITS.textChars, `the script is ${text.length} characters long; at most ${MOCK_SCRIPT_LIMITS.textChars} are accepted`, 'a script is a few steps; use `xN` to repeat a step instead of writing it N times', 'mock/too-large');
+    error(
+      MOCK_SCRIPT_LIMITS.textChars,
+      `the script is ${text.length} characters long; at most ${MOCK_SCRIPT_LIMITS.textChars} are accepted`,
+      'a script is a few steps; use `xN` to repeat a step instead of writing it N times',
+      'mock/too-large',
+    );
     return { diagnostics };
   }
 
@@ -109,7 +114,11 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
       if (tok.key === undefined) {
         const m = /^(\d+|aoai|reset|hang|ratelimit)?(?:x(\d+|\*))?$/i.exec(tok.text);
         if (!m || (!m[1] && !m[2])) {
-          error(tok.start, `unknown word "${tok.text}"`, `allowed: ${TEXT_FORM_WORDS}, or key=value with key one of ${TEXT_FORM_OPTIONS.join(', ')}${suggest(tok.text)}`);
+          error(
+            tok.start,
+            `unknown word "${tok.text}"`,
+            `allowed: ${TEXT_FORM_WORDS}, or key=value with key one of ${TEXT_FORM_OPTIONS.join(', ')}${suggest(tok.text)}`,
+          );
           continue;
         }
         const head = m[1]?.toLowerCase();
@@ -228,11 +237,19 @@ export function parseMockScript(text: string, origin = 'mock script'): { script?
           const name = colon >= 0 ? value.slice(0, colon) : undefined;
           const num = colon >= 0 ? value.slice(colon + 1) : value;
           if (name !== undefined && !DEPLOYMENT_NAME.test(name)) {
-            error(vAt, `invalid deployment name "${name}" in ${key}=`, `write ${key}=N for every deployment or ${key}=DEPLOYMENT:N (letters, digits, ".", "_", "-")`);
+            error(
+              vAt,
+              `invalid deployment name "${name}" in ${key}=`,
+              `write ${key}=N for every deployment or ${key}=DEPLOYMENT:N (letters, digits, ".", "_", "-")`,
+            );
             break;
           }
           if (!/^\d+$/.test(num) || Number(num) < 1) {
-            error(vAt + (colon >= 0 ? colon + 1 : 0), `invalid ${key} "${num}"`, `allowed: a whole number ≥ 1 (${key === 'tpm' ? 'tokens' : 'requests'} per minute), e.g. ${key}=${key === 'tpm' ? 1000 : 6} or ${key}=gpt-4o:${key === 'tpm' ? 1000 : 6}`);
+            error(
+              vAt + (colon >= 0 ? colon + 1 : 0),
+              `invalid ${key} "${num}"`,
+              `allowed: a whole number ≥ 1 (${key === 'tpm' ? 'tokens' : 'requests'} per minute), e.g. ${key}=${key === 'tpm' ? 1000 : 6} or ${key}=gpt-4o:${key === 'tpm' ? 1000 : 6}`,
+            );
             break;
           }
           const quota = (step.aoai!.quota ??= {});

@@ -3,14 +3,7 @@ import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import { TextSpan } from '../diagnostics/source.js';
 import type { GatewayContext, PolicyScope, PolicySection } from '../engine/context.js';
 import type { RuntimeServices } from '../engine/services.js';
-import {
-  compileExpression,
-  ExpressionEvaluationError,
-  isExpression,
-  toPolicyBoolean,
-  toPolicyNumber,
-  toPolicyString,
-} from '../expressions/index.js';
+import { compileExpression, ExpressionEvaluationError, isExpression, toPolicyBoolean, toPolicyNumber, toPolicyString } from '../expressions/index.js';
 import type {
   AttributeSpec,
   CompileApi,
@@ -172,7 +165,13 @@ export class PolicyCompiler {
     for (const child of children) {
       if (child.kind === 'text') {
         if (child.text.text.trim()) {
-          this.diagnostics.error(child.text.source, child.text.sourceOffset(0), 'policy/text-not-allowed', 'text is not allowed between policy statements', 'write policy elements here');
+          this.diagnostics.error(
+            child.text.source,
+            child.text.sourceOffset(0),
+            'policy/text-not-allowed',
+            'text is not allowed between policy statements',
+            'write policy elements here',
+          );
         }
         continue;
       }
@@ -182,15 +181,36 @@ export class PolicyCompiler {
       if (child.name === 'base') {
         const once = this.once(child);
         if (o.inFragment) {
-          if (once) this.diagnostics.error(child.source, child.start, 'policy/base-in-fragment', '<base /> is not allowed in a policy fragment', 'fragments are inserted as-is; put <base /> in the including section');
+          if (once)
+            this.diagnostics.error(
+              child.source,
+              child.start,
+              'policy/base-in-fragment',
+              '<base /> is not allowed in a policy fragment',
+              'fragments are inserted as-is; put <base /> in the including section',
+            );
           continue;
         }
         if (!o.base || o.pathPrefix !== '') {
-          if (once) this.diagnostics.error(child.source, child.start, 'policy/misplaced-base', '<base /> must be a direct child of a section', 'move it to <inbound>, <backend>, <outbound> or <on-error>');
+          if (once)
+            this.diagnostics.error(
+              child.source,
+              child.start,
+              'policy/misplaced-base',
+              '<base /> must be a direct child of a section',
+              'move it to <inbound>, <backend>, <outbound> or <on-error>',
+            );
           continue;
         }
         if (baseSeen) {
-          if (once) this.diagnostics.error(child.source, child.start, 'policy/duplicate-base', '<base /> appears more than once in this section', 'use <base /> at most once per section');
+          if (once)
+            this.diagnostics.error(
+              child.source,
+              child.start,
+              'policy/duplicate-base',
+              '<base /> appears more than once in this section',
+              'use <base /> at most once per section',
+            );
           continue;
         }
         baseSeen = true;
@@ -218,7 +238,14 @@ export class PolicyCompiler {
     const once = this.once(el);
     if (once) validatePolicyElement(el, INCLUDE_FRAGMENT, { scope: o.scope, section: o.checkSection ? o.section : undefined }, this.diagnostics);
     if (o.inFragment) {
-      if (once) this.diagnostics.error(el.source, el.start, 'policy/nested-fragment', 'a policy fragment cannot include another fragment', 'inline the inner fragment\'s policies instead');
+      if (once)
+        this.diagnostics.error(
+          el.source,
+          el.start,
+          'policy/nested-fragment',
+          'a policy fragment cannot include another fragment',
+          "inline the inner fragment's policies instead",
+        );
       return CONTINUE;
     }
     const id = el.attributes.find((a) => a.name === 'fragment-id')?.value.text.trim();
@@ -229,8 +256,16 @@ export class PolicyCompiler {
         const known = [...this.fragments.keys()];
         // No fragments given at all (a policy validated on its own): a warning, as for named values. Fragments given
         // but not this one: an error, as APIM refuses a policy that includes a fragment that does not exist.
-        if (known.length) this.diagnostics.error(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" is not loaded`, `loaded fragments: ${known.join(', ')}`);
-        else this.diagnostics.warning(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" not given: no fragments were given, so its policies are not checked`, 'give fragments with --fragment, as <id>.xml next to the policy, or in an APIOps "policy fragments/<id>/policy.xml"');
+        if (known.length)
+          this.diagnostics.error(el.source, el.start, 'policy/unknown-fragment', `fragment "${id}" is not loaded`, `loaded fragments: ${known.join(', ')}`);
+        else
+          this.diagnostics.warning(
+            el.source,
+            el.start,
+            'policy/unknown-fragment',
+            `fragment "${id}" not given: no fragments were given, so its policies are not checked`,
+            'give fragments with --fragment, as <id>.xml next to the policy, or in an APIOps "policy fragments/<id>/policy.xml"',
+          );
       }
       // Not loaded: in serve this fails the load (an error above, or the gateway reports the missing fragment); in
       // validate the include is skipped after the warning.
@@ -245,7 +280,13 @@ export class PolicyCompiler {
     if (!def) {
       if (once) {
         const near = suggest(el.name, this.catalog.names());
-        this.diagnostics.error(el.source, el.start, 'policy/unknown-element', `<${el.name}> is not an APIM policy`, near.length ? `did you mean ${near.map((n) => `<${n}>`).join(' or ')}?` : 'see docs/policies.md for the policies apim-emulator knows');
+        this.diagnostics.error(
+          el.source,
+          el.start,
+          'policy/unknown-element',
+          `<${el.name}> is not an APIM policy`,
+          near.length ? `did you mean ${near.map((n) => `<${n}>`).join(' or ')}?` : 'see docs/policies.md for the policies apim-emulator knows',
+        );
       }
       return null;
     }
@@ -334,7 +375,8 @@ export function preflightDocuments(docs: ScopeDocuments, policyNames: ReadonlySe
       sections.set(name, { ...el, children: keep });
     }
     for (const name of ['backend', 'outbound', 'on-error'] as const) {
-      if (!sections.has(name)) sections.set(name, { kind: 'element', name, attributes: [], children: [], start: doc.root.start, end: doc.root.start, source: doc.source });
+      if (!sections.has(name))
+        sections.set(name, { kind: 'element', name, attributes: [], children: [], start: doc.root.start, end: doc.root.start, source: doc.source });
     }
     out[scope] = { ...doc, sections };
   }
@@ -387,7 +429,17 @@ function sequence(steps: Step[], metas: StepMeta[]): Step {
       let r: Flow | Promise<Flow>;
       if (ctx.tracing) {
         const m = metas[i]!;
-        if (m.policy !== 'base') ctx.trace({ kind: 'policy', policy: m.policy, path: m.path, scope: m.scope, section: m.section, policyId: m.policyId, source: m.source, message: `${m.scope} ${m.section} ${m.path}` });
+        if (m.policy !== 'base')
+          ctx.trace({
+            kind: 'policy',
+            policy: m.policy,
+            path: m.path,
+            scope: m.scope,
+            section: m.section,
+            policyId: m.policyId,
+            source: m.source,
+            message: `${m.scope} ${m.section} ${m.path}`,
+          });
       }
       try {
         r = steps[i]!(ctx);
@@ -423,7 +475,12 @@ export function locate(e: unknown, meta: StepMeta): PolicyError {
     pe = new PolicyError(meta.policy, 'ExpressionValueEvaluationFailure', e.message, gatewayErrorResponse(500, 'Internal server error'));
   } else {
     const msg = e instanceof Error ? e.message : String(e);
-    pe = new PolicyError(meta.policy, 'InternalError', `apim-emulator internal error in <${meta.policy}>: ${msg}`, gatewayErrorResponse(500, 'Internal server error'));
+    pe = new PolicyError(
+      meta.policy,
+      'InternalError',
+      `apim-emulator internal error in <${meta.policy}>: ${msg}`,
+      gatewayErrorResponse(500, 'Internal server error'),
+    );
     if (e instanceof Error && e.stack) pe.stack = e.stack;
   }
   if (!pe.located) {
@@ -494,7 +551,8 @@ class ElementCompileContext implements CompileContext {
     const spec = this.spec(el, name);
     // Values that came from a named value are checked now that their text is known.
     // ...unless a named value was not given at all (then it was reported as a warning, with the type assumed).
-    if (spec && attr.value.text.includes('{{') && !span.text.includes('{{') && this.compiler.firstTime(el, `literal:${name}`)) checkLiteral(el, spec, span.text, attr.offset, this.diagnostics);
+    if (spec && attr.value.text.includes('{{') && !span.text.includes('{{') && this.compiler.firstTime(el, `literal:${name}`))
+      checkLiteral(el, spec, span.text, attr.offset, this.diagnostics);
     return { literal: span.text, offset: attr.offset };
   }
 
@@ -509,9 +567,10 @@ class ElementCompileContext implements CompileContext {
       this.o.needs.response = true;
     }
     const expr = compileExpression(span.slice(lead, lead + trimmed.length), this.diagnostics);
-    if (!expr) return () => {
-      throw new UncompiledExpressionError();
-    };
+    if (!expr)
+      return () => {
+        throw new UncompiledExpressionError();
+      };
     return (ctx) => expr.evaluate(ctx);
   }
 
@@ -574,7 +633,12 @@ class ElementCompileContext implements CompileContext {
     if (texts.length === 0) return undefined;
     if (texts.length === 1) return this.compiler.substitute(texts[0]!.text);
     // Text split by comments: join the pieces, positions kept.
-    return this.compiler.substitute(TextSpan.concat(texts[0]!.text.source, texts.map((t) => t.text)));
+    return this.compiler.substitute(
+      TextSpan.concat(
+        texts[0]!.text.source,
+        texts.map((t) => t.text),
+      ),
+    );
   }
 
   text(el: XmlElement): ValueGetter<string> | undefined {
@@ -628,7 +692,12 @@ class ElementCompileContext implements CompileContext {
 /** Raised at run time by an expression that failed to compile (load already reported it; only reachable when errors are ignored). */
 class UncompiledExpressionError extends PolicyError {
   constructor() {
-    super('configuration', 'ExpressionValueEvaluationFailure', 'The expression failed to compile; see the load diagnostics.', gatewayErrorResponse(500, 'Internal server error'));
+    super(
+      'configuration',
+      'ExpressionValueEvaluationFailure',
+      'The expression failed to compile; see the load diagnostics.',
+      gatewayErrorResponse(500, 'Internal server error'),
+    );
   }
 }
 

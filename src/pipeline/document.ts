@@ -29,13 +29,25 @@ export function parsePolicyDocument(source: SourceText): { document: PolicyDocum
   if (root.name === 'fragment') {
     for (const c of root.children) {
       if (c.kind === 'text' && c.text.text.trim()) {
-        bag.error(source, c.text.sourceOffset(0), 'policy/text-not-allowed', 'text is not allowed directly inside <fragment>', 'a fragment holds policy elements only');
+        bag.error(
+          source,
+          c.text.sourceOffset(0),
+          'policy/text-not-allowed',
+          'text is not allowed directly inside <fragment>',
+          'a fragment holds policy elements only',
+        );
       }
     }
     return { document: { kind: 'fragment', source, root, sections: new Map() }, diagnostics: bag.items };
   }
   if (root.name !== 'policies') {
-    bag.error(source, root.start, 'policy/bad-root', `the document element is <${root.name}>`, 'a policy document starts with <policies> (or <fragment> for a policy fragment)');
+    bag.error(
+      source,
+      root.start,
+      'policy/bad-root',
+      `the document element is <${root.name}>`,
+      'a policy document starts with <policies> (or <fragment> for a policy fragment)',
+    );
     return { document: null, diagnostics: bag.items };
   }
   for (const a of root.attributes) {
@@ -45,12 +57,25 @@ export function parsePolicyDocument(source: SourceText): { document: PolicyDocum
   let lastIndex = -1;
   for (const c of root.children) {
     if (c.kind === 'text') {
-      if (c.text.text.trim()) bag.error(source, c.text.sourceOffset(0), 'policy/text-not-allowed', 'text is not allowed directly inside <policies>', 'allowed: <inbound>, <backend>, <outbound>, <on-error>');
+      if (c.text.text.trim())
+        bag.error(
+          source,
+          c.text.sourceOffset(0),
+          'policy/text-not-allowed',
+          'text is not allowed directly inside <policies>',
+          'allowed: <inbound>, <backend>, <outbound>, <on-error>',
+        );
       continue;
     }
     const idx = SECTIONS.indexOf(c.name as PolicySection);
     if (idx < 0) {
-      bag.error(source, c.start, 'policy/unknown-section', `<${c.name}> is not a policy section`, 'allowed directly inside <policies>: <inbound>, <backend>, <outbound>, <on-error>');
+      bag.error(
+        source,
+        c.start,
+        'policy/unknown-section',
+        `<${c.name}> is not a policy section`,
+        'allowed directly inside <policies>: <inbound>, <backend>, <outbound>, <on-error>',
+      );
       continue;
     }
     if (sections.has(c.name as PolicySection)) {
@@ -58,7 +83,13 @@ export function parsePolicyDocument(source: SourceText): { document: PolicyDocum
       continue;
     }
     if (idx < lastIndex) {
-      bag.error(source, c.start, 'policy/section-order', `section <${c.name}> is out of order`, 'sections go in the order inbound, backend, outbound, on-error');
+      bag.error(
+        source,
+        c.start,
+        'policy/section-order',
+        `section <${c.name}> is out of order`,
+        'sections go in the order inbound, backend, outbound, on-error',
+      );
     }
     lastIndex = Math.max(lastIndex, idx);
     for (const a of c.attributes) {
@@ -68,7 +99,13 @@ export function parsePolicyDocument(source: SourceText): { document: PolicyDocum
   }
   for (const s of SECTIONS) {
     if (!sections.has(s)) {
-      bag.warning(source, root.start, 'policy/missing-section', `section <${s}> is missing; it is treated as <${s}><base /></${s}>`, 'APIM documents normally carry all four sections');
+      bag.warning(
+        source,
+        root.start,
+        'policy/missing-section',
+        `section <${s}> is missing; it is treated as <${s}><base /></${s}>`,
+        'APIM documents normally carry all four sections',
+      );
     }
   }
   return { document: { kind: 'policies', source, root, sections }, diagnostics: bag.items };

@@ -54,7 +54,12 @@ async function handleError(p: CompiledPipeline, ctx: GatewayContext, e: unknown)
   } catch (e2) {
     const err2 = toPolicyError(e2, 'on-error');
     ctx.lastError = err2.toLastError();
-    ctx.trace({ kind: 'error', phase: 'on-error', lastError: { ...ctx.lastError }, message: `error in on-error: ${err2.source}: ${err2.reason}: ${err2.message}` });
+    ctx.trace({
+      kind: 'error',
+      phase: 'on-error',
+      lastError: { ...ctx.lastError },
+      message: `error in on-error: ${err2.source}: ${err2.reason}: ${err2.message}`,
+    });
     applyErrorResponse(ctx, gatewayErrorResponse(500, 'Internal server error', { activityId: ctx.requestId }));
   }
 }

@@ -41,9 +41,24 @@ export function substituteNamedValues(
       if (!reported.has(key)) {
         reported.add(key);
         if (namedValues.size > 0) {
-          diagnostics.error(span.source, at, 'policy/unknown-named-value', `named value "{{${name}}}" is not defined`, `defined: ${[...namedValues.values()].map((n) => n.name).sort().join(', ')}`);
+          diagnostics.error(
+            span.source,
+            at,
+            'policy/unknown-named-value',
+            `named value "{{${name}}}" is not defined`,
+            `defined: ${[...namedValues.values()]
+              .map((n) => n.name)
+              .sort()
+              .join(', ')}`,
+          );
         } else {
-          diagnostics.warning(span.source, at, 'policy/unknown-named-value', `named value ${name} not given: no named values were given, so "{{${name}}}" is checked as ${assumed.as}`, 'pass --named-value NAME=VALUE or --named-values FILE to check it with its real value');
+          diagnostics.warning(
+            span.source,
+            at,
+            'policy/unknown-named-value',
+            `named value ${name} not given: no named values were given, so "{{${name}}}" is checked as ${assumed.as}`,
+            'pass --named-value NAME=VALUE or --named-values FILE to check it with its real value',
+          );
         }
       }
       if (namedValues.size === 0 && assumed.text !== undefined) {

@@ -39,7 +39,13 @@ export const authenticationCertificate: PolicyDefinition = {
     const body = cx.value(el, 'body');
     const password = cx.string(el, 'password');
     if (password && !body) {
-      cx.diagnostics.error(el.source, cx.offsetOf(el, 'password'), 'policy/misplaced-attribute', '"password" only applies to a certificate given in "body"', 'remove password, or give the certificate bytes in body');
+      cx.diagnostics.error(
+        el.source,
+        cx.offsetOf(el, 'password'),
+        'policy/misplaced-attribute',
+        '"password" only applies to a certificate given in "body"',
+        'remove password, or give the certificate bytes in body',
+      );
     }
     return (ctx) => {
       const rec: PresentedCertificate = { passwordProtected: password !== undefined && password(ctx) !== '' };
@@ -51,7 +57,13 @@ export const authenticationCertificate: PolicyDefinition = {
         rec.bodySha1 = createHash('sha1').update(bytes).digest('hex').toUpperCase();
       }
       presented.set(ctx, rec);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'authentication-certificate', message: 'client certificate recorded (not presented on TLS by apim-emulator)', data: { ...rec } });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'authentication-certificate',
+          message: 'client certificate recorded (not presented on TLS by apim-emulator)',
+          data: { ...rec },
+        });
       return 'continue';
     };
   },

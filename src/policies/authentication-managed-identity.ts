@@ -45,14 +45,25 @@ export const authenticationManagedIdentity: PolicyDefinition = {
       } catch (e) {
         if (!(e instanceof ManagedIdentityError)) throw e;
         if (ignoreError(ctx)) {
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'authentication-managed-identity', message: `no token for ${r} (${e.message}); ignore-error continues` });
+          if (ctx.tracing)
+            ctx.trace({ kind: 'info', policy: 'authentication-managed-identity', message: `no token for ${r} (${e.message}); ignore-error continues` });
           return 'continue';
         }
-        throw new PolicyError('authentication-managed-identity', MANAGED_IDENTITY_FAILURE_REASON, e.message, gatewayErrorResponse(500, 'Internal server error'));
+        throw new PolicyError(
+          'authentication-managed-identity',
+          MANAGED_IDENTITY_FAILURE_REASON,
+          e.message,
+          gatewayErrorResponse(500, 'Internal server error'),
+        );
       }
       if (variable !== undefined) ctx.variables.set(variable, token);
       else ctx.request.headers.set('Authorization', [`Bearer ${token}`]);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'authentication-managed-identity', message: `token for ${r}${variable !== undefined ? ` stored in variable ${variable}` : ' set as Authorization header'}` });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'authentication-managed-identity',
+          message: `token for ${r}${variable !== undefined ? ` stored in variable ${variable}` : ' set as Authorization header'}`,
+        });
       return 'continue';
     };
   },

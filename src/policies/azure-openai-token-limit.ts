@@ -7,4 +7,7 @@ import { tokenLimitDefinition } from './support/token-limit.js';
  * Re-audited against learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy (read 2026-12-02): an
  * older revision lists only tokens-per-minute (then required); the current one has llm-token-limit's table, kept here.
  */
-export const azureOpenAiTokenLimit = tokenLimitDefinition('azure-openai-token-limit', 'Token rate (429) and quota (403) per key for Azure OpenAI, from estimated prompts and reported usage (JSON or streamed).');
+export const azureOpenAiTokenLimit = tokenLimitDefinition(
+  'azure-openai-token-limit',
+  'Token rate (429) and quota (403) per key for Azure OpenAI, from estimated prompts and reported usage (JSON or streamed).',
+);

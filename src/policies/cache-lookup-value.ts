@@ -32,7 +32,12 @@ export const cacheLookupValue: PolicyDefinition = {
       return whenReady(cache.get(k), (hit): Flow => {
         if (hit) ctx.variables.set(variable, hit.value);
         else if (fallback) ctx.variables.set(variable, fallback(ctx));
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup-value', message: `${hit ? 'hit' : 'miss'} for key "${k}" in the ${cache.where} cache${!hit && !fallback ? `: variable "${variable}" not set` : ''}` });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'cache-lookup-value',
+            message: `${hit ? 'hit' : 'miss'} for key "${k}" in the ${cache.where} cache${!hit && !fallback ? `: variable "${variable}" not set` : ''}`,
+          });
         return 'continue';
       });
     };

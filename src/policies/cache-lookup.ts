@@ -3,7 +3,13 @@ import { attributeText, childElements, whenReady } from '../engine/policy-sdk.js
 import { cachingType, pickCache, RESPONSE_CODEC, responseCache, restoreResponse } from './support/cache.js';
 import type { CachedResponse, PolicyCache } from './support/cache.js';
 
-export const CACHING_TYPE = { name: 'caching-type', expressions: false, kind: 'enum', values: ['prefer-external', 'external', 'internal'], default: 'prefer-external' } as const;
+export const CACHING_TYPE = {
+  name: 'caching-type',
+  expressions: false,
+  kind: 'enum',
+  values: ['prefer-external', 'external', 'internal'],
+  default: 'prefer-external',
+} as const;
 
 /** What cache-lookup decided for one request, read by cache-store in outbound. */
 export interface ResponseCacheState {
@@ -57,7 +63,9 @@ export const cacheLookup: PolicyDefinition = {
     const downstream = cx.string(el, 'downstream-caching-type') ?? (() => 'none');
     const mustRevalidate = cx.bool(el, 'must-revalidate') ?? (() => true);
     const allowPrivate = cx.bool(el, 'allow-private-response-caching') ?? (() => false);
-    const headers = childElements(el, 'vary-by-header').map((h) => (cx.text(h) ?? (() => ''))).map(literalOf);
+    const headers = childElements(el, 'vary-by-header')
+      .map((h) => cx.text(h) ?? (() => ''))
+      .map(literalOf);
     // "Enter a single or multiple parameters. Use semicolon as a separator."
     const params = childElements(el, 'vary-by-query-parameter')
       .flatMap((p) => literalOf(cx.text(p) ?? (() => '')).split(';'))
@@ -65,22 +73,39 @@ export const cacheLookup: PolicyDefinition = {
       .filter((p) => p !== '');
     const type = cachingType(attributeText(el, 'caching-type'));
     const { services } = cx;
-    const keyOf = compileKey(headers.map((h) => h.trim()).filter((h) => h !== ''), params, byDeveloper, byGroups);
+    const keyOf = compileKey(
+      headers.map((h) => h.trim()).filter((h) => h !== ''),
+      params,
+      byDeveloper,
+      byGroups,
+    );
 
     return (ctx) => {
       if (ctx.request.method.toUpperCase() !== 'GET') {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: `${ctx.request.method} request: APIM only looks up GET requests in the cache` });
+        if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'cache-lookup', message: `${ctx.request.method} request: APIM only looks up GET requests in the cache` });
         return 'continue';
       }
       if (ctx.request.headers.has('Authorization') && !allowPrivate(ctx)) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: 'request has an Authorization header and allow-private-response-caching is false: not cached' });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'cache-lookup',
+            message: 'request has an Authorization header and allow-private-response-caching is false: not cached',
+          });
         return 'continue';
       }
       const key = keyOf(ctx);
       // Looked up per request: services.reset() replaces the in-process cache.
       const cache = pickCache(services, type, 'responses', () => responseCache(services), RESPONSE_CODEC);
       const d = downstream(ctx).trim().toLowerCase();
-      const state: ResponseCacheState = { key, cache, hit: false, downstream: d === 'private' || d === 'public' ? d : 'none', mustRevalidate: mustRevalidate(ctx) };
+      const state: ResponseCacheState = {
+        key,
+        cache,
+        hit: false,
+        downstream: d === 'private' || d === 'public' ? d : 'none',
+        mustRevalidate: mustRevalidate(ctx),
+      };
       states.set(ctx, state);
       return whenReady(cache.get(key), (found): Flow => {
         if (!found) {
@@ -91,7 +116,13 @@ export const cacheLookup: PolicyDefinition = {
         ctx.response.body?.liveStream?.resume();
         ctx.response = restoreResponse(found.value);
         applyDownstreamCaching(ctx, state, found.remainingSeconds);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-lookup', message: `cache hit (${cache.where} cache): the cached response is returned, the backend is skipped and outbound runs`, data: { key, statusCode: found.value.statusCode } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'cache-lookup',
+            message: `cache hit (${cache.where} cache): the cached response is returned, the backend is skipped and outbound runs`,
+            data: { key, statusCode: found.value.statusCode },
+          });
         return 'skip-backend';
       });
     };

@@ -18,7 +18,8 @@ export const cacheRemoveValue: PolicyDefinition = {
       const k = key(ctx);
       const cache = valueCacheFor(services, type); // looked up per request: services.reset() replaces it
       return whenReady(cache.delete(k), (removed): Flow => {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-remove-value', message: `key "${k}" ${removed ? 'removed from' : 'was not in'} the ${cache.where} cache` });
+        if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'cache-remove-value', message: `key "${k}" ${removed ? 'removed from' : 'was not in'} the ${cache.where} cache` });
         return 'continue';
       });
     };

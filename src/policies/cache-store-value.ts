@@ -38,7 +38,8 @@ export const cacheStoreValue: PolicyDefinition = {
           const message = `cache-store-value: key "${k}" not stored: a value of type ${typeName(v)} cannot be kept in the ${cache.where} cache (strings, numbers, booleans and JSON tokens can)`;
           services.log({ level: 'warn', source: 'cache-store-value', message, data: { path } });
           if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store-value', path, message });
-        } else if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store-value', message: `key "${k}" stored for ${seconds} s in the ${cache.where} cache` });
+        } else if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'cache-store-value', message: `key "${k}" stored for ${seconds} s in the ${cache.where} cache` });
         return 'continue';
       });
     };

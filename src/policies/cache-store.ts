@@ -28,7 +28,8 @@ export const cacheStore: PolicyDefinition = {
       }
       if (state.hit) return 'continue';
       if (ctx.response.statusCode !== 200 && !cacheResponse(ctx)) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store', message: `status ${ctx.response.statusCode}: only 200 OK is cached unless cache-response="true"` });
+        if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'cache-store', message: `status ${ctx.response.statusCode}: only 200 OK is cached unless cache-response="true"` });
         return 'continue';
       }
       const seconds = duration(ctx);
@@ -39,7 +40,15 @@ export const cacheStore: PolicyDefinition = {
       }
       const stored = await state.cache.set(state.key, await snapshotResponse(ctx.response), ttl);
       applyDownstreamCaching(ctx, state, seconds);
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cache-store', message: stored ? `response stored for ${seconds} s in the ${state.cache.where} cache` : `response not stored: larger than the ${state.cache.where} cache keeps (docs/limits.md)`, data: { key: state.key } });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'cache-store',
+          message: stored
+            ? `response stored for ${seconds} s in the ${state.cache.where} cache`
+            : `response not stored: larger than the ${state.cache.where} cache keeps (docs/limits.md)`,
+          data: { key: state.key },
+        });
       return 'continue';
     };
   },

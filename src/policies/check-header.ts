@@ -24,7 +24,9 @@ export const checkHeader: PolicyDefinition = {
     const code = cx.int(el, 'failed-check-httpcode')!;
     const message = cx.string(el, 'failed-check-error-message')!;
     const ignoreCase = cx.bool(el, 'ignore-case')!;
-    const values = childElements(el, 'value').map((v) => cx.text(v)).filter((g): g is ValueGetter<string> => g !== undefined);
+    const values = childElements(el, 'value')
+      .map((v) => cx.text(v))
+      .filter((g): g is ValueGetter<string> => g !== undefined);
     return (ctx) => {
       const header = name(ctx);
       const got = ctx.request.headers.get(header);

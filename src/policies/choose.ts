@@ -29,7 +29,14 @@ export const choose: PolicyDefinition = {
           return b.body(ctx);
         }
       }
-      if (ctx.tracing) ctx.trace({ kind: 'branch', policy: 'otherwise', path: otherwiseLabel, taken: otherwise !== undefined, message: otherwise ? `no condition true: ${otherwiseLabel}` : 'no condition true, no <otherwise>' });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'branch',
+          policy: 'otherwise',
+          path: otherwiseLabel,
+          taken: otherwise !== undefined,
+          message: otherwise ? `no condition true: ${otherwiseLabel}` : 'no condition true, no <otherwise>',
+        });
       return otherwise ? otherwise(ctx) : 'continue';
     };
   },

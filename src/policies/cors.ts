@@ -65,7 +65,11 @@ export const cors: PolicyDefinition = {
     const terminate = cx.bool(el, 'terminate-unmatched-request') ?? (() => false);
     const literal = (e: XmlElement): string => {
       try {
-        return cx.text(e)?.({} as GatewayContext).trim() ?? '';
+        return (
+          cx
+            .text(e)?.({} as GatewayContext)
+            .trim() ?? ''
+        );
       } catch {
         return '';
       }
@@ -75,24 +79,42 @@ export const cors: PolicyDefinition = {
       const text = literal(o);
       const n = normalizeOrigin(text);
       if (!n) {
-        cx.diagnostics.error(o.source, o.start, 'policy/bad-origin', `"${text}" is not an origin`, 'write * or a URI with scheme, host and optional port, e.g. https://contoso.com');
+        cx.diagnostics.error(
+          o.source,
+          o.start,
+          'policy/bad-origin',
+          `"${text}" is not an origin`,
+          'write * or a URI with scheme, host and optional port, e.g. https://contoso.com',
+        );
         continue;
       }
       origins.add(n);
     }
     if (origins.has('*') && origins.size > 1) {
-      cx.diagnostics.error(el.source, el.start, 'policy/bad-origin', '<allowed-origins> mixes * with explicit origins', 'use either a single <origin>*</origin> or a list of URIs');
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        'policy/bad-origin',
+        '<allowed-origins> mixes * with explicit origins',
+        'use either a single <origin>*</origin> or a list of URIs',
+      );
     }
     const anyOrigin = origins.has('*');
     const methodsEl = childElements(el, 'allowed-methods')[0];
     const methods: Array<ValueGetter<string>> = methodsEl
-      ? childElements(methodsEl, 'method').map((m) => cx.text(m)).filter((g): g is ValueGetter<string> => g !== undefined)
+      ? childElements(methodsEl, 'method')
+          .map((m) => cx.text(m))
+          .filter((g): g is ValueGetter<string> => g !== undefined)
       : [() => 'GET', () => 'POST'];
-    const maxAge = methodsEl ? cx.int(methodsEl, 'preflight-result-max-age') ?? (() => 0) : () => 0;
-    const allowedHeaders = childElements(el, 'allowed-headers').flatMap((a) => childElements(a, 'header')).map(literal);
+    const maxAge = methodsEl ? (cx.int(methodsEl, 'preflight-result-max-age') ?? (() => 0)) : () => 0;
+    const allowedHeaders = childElements(el, 'allowed-headers')
+      .flatMap((a) => childElements(a, 'header'))
+      .map(literal);
     const anyHeader = allowedHeaders.includes('*');
     const allowedHeaderSet = new Set(allowedHeaders.map((h) => h.toLowerCase()));
-    const expose = childElements(el, 'expose-headers').flatMap((a) => childElements(a, 'header')).map(literal);
+    const expose = childElements(el, 'expose-headers')
+      .flatMap((a) => childElements(a, 'header'))
+      .map(literal);
 
     const originAllowed = (origin: string): boolean => {
       if (anyOrigin) return true;
@@ -110,14 +132,18 @@ export const cors: PolicyDefinition = {
       // An OPTIONS request that matched an OPTIONS operation is not a preflight for cors (policy docs).
       if (isPreflight(ctx.request) && ctx.operation.method.toUpperCase() !== 'OPTIONS') {
         const method = ctx.request.headers.get('Access-Control-Request-Method')![0]!.trim().toUpperCase();
-        const requested = (ctx.request.headers.getJoined('Access-Control-Request-Headers') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+        const requested = (ctx.request.headers.getJoined('Access-Control-Request-Headers') ?? '')
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean);
         const methodOk = methods.some((m) => {
           const v = m(ctx).trim().toUpperCase();
           return v === '*' || v === method;
         });
         const headersOk = anyHeader || requested.every((h) => allowedHeaderSet.has(h.toLowerCase()));
         if (!originAllowed(origin) || !methodOk || !headersOk) {
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'cors', message: `preflight from ${origin} for ${method} not allowed${terminate(ctx) ? '; empty 200' : ''}` });
+          if (ctx.tracing)
+            ctx.trace({ kind: 'info', policy: 'cors', message: `preflight from ${origin} for ${method} not allowed${terminate(ctx) ? '; empty 200' : ''}` });
           return terminate(ctx) ? empty200(ctx) : 'continue';
         }
         handled.add(ctx);

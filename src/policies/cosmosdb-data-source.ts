@@ -9,8 +9,16 @@ const PARTITION_KEY: ElementSpec = {
   attributes: [{ name: 'data-type', expressions: false, kind: 'enum', values: ['string', 'number', 'bool', 'none', 'null'] }, LIQUID],
   text: { expressions: true },
 };
-const CONSISTENCY = { name: 'consistency-level', expressions: false, kind: 'enum', values: ['bounded-staleness', 'consistent-prefix', 'eventual', 'session', 'strong'] } as const;
-const TRIGGERS = [{ name: 'pre-trigger', expressions: false }, { name: 'post-trigger', expressions: false }] as const;
+const CONSISTENCY = {
+  name: 'consistency-level',
+  expressions: false,
+  kind: 'enum',
+  values: ['bounded-staleness', 'consistent-prefix', 'eventual', 'session', 'strong'],
+} as const;
+const TRIGGERS = [
+  { name: 'pre-trigger', expressions: false },
+  { name: 'post-trigger', expressions: false },
+] as const;
 
 /**
  * `<cosmosdb-data-source>`: GraphQL resolver over Cosmos DB (one of query-, read-, delete- or write-request).
@@ -31,7 +39,13 @@ export const cosmosdbDataSource: PolicyDefinition = {
       min: 1,
       max: 1,
       elements: [
-        { name: 'connection-string', min: 1, max: 1, attributes: [{ name: 'use-managed-identity', expressions: false, kind: 'bool', default: 'false' }], text: { expressions: true, required: true } },
+        {
+          name: 'connection-string',
+          min: 1,
+          max: 1,
+          attributes: [{ name: 'use-managed-identity', expressions: false, kind: 'bool', default: 'false' }],
+          text: { expressions: true, required: true },
+        },
         { name: 'database-name', min: 1, max: 1, text: { expressions: true, required: true } },
         { name: 'container-name', min: 1, max: 1, text: { expressions: true, required: true } },
       ],
@@ -42,13 +56,33 @@ export const cosmosdbDataSource: PolicyDefinition = {
       attributes: [{ name: 'enable-low-precision-order-by', expressions: false, kind: 'bool' }],
       elements: [
         { name: 'sql-statement', max: 1, text: { expressions: true } },
-        { name: 'parameters', max: 1, elements: [{ name: 'parameter', attributes: [{ name: 'name', required: true, expressions: false }], text: { expressions: true } }] },
+        {
+          name: 'parameters',
+          max: 1,
+          elements: [{ name: 'parameter', attributes: [{ name: 'name', required: true, expressions: false }], text: { expressions: true } }],
+        },
         PARTITION_KEY,
-        { name: 'paging', max: 1, elements: [{ name: 'max-item-count', min: 1, max: 1, attributes: [LIQUID], text: { expressions: true, required: true } }, { name: 'continuation-token', min: 1, max: 1, attributes: [LIQUID], text: { expressions: true, required: true } }] },
+        {
+          name: 'paging',
+          max: 1,
+          elements: [
+            { name: 'max-item-count', min: 1, max: 1, attributes: [LIQUID], text: { expressions: true, required: true } },
+            { name: 'continuation-token', min: 1, max: 1, attributes: [LIQUID], text: { expressions: true, required: true } },
+          ],
+        },
       ],
     },
     { name: 'read-request', max: 1, elements: [{ ...ID, min: 1 }, PARTITION_KEY] },
-    { name: 'delete-request', max: 1, attributes: [CONSISTENCY, ...TRIGGERS], elements: [{ name: 'etag', max: 1, attributes: [{ name: 'type', expressions: false }, LIQUID], text: { expressions: true } }, { ...ID, min: 1 }, PARTITION_KEY] },
+    {
+      name: 'delete-request',
+      max: 1,
+      attributes: [CONSISTENCY, ...TRIGGERS],
+      elements: [
+        { name: 'etag', max: 1, attributes: [{ name: 'type', expressions: false }, LIQUID], text: { expressions: true } },
+        { ...ID, min: 1 },
+        PARTITION_KEY,
+      ],
+    },
     {
       name: 'write-request',
       max: 1,
@@ -58,14 +92,36 @@ export const cosmosdbDataSource: PolicyDefinition = {
         { name: 'indexing-directive', expressions: false, kind: 'enum', values: ['default', 'include', 'exclude'], default: 'default' },
         ...TRIGGERS,
       ],
-      elements: [ID, PARTITION_KEY, { name: 'etag', max: 1, attributes: [{ name: 'type', expressions: false, kind: 'enum', values: ['match', 'no-match'] }, LIQUID], text: { expressions: true } }, { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }], text: { expressions: true } }],
+      elements: [
+        ID,
+        PARTITION_KEY,
+        {
+          name: 'etag',
+          max: 1,
+          attributes: [{ name: 'type', expressions: false, kind: 'enum', values: ['match', 'no-match'] }, LIQUID],
+          text: { expressions: true },
+        },
+        {
+          name: 'set-body',
+          max: 1,
+          attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }],
+          text: { expressions: true },
+        },
+      ],
     },
     { name: 'response', max: 1, policies: ['set-body', 'publish-event'], section: 'outbound' },
   ],
   compile(el, cx) {
-    const requests = ['query-request', 'read-request', 'delete-request', 'write-request'].filter((n) => el.children.some((c) => c.kind === 'element' && c.name === n));
+    const requests = ['query-request', 'read-request', 'delete-request', 'write-request'].filter((n) =>
+      el.children.some((c) => c.kind === 'element' && c.name === n),
+    );
     if (requests.length !== 1) {
-      cx.diagnostics.error(el.source, el.start, requests.length === 0 ? 'policy/missing-element' : 'policy/too-many-elements', `<cosmosdb-data-source> needs exactly one of <query-request>, <read-request>, <delete-request>, <write-request>${requests.length ? `; found ${requests.map((r) => `<${r}>`).join(', ')}` : ''}`);
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        requests.length === 0 ? 'policy/missing-element' : 'policy/too-many-elements',
+        `<cosmosdb-data-source> needs exactly one of <query-request>, <read-request>, <delete-request>, <write-request>${requests.length ? `; found ${requests.map((r) => `<${r}>`).join(', ')}` : ''}`,
+      );
     }
     return compileOfflineDataSource(el, cx, 'Cosmos DB');
   },

@@ -17,7 +17,9 @@ export const crossDomain: PolicyDefinition = {
   elements: [{ name: 'cross-domain-policy', max: 1, anyContent: true }],
   compile(el) {
     const policyEl = childElements(el, 'cross-domain-policy')[0];
-    const xml = policyEl ? `<?xml version="1.0"?>\n${policyEl.source.text.slice(policyEl.start, policyEl.end)}` : '<?xml version="1.0"?>\n<cross-domain-policy />';
+    const xml = policyEl
+      ? `<?xml version="1.0"?>\n${policyEl.source.text.slice(policyEl.start, policyEl.end)}`
+      : '<?xml version="1.0"?>\n<cross-domain-policy />';
     const bytes = Buffer.from(xml, 'utf8');
     return (ctx) => {
       if (ctx.request.method !== 'GET' || !ctx.request.url.path.toLowerCase().endsWith('/crossdomain.xml')) return 'continue';

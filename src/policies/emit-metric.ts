@@ -30,7 +30,8 @@ export const emitMetric: PolicyDefinition = {
     const { services } = cx;
     return (ctx) => {
       const v = value(ctx);
-      if (!Number.isFinite(v)) throw new PolicyError('emit-metric', 'ExpressionValueEvaluationFailure', `Metric "${name}": value is not a number (${String(v)}).`);
+      if (!Number.isFinite(v))
+        throw new PolicyError('emit-metric', 'ExpressionValueEvaluationFailure', `Metric "${name}": value is not a number (${String(v)}).`);
       const record = { name, namespace, value: v, dimensions: dimensions(ctx) };
       services.emitMetric(record);
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'emit-metric', message: `metric "${name}" = ${v}`, data: { ...record } });

@@ -29,7 +29,12 @@ export const forwardRequest: PolicyDefinition = {
   ],
   compile(el, cx) {
     if (el.attributes.some((a) => a.name === 'timeout') && el.attributes.some((a) => a.name === 'timeout-ms')) {
-      cx.diagnostics.error(el.source, cx.offsetOf(el, 'timeout-ms'), 'policy/conflicting-attributes', '<forward-request> takes either "timeout" or "timeout-ms", not both');
+      cx.diagnostics.error(
+        el.source,
+        cx.offsetOf(el, 'timeout-ms'),
+        'policy/conflicting-attributes',
+        '<forward-request> takes either "timeout" or "timeout-ms", not both',
+      );
     }
     const timeoutMs = cx.int(el, 'timeout-ms');
     const timeoutS = cx.int(el, 'timeout') ?? (() => DEFAULT_TIMEOUT_S);
@@ -61,24 +66,36 @@ export const forwardRequest: PolicyDefinition = {
         if (bufferRequest || body.isBuffered) payload = await body.buffer();
         else if (body.liveStream) payload = body.toStream();
         else if (ctx.requestBodySent) {
-          throw new PolicyError('forward-request', 'BackendConnectionFailure', 'The request body was already sent to the backend and was not buffered, so it cannot be sent again. Set buffer-request-body="true" on <forward-request> when it runs inside <retry>.', gatewayErrorResponse(500, 'Internal server error'));
+          throw new PolicyError(
+            'forward-request',
+            'BackendConnectionFailure',
+            'The request body was already sent to the backend and was not buffered, so it cannot be sent again. Set buffer-request-body="true" on <forward-request> when it runs inside <retry>.',
+            gatewayErrorResponse(500, 'Internal server error'),
+          );
         }
         if (payload && !Buffer.isBuffer(payload)) ctx.requestBodySent = true;
       }
 
       const headers = ctx.request.headers.clone();
       for (const [n, v] of Object.entries(target.credentials.headers)) headers.set(n, v);
-      if (target.credentials.authorization) headers.set('Authorization', [`${target.credentials.authorization.scheme} ${target.credentials.authorization.parameter}`]);
+      if (target.credentials.authorization)
+        headers.set('Authorization', [`${target.credentials.authorization.scheme} ${target.credentials.authorization.parameter}`]);
       const identity = target.credentials.managedIdentity;
       if (identity?.resource) {
         // A backend with managed-identity credentials gets the gateway's token for its resource (the same offline
         // token source as authentication-managed-identity).
         const source = managedIdentityTokens(cx.services);
-        if (!source.ok) throw new PolicyError('forward-request', 'ManagedIdentityTokenNotObtained', source.message, gatewayErrorResponse(500, 'Internal server error'));
+        if (!source.ok)
+          throw new PolicyError('forward-request', 'ManagedIdentityTokenNotObtained', source.message, gatewayErrorResponse(500, 'Internal server error'));
         try {
           headers.set('Authorization', [`Bearer ${source.value.acquire(identity.resource, identity.clientId).token}`]);
         } catch (e) {
-          throw new PolicyError('forward-request', 'ManagedIdentityTokenNotObtained', e instanceof Error ? e.message : String(e), gatewayErrorResponse(500, 'Internal server error'));
+          throw new PolicyError(
+            'forward-request',
+            'ManagedIdentityTokenNotObtained',
+            e instanceof Error ? e.message : String(e),
+            gatewayErrorResponse(500, 'Internal server error'),
+          );
         }
       }
       const xff = headers.getJoined('X-Forwarded-For');
@@ -88,7 +105,9 @@ export const forwardRequest: PolicyDefinition = {
       const url = backendUrl(ctx, target.baseUrl, target.credentials.query);
       const method = ctx.request.method;
       // The trace event's common fields, built only when the request is traced or observed.
-      const attempt = ctx.tracing ? ({ kind: 'attempt', policy: 'forward-request', path, backendId: target.backendId, memberId: target.memberId, method, url } as const) : null;
+      const attempt = ctx.tracing
+        ? ({ kind: 'attempt', policy: 'forward-request', path, backendId: target.backendId, memberId: target.memberId, method, url } as const)
+        : null;
       if (attempt) ctx.trace({ ...attempt, phase: 'sent', message: `${method} ${url}${target.why ? ` (${target.why})` : ''}` });
       ctx.lastBackend = { backendId: target.backendId, memberId: target.memberId, url };
       const sentAt = ctx.clock.now();
@@ -103,25 +122,50 @@ export const forwardRequest: PolicyDefinition = {
           signal: ctx.abort.signal,
         });
         // The breaker reads the headers only when the status trips it (Retry-After): copied on demand, not per request.
-        const tripped = target.memberId && backends ? backends.report(target.memberId, { status: res.statusCode, get headers() { return res.headers.toRecord(); } }) : false;
+        const tripped =
+          target.memberId && backends
+            ? backends.report(target.memberId, {
+                status: res.statusCode,
+                get headers() {
+                  return res.headers.toRecord();
+                },
+              })
+            : false;
         // Pool session affinity: the session cookie goes on every response of the pool, visible to outbound policies.
         if (target.setCookie) res.headers.append('Set-Cookie', [target.setCookie]);
         ctx.response = { statusCode: res.statusCode, statusReason: res.statusReason, headers: res.headers, body: MessageBody.fromStream(res.body) };
         if (attempt) {
-          ctx.trace({ ...attempt, phase: 'answered', status: res.statusCode, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} answered ${res.statusCode}` });
+          ctx.trace({
+            ...attempt,
+            phase: 'answered',
+            status: res.statusCode,
+            durationMs: ctx.clock.now() - sentAt,
+            message: `${target.memberId || url} answered ${res.statusCode}`,
+          });
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }
         if (failOnError && res.statusCode >= 400) {
-          const err = new PolicyError('forward-request', 'BackendErrorStatusCode', `The backend answered ${res.statusCode} and fail-on-error-status-code is true.`);
+          const err = new PolicyError(
+            'forward-request',
+            'BackendErrorStatusCode',
+            `The backend answered ${res.statusCode} and fail-on-error-status-code is true.`,
+          );
           err.keepResponse = true;
           throw err;
         }
         return 'continue';
       } catch (e) {
         if (!(e instanceof UpstreamError)) throw e;
-        const tripped = target.memberId && backends && e.reason !== 'ClientConnectionFailure' ? backends.report(target.memberId, { errorReason: e.reason }) : false;
+        const tripped =
+          target.memberId && backends && e.reason !== 'ClientConnectionFailure' ? backends.report(target.memberId, { errorReason: e.reason }) : false;
         if (attempt) {
-          ctx.trace({ ...attempt, phase: 'failed', reason: e.reason, durationMs: ctx.clock.now() - sentAt, message: `${target.memberId || url} failed: ${e.reason}: ${e.message}` });
+          ctx.trace({
+            ...attempt,
+            phase: 'failed',
+            reason: e.reason,
+            durationMs: ctx.clock.now() - sentAt,
+            message: `${target.memberId || url} failed: ${e.reason}: ${e.message}`,
+          });
           if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
         }
         // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
@@ -133,7 +177,12 @@ export const forwardRequest: PolicyDefinition = {
 };
 
 function literalFlag(el: XmlElement, name: string): boolean {
-  return el.attributes.find((a) => a.name === name)?.value.text.trim().toLowerCase() === 'true';
+  return (
+    el.attributes
+      .find((a) => a.name === name)
+      ?.value.text.trim()
+      .toLowerCase() === 'true'
+  );
 }
 
 /*
@@ -144,7 +193,12 @@ interface ResolvedTarget {
   baseUrl: string;
   backendId: string;
   memberId: string;
-  credentials: { headers: Record<string, string[]>; query: Record<string, string[]>; authorization?: { scheme: string; parameter: string }; managedIdentity?: { resource?: string; clientId?: string } };
+  credentials: {
+    headers: Record<string, string[]>;
+    query: Record<string, string[]>;
+    authorization?: { scheme: string; parameter: string };
+    managedIdentity?: { resource?: string; clientId?: string };
+  };
   why: string;
   /** Set-Cookie value for a pool with sessionAffinity. */
   setCookie?: string;
@@ -164,7 +218,17 @@ function traceSelection(ctx: GatewayContext, backends: BackendRegistry, sel: Sel
     if (snap?.type !== 'Pool' || !snap.members) return;
     const members = snap.members.map((m) => ({ backendId: m.backendId, priority: m.priority, weight: m.weight, available: m.available }));
     const priority = members.find((m) => m.backendId === sel.memberId)?.priority ?? 0;
-    ctx.trace({ kind: 'pool', policy: 'forward-request', path, backendId: sel.backendId, priority, members, chosen: sel.memberId, why: sel.why, message: sel.why });
+    ctx.trace({
+      kind: 'pool',
+      policy: 'forward-request',
+      path,
+      backendId: sel.backendId,
+      priority,
+      members,
+      chosen: sel.memberId,
+      why: sel.why,
+      message: sel.why,
+    });
     return;
   }
   const breaker = snap?.breaker;
@@ -186,26 +250,58 @@ function traceTrip(ctx: GatewayContext, backends: BackendRegistry, backendId: st
   const breaker = backends.state().find((s) => s.id === memberId)?.breaker;
   const rule = breaker?.rule ?? '';
   const reopensAt = breaker?.openUntil ?? '';
-  ctx.trace({ kind: 'breaker', policy: 'forward-request', path, decision: 'opened', backendId, memberId, rule, reopensAt, message: `${memberId}: circuit breaker rule ${rule} opened until ${reopensAt}${breaker?.lastTripReason ? ` (${breaker.lastTripReason})` : ''}` });
+  ctx.trace({
+    kind: 'breaker',
+    policy: 'forward-request',
+    path,
+    decision: 'opened',
+    backendId,
+    memberId,
+    rule,
+    reopensAt,
+    message: `${memberId}: circuit breaker rule ${rule} opened until ${reopensAt}${breaker?.lastTripReason ? ` (${breaker.lastTripReason})` : ''}`,
+  });
 }
 
 function resolveTarget(ctx: GatewayContext, backends: BackendRegistry | null, path: string): ResolvedTarget {
   const t = ctx.backendTarget;
   if (t?.kind === 'backend') {
     if (!backends || !backends.has(t.backendId)) {
-      throw new PolicyError('forward-request', 'BackendNotFound', `Backend "${t.backendId}" is not defined.`, gatewayErrorResponse(500, 'Internal server error'));
+      throw new PolicyError(
+        'forward-request',
+        'BackendNotFound',
+        `Backend "${t.backendId}" is not defined.`,
+        gatewayErrorResponse(500, 'Internal server error'),
+      );
     }
     // The request headers are read only by a pool with sessionAffinity (its session cookie).
     const sel = backends.select(t.backendId, ctx.request.headers);
     if (ctx.tracing) traceSelection(ctx, backends, sel, path);
     if (!sel.ok) {
-      throw new PolicyError('forward-request', sel.reason, sel.message, gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'));
+      throw new PolicyError(
+        'forward-request',
+        sel.reason,
+        sel.message,
+        gatewayErrorResponse(sel.statusCode, reasonPhrase(sel.statusCode) || 'Service Unavailable'),
+      );
     }
-    return { baseUrl: sel.url, backendId: sel.backendId, memberId: sel.memberId, credentials: sel.credentials, why: sel.why, setCookie: sel.session?.setCookie };
+    return {
+      baseUrl: sel.url,
+      backendId: sel.backendId,
+      memberId: sel.memberId,
+      credentials: sel.credentials,
+      why: sel.why,
+      setCookie: sel.session?.setCookie,
+    };
   }
   const baseUrl = t?.kind === 'url' ? t.baseUrl : ctx.api.serviceUrl;
   if (!baseUrl) {
-    throw new PolicyError('forward-request', 'BackendNotConfigured', 'No backend to forward to: the API has no service URL and no <set-backend-service> ran.', gatewayErrorResponse(500, 'Internal server error'));
+    throw new PolicyError(
+      'forward-request',
+      'BackendNotConfigured',
+      'No backend to forward to: the API has no service URL and no <set-backend-service> ran.',
+      gatewayErrorResponse(500, 'Internal server error'),
+    );
   }
   return { baseUrl, backendId: '', memberId: '', credentials: NO_CREDENTIALS, why: '' };
 }
@@ -219,7 +315,8 @@ export function backendUrl(ctx: GatewayContext, baseUrl: string, extraQuery: Rec
   // The route's `;rev=N` and Segment version name belong to the gateway URL, not the backend's (src/gateway/routes.ts).
   if (rel.startsWith(';')) rel = rel.replace(/^;rev=\d+/i, '') || '/';
   const v = ctx.api.version;
-  if (v && rel.length > v.length && rel.charCodeAt(v.length + 1) === 47 && rel.slice(1, v.length + 1).toLowerCase() === v.toLowerCase()) rel = rel.slice(v.length + 1);
+  if (v && rel.length > v.length && rel.charCodeAt(v.length + 1) === 47 && rel.slice(1, v.length + 1).toLowerCase() === v.toLowerCase())
+    rel = rel.slice(v.length + 1);
   else if (v && rel.length === v.length + 1 && rel.slice(1).toLowerCase() === v.toLowerCase()) rel = '/';
   const names = Object.keys(extraQuery);
   let qs: string;

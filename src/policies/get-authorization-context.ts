@@ -62,8 +62,18 @@ export const getAuthorizationContext: PolicyDefinition = {
       fixedOnly = true;
       for (const [key, v] of Object.entries(configured.value)) {
         const c = v as { accessToken?: unknown; claims?: unknown } | null;
-        if (typeof c !== 'object' || c === null || typeof c.accessToken !== 'string' || (c.claims !== undefined && (typeof c.claims !== 'object' || c.claims === null))) {
-          cx.diagnostics.error(el.source, el.start, 'settings/authorization-connections', `settings.authorizationConnections["${key}"] must be { "accessToken": "<token>", "claims"?: {...} }`);
+        if (
+          typeof c !== 'object' ||
+          c === null ||
+          typeof c.accessToken !== 'string' ||
+          (c.claims !== undefined && (typeof c.claims !== 'object' || c.claims === null))
+        ) {
+          cx.diagnostics.error(
+            el.source,
+            el.start,
+            'settings/authorization-connections',
+            `settings.authorizationConnections["${key}"] must be { "accessToken": "<token>", "claims"?: {...} }`,
+          );
           continue;
         }
         connections.set(key, { accessToken: c.accessToken, claims: (c.claims ?? {}) as Record<string, unknown> });

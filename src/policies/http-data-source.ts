@@ -26,7 +26,16 @@ const HTTP_REQUEST: ElementSpec = {
     { name: 'set-method', min: 1, max: 1, text: { expressions: true, required: true } },
     { name: 'set-url', min: 1, max: 1, text: { expressions: true, required: true } },
     { name: 'set-header', attributes: SET_HEADER_ATTRIBUTES, elements: [VALUE_ELEMENT] },
-    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'parse-date', expressions: false, kind: 'bool' }], text: { expressions: true } },
+    {
+      name: 'set-body',
+      max: 1,
+      attributes: [
+        { name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] },
+        { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] },
+        { name: 'parse-date', expressions: false, kind: 'bool' },
+      ],
+      text: { expressions: true },
+    },
     { name: 'authentication-certificate', max: 1, anyContent: true },
   ],
 };
@@ -49,12 +58,24 @@ export const httpDataSource: PolicyDefinition = {
   ordered: true,
   elements: [
     HTTP_REQUEST,
-    { name: 'backend', max: 1, elements: [{ name: 'forward-request', max: 1, attributes: [{ name: 'timeout', expressions: true, kind: 'int', min: 0, default: String(DEFAULT_TIMEOUT_S) }] }] },
+    {
+      name: 'backend',
+      max: 1,
+      elements: [
+        { name: 'forward-request', max: 1, attributes: [{ name: 'timeout', expressions: true, kind: 'int', min: 0, default: String(DEFAULT_TIMEOUT_S) }] },
+      ],
+    },
     { name: 'http-response', max: 1, policies: ['set-body', 'xml-to-json', 'find-and-replace', 'publish-event', 'include-fragment'], section: 'outbound' },
   ],
   compile(el, cx) {
     if (!isResolverRoot(el)) {
-      cx.diagnostics.error(el.source, el.start, 'policy/element-not-allowed', '<http-data-source> is a GraphQL resolver: it is the root of a resolver document, not a statement inside <policies>', 'give resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)');
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        'policy/element-not-allowed',
+        '<http-data-source> is a GraphQL resolver: it is the root of a resolver document, not a statement inside <policies>',
+        'give resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)',
+      );
       return () => 'continue';
     }
     const req = childElements(el, 'http-request')[0]!;
@@ -87,8 +108,21 @@ export const httpDataSource: PolicyDefinition = {
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'http-data-source', message: `${where}: ${verb} ${target}` });
       let res: GatewayResponse;
       try {
-        const r = await upstream.send({ method: verb, url: target, headers: h, body: payload, timeoutMs: timeoutS(ctx) * 1000, followRedirects: false, signal: ctx.abort.signal });
-        res = { statusCode: r.statusCode, statusReason: r.statusReason, headers: r.headers, body: MessageBody.fromBuffer(await MessageBody.fromStream(r.body).buffer()) };
+        const r = await upstream.send({
+          method: verb,
+          url: target,
+          headers: h,
+          body: payload,
+          timeoutMs: timeoutS(ctx) * 1000,
+          followRedirects: false,
+          signal: ctx.abort.signal,
+        });
+        res = {
+          statusCode: r.statusCode,
+          statusReason: r.statusReason,
+          headers: r.headers,
+          body: MessageBody.fromBuffer(await MessageBody.fromStream(r.body).buffer()),
+        };
       } catch (e) {
         const reason = e instanceof UpstreamError ? e.reason : 'BackendConnectionFailure';
         throw resolverError('http-data-source', `The resolver's HTTP request to ${target} failed (${reason}): ${e instanceof Error ? e.message : String(e)}`);
@@ -98,7 +132,8 @@ export const httpDataSource: PolicyDefinition = {
       if (transform) await transform(ctx);
       const status = ctx.response.statusCode;
       const text = ctx.response.body ? (await ctx.response.body.buffer()).toString('utf8') : '';
-      if (status >= 400) throw resolverError('http-data-source', `The resolver's HTTP request to ${target} answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+      if (status >= 400)
+        throw resolverError('http-data-source', `The resolver's HTTP request to ${target} answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`);
       try {
         return JSON.parse(text) as unknown;
       } catch {

@@ -14,7 +14,8 @@ import { attributeText, childElements } from '../engine/policy-sdk.js';
  */
 export const invokeDaprBinding: PolicyDefinition = {
   name: 'invoke-dapr-binding',
-  summary: 'Records the binding call in the dapr-binding sink; POSTs {data, metadata, operation} to {sidecar}/v1.0/bindings/{name} when dapr.sidecarUrl is set.',
+  summary:
+    'Records the binding call in the dapr-binding sink; POSTs {data, metadata, operation} to {sidecar}/v1.0/bindings/{name} when dapr.sidecarUrl is set.',
   support: 'approximate',
   sections: ['inbound', 'outbound', 'on-error'],
   scopes: ['global', 'product', 'api', 'operation'],
@@ -40,7 +41,9 @@ export const invokeDaprBinding: PolicyDefinition = {
     const timeout = cx.int(el, 'timeout') ?? (() => 5);
     const responseVariable = attributeText(el, 'response-variable-name');
     const contentType = cx.attributeSpan(el, 'content-type')?.text ?? 'application/json';
-    const items = childElements(el, 'metadata').flatMap((m) => childElements(m, 'item')).map((i) => ({ key: attributeText(i, 'key') ?? '', value: cx.text(i) ?? (() => '') }));
+    const items = childElements(el, 'metadata')
+      .flatMap((m) => childElements(m, 'item'))
+      .map((i) => ({ key: attributeText(i, 'key') ?? '', value: cx.text(i) ?? (() => '') }));
     const dataEl = childElements(el, 'data')[0];
     // template="liquid": <data> is a Liquid template over context and the current body.
     const data = dataEl ? compileMessageText(dataEl, cx, attributeText(el, 'template')?.trim().toLowerCase() === 'liquid', el) : () => '';
@@ -51,7 +54,14 @@ export const invokeDaprBinding: PolicyDefinition = {
       const metadata: Record<string, string> = {};
       for (const i of items) metadata[i.key] = i.value(ctx);
       const payload = data(ctx).trim();
-      recordSink(services, { kind: 'dapr-binding', target: binding, payload, properties: { operation: op, ...metadata }, timestamp: ctx.clock.now(), requestId: ctx.requestId });
+      recordSink(services, {
+        kind: 'dapr-binding',
+        target: binding,
+        payload,
+        properties: { operation: op, ...metadata },
+        timestamp: ctx.clock.now(),
+        requestId: ctx.requestId,
+      });
       // Dapr's binding request: data is JSON when it parses as JSON, else sent as a string.
       let dataValue: unknown = payload;
       try {
@@ -62,7 +72,15 @@ export const invokeDaprBinding: PolicyDefinition = {
       const body = JSON.stringify({ data: dataValue, metadata, operation: op });
       const url = `${sidecarBase(services)}/v1.0/bindings/${encodeURIComponent(binding)}`;
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'invoke-dapr-binding', message: `binding ${binding} ${op} (${url})` });
-      await callDapr(ctx, services, { policy: 'invoke-dapr-binding', url, contentType, body, timeoutS: timeout(ctx), ignoreError: ignoreError(ctx), responseVariable });
+      await callDapr(ctx, services, {
+        policy: 'invoke-dapr-binding',
+        url,
+        contentType,
+        body,
+        timeoutS: timeout(ctx),
+        ignoreError: ignoreError(ctx),
+        responseVariable,
+      });
       return 'continue';
     };
   },

@@ -48,7 +48,13 @@ export const ipFilter: PolicyDefinition = {
   attributes: [{ name: 'action', required: true, expressions: true, kind: 'enum', values: ['allow', 'forbid'] }],
   elements: [
     { name: 'address', text: { expressions: true, required: true } },
-    { name: 'address-range', attributes: [{ name: 'from', required: true, expressions: false }, { name: 'to', required: true, expressions: false }] },
+    {
+      name: 'address-range',
+      attributes: [
+        { name: 'from', required: true, expressions: false },
+        { name: 'to', required: true, expressions: false },
+      ],
+    },
   ],
   compile(el, cx) {
     const action = cx.string(el, 'action')!;
@@ -73,7 +79,13 @@ export const ipFilter: PolicyDefinition = {
       const text = get({} as Parameters<ValueGetter<string>>[0]);
       const want = parseIp(text);
       if (!want) {
-        cx.diagnostics.error(a.source, a.start, 'policy/bad-address', `"${text.trim()}" is not an IP address`, 'write one IPv4 or IPv6 address; use <address-range from to> for ranges');
+        cx.diagnostics.error(
+          a.source,
+          a.start,
+          'policy/bad-address',
+          `"${text.trim()}" is not an IP address`,
+          'write one IPv4 or IPv6 address; use <address-range from to> for ranges',
+        );
         continue;
       }
       matchers.push((ip) => ip.v === want.v && ip.n === want.n);
@@ -84,24 +96,48 @@ export const ipFilter: PolicyDefinition = {
       const from = parseIp(fromText);
       const to = parseIp(toText);
       if (!from || !to) {
-        cx.diagnostics.error(r.source, cx.offsetOf(r, from ? 'to' : 'from'), 'policy/bad-address', `"${(from ? toText : fromText).trim()}" is not an IP address`, 'from and to are IPv4 or IPv6 addresses');
+        cx.diagnostics.error(
+          r.source,
+          cx.offsetOf(r, from ? 'to' : 'from'),
+          'policy/bad-address',
+          `"${(from ? toText : fromText).trim()}" is not an IP address`,
+          'from and to are IPv4 or IPv6 addresses',
+        );
         continue;
       }
       if (from.v !== to.v || from.n > to.n) {
-        cx.diagnostics.error(r.source, r.start, 'policy/bad-address', from.v !== to.v ? 'the range mixes IPv4 and IPv6 addresses' : `the range starts after it ends (${fromText} > ${toText})`, 'from and to are of the same family, from <= to');
+        cx.diagnostics.error(
+          r.source,
+          r.start,
+          'policy/bad-address',
+          from.v !== to.v ? 'the range mixes IPv4 and IPv6 addresses' : `the range starts after it ends (${fromText} > ${toText})`,
+          'from and to are of the same family, from <= to',
+        );
         continue;
       }
       matchers.push((ip) => ip.v === from.v && ip.n >= from.n && ip.n <= to.n);
     }
     return (ctx) => {
       const ip = parseIp(ctx.request.ipAddress);
-      if (!ip) throw new PolicyError('ip-filter', 'FailedToParseCallerIP', 'Failed to establish IP address for the caller. Access denied.', gatewayErrorResponse(403, 'Forbidden'));
+      if (!ip)
+        throw new PolicyError(
+          'ip-filter',
+          'FailedToParseCallerIP',
+          'Failed to establish IP address for the caller. Access denied.',
+          gatewayErrorResponse(403, 'Forbidden'),
+        );
       const listed = matchers.some((m) => m(ip, ctx));
       const allow = action(ctx).trim().toLowerCase() === 'allow';
       if (allow && !listed) {
-        throw new PolicyError('ip-filter', 'CallerIpNotAllowed', `Caller IP address ${ctx.request.ipAddress} is not allowed. Access denied.`, gatewayErrorResponse(403, 'Forbidden'));
+        throw new PolicyError(
+          'ip-filter',
+          'CallerIpNotAllowed',
+          `Caller IP address ${ctx.request.ipAddress} is not allowed. Access denied.`,
+          gatewayErrorResponse(403, 'Forbidden'),
+        );
       }
-      if (!allow && listed) throw new PolicyError('ip-filter', 'CallerIpBlocked', 'Caller IP address is blocked. Access denied.', gatewayErrorResponse(403, 'Forbidden'));
+      if (!allow && listed)
+        throw new PolicyError('ip-filter', 'CallerIpBlocked', 'Caller IP address is blocked. Access denied.', gatewayErrorResponse(403, 'Forbidden'));
       return 'continue';
     };
   },

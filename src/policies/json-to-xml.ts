@@ -39,9 +39,19 @@ export const jsonToXmlPolicy: PolicyDefinition = {
       const text = (await msg.body.buffer()).toString('utf8');
       let xml: string;
       try {
-        xml = jsonToXml(text, { parseDate: parseDate(ctx), namespaceSeparator: sep?.(ctx), namespacePrefix: prefix?.(ctx), attributeBlockName: attrBlock?.(ctx) });
+        xml = jsonToXml(text, {
+          parseDate: parseDate(ctx),
+          namespaceSeparator: sep?.(ctx),
+          namespacePrefix: prefix?.(ctx),
+          attributeBlockName: attrBlock?.(ctx),
+        });
       } catch (e) {
-        throw new PolicyError('json-to-xml', 'JsonToXmlConversionFailure', `The body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, gatewayErrorResponse(500, 'Internal server error'));
+        throw new PolicyError(
+          'json-to-xml',
+          'JsonToXmlConversionFailure',
+          `The body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+          gatewayErrorResponse(500, 'Internal server error'),
+        );
       }
       msg.body = MessageBody.fromBuffer(xml);
       msg.headers.set('Content-Type', ['application/xml']);

@@ -29,12 +29,26 @@ export const limitConcurrency: PolicyDefinition = {
       const limit = max(ctx);
       const slot = services.store(`limit-concurrency:${k}`, () => ({ active: 0 }));
       if (slot.active >= limit) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'limit-concurrency', path, message: `key "${k}": ${slot.active} of ${limit} requests already inside, rejected`, data: { key: k, active: slot.active, max: limit } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'limit-concurrency',
+            path,
+            message: `key "${k}": ${slot.active} of ${limit} requests already inside, rejected`,
+            data: { key: k, active: slot.active, max: limit },
+          });
         const message = 'Too many concurrent requests. Try again later.';
         throw new PolicyError('limit-concurrency', 'ConcurrencyLimitExceeded', message, gatewayErrorResponse(429, message));
       }
       slot.active++;
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'limit-concurrency', path, message: `key "${k}": entered (${slot.active} of ${limit})`, data: { key: k, active: slot.active, max: limit } });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'limit-concurrency',
+          path,
+          message: `key "${k}": entered (${slot.active} of ${limit})`,
+          data: { key: k, active: slot.active, max: limit },
+        });
       let result: Flow | Promise<Flow>;
       try {
         result = body(ctx);

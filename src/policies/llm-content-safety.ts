@@ -31,7 +31,9 @@ export const llmContentSafety: PolicyDefinition = {
     {
       name: 'categories',
       max: 1,
-      attributes: [{ name: 'output-type', expressions: true, kind: 'enum', values: ['FourSeverityLevels', 'EightSeverityLevels'], default: 'FourSeverityLevels' }],
+      attributes: [
+        { name: 'output-type', expressions: true, kind: 'enum', values: ['FourSeverityLevels', 'EightSeverityLevels'], default: 'FourSeverityLevels' },
+      ],
       elements: [
         {
           name: 'category',
@@ -49,11 +51,19 @@ export const llmContentSafety: PolicyDefinition = {
     const backendId = backendSpan?.text.trim() ?? '';
     const registry = cx.services.backends;
     if (registry && backendId && !backendId.startsWith('@') && !registry.has(backendId) && firstReport(el, 'backend')) {
-      cx.diagnostics.warning(el.source, cx.offsetOf(el, 'backend-id'), 'policy/unknown-backend', `content safety backend "${backendId}" is not defined (the emulator never calls it: a local classifier decides)`, `defined backends: ${registry.ids().join(', ') || '(none)'}`);
+      cx.diagnostics.warning(
+        el.source,
+        cx.offsetOf(el, 'backend-id'),
+        'policy/unknown-backend',
+        `content safety backend "${backendId}" is not defined (the emulator never calls it: a local classifier decides)`,
+        `defined backends: ${registry.ids().join(', ') || '(none)'}`,
+      );
     }
     const found = classifierFromSettings(cx.services);
     if ('errors' in found) {
-      if (firstReport(el, 'settings')) for (const e of found.errors) cx.diagnostics.error(el.source, el.start, 'policy/bad-setting', e, 'see docs/policies-ai-caching.md (llm-content-safety)');
+      if (firstReport(el, 'settings'))
+        for (const e of found.errors)
+          cx.diagnostics.error(el.source, el.start, 'policy/bad-setting', e, 'see docs/policies-ai-caching.md (llm-content-safety)');
     }
     const classifier = 'classifier' in found ? found.classifier : null;
     const shieldPrompt = cx.bool(el, 'shield-prompt') ?? (() => false);
@@ -68,7 +78,12 @@ export const llmContentSafety: PolicyDefinition = {
 
     return (ctx) => {
       if (!classifier) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'llm-content-safety', message: 'no content-safety classifier configured (setting "contentSafety"): request passed through unchecked' });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'llm-content-safety',
+            message: 'no content-safety classifier configured (setting "contentSafety"): request passed through unchecked',
+          });
         return 'continue';
       }
       const raw = ctx.request.body?.peek();
@@ -90,7 +105,8 @@ export const llmContentSafety: PolicyDefinition = {
       for (const c of categories) {
         const name = c.name(ctx);
         const cat = HARM_CATEGORIES.find((h) => h.toLowerCase() === name.trim().toLowerCase());
-        if (!cat) throw new PolicyError('llm-content-safety', 'ExpressionValueEvaluationFailure', `Category "${name}" is not one of ${HARM_CATEGORIES.join(', ')}.`);
+        if (!cat)
+          throw new PolicyError('llm-content-safety', 'ExpressionValueEvaluationFailure', `Category "${name}" is not one of ${HARM_CATEGORIES.join(', ')}.`);
         const severity = toOutputType(analysis.categories[cat as HarmCategory] ?? 0, type);
         severities[cat] = severity;
         const threshold = c.threshold(ctx);
@@ -102,8 +118,14 @@ export const llmContentSafety: PolicyDefinition = {
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'llm-content-safety', message: 'content safety check passed', data: { severities } });
         return 'continue';
       }
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'llm-content-safety', message: `request blocked: ${reasons.join('; ')}`, data: { severities, reasons } });
-      throw new PolicyError('llm-content-safety', 'ContentSafetyCheckFailed', `${CONTENT_SAFETY_BLOCKED_MESSAGE} ${reasons.join('; ')}.`, gatewayErrorResponse(403, CONTENT_SAFETY_BLOCKED_MESSAGE));
+      if (ctx.tracing)
+        ctx.trace({ kind: 'info', policy: 'llm-content-safety', message: `request blocked: ${reasons.join('; ')}`, data: { severities, reasons } });
+      throw new PolicyError(
+        'llm-content-safety',
+        'ContentSafetyCheckFailed',
+        `${CONTENT_SAFETY_BLOCKED_MESSAGE} ${reasons.join('; ')}.`,
+        gatewayErrorResponse(403, CONTENT_SAFETY_BLOCKED_MESSAGE),
+      );
     };
   },
 };

@@ -4,7 +4,17 @@ import { attributeText } from '../engine/policy-sdk.js';
 import { DEFAULT_METRIC_NAMESPACE } from './emit-metric.js';
 import { compileDimensions, dimensionElement, TOKEN_METRIC_DEFAULTS } from './support/dimensions.js';
 import type { EncodingName, StreamOutcome, TokenUsage } from './support/tokens.js';
-import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './support/tokens.js';
+import {
+  completionTokens,
+  forcedEncoding as forcedEncodingSetting,
+  TOKENIZER_ENCODING_SETTING,
+  estimatePromptTokens,
+  parseJsonBody,
+  promptInfo,
+  readResponseUsage,
+  requestEncoding,
+  withEncoding,
+} from './support/tokens.js';
 
 /** Metric names APIM sends to Application Insights ("Token count metrics include: Total Tokens, Prompt Tokens, and Completion Tokens"). */
 export const TOKEN_METRICS = { total: 'Total Tokens', prompt: 'Prompt Tokens', completion: 'Completion Tokens' } as const;
@@ -46,7 +56,14 @@ export function tokenMetricDefinition(name: 'llm-emit-token-metric' | 'azure-ope
         services.emitMetric({ name: TOKEN_METRICS.total, namespace, value: usage.total, dimensions: dims });
         services.emitMetric({ name: TOKEN_METRICS.prompt, namespace, value: usage.prompt, dimensions: dims });
         services.emitMetric({ name: TOKEN_METRICS.completion, namespace, value: usage.completion, dimensions: dims });
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `token metrics: ${usage.total} total, ${usage.prompt} prompt, ${usage.completion} completion (${how})`, data: { namespace, dimensions: dims, ...usage } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: name,
+            path,
+            message: `token metrics: ${usage.total} total, ${usage.prompt} prompt, ${usage.completion} completion (${how})`,
+            data: { namespace, dimensions: dims, ...usage },
+          });
       };
 
       const observe = (ctx: GatewayContext, body: unknown, enc: Tiktoken | undefined): Flow => {

@@ -7,4 +7,7 @@ import { tokenLimitDefinition } from './support/token-limit.js';
  * Re-audited against learn.microsoft.com/azure/api-management/llm-token-limit-policy (read 2026-12-02): attributes as
  * the table (estimate-prompt-tokens marked required, though the page's token-quota example omits it).
  */
-export const llmTokenLimit = tokenLimitDefinition('llm-token-limit', 'Token rate (429) and quota (403) per key for LLM APIs, from estimated prompts and reported usage (JSON or streamed).');
+export const llmTokenLimit = tokenLimitDefinition(
+  'llm-token-limit',
+  'Token rate (429) and quota (403) per key for LLM APIs, from estimated prompts and reported usage (JSON or streamed).',
+);

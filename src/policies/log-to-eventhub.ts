@@ -9,7 +9,9 @@ export const EVENT_HUB_KEEP_DEFAULT = 1000;
 
 /** `settings["eventHub.keep"]`: how many recent entries the in-memory sink keeps. */
 export const EVENT_HUB_KEEP_SETTING = defineSetting<number>('eventHub.keep', `recent log-to-eventhub entries kept (default ${EVENT_HUB_KEEP_DEFAULT})`, (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { ok: true, value: v } : { ok: false, message: `settings["eventHub.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
+  typeof v === 'number' && Number.isInteger(v) && v >= 0
+    ? { ok: true, value: v }
+    : { ok: false, message: `settings["eventHub.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
 );
 
 /** One message "sent" by log-to-eventhub. */
@@ -65,7 +67,12 @@ export const logToEventHub: PolicyDefinition = {
     const keep = cx.setting(EVENT_HUB_KEEP_SETTING);
     if (!keep.ok && firstReport(el, 'keep')) cx.diagnostics.error(el.source, el.start, 'policy/bad-setting', keep.message);
     if (el.attributes.some((a) => a.name === 'partition-id') && el.attributes.some((a) => a.name === 'partition-key') && firstReport(el, 'partition')) {
-      cx.diagnostics.error(el.source, cx.offsetOf(el, 'partition-key'), 'policy/conflicting-attributes', '<log-to-eventhub> takes "partition-id" or "partition-key", not both');
+      cx.diagnostics.error(
+        el.source,
+        cx.offsetOf(el, 'partition-key'),
+        'policy/conflicting-attributes',
+        '<log-to-eventhub> takes "partition-id" or "partition-key", not both',
+      );
     }
     const loggerId = attributeText(el, 'logger-id') ?? '';
     const partitionId = cx.attributeSpan(el, 'partition-id')?.text;
@@ -89,8 +96,24 @@ export const logToEventHub: PolicyDefinition = {
         s.entries.push(entry);
         if (s.entries.length > s.keep) s.entries.splice(0, s.entries.length - s.keep);
       }
-      services.log({ level: 'info', source: 'log-to-eventhub', message: text, data: { loggerId, requestId: ctx.requestId, ...(entry.partitionId !== undefined ? { partitionId: entry.partitionId } : {}), ...(entry.partitionKey !== undefined ? { partitionKey: entry.partitionKey } : {}), ...(truncated ? { truncated } : {}) } });
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'log-to-eventhub', message: `logged ${Buffer.byteLength(text)} bytes to logger "${loggerId}"${truncated ? ' (truncated to 200 KB)' : ''}` });
+      services.log({
+        level: 'info',
+        source: 'log-to-eventhub',
+        message: text,
+        data: {
+          loggerId,
+          requestId: ctx.requestId,
+          ...(entry.partitionId !== undefined ? { partitionId: entry.partitionId } : {}),
+          ...(entry.partitionKey !== undefined ? { partitionKey: entry.partitionKey } : {}),
+          ...(truncated ? { truncated } : {}),
+        },
+      });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'log-to-eventhub',
+          message: `logged ${Buffer.byteLength(text)} bytes to logger "${loggerId}"${truncated ? ' (truncated to 200 KB)' : ''}`,
+        });
       return 'continue';
     };
   },

@@ -2,11 +2,15 @@ import type { PolicyDefinition } from '../engine/policy-sdk.js';
 import { HeaderMap, MessageBody, defineSetting, reasonPhrase } from '../engine/policy-sdk.js';
 
 /** `settings.mockResponses`: example bodies by `"<operation or API id>:<status>"` (APIM takes them from the API schema). */
-export const MOCK_RESPONSES_SETTING = defineSetting<Readonly<Record<string, string>>>('mockResponses', 'example bodies by "<operation or api id>:<status>"', (v) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: 'settings.mockResponses must be an object' };
-  for (const [k, body] of Object.entries(v)) if (typeof body !== 'string') return { ok: false, message: `settings.mockResponses["${k}"] must be a string` };
-  return { ok: true, value: v as Record<string, string> };
-});
+export const MOCK_RESPONSES_SETTING = defineSetting<Readonly<Record<string, string>>>(
+  'mockResponses',
+  'example bodies by "<operation or api id>:<status>"',
+  (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: 'settings.mockResponses must be an object' };
+    for (const [k, body] of Object.entries(v)) if (typeof body !== 'string') return { ok: false, message: `settings.mockResponses["${k}"] must be a string` };
+    return { ok: true, value: v as Record<string, string> };
+  },
+);
 
 /**
  * `<mock-response status-code content-type>`: ends the pipeline with a mocked response. APIM takes the body from the
@@ -27,7 +31,14 @@ export const mockResponse: PolicyDefinition = {
     const status = Number(el.attributes.find((a) => a.name === 'status-code')?.value.text ?? '200');
     const contentType = el.attributes.find((a) => a.name === 'content-type')?.value.text;
     const found = cx.setting(MOCK_RESPONSES_SETTING);
-    if (!found.ok) cx.diagnostics.error(el.source, el.start, 'settings/mock-responses', found.message, 'give settings.mockResponses as { "<operation or api id>:<status>": "<body text>" }');
+    if (!found.ok)
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        'settings/mock-responses',
+        found.message,
+        'give settings.mockResponses as { "<operation or api id>:<status>": "<body text>" }',
+      );
     const examples = found.ok ? found.value : undefined;
     return (ctx) => {
       const headers = new HeaderMap();

@@ -18,15 +18,20 @@ export const publishEvent: PolicyDefinition = {
   // Runs in a resolver's <http-response>/<response>, which transforms a response as outbound does.
   sections: ['outbound'],
   attributes: [],
-  elements: [{ name: 'targets', min: 1, max: 1, elements: [{ name: 'graphql-subscription', min: 1, attributes: [{ name: 'id', required: true, expressions: false }] }] }],
+  elements: [
+    { name: 'targets', min: 1, max: 1, elements: [{ name: 'graphql-subscription', min: 1, attributes: [{ name: 'id', required: true, expressions: false }] }] },
+  ],
   compile(el, cx) {
     offlineWarning(el, cx, 'GraphQL subscriptions need WebSocket, which apim-emulator does not serve; the event is recorded in the local graphql-event sink');
-    const ids = childElements(el, 'targets').flatMap((t) => childElements(t, 'graphql-subscription')).map((s) => attributeText(s, 'id') ?? '');
+    const ids = childElements(el, 'targets')
+      .flatMap((t) => childElements(t, 'graphql-subscription'))
+      .map((s) => attributeText(s, 'id') ?? '');
     cx.needsBody('response');
     const { services } = cx;
     return async (ctx): Promise<Flow> => {
       const payload = ctx.response.body ? (await ctx.response.body.buffer()).toString('utf8') : '';
-      for (const id of ids) recordSink(services, { kind: 'graphql-event', target: id, payload, properties: {}, timestamp: ctx.clock.now(), requestId: ctx.requestId });
+      for (const id of ids)
+        recordSink(services, { kind: 'graphql-event', target: id, payload, properties: {}, timestamp: ctx.clock.now(), requestId: ctx.requestId });
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'publish-event', message: `event recorded for ${ids.join(', ')}` });
       return 'continue';
     };

@@ -42,10 +42,25 @@ export const publishToDapr: PolicyDefinition = {
       const p = pubsub(ctx);
       const t = topic(ctx);
       const body = message(ctx);
-      recordSink(services, { kind: 'dapr-pubsub', target: `${p}/${t}`, payload: body, properties: { 'content-type': contentType }, timestamp: ctx.clock.now(), requestId: ctx.requestId });
+      recordSink(services, {
+        kind: 'dapr-pubsub',
+        target: `${p}/${t}`,
+        payload: body,
+        properties: { 'content-type': contentType },
+        timestamp: ctx.clock.now(),
+        requestId: ctx.requestId,
+      });
       const url = `${sidecarBase(services)}/v1.0/publish/${encodeURIComponent(p)}/${encodeURIComponent(t)}`;
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'publish-to-dapr', message: `publish to ${p}/${t} (${url})` });
-      await callDapr(ctx, services, { policy: 'publish-to-dapr', url, contentType, body, timeoutS: timeout(ctx), ignoreError: ignoreError(ctx), responseVariable });
+      await callDapr(ctx, services, {
+        policy: 'publish-to-dapr',
+        url,
+        contentType,
+        body,
+        timeoutS: timeout(ctx),
+        ignoreError: ignoreError(ctx),
+        responseVariable,
+      });
       return 'continue';
     };
   },

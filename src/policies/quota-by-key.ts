@@ -30,12 +30,24 @@ export const quotaByKey: PolicyDefinition = {
   compile(el, cx) {
     const limit = readQuotaLimit(el, cx, 'quota-by-key');
     if (limit.periodMs > 0 && limit.periodMs < 300_000) {
-      cx.diagnostics.error(el.source, cx.offsetOf(el, 'renewal-period'), 'policy/bad-attribute-value', `attribute "renewal-period" of <quota-by-key> is ${limit.periodMs / 1000}, below the minimum period of 300 seconds`, 'a number of seconds >= 300, or 0 for a quota that never renews');
+      cx.diagnostics.error(
+        el.source,
+        cx.offsetOf(el, 'renewal-period'),
+        'policy/bad-attribute-value',
+        `attribute "renewal-period" of <quota-by-key> is ${limit.periodMs / 1000}, below the minimum period of 300 seconds`,
+        'a number of seconds >= 300, or 0 for a quota that never renews',
+      );
     }
     const startText = literal(el, cx, 'first-period-start') ?? DEFAULT_FIRST_PERIOD_START;
     let anchor = parseIsoUtc(startText);
     if (anchor === undefined) {
-      cx.diagnostics.error(el.source, cx.offsetOf(el, 'first-period-start'), 'policy/bad-attribute-value', `attribute "first-period-start" of <quota-by-key> is not a date and time: "${startText}"`, 'format yyyy-MM-ddTHH:mm:ssZ (ISO 8601), e.g. 2025-01-01T00:00:00Z');
+      cx.diagnostics.error(
+        el.source,
+        cx.offsetOf(el, 'first-period-start'),
+        'policy/bad-attribute-value',
+        `attribute "first-period-start" of <quota-by-key> is not a date and time: "${startText}"`,
+        'format yyyy-MM-ddTHH:mm:ssZ (ISO 8601), e.g. 2025-01-01T00:00:00Z',
+      );
       anchor = 0;
     }
     const start0 = anchor;
@@ -60,7 +72,14 @@ export const quotaByKey: PolicyDefinition = {
       return takeCounters(state, now, [check], 'quota-by-key', (r) => {
         const found = r.results[0]!;
         if (!r.allowed) {
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": quota used up (${found.used} calls, ${found.amount} bytes)`, data: { key, calls: found.used, bytes: found.amount } });
+          if (ctx.tracing)
+            ctx.trace({
+              kind: 'info',
+              policy: 'quota-by-key',
+              path,
+              message: `key "${key}": quota used up (${found.used} calls, ${found.amount} bytes)`,
+              data: { key, calls: found.used, bytes: found.amount },
+            });
           throw quotaExceeded('quota-by-key', quotaExceededKind(check, found), end, now);
         }
         if (own !== undefined) return 'continue';
@@ -74,10 +93,18 @@ export const quotaByKey: PolicyDefinition = {
               const p = fixedPeriod(at, start0, limit.periodMs);
               inBackground(state.addFixed(storeKey, p.start, Number.isFinite(p.end) ? p.end : 0, at, Math.max(0, count(c)), 0, true));
             }
-            if (limit.bytes !== undefined) countTransferredBytes(c, (bytes) => inBackground(state.addFixed(storeKey, start, expiresAt, c.clock.now(), 0, bytes, false)));
+            if (limit.bytes !== undefined)
+              countTransferredBytes(c, (bytes) => inBackground(state.addFixed(storeKey, start, expiresAt, c.clock.now(), 0, bytes, false)));
           });
         }
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota-by-key', path, message: `key "${key}": ${found.used + counted} calls, ${found.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`, data: { key, calls: found.used + counted, bytes: found.amount, postponed } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'quota-by-key',
+            path,
+            message: `key "${key}": ${found.used + counted} calls, ${found.amount} bytes this period${postponed ? ' (increment postponed)' : ''}`,
+            data: { key, calls: found.used + counted, bytes: found.amount, postponed },
+          });
         return 'continue';
       });
     };

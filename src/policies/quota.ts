@@ -38,7 +38,12 @@ export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', perio
   const what = kind === 'calls' ? 'Out of call volume quota.' : 'Out of bandwidth quota.';
   // A lifetime quota (renewal-period 0) is never replenished: APIM is SILENT on the text; no Retry-After then.
   const message = infinite ? what : `${what} Quota will be replenished in ${formatTimeSpan(seconds)}.`;
-  return new PolicyError(source, 'QuotaExceeded', message, gatewayErrorResponse(403, message, undefined, infinite ? undefined : { 'Retry-After': String(seconds) }));
+  return new PolicyError(
+    source,
+    'QuotaExceeded',
+    message,
+    gatewayErrorResponse(403, message, undefined, infinite ? undefined : { 'Retry-After': String(seconds) }),
+  );
 }
 
 /**
@@ -47,7 +52,18 @@ export function quotaExceeded(source: string, kind: 'calls' | 'bandwidth', perio
  * need of one byte); `addCalls` are counted when it fits.
  */
 export function quotaCheck(key: string, limit: QuotaLimit, start: number, end: number, ownCalls: number, addCalls: number): FixedCheck {
-  return { kind: 'fixed', key, periodStart: start, expiresAt: Number.isFinite(end) ? end : 0, callsLimit: limit.calls, callsNeed: 1 - ownCalls, amountLimit: limit.bytes, amountNeed: 1, addCalls, addAmount: 0 };
+  return {
+    kind: 'fixed',
+    key,
+    periodStart: start,
+    expiresAt: Number.isFinite(end) ? end : 0,
+    callsLimit: limit.calls,
+    callsNeed: 1 - ownCalls,
+    amountLimit: limit.bytes,
+    amountNeed: 1,
+    addCalls,
+    addAmount: 0,
+  };
 }
 
 /** Which part of a quota a refused check ran out of: calls are checked first, as APIM reports them first. */
@@ -60,7 +76,13 @@ export function readQuotaLimit(e: XmlElement, cx: CompileContext, policy: string
   const calls = literalInt(e, cx, 'calls');
   const kb = literalInt(e, cx, 'bandwidth');
   if (calls === undefined && kb === undefined) {
-    cx.diagnostics.error(e.source, e.start, 'policy/missing-attribute', `<${e.name}>${e.name === policy ? '' : ` in <${policy}>`} needs "calls", "bandwidth" or both`, 'calls: number of calls per period; bandwidth: kilobytes per period');
+    cx.diagnostics.error(
+      e.source,
+      e.start,
+      'policy/missing-attribute',
+      `<${e.name}>${e.name === policy ? '' : ` in <${policy}>`} needs "calls", "bandwidth" or both`,
+      'calls: number of calls per period; bandwidth: kilobytes per period',
+    );
   }
   const periodS = literalInt(e, cx, 'renewal-period') ?? inheritedPeriodS ?? 0;
   return { calls, bytes: kb === undefined ? undefined : kb * 1024, periodMs: periodS * 1000 };
@@ -89,7 +111,8 @@ export const quota: PolicyDefinition = {
     return (ctx: GatewayContext) => {
       const sub = ctx.subscription;
       if (!sub) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: 'no subscription: quota applies only to calls made with a subscription key' });
+        if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'quota', path, message: 'no subscription: quota applies only to calls made with a subscription key' });
         return 'continue';
       }
       const now = ctx.clock.now();
@@ -108,7 +131,14 @@ export const quota: PolicyDefinition = {
         if (!r.allowed) {
           const a = applied[r.failed]!;
           const found = r.results[r.failed]!;
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}${a.label ? ` ${a.label}` : ''}: quota used up (${found.used} calls, ${found.amount} bytes)`, data: { calls: found.used, bytes: found.amount } });
+          if (ctx.tracing)
+            ctx.trace({
+              kind: 'info',
+              policy: 'quota',
+              path,
+              message: `subscription ${sub.id}${a.label ? ` ${a.label}` : ''}: quota used up (${found.used} calls, ${found.amount} bytes)`,
+              data: { calls: found.used, bytes: found.amount },
+            });
           throw quotaExceeded('quota', quotaExceededKind(checks[r.failed]!, found), a.end, now);
         }
         if (applied.some((a) => a.q.bytes !== undefined)) {
@@ -118,10 +148,16 @@ export const quota: PolicyDefinition = {
             }),
           );
         }
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'quota', path, message: `subscription ${sub.id}: counted`, data: { counters: r.results.map((x) => ({ calls: x.used + 1, bytes: x.amount })) } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'quota',
+            path,
+            message: `subscription ${sub.id}: counted`,
+            data: { counters: r.results.map((x) => ({ calls: x.used + 1, bytes: x.amount })) },
+          });
         return 'continue';
       });
     };
   },
 };
-

@@ -59,7 +59,14 @@ export const rateLimitByKey: PolicyDefinition = {
           const retryAfter = retryAfterSeconds(hit.waitMs);
           if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
           if (remainingVariable) ctx.variables.set(remainingVariable, Math.max(0, limit - used));
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { key, used, limit, retryAfter } });
+          if (ctx.tracing)
+            ctx.trace({
+              kind: 'info',
+              policy: 'rate-limit-by-key',
+              path,
+              message: `key "${key}": ${used} of ${limit} calls in ${periodMs / 1000} s, exceeded; retry after ${retryAfter} s`,
+              data: { key, used, limit, retryAfter },
+            });
           const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
           if (totalHeader) headers[totalHeader] = String(limit);
           throw rateLimitExceeded('rate-limit-by-key', retryAfter, headers);
@@ -73,7 +80,14 @@ export const rateLimitByKey: PolicyDefinition = {
               const added = state.add(storeKey, c.clock.now(), periodMs, n);
               if (isPromise(added)) added.catch(() => undefined);
             }
-            if (c.tracing) c.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": counted ${n} after the response (postponed increment)`, data: { key, count: n } });
+            if (c.tracing)
+              c.trace({
+                kind: 'info',
+                policy: 'rate-limit-by-key',
+                path,
+                message: `key "${key}": counted ${n} after the response (postponed increment)`,
+                data: { key, count: n },
+              });
           });
         } else if (need > 0) remaining -= need;
         if (remainingVariable) ctx.variables.set(remainingVariable, remaining);
@@ -81,7 +95,14 @@ export const rateLimitByKey: PolicyDefinition = {
         if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
         if (totalHeader) headers.push([totalHeader, String(limit)]);
         addHeadersWhenDone(ctx, headers);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit-by-key', path, message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`, data: { key, used: limit - remaining, limit, postponed } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'rate-limit-by-key',
+            path,
+            message: `key "${key}": ${limit - remaining} of ${limit} calls in ${periodMs / 1000} s${postponed ? ' (increment postponed)' : ''}`,
+            data: { key, used: limit - remaining, limit, postponed },
+          });
         return 'continue';
       };
       // One atomic check-and-count; the in-process store answers synchronously, shared ones with a promise.

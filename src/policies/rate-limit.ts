@@ -50,7 +50,10 @@ export const rateLimit: PolicyDefinition = {
   ],
   elements: [API, OPERATION],
   compile(el, cx) {
-    const limits = compileLimits(el, cx, 'rate-limit', (e): CallLimit => ({ calls: literalInt(e, cx, 'calls') ?? 0, periodMs: (literalInt(e, cx, 'renewal-period') ?? 1) * 1000 }));
+    const limits = compileLimits(el, cx, 'rate-limit', (e): CallLimit => ({
+      calls: literalInt(e, cx, 'calls') ?? 0,
+      periodMs: (literalInt(e, cx, 'renewal-period') ?? 1) * 1000,
+    }));
     const retryHeader = literal(el, cx, 'retry-after-header-name') ?? 'Retry-After';
     const retryVariable = literal(el, cx, 'retry-after-variable-name');
     const remainingHeader = literal(el, cx, 'remaining-calls-header-name');
@@ -62,7 +65,8 @@ export const rateLimit: PolicyDefinition = {
     return (ctx) => {
       const sub = ctx.subscription;
       if (!sub) {
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: 'no subscription: rate-limit applies only to calls made with a subscription key' });
+        if (ctx.tracing)
+          ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: 'no subscription: rate-limit applies only to calls made with a subscription key' });
         return 'continue';
       }
       const now = ctx.clock.now();
@@ -81,7 +85,14 @@ export const rateLimit: PolicyDefinition = {
           const retryAfter = retryAfterSeconds(waitMs);
           if (retryVariable) ctx.variables.set(retryVariable, retryAfter);
           if (remainingVariable) ctx.variables.set(remainingVariable, 0);
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}${label ? ` ${label}` : ''}: ${used} of ${limit.calls} calls in ${limit.periodMs / 1000} s, exceeded; retry after ${retryAfter} s`, data: { subscription: sub.id, limit: label || 'policy', used, calls: limit.calls, retryAfter } });
+          if (ctx.tracing)
+            ctx.trace({
+              kind: 'info',
+              policy: 'rate-limit',
+              path,
+              message: `subscription ${sub.id}${label ? ` ${label}` : ''}: ${used} of ${limit.calls} calls in ${limit.periodMs / 1000} s, exceeded; retry after ${retryAfter} s`,
+              data: { subscription: sub.id, limit: label || 'policy', used, calls: limit.calls, retryAfter },
+            });
           const headers: Record<string, string> = { [retryHeader]: String(retryAfter) };
           if (totalHeader) headers[totalHeader] = String(ownCalls);
           throw rateLimitExceeded('rate-limit', retryAfter, headers);
@@ -95,7 +106,14 @@ export const rateLimit: PolicyDefinition = {
         if (remainingHeader) headers.push([remainingHeader, String(remaining)]);
         if (totalHeader) headers.push([totalHeader, String(ownCalls)]);
         addHeadersWhenDone(ctx, headers);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'rate-limit', path, message: `subscription ${sub.id}: counted; ${remaining} calls remaining`, data: { subscription: sub.id, remaining } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: 'rate-limit',
+            path,
+            message: `subscription ${sub.id}: counted; ${remaining} calls remaining`,
+            data: { subscription: sub.id, remaining },
+          });
         return 'continue';
       });
     };
@@ -113,7 +131,13 @@ export function compileLimits<T>(el: XmlElement, cx: CompileContext, policy: str
     if (id) return { by: 'id', value: id };
     const name = literal(e, cx, 'name');
     if (name) return { by: 'name', value: name };
-    cx.diagnostics.error(e.source, e.start, 'policy/missing-attribute', `<${e.name}> in <${policy}> needs "id" or "name"`, `the ${e.name} the limit applies to`);
+    cx.diagnostics.error(
+      e.source,
+      e.start,
+      'policy/missing-attribute',
+      `<${e.name}> in <${policy}> needs "id" or "name"`,
+      `the ${e.name} the limit applies to`,
+    );
     return undefined;
   };
   const matches = (r: { by: 'id' | 'name'; value: string }, entity: { id: string; name: string }) =>
@@ -126,7 +150,11 @@ export function compileLimits<T>(el: XmlElement, cx: CompileContext, policy: str
     for (const opEl of childElements(apiEl, 'operation')) {
       const op = ref(opEl);
       if (!op) continue;
-      limits.push({ label: `api:${api.by}=${api.value}|operation:${op.by}=${op.value}`, value: read(opEl), applies: (ctx) => apiMatches(ctx) && matches(op, ctx.operation) });
+      limits.push({
+        label: `api:${api.by}=${api.value}|operation:${op.by}=${op.value}`,
+        value: read(opEl),
+        applies: (ctx) => apiMatches(ctx) && matches(op, ctx.operation),
+      });
     }
   }
   // <operation> directly inside the policy (API-scope usage): operations of the current API.

@@ -157,7 +157,8 @@ const ALL_SECTIONS: readonly PolicySection[] = ['inbound', 'backend', 'outbound'
  * with "<x> is not supported by apim-emulator yet" (never a silent no-op).
  */
 const NOT_YET_SUPPORTED: Record<string, string> = {
-  'set-graphql-resolver': 'Retired GraphQL resolver policy, replaced by http-data-source in APIM itself: not in the current policy reference, so not executed; write the resolver with <http-data-source>.',
+  'set-graphql-resolver':
+    'Retired GraphQL resolver policy, replaced by http-data-source in APIM itself: not in the current policy reference, so not executed; write the resolver with <http-data-source>.',
 };
 
 const BY_NAME = new Map<string, PolicyDefinition>();

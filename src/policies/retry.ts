@@ -34,7 +34,13 @@ export const retry: PolicyDefinition = {
     const firstFast = cx.bool(el, 'first-fast-retry') ?? (() => false);
     for (const c of el.children) {
       if (c.kind === 'element' && c.name === 'wait') {
-        cx.diagnostics.error(el.source, c.start, 'policy/element-not-allowed', '<wait> is not allowed inside <retry>', 'APIM allows any policy in <retry> except <wait>');
+        cx.diagnostics.error(
+          el.source,
+          c.start,
+          'policy/element-not-allowed',
+          '<wait> is not allowed inside <retry>',
+          'APIM allows any policy in <retry> except <wait>',
+        );
       }
     }
     const body = cx.policies(el);
@@ -71,7 +77,18 @@ export const retry: PolicyDefinition = {
           else waitS = i + (2 ** n - 1) * (0.8 * d + random() * 0.4 * d);
           if (cap !== undefined) waitS = Math.min(cap, waitS);
         }
-        if (ctx.tracing) ctx.trace({ kind: 'retry', policy: 'retry', path: cx.path, attempt: n + 1, of: max, waitSeconds: waitS, afterError: failure?.reason ?? null, status: ctx.response.statusCode, message: `retry ${n + 1} of ${max} after ${waitS} s${failure ? ` (after ${failure.reason})` : ` (status ${ctx.response.statusCode})`}` });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'retry',
+            policy: 'retry',
+            path: cx.path,
+            attempt: n + 1,
+            of: max,
+            waitSeconds: waitS,
+            afterError: failure?.reason ?? null,
+            status: ctx.response.statusCode,
+            message: `retry ${n + 1} of ${max} after ${waitS} s${failure ? ` (after ${failure.reason})` : ` (status ${ctx.response.statusCode})`}`,
+          });
         if (waitS > 0) await ctx.clock.sleep(waitS * 1000, ctx.abort.signal);
       }
     };

@@ -16,9 +16,27 @@ export const returnResponse: PolicyDefinition = {
   attributes: [{ name: 'response-variable-name', expressions: false }],
   ordered: true,
   elements: [
-    { name: 'set-status', max: 1, attributes: [{ name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 }, { name: 'reason', expressions: true }, { name: 'id', expressions: false }] },
+    {
+      name: 'set-status',
+      max: 1,
+      attributes: [
+        { name: 'code', required: true, expressions: true, kind: 'int', min: 100, max: 599 },
+        { name: 'reason', expressions: true },
+        { name: 'id', expressions: false },
+      ],
+    },
     { name: 'set-header', attributes: [...SET_HEADER_ATTRIBUTES, { name: 'id', expressions: false }], elements: [VALUE_ELEMENT] },
-    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] }, { name: 'parse-date', expressions: false, kind: 'bool' }, { name: 'id', expressions: false }], text: { expressions: true } },
+    {
+      name: 'set-body',
+      max: 1,
+      attributes: [
+        { name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] },
+        { name: 'xsi-nil', expressions: false, kind: 'enum', values: ['blank', 'null'] },
+        { name: 'parse-date', expressions: false, kind: 'bool' },
+        { name: 'id', expressions: false },
+      ],
+      text: { expressions: true },
+    },
   ],
   compile(el, cx) {
     const variable = el.attributes.find((a) => a.name === 'response-variable-name')?.value.text;

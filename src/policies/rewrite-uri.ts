@@ -17,12 +17,21 @@ export const rewriteUri: PolicyDefinition = {
   ],
   compile(el, cx) {
     const template = cx.string(el, 'template') ?? (() => '/');
-    const copyUnmatched = el.attributes.find((a) => a.name === 'copy-unmatched-params')?.value.text.trim().toLowerCase() !== 'false';
+    const copyUnmatched =
+      el.attributes
+        .find((a) => a.name === 'copy-unmatched-params')
+        ?.value.text.trim()
+        .toLowerCase() !== 'false';
     return (ctx) => {
       const t = template(ctx);
       const filled = t.replace(/\{\*?([^{}]+)\}/g, (_, name: string) => {
         const v = ctx.request.matchedParameters.get(name);
-        if (v === undefined) throw new PolicyError('rewrite-uri', 'ExpressionValueEvaluationFailure', `Template parameter {${name}} of "${t}" is not a parameter of the matched operation.`);
+        if (v === undefined)
+          throw new PolicyError(
+            'rewrite-uri',
+            'ExpressionValueEvaluationFailure',
+            `Template parameter {${name}} of "${t}" is not a parameter of the matched operation.`,
+          );
         return encodeURIComponent(v);
       });
       const q = filled.indexOf('?');

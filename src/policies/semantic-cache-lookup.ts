@@ -61,7 +61,13 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
       const registry = cx.services.backends;
       const backendId = backendSpan?.text.trim() ?? '';
       if (registry && backendId && !backendId.startsWith('@') && !registry.has(backendId) && firstReport(el, 'backend')) {
-        cx.diagnostics.warning(el.source, cx.offsetOf(el, 'embeddings-backend-id'), 'policy/unknown-backend', `embeddings backend "${backendId}" is not defined (the emulator never calls it: prompts are compared as text)`, `defined backends: ${registry.ids().join(', ') || '(none)'}`);
+        cx.diagnostics.warning(
+          el.source,
+          cx.offsetOf(el, 'embeddings-backend-id'),
+          'policy/unknown-backend',
+          `embeddings backend "${backendId}" is not defined (the emulator never calls it: prompts are compared as text)`,
+          `defined backends: ${registry.ids().join(', ') || '(none)'}`,
+        );
       }
       const sim = similarityFromSettings(cx.services);
       let similarity: Similarity = () => 0;
@@ -85,7 +91,8 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
         if (!p) return skip('the request body has no messages, prompt or input');
         if ((body as { stream?: unknown }).stream === true) return skip('streamed requests are not cached by the emulator');
         const max = maxMessages?.(ctx);
-        if (max !== undefined && p.messageCount !== undefined && p.messageCount > max) return skip(`${p.messageCount} messages, more than max-message-count ${max}`);
+        if (max !== undefined && p.messageCount !== undefined && p.messageCount > max)
+          return skip(`${p.messageCount} messages, more than max-message-count ${max}`);
         const partition = JSON.stringify([ctx.api.id, ...varyBy.map((v) => v(ctx))]);
         const prompt = normalisePrompt(p.text);
         const state: SemanticCacheState = { partition, prompt, hit: false };
@@ -105,13 +112,25 @@ export function semanticCacheLookupDefinition(name: 'llm-semantic-cache-lookup' 
           }
         }
         if (!best || bestDistance > maxDistance) {
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, message: 'semantic cache miss', data: { similarity: similarityName, scoreThreshold: maxDistance, ...(Number.isFinite(bestDistance) ? { bestScore: bestDistance } : {}) } });
+          if (ctx.tracing)
+            ctx.trace({
+              kind: 'info',
+              policy: name,
+              message: 'semantic cache miss',
+              data: { similarity: similarityName, scoreThreshold: maxDistance, ...(Number.isFinite(bestDistance) ? { bestScore: bestDistance } : {}) },
+            });
           return 'continue';
         }
         state.hit = true;
         ctx.response.body?.liveStream?.resume();
         ctx.response = restoreResponse(best.response);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, message: 'semantic cache hit: the cached response is returned, the backend is skipped and outbound runs', data: { similarity: similarityName, score: bestDistance, scoreThreshold: maxDistance } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: name,
+            message: 'semantic cache hit: the cached response is returned, the backend is skipped and outbound runs',
+            data: { similarity: similarityName, score: bestDistance, scoreThreshold: maxDistance },
+          });
         return 'skip-backend';
       };
     },

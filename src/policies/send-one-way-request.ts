@@ -35,10 +35,16 @@ export const sendOneWayRequest: PolicyDefinition = {
     const headers = childElements(el, 'set-header').map((h) => compileHeaderMutation(h, cx));
     const body = childElements(el, 'set-body').map((b) => compileBodyWriter(b, cx));
     for (const c of childElements(el, 'authentication-certificate')) {
-      cx.diagnostics.warning(el.source, c.start, 'policy/offline', '<authentication-certificate> inside <send-one-way-request> runs offline: the request is sent without a client certificate');
+      cx.diagnostics.warning(
+        el.source,
+        c.start,
+        'policy/offline',
+        '<authentication-certificate> inside <send-one-way-request> runs offline: the request is sent without a client certificate',
+      );
     }
     const literalMode = (attributeText(el, 'mode') ?? 'new').trim().toLowerCase();
-    if (literalMode === 'new' && !url) cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<send-one-way-request mode="new"> needs a <set-url>');
+    if (literalMode === 'new' && !url)
+      cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<send-one-way-request mode="new"> needs a <set-url>');
     if (literalMode !== 'new') cx.needsBody('request');
     const { services } = cx;
     return async (ctx): Promise<Flow> => {
@@ -58,7 +64,14 @@ export const sendOneWayRequest: PolicyDefinition = {
       // Own abort controller: the call outlives the caller's request.
       const abort = new AbortController();
       const record = (outcome: string): void => {
-        recordSink(services, { kind: 'one-way-request', target, payload: payload ? payload.toString('utf8') : '', properties: { method: verb, outcome }, timestamp: startedAt, requestId });
+        recordSink(services, {
+          kind: 'one-way-request',
+          target,
+          payload: payload ? payload.toString('utf8') : '',
+          properties: { method: verb, outcome },
+          timestamp: startedAt,
+          requestId,
+        });
       };
       void services.upstream
         .send({ method: verb, url: target, headers: h, body: payload, timeoutMs, followRedirects: false, signal: abort.signal })
@@ -69,7 +82,12 @@ export const sendOneWayRequest: PolicyDefinition = {
         })
         .catch((e: unknown) => {
           record('failed');
-          services.log({ level: 'warn', source: 'send-one-way-request', message: `${verb} ${target} failed: ${e instanceof Error ? e.message : String(e)}`, data: { requestId } });
+          services.log({
+            level: 'warn',
+            source: 'send-one-way-request',
+            message: `${verb} ${target} failed: ${e instanceof Error ? e.message : String(e)}`,
+            data: { requestId },
+          });
         });
       return 'continue';
     };

@@ -26,10 +26,44 @@ export const sendRequest: PolicyDefinition = {
     { name: 'set-url', max: 1, text: { expressions: true, required: true } },
     { name: 'set-method', max: 1, text: { expressions: true, required: true } },
     { name: 'set-header', attributes: [...SET_HEADER_ATTRIBUTES, { name: 'id', expressions: false }], elements: [VALUE_ELEMENT] },
-    { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }, { name: 'id', expressions: false }], text: { expressions: true } },
-    { name: 'authentication-certificate', max: 1, attributes: [{ name: 'thumbprint', expressions: true }, { name: 'certificate-id', expressions: true }, { name: 'body', expressions: true }, { name: 'password', expressions: true }] },
-    { name: 'authentication-managed-identity', max: 1, attributes: [{ name: 'resource', required: true, expressions: true }, { name: 'client-id', expressions: false }, { name: 'output-token-variable-name', expressions: false }, { name: 'ignore-error', expressions: false, kind: 'bool' }] },
-    { name: 'proxy', max: 1, attributes: [{ name: 'url', required: true, expressions: true }, { name: 'username', expressions: true }, { name: 'password', expressions: true }] },
+    {
+      name: 'set-body',
+      max: 1,
+      attributes: [
+        { name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] },
+        { name: 'id', expressions: false },
+      ],
+      text: { expressions: true },
+    },
+    {
+      name: 'authentication-certificate',
+      max: 1,
+      attributes: [
+        { name: 'thumbprint', expressions: true },
+        { name: 'certificate-id', expressions: true },
+        { name: 'body', expressions: true },
+        { name: 'password', expressions: true },
+      ],
+    },
+    {
+      name: 'authentication-managed-identity',
+      max: 1,
+      attributes: [
+        { name: 'resource', required: true, expressions: true },
+        { name: 'client-id', expressions: false },
+        { name: 'output-token-variable-name', expressions: false },
+        { name: 'ignore-error', expressions: false, kind: 'bool' },
+      ],
+    },
+    {
+      name: 'proxy',
+      max: 1,
+      attributes: [
+        { name: 'url', required: true, expressions: true },
+        { name: 'username', expressions: true },
+        { name: 'password', expressions: true },
+      ],
+    },
   ],
   compile(el, cx) {
     const variable = el.attributes.find((a) => a.name === 'response-variable-name')?.value.text ?? '';
@@ -50,7 +84,11 @@ export const sendRequest: PolicyDefinition = {
     const managedIdentity = childElements(el, 'authentication-managed-identity')[0];
     const resource = managedIdentity ? cx.string(managedIdentity, 'resource') : undefined;
     const identity = managedIdentity ? compileManagedIdentityChild(managedIdentity, cx) : undefined;
-    const literalMode = el.attributes.find((a) => a.name === 'mode')?.value.text.trim().toLowerCase() ?? 'new';
+    const literalMode =
+      el.attributes
+        .find((a) => a.name === 'mode')
+        ?.value.text.trim()
+        .toLowerCase() ?? 'new';
     if (literalMode === 'new' && !url) {
       cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<send-request mode="new"> needs a <set-url>');
     }
@@ -69,7 +107,15 @@ export const sendRequest: PolicyDefinition = {
       const verb = method ? method(ctx).trim().toUpperCase() : copy ? ctx.request.method : 'GET';
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-request', message: `${verb} ${target}` });
       try {
-        const res = await upstream.send({ method: verb, url: target, headers: h, body: payload, timeoutMs: timeoutS(ctx) * 1000, followRedirects: false, signal: ctx.abort.signal });
+        const res = await upstream.send({
+          method: verb,
+          url: target,
+          headers: h,
+          body: payload,
+          timeoutMs: timeoutS(ctx) * 1000,
+          followRedirects: false,
+          signal: ctx.abort.signal,
+        });
         const buf = await MessageBody.fromStream(res.body).buffer();
         ctx.variables.set(variable, new StoredResponse(res.statusCode, res.statusReason, res.headers, MessageBody.fromBuffer(buf)));
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-request', message: `${target} answered ${res.statusCode}` });

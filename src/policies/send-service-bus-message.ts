@@ -24,7 +24,11 @@ export const sendServiceBusMessage: PolicyDefinition = {
   oneOf: [['queue-name', 'topic-name']],
   ordered: true,
   elements: [
-    { name: 'message-properties', max: 1, elements: [{ name: 'message-property', attributes: [{ name: 'name', required: true, expressions: false }], text: { expressions: true } }] },
+    {
+      name: 'message-properties',
+      max: 1,
+      elements: [{ name: 'message-property', attributes: [{ name: 'name', required: true, expressions: false }], text: { expressions: true } }],
+    },
     { name: 'payload', min: 1, max: 1, text: { expressions: true, required: true } },
   ],
   compile(el, cx) {
@@ -32,7 +36,9 @@ export const sendServiceBusMessage: PolicyDefinition = {
     const queue = cx.string(el, 'queue-name');
     const topic = cx.string(el, 'topic-name');
     const namespace = cx.string(el, 'namespace');
-    const props = childElements(el, 'message-properties').flatMap((p) => childElements(p, 'message-property')).map((p) => ({ name: attributeText(p, 'name') ?? '', value: cx.text(p) ?? (() => '') }));
+    const props = childElements(el, 'message-properties')
+      .flatMap((p) => childElements(p, 'message-property'))
+      .map((p) => ({ name: attributeText(p, 'name') ?? '', value: cx.text(p) ?? (() => '') }));
     const payloadEl = childElements(el, 'payload')[0];
     const payload = payloadEl ? (cx.text(payloadEl) ?? (() => '')) : () => '';
     const { services } = cx;
@@ -42,7 +48,12 @@ export const sendServiceBusMessage: PolicyDefinition = {
       const target = `${namespace ? `${namespace(ctx)}/` : ''}${queue ? queue(ctx) : topic ? topic(ctx) : ''}`;
       const body = payload(ctx);
       recordSink(services, { kind: 'service-bus', target, payload: body, properties, timestamp: ctx.clock.now(), requestId: ctx.requestId });
-      if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'send-service-bus-message', message: `recorded ${Buffer.byteLength(body)} bytes for ${queue ? 'queue' : 'topic'} ${target}` });
+      if (ctx.tracing)
+        ctx.trace({
+          kind: 'info',
+          policy: 'send-service-bus-message',
+          message: `recorded ${Buffer.byteLength(body)} bytes for ${queue ? 'queue' : 'topic'} ${target}`,
+        });
       return 'continue';
     };
   },

@@ -26,7 +26,7 @@ export const setBackendService: PolicyDefinition = {
   oneOf: [['base-url', 'backend-id', 'dapr-app-id']],
   compile(el, cx) {
     if (el.attributes.some((a) => SERVICE_FABRIC.includes(a.name))) {
-      offlineWarning(el, cx, 'Service Fabric resolution (sf-*) is not available; the backend\'s own URL is used');
+      offlineWarning(el, cx, "Service Fabric resolution (sf-*) is not available; the backend's own URL is used");
     }
     const appId = cx.string(el, 'dapr-app-id');
     if (appId) {
@@ -49,7 +49,13 @@ export const setBackendService: PolicyDefinition = {
       const literal = cx.attributeSpan(el, 'backend-id');
       const registry = cx.services.backends;
       if (literal && registry && !literal.text.trim().startsWith('@') && !registry.has(literal.text.trim())) {
-        cx.diagnostics.error(el.source, cx.offsetOf(el, 'backend-id'), 'policy/unknown-backend', `backend "${literal.text.trim()}" is not defined`, `defined backends: ${registry.ids().join(', ') || '(none)'}`);
+        cx.diagnostics.error(
+          el.source,
+          cx.offsetOf(el, 'backend-id'),
+          'policy/unknown-backend',
+          `backend "${literal.text.trim()}" is not defined`,
+          `defined backends: ${registry.ids().join(', ') || '(none)'}`,
+        );
       }
       const scope = cx.scope;
       return (ctx) => {
@@ -67,7 +73,11 @@ export const setBackendService: PolicyDefinition = {
       // backend-id, not by base-url (docs/apim-behaviour.md: set-backend-service). Within the same scope base-url wins as usual.
       const t = ctx.backendTarget;
       if (t?.kind === 'backend' && t.scope !== undefined && SCOPE_RANK[t.scope] > rank) {
-        ctx.trace({ kind: 'info', policy: 'set-backend-service', message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)` });
+        ctx.trace({
+          kind: 'info',
+          policy: 'set-backend-service',
+          message: `base-url ${url} ignored: backend-id ${t.backendId} was set at ${t.scope} scope and only another backend-id can override it (APIM behaviour)`,
+        });
         return 'continue';
       }
       ctx.backendTarget = { kind: 'url', baseUrl: url };

@@ -19,7 +19,11 @@ export const setQueryParameter: PolicyDefinition = {
     const name = cx.string(el, 'name') ?? (() => '');
     const action = cx.string(el, 'exists-action') ?? (() => 'override');
     const values = childElements(el, 'value').map((v) => cx.text(v) ?? (() => ''));
-    const literalAction = el.attributes.find((a) => a.name === 'exists-action')?.value.text.trim().toLowerCase() ?? 'override';
+    const literalAction =
+      el.attributes
+        .find((a) => a.name === 'exists-action')
+        ?.value.text.trim()
+        .toLowerCase() ?? 'override';
     if (values.length === 0 && literalAction !== 'delete') {
       cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<set-query-parameter> needs at least one <value> unless exists-action="delete"');
     }
@@ -29,10 +33,27 @@ export const setQueryParameter: PolicyDefinition = {
       const a = action(ctx).toLowerCase();
       if (a === 'delete') q.delete(n);
       else if (a === 'skip') {
-        if (!q.has(n)) q.set(n, values.map((v) => v(ctx)));
-      } else if (a === 'append') q.append(n, values.map((v) => v(ctx)));
-      else if (a === 'override') q.set(n, values.map((v) => v(ctx)));
-      else throw new PolicyError('set-query-parameter', 'ExpressionValueEvaluationFailure', `exists-action evaluated to "${a}"; allowed: override, skip, append, delete`);
+        if (!q.has(n))
+          q.set(
+            n,
+            values.map((v) => v(ctx)),
+          );
+      } else if (a === 'append')
+        q.append(
+          n,
+          values.map((v) => v(ctx)),
+        );
+      else if (a === 'override')
+        q.set(
+          n,
+          values.map((v) => v(ctx)),
+        );
+      else
+        throw new PolicyError(
+          'set-query-parameter',
+          'ExpressionValueEvaluationFailure',
+          `exists-action evaluated to "${a}"; allowed: override, skip, append, delete`,
+        );
       return 'continue';
     };
   },

@@ -1,7 +1,12 @@
 import type { ElementSpec, PolicyDefinition } from '../engine/policy-sdk.js';
 import { compileOfflineDataSource } from './support/offline-resolver.js';
 
-const SET_BODY: ElementSpec = { name: 'set-body', max: 1, attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }], text: { expressions: true } };
+const SET_BODY: ElementSpec = {
+  name: 'set-body',
+  max: 1,
+  attributes: [{ name: 'template', expressions: false, kind: 'enum', values: ['liquid', 'none'] }],
+  text: { expressions: true },
+};
 const INCLUDE_FRAGMENT: ElementSpec = { name: 'include-fragment', attributes: [{ name: 'fragment-id', required: true, expressions: false }] };
 
 /**
@@ -23,9 +28,24 @@ export const sqlDataSource: PolicyDefinition = {
       min: 1,
       max: 1,
       elements: [
-        { name: 'connection-string', min: 1, max: 1, attributes: [{ name: 'use-managed-identity', expressions: true, kind: 'bool', default: 'false' }], text: { expressions: true, required: true } },
+        {
+          name: 'connection-string',
+          min: 1,
+          max: 1,
+          attributes: [{ name: 'use-managed-identity', expressions: true, kind: 'bool', default: 'false' }],
+          text: { expressions: true, required: true },
+        },
         INCLUDE_FRAGMENT,
-        { name: 'authentication-certificate', max: 1, attributes: [{ name: 'thumbprint', expressions: true }, { name: 'certificate-id', expressions: true }, { name: 'body', expressions: true }, { name: 'password', expressions: true }] },
+        {
+          name: 'authentication-certificate',
+          max: 1,
+          attributes: [
+            { name: 'thumbprint', expressions: true },
+            { name: 'certificate-id', expressions: true },
+            { name: 'body', expressions: true },
+            { name: 'password', expressions: true },
+          ],
+        },
       ],
     },
     INCLUDE_FRAGMENT,
@@ -38,7 +58,20 @@ export const sqlDataSource: PolicyDefinition = {
         INCLUDE_FRAGMENT,
         SET_BODY,
         { name: 'sql-statement', min: 1, max: 1, text: { expressions: true, required: true } },
-        { name: 'parameters', max: 1, elements: [{ name: 'parameter', attributes: [{ name: 'name', required: true, expressions: false }, { name: 'sql-type', expressions: false }], text: { expressions: true } }] },
+        {
+          name: 'parameters',
+          max: 1,
+          elements: [
+            {
+              name: 'parameter',
+              attributes: [
+                { name: 'name', required: true, expressions: false },
+                { name: 'sql-type', expressions: false },
+              ],
+              text: { expressions: true },
+            },
+          ],
+        },
       ],
     },
     { name: 'response', max: 1, policies: ['include-fragment', 'set-body', 'publish-event'], section: 'outbound' },

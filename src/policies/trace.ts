@@ -19,20 +19,41 @@ export const trace: PolicyDefinition = {
   text: { expressions: true },
   elements: [
     { name: 'message', max: 1, text: { expressions: true } },
-    { name: 'metadata', attributes: [{ name: 'name', required: true, expressions: false }, { name: 'value', required: true, expressions: true }] },
+    {
+      name: 'metadata',
+      attributes: [
+        { name: 'name', required: true, expressions: false },
+        { name: 'value', required: true, expressions: true },
+      ],
+    },
   ],
   compile(el, cx) {
     const source = el.attributes.find((a) => a.name === 'source')?.value.text ?? '';
     const severity = el.attributes.find((a) => a.name === 'severity')?.value.text ?? 'verbose';
     const msgEl = childElements(el, 'message')[0];
     if (!msgEl && !el.children.some((c) => c.kind === 'text' && c.text.text.trim())) {
-      cx.diagnostics.error(el.source, el.start, 'policy/missing-element', '<trace> needs a <message> element', 'write <message>text or @(expression)</message> inside <trace>');
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        'policy/missing-element',
+        '<trace> needs a <message> element',
+        'write <message>text or @(expression)</message> inside <trace>',
+      );
     }
     if (msgEl && el.children.some((c) => c.kind === 'text' && c.text.text.trim())) {
-      cx.diagnostics.error(el.source, el.start, 'policy/text-not-allowed', '<trace> has both a <message> and text', 'keep only <message> (the text form is the legacy syntax)');
+      cx.diagnostics.error(
+        el.source,
+        el.start,
+        'policy/text-not-allowed',
+        '<trace> has both a <message> and text',
+        'keep only <message> (the text form is the legacy syntax)',
+      );
     }
     const message = msgEl ? (cx.text(msgEl) ?? (() => '')) : (cx.text(el) ?? (() => ''));
-    const metadata = childElements(el, 'metadata').map((m) => ({ name: m.attributes.find((a) => a.name === 'name')?.value.text ?? '', value: cx.string(m, 'value') ?? (() => '') }));
+    const metadata = childElements(el, 'metadata').map((m) => ({
+      name: m.attributes.find((a) => a.name === 'name')?.value.text ?? '',
+      value: cx.string(m, 'value') ?? (() => ''),
+    }));
     const log = cx.services.log;
     return (ctx) => {
       const text = message(ctx);

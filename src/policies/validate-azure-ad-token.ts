@@ -48,7 +48,11 @@ export const validateAzureAdToken: PolicyDefinition = {
     { name: 'backend-application-ids', max: 1, elements: [{ name: 'application-id', min: 1, text: { expressions: false, required: true } }] },
     AUDIENCES_ELEMENT,
     REQUIRED_CLAIMS_ELEMENT,
-    { name: 'decryption-keys', max: 1, elements: [{ name: 'key', min: 1, attributes: [{ name: 'certificate-id', expressions: false }], text: { expressions: false } }] },
+    {
+      name: 'decryption-keys',
+      max: 1,
+      elements: [{ name: 'key', min: 1, attributes: [{ name: 'certificate-id', expressions: false }], text: { expressions: false } }],
+    },
   ],
   compile(el, cx) {
     const tenant = cx.string(el, 'tenant-id')!;
@@ -67,7 +71,14 @@ export const validateAzureAdToken: PolicyDefinition = {
       for (const url of urls) {
         const r = openIdKeySet(cx.services, url);
         if (!r.ok) {
-          if (report) cx.diagnostics.error(el.source, cx.offsetOf(el, 'tenant-id'), 'settings/openid-config', r.message, 'see docs/policies-ai.md (settings.openidConfigs)');
+          if (report)
+            cx.diagnostics.error(
+              el.source,
+              cx.offsetOf(el, 'tenant-id'),
+              'settings/openid-config',
+              r.message,
+              'see docs/policies-ai.md (settings.openidConfigs)',
+            );
           continue;
         }
         if (!r.value) continue;
@@ -77,7 +88,14 @@ export const validateAzureAdToken: PolicyDefinition = {
       }
       if (!mapped) {
         ks.problem = `no OpenID configuration for tenant ${t}: map ${urls[0]} in settings.openidConfigs`;
-        if (report) cx.diagnostics.warning(el.source, cx.offsetOf(el, 'tenant-id'), 'settings/openid-config', `the OpenID configuration of tenant "${t}" is not mapped to a local file, so tokens cannot be validated (apim-emulator makes no network calls)`, `add settings.openidConfigs["${urls[0]}"]: an OpenID configuration or JWKS (object or file path)`);
+        if (report)
+          cx.diagnostics.warning(
+            el.source,
+            cx.offsetOf(el, 'tenant-id'),
+            'settings/openid-config',
+            `the OpenID configuration of tenant "${t}" is not mapped to a local file, so tokens cannot be validated (apim-emulator makes no network calls)`,
+            `add settings.openidConfigs["${urls[0]}"]: an OpenID configuration or JWKS (object or file path)`,
+          );
       } else {
         // The tenant's own issuer forms (v1 and v2) are accepted besides the configuration's.
         ks.issuers.push(`https://sts.windows.net/${t}/`, `${endpoint}/${t}/v2.0`);
@@ -87,8 +105,14 @@ export const validateAzureAdToken: PolicyDefinition = {
     };
     if (literalTenant) keysFor(literalTenant, true);
 
-    const clientIds = childElements(el, 'client-application-ids').flatMap((c) => childElements(c, 'application-id')).map((a) => cx.text(a)).filter((g): g is ValueGetter<string> => g !== undefined);
-    const backendIds = childElements(el, 'backend-application-ids').flatMap((c) => childElements(c, 'application-id')).map((a) => cx.text(a)).filter((g): g is ValueGetter<string> => g !== undefined);
+    const clientIds = childElements(el, 'client-application-ids')
+      .flatMap((c) => childElements(c, 'application-id'))
+      .map((a) => cx.text(a))
+      .filter((g): g is ValueGetter<string> => g !== undefined);
+    const backendIds = childElements(el, 'backend-application-ids')
+      .flatMap((c) => childElements(c, 'application-id'))
+      .map((a) => cx.text(a))
+      .filter((g): g is ValueGetter<string> => g !== undefined);
 
     const base: Omit<ValidationPlan, 'keys'> = {
       policy: 'validate-azure-ad-token',
@@ -108,13 +132,20 @@ export const validateAzureAdToken: PolicyDefinition = {
         if (clientIds.length > 0) {
           const app = typeof d.payload.appid === 'string' ? d.payload.appid : typeof d.payload.azp === 'string' ? d.payload.azp : '';
           const allowed = clientIds.map((g) => g(ctx).trim());
-          if (!allowed.includes(app)) return { reason: 'TokenClaimValueNotAllowed', message: `Claim ${'appid' in d.payload ? 'appid' : 'azp'} value of ${app} is not allowed. Access denied.` };
+          if (!allowed.includes(app))
+            return {
+              reason: 'TokenClaimValueNotAllowed',
+              message: `Claim ${'appid' in d.payload ? 'appid' : 'azp'} value of ${app} is not allowed. Access denied.`,
+            };
         }
         if (backendIds.length > 0) {
           const allowed = backendIds.map((g) => g(ctx).trim()).flatMap((id) => [id, `api://${id}`]);
           const aud = tokenAudiences(d);
           if (!aud.some((a) => allowed.some((x) => sameAudience(a, x)))) {
-            return { reason: 'TokenAudienceNotAllowed', message: `IDX10214: Audience validation failed. Audiences: '${aud.join(', ')}'. Did not match the backend application ids: '${allowed.join(', ')}'. Access denied.` };
+            return {
+              reason: 'TokenAudienceNotAllowed',
+              message: `IDX10214: Audience validation failed. Audiences: '${aud.join(', ')}'. Did not match the backend application ids: '${allowed.join(', ')}'. Access denied.`,
+            };
           }
         }
         return null;

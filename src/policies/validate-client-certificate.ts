@@ -6,7 +6,16 @@ import { offlineWarning } from './support/offline.js';
 /** Where the emulator reads the caller's certificate: the header Azure's front ends use to forward one (base64 DER or PEM). */
 export const CLIENT_CERT_HEADER = 'X-ARR-ClientCert';
 
-const IDENTITY_ATTRIBUTES = ['thumbprint', 'serial-number', 'common-name', 'subject', 'dns-name', 'issuer-subject', 'issuer-thumbprint', 'issuer-certificate-id'] as const;
+const IDENTITY_ATTRIBUTES = [
+  'thumbprint',
+  'serial-number',
+  'common-name',
+  'subject',
+  'dns-name',
+  'issuer-subject',
+  'issuer-thumbprint',
+  'issuer-certificate-id',
+] as const;
 
 /**
  * `<validate-client-certificate validate-revocation validate-trust validate-not-before validate-not-after
@@ -18,7 +27,7 @@ const IDENTITY_ATTRIBUTES = ['thumbprint', 'serial-number', 'common-name', 'subj
  */
 export const validateClientCertificate: PolicyDefinition = {
   name: 'validate-client-certificate',
-  summary: 'Checks the caller\'s certificate (X-ARR-ClientCert header): validity dates on the clock and identities; no chain or revocation offline.',
+  summary: "Checks the caller's certificate (X-ARR-ClientCert header): validity dates on the clock and identities; no chain or revocation offline.",
   support: 'approximate',
   sections: ['inbound'],
   attributes: [
@@ -37,22 +46,31 @@ export const validateClientCertificate: PolicyDefinition = {
     const notBefore = flag('validate-not-before');
     const notAfter = flag('validate-not-after');
     const ignoreError = (attributeText(el, 'ignore-error') ?? 'false').trim().toLowerCase() === 'true';
-    const identities = childElements(el, 'identities').flatMap((i) => childElements(i, 'identity')).map((i) => {
-      const want: Partial<Record<(typeof IDENTITY_ATTRIBUTES)[number], string>> = {};
-      for (const n of IDENTITY_ATTRIBUTES) {
-        const v = attributeText(i, n);
-        if (v !== undefined) want[n] = v;
-      }
-      return want;
-    });
-    if (identities.some((i) => i['issuer-thumbprint'] !== undefined || i['issuer-certificate-id'] !== undefined)) unverifiable.push('issuer-thumbprint / issuer-certificate-id (an identity naming one never matches)');
-    if (unverifiable.length) offlineWarning(el, cx, `no trust store offline, so ${unverifiable.join(', ')} cannot be checked; validity dates and the other identity fields are`);
+    const identities = childElements(el, 'identities')
+      .flatMap((i) => childElements(i, 'identity'))
+      .map((i) => {
+        const want: Partial<Record<(typeof IDENTITY_ATTRIBUTES)[number], string>> = {};
+        for (const n of IDENTITY_ATTRIBUTES) {
+          const v = attributeText(i, n);
+          if (v !== undefined) want[n] = v;
+        }
+        return want;
+      });
+    if (identities.some((i) => i['issuer-thumbprint'] !== undefined || i['issuer-certificate-id'] !== undefined))
+      unverifiable.push('issuer-thumbprint / issuer-certificate-id (an identity naming one never matches)');
+    if (unverifiable.length)
+      offlineWarning(el, cx, `no trust store offline, so ${unverifiable.join(', ')} cannot be checked; validity dates and the other identity fields are`);
     return (ctx): Flow => {
       const problem = check(ctx, notBefore, notAfter, identities);
       if (!problem) return 'continue';
       if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'validate-client-certificate', message: problem });
       if (ignoreError) return 'continue';
-      throw new PolicyError('validate-client-certificate', 'ClientCertificateValidationFailure', problem, gatewayErrorResponse(401, 'Invalid client certificate.'));
+      throw new PolicyError(
+        'validate-client-certificate',
+        'ClientCertificateValidationFailure',
+        problem,
+        gatewayErrorResponse(401, 'Invalid client certificate.'),
+      );
     };
   },
 };
@@ -71,10 +89,21 @@ function cn(dn: string): string | undefined {
 }
 
 function normalDn(dn: string): string {
-  return dn.split(/\n|,\s*/).map((p) => p.trim()).filter(Boolean).sort().join(',').toLowerCase();
+  return dn
+    .split(/\n|,\s*/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',')
+    .toLowerCase();
 }
 
-function check(ctx: GatewayContext, notBefore: boolean, notAfter: boolean, identities: Array<Partial<Record<(typeof IDENTITY_ATTRIBUTES)[number], string>>>): string | undefined {
+function check(
+  ctx: GatewayContext,
+  notBefore: boolean,
+  notAfter: boolean,
+  identities: Array<Partial<Record<(typeof IDENTITY_ATTRIBUTES)[number], string>>>,
+): string | undefined {
   const raw = ctx.request.headers.getJoined(CLIENT_CERT_HEADER);
   if (!raw) return 'No client certificate was presented.';
   const cert = readCertificate(raw);
@@ -85,16 +114,20 @@ function check(ctx: GatewayContext, notBefore: boolean, notAfter: boolean, ident
   if (identities.length === 0) return undefined;
   const thumbprint = cert.fingerprint.replace(/:/g, '').toUpperCase();
   const serial = cert.serialNumber.toUpperCase();
-  const dns = (cert.subjectAltName ?? '').split(/,\s*/).filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4).toLowerCase());
-  const matches = identities.some((i) =>
-    (i.thumbprint === undefined || i.thumbprint.toUpperCase() === thumbprint) &&
-    (i['serial-number'] === undefined || i['serial-number'].toUpperCase().replace(/^0+/, '') === serial.replace(/^0+/, '')) &&
-    (i['common-name'] === undefined || i['common-name'].toLowerCase() === (cn(cert.subject) ?? '').toLowerCase()) &&
-    (i.subject === undefined || normalDn(i.subject) === normalDn(cert.subject)) &&
-    (i['dns-name'] === undefined || dns.includes(i['dns-name'].toLowerCase())) &&
-    (i['issuer-subject'] === undefined || normalDn(i['issuer-subject']) === normalDn(cert.issuer)) &&
-    i['issuer-thumbprint'] === undefined &&
-    i['issuer-certificate-id'] === undefined,
+  const dns = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4).toLowerCase());
+  const matches = identities.some(
+    (i) =>
+      (i.thumbprint === undefined || i.thumbprint.toUpperCase() === thumbprint) &&
+      (i['serial-number'] === undefined || i['serial-number'].toUpperCase().replace(/^0+/, '') === serial.replace(/^0+/, '')) &&
+      (i['common-name'] === undefined || i['common-name'].toLowerCase() === (cn(cert.subject) ?? '').toLowerCase()) &&
+      (i.subject === undefined || normalDn(i.subject) === normalDn(cert.subject)) &&
+      (i['dns-name'] === undefined || dns.includes(i['dns-name'].toLowerCase())) &&
+      (i['issuer-subject'] === undefined || normalDn(i['issuer-subject']) === normalDn(cert.issuer)) &&
+      i['issuer-thumbprint'] === undefined &&
+      i['issuer-certificate-id'] === undefined,
   );
   return matches ? undefined : 'The client certificate does not match any of the allowed identities.';
 }

@@ -16,26 +16,37 @@ const MAX_SIZE_LIMIT = 4 * 1024 * 1024;
  * `settings.schemas`: the API Management instance's schemas (APIM: APIs → Schemas, `/schemas/<schemaId>`) that
  * `schema-id` names, by id: a JSON schema object, or the path of a JSON file (or `{ "file": ... }`).
  */
-export const SCHEMAS_SETTING = defineSetting<ReadonlyMap<string, SchemaDocument>>('schemas', 'JSON schemas by schema-id (validate-content): a schema object or the path of a JSON file', (raw, cx) => {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, message: 'settings.schemas must be an object: { "<schema-id>": <JSON schema> | "<file.json>" }' };
-  const out = new Map<string, SchemaDocument>();
-  for (const [id, v] of Object.entries(raw as Record<string, unknown>)) {
-    let doc: unknown = v;
-    const file = typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as { file?: unknown }).file === 'string' && Object.keys(v).length === 1 ? (v as { file: string }).file : undefined;
-    if (file !== undefined) {
-      const read = cx.files.readText(file);
-      if (!read.ok) return { ok: false, message: `settings.schemas["${id}"]: ${read.message}` };
-      try {
-        doc = JSON.parse(read.value);
-      } catch (e) {
-        return { ok: false, message: `settings.schemas["${id}"]: ${file} is not valid JSON (${(e as Error).message})` };
+export const SCHEMAS_SETTING = defineSetting<ReadonlyMap<string, SchemaDocument>>(
+  'schemas',
+  'JSON schemas by schema-id (validate-content): a schema object or the path of a JSON file',
+  (raw, cx) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      return { ok: false, message: 'settings.schemas must be an object: { "<schema-id>": <JSON schema> | "<file.json>" }' };
+    const out = new Map<string, SchemaDocument>();
+    for (const [id, v] of Object.entries(raw as Record<string, unknown>)) {
+      let doc: unknown = v;
+      const file =
+        typeof v === 'string'
+          ? v
+          : typeof v === 'object' && v !== null && typeof (v as { file?: unknown }).file === 'string' && Object.keys(v).length === 1
+            ? (v as { file: string }).file
+            : undefined;
+      if (file !== undefined) {
+        const read = cx.files.readText(file);
+        if (!read.ok) return { ok: false, message: `settings.schemas["${id}"]: ${read.message}` };
+        try {
+          doc = JSON.parse(read.value);
+        } catch (e) {
+          return { ok: false, message: `settings.schemas["${id}"]: ${file} is not valid JSON (${(e as Error).message})` };
+        }
       }
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+        return { ok: false, message: `settings.schemas["${id}"] must be a JSON schema object or the path of a JSON file` };
+      out.set(id.toLowerCase(), new SchemaDocument(doc as Record<string, unknown>));
     }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, message: `settings.schemas["${id}"] must be a JSON schema object or the path of a JSON file` };
-    out.set(id.toLowerCase(), new SchemaDocument(doc as Record<string, unknown>));
-  }
-  return { ok: true, value: out };
-});
+    return { ok: true, value: out };
+  },
+);
 
 /**
  * `<validate-content unspecified-content-type-action max-size size-exceeded-action errors-variable-name>` with
@@ -49,7 +60,7 @@ export const SCHEMAS_SETTING = defineSetting<ReadonlyMap<string, SchemaDocument>
  */
 export const validateContent: PolicyDefinition = {
   name: 'validate-content',
-  summary: 'Checks body size, content type and JSON schema (from the API\'s OpenAPI specification) of the request or response.',
+  summary: "Checks body size, content type and JSON schema (from the API's OpenAPI specification) of the request or response.",
   support: 'approximate',
   settings: [SCHEMAS_SETTING],
   sections: ['inbound', 'outbound', 'on-error'],
@@ -64,8 +75,20 @@ export const validateContent: PolicyDefinition = {
     {
       name: 'content-type-map',
       max: 1,
-      attributes: [{ name: 'any-content-type-value', expressions: false }, { name: 'missing-content-type-value', expressions: false }],
-      elements: [{ name: 'type', attributes: [{ name: 'from', expressions: false }, { name: 'when', expressions: true }, { name: 'to', required: true, expressions: false }] }],
+      attributes: [
+        { name: 'any-content-type-value', expressions: false },
+        { name: 'missing-content-type-value', expressions: false },
+      ],
+      elements: [
+        {
+          name: 'type',
+          attributes: [
+            { name: 'from', expressions: false },
+            { name: 'when', expressions: true },
+            { name: 'to', required: true, expressions: false },
+          ],
+        },
+      ],
     },
     {
       name: 'content',
@@ -91,7 +114,13 @@ export const validateContent: PolicyDefinition = {
     const map = childElements(el, 'content-type-map')[0];
     const anyType = map ? attributeText(map, 'any-content-type-value') : undefined;
     const missingType = map ? attributeText(map, 'missing-content-type-value') : undefined;
-    const mappings = map ? childElements(map, 'type').map((t) => ({ from: attributeText(t, 'from')?.toLowerCase(), when: cx.bool(t, 'when'), to: (attributeText(t, 'to') ?? '').toLowerCase() })) : [];
+    const mappings = map
+      ? childElements(map, 'type').map((t) => ({
+          from: attributeText(t, 'from')?.toLowerCase(),
+          when: cx.bool(t, 'when'),
+          to: (attributeText(t, 'to') ?? '').toLowerCase(),
+        }))
+      : [];
     const spec = apiSpecification(el, cx, 'JSON bodies are checked for well-formedness only');
     const contents = childElements(el, 'content').map((c) => {
       const as = (attributeText(c, 'validate-as') ?? 'json').toLowerCase();
@@ -99,8 +128,17 @@ export const validateContent: PolicyDefinition = {
         const t = cx.attributeSpan(c, a)?.text.trim().toLowerCase();
         return t === 'true' ? true : t === 'false' ? false : undefined;
       };
-      const options: SchemaOptions = { additionalProperties: bool('allow-additional-properties'), caseInsensitive: bool('case-insensitive-property-names') === true };
-      return { type: attributeText(c, 'type')?.toLowerCase(), as, action: toAction(attributeText(c, 'action'), 'ignore'), options, schema: contentSchema(c, as, cx, spec?.schemas) };
+      const options: SchemaOptions = {
+        additionalProperties: bool('allow-additional-properties'),
+        caseInsensitive: bool('case-insensitive-property-names') === true,
+      };
+      return {
+        type: attributeText(c, 'type')?.toLowerCase(),
+        as,
+        action: toAction(attributeText(c, 'action'), 'ignore'),
+        options,
+        schema: contentSchema(c, as, cx, spec?.schemas),
+      };
     });
     const kind = which === 'request' ? 'RequestBody' : 'ResponseBody';
     return async (ctx): Promise<Flow> => {
@@ -109,7 +147,13 @@ export const validateContent: PolicyDefinition = {
       const body = msg.body ? await msg.body.buffer() : Buffer.alloc(0);
       const limit = maxSize(ctx);
       if (body.length > limit) {
-        issues.push({ Name: kind, Type: kind, ValidationRule: 'MaxSize', Details: `The ${which} body is ${body.length} bytes, more than max-size ${limit}.`, Action: toAction(sizeAction(ctx), 'ignore') });
+        issues.push({
+          Name: kind,
+          Type: kind,
+          ValidationRule: 'MaxSize',
+          Details: `The ${which} body is ${body.length} bytes, more than max-size ${limit}.`,
+          Action: toAction(sizeAction(ctx), 'ignore'),
+        });
         reportIssues(ctx, 'validate-content', issues, errorsVariable, which);
         return 'continue';
       }
@@ -128,7 +172,13 @@ export const validateContent: PolicyDefinition = {
       const declared = contents.find((c) => c.type === undefined || c.type === type);
       const fromSpec = specContent ? contentFor(specContent, type) : { found: false, check: undefined };
       if (!declared && !fromSpec.found) {
-        issues.push({ Name: type || '(none)', Type: kind, ValidationRule: 'UnspecifiedContentType', Details: `Content type "${type || '(none)'}" is not specified for this ${which}.`, Action: toAction(unspecified(ctx), 'ignore') });
+        issues.push({
+          Name: type || '(none)',
+          Type: kind,
+          ValidationRule: 'UnspecifiedContentType',
+          Details: `Content type "${type || '(none)'}" is not specified for this ${which}.`,
+          Action: toAction(unspecified(ctx), 'ignore'),
+        });
         reportIssues(ctx, 'validate-content', issues, errorsVariable, which);
         return 'continue';
       }
@@ -139,15 +189,29 @@ export const validateContent: PolicyDefinition = {
         try {
           value = JSON.parse(text);
         } catch (e) {
-          issues.push({ Name: kind, Type: kind, ValidationRule: 'BodyFormat', Details: `The body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, Action: declared.action });
+          issues.push({
+            Name: kind,
+            Type: kind,
+            ValidationRule: 'BodyFormat',
+            Details: `The body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+            Action: declared.action,
+          });
         }
         const check = declared.schema ?? fromSpec.check;
         if (issues.length === 0 && check) {
-          for (const d of check(value, declared.options)) issues.push({ Name: kind, Type: kind, ValidationRule: 'SchemaValidation', Details: d, Action: declared.action });
+          for (const d of check(value, declared.options))
+            issues.push({ Name: kind, Type: kind, ValidationRule: 'SchemaValidation', Details: d, Action: declared.action });
         }
       } else {
         const r = fastXmlParser().XMLValidator.validate(text);
-        if (r !== true) issues.push({ Name: kind, Type: kind, ValidationRule: 'BodyFormat', Details: `The body is not well-formed XML: ${r.err.msg} (line ${r.err.line})`, Action: declared.action });
+        if (r !== true)
+          issues.push({
+            Name: kind,
+            Type: kind,
+            ValidationRule: 'BodyFormat',
+            Details: `The body is not well-formed XML: ${r.err.msg} (line ${r.err.line})`,
+            Action: declared.action,
+          });
         else if (declared.as === 'soap' && !/^\s*(<\?xml[^>]*>\s*)?<([\w.-]+:)?Envelope[\s>]/.test(text)) {
           issues.push({ Name: kind, Type: kind, ValidationRule: 'BodyFormat', Details: 'The body is not a SOAP envelope.', Action: declared.action });
         }
@@ -168,7 +232,13 @@ function contentSchema(c: XmlElement, as: string, cx: CompileContext, specSchema
   const ref = cx.attributeSpan(c, 'schema-ref')?.text.trim();
   if (id === undefined && ref === undefined) return undefined;
   if (as !== 'json') {
-    if (firstReport(c, 'xsd')) cx.diagnostics.warning(c.source, cx.offsetOf(c, id !== undefined ? 'schema-id' : 'schema-ref'), 'policy/offline', `<content validate-as="${as}"> with a schema runs offline without XML Schema (XSD) validation: the body is checked for well-formedness only`);
+    if (firstReport(c, 'xsd'))
+      cx.diagnostics.warning(
+        c.source,
+        cx.offsetOf(c, id !== undefined ? 'schema-id' : 'schema-ref'),
+        'policy/offline',
+        `<content validate-as="${as}"> with a schema runs offline without XML Schema (XSD) validation: the body is checked for well-formedness only`,
+      );
     return undefined;
   }
   let doc = specSchemas;
@@ -182,9 +252,22 @@ function contentSchema(c: XmlElement, as: string, cx: CompileContext, specSchema
     if (!doc) {
       // As with fragments: none given at all is a warning (the file is valid APIM); given but not this one, an error.
       if (given.value === undefined) {
-        if (firstReport(c, 'schema-id')) cx.diagnostics.warning(c.source, cx.offsetOf(c, 'schema-id'), 'policy/offline', `schema-id "${id}" runs offline without its schema: no settings.schemas were given, so the body is checked for well-formedness only`, 'give the schema in settings.schemas: { "' + id + '": <JSON schema> | "<file.json>" }');
+        if (firstReport(c, 'schema-id'))
+          cx.diagnostics.warning(
+            c.source,
+            cx.offsetOf(c, 'schema-id'),
+            'policy/offline',
+            `schema-id "${id}" runs offline without its schema: no settings.schemas were given, so the body is checked for well-formedness only`,
+            'give the schema in settings.schemas: { "' + id + '": <JSON schema> | "<file.json>" }',
+          );
       } else {
-        cx.diagnostics.error(c.source, cx.offsetOf(c, 'schema-id'), 'policy/bad-attribute-value', `schema-id "${id}" is not in settings.schemas (given: ${[...given.value.keys()].join(', ') || 'none'})`, 'schema-id names a schema added to the API Management instance; give it in settings.schemas');
+        cx.diagnostics.error(
+          c.source,
+          cx.offsetOf(c, 'schema-id'),
+          'policy/bad-attribute-value',
+          `schema-id "${id}" is not in settings.schemas (given: ${[...given.value.keys()].join(', ') || 'none'})`,
+          'schema-id names a schema added to the API Management instance; give it in settings.schemas',
+        );
       }
       return undefined;
     }
@@ -192,7 +275,13 @@ function contentSchema(c: XmlElement, as: string, cx: CompileContext, specSchema
   if (!doc) return undefined;
   const pointer = ref === undefined ? '' : ref.replace(/^#/, '');
   if (ref !== undefined && (!ref.startsWith('#/') || doc.at(pointer) === undefined)) {
-    cx.diagnostics.error(c.source, cx.offsetOf(c, 'schema-ref'), 'policy/bad-attribute-value', `schema-ref "${ref}" is not a local reference to a schema in ${id !== undefined ? `schema "${id}"` : "the API's specification"}`, 'a local JSON pointer such as #/components/schemas/address');
+    cx.diagnostics.error(
+      c.source,
+      cx.offsetOf(c, 'schema-ref'),
+      'policy/bad-attribute-value',
+      `schema-ref "${ref}" is not a local reference to a schema in ${id !== undefined ? `schema "${id}"` : "the API's specification"}`,
+      'a local JSON pointer such as #/components/schemas/address',
+    );
     return undefined;
   }
   return doc.check(pointer);

@@ -22,7 +22,7 @@ const schemas = new WeakMap<object, GraphQLSchema | null>();
  */
 export const validateGraphqlRequest: PolicyDefinition = {
   name: 'validate-graphql-request',
-  summary: 'Parses the GraphQL request, checks size, depth and the API\'s GraphQL schema, and applies authorize rules.',
+  summary: "Parses the GraphQL request, checks size, depth and the API's GraphQL schema, and applies authorize rules.",
   support: 'full',
   sections: ['inbound'],
   scopes: ['global', 'product', 'api'],
@@ -31,14 +31,30 @@ export const validateGraphqlRequest: PolicyDefinition = {
     { name: 'max-size', required: true, expressions: true, kind: 'int', min: 0, max: MAX_SIZE_LIMIT },
     { name: 'max-depth', expressions: true, kind: 'int', min: 1, default: '6' },
   ],
-  elements: [{ name: 'authorize', max: 1, elements: [{ name: 'rule', attributes: [{ name: 'path', required: true, expressions: false }, { name: 'action', expressions: true, kind: 'enum', values: RULE_ACTIONS, default: 'allow' }] }] }],
+  elements: [
+    {
+      name: 'authorize',
+      max: 1,
+      elements: [
+        {
+          name: 'rule',
+          attributes: [
+            { name: 'path', required: true, expressions: false },
+            { name: 'action', expressions: true, kind: 'enum', values: RULE_ACTIONS, default: 'allow' },
+          ],
+        },
+      ],
+    },
+  ],
   compile(el, cx) {
     graphql(); // loaded at compile time: the first request must not pay for the import
     cx.needsBody('request');
     const errorVariable = cx.string(el, 'error-variable-name');
     const maxSize = cx.int(el, 'max-size') ?? (() => MAX_SIZE_LIMIT);
     const maxDepth = cx.int(el, 'max-depth') ?? (() => 6);
-    const rules = childElements(el, 'authorize').flatMap((a) => childElements(a, 'rule')).map((r) => ({ path: attributeText(r, 'path') ?? '', action: cx.string(r, 'action') ?? (() => 'allow') }));
+    const rules = childElements(el, 'authorize')
+      .flatMap((a) => childElements(a, 'rule'))
+      .map((r) => ({ path: attributeText(r, 'path') ?? '', action: cx.string(r, 'action') ?? (() => 'allow') }));
     let schema: GraphQLSchema | undefined;
     const spec = cx.api?.specification;
     if (spec) {
@@ -47,7 +63,14 @@ export const validateGraphqlRequest: PolicyDefinition = {
           schemas.set(spec, graphql().buildSchema(spec.text));
         } catch (e) {
           schemas.set(spec, null);
-          if (firstReport(el, 'schema')) cx.diagnostics.warning(spec, 0, 'policy/bad-graphql-schema', `the API's specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`, 'validate-graphql-request then checks syntax, size and depth only');
+          if (firstReport(el, 'schema'))
+            cx.diagnostics.warning(
+              spec,
+              0,
+              'policy/bad-graphql-schema',
+              `the API's specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`,
+              'validate-graphql-request then checks syntax, size and depth only',
+            );
         }
       }
       schema = schemas.get(spec) ?? undefined;
@@ -55,10 +78,19 @@ export const validateGraphqlRequest: PolicyDefinition = {
     return async (ctx): Promise<Flow> => {
       const body = ctx.request.body ? await ctx.request.body.buffer() : Buffer.alloc(0);
       const fail = (messages: string[]): Flow => {
-        if (errorVariable) ctx.variables.set(errorVariable(ctx), messages.map((m) => ({ message: m })));
+        if (errorVariable)
+          ctx.variables.set(
+            errorVariable(ctx),
+            messages.map((m) => ({ message: m })),
+          );
         const headers = new HeaderMap();
         headers.set('Content-Type', ['application/json; charset=utf-8']);
-        ctx.response = { statusCode: 200, statusReason: 'OK', headers, body: MessageBody.fromBuffer(JSON.stringify({ errors: messages.map((m) => ({ message: m })) })) };
+        ctx.response = {
+          statusCode: 200,
+          statusReason: 'OK',
+          headers,
+          body: MessageBody.fromBuffer(JSON.stringify({ errors: messages.map((m) => ({ message: m })) })),
+        };
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'validate-graphql-request', message: `request error: ${messages.join('; ')}` });
         return 'stop';
       };
@@ -93,7 +125,11 @@ export const validateGraphqlRequest: PolicyDefinition = {
       let rootType = 'Query';
       let fieldDepth = 0;
       const visitor = {
-        OperationDefinition: { enter(node: { operation: string }) { rootType = rootNames[node.operation] ?? 'Query'; } },
+        OperationDefinition: {
+          enter(node: { operation: string }) {
+            rootType = rootNames[node.operation] ?? 'Query';
+          },
+        },
         Field: {
           enter(node: FieldNode) {
             fieldDepth++;
@@ -125,7 +161,11 @@ export const validateGraphqlRequest: PolicyDefinition = {
         const cleaned = dropEmptySelections(rewritten);
         ctx.request.body = MessageBody.fromBuffer(JSON.stringify({ ...request.raw, query: graphql().print(cleaned) }));
         ctx.request.headers.delete('Content-Length');
-        if (errorVariable) ctx.variables.set(errorVariable(ctx), removed.map((p) => ({ message: `Field ${p} was removed by an authorize rule.` })));
+        if (errorVariable)
+          ctx.variables.set(
+            errorVariable(ctx),
+            removed.map((p) => ({ message: `Field ${p} was removed by an authorize rule.` })),
+          );
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'validate-graphql-request', message: `removed ${removed.join(', ')}` });
       }
       return 'continue';
@@ -140,7 +180,8 @@ function readRequest(ctx: GatewayContext, body: Buffer): { query: string; raw: R
   }
   try {
     const raw = JSON.parse(body.toString('utf8')) as unknown;
-    if (raw && typeof raw === 'object' && typeof (raw as { query?: unknown }).query === 'string') return { query: (raw as { query: string }).query, raw: raw as Record<string, unknown> };
+    if (raw && typeof raw === 'object' && typeof (raw as { query?: unknown }).query === 'string')
+      return { query: (raw as { query: string }).query, raw: raw as Record<string, unknown> };
     return 'The request body has no "query" string.';
   } catch {
     return 'The request body is not valid JSON.';
@@ -158,7 +199,8 @@ function queryDepth(doc: DocumentNode): number {
     return max;
   };
   let max = 0;
-  for (const def of doc.definitions) if (def.kind === graphql().Kind.OPERATION_DEFINITION || def.kind === graphql().Kind.FRAGMENT_DEFINITION) max = Math.max(max, depthOf(def.selectionSet, 0));
+  for (const def of doc.definitions)
+    if (def.kind === graphql().Kind.OPERATION_DEFINITION || def.kind === graphql().Kind.FRAGMENT_DEFINITION) max = Math.max(max, depthOf(def.selectionSet, 0));
   return max;
 }
 
@@ -181,4 +223,3 @@ function dropEmptySelections(doc: DocumentNode): DocumentNode {
     },
   });
 }
-

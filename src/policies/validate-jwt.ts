@@ -49,7 +49,13 @@ export const validateJwt: PolicyDefinition = {
   ],
   ordered: true,
   elements: [
-    { name: 'openid-config', attributes: [{ name: 'url', required: true, expressions: false }, { name: 'validate-connectivity', expressions: false, kind: 'bool' }] },
+    {
+      name: 'openid-config',
+      attributes: [
+        { name: 'url', required: true, expressions: false },
+        { name: 'validate-connectivity', expressions: false, kind: 'bool' },
+      ],
+    },
     { name: 'issuer-signing-keys', max: 1, elements: [KEY_ELEMENT] },
     { name: 'decryption-keys', max: 1, elements: [KEY_ELEMENT] },
     AUDIENCES_ELEMENT,

@@ -32,7 +32,8 @@ export const validateOdataRequest: PolicyDefinition = {
     const maxSize = cx.int(el, 'max-size');
     return async (ctx): Promise<Flow> => {
       const errors: string[] = [];
-      const version = ctx.request.headers.getJoined('OData-Version')?.trim() ?? ctx.request.headers.getJoined('OData-MaxVersion')?.trim() ?? defaultVersion(ctx);
+      const version =
+        ctx.request.headers.getJoined('OData-Version')?.trim() ?? ctx.request.headers.getJoined('OData-MaxVersion')?.trim() ?? defaultVersion(ctx);
       const v = Number(version);
       if (!Number.isFinite(v)) errors.push(`OData version "${version}" is not a version number.`);
       else {
@@ -53,4 +54,22 @@ export const validateOdataRequest: PolicyDefinition = {
   },
 };
 
-const SYSTEM_OPTIONS = new Set(['$filter', '$select', '$expand', '$orderby', '$top', '$skip', '$count', '$search', '$format', '$compute', '$index', '$schemaversion', '$skiptoken', '$deltatoken', '$apply', '$levels', '$id']);
+const SYSTEM_OPTIONS = new Set([
+  '$filter',
+  '$select',
+  '$expand',
+  '$orderby',
+  '$top',
+  '$skip',
+  '$count',
+  '$search',
+  '$format',
+  '$compute',
+  '$index',
+  '$schemaversion',
+  '$skiptoken',
+  '$deltatoken',
+  '$apply',
+  '$levels',
+  '$id',
+]);

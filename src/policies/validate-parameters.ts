@@ -9,13 +9,45 @@ import { ACTIONS, apiRelativePath, apiSpecification, reportIssues, toAction } fr
  * Headers every client and proxy sends: never "unspecified" (docs/emulator-choices.md, "validate-parameters").
  * APIM's own subscription-key header is among them.
  */
-export const TRANSPORT_HEADERS = new Set(['host', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'connection', 'content-length', 'content-type', 'transfer-encoding', 'keep-alive', 'te', 'expect', 'ocp-apim-subscription-key', 'ocp-apim-trace', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', 'cache-control', 'pragma', 'cookie', 'authorization', 'origin', 'referer']);
+export const TRANSPORT_HEADERS = new Set([
+  'host',
+  'user-agent',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'connection',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'keep-alive',
+  'te',
+  'expect',
+  'ocp-apim-subscription-key',
+  'ocp-apim-trace',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'traceparent',
+  'tracestate',
+  'cache-control',
+  'pragma',
+  'cookie',
+  'authorization',
+  'origin',
+  'referer',
+]);
 
 const GROUP_ATTRIBUTES = [
   { name: 'specified-parameter-action', expressions: true, kind: 'enum', values: ACTIONS },
   { name: 'unspecified-parameter-action', expressions: true, kind: 'enum', values: ACTIONS },
 ] as const;
-const PARAMETER: ElementSpec = { name: 'parameter', attributes: [{ name: 'name', required: true, expressions: false }, { name: 'action', required: true, expressions: true, kind: 'enum', values: ACTIONS }] };
+const PARAMETER: ElementSpec = {
+  name: 'parameter',
+  attributes: [
+    { name: 'name', required: true, expressions: false },
+    { name: 'action', required: true, expressions: true, kind: 'enum', values: ACTIONS },
+  ],
+};
 
 type Where = 'headers' | 'query' | 'path';
 const IN: Record<Where, SpecParameter['in']> = { headers: 'header', query: 'query', path: 'path' };
@@ -28,7 +60,7 @@ const IN: Record<Where, SpecParameter['in']> = { headers: 'header', query: 'quer
  */
 export const validateParameters: PolicyDefinition = {
   name: 'validate-parameters',
-  summary: 'Checks request header, query and path parameters against the operation in the API\'s OpenAPI specification.',
+  summary: "Checks request header, query and path parameters against the operation in the API's OpenAPI specification.",
   support: 'full',
   sections: ['inbound'],
   attributes: [
@@ -45,7 +77,10 @@ export const validateParameters: PolicyDefinition = {
     const specified = cx.string(el, 'specified-parameter-action') ?? (() => 'ignore');
     const unspecified = cx.string(el, 'unspecified-parameter-action') ?? (() => 'ignore');
     const errorsVariable = attributeText(el, 'errors-variable-name');
-    const groups = new Map<Where, { specified?: (ctx: GatewayContext) => string; unspecified?: (ctx: GatewayContext) => string; params: Map<string, (ctx: GatewayContext) => string> }>();
+    const groups = new Map<
+      Where,
+      { specified?: (ctx: GatewayContext) => string; unspecified?: (ctx: GatewayContext) => string; params: Map<string, (ctx: GatewayContext) => string> }
+    >();
     for (const w of ['headers', 'query', 'path'] as const) {
       const g = childElements(el, w)[0];
       if (!g) continue;
@@ -71,20 +106,41 @@ export const validateParameters: PolicyDefinition = {
       for (const w of ['headers', 'query', 'path'] as const) {
         const declared = found.op.parameters.filter((p) => p.in === IN[w]);
         for (const p of declared) {
-          const raw = w === 'headers' ? ctx.request.headers.getJoined(p.name) : w === 'query' ? ctx.request.url.query.get(p.name)?.join(',') : found.pathValues[p.name];
+          const raw =
+            w === 'headers' ? ctx.request.headers.getJoined(p.name) : w === 'query' ? ctx.request.url.query.get(p.name)?.join(',') : found.pathValues[p.name];
           const action = actionFor(w, p.name, true);
           if (raw === undefined) {
-            if (p.required) issues.push({ Name: p.name, Type: typeName(w), ValidationRule: 'Required', Details: `Required ${IN[w]} parameter "${p.name}" is missing.`, Action: action });
+            if (p.required)
+              issues.push({
+                Name: p.name,
+                Type: typeName(w),
+                ValidationRule: 'Required',
+                Details: `Required ${IN[w]} parameter "${p.name}" is missing.`,
+                Action: action,
+              });
             continue;
           }
-          for (const d of p.check?.(coerceParameter(raw, p.type)) ?? []) issues.push({ Name: p.name, Type: typeName(w), ValidationRule: 'Schema', Details: `${IN[w]} parameter "${p.name}": ${d.replace(/^: /, '')}`, Action: action });
+          for (const d of p.check?.(coerceParameter(raw, p.type)) ?? [])
+            issues.push({
+              Name: p.name,
+              Type: typeName(w),
+              ValidationRule: 'Schema',
+              Details: `${IN[w]} parameter "${p.name}": ${d.replace(/^: /, '')}`,
+              Action: action,
+            });
         }
         if (w === 'path') continue;
         const known = new Set(declared.map((p) => p.name.toLowerCase()));
         const present = w === 'headers' ? ctx.request.headers.names() : [...ctx.request.url.query.entries()].map(([n]) => n);
         for (const n of present) {
           if (known.has(n.toLowerCase()) || (w === 'headers' && TRANSPORT_HEADERS.has(n.toLowerCase()))) continue;
-          issues.push({ Name: n, Type: typeName(w), ValidationRule: 'Unspecified', Details: `${IN[w]} parameter "${n}" is not specified for this operation.`, Action: actionFor(w, n, false) });
+          issues.push({
+            Name: n,
+            Type: typeName(w),
+            ValidationRule: 'Unspecified',
+            Details: `${IN[w]} parameter "${n}" is not specified for this operation.`,
+            Action: actionFor(w, n, false),
+          });
         }
       }
       reportIssues(ctx, 'validate-parameters', issues, errorsVariable, 'request');

@@ -10,14 +10,22 @@ import { attributeText, childElements } from '../engine/policy-sdk.js';
  */
 export const validateStatusCode: PolicyDefinition = {
   name: 'validate-status-code',
-  summary: 'Checks that the response status code is declared for the operation in the API\'s OpenAPI specification.',
+  summary: "Checks that the response status code is declared for the operation in the API's OpenAPI specification.",
   support: 'full',
   sections: ['outbound', 'on-error'],
   attributes: [
     { name: 'unspecified-status-code-action', required: true, expressions: true, kind: 'enum', values: ACTIONS },
     { name: 'errors-variable-name', expressions: false },
   ],
-  elements: [{ name: 'status-code', attributes: [{ name: 'code', required: true, expressions: false, kind: 'int', min: 100, max: 599 }, { name: 'action', required: true, expressions: true, kind: 'enum', values: ACTIONS }] }],
+  elements: [
+    {
+      name: 'status-code',
+      attributes: [
+        { name: 'code', required: true, expressions: false, kind: 'int', min: 100, max: 599 },
+        { name: 'action', required: true, expressions: true, kind: 'enum', values: ACTIONS },
+      ],
+    },
+  ],
   compile(el, cx) {
     const unspecified = cx.string(el, 'unspecified-status-code-action') ?? (() => 'ignore');
     const errorsVariable = attributeText(el, 'errors-variable-name');
@@ -29,7 +37,15 @@ export const validateStatusCode: PolicyDefinition = {
       if (!op) return 'continue';
       const code = ctx.response.statusCode;
       if (op.responses.has(String(code)) || op.responses.has(`${String(code)[0]}XX`) || op.responses.has('DEFAULT')) return 'continue';
-      const issues: ValidationIssue[] = [{ Name: String(code), Type: 'StatusCode', ValidationRule: 'Unspecified', Details: `Status code ${code} is not specified for this operation.`, Action: toAction((own.get(code) ?? unspecified)(ctx), 'ignore') }];
+      const issues: ValidationIssue[] = [
+        {
+          Name: String(code),
+          Type: 'StatusCode',
+          ValidationRule: 'Unspecified',
+          Details: `Status code ${code} is not specified for this operation.`,
+          Action: toAction((own.get(code) ?? unspecified)(ctx), 'ignore'),
+        },
+      ];
       reportIssues(ctx, 'validate-status-code', issues, errorsVariable, 'response');
       return 'continue';
     };

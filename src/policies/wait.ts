@@ -9,7 +9,11 @@ export const wait: PolicyDefinition = {
   attributes: [{ name: 'for', expressions: false, kind: 'enum', values: ['all', 'any'], default: 'all' }],
   policies: ['send-request', 'cache-lookup-value', 'choose'],
   compile(el, cx) {
-    const any = el.attributes.find((a) => a.name === 'for')?.value.text.trim().toLowerCase() === 'any';
+    const any =
+      el.attributes
+        .find((a) => a.name === 'for')
+        ?.value.text.trim()
+        .toLowerCase() === 'any';
     const children = el.children.filter((c): c is XmlElement => c.kind === 'element');
     const steps = children.map((c) => cx.policy(c, `${cx.path}/`));
     return async (ctx) => {

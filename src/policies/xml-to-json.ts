@@ -35,9 +35,17 @@ export const xmlToJsonPolicy: PolicyDefinition = {
       const text = (await msg.body.buffer()).toString('utf8');
       let json: unknown;
       try {
-        json = xmlToJson(text, { kind: kind(ctx).toLowerCase() === 'javascript-friendly' ? 'javascript-friendly' : 'direct', alwaysArrayChildElements: alwaysArray(ctx) });
+        json = xmlToJson(text, {
+          kind: kind(ctx).toLowerCase() === 'javascript-friendly' ? 'javascript-friendly' : 'direct',
+          alwaysArrayChildElements: alwaysArray(ctx),
+        });
       } catch (e) {
-        throw new PolicyError('xml-to-json', 'XmlToJsonConversionFailure', `The body is not valid XML: ${e instanceof Error ? e.message : String(e)}`, gatewayErrorResponse(500, 'Internal server error'));
+        throw new PolicyError(
+          'xml-to-json',
+          'XmlToJsonConversionFailure',
+          `The body is not valid XML: ${e instanceof Error ? e.message : String(e)}`,
+          gatewayErrorResponse(500, 'Internal server error'),
+        );
       }
       msg.body = MessageBody.fromBuffer(JSON.stringify(json));
       msg.headers.set('Content-Type', ['application/json']);

@@ -32,7 +32,12 @@ export const xslTransform: PolicyDefinition = {
       try {
         sheet = parser.xmlParse(sheetEl.source.text.slice(sheetEl.start, sheetEl.end));
       } catch (e) {
-        cx.diagnostics.error(el.source, sheetEl.start, 'policy/bad-stylesheet', `the XSLT stylesheet cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+        cx.diagnostics.error(
+          el.source,
+          sheetEl.start,
+          'policy/bad-stylesheet',
+          `the XSLT stylesheet cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     const params = childElements(el, 'parameter').map((p) => ({ name: attributeText(p, 'name') ?? '', value: cx.text(p) ?? (() => '') }));
@@ -46,7 +51,12 @@ export const xslTransform: PolicyDefinition = {
         const xslt = new Xslt({ parameters: params.map((p) => ({ name: p.name, value: p.value(ctx) })) });
         out = await xslt.xsltProcess(new XmlParser().xmlParse(text), sheet);
       } catch (e) {
-        throw new PolicyError('xsl-transform', 'XslTransformationFailure', `XSL transformation failed: ${e instanceof Error ? e.message : String(e)}`, gatewayErrorResponse(500, 'Internal server error'));
+        throw new PolicyError(
+          'xsl-transform',
+          'XslTransformationFailure',
+          `XSL transformation failed: ${e instanceof Error ? e.message : String(e)}`,
+          gatewayErrorResponse(500, 'Internal server error'),
+        );
       }
       msg.body = MessageBody.fromBuffer(out);
       msg.headers.delete('Content-Length');

@@ -36,7 +36,10 @@ export type EnvironmentFailure = { kind: 'invalid' | 'load'; diagnostics: Diagno
  * default) or make the scenario invalid (`unmockedBackends: error`). Such scenario mistakes come back as `problems`
  * next to a usable environment, so they are reported together with the rest.
  */
-export async function createEnvironment(s: Scenario, o: { realSockets?: boolean } = {}): Promise<{ env: ScenarioEnvironment; problems: Diagnostic[] } | { failure: EnvironmentFailure }> {
+export async function createEnvironment(
+  s: Scenario,
+  o: { realSockets?: boolean } = {},
+): Promise<{ env: ScenarioEnvironment; problems: Diagnostic[] } | { failure: EnvironmentFailure }> {
   const diagnostics: Diagnostic[] = [];
   let definition: GatewayDefinition | null;
   const mocks = new Map<string, MockRequest>();
@@ -150,7 +153,9 @@ function definitionFromFiles(s: Scenario, diagnostics: Diagnostic[]): GatewayDef
     namedValues: Object.entries(t.namedValues).map(([name, value]) => ({ name, value, secret: false })),
     backendFiles,
     products: [],
-    apis: [{ id: t.api.id, name: apiPath || t.api.id, path: apiPath, serviceUrl: '', subscriptionRequired: false, ...(policy ? { policy } : {}), operations: [] }],
+    apis: [
+      { id: t.api.id, name: apiPath || t.api.id, path: apiPath, serviceUrl: '', subscriptionRequired: false, ...(policy ? { policy } : {}), operations: [] },
+    ],
     subscriptions: [],
   };
 }
@@ -203,7 +208,12 @@ export class LoopbackOnlyUpstream implements Upstream {
       // Not a URL: the inner upstream reports it.
     }
     if (host && host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') {
-      return Promise.reject(new UpstreamError('BackendConnectionFailure', `scenarios do not reach the network: ${req.url} is not a mock backend (give the backend a script under "mocks")`));
+      return Promise.reject(
+        new UpstreamError(
+          'BackendConnectionFailure',
+          `scenarios do not reach the network: ${req.url} is not a mock backend (give the backend a script under "mocks")`,
+        ),
+      );
     }
     return this.inner.send(req);
   }

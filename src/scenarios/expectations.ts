@@ -59,7 +59,9 @@ export function checkState(step: ScenarioStep, label: string, e: Expectations, v
       const b = v.backends.find((x) => x.id === id)?.breaker;
       const got = b?.state ?? 'closed';
       if (got !== want) {
-        const details = [`at ${formatOffset(v.now)}: ${got}${b?.openUntil ? ` until ${formatOffset(v.rel(Date.parse(b.openUntil)))}` : ''}; ${b?.failuresInWindow ?? 0} failure(s) of ${b?.totalInWindow ?? 0} in the window; ${b?.trips ?? 0} trip(s)`];
+        const details = [
+          `at ${formatOffset(v.now)}: ${got}${b?.openUntil ? ` until ${formatOffset(v.rel(Date.parse(b.openUntil)))}` : ''}; ${b?.failuresInWindow ?? 0} failure(s) of ${b?.totalInWindow ?? 0} in the window; ${b?.trips ?? 0} trip(s)`,
+        ];
         if (b?.lastTripReason) details.push(`last trip: ${b.lastTripReason}`);
         const recent = v.timeline.filter((t): t is Extract<TimelineEntry, { kind: 'breaker' }> => t.kind === 'breaker' && t.event.backend === id).slice(-3);
         for (const t of recent) details.push(`${formatOffset(t.event.at)} ${describeTransition(t.event)}`);
@@ -87,7 +89,13 @@ export interface CheckContext {
   sent: readonly SentMessage[];
 }
 
-export function checkRequests(step: ScenarioStep, label: string, e: Expectations, records: RequestRecord[], cx: CheckContext = { offset: 0, of: records.length, explained: new Set(), sent: [] }): Failure[] {
+export function checkRequests(
+  step: ScenarioStep,
+  label: string,
+  e: Expectations,
+  records: RequestRecord[],
+  cx: CheckContext = { offset: 0, of: records.length, explained: new Set(), sent: [] },
+): Failure[] {
   const out: Failure[] = [];
   // One failure per expectation: the first request that breaks it, with how many others did too.
   const perRequest: Array<[string, (r: RequestRecord) => string | undefined]> = [];
@@ -124,7 +132,10 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
   }
   if (e.bodyContains !== undefined) {
     const want = e.bodyContains;
-    perRequest.push(['bodyContains', (r) => (r.bodyText.includes(want) ? undefined : `expected the body to contain ${JSON.stringify(want)} but it is ${clip(r.bodyText)}`)]);
+    perRequest.push([
+      'bodyContains',
+      (r) => (r.bodyText.includes(want) ? undefined : `expected the body to contain ${JSON.stringify(want)} but it is ${clip(r.bodyText)}`),
+    ]);
   }
   if (e.backend !== undefined) {
     const want = e.backend;
@@ -143,7 +154,13 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
       'attempts',
       (r) => {
         const sent = r.attempts.filter((a) => a.kind === 'sent');
-        const ok = sent.length === want.length && want.every((w, i) => sent[i]!.memberId === w.backend && (w.outcome === undefined || (w.outcome === 'error' ? sent[i]!.error !== undefined : sent[i]!.status === w.outcome)));
+        const ok =
+          sent.length === want.length &&
+          want.every(
+            (w, i) =>
+              sent[i]!.memberId === w.backend &&
+              (w.outcome === undefined || (w.outcome === 'error' ? sent[i]!.error !== undefined : sent[i]!.status === w.outcome)),
+          );
         if (ok) return undefined;
         const show = (xs: string[]) => (xs.length ? xs.join(', ') : '(none)');
         return `expected attempts ${show(want.map((w) => (w.outcome === undefined ? w.backend : `${w.backend} ${w.outcome}`)))} but got ${show(sent.map(describeAttempt))}`;
@@ -152,21 +169,30 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
   }
   if (e.attemptCount !== undefined) {
     const want = e.attemptCount;
-    perRequest.push(['attemptCount', (r) => {
-      const n = r.attempts.filter((a) => a.kind === 'sent').length;
-      return n === want ? undefined : `expected ${want} attempt${want === 1 ? '' : 's'} but got ${n}`;
-    }]);
+    perRequest.push([
+      'attemptCount',
+      (r) => {
+        const n = r.attempts.filter((a) => a.kind === 'sent').length;
+        return n === want ? undefined : `expected ${want} attempt${want === 1 ? '' : 's'} but got ${n}`;
+      },
+    ]);
   }
   for (const spec of e.traceRan ?? []) {
     const parsed = parseTraceSpec(spec) as TraceSpec;
-    perRequest.push([`trace ran ${spec}`, (r) => (ranStatements(r.trace).some((x) => specMatches(parsed, x)) ? undefined : `expected ${spec} to run but it did not`)]);
+    perRequest.push([
+      `trace ran ${spec}`,
+      (r) => (ranStatements(r.trace).some((x) => specMatches(parsed, x)) ? undefined : `expected ${spec} to run but it did not`),
+    ]);
   }
   for (const spec of e.traceNotRan ?? []) {
     const parsed = parseTraceSpec(spec) as TraceSpec;
-    perRequest.push([`trace notRan ${spec}`, (r) => {
-      const hit = ranStatements(r.trace).find((x) => specMatches(parsed, x));
-      return hit ? `expected ${spec} not to run but ${hit.scope} ${hit.section} ${hit.path} ran` : undefined;
-    }]);
+    perRequest.push([
+      `trace notRan ${spec}`,
+      (r) => {
+        const hit = ranStatements(r.trace).find((x) => specMatches(parsed, x));
+        return hit ? `expected ${spec} not to run but ${hit.scope} ${hit.section} ${hit.path} ran` : undefined;
+      },
+    ]);
   }
 
   for (const [, check] of perRequest) {
@@ -207,7 +233,13 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
     const mine = cx.sent.filter((m) => ids.has(m.requestId));
     for (const want of e.sent) {
       const f = checkSent(want, mine, records.length);
-      if (f) out.push({ step: step.index, stepLabel: label, message: `${label}: ${f}`, details: mine.length ? mine.slice(0, 10).map(describeMessage) : ['no message was sent by these requests'] });
+      if (f)
+        out.push({
+          step: step.index,
+          stepLabel: label,
+          message: `${label}: ${f}`,
+          details: mine.length ? mine.slice(0, 10).map(describeMessage) : ['no message was sent by these requests'],
+        });
     }
   }
 
@@ -227,7 +259,10 @@ export function checkRequests(step: ScenarioStep, label: string, e: Expectations
     }
     for (const [id] of counts) if (!wanted.has(id)) problems.push(`${id} ${fmtPct(pct(id))} (expected none)`);
     if (problems.length) {
-      const all = [...counts].sort((a, b) => b[1] - a[1]).map(([id, c]) => `${id} ${c}`).join(', ');
+      const all = [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([id, c]) => `${id} ${c}`)
+        .join(', ');
       out.push({
         step: step.index,
         stepLabel: label,
@@ -286,7 +321,12 @@ function checkCounts(what: string, want: Map<string, number>, records: RequestRe
 
 /** One line per request (the first 10): when it started, its attempts, status, and when it ended if that was later. */
 function requestSummary(records: RequestRecord[]): string[] {
-  const lines = records.slice(0, 10).map((r, i) => `${formatOffset(r.at)} #${i + 1} ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}${r.doneAt !== undefined && r.doneAt !== r.at ? ` (done ${formatOffset(r.doneAt)})` : ''}`);
+  const lines = records
+    .slice(0, 10)
+    .map(
+      (r, i) =>
+        `${formatOffset(r.at)} #${i + 1} ${r.attempts.map(describeAttempt).join(', ') || 'no backend called'} → ${r.status}${r.doneAt !== undefined && r.doneAt !== r.at ? ` (done ${formatOffset(r.doneAt)})` : ''}`,
+    );
   return records.length > 10 ? [...lines, `… ${records.length - 10} more`] : lines;
 }
 

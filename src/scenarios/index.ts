@@ -19,7 +19,6 @@ export type { Scenario, ScenarioStep, Expectations } from './types.js';
 /** Scenario files inside folders are found by name: `*.scenario.yaml`, `*.scenario.yml`, `*.scenario.json`. */
 export const SCENARIO_FILE = /\.scenario\.(ya?ml|json)$/i;
 
-
 /** Expands files and folders into scenario files (folders recursively, sorted, `node_modules` and dot folders skipped). */
 export function findScenarioFiles(inputs: string[], diagnostics: Diagnostic[]): string[] {
   const out: string[] = [];
@@ -37,14 +36,25 @@ export function findScenarioFiles(inputs: string[], diagnostics: Diagnostic[]): 
     try {
       st = statSync(abs);
     } catch {
-      diagnostics.push({ severity: 'error', code: 'io/unreadable', message: `cannot read ${displayPath(abs)}: no such file or folder`, file: displayPath(abs) });
+      diagnostics.push({
+        severity: 'error',
+        code: 'io/unreadable',
+        message: `cannot read ${displayPath(abs)}: no such file or folder`,
+        file: displayPath(abs),
+      });
       continue;
     }
     if (st.isDirectory()) {
       const before = out.length;
       walk(abs);
       if (out.length === before) {
-        diagnostics.push({ severity: 'error', code: 'scenario/none', message: `no scenario files in ${displayPath(abs)}`, hint: 'scenario files are named *.scenario.yaml, *.scenario.yml or *.scenario.json', file: displayPath(abs) });
+        diagnostics.push({
+          severity: 'error',
+          code: 'scenario/none',
+          message: `no scenario files in ${displayPath(abs)}`,
+          hint: 'scenario files are named *.scenario.yaml, *.scenario.yml or *.scenario.json',
+          file: displayPath(abs),
+        });
       }
     } else out.push(abs);
   }

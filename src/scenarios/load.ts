@@ -63,11 +63,22 @@ export function loadScenario(file: string): LoadedScenario {
     // Reported by the schema; the scenario is not checked against files it cannot name.
     target = { kind: 'files', fragments: [], backends: [], namedValues: {}, api: { id: 'api', path: '' } };
   } else if (config) {
-    for (const k of fileKeys) err(root.get(k)!.keyLoc, 'scenario/conflict', `"${k}" cannot be combined with "config"`, 'name the policies and backends in the config file, or drop "config"');
+    for (const k of fileKeys)
+      err(
+        root.get(k)!.keyLoc,
+        'scenario/conflict',
+        `"${k}" cannot be combined with "config"`,
+        'name the policies and backends in the config file, or drop "config"',
+      );
     target = { kind: 'config', ...pathAt(config) };
   } else {
     if (!root.get('policy') && !root.get('globalPolicy')) {
-      err(root.loc, 'scenario/no-target', 'the scenario names nothing to test', 'give "config" (an apim-emulator config file) or "policy" (and usually "backends")');
+      err(
+        root.loc,
+        'scenario/no-target',
+        'the scenario names nothing to test',
+        'give "config" (an apim-emulator config file) or "policy" (and usually "backends")',
+      );
     }
     const backends = root.get('backends');
     const apiC = root.get('api');
@@ -102,10 +113,10 @@ export function loadScenario(file: string): LoadedScenario {
 
   const steps: ScenarioStep[] = [];
   (root.get('steps')?.items() ?? []).forEach((c, i) => {
-      if (broken(c.path)) return;
-      const s = normalizeStep(c, i + 1, source.file, diagnostics);
-      if (s) steps.push(s);
-    });
+    if (broken(c.path)) return;
+    const s = normalizeStep(c, i + 1, source.file, diagnostics);
+    if (s) steps.push(s);
+  });
 
   const base = path.basename(abs);
   const scenario: Scenario = {
@@ -143,10 +154,16 @@ function parseScript(c: Cursor, file: string, diagnostics: Diagnostic[]): MockSc
 }
 
 function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diagnostic[]): ScenarioStep | null {
-  const err = (loc: Loc, code: DiagnosticCode, message: string, hint?: string) => diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
+  const err = (loc: Loc, code: DiagnosticCode, message: string, hint?: string) =>
+    diagnostics.push({ severity: 'error', code, message, ...(hint ? { hint } : {}), ...loc });
   const actions = (['send', 'concurrent', 'advance', 'script'] as const).filter((k) => c.get(k));
   if (actions.length > 1) {
-    err(c.get(actions[1]!)!.keyLoc, 'scenario/step', `step ${index} has both "${actions[0]}" and "${actions[1]}"`, 'one action per step: send, concurrent, advance or script (or only expect)');
+    err(
+      c.get(actions[1]!)!.keyLoc,
+      'scenario/step',
+      `step ${index} has both "${actions[0]}" and "${actions[1]}"`,
+      'one action per step: send, concurrent, advance or script (or only expect)',
+    );
     return null;
   }
   const name = c.get('name')?.string;
@@ -162,7 +179,13 @@ function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diag
   if (!sends && expectC) {
     for (const k of [...PER_REQUEST_KEYS, ...AGGREGATE_KEYS] as const) {
       const kc = expectC.get(k);
-      if (kc) err(kc.keyLoc, 'scenario/expect', `"${k}" is about a response, but step ${index} sends no request`, 'in steps without "send" or "concurrent" expect only breakers and mockRequests');
+      if (kc)
+        err(
+          kc.keyLoc,
+          'scenario/expect',
+          `"${k}" is about a response, but step ${index} sends no request`,
+          'in steps without "send" or "concurrent" expect only breakers and mockRequests',
+        );
     }
   }
   if (!action && !expectC) {
@@ -187,11 +210,22 @@ function normalizeStep(c: Cursor, index: number, file: string, diagnostics: Diag
           }
           checkAggregates(eExpect, repeat, what, err);
         }
-        return { request: normalizeRequest(ec.get('send')!), repeat, name: ec.get('name')?.string, expect: eExpect ? normalizeExpect(eExpect) : undefined, loc: ec.loc };
+        return {
+          request: normalizeRequest(ec.get('send')!),
+          repeat,
+          name: ec.get('name')?.string,
+          expect: eExpect ? normalizeExpect(eExpect) : undefined,
+          loc: ec.loc,
+        };
       });
     const total = entries.reduce((n, e) => n + e.repeat, 0);
     if (total > MAX_CONCURRENT_REQUESTS) {
-      err(c.get('concurrent')!.keyLoc, 'scenario/step', `step ${index} starts ${total} requests at once, more than ${MAX_CONCURRENT_REQUESTS}`, 'split it into several steps, or use send with repeat (one after the other)');
+      err(
+        c.get('concurrent')!.keyLoc,
+        'scenario/step',
+        `step ${index} starts ${total} requests at once, more than ${MAX_CONCURRENT_REQUESTS}`,
+        'split it into several steps, or use send with repeat (one after the other)',
+      );
     }
     if (expectC) checkAggregates(expectC, total, `step ${index}`, err);
     return { ...base, kind: 'concurrent', entries };
@@ -221,7 +255,8 @@ function checkAggregates(expectC: Cursor, n: number, what: string, err: (loc: Lo
   const dist = expectC.get('distribution');
   if (dist) {
     const sum = dist.entries().reduce((s, [, v]) => s + (v.number ?? 0), 0);
-    if (Math.abs(sum - 100) > 0.01) err(dist.loc, 'scenario/expect', `the shares of "distribution" add up to ${sum}, not 100`, "give each backend's percentage of the repeated requests");
+    if (Math.abs(sum - 100) > 0.01)
+      err(dist.loc, 'scenario/expect', `the shares of "distribution" add up to ${sum}, not 100`, "give each backend's percentage of the repeated requests");
     if (n < 2) err(dist.keyLoc, 'scenario/expect', '"distribution" needs "repeat" (a share of one request says little)', 'add e.g. repeat: 100');
   }
   if (expectC.get('tolerance') && !dist) err(expectC.get('tolerance')!.keyLoc, 'scenario/expect', '"tolerance" applies to "distribution", which is not given');
@@ -229,15 +264,22 @@ function checkAggregates(expectC: Cursor, n: number, what: string, err: (loc: Lo
     const kc = expectC.get(k);
     if (!kc) continue;
     const sum = kc.entries().reduce((s, [, v]) => s + (v.number ?? 0), 0);
-    if (sum !== n) err(kc.loc, 'scenario/expect', `the counts of "${k}" add up to ${sum}, but ${what} sends ${n} request${n === 1 ? '' : 's'}`, 'give the count of every outcome; together they are all the requests');
+    if (sum !== n)
+      err(
+        kc.loc,
+        'scenario/expect',
+        `the counts of "${k}" add up to ${sum}, but ${what} sends ${n} request${n === 1 ? '' : 's'}`,
+        'give the count of every outcome; together they are all the requests',
+      );
   }
 }
 
 function normalizeRequest(c: Cursor): RequestSpec {
-  const headers: Array<[string, string[]]> = c
-    .get('headers')
-    ?.entries()
-    .map(([k, v]) => [k, v.node.kind === 'array' ? v.items().map((i) => i.string ?? '') : [v.string ?? '']]) ?? [];
+  const headers: Array<[string, string[]]> =
+    c
+      .get('headers')
+      ?.entries()
+      .map(([k, v]) => [k, v.node.kind === 'array' ? v.items().map((i) => i.string ?? '') : [v.string ?? '']]) ?? [];
   const bodyC = c.get('body');
   let body: string | undefined;
   if (bodyC) {
@@ -299,8 +341,16 @@ function normalizeExpect(c: Cursor): Expectations {
     });
   }
   const trace = c.get('trace');
-  if (trace?.get('ran')) e.traceRan = trace.get('ran')!.items().map((i) => i.string!.trim());
-  if (trace?.get('notRan')) e.traceNotRan = trace.get('notRan')!.items().map((i) => i.string!.trim());
+  if (trace?.get('ran'))
+    e.traceRan = trace
+      .get('ran')!
+      .items()
+      .map((i) => i.string!.trim());
+  if (trace?.get('notRan'))
+    e.traceNotRan = trace
+      .get('notRan')!
+      .items()
+      .map((i) => i.string!.trim());
   return e;
 }
 

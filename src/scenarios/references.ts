@@ -14,7 +14,8 @@ export function checkAgainstEnvironment(s: Scenario, env: ScenarioEnvironment, c
   const singles = new Set(env.backends.filter((b) => b.type === 'Single').map((b) => b.id));
   const pools = new Set(env.backends.filter((b) => b.type === 'Pool').map((b) => b.id));
   const withBreaker = new Set(env.backends.filter((b) => b.circuitBreaker).map((b) => b.id));
-  const err = (loc: Loc | undefined, message: string, hint: string) => out.push({ severity: 'error', code: 'scenario/unknown-reference', message, hint, ...(loc ?? { file: s.file }) });
+  const err = (loc: Loc | undefined, message: string, hint: string) =>
+    out.push({ severity: 'error', code: 'scenario/unknown-reference', message, hint, ...(loc ?? { file: s.file }) });
   const knownSingles = singles.size ? `backends: ${[...singles].join(', ')}` : 'no single backends are defined';
   const checkMember = (id: string, loc: Loc | undefined, what: string) => {
     if (singles.has(id)) return;
@@ -32,22 +33,52 @@ export function checkAgainstEnvironment(s: Scenario, env: ScenarioEnvironment, c
     for (const [id] of e.servedBy ?? []) if (id !== 'none') checkMember(id, at(`servedBy.${id}`), '"servedBy"');
     for (const [id] of e.breakers ?? []) {
       if (!singles.has(id) && !pools.has(id)) err(at(`breakers.${id}`), `"breakers" names backend "${id}", which is not defined`, knownSingles);
-      else if (!withBreaker.has(id)) err(at(`breakers.${id}`), `backend "${id}" has no circuit breaker`, withBreaker.size ? `backends with a breaker: ${[...withBreaker].join(', ')}` : 'no backend defines circuitBreaker.rules');
+      else if (!withBreaker.has(id))
+        err(
+          at(`breakers.${id}`),
+          `backend "${id}" has no circuit breaker`,
+          withBreaker.size ? `backends with a breaker: ${[...withBreaker].join(', ')}` : 'no backend defines circuitBreaker.rules',
+        );
     }
     for (const [id] of e.mockRequests ?? []) {
-      if (!env.mocks.get(id)) err(at(`mockRequests.${id}`), `"mockRequests" names "${id}", which has no mock backend`, `mocked backends: ${env.mocks.all().map((m) => m.name).join(', ') || 'none'}`);
+      if (!env.mocks.get(id))
+        err(
+          at(`mockRequests.${id}`),
+          `"mockRequests" names "${id}", which has no mock backend`,
+          `mocked backends: ${
+            env.mocks
+              .all()
+              .map((m) => m.name)
+              .join(', ') || 'none'
+          }`,
+        );
     }
-    const specs = [...(e.traceRan ?? []).map((t, i) => [t, `trace.ran[${i}]`] as const), ...(e.traceNotRan ?? []).map((t, i) => [t, `trace.notRan[${i}]`] as const)];
+    const specs = [
+      ...(e.traceRan ?? []).map((t, i) => [t, `trace.ran[${i}]`] as const),
+      ...(e.traceNotRan ?? []).map((t, i) => [t, `trace.notRan[${i}]`] as const),
+    ];
     for (const [spec, key] of specs) {
       const parsed = parseTraceSpec(spec);
       const loc = e.keyLocs.get(key) ?? at('trace');
       if ('error' in parsed) {
-        out.push({ severity: 'error', code: 'scenario/trace', message: `"${spec}": ${parsed.error}`, hint: 'write a policy name (retry), a path (choose[1]/when[2]), "section path" or "scope section path"', ...loc });
+        out.push({
+          severity: 'error',
+          code: 'scenario/trace',
+          message: `"${spec}": ${parsed.error}`,
+          hint: 'write a policy name (retry), a path (choose[1]/when[2]), "section path" or "scope section path"',
+          ...loc,
+        });
         continue;
       }
       if (!items.some((it) => specMatches(parsed, { scope: undefined, section: it.section, path: it.path, policy: it.policy }))) {
         const near = [...new Set(items.map((it) => `${it.section} ${it.path}`))].slice(0, 12).join(', ');
-        out.push({ severity: 'error', code: 'scenario/trace', message: `"${spec}" names no policy in the documents under test`, hint: near ? `e.g. ${near}` : 'no policy documents are loaded', ...loc });
+        out.push({
+          severity: 'error',
+          code: 'scenario/trace',
+          message: `"${spec}" names no policy in the documents under test`,
+          hint: near ? `e.g. ${near}` : 'no policy documents are loaded',
+          ...loc,
+        });
       }
     }
   }

@@ -12,12 +12,24 @@ import type { BreakerTransition } from './timeline.js';
 export function htmlReport(s: RunSummary): string {
   const css = readConsoleAsset('console.css') ?? '';
   const traceView = readConsoleAsset('trace-view.js');
-  const requests = s.results.map((r) => r.requestLog.map((q) => ({ method: q.method, url: q.path, api: null, operation: null, response: { status: q.status, reason: '', headers: {} }, lastError: q.lastError, events: q.trace })));
+  const requests = s.results.map((r) =>
+    r.requestLog.map((q) => ({
+      method: q.method,
+      url: q.path,
+      api: null,
+      operation: null,
+      response: { status: q.status, reason: '', headers: {} },
+      lastError: q.lastError,
+      events: q.trace,
+    })),
+  );
   const total = s.results.reduce((n, r) => n + r.requests, 0);
   const head = `${s.results.length} scenario${s.results.length === 1 ? '' : 's'}: ${s.counts.passed} passed, ${s.counts.failed} failed, ${s.counts.invalid} invalid (${total} request${total === 1 ? '' : 's'}) in ${(s.wallMs / 1000).toFixed(2)} s`;
   const body = [
     `<header class="top"><h1>apim-emulator test report</h1><p class="clock" id="summary">${esc(head)}</p></header>`,
-    s.diagnostics.length ? `<section class="scenario"><h2>Problems with the paths given</h2><ul>${s.diagnostics.map((d) => `<li>${esc(formatDiagnosticLine(d))}</li>`).join('')}</ul></section>` : '',
+    s.diagnostics.length
+      ? `<section class="scenario"><h2>Problems with the paths given</h2><ul>${s.diagnostics.map((d) => `<li>${esc(formatDiagnosticLine(d))}</li>`).join('')}</ul></section>`
+      : '',
     '<main>',
     ...s.results.map((r, i) => scenarioSection(r, i)),
     '</main>',
@@ -59,7 +71,9 @@ function scenarioSection(r: ScenarioResult, i: number): string {
   const cls = r.status === 'passed' ? 'pass' : 'fail';
   const label = r.status === 'passed' ? 'PASS' : r.status === 'failed' ? 'FAIL' : 'INVALID';
   const parts: string[] = [];
-  parts.push(`<h2><span class="${cls}">${label}</span> ${esc(r.name)} <span class="small">${esc(r.file)} · ${r.requests} request${r.requests === 1 ? '' : 's'}, ${esc(formatSpan(r.virtualMs))} virtual</span></h2>`);
+  parts.push(
+    `<h2><span class="${cls}">${label}</span> ${esc(r.name)} <span class="small">${esc(r.file)} · ${r.requests} request${r.requests === 1 ? '' : 's'}, ${esc(formatSpan(r.virtualMs))} virtual</span></h2>`,
+  );
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) parts.push(`<ul class="lasterror">${errors.map((d) => `<li>${esc(formatDiagnosticLine(d))}</li>`).join('')}</ul>`);
   if (r.failures.length) {
@@ -117,7 +131,15 @@ function chart(r: ScenarioResult, i: number): string {
         openAt = null;
       }
     }
-    if (openAt !== null) out.push(band(x(openAt), x(end), y, `${b} open from ${formatOffset(openAt)} (${describeTransition(transitions.filter((t) => t.backend === b && t.kind === 'opened').at(-1)!)})`));
+    if (openAt !== null)
+      out.push(
+        band(
+          x(openAt),
+          x(end),
+          y,
+          `${b} open from ${formatOffset(openAt)} (${describeTransition(transitions.filter((t) => t.backend === b && t.kind === 'opened').at(-1)!)})`,
+        ),
+      );
   });
   // Requests at the same virtual time (a repeat without waits) sit side by side, 9 px apart, so each stays visible;
   // attempts of one request 3 px apart.
@@ -130,10 +152,14 @@ function chart(r: ScenarioResult, i: number): string {
       const row = backends.indexOf(a.memberId);
       const good = a.status !== undefined && a.status < 400;
       const what = a.status ?? a.error ?? 'no answer';
-      out.push(`<circle cx="${Math.min(WIDTH - 6, x(q.at) + nth * 9 + k * 3).toFixed(1)}" cy="${row * ROW_H + 19}" r="4.5" fill="${good ? '#116329' : '#a40e26'}" data-backend="${esc(a.memberId)}" data-status="${esc(String(what))}"><title>${esc(`request ${n + 1} at ${formatOffset(q.at)}: ${a.memberId} ${what}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${Math.min(WIDTH - 6, x(q.at) + nth * 9 + k * 3).toFixed(1)}" cy="${row * ROW_H + 19}" r="4.5" fill="${good ? '#116329' : '#a40e26'}" data-backend="${esc(a.memberId)}" data-status="${esc(String(what))}"><title>${esc(`request ${n + 1} at ${formatOffset(q.at)}: ${a.memberId} ${what}`)}</title></circle>`,
+      );
     });
   });
-  out.push(`<text x="${LEFT}" y="${height - 4}">${esc(formatOffset(0))}</text><text x="${WIDTH - 10}" y="${height - 4}" text-anchor="end">${esc(formatOffset(end))}</text>`);
+  out.push(
+    `<text x="${LEFT}" y="${height - 4}">${esc(formatOffset(0))}</text><text x="${WIDTH - 10}" y="${height - 4}" text-anchor="end">${esc(formatOffset(end))}</text>`,
+  );
   return `<svg class="chart" id="chart-${i}" role="img" aria-label="${esc(`which backend answered each attempt over ${formatSpan(end)} of virtual time; red bands: breaker open`)}" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}">${out.join('')}</svg>`;
 }
 
@@ -147,5 +173,8 @@ function esc(s: string): string {
 
 /** JSON safe inside a <script> element: no `</script>` or `<!--` can end or change it. */
 function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

@@ -47,13 +47,17 @@ function textReport(s: RunSummary): string {
     lines.push(`${head} ${r.file} — ${r.name}${stats}`);
     if (r.status === 'invalid') for (const d of r.diagnostics.filter((x) => x.severity === 'error')) lines.push(`  ${formatDiagnosticLine(d)}`);
     for (const f of r.failures) lines.push(...failureLines(f, '  '));
-    if (r.snapshot && (r.snapshot.status === 'written' || r.snapshot.status === 'updated')) lines.push(`  snapshot ${r.snapshot.status}: ${displayPath(r.snapshot.path)}`);
-    if (r.snapshot?.status === 'not-written') lines.push(`  snapshot not written: ${displayPath(r.snapshot.path)} (the scenario failed; it is written on the first passing run)`);
+    if (r.snapshot && (r.snapshot.status === 'written' || r.snapshot.status === 'updated'))
+      lines.push(`  snapshot ${r.snapshot.status}: ${displayPath(r.snapshot.path)}`);
+    if (r.snapshot?.status === 'not-written')
+      lines.push(`  snapshot not written: ${displayPath(r.snapshot.path)} (the scenario failed; it is written on the first passing run)`);
   }
   if (s.coverage.length) {
     lines.push('', 'Policy coverage (statements run, when/otherwise branches taken, on-error statements run):');
     for (const c of s.coverage) {
-      lines.push(`  ${c.file}  statements ${c.statements.covered}/${c.statements.total}  branches ${c.branches.covered}/${c.branches.total}  on-error ${c.onError.covered}/${c.onError.total}`);
+      lines.push(
+        `  ${c.file}  statements ${c.statements.covered}/${c.statements.total}  branches ${c.branches.covered}/${c.branches.total}  on-error ${c.onError.covered}/${c.onError.total}`,
+      );
       if (c.missed.length) lines.push(`    not run: ${c.missed.join('; ')}`);
     }
   }
@@ -110,7 +114,10 @@ function junitReport(s: RunSummary): string {
     const cases: Case[] = [];
     if (r.status === 'invalid') {
       const errs = r.diagnostics.filter((d) => d.severity === 'error');
-      cases.push({ name: 'scenario file', error: { message: `invalid scenario: ${errs[0] ? errs[0].message : 'see details'}`, body: errs.map(formatDiagnosticLine).join('\n') } });
+      cases.push({
+        name: 'scenario file',
+        error: { message: `invalid scenario: ${errs[0] ? errs[0].message : 'see details'}`, body: errs.map(formatDiagnosticLine).join('\n') },
+      });
     } else {
       const load = r.failures.filter((f) => f.stepLabel === 'load');
       if (load.length) cases.push({ name: 'load', failure: { message: load[0]!.message, body: load.flatMap((f) => f.details).join('\n') } });
@@ -136,7 +143,9 @@ function junitReport(s: RunSummary): string {
   for (const { r, cases } of suites) {
     const f = cases.filter((c) => c.failure).length;
     const e = cases.filter((c) => c.error).length;
-    lines.push(`  <testsuite name="${attr(`${r.file} — ${r.name}`)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="0" time="${seconds(r.wallMs)}">`);
+    lines.push(
+      `  <testsuite name="${attr(`${r.file} — ${r.name}`)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="0" time="${seconds(r.wallMs)}">`,
+    );
     for (const c of cases) {
       const open = `    <testcase name="${attr(c.name)}" classname="${attr(r.file)}"`;
       if (!c.failure && !c.error) {

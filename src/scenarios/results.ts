@@ -6,7 +6,6 @@ import type { ScenarioStep } from './types.js';
 
 /** What a scenario run produces: the results the reporters read (text, JSON, JUnit, HTML). */
 
-
 /**
  * How snapshots are treated:
  * - `compare` (default): compare with the stored snapshot; write it when there is none yet and the scenario passed;

@@ -75,13 +75,22 @@ export class ScenarioRun {
       const now = () => this.rel(this.env.clock.now());
       switch (step.kind) {
         case 'send': {
-          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: send ${step.repeat > 1 ? `${step.repeat}× ` : ''}${step.request.method} ${step.request.path}` });
+          this.timeline.push({
+            kind: 'step',
+            text: `${stepHead(step)}: send ${step.repeat > 1 ? `${step.repeat}× ` : ''}${step.request.method} ${step.request.path}`,
+          });
           const records: RequestRecord[] = [];
           for (let i = 0; i < step.repeat && !this.stalled; i++) {
             const rec = await this.settle(this.perform(step.request, this.requestAbort().signal));
             rec.transitions = this.takeTransitions();
             if (this.stalled) {
-              sr.failures.push({ step: step.index, stepLabel: label, request: { n: i + 1, of: step.repeat }, message: `request ${i + 1} of ${step.repeat} in ${label} ${this.stallText()}; the rest of the scenario was skipped`, details: explainRequest(rec) });
+              sr.failures.push({
+                step: step.index,
+                stepLabel: label,
+                request: { n: i + 1, of: step.repeat },
+                message: `request ${i + 1} of ${step.repeat} in ${label} ${this.stallText()}; the rest of the scenario was skipped`,
+                details: explainRequest(rec),
+              });
               break;
             }
             records.push(rec);
@@ -89,12 +98,16 @@ export class ScenarioRun {
             for (const t of rec.transitions) this.timeline.push({ kind: 'breaker', event: t });
           }
           sr.requests = records.length;
-          if (step.expect) sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: records.length, explained: new Set(), sent: this.sent() }));
+          if (step.expect)
+            sr.failures.push(...checkRequests(step, label, step.expect, records, { offset: 0, of: records.length, explained: new Set(), sent: this.sent() }));
           break;
         }
         case 'concurrent': {
           const total = step.entries.reduce((n, e) => n + e.repeat, 0);
-          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: concurrent ${step.entries.map((e) => `${e.repeat}× ${e.request.method} ${e.request.path}`).join(' + ')}` });
+          this.timeline.push({
+            kind: 'step',
+            text: `${stepHead(step)}: concurrent ${step.entries.map((e) => `${e.repeat}× ${e.request.method} ${e.request.path}`).join(' + ')}`,
+          });
           // Every request starts before any of them can progress: each runs synchronously up to its first wait.
           const signal = this.requestAbort().signal;
           const started = step.entries.flatMap((e) =>
@@ -109,7 +122,15 @@ export class ScenarioRun {
           const transitions = this.takeTransitions();
           for (const r of records) r.transitions = transitions;
           if (this.stalled) {
-            sr.failures.push({ step: step.index, stepLabel: label, message: `the ${total} requests of ${label} ${this.stallText()}; the rest of the scenario was skipped`, details: records.filter((r) => r.doneAt === undefined).slice(0, 1).flatMap(explainRequest) });
+            sr.failures.push({
+              step: step.index,
+              stepLabel: label,
+              message: `the ${total} requests of ${label} ${this.stallText()}; the rest of the scenario was skipped`,
+              details: records
+                .filter((r) => r.doneAt === undefined)
+                .slice(0, 1)
+                .flatMap(explainRequest),
+            });
             break;
           }
           records.forEach((r, i) => this.log(step, r, i + 1, total));
@@ -134,7 +155,10 @@ export class ScenarioRun {
         }
         case 'script': {
           for (const x of step.scripts) this.env.mocks.get(x.backendId)!.setScript(x.script);
-          this.timeline.push({ kind: 'step', text: `${stepHead(step)}: script ${step.scripts.map((x) => `${x.backendId} = ${this.env.mocks.get(x.backendId)!.describe().scriptText}`).join('; ')}` });
+          this.timeline.push({
+            kind: 'step',
+            text: `${stepHead(step)}: script ${step.scripts.map((x) => `${x.backendId} = ${this.env.mocks.get(x.backendId)!.describe().scriptText}`).join('; ')}`,
+          });
           break;
         }
         case 'check':
@@ -148,9 +172,26 @@ export class ScenarioRun {
 
   /** The request in the report (HTML) and on the timeline. */
   private log(step: ScenarioStep, rec: RequestRecord, n: number, of: number): void {
-    this.requestLog.push({ step: step.index, at: rec.at, method: rec.method, path: rec.path, status: rec.status, attempts: rec.attempts, lastError: rec.lastError, trace: rec.trace });
+    this.requestLog.push({
+      step: step.index,
+      at: rec.at,
+      method: rec.method,
+      path: rec.path,
+      status: rec.status,
+      attempts: rec.attempts,
+      lastError: rec.lastError,
+      trace: rec.trace,
+    });
     if (this.requestLog.length > MAX_LOGGED_REQUESTS) this.requestLog.shift();
-    this.timeline.push({ kind: 'request', at: rec.at, n, of, attempts: rec.attempts, status: rec.status, ...(rec.doneAt !== undefined && rec.doneAt !== rec.at ? { doneAt: rec.doneAt } : {}) });
+    this.timeline.push({
+      kind: 'request',
+      at: rec.at,
+      n,
+      of,
+      attempts: rec.attempts,
+      status: rec.status,
+      ...(rec.doneAt !== undefined && rec.doneAt !== rec.at ? { doneAt: rec.doneAt } : {}),
+    });
   }
 
   private sent(): SentMessage[] {
@@ -158,7 +199,9 @@ export class ScenarioRun {
   }
 
   private stallText(): string {
-    return this.env.inProcess ? 'waited on nothing (no request in flight had a pending deadline) and was aborted' : `did not complete within ${WATCHDOG_MS / 1000} s of wall time and was aborted`;
+    return this.env.inProcess
+      ? 'waited on nothing (no request in flight had a pending deadline) and was aborted'
+      : `did not complete within ${WATCHDOG_MS / 1000} s of wall time and was aborted`;
   }
 
   /**
@@ -167,7 +210,9 @@ export class ScenarioRun {
    */
   private async perform(req: RequestSpec, signal: AbortSignal): Promise<RequestRecord> {
     const at = this.rel(this.env.clock.now());
-    const openBefore = (this.registry?.state() ?? []).filter((b) => b.breaker?.state === 'open').map((b) => `${b.id} until ${formatOffset(this.rel(Date.parse(b.breaker!.openUntil!)))}`);
+    const openBefore = (this.registry?.state() ?? [])
+      .filter((b) => b.breaker?.state === 'open')
+      .map((b) => `${b.id} until ${formatOffset(this.rel(Date.parse(b.breaker!.openUntil!)))}`);
     // Transitions noticed by that look (a breaker that closed meanwhile) belong before this request.
     for (const t of this.takeTransitions()) this.timeline.push({ kind: 'breaker', event: t });
     const q = req.path.indexOf('?');
@@ -178,21 +223,24 @@ export class ScenarioRun {
       body = Readable.from([buf]);
       if (!headers.has('content-length')) headers.set('Content-Length', [String(buf.length)]);
     }
-    const result = await this.env.gateway.handle({
-      method: req.method,
-      path: q < 0 ? req.path : req.path.slice(0, q),
-      search: q < 0 ? '' : req.path.slice(q),
-      scheme: 'https',
-      host: 'apim-emulator.local',
-      port: 443,
-      headers,
-      body,
-      ip: '127.0.0.1',
-      // The runner reads every request's typed trace events; `context.Tracing` is true only when the scenario's
-      // request asks for APIM tracing itself, as in APIM.
-      tracing: headers.has('Apim-Debug-Authorization'),
-      observed: true,
-    }, signal);
+    const result = await this.env.gateway.handle(
+      {
+        method: req.method,
+        path: q < 0 ? req.path : req.path.slice(0, q),
+        search: q < 0 ? '' : req.path.slice(q),
+        scheme: 'https',
+        host: 'apim-emulator.local',
+        port: 443,
+        headers,
+        body,
+        ip: '127.0.0.1',
+        // The runner reads every request's typed trace events; `context.Tracing` is true only when the scenario's
+        // request asks for APIM tracing itself, as in APIM.
+        tracing: headers.has('Apim-Debug-Authorization'),
+        observed: true,
+      },
+      signal,
+    );
     // Read the whole body so the mock's connection is reused and body expectations can look at it.
     let bodyText = '';
     let bodyError: string | undefined;
@@ -245,7 +293,13 @@ export class ScenarioRun {
     let stalledPolls = 0;
     while (!done) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([tracked.then(() => undefined, () => undefined), new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
+      await Promise.race([
+        tracked.then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise((r) => (timer = setTimeout(r, POLL_MS))),
+      ]);
       clearTimeout(timer);
       if (done) break;
       // Two polls in a row with a hanging mock, so a request still being read is not mistaken for a stall.
@@ -270,7 +324,10 @@ export class ScenarioRun {
    * A request waiting on nothing at all (no deadline) is a stall: aborted at once.
    */
   private async settleInProcess<T>(tracked: Promise<T>, isDone: () => boolean): Promise<T> {
-    const settled = tracked.then(() => undefined, () => undefined);
+    const settled = tracked.then(
+      () => undefined,
+      () => undefined,
+    );
     let idle = 0;
     while (!isDone()) {
       await Promise.race([settled, new Promise<void>((r) => setImmediate(r))]);
@@ -288,7 +345,13 @@ export class ScenarioRun {
   }
 
   private stateView(): StateView {
-    return { backends: this.registry?.state() ?? [], now: this.rel(this.env.clock.now()), rel: (ms: number) => this.rel(ms), timeline: this.timeline, mocks: this.env.mocks };
+    return {
+      backends: this.registry?.state() ?? [],
+      now: this.rel(this.env.clock.now()),
+      rel: (ms: number) => this.rel(ms),
+      timeline: this.timeline,
+      mocks: this.env.mocks,
+    };
   }
 
   private mockIsHanging(): boolean {
@@ -328,7 +391,14 @@ function stepHead(step: ScenarioStep): string {
 }
 
 export function stepLabel(step: ScenarioStep): string {
-  const what = step.kind === 'send' || step.kind === 'concurrent' ? step.kind : step.kind === 'advance' ? `advance ${step.text}` : step.kind === 'script' ? 'script' : 'check';
+  const what =
+    step.kind === 'send' || step.kind === 'concurrent'
+      ? step.kind
+      : step.kind === 'advance'
+        ? `advance ${step.text}`
+        : step.kind === 'script'
+          ? 'script'
+          : 'check';
   return `step ${step.index}${step.name ? ` '${step.name}'` : `: ${what}`}`;
 }
 

@@ -56,7 +56,14 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
       ...result,
       status: 'failed',
       diagnostics: [...result.diagnostics, ...created.failure.diagnostics],
-      failures: [{ step: 0, stepLabel: 'load', message: `the policies and backends under test do not load (${errors.length} error${errors.length === 1 ? '' : 's'})`, details: errors.map(formatDiagnosticLine) }],
+      failures: [
+        {
+          step: 0,
+          stepLabel: 'load',
+          message: `the policies and backends under test do not load (${errors.length} error${errors.length === 1 ? '' : 's'})`,
+          details: errors.map(formatDiagnosticLine),
+        },
+      ],
     });
   }
   const env = created.env;
@@ -70,7 +77,18 @@ export async function runScenarioFile(file: string, opts: RunOptions = {}): Prom
     } catch (e) {
       // A bug in the emulator or the runner: report it on this scenario and keep running the others.
       const step = run.steps[run.steps.length - 1];
-      const failure: Failure = { step: step?.index ?? 0, stepLabel: step?.label ?? 'run', message: `internal error while running the scenario: ${e instanceof Error ? e.message : String(e)}`, details: e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 6).map((l) => l.trim()) : [] };
+      const failure: Failure = {
+        step: step?.index ?? 0,
+        stepLabel: step?.label ?? 'run',
+        message: `internal error while running the scenario: ${e instanceof Error ? e.message : String(e)}`,
+        details:
+          e instanceof Error && e.stack
+            ? e.stack
+                .split('\n')
+                .slice(1, 6)
+                .map((l) => l.trim())
+            : [],
+      };
       if (step) step.failures.push(failure);
       else run.steps.push({ index: 0, label: 'run', kind: 'check', requests: 0, failures: [failure] });
     }

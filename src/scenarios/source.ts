@@ -17,7 +17,13 @@ export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[
       return { root, value: toPlain(root) };
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
-      diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid JSON: ${e.message}`, file: source.file, ...source.positionAt(e.offset) });
+      diagnostics.push({
+        severity: 'error',
+        code: 'scenario/syntax',
+        message: `invalid JSON: ${e.message}`,
+        file: source.file,
+        ...source.positionAt(e.offset),
+      });
       return null;
     }
   }
@@ -42,14 +48,28 @@ export function parseScenarioSource(source: SourceText, diagnostics: Diagnostic[
         });
       } else if (shown < 5 && explained.size === 0) {
         // After a flow list of paths the parser is out of step; what it says about later lines is noise.
-        diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: `invalid YAML: ${e.message.split('\n')[0]}`, file: source.file, ...source.positionAt(e.pos[0]) });
+        diagnostics.push({
+          severity: 'error',
+          code: 'scenario/syntax',
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+          file: source.file,
+          ...source.positionAt(e.pos[0]),
+        });
       }
       shown++;
     }
     return null;
   }
   if (!doc.contents) {
-    diagnostics.push({ severity: 'error', code: 'scenario/syntax', message: 'the file is empty', hint: 'a scenario is a mapping with at least `steps`', file: source.file, line: 1, column: 1 });
+    diagnostics.push({
+      severity: 'error',
+      code: 'scenario/syntax',
+      message: 'the file is empty',
+      hint: 'a scenario is a mapping with at least `steps`',
+      file: source.file,
+      line: 1,
+      column: 1,
+    });
     return null;
   }
   try {
@@ -116,7 +136,12 @@ function fromYaml(node: YamlNode | null | undefined, fallback: number, x: Expans
   if (node === null || node === undefined) return { kind: 'null', value: null, offset: fallback };
   const offset = node.range?.[0] ?? fallback;
   if (depth > YAML_LIMITS.depth) {
-    throw new YamlLimitError('scenario/too-deep', `values are nested more than ${YAML_LIMITS.depth} levels deep here (counting followed aliases)`, x.aliasAt ?? offset, 'flatten the structure; an alias that contains itself can never end');
+    throw new YamlLimitError(
+      'scenario/too-deep',
+      `values are nested more than ${YAML_LIMITS.depth} levels deep here (counting followed aliases)`,
+      x.aliasAt ?? offset,
+      'flatten the structure; an alias that contains itself can never end',
+    );
   }
   if (++x.values > YAML_LIMITS.values) {
     throw new YamlLimitError(

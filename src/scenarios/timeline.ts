@@ -50,7 +50,9 @@ export function formatOffset(ms: number): string {
 
 /** hh:mm:ss(.fff) of a duration, as APIM's events write tripDuration. */
 export function formatSpan(ms: number): string {
-  return formatOffset(ms).slice(1).replace(/\.000$/, '');
+  return formatOffset(ms)
+    .slice(1)
+    .replace(/\.000$/, '');
 }
 
 export function describeAttempt(a: AttemptRecord): string {
@@ -68,12 +70,17 @@ export function describeTransition(e: BreakerTransition): string {
 }
 
 export function renderTimeline(name: string, entries: readonly TimelineEntry[]): string {
-  const lines = [`# apim-emulator timeline: ${name}`, '# virtual time since the scenario started; refresh with: apim-emulator test <scenario> --update-snapshots'];
+  const lines = [
+    `# apim-emulator timeline: ${name}`,
+    '# virtual time since the scenario started; refresh with: apim-emulator test <scenario> --update-snapshots',
+  ];
   for (const e of entries) {
     if (e.kind === 'step') lines.push(e.text);
     else if (e.kind === 'request') {
       const attempts = e.attempts.length ? e.attempts.map(describeAttempt).join(', ') : 'no backend called';
-      lines.push(`  ${formatOffset(e.at)} ${e.of > 1 ? `#${e.n} ` : ''}${attempts} → ${e.status}${e.doneAt !== undefined ? ` (done ${formatOffset(e.doneAt)})` : ''}`);
+      lines.push(
+        `  ${formatOffset(e.at)} ${e.of > 1 ? `#${e.n} ` : ''}${attempts} → ${e.status}${e.doneAt !== undefined ? ` (done ${formatOffset(e.doneAt)})` : ''}`,
+      );
     } else lines.push(`  ${formatOffset(e.event.at)} ${describeTransition(e.event)}`);
   }
   return lines.join('\n') + '\n';
@@ -90,7 +97,8 @@ export function diffLines(expected: string, actual: string, context = 2): string
   const m = b.length;
   // LCS lengths from the end; snapshots are small (hundreds of lines), so O(n·m) is fine.
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const ops: Array<{ op: ' ' | '-' | '+'; text: string; line: number }> = [];
   let i = 0;
   let j = 0;

@@ -54,7 +54,12 @@ const CUSTOM_HEADERS = [CSRF_HEADER.toLowerCase(), 'x-emulator-console'];
 
 /** Express middleware for the admin prefix: Host check, token, CSRF rule, in that order. */
 export function adminGuard(o: AdminSecurityOptions): (req: Request, res: Response, next: NextFunction) => void {
-  const allowed = new Set(['localhost', o.boundHost.replace(/^\[|\]$/g, '').toLowerCase(), hostname().toLowerCase(), ...(o.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  const allowed = new Set([
+    'localhost',
+    o.boundHost.replace(/^\[|\]$/g, '').toLowerCase(),
+    hostname().toLowerCase(),
+    ...(o.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  ]);
   const expected = o.token === undefined ? null : digest(o.token);
   return (req, res, next) => {
     const host = hostOf(req.headers.host);
@@ -73,9 +78,14 @@ export function adminGuard(o: AdminSecurityOptions): (req: Request, res: Respons
       }
     }
     if (STATE_CHANGING.has(req.method) && !isJson(req.headers['content-type']) && !CUSTOM_HEADERS.some((h) => req.headers[h] !== undefined)) {
-      deny(res, 403, `${req.method} on the admin API must send a JSON body (Content-Type: application/json) or the header ${CSRF_HEADER}: 1, so a web page on another site cannot make the request`, {
-        hint: `e.g. curl -X ${req.method} -H '${CSRF_HEADER}: 1' ...`,
-      });
+      deny(
+        res,
+        403,
+        `${req.method} on the admin API must send a JSON body (Content-Type: application/json) or the header ${CSRF_HEADER}: 1, so a web page on another site cannot make the request`,
+        {
+          hint: `e.g. curl -X ${req.method} -H '${CSRF_HEADER}: 1' ...`,
+        },
+      );
       return;
     }
     next();

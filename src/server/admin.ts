@@ -82,9 +82,10 @@ export function createAdminRouter(d: AdminDeps): Router {
   r.use(...adminBodyParsers());
   const route = (path: string, methods: Partial<Record<'get' | 'post' | 'put', (req: Request, res: Response) => unknown>>) => {
     const rt = r.route(path);
-    for (const [m, h] of Object.entries(methods)) rt[m as 'get' | 'post' | 'put'](async (req: Request, res: Response) => {
-      await h(req, res);
-    });
+    for (const [m, h] of Object.entries(methods))
+      rt[m as 'get' | 'post' | 'put'](async (req: Request, res: Response) => {
+        await h(req, res);
+      });
     const allow = Object.keys(methods).map((m) => m.toUpperCase());
     if (allow.includes('GET')) allow.push('HEAD');
     rt.all((req: Request, res: Response) => {
@@ -161,7 +162,15 @@ export function createAdminRouter(d: AdminDeps): Router {
       d.traces.clear();
       for (const ring of d.events) ring.clear();
       res.json({
-        reset: ['policy state', 'circuit breakers', 'pool positions', ...(multi ? ['instance rotation'] : []), ...(d.mocks ? ['mock backends'] : []), 'traces', 'events'],
+        reset: [
+          'policy state',
+          'circuit breakers',
+          'pool positions',
+          ...(multi ? ['instance rotation'] : []),
+          ...(d.mocks ? ['mock backends'] : []),
+          'traces',
+          'events',
+        ],
         ...(multi ? { instances: d.instances.length } : {}),
       });
     },
@@ -184,11 +193,15 @@ export function createAdminRouter(d: AdminDeps): Router {
       const keys = Object.keys(b);
       const unknown = keys.filter((k) => k !== 'advanceMs' && k !== 'set');
       if (unknown.length > 0 || keys.length !== 1) {
-        throw new AdminError(400, `expected exactly one of "advanceMs" or "set"${unknown.length ? `; unknown: ${unknown.map((k) => `"${k}"`).join(', ')}` : ''}`);
+        throw new AdminError(
+          400,
+          `expected exactly one of "advanceMs" or "set"${unknown.length ? `; unknown: ${unknown.map((k) => `"${k}"`).join(', ')}` : ''}`,
+        );
       }
       if ('advanceMs' in b) {
         const ms = b.advanceMs;
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new AdminError(400, `"advanceMs" must be a non-negative number of milliseconds, got ${JSON.stringify(ms)}`);
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+          throw new AdminError(400, `"advanceMs" must be a non-negative number of milliseconds, got ${JSON.stringify(ms)}`);
         clock.advance(ms);
       } else {
         const t = typeof b.set === 'string' ? Date.parse(b.set) : Number.NaN;
@@ -309,7 +322,14 @@ function adminBodyParsers(): express.RequestHandler[] {
 function badScript(diagnostics: Diagnostic[]): AdminError {
   // Capped like every report, so a hostile script cannot make a huge answer.
   const listed = capPerFile(diagnostics, 50);
-  return new AdminError(400, `invalid mock script: ${listed.filter((x) => x.severity === 'error').map(formatDiagnosticLine).join('; ')}`, { diagnostics: listed.map(withText) });
+  return new AdminError(
+    400,
+    `invalid mock script: ${listed
+      .filter((x) => x.severity === 'error')
+      .map(formatDiagnosticLine)
+      .join('; ')}`,
+    { diagnostics: listed.map(withText) },
+  );
 }
 
 function withText(x: Diagnostic): Diagnostic & { text: string } {

@@ -92,7 +92,9 @@ export function runPrimary(count: number, io: PrimaryIo): Promise<number> {
             io.err(`worker ${slot} (pid ${w.process.pid}) exited unexpectedly (${how}); starting a replacement`);
             start(slot, true);
           } else {
-            io.err(`error: worker ${slot} exited unexpectedly (${how})${listened ? `, ${deaths.length} worker deaths within a minute` : ' before it listened'}; stopping the others`);
+            io.err(
+              `error: worker ${slot} exited unexpectedly (${how})${listened ? `, ${deaths.length} worker deaths within a minute` : ' before it listened'}; stopping the others`,
+            );
             exitCode = Math.max(exitCode, 3);
             stop();
           }

@@ -93,11 +93,15 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
   // Created once, not per request.
-  const onInvalidHeader = (header: string, problem: string, requestId: string | undefined) => d.logger?.warn({ header, problem, requestId }, 'response header left out');
+  const onInvalidHeader = (header: string, problem: string, requestId: string | undefined) =>
+    d.logger?.warn({ header, problem, requestId }, 'response header left out');
   const single = d.instances[0]!;
   const selector = d.selector;
   const onStreamError = (err: Error, requestId: string | undefined) =>
-    d.logger?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId }, 'response body failed mid-stream; client response ended abruptly');
+    d.logger?.warn(
+      { err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, requestId },
+      'response body failed mid-stream; client response ended abruptly',
+    );
   // Decided once: with request logs off (level above info) the request path builds no log object at all.
   const logRequests = d.logger !== null && d.logger.isLevelEnabled('info');
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -136,7 +140,10 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
 
     let result: GatewayResult;
     try {
-      result = rejected === null ? await gateway.handle(incoming, abort) : { context: null, response: toGatewayResponse(gatewayErrorResponse(400, rejected)), api: null, operation: null };
+      result =
+        rejected === null
+          ? await gateway.handle(incoming, abort)
+          : { context: null, response: toGatewayResponse(gatewayErrorResponse(400, rejected)), api: null, operation: null };
     } catch (e) {
       // gateway.handle turns request errors into responses; reaching here is an emulator bug.
       const activityId = randomUUID();
@@ -147,7 +154,10 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
 
     // `record` is the request's trace record (traced, or seen by a console); `trace` is set only when APIM tracing was
     // asked for: it is stored for /_emulator/traces and named in the response header and the log line.
-    const record = tracing || observed ? buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result, instance, rejected, tracing) : null;
+    const record =
+      tracing || observed
+        ? buildTrace(d, incoming.method, incoming.path + incoming.search, arrived, requestHeaders ?? {}, result, instance, rejected, tracing)
+        : null;
     const trace = tracing ? record : null;
     const extra: Array<[string, string]> = [];
     if (trace) {
@@ -177,7 +187,20 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
     const backend = backendLabel(ctx);
     d.metrics.requestFinished({ api: result.api ?? '', operation: result.operation ?? '', backend, status, seconds: durationMs / 1000 });
     if (d.tap?.active) {
-      d.tap.finished({ arrived, method: incoming.method, url: d.masker.mask(incoming.path + incoming.search), api: result.api, operation: result.operation, status, backend, durationMs, traceId: trace?.id ?? null, instance, context: ctx, trace: record });
+      d.tap.finished({
+        arrived,
+        method: incoming.method,
+        url: d.masker.mask(incoming.path + incoming.search),
+        api: result.api,
+        operation: result.operation,
+        status,
+        backend,
+        durationMs,
+        traceId: trace?.id ?? null,
+        instance,
+        context: ctx,
+        trace: record,
+      });
     }
     if (record) {
       record.durationMs = round(durationMs);
@@ -222,7 +245,17 @@ export function createGatewayHandler(d: GatewayHandlerDeps): NodeHandler {
 }
 
 /** The request's trace record, secrets masked; `traced`: APIM tracing was asked for, so the response names the trace. */
-function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arrived: number, requestHeaders: Record<string, string[]>, result: GatewayResult, instance: number, rejected: string | null, traced: boolean): TraceRecord {
+function buildTrace(
+  d: GatewayHandlerDeps,
+  method: string,
+  target: string,
+  arrived: number,
+  requestHeaders: Record<string, string[]>,
+  result: GatewayResult,
+  instance: number,
+  rejected: string | null,
+  traced: boolean,
+): TraceRecord {
   const ctx = result.context;
   const r = result.response;
   const id = ctx?.requestId ?? randomUUID();
@@ -256,7 +289,15 @@ function buildTrace(d: GatewayHandlerDeps, method: string, target: string, arriv
 }
 
 function lastErrorFields(e: NonNullable<GatewayContext['lastError']>, masker: SecretMasker): Record<string, string> {
-  return { source: e.source, reason: e.reason, message: masker.mask(e.message), scope: e.scope, section: e.section, path: e.path, ...(e.policyId ? { policyId: e.policyId } : {}) };
+  return {
+    source: e.source,
+    reason: e.reason,
+    message: masker.mask(e.message),
+    scope: e.scope,
+    section: e.section,
+    path: e.path,
+    ...(e.policyId ? { policyId: e.policyId } : {}),
+  };
 }
 
 function whyNoPipeline(result: GatewayResult): string {

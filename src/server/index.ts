@@ -158,14 +158,20 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerStartError('EINVALIDOPTION', `port must be an integer from 0 to 65535, got ${port}`);
 
   let instances: readonly Gateway[] = o.gateway instanceof Gateway ? [o.gateway] : o.gateway;
-  if (instances.length < 1 || instances.length > MAX_INSTANCES) throw new ServerStartError('EINVALIDOPTION', `the number of gateway instances must be from 1 to ${MAX_INSTANCES}, got ${instances.length}`);
-  if (new Set(instances).size !== instances.length) throw new ServerStartError('EINVALIDOPTION', 'each gateway instance must be its own Gateway (build the definition once per instance), not the same object twice');
+  if (instances.length < 1 || instances.length > MAX_INSTANCES)
+    throw new ServerStartError('EINVALIDOPTION', `the number of gateway instances must be from 1 to ${MAX_INSTANCES}, got ${instances.length}`);
+  if (new Set(instances).size !== instances.length)
+    throw new ServerStartError(
+      'EINVALIDOPTION',
+      'each gateway instance must be its own Gateway (build the definition once per instance), not the same object twice',
+    );
   const multi = instances.length > 1;
   const selector = multi ? new InstanceSelector(instances.length) : null;
   const separateAdmin = o.admin?.port !== undefined;
   const adminHost = separateAdmin ? (o.admin?.host ?? '127.0.0.1') : host;
   const adminPort = o.admin?.port ?? 0;
-  if (separateAdmin && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new ServerStartError('EINVALIDOPTION', `admin port must be an integer from 0 to 65535, got ${adminPort}`);
+  if (separateAdmin && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535))
+    throw new ServerStartError('EINVALIDOPTION', `admin port must be an integer from 0 to 65535, got ${adminPort}`);
   const adminProblem = adminStartProblem(adminHost, o.admin?.token, separateAdmin);
   if (adminProblem) throw new ServerStartError('EINVALIDOPTION', adminProblem);
 
@@ -189,7 +195,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         gateway.backends.onEvent((e) => {
           ring.push(e);
           metrics.breakerEvent(e);
-          logger?.warn({ eventType: e.eventType, backend: e.data.backendName, subject: e.subject, eventTime: e.eventTime, rules: e.data.circuitBreaker.rules, ...(multi ? { instance } : {}) }, e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed');
+          logger?.warn(
+            {
+              eventType: e.eventType,
+              backend: e.data.backendName,
+              subject: e.subject,
+              eventTime: e.eventTime,
+              rules: e.data.circuitBreaker.rules,
+              ...(multi ? { instance } : {}),
+            },
+            e.eventType.endsWith('Opened') ? 'circuit breaker opened' : 'circuit breaker closed',
+          );
         }),
       );
     });
@@ -200,11 +216,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     cleanups.push(
       o.telemetry.attach({
         emitMetric: (m) => metrics.policyMetric(m),
-        log: (entry) => logger?.[entry.level]({ source: entry.source, ...(entry.data ? { data: masker.maskValue(entry.data) } : {}) }, masker.mask(entry.message)),
+        log: (entry) =>
+          logger?.[entry.level]({ source: entry.source, ...(entry.data ? { data: masker.maskValue(entry.data) } : {}) }, masker.mask(entry.message)),
       }),
     );
-  }
-  else {
+  } else {
     // Without a GatewayTelemetry, listen to each gateway's metrics (policy log entries, captured at compile time,
     // need the telemetry route).
     for (const gateway of instances) cleanups.push(gateway.services.onMetric((m) => metrics.policyMetric(m)));
@@ -218,7 +234,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // The console's switch exists from the start (the gateway handler checks it); the console itself is loaded with the
   // admin API.
   const tap = new RequestTap();
-  let generation = new Generation(createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }), instances);
+  let generation = new Generation(
+    createGatewayHandler({ instances, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }),
+    instances,
+  );
   const retired = new Set<Generation>();
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse): void => generation.handle(req, res);
 
@@ -233,9 +252,26 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let adminLoaded: AdminApi | null = null;
   const loadAdmin = (): Promise<AdminApi> =>
     (adminApi ??= (async () => {
-      const [{ default: express }, { WebConsole }, { createAdminRouter }] = await Promise.all([import('express'), import('../console/index.js'), import('./admin.js')]);
+      const [{ default: express }, { WebConsole }, { createAdminRouter }] = await Promise.all([
+        import('express'),
+        import('../console/index.js'),
+        import('./admin.js'),
+      ]);
       const webConsole = new WebConsole({ tap, instances, clock: o.clock, mocks: o.mocks, events, maskValue: (v) => masker.maskValue(v) });
-      const makeAdmin = (list: readonly Gateway[]) => createAdminRouter({ instances: list, selector, clock: o.clock, mocks: o.mocks, metrics, traces, events, inFlight, masker, debugTokenRequired: o.debugToken !== undefined, startedAt });
+      const makeAdmin = (list: readonly Gateway[]) =>
+        createAdminRouter({
+          instances: list,
+          selector,
+          clock: o.clock,
+          mocks: o.mocks,
+          metrics,
+          traces,
+          events,
+          inFlight,
+          masker,
+          debugTokenRequired: o.debugToken !== undefined,
+          startedAt,
+        });
       let adminRouter = makeAdmin(instances);
       const app = express();
       app.disable('x-powered-by');
@@ -245,7 +281,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       // then sends the admin token with its data requests (docs/console.md).
       app.use(ADMIN_PREFIX, webConsole.pageRouter());
       // Before every admin route (reload included): Host check, token, CSRF rule.
-      app.use(ADMIN_PREFIX, adminGuard({ boundHost: adminHost, ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}), ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}) }));
+      app.use(
+        ADMIN_PREFIX,
+        adminGuard({
+          boundHost: adminHost,
+          ...(o.admin?.token !== undefined ? { token: o.admin.token } : {}),
+          ...(o.admin?.allowedHosts ? { allowedHosts: o.admin.allowedHosts } : {}),
+        }),
+      );
       if (o.reload) app.post(`${ADMIN_PREFIX}/reload`, reloadRoute(o.reload));
       // The web console's event stream, then the rest of the admin API.
       app.use(ADMIN_PREFIX, webConsole.dataRouter());
@@ -289,10 +332,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     : null;
   // WebSocket (and other Upgrade) requests: Node would drop the socket silently; say why instead.
   server.on('upgrade', (req, socket) => {
-    logger?.warn({ method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade }, 'upgrade request refused: WebSocket APIs are not supported');
-    const body = JSON.stringify({ statusCode: 501, message: `Protocol upgrade to "${String(req.headers.upgrade)}" is not supported by the emulator (WebSocket APIs are not emulated).` });
+    logger?.warn(
+      { method: req.method, path: masker.mask((req.url ?? '/').split('?')[0]!), upgrade: req.headers.upgrade },
+      'upgrade request refused: WebSocket APIs are not supported',
+    );
+    const body = JSON.stringify({
+      statusCode: 501,
+      message: `Protocol upgrade to "${String(req.headers.upgrade)}" is not supported by the emulator (WebSocket APIs are not emulated).`,
+    });
     socket.on('error', () => undefined);
-    socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 
   try {
@@ -318,7 +369,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const url = `http://${urlHost}:${actualPort}`;
   const adminUrl = adminServer ? `http://${urlHostOf(adminHost)}:${(adminServer.address() as AddressInfo).port}` : url;
   logger?.info(
-    { url, adminUrl, adminTokenRequired: o.admin?.token !== undefined, traceLimit, debugTokenRequired: o.debugToken !== undefined, ...(multi ? { instances: instances.length } : {}) },
+    {
+      url,
+      adminUrl,
+      adminTokenRequired: o.admin?.token !== undefined,
+      traceLimit,
+      debugTokenRequired: o.debugToken !== undefined,
+      ...(multi ? { instances: instances.length } : {}),
+    },
     `gateway listening on ${url} (admin endpoints under ${adminUrl}${ADMIN_PREFIX}/)`,
   );
 
@@ -336,7 +394,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([inFlight.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs)))]);
         clearTimeout(timer);
-        if (inFlight.size > 0) logger?.warn({ inFlight: inFlight.size }, `closing with ${inFlight.size} request(s) still in flight after ${shutdownTimeoutMs} ms`);
+        if (inFlight.size > 0)
+          logger?.warn({ inFlight: inFlight.size }, `closing with ${inFlight.size} request(s) still in flight after ${shutdownTimeoutMs} ms`);
       }
       server.closeAllConnections();
       await closed;
@@ -344,7 +403,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       cleanup();
       // The upstream agent waits for its requests; they were all aborted above, but never let close() hang on one.
       let agentTimer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...instances, ...[...retired].flatMap((g) => g.gateways)].map((g) => g.close())), new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs)))]);
+      await Promise.race([
+        Promise.all([...instances, ...[...retired].flatMap((g) => g.gateways)].map((g) => g.close())),
+        new Promise<void>((resolve) => (agentTimer = setTimeout(resolve, shutdownTimeoutMs))),
+      ]);
       clearTimeout(agentTimer);
       logger?.info({ url }, 'gateway stopped');
     })());
@@ -354,7 +416,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const old = generation;
     for (const c of eventHooks.splice(0)) c();
     instances = next;
-    generation = new Generation(createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }), next);
+    generation = new Generation(
+      createGatewayHandler({ instances: next, selector, clock: o.clock, logger, metrics, traces, masker, debugToken: o.debugToken, inFlight, tap }),
+      next,
+    );
     // An admin API still loading picks up `instances` (already `next`) when it is built.
     adminLoaded?.swap(next);
     eventHooks = hookEvents(next);

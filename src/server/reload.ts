@@ -83,7 +83,9 @@ export function reloadRoute(reload: () => Promise<ReloadOutcome>) {
   return (_req: Request, res: Response): void => {
     reload().then(
       (r) => {
-        res.status(r.applied ? 200 : 422).json({ applied: r.applied, message: r.message, changes: r.changes, diagnostics: r.diagnostics.filter((d) => d.severity !== 'info') });
+        res
+          .status(r.applied ? 200 : 422)
+          .json({ applied: r.applied, message: r.message, changes: r.changes, diagnostics: r.diagnostics.filter((d) => d.severity !== 'info') });
       },
       (e: unknown) => {
         res.status(500).json({ applied: false, message: `reload failed: ${(e as Error).message}` });
@@ -98,14 +100,39 @@ export function describeChanges(before: GatewayDefinition, after: GatewayDefinit
   const text = (s: { text: string } | undefined) => s?.text ?? '';
   if (text(before.globalPolicy) !== text(after.globalPolicy)) out.push('global policy changed');
   diffById('fragment', before.fragments, after.fragments, (f) => f.source.text, out);
-  diffById('named value', before.namedValues.map((n) => ({ id: n.name, v: n })), after.namedValues.map((n) => ({ id: n.name, v: n })), (n) => `${n.v.value}|${n.v.secret}`, out);
-  diffById('backend file', before.backendFiles.map((b) => ({ id: b.file, t: b.text })), after.backendFiles.map((b) => ({ id: b.file, t: b.text })), (b) => b.t, out);
-  diffById('product', before.products, after.products, (p) => JSON.stringify({ ...p, policy: text(p.policy) }), out, (p) => (text(p.policy) !== text(before.products.find((x) => x.id === p.id)?.policy) ? 'policy changed' : 'settings changed'));
+  diffById(
+    'named value',
+    before.namedValues.map((n) => ({ id: n.name, v: n })),
+    after.namedValues.map((n) => ({ id: n.name, v: n })),
+    (n) => `${n.v.value}|${n.v.secret}`,
+    out,
+  );
+  diffById(
+    'backend file',
+    before.backendFiles.map((b) => ({ id: b.file, t: b.text })),
+    after.backendFiles.map((b) => ({ id: b.file, t: b.text })),
+    (b) => b.t,
+    out,
+  );
+  diffById(
+    'product',
+    before.products,
+    after.products,
+    (p) => JSON.stringify({ ...p, policy: text(p.policy) }),
+    out,
+    (p) => (text(p.policy) !== text(before.products.find((x) => x.id === p.id)?.policy) ? 'policy changed' : 'settings changed'),
+  );
   diffById(
     'api',
     before.apis,
     after.apis,
-    (a) => JSON.stringify({ ...a, policy: text(a.policy), specification: text(a.specification), operations: a.operations.map((op) => ({ ...op, policy: text(op.policy) })) }),
+    (a) =>
+      JSON.stringify({
+        ...a,
+        policy: text(a.policy),
+        specification: text(a.specification),
+        operations: a.operations.map((op) => ({ ...op, policy: text(op.policy) })),
+      }),
     out,
     (a) => {
       const old = before.apis.find((x) => x.id === a.id)!;

@@ -61,9 +61,13 @@ export function toIncomingRequest(req: IncomingMessage, headers: HeaderMap, trac
   const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   const { path, search } = splitTarget(target);
   const socket = req.socket;
-  const hostPort = parseHostHeader(req.headers.host, 80) ?? { host: socket.localAddress ? clientIp(socket.localAddress) : '127.0.0.1', port: socket.localPort ?? 80 };
+  const hostPort = parseHostHeader(req.headers.host, 80) ?? {
+    host: socket.localAddress ? clientIp(socket.localAddress) : '127.0.0.1',
+    port: socket.localPort ?? 80,
+  };
   const contentLength = req.headers['content-length'];
-  const hasBody = !METHODS_WITHOUT_BODY.has(method) && ((contentLength !== undefined && contentLength !== '0') || req.headers['transfer-encoding'] !== undefined);
+  const hasBody =
+    !METHODS_WITHOUT_BODY.has(method) && ((contentLength !== undefined && contentLength !== '0') || req.headers['transfer-encoding'] !== undefined);
   return {
     method,
     path,

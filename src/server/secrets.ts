@@ -12,7 +12,16 @@ export const MIN_SECRET_LENGTH = 3;
  * Request headers whose values are credentials: masked in traces and logs whatever their value (SECURITY.md).
  * Subscription key headers with a custom name per API are added by the caller.
  */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'ocp-apim-subscription-key', 'apim-debug-authorization', 'api-key', 'x-api-key', 'x-functions-key', 'cookie'];
+export const CREDENTIAL_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'ocp-apim-subscription-key',
+  'apim-debug-authorization',
+  'api-key',
+  'x-api-key',
+  'x-functions-key',
+  'cookie',
+];
 
 /** Query parameters whose values are credentials (APIM's subscription key parameter, SAS signatures, function keys). */
 export const CREDENTIAL_QUERY_PARAMETERS: readonly string[] = ['subscription-key', 'sig', 'code', 'api-key'];

@@ -36,7 +36,10 @@ export interface TraceRecord {
   events: TraceEvent[];
 }
 
-export type TraceSummary = Pick<TraceRecord, 'id' | 'time' | 'method' | 'url' | 'api' | 'operation' | 'durationMs' | 'outcome'> & { status: number | null; events: number };
+export type TraceSummary = Pick<TraceRecord, 'id' | 'time' | 'method' | 'url' | 'api' | 'operation' | 'durationMs' | 'outcome'> & {
+  status: number | null;
+  events: number;
+};
 
 /** The last N traces (ring buffer), newest last. */
 export class TraceStore {

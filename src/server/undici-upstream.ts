@@ -68,7 +68,10 @@ export class UndiciUpstream implements Upstream {
       // against forward-request's timeout. Say so, as APIM's limit is per unit (issue: upstream connection cap).
       if (e instanceof UpstreamError && e.reason === 'Timeout' && before >= this.cap) {
         this.opts.onCapTimeout?.({ origin, cap: this.cap, inFlight: before, timeoutMs: req.timeoutMs });
-        throw new UpstreamError('Timeout', `${e.message} The request waited for a connection: ${before} requests were already in flight to ${origin}, the cap of ${this.cap} connections per backend (server.upstreamConnections).`);
+        throw new UpstreamError(
+          'Timeout',
+          `${e.message} The request waited for a connection: ${before} requests were already in flight to ${origin}, the cap of ${this.cap} connections per backend (server.upstreamConnections).`,
+        );
       }
       throw e;
     } finally {

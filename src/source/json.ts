@@ -104,7 +104,7 @@ class Parser {
     if (t.startsWith('true', this.pos)) return this.literal(4, { kind: 'boolean', offset, value: true });
     if (t.startsWith('false', this.pos)) return this.literal(5, { kind: 'boolean', offset, value: false });
     if (t.startsWith('null', this.pos)) return this.literal(4, { kind: 'null', offset, value: null });
-    if (c === "'") throw new JsonSyntaxError("strings must use double quotes (\") in JSON, not single quotes", this.pos);
+    if (c === "'") throw new JsonSyntaxError('strings must use double quotes (") in JSON, not single quotes', this.pos);
     return this.fail('a value (object, array, string, number, true, false or null)');
   }
 

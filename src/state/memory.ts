@@ -106,7 +106,15 @@ export class MemoryStateStore implements StateStore {
       b = { openUntil: 0, openForMs: 0, trips: 0, reason: '', ats: [], fails: [], head: 0, failures: 0, total: 0 };
       this.breakers.set(key, b);
     }
-    const state = (tripped: boolean): SharedBreakerState => ({ openUntil: b.openUntil, openForMs: b.openForMs, trips: b.trips, reason: b.reason, failures: b.failures, total: b.total, tripped });
+    const state = (tripped: boolean): SharedBreakerState => ({
+      openUntil: b.openUntil,
+      openForMs: b.openForMs,
+      trips: b.trips,
+      reason: b.reason,
+      failures: b.failures,
+      total: b.total,
+      tripped,
+    });
     if (b.openUntil > now) return state(false);
     while (b.head < b.ats.length && now - b.ats[b.head]! >= o.intervalMs) {
       b.total--;

@@ -196,7 +196,16 @@ type ScriptedRedis = Redis & {
   apimTake(...keysThenArgs: Array<string | number>): Promise<[number, number, Array<[number, number, number, number]>]>;
   apimCorrect(window: string, id: number, at: number, amount: number, now: number, windowMs: number): Promise<number>;
   apimBreaker(hash: string, window: string, ...args: Array<string | number>): Promise<[number, number, number, string, number, number, number]>;
-  apimAddFixed(counter: string, periodStart: number, expiresAt: number, now: number, calls: number, amount: number, roll: string, grace: number): Promise<number>;
+  apimAddFixed(
+    counter: string,
+    periodStart: number,
+    expiresAt: number,
+    now: number,
+    calls: number,
+    amount: number,
+    roll: string,
+    grace: number,
+  ): Promise<number>;
 };
 
 /** Largest cached entry (characters) Redis is asked to keep: docs/limits.md. */
@@ -343,7 +352,22 @@ export class RedisStateStore implements StateStore {
     const count = o.count ?? -1;
     await this.subscribed;
     try {
-      const [openUntil, openForMs, trips, reason, failures, total, tripped] = await this.redis.apimBreaker(`${this.prefix}b:${key}`, `${this.prefix}bw:${key}`, now, o.intervalMs, count, o.percentage ?? 100, o.failure ? 1 : 0, o.openForMs, o.why, o.interval, o.source, this.breakerChannel(), key, REMOTE_GRACE_MS);
+      const [openUntil, openForMs, trips, reason, failures, total, tripped] = await this.redis.apimBreaker(
+        `${this.prefix}b:${key}`,
+        `${this.prefix}bw:${key}`,
+        now,
+        o.intervalMs,
+        count,
+        o.percentage ?? 100,
+        o.failure ? 1 : 0,
+        o.openForMs,
+        o.why,
+        o.interval,
+        o.source,
+        this.breakerChannel(),
+        key,
+        REMOTE_GRACE_MS,
+      );
       this.up();
       return { openUntil, openForMs, trips, reason, failures, total, tripped: tripped === 1 };
     } catch (e) {
@@ -428,7 +452,10 @@ export class RedisStateStore implements StateStore {
   private markDown(e: unknown): void {
     if (this.down) return;
     this.down = true;
-    this.log('warn', `shared state: Redis unreachable (${(e as Error)?.message ?? String(e)}); ${this.failOpen ? 'failing open: requests pass uncounted' : 'failing closed: throttled requests are refused with 503'} until it is back`);
+    this.log(
+      'warn',
+      `shared state: Redis unreachable (${(e as Error)?.message ?? String(e)}); ${this.failOpen ? 'failing open: requests pass uncounted' : 'failing closed: throttled requests are refused with 503'} until it is back`,
+    );
   }
 
   private failed(e: unknown): void {

@@ -155,15 +155,30 @@ class Reader {
         pos = close + 3;
       } else if (t.startsWith('<?', pos)) {
         if (t.startsWith('<?xml', pos) && isXmlSpace(t.charCodeAt(pos + 5))) {
-          this.error(pos, 'xml/misplaced-declaration', 'the XML declaration `<?xml ...?>` must be the very first thing in the file', 'move it to line 1, column 1, or remove it');
+          this.error(
+            pos,
+            'xml/misplaced-declaration',
+            'the XML declaration `<?xml ...?>` must be the very first thing in the file',
+            'move it to line 1, column 1, or remove it',
+          );
         }
         pos = this.processingInstruction(pos);
       } else if (t.startsWith('<!', pos)) {
         const what = t.startsWith('<!DOCTYPE', pos) ? 'DOCTYPE declarations are' : '`<!` declarations are';
-        throw new FatalXmlError(pos, 'xml/unsupported-declaration', `${what} not supported in policy documents`, 'allowed: elements, text, comments `<!-- -->`, CDATA `<![CDATA[ ]]>`');
+        throw new FatalXmlError(
+          pos,
+          'xml/unsupported-declaration',
+          `${what} not supported in policy documents`,
+          'allowed: elements, text, comments `<!-- -->`, CDATA `<![CDATA[ ]]>`',
+        );
       } else if (t.startsWith('</', pos)) {
         if (!top) {
-          throw new FatalXmlError(pos, 'xml/unexpected-closing-tag', `closing tag \`${this.peekClosingName(pos)}\` has no matching opening tag`, 'expected the end of the file after the root element');
+          throw new FatalXmlError(
+            pos,
+            'xml/unexpected-closing-tag',
+            `closing tag \`${this.peekClosingName(pos)}\` has no matching opening tag`,
+            'expected the end of the file after the root element',
+          );
         }
         this.flushText(top);
         pos = this.closingTag(pos, top.element);
@@ -171,7 +186,12 @@ class Reader {
         if (stack.length === 0) root = top.element;
       } else {
         if (!top && root) {
-          throw new FatalXmlError(pos, 'xml/multiple-roots', `a second root element starts here, after \`<${root.name}>\` (opened at ${this.at(root.start)}) was closed`, 'a policy document has exactly one root element; move this element inside it');
+          throw new FatalXmlError(
+            pos,
+            'xml/multiple-roots',
+            `a second root element starts here, after \`<${root.name}>\` (opened at ${this.at(root.start)}) was closed`,
+            'a policy document has exactly one root element; move this element inside it',
+          );
         }
         if (top) this.flushText(top);
         const { element, selfClosing, end } = this.openingTag(pos);
@@ -230,9 +250,19 @@ class Reader {
 
   private outsideRoot(pos: number, root: XmlElement | null, what: string): FatalXmlError {
     if (root) {
-      return new FatalXmlError(pos, 'xml/content-after-root', `${what} after the root element \`<${root.name}>\` (closed before this point)`, 'only comments and whitespace may follow the root element');
+      return new FatalXmlError(
+        pos,
+        'xml/content-after-root',
+        `${what} after the root element \`<${root.name}>\` (closed before this point)`,
+        'only comments and whitespace may follow the root element',
+      );
     }
-    return new FatalXmlError(pos, 'xml/content-before-root', `${what} before the root element`, 'only an XML declaration, comments and whitespace may precede the root element');
+    return new FatalXmlError(
+      pos,
+      'xml/content-before-root',
+      `${what} before the root element`,
+      'only an XML declaration, comments and whitespace may precede the root element',
+    );
   }
 
   private comment(pos: number): number {
@@ -281,7 +311,11 @@ class Reader {
 
   private openingTag(start: number): { element: XmlElement; selfClosing: boolean; end: number } {
     const t = this.text;
-    const { name, end: nameEnd } = this.name(start + 1, 'an element name after `<`', 'element names start with a letter or `_`; write `&lt;` for a literal `<`');
+    const { name, end: nameEnd } = this.name(
+      start + 1,
+      'an element name after `<`',
+      'element names start with a letter or `_`; write `&lt;` for a literal `<`',
+    );
     const element: XmlElement = { kind: 'element', name, attributes: [], children: [], start, end: -1, source: this.source };
     const seen = new Map<string, number>();
     let pos = nameEnd;
@@ -317,7 +351,12 @@ class Reader {
       const attribute = this.attribute(pos, name);
       const first = seen.get(attribute.name);
       if (first !== undefined) {
-        this.error(pos, 'xml/duplicate-attribute', `attribute \`${attribute.name}\` appears twice on \`<${name}>\` (first at ${this.at(first)})`, 'each attribute may appear once per element; the first value is kept');
+        this.error(
+          pos,
+          'xml/duplicate-attribute',
+          `attribute \`${attribute.name}\` appears twice on \`<${name}>\` (first at ${this.at(first)})`,
+          'each attribute may appear once per element; the first value is kept',
+        );
       } else {
         seen.set(attribute.name, pos);
         element.attributes.push(attribute);
@@ -336,7 +375,12 @@ class Reader {
     p = this.skipSpace(p + 1);
     const q = t.charCodeAt(p);
     if (q !== 0x22 && q !== 0x27) {
-      throw new FatalXmlError(p, 'xml/unquoted-attribute', `the value of attribute \`${name}\` must be in quotes`, `expected ${name}="value" or ${name}='value'`);
+      throw new FatalXmlError(
+        p,
+        'xml/unquoted-attribute',
+        `the value of attribute \`${name}\` must be in quotes`,
+        `expected ${name}="value" or ${name}='value'`,
+      );
     }
     const { value, end } = this.attributeValue(p, name);
     return { name, value, offset: pos, end };
@@ -361,7 +405,12 @@ class Reader {
     }
     for (;;) {
       if (pos >= t.length) {
-        throw new FatalXmlError(quotePos, 'xml/unterminated-attribute', `the value of attribute \`${name}\` opened at ${this.at(quotePos)} is never closed`, `expected a closing ${String.fromCharCode(quote)}`);
+        throw new FatalXmlError(
+          quotePos,
+          'xml/unterminated-attribute',
+          `the value of attribute \`${name}\` opened at ${this.at(quotePos)} is never closed`,
+          `expected a closing ${String.fromCharCode(quote)}`,
+        );
       }
       const c = t.charCodeAt(pos);
       if (c === quote) return { value: b.build(quotePos + 1), end: pos + 1 };
@@ -369,9 +418,19 @@ class Reader {
         const lineEnd = findLineEnd(t, pos);
         const quoteLater = t.indexOf(String.fromCharCode(quote), pos);
         if (quoteLater >= 0 && quoteLater < lineEnd) {
-          throw new FatalXmlError(pos, 'xml/lt-in-attribute', `\`<\` is not allowed in the value of attribute \`${name}\``, 'write `&lt;`, or start the value with an expression `@(...)`');
+          throw new FatalXmlError(
+            pos,
+            'xml/lt-in-attribute',
+            `\`<\` is not allowed in the value of attribute \`${name}\``,
+            'write `&lt;`, or start the value with an expression `@(...)`',
+          );
         }
-        throw new FatalXmlError(quotePos, 'xml/unterminated-attribute', `the value of attribute \`${name}\` opened at ${this.at(quotePos)} is never closed: a \`<\` follows at ${this.at(pos)}`, `expected a closing ${String.fromCharCode(quote)}`);
+        throw new FatalXmlError(
+          quotePos,
+          'xml/unterminated-attribute',
+          `the value of attribute \`${name}\` opened at ${this.at(quotePos)} is never closed: a \`<\` follows at ${this.at(pos)}`,
+          `expected a closing ${String.fromCharCode(quote)}`,
+        );
       }
       if (c === 0x26 /* & */) {
         pos = this.entity(pos, b);
@@ -393,11 +452,21 @@ class Reader {
     const { name, end: nameEnd } = this.name(pos + 2, 'an element name after `</`', `expected \`</${open.name}>\``);
     const p = this.skipSpace(nameEnd);
     if (name !== open.name) {
-      throw new FatalXmlError(pos, 'xml/mismatched-tag', `closing tag \`</${name}>\` does not match \`<${open.name}>\` opened at ${this.at(open.start)}`, `expected \`</${open.name}>\``);
+      throw new FatalXmlError(
+        pos,
+        'xml/mismatched-tag',
+        `closing tag \`</${name}>\` does not match \`<${open.name}>\` opened at ${this.at(open.start)}`,
+        `expected \`</${open.name}>\``,
+      );
     }
     if (t.charCodeAt(p) !== 0x3e) {
       const found = p >= t.length ? 'the end of the file' : `\`${describeChar(t, p)}\``;
-      throw new FatalXmlError(p, p >= t.length ? 'xml/truncated' : 'xml/malformed', `expected \`>\` to end the closing tag \`</${name}\`, found ${found}`, `expected \`</${name}>\``);
+      throw new FatalXmlError(
+        p,
+        p >= t.length ? 'xml/truncated' : 'xml/malformed',
+        `expected \`>\` to end the closing tag \`</${name}\`, found ${found}`,
+        `expected \`</${name}>\``,
+      );
     }
     open.end = p + 1;
     return p + 1;
@@ -611,7 +680,12 @@ class ExpressionScanner {
           continue;
         }
         if (++this.holes > XML_LIMITS.interpolationDepth) {
-          throw new FatalXmlError(i, 'xml/too-deep', `interpolated strings are nested more than ${XML_LIMITS.interpolationDepth} levels deep in this expression`, 'build the string in steps with variables');
+          throw new FatalXmlError(
+            i,
+            'xml/too-deep',
+            `interpolated strings are nested more than ${XML_LIMITS.interpolationDepth} levels deep in this expression`,
+            'build the string in steps with variables',
+          );
         }
         i = this.code(i, i, `interpolation hole \`{\` of the ${what}`, 'hole');
         this.holes--;
@@ -622,7 +696,12 @@ class ExpressionScanner {
   }
 
   private stringError(start: number, what: string, where = ''): FatalXmlError {
-    return new FatalXmlError(start, 'xml/unterminated-string', `${what} opened at ${this.reader.position(start)} in an expression is never closed${where}`, 'close it with `"`; inside a regular string write `\\"` for a quote, inside a verbatim string `""`');
+    return new FatalXmlError(
+      start,
+      'xml/unterminated-string',
+      `${what} opened at ${this.reader.position(start)} in an expression is never closed${where}`,
+      'close it with `"`; inside a regular string write `\\"` for a quote, inside a verbatim string `""`',
+    );
   }
 
   /** A C# char literal holds exactly one character or one escape sequence (`'\''`, `'\n'`, `'\u0041'`). */
@@ -638,7 +717,12 @@ class ExpressionScanner {
       }
       if (this.ch(i)[0] === 0x27) return i + this.ch(i)[1];
     }
-    throw new FatalXmlError(start, 'xml/unterminated-string', `character literal \`'\` opened at ${this.reader.position(start)} in an expression is never closed`, "a char literal holds one character, e.g. 'a' or '\\''");
+    throw new FatalXmlError(
+      start,
+      'xml/unterminated-string',
+      `character literal \`'\` opened at ${this.reader.position(start)} in an expression is never closed`,
+      "a char literal holds one character, e.g. 'a' or '\\''",
+    );
   }
 }
 
@@ -674,7 +758,12 @@ function decodeEntity(t: string, i: number): { value: string; length: number } |
   else return null;
   // XML Char production: no NUL, no lone surrogates, nothing past U+10FFFF.
   const valid =
-    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff);
   if (!valid) return null;
   return { value: String.fromCodePoint(code), length: semi - i + 1 };
 }

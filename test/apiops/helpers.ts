@@ -32,16 +32,29 @@ export async function startEcho(): Promise<{ url: string; received: Received[]; 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     answer,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** serve options for an APIOps tree on a free port, quiet. */
 export function apiopsOptions(dir: string, extra: Partial<ServeOptions> = {}): ServeOptions {
-  return { apiops: dir, backends: [], apiPath: '', fragments: [], namedValues: [], namedValuesFiles: [], mocks: [], port: 0, logLevel: 'silent', params: {}, ...extra };
+  return {
+    apiops: dir,
+    backends: [],
+    apiPath: '',
+    fragments: [],
+    namedValues: [],
+    namedValuesFiles: [],
+    mocks: [],
+    port: 0,
+    logLevel: 'silent',
+    params: {},
+    ...extra,
+  };
 }
 
 export const quiet = { out: () => undefined, err: () => undefined };

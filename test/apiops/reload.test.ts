@@ -49,7 +49,10 @@ describe('hot reload', () => {
     const dir = copyTree();
     const echo = await startEcho();
     cleanups.push(() => echo.close());
-    const emu = await startEmulator(apiopsOptions(dir, { watch: true, subscriptionKeys: ['starter-sub=k1'], backendUrls: [{ id: 'local', url: echo.url }] }), quiet);
+    const emu = await startEmulator(
+      apiopsOptions(dir, { watch: true, subscriptionKeys: ['starter-sub=k1'], backendUrls: [{ id: 'local', url: echo.url }] }),
+      quiet,
+    );
     cleanups.push(() => emu.close());
     const call = () => fetch(`${emu.url}/echo/hello`, { headers: { 'Ocp-Apim-Subscription-Key': 'k1' } });
 
@@ -89,11 +92,14 @@ describe('hot reload', () => {
     expect((await call()).status).toBe(429);
   });
 
-  it('POST /_emulator/reload keeps an open circuit breaker open, and --backend-url keeps the backend\'s breaker', async () => {
+  it("POST /_emulator/reload keeps an open circuit breaker open, and --backend-url keeps the backend's breaker", async () => {
     const dir = copyTree();
     const echo = await startEcho();
     cleanups.push(() => echo.close());
-    const emu = await startEmulator(apiopsOptions(dir, { subscriptionKeys: ['starter-sub=k1'], backendUrls: [{ id: 'local', url: echo.url }], virtualClock: true }), quiet);
+    const emu = await startEmulator(
+      apiopsOptions(dir, { subscriptionKeys: ['starter-sub=k1'], backendUrls: [{ id: 'local', url: echo.url }], virtualClock: true }),
+      quiet,
+    );
     cleanups.push(() => emu.close());
     const call = () => fetch(`${emu.url}/echo/hello`, { headers: { 'Ocp-Apim-Subscription-Key': 'k1' } });
 
@@ -119,7 +125,13 @@ describe('hot reload', () => {
   it('a request in flight during a reload finishes on the pipeline it started on; the next one uses the new pipeline', async () => {
     const dir = copyTree();
     const file = path.join(dir, 'apis/echo-api/policy.xml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('<outbound>\n\t\t<base />', '<outbound>\n\t\t<base />\n\t\t<set-header name="x-out" exists-action="override"><value>old</value></set-header>'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        '<outbound>\n\t\t<base />',
+        '<outbound>\n\t\t<base />\n\t\t<set-header name="x-out" exists-action="override"><value>old</value></set-header>',
+      ),
+    );
     // A backend that holds the first request until the test releases it.
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -53,7 +53,10 @@ describe.skipIf(!SAMPLE_PRESENT)('APIOps sample tree', () => {
           ],
         }),
       );
-      emu = await startEmulator(apiopsOptions(SAMPLE_DIR, { apiopsConfig: overrides, subscriptionKeys: ['subscription1=key-product1', 'key-all'], mockBackends: true }), quiet);
+      emu = await startEmulator(
+        apiopsOptions(SAMPLE_DIR, { apiopsConfig: overrides, subscriptionKeys: ['subscription1=key-product1', 'key-all'], mockBackends: true }),
+        quiet,
+      );
       plain = await startEmulator(apiopsOptions(SAMPLE_DIR, { subscriptionKeys: ['subscription1=key-product1', 'key-all'], mockBackends: true }), quiet);
     });
     afterAll(async () => {
@@ -70,7 +73,9 @@ describe.skipIf(!SAMPLE_PRESENT)('APIOps sample tree', () => {
       return { res, body: (text.startsWith('{') ? JSON.parse(text) : {}) as Echoed };
     };
     const scopesOf = async (base: string, res: Response) => {
-      const trace = (await (await fetch(`${base}/_emulator/traces/${res.headers.get('apim-trace-id')}`)).json()) as { events: Array<{ kind: string; scope?: string; section?: string }> };
+      const trace = (await (await fetch(`${base}/_emulator/traces/${res.headers.get('apim-trace-id')}`)).json()) as {
+        events: Array<{ kind: string; scope?: string; section?: string }>;
+      };
       const scopes = trace.events.filter((e) => e.kind === 'policy' && e.section === 'inbound').map((e) => e.scope);
       return scopes.filter((x, i) => x !== scopes[i - 1]);
     };

@@ -86,7 +86,11 @@ describe('architecture: the import graph', () => {
   it('reads the import statements of every source file', () => {
     expect(graph.size).toBeGreaterThan(100);
     expect(graph.get('gateway/gateway.ts')!.local).toContain('pipeline/compiler.ts');
-    expect(specifiers("import type { A } from './a.js';\nexport { b } from \"../b.js\";\nconst c = import('./c.js');")).toEqual(['./a.js', '../b.js', './c.js']);
+    expect(specifiers("import type { A } from './a.js';\nexport { b } from \"../b.js\";\nconst c = import('./c.js');")).toEqual([
+      './a.js',
+      '../b.js',
+      './c.js',
+    ]);
   });
 
   it('has no import circle through src/pipeline or src/policies', () => {
@@ -109,8 +113,11 @@ describe('architecture: the import graph', () => {
   it('the pipeline and the engine import no policy, and the engine imports no shell', () => {
     const bad: string[] = [];
     for (const [f, { local }] of graph) {
-      if (layer(f) === 'pipeline') for (const t of local) if (['policies', 'gateway', 'server', 'cli', 'scenarios'].includes(layer(t))) bad.push(`${f} -> ${t}`);
-      if (layer(f) === 'engine') for (const t of local) if (['policies', 'pipeline', 'gateway', 'server', 'cli', 'scenarios', 'config', 'mocks'].includes(layer(t))) bad.push(`${f} -> ${t}`);
+      if (layer(f) === 'pipeline')
+        for (const t of local) if (['policies', 'gateway', 'server', 'cli', 'scenarios'].includes(layer(t))) bad.push(`${f} -> ${t}`);
+      if (layer(f) === 'engine')
+        for (const t of local)
+          if (['policies', 'pipeline', 'gateway', 'server', 'cli', 'scenarios', 'config', 'mocks'].includes(layer(t))) bad.push(`${f} -> ${t}`);
     }
     expect(bad).toEqual([]);
   });
@@ -129,10 +136,14 @@ describe('architecture: the import graph', () => {
 
   it('the gateway and the executor name no policy (policies declare preflight and skip-backend themselves)', () => {
     // `trace` is also the name of a trace event kind, so it is left out of the text search.
-    const names = allPolicyDefinitions().map((d) => d.name).filter((n) => n !== 'trace');
+    const names = allPolicyDefinitions()
+      .map((d) => d.name)
+      .filter((n) => n !== 'trace');
     expect(names).toContain('cors');
     for (const f of ['gateway/gateway.ts', 'pipeline/execute.ts', 'engine/context.ts']) {
-      const text = readFileSync(path.join(SRC, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const text = readFileSync(path.join(SRC, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
       const named = names.filter((n) => new RegExp(`['"\`]${n}['"\`]|\\b${n.replace(/-/g, '\\-')}\\.js`).test(text));
       expect(named, f).toEqual([]);
     }

@@ -16,7 +16,7 @@ const template = {
     urlFormat: 'https://{0}.openai.example.com/openai',
   },
   resources: [
-    { type: 'Microsoft.ApiManagement/service', apiVersion: '2024-06-01-preview', name: "[parameters('apimName')]", location: "[resourceGroup().location]" },
+    { type: 'Microsoft.ApiManagement/service', apiVersion: '2024-06-01-preview', name: "[parameters('apimName')]", location: '[resourceGroup().location]' },
     {
       type: 'Microsoft.ApiManagement/service/backends',
       apiVersion: '2024-06-01-preview',
@@ -25,7 +25,15 @@ const template = {
         url: "[format(variables('urlFormat'), first(parameters('regions')))]",
         protocol: 'http',
         description: '[[not an expression]',
-        circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: "[parameters('tripCount')]", interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }] },
+        circuitBreaker: {
+          rules: [
+            {
+              name: 'r',
+              failureCondition: { count: "[parameters('tripCount')]", interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] },
+              tripDuration: 'PT1M',
+            },
+          ],
+        },
       },
     },
     {
@@ -44,7 +52,11 @@ const template = {
         pool: {
           services: [
             { id: "[resourceId('Microsoft.ApiManagement/service/backends', parameters('apimName'), variables('prefix'))]", priority: 1, weight: 3 },
-            { id: "[resourceId('Microsoft.ApiManagement/service/backends', parameters('apimName'), concat('aoai-', last(parameters('regions'))))]", priority: 1, weight: "[parameters('secondWeight')]" },
+            {
+              id: "[resourceId('Microsoft.ApiManagement/service/backends', parameters('apimName'), concat('aoai-', last(parameters('regions'))))]",
+              priority: 1,
+              weight: "[parameters('secondWeight')]",
+            },
           ],
         },
       },
@@ -67,7 +79,13 @@ describe('ARM templates', () => {
     expect(east!.circuitBreaker?.count).toBe(3);
     expect(sweden!.url).toBe('https://swedencentral.openai.example.com/openai');
     expect(pool!.pool!.members).toEqual([
-      { backendId: 'aoai-east', rawId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator-rg/providers/Microsoft.ApiManagement/service/apim-abc/backends/aoai-east', priority: 1, weight: 3 },
+      {
+        backendId: 'aoai-east',
+        rawId:
+          '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator-rg/providers/Microsoft.ApiManagement/service/apim-abc/backends/aoai-east',
+        priority: 1,
+        weight: 3,
+      },
       expect.objectContaining({ backendId: 'aoai-swedencentral', weight: 1 }),
     ]);
   });
@@ -82,9 +100,16 @@ describe('ARM templates', () => {
   });
 
   it('a parameters file loaded alongside feeds the template; explicit parameters win', () => {
-    const params = { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: { apimName: { value: 'svc2' }, tripCount: { value: 9 } } };
+    const params = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#',
+      contentVersion: '1.0.0.0',
+      parameters: { apimName: { value: 'svc2' }, tripCount: { value: 9 } },
+    };
     const r = loadBackends(
-      [{ file: 'main.json', text: JSON.stringify(template) }, { file: 'main.parameters.json', text: JSON.stringify(params) }],
+      [
+        { file: 'main.json', text: JSON.stringify(template) },
+        { file: 'main.parameters.json', text: JSON.stringify(params) },
+      ],
       { parameters: { tripCount: 4 } },
     );
     expect(r.diagnostics).toEqual([]);
@@ -94,7 +119,9 @@ describe('ARM templates', () => {
 
   it('reference() and listKeys() are "not supported offline", pointing at the expression', () => {
     const t = structuredClone(template) as typeof template;
-    (t.resources[2]!.properties as Record<string, unknown>).credentials = { header: { 'api-key': ["[listKeys(resourceId('Microsoft.CognitiveServices/accounts', 'x'), '2023-05-01').key1]"] } };
+    (t.resources[2]!.properties as Record<string, unknown>).credentials = {
+      header: { 'api-key': ["[listKeys(resourceId('Microsoft.CognitiveServices/accounts', 'x'), '2023-05-01').key1]"] },
+    };
     (t.resources[1]!.properties as Record<string, unknown>).url = "[reference('aoai').properties.endpoint]";
     const text = JSON.stringify(t, null, 2);
     const r = loadBackends([{ file: 'main.json', text }]);
@@ -163,14 +190,34 @@ describe('ARM templates', () => {
 
   it('Bicep-style loops over a config array: indexing and property access', () => {
     const t = {
-      parameters: { cfg: { type: 'array', defaultValue: [{ name: 'eastus', endpoint: 'https://e.example.com/' }, { name: 'westus', endpoint: 'https://w.example.com/' }] } },
+      parameters: {
+        cfg: {
+          type: 'array',
+          defaultValue: [
+            { name: 'eastus', endpoint: 'https://e.example.com/' },
+            { name: 'westus', endpoint: 'https://w.example.com/' },
+          ],
+        },
+      },
       resources: [
         {
           copy: { name: 'backends', count: "[length(parameters('cfg'))]" },
           type: 'Microsoft.ApiManagement/service/backends',
           apiVersion: '2024-06-01-preview',
           name: "[format('{0}/{1}', 'svc', parameters('cfg')[copyIndex()].name)]",
-          properties: { url: "[format('{0}openai', parameters('cfg')[copyIndex()].endpoint)]", protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }], errorReasons: 'Timeout' }, tripDuration: 'PT1M' }] } },
+          properties: {
+            url: "[format('{0}openai', parameters('cfg')[copyIndex()].endpoint)]",
+            protocol: 'http',
+            circuitBreaker: {
+              rules: [
+                {
+                  name: 'r',
+                  failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }], errorReasons: 'Timeout' },
+                  tripDuration: 'PT1M',
+                },
+              ],
+            },
+          },
         },
       ],
     };
@@ -195,7 +242,14 @@ describe('ARM templates', () => {
             parameters: { serviceName: { value: "[parameters('apim')]" }, host: { value: 'inner.example.com' } },
             template: {
               parameters: { serviceName: { type: 'string' }, host: { type: 'string' } },
-              resources: [{ type: 'Microsoft.ApiManagement/service/backends', apiVersion: '2024-06-01-preview', name: "[format('{0}/m', parameters('serviceName'))]", properties: { url: "[format('https://{0}/', parameters('host'))]", protocol: 'http' } }],
+              resources: [
+                {
+                  type: 'Microsoft.ApiManagement/service/backends',
+                  apiVersion: '2024-06-01-preview',
+                  name: "[format('{0}/m', parameters('serviceName'))]",
+                  properties: { url: "[format('https://{0}/', parameters('host'))]", protocol: 'http' },
+                },
+              ],
             },
           },
         },

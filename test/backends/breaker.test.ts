@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
-import { type BackendDefinition, BackendRegistry, type CircuitBreakerEvent, formatTimeSpan, loadBackends, parseIsoDuration, retryAfterMs } from '../../src/backends/index.js';
+import {
+  type BackendDefinition,
+  BackendRegistry,
+  type CircuitBreakerEvent,
+  formatTimeSpan,
+  loadBackends,
+  parseIsoDuration,
+  retryAfterMs,
+} from '../../src/backends/index.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -231,12 +239,23 @@ describe('circuit breaker', () => {
     clock.advance(1000);
     reg.report('aoai', { status: 200 });
     expect(reg.state()).toEqual([
-      { id: 'aoai', type: 'Single', url: 'https://aoai.example.com', selections: 2, breaker: { rule: 'myRule', state: 'closed', failuresInWindow: 1, totalInWindow: 2, trips: 0 } },
+      {
+        id: 'aoai',
+        type: 'Single',
+        url: 'https://aoai.example.com',
+        selections: 2,
+        breaker: { rule: 'myRule', state: 'closed', failuresInWindow: 1, totalInWindow: 2, trips: 0 },
+      },
     ]);
     reg.report('aoai', { status: 500 });
     expect(reg.state()[0]!.breaker).toEqual({
-      rule: 'myRule', state: 'open', openUntil: '2025-01-01T00:01:01.000Z', failuresInWindow: 2, totalInWindow: 3,
-      lastTripReason: 'status 500 in 500-599; 2 failures >= count 2 within PT1M; open for tripDuration PT1M', trips: 1,
+      rule: 'myRule',
+      state: 'open',
+      openUntil: '2025-01-01T00:01:01.000Z',
+      failuresInWindow: 2,
+      totalInWindow: 3,
+      lastTripReason: 'status 500 in 500-599; 2 failures >= count 2 within PT1M; open for tripDuration PT1M',
+      trips: 1,
     });
   });
 
@@ -260,7 +279,8 @@ describe('durations', () => {
     expect(parseIsoDuration('P1DT2H3M4S')).toBe(86_400_000 + 7_384_000);
     expect(parseIsoDuration('PT10S')).toBe(10_000);
     expect(parseIsoDuration('P1W')).toBe(7 * 86_400_000);
-    for (const bad of ['', 'P', 'PT', '1h', 'PT1H ', 'P1DT', 'pt1m', '-PT1M', 'PT1.S']) expect(parseIsoDuration(bad), bad).toBe(bad === 'PT1H ' ? 3_600_000 : null);
+    for (const bad of ['', 'P', 'PT', '1h', 'PT1H ', 'P1DT', 'pt1m', '-PT1M', 'PT1.S'])
+      expect(parseIsoDuration(bad), bad).toBe(bad === 'PT1H ' ? 3_600_000 : null);
   });
 
   it('formatTimeSpan is .NET TimeSpan text', () => {

@@ -7,7 +7,11 @@ import { formatDiagnosticLine } from '../../src/diagnostics/diagnostic.js';
 import { CORPUS_DIR, CORPUS_PRESENT } from '../helpers/corpus.js';
 
 describe.skipIf(!CORPUS_PRESENT)('corpus: every AI-Gateway __backends.json loads and validates', () => {
-  const files = CORPUS_PRESENT ? readdirSync(CORPUS_DIR).filter((f) => f.endsWith('__backends.json')).sort() : [];
+  const files = CORPUS_PRESENT
+    ? readdirSync(CORPUS_DIR)
+        .filter((f) => f.endsWith('__backends.json'))
+        .sort()
+    : [];
   const read = (f: string) => ({ file: f, text: readFileSync(path.join(CORPUS_DIR, f), 'utf8') });
 
   it('51 files, zero errors, zero warnings; counts printed', () => {

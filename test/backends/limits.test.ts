@@ -58,17 +58,33 @@ describe('JSON reader limits', () => {
 
 describe('ARM limits', () => {
   it('copy.count above 800 is refused as ARM refuses it', () => {
-    const d = only(arm({ resources: [backend({ name: "[concat('apim/b', string(copyIndex()))]", copy: { name: 'c', count: 1_000_000_000 } })] }), 'backend/arm-limit');
+    const d = only(
+      arm({ resources: [backend({ name: "[concat('apim/b', string(copyIndex()))]", copy: { name: 'c', count: 1_000_000_000 } })] }),
+      'backend/arm-limit',
+    );
     expect(d.jsonPath).toBe('$.resources[0].copy.count');
     expect(d.message).toMatch(/at most 800/);
     // 800 itself is allowed (the condition keeps the test from building 800 backends).
-    const fine = load(arm({ resources: [backend({ name: "[concat('apim/b', string(copyIndex()))]", condition: "[equals(copyIndex(), 799)]", copy: { name: 'c', count: ARM_LIMITS.copyCount } })] }));
+    const fine = load(
+      arm({
+        resources: [
+          backend({
+            name: "[concat('apim/b', string(copyIndex()))]",
+            condition: '[equals(copyIndex(), 799)]',
+            copy: { name: 'c', count: ARM_LIMITS.copyCount },
+          }),
+        ],
+      }),
+    );
     expect(fine.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
     expect(fine.backends.map((b) => b.id)).toEqual(['b799']);
   });
 
   it('range() larger than ARM allows is refused', () => {
-    const t = arm({ variables: { r: '[range(0, 1000000000)]' }, resources: [backend({ properties: { url: "[concat('https://x/', string(length(variables('r'))))]", protocol: 'http' } })] });
+    const t = arm({
+      variables: { r: '[range(0, 1000000000)]' },
+      resources: [backend({ properties: { url: "[concat('https://x/', string(length(variables('r'))))]", protocol: 'http' } })],
+    });
     expect(only(t, 'backend/arm-limit').message).toMatch(/range\(\) count 1000000000/);
   });
 
@@ -90,14 +106,19 @@ describe('ARM limits', () => {
 
   it('a replace() that would explode is refused before it is built', () => {
     const t = arm({
-      variables: { big: "[replace(replace(replace('aaaaaaaaaaaaaaaa', 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')]" },
+      variables: {
+        big: "[replace(replace(replace('aaaaaaaaaaaaaaaa', 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')]",
+      },
       resources: [backend({ properties: { url: "[concat('https://x/', variables('big'))]", protocol: 'http' } })],
     });
     expect(only(t, 'backend/arm-limit').message).toMatch(/replace\(\)/);
   });
 
   it('a parameter default that refers to itself, directly or through another, is a diagnostic', () => {
-    const direct = arm({ parameters: { p: { type: 'string', defaultValue: "[parameters('p')]" } }, resources: [backend({ properties: { url: "[parameters('p')]", protocol: 'http' } })] });
+    const direct = arm({
+      parameters: { p: { type: 'string', defaultValue: "[parameters('p')]" } },
+      resources: [backend({ properties: { url: "[parameters('p')]", protocol: 'http' } })],
+    });
     expect(only(direct, 'backend/arm-parameter').message).toMatch(/'p' refers to itself/);
     const cycle = arm({
       parameters: { a: { type: 'string', defaultValue: "[parameters('b')]" }, b: { type: 'string', defaultValue: "[concat('x', parameters('a'))]" } },
@@ -130,7 +151,15 @@ describe('statusCodeRanges type confusions', () => {
   ] as const) {
     it(`given as ${what} is a schema diagnostic, not a crash`, () => {
       const t = arm({
-        resources: [backend({ properties: { url: 'https://b1', protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: value }, tripDuration: 'PT1M' }] } } })],
+        resources: [
+          backend({
+            properties: {
+              url: 'https://b1',
+              protocol: 'http',
+              circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: value }, tripDuration: 'PT1M' }] },
+            },
+          }),
+        ],
       });
       const d = only(t, 'backend/schema');
       expect(d.jsonPath).toMatch(/statusCodeRanges$/);

@@ -14,7 +14,9 @@ function defs(members: Member[], poolExtra: Record<string, unknown> = {}, apiVer
       properties: {
         url: `https://${m.name}.example.com`,
         credentials: { header: { 'api-key': [`key-${m.name}`] } },
-        circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }] },
+        circuitBreaker: {
+          rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }],
+        },
       },
     })),
     {
@@ -23,7 +25,11 @@ function defs(members: Member[], poolExtra: Record<string, unknown> = {}, apiVer
       properties: {
         type: 'Pool',
         pool: {
-          services: members.map((m) => ({ id: `/backends/${m.name}`, ...(m.priority !== undefined ? { priority: m.priority } : {}), ...(m.weight !== undefined ? { weight: m.weight } : {}) })),
+          services: members.map((m) => ({
+            id: `/backends/${m.name}`,
+            ...(m.priority !== undefined ? { priority: m.priority } : {}),
+            ...(m.weight !== undefined ? { weight: m.weight } : {}),
+          })),
           ...poolExtra,
         },
       },
@@ -56,40 +62,87 @@ describe('pool selection', () => {
   });
 
   it('50/50 alternates exactly (smooth weighted round-robin)', () => {
-    const reg = new BackendRegistry(defs([{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }]), new VirtualClock());
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'a', weight: 50 },
+        { name: 'b', weight: 50 },
+      ]),
+      new VirtualClock(),
+    );
     expect(picks(reg, 8)).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
   });
 
   it('3:1:1 over 10,000 selections is exact, and interleaved (never 3 a in a row twice)', () => {
-    const reg = new BackendRegistry(defs([{ name: 'a', weight: 3 }, { name: 'b', weight: 1 }, { name: 'c', weight: 1 }]), new VirtualClock());
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'a', weight: 3 },
+        { name: 'b', weight: 1 },
+        { name: 'c', weight: 1 },
+      ]),
+      new VirtualClock(),
+    );
     const list = picks(reg, 10_000);
     expect(counts(list)).toEqual({ a: 6000, b: 2000, c: 2000 });
     expect(list.slice(0, 5)).toEqual(['a', 'b', 'a', 'c', 'a']); // smooth: spread, not a,a,a,b,c
     const snap = reg.state().find((s) => s.id === 'pool')!;
-    expect(snap.members!.map((m) => [m.backendId, m.selections])).toEqual([['a', 6000], ['b', 2000], ['c', 2000]]);
+    expect(snap.members!.map((m) => [m.backendId, m.selections])).toEqual([
+      ['a', 6000],
+      ['b', 2000],
+      ['c', 2000],
+    ]);
     expect(snap.selections).toBe(10_000);
   });
 
   it('weight 0 is never chosen unless every available member of its group has weight 0', () => {
     const clock = new VirtualClock();
-    const reg = new BackendRegistry(defs([{ name: 'main', weight: 1 }, { name: 'standby', weight: 0 }]), clock);
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'main', weight: 1 },
+        { name: 'standby', weight: 0 },
+      ]),
+      clock,
+    );
     expect(counts(picks(reg, 100))).toEqual({ main: 100 });
     reg.report('main', { status: 429 });
     expect(picks(reg, 3)).toEqual(['standby', 'standby', 'standby']);
-    const allZero = new BackendRegistry(defs([{ name: 'x', weight: 0 }, { name: 'y', weight: 0 }]), clock);
+    const allZero = new BackendRegistry(
+      defs([
+        { name: 'x', weight: 0 },
+        { name: 'y', weight: 0 },
+      ]),
+      clock,
+    );
     expect(picks(allZero, 4)).toEqual(['x', 'y', 'x', 'y']);
   });
 
   it('null priority counts as 0 (highest) and null weight as 1', () => {
-    const reg = new BackendRegistry(defs([{ name: 'low', priority: 1, weight: 5 }, { name: 'nullp', priority: null, weight: null }, { name: 'zero', priority: 0, weight: 1 }]), new VirtualClock());
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'low', priority: 1, weight: 5 },
+        { name: 'nullp', priority: null, weight: null },
+        { name: 'zero', priority: 0, weight: 1 },
+      ]),
+      new VirtualClock(),
+    );
     expect(picks(reg, 4)).toEqual(['nullp', 'zero', 'nullp', 'zero']);
     const snap = reg.state().find((s) => s.id === 'pool')!;
-    expect(snap.members!.map((m) => [m.backendId, m.priority, m.weight])).toEqual([['nullp', 0, 1], ['zero', 0, 1], ['low', 1, 5]]);
+    expect(snap.members!.map((m) => [m.backendId, m.priority, m.weight])).toEqual([
+      ['nullp', 0, 1],
+      ['zero', 0, 1],
+      ['low', 1, 5],
+    ]);
   });
 
   it('priority fallback: the next group only when every member of the higher group is open; back when it closes', () => {
     const clock = new VirtualClock();
-    const reg = new BackendRegistry(defs([{ name: 'p1a', priority: 1 }, { name: 'p1b', priority: 1 }, { name: 'p2', priority: 2 }]), clock);
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'p1a', priority: 1 },
+        { name: 'p1b', priority: 1 },
+        { name: 'p2', priority: 2 },
+      ]),
+      clock,
+    );
     expect(picks(reg, 2)).toEqual(['p1a', 'p1b']);
     reg.report('p1a', { status: 429 });
     expect(picks(reg, 2)).toEqual(['p1b', 'p1b']);
@@ -102,7 +155,13 @@ describe('pool selection', () => {
   });
 
   it('each attempt chooses again: no pool-internal retry (a failure changes only later selections)', () => {
-    const reg = new BackendRegistry(defs([{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }]), new VirtualClock());
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'a', weight: 50 },
+        { name: 'b', weight: 50 },
+      ]),
+      new VirtualClock(),
+    );
     expect(picks(reg, 1)).toEqual(['a']);
     reg.report('a', { status: 500 }); // not in 429-429: not a failure
     expect(picks(reg, 2)).toEqual(['b', 'a']);
@@ -121,7 +180,7 @@ describe('pool selection', () => {
       statusCode: 503,
       reason: 'BackendUnavailable',
       message: "All backends in pool 'pool' are unavailable (circuit breakers open: a until 2025-01-01T00:01:00.000Z, b until 2025-01-01T00:01:00.000Z).",
-      why: 'pool pool: every member\'s circuit breaker is open (a until 2025-01-01T00:01:00.000Z, b until 2025-01-01T00:01:00.000Z)',
+      why: "pool pool: every member's circuit breaker is open (a until 2025-01-01T00:01:00.000Z, b until 2025-01-01T00:01:00.000Z)",
     });
     expect(reg.state().find((x) => x.id === 'pool')!.unavailable).toBe(1);
   });
@@ -134,14 +193,27 @@ describe('pool selection', () => {
 
   it('a single backend selects itself with its credentials; unknown ids throw', () => {
     const reg = new BackendRegistry(defs([{ name: 'a' }]), new VirtualClock());
-    expect(reg.select('a')).toEqual({ ok: true, backendId: 'a', memberId: 'a', url: 'https://a.example.com', credentials: { headers: { 'api-key': ['key-a'] }, query: {} }, why: 'backend a' });
+    expect(reg.select('a')).toEqual({
+      ok: true,
+      backendId: 'a',
+      memberId: 'a',
+      url: 'https://a.example.com',
+      credentials: { headers: { 'api-key': ['key-a'] }, query: {} },
+      why: 'backend a',
+    });
     expect(reg.has('a') && reg.has('pool') && !reg.has('zzz')).toBe(true);
     expect(reg.get('pool')?.type).toBe('Pool');
     expect(() => reg.select('zzz')).toThrow(/unknown backend 'zzz'/);
   });
 
   it('reset() clears breakers, counters and round-robin positions', () => {
-    const reg = new BackendRegistry(defs([{ name: 'a', weight: 2 }, { name: 'b', weight: 1 }]), new VirtualClock());
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'a', weight: 2 },
+        { name: 'b', weight: 1 },
+      ]),
+      new VirtualClock(),
+    );
     const first = picks(reg, 3);
     reg.report('a', { status: 429 });
     reg.reset();

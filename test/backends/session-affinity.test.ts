@@ -9,7 +9,11 @@ type Member = { name: string; priority?: number; weight?: number };
 
 /** Singles with a count-1 429 breaker (PT1M), a pool over them with session affinity (cookie `name`), and a plain pool. */
 function defs(members: Member[], cookieName = 'SessionId'): BackendDefinition[] {
-  const services = members.map((m) => ({ id: `/backends/${m.name}`, ...(m.priority !== undefined ? { priority: m.priority } : {}), ...(m.weight !== undefined ? { weight: m.weight } : {}) }));
+  const services = members.map((m) => ({
+    id: `/backends/${m.name}`,
+    ...(m.priority !== undefined ? { priority: m.priority } : {}),
+    ...(m.weight !== undefined ? { weight: m.weight } : {}),
+  }));
   const backends = [
     ...members.map((m) => ({
       name: m.name,
@@ -17,10 +21,16 @@ function defs(members: Member[], cookieName = 'SessionId'): BackendDefinition[] 
       properties: {
         url: `https://${m.name}.example.com`,
         protocol: 'http',
-        circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }] },
+        circuitBreaker: {
+          rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }],
+        },
       },
     })),
-    { name: 'sticky', apiVersion: '2025-03-01-preview', properties: { type: 'Pool', pool: { services, sessionAffinity: { sessionId: { source: 'Cookie', name: cookieName } } } } },
+    {
+      name: 'sticky',
+      apiVersion: '2025-03-01-preview',
+      properties: { type: 'Pool', pool: { services, sessionAffinity: { sessionId: { source: 'Cookie', name: cookieName } } } },
+    },
     { name: 'plain', apiVersion: '2025-03-01-preview', properties: { type: 'Pool', pool: { services } } },
   ];
   const r = loadBackends([{ file: 'b.json', text: JSON.stringify({ backends }) }]);
@@ -110,7 +120,13 @@ describe('pool session affinity (sessionAffinity.sessionId)', () => {
 
   it('a session stays on its lower-priority member after the higher priority group comes back', () => {
     const clock = new VirtualClock();
-    const reg = new BackendRegistry(defs([{ name: 'primary', priority: 1 }, { name: 'spare', priority: 2 }]), clock);
+    const reg = new BackendRegistry(
+      defs([
+        { name: 'primary', priority: 1 },
+        { name: 'spare', priority: 2 },
+      ]),
+      clock,
+    );
     trip(reg, 'primary');
     const c = new Client(reg);
     expect(c.send().memberId).toBe('spare');
@@ -133,7 +149,7 @@ describe('pool session affinity (sessionAffinity.sessionId)', () => {
     expect(c.send()).toMatchObject({ memberId: 'a', session: { changed: false } });
   });
 
-  it("a value from another pool, a tampered one or garbage starts a new session (counted as unrecognized)", () => {
+  it('a value from another pool, a tampered one or garbage starts a new session (counted as unrecognized)', () => {
     const reg = new BackendRegistry(defs([{ name: 'a' }, { name: 'b' }]), new VirtualClock());
     const issued = ok(reg.select('sticky')).session!.value; // a
     const tampered = issued.slice(0, 10) + (issued[10] === 'A' ? 'B' : 'A') + issued.slice(11);
@@ -156,7 +172,13 @@ describe('pool session affinity (sessionAffinity.sessionId)', () => {
     const restarted = new BackendRegistry(defs(members), new VirtualClock());
     expect(ok(restarted.select('sticky', new HeaderMap([['Cookie', `SessionId=${onB}`]]))).memberId).toBe('b');
     reg.reset();
-    expect(reg.state().find((x) => x.id === 'sticky')!.sessionAffinity).toEqual({ cookieName: 'SessionId', assigned: 0, pinned: 0, repinned: 0, unrecognized: 0 });
+    expect(reg.state().find((x) => x.id === 'sticky')!.sessionAffinity).toEqual({
+      cookieName: 'SessionId',
+      assigned: 0,
+      pinned: 0,
+      repinned: 0,
+      unrecognized: 0,
+    });
     expect(ok(reg.select('sticky', new HeaderMap([['Cookie', `SessionId=${onB}`]]))).memberId).toBe('b');
   });
 
@@ -168,7 +190,10 @@ describe('pool session affinity (sessionAffinity.sessionId)', () => {
           text: JSON.stringify([
             { name: 'a', properties: { url: 'https://a.example.com' } },
             { name: 'b', properties: { url: 'https://b.example.com' } },
-            { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: 'a' }, { id: 'b' }, { id: 'a' }], sessionAffinity: { sessionId: { name: 'S' } } } } },
+            {
+              name: 'p',
+              properties: { type: 'Pool', pool: { services: [{ id: 'a' }, { id: 'b' }, { id: 'a' }], sessionAffinity: { sessionId: { name: 'S' } } } },
+            },
           ]),
         },
       ]).backends,
@@ -176,7 +201,12 @@ describe('pool session affinity (sessionAffinity.sessionId)', () => {
     );
     const values = [0, 1, 2].map(() => ok(reg.select('p')).session!.value);
     for (const v of values) ok(reg.select('p', new HeaderMap([['Cookie', `S=${v}`]])));
-    expect(reg.state().find((x) => x.id === 'p')!.members!.map((m) => m.selections)).toEqual([2, 2, 2]);
+    expect(
+      reg
+        .state()
+        .find((x) => x.id === 'p')!
+        .members!.map((m) => m.selections),
+    ).toEqual([2, 2, 2]);
   });
 
   it('pools without sessionAffinity and single backends ignore cookies and set none', () => {

@@ -84,7 +84,22 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
   });
 
   it('priority and weight outside 0-100', () => {
-    const r = load([single('a'), single('b'), { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: 'a', priority: 101 }, { id: 'b', weight: -1 }] } } }]);
+    const r = load([
+      single('a'),
+      single('b'),
+      {
+        name: 'p',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: 'a', priority: 101 },
+              { id: 'b', weight: -1 },
+            ],
+          },
+        },
+      },
+    ]);
     const p = only(r.diagnostics, 'backend/pool-priority-range');
     expect(p).toMatchObject({ jsonPath: '$.backends[2].properties.pool.services[0].priority', ...pos(r.text, '101') });
     expect(p.hint).toContain('0-100');
@@ -115,8 +130,16 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
     const both = load([single('a', rule({ percentage: 50 }))]);
     const d = only(both.diagnostics, 'backend/breaker-threshold');
     const at = pos(both.text, '"percentage": 50');
-    expect(d).toMatchObject({ jsonPath: '$.backends[0].properties.circuitBreaker.rules[0].failureCondition.percentage', line: at.line, column: at.column + '"percentage": '.length });
-    const neither = load([single('a', { circuitBreaker: { rules: [{ name: 'r', failureCondition: { interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] } })]);
+    expect(d).toMatchObject({
+      jsonPath: '$.backends[0].properties.circuitBreaker.rules[0].failureCondition.percentage',
+      line: at.line,
+      column: at.column + '"percentage": '.length,
+    });
+    const neither = load([
+      single('a', {
+        circuitBreaker: { rules: [{ name: 'r', failureCondition: { interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] },
+      }),
+    ]);
     expect(only(neither.diagnostics, 'backend/breaker-threshold').message).toContain('neither count nor percentage');
   });
 
@@ -133,13 +156,29 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
     const r = load([single('a', rule({ errorReasons: ['Server errors', 'Backend is sad'] }))]);
     const d = only(r.diagnostics, 'backend/error-reason-unknown');
     expect(d.severity).toBe('warning');
-    expect(d).toMatchObject({ jsonPath: '$.backends[0].properties.circuitBreaker.rules[0].failureCondition.errorReasons[1]', ...pos(r.text, '"Backend is sad"') });
+    expect(d).toMatchObject({
+      jsonPath: '$.backends[0].properties.circuitBreaker.rules[0].failureCondition.errorReasons[1]',
+      ...pos(r.text, '"Backend is sad"'),
+    });
     expect(d.hint).toContain('BackendConnectionFailure');
     expect(r.backends).toHaveLength(1);
   });
 
   it('hand-invented shapes (tripCondition) get a "write this instead" error, not a generic one', () => {
-    const r = load([single('a', { circuitBreaker: { rules: [{ name: 'r', tripCondition: { failureCount: 3 }, tripDuration: 'PT1M', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] } }] } })]);
+    const r = load([
+      single('a', {
+        circuitBreaker: {
+          rules: [
+            {
+              name: 'r',
+              tripCondition: { failureCount: 3 },
+              tripDuration: 'PT1M',
+              failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] },
+            },
+          ],
+        },
+      }),
+    ]);
     const d = only(r.diagnostics, 'backend/invented-shape');
     expect(d).toMatchObject({ jsonPath: '$.backends[0].properties.circuitBreaker.rules[0].tripCondition', ...pos(r.text, '"tripCondition"') });
     expect(d.hint).toContain('failureCondition');
@@ -157,7 +196,10 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
     const r = load([{ name: 'a', properties: { protocol: 'http' } }]);
     expect(only(r.diagnostics, 'backend/missing-url').jsonPath).toBe('$.backends[0].properties');
     const q = load([single('a', { pool: { services: [{ id: 'a' }] } }), { name: 'p', properties: { type: 'Pool' } }]);
-    expect(only(q.diagnostics, 'backend/pool-without-type')).toMatchObject({ jsonPath: '$.backends[0].properties.pool', ...pos(q.text, '{\n          "services"') });
+    expect(only(q.diagnostics, 'backend/pool-without-type')).toMatchObject({
+      jsonPath: '$.backends[0].properties.pool',
+      ...pos(q.text, '{\n          "services"'),
+    });
     expect(only(q.diagnostics, 'backend/pool-missing').jsonPath).toBe('$.backends[1].properties.type');
   });
 
@@ -199,7 +241,9 @@ describe('backend definitions: semantic checks, each with file, JSON path, line 
     const r = loadBackends([{ file: 'broken.json', text }]);
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ code: 'backend/json-syntax', file: 'broken.json', line: 3, column: 20 });
-    expect(formatDiagnosticLine(r.diagnostics[0]!)).toBe('broken.json:3:20: error backend/json-syntax: invalid JSON: trailing comma before } is not allowed in JSON (backend files are JSON (ARM templates may contain // comments))');
+    expect(formatDiagnosticLine(r.diagnostics[0]!)).toBe(
+      'broken.json:3:20: error backend/json-syntax: invalid JSON: trailing comma before } is not allowed in JSON (backend files are JSON (ARM templates may contain // comments))',
+    );
   });
 
   it('an unrecognized document says which shapes are accepted', () => {
@@ -221,13 +265,23 @@ describe('api-version gating (docs/backends.md)', () => {
   });
 
   it('priority and weight are not in 2023-05-01-preview (pool items are {id} only)', () => {
-    const r = load([single('a', {}, '2023-05-01-preview'), { name: 'p', apiVersion: '2023-05-01-preview', properties: { type: 'Pool', pool: { services: [{ id: '/backends/a', priority: 1, weight: 2 }] } } }]);
+    const r = load([
+      single('a', {}, '2023-05-01-preview'),
+      { name: 'p', apiVersion: '2023-05-01-preview', properties: { type: 'Pool', pool: { services: [{ id: '/backends/a', priority: 1, weight: 2 }] } } },
+    ]);
     const ds = r.diagnostics.filter((d) => d.code === 'backend/not-in-api-version');
     expect(ds.map((d) => d.jsonPath)).toEqual(['$.backends[1].properties.pool.services[0].priority', '$.backends[1].properties.pool.services[0].weight']);
   });
 
   it('failureResponse and sessionAffinity only from 2024-10-01-preview', () => {
-    const poolWith = (apiVersion: string): Json => ({ name: 'p', apiVersion, properties: { type: 'Pool', pool: { services: [{ id: 'a' }], failureResponse: { statusCode: 429 }, sessionAffinity: { sessionId: { source: 'Cookie', name: 'SessionId' } } } } });
+    const poolWith = (apiVersion: string): Json => ({
+      name: 'p',
+      apiVersion,
+      properties: {
+        type: 'Pool',
+        pool: { services: [{ id: 'a' }], failureResponse: { statusCode: 429 }, sessionAffinity: { sessionId: { source: 'Cookie', name: 'SessionId' } } },
+      },
+    });
     const old = load([single('a'), poolWith('2024-06-01-preview')]);
     expect(old.diagnostics.filter((d) => d.code === 'backend/not-in-api-version').map((d) => d.jsonPath)).toEqual([
       '$.backends[1].properties.pool.failureResponse',
@@ -243,16 +297,29 @@ describe('api-version gating (docs/backends.md)', () => {
   });
 
   it('sessionAffinity: a missing or invalid cookie name is an error at the name; no sessionId loads without affinity', () => {
-    const pool = (sa: Json): Json => ({ name: 'p', apiVersion: '2025-03-01-preview', properties: { type: 'Pool', pool: { services: [{ id: 'a' }], sessionAffinity: sa } } });
+    const pool = (sa: Json): Json => ({
+      name: 'p',
+      apiVersion: '2025-03-01-preview',
+      properties: { type: 'Pool', pool: { services: [{ id: 'a' }], sessionAffinity: sa } },
+    });
     const noName = load([single('a'), pool({ sessionId: { source: 'Cookie' } })]);
     const d1 = only(noName.diagnostics, 'backend/session-affinity-name');
-    expect(d1).toMatchObject({ severity: 'error', jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId', line: pos(noName.text, '"sessionId"').line, column: pos(noName.text, '"sessionId"').column + '"sessionId": '.length });
+    expect(d1).toMatchObject({
+      severity: 'error',
+      jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId',
+      line: pos(noName.text, '"sessionId"').line,
+      column: pos(noName.text, '"sessionId"').column + '"sessionId": '.length,
+    });
     expect(d1.hint).toContain('name');
     expect(noName.backends.map((b) => b.id)).toEqual(['a']);
 
     const badName = load([single('a'), pool({ sessionId: { source: 'Cookie', name: 'my session' } })]);
     const d2 = only(badName.diagnostics, 'backend/session-affinity-name');
-    expect(d2).toMatchObject({ severity: 'error', jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId.name', ...pos(badName.text, '"my session"') });
+    expect(d2).toMatchObject({
+      severity: 'error',
+      jsonPath: '$.backends[1].properties.pool.sessionAffinity.sessionId.name',
+      ...pos(badName.text, '"my session"'),
+    });
     expect(d2.message).toContain('not a valid cookie name');
 
     const noSessionId = load([single('a'), pool({})]);
@@ -264,13 +331,21 @@ describe('api-version gating (docs/backends.md)', () => {
     expect(lower.backends[1]!.pool!.sessionAffinity).toEqual({ source: 'cookie', name: 'ARR-Session_1' });
 
     const header = load([single('a'), pool({ sessionId: { source: 'Header', name: 'x-session' } })]);
-    expect(header.diagnostics.filter((d) => d.severity === 'error').map((d) => d.jsonPath)).toEqual(['$.backends[1].properties.pool.sessionAffinity.sessionId.source']);
+    expect(header.diagnostics.filter((d) => d.severity === 'error').map((d) => d.jsonPath)).toEqual([
+      '$.backends[1].properties.pool.sessionAffinity.sessionId.source',
+    ]);
   });
 
   it('no circuit breaker before 2023-03-01-preview; no pools before 2023-05-01-preview', () => {
     expect(only(load([single('a', rule(), '2022-08-01')]).diagnostics, 'backend/not-in-api-version').hint).toContain('2023-03-01-preview');
-    const r = load([single('a', {}, '2023-03-01-preview'), { name: 'p', apiVersion: '2023-03-01-preview', properties: { type: 'Pool', pool: { services: [{ id: 'a' }] } } }]);
-    expect(r.diagnostics.filter((d) => d.code === 'backend/not-in-api-version').map((d) => d.jsonPath)).toEqual(['$.backends[1].properties.type', '$.backends[1].properties.pool']);
+    const r = load([
+      single('a', {}, '2023-03-01-preview'),
+      { name: 'p', apiVersion: '2023-03-01-preview', properties: { type: 'Pool', pool: { services: [{ id: 'a' }] } } },
+    ]);
+    expect(r.diagnostics.filter((d) => d.code === 'backend/not-in-api-version').map((d) => d.jsonPath)).toEqual([
+      '$.backends[1].properties.type',
+      '$.backends[1].properties.pool',
+    ]);
   });
 
   it('a malformed apiVersion is an error', () => {
@@ -282,7 +357,21 @@ describe('api-version gating (docs/backends.md)', () => {
 describe('shapes', () => {
   const b = single('svc/a');
   it('one resource, an array, { backends }, { value } (REST list) all load', () => {
-    for (const doc of [b, [b], { backends: [b] }, { value: [{ id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/svc/backends/a', name: 'a', type: 'Microsoft.ApiManagement/service/backends', properties: { url: 'https://a', protocol: 'http', title: null } }] }]) {
+    for (const doc of [
+      b,
+      [b],
+      { backends: [b] },
+      {
+        value: [
+          {
+            id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ApiManagement/service/svc/backends/a',
+            name: 'a',
+            type: 'Microsoft.ApiManagement/service/backends',
+            properties: { url: 'https://a', protocol: 'http', title: null },
+          },
+        ],
+      },
+    ]) {
       const r = loadBackends([{ file: 'f.json', text: JSON.stringify(doc) }]);
       expect(r.diagnostics).toEqual([]);
       expect(r.backends.map((x) => x.id)).toEqual(['a']);
@@ -299,8 +388,22 @@ describe('shapes', () => {
 
   it('pool member ids: /backends/x, full ARM id, bare name', () => {
     const r = load([
-      single('a'), single('b'), single('c'),
-      { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: '/backends/a' }, { id: '/subscriptions/0/resourceGroups/rg/providers/Microsoft.ApiManagement/service/svc/backends/b' }, { id: 'c' }] } } },
+      single('a'),
+      single('b'),
+      single('c'),
+      {
+        name: 'p',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: '/backends/a' },
+              { id: '/subscriptions/0/resourceGroups/rg/providers/Microsoft.ApiManagement/service/svc/backends/b' },
+              { id: 'c' },
+            ],
+          },
+        },
+      },
     ]);
     expect(r.diagnostics).toEqual([]);
     expect(r.backends[3]!.pool!.members.map((m) => m.backendId)).toEqual(['a', 'b', 'c']);
@@ -309,18 +412,27 @@ describe('shapes', () => {
   });
 
   it('normalizes credentials, tls defaults and the breaker rule', () => {
-    const r = load([single('a', {
-      credentials: { header: { 'api-key': ['{{key}}'] }, query: { v: ['1'] }, authorization: { scheme: 'Bearer', parameter: 'tok' } },
-      tls: { validateCertificateChain: false },
-      ...rule({ count: undefined, percentage: 50, errorReasons: ['Timeout'] }, { acceptRetryAfter: true }),
-    })]);
+    const r = load([
+      single('a', {
+        credentials: { header: { 'api-key': ['{{key}}'] }, query: { v: ['1'] }, authorization: { scheme: 'Bearer', parameter: 'tok' } },
+        tls: { validateCertificateChain: false },
+        ...rule({ count: undefined, percentage: 50, errorReasons: ['Timeout'] }, { acceptRetryAfter: true }),
+      }),
+    ]);
     expect(r.diagnostics).toEqual([]);
     const a = r.backends[0]!;
     expect(a.credentials).toEqual({ headers: { 'api-key': ['{{key}}'] }, query: { v: ['1'] }, authorization: { scheme: 'Bearer', parameter: 'tok' } });
     expect(a.tls).toEqual({ validateCertificateChain: false, validateCertificateName: true });
     expect(a.circuitBreaker).toEqual({
-      name: 'r1', percentage: 50, intervalMs: 60_000, interval: 'PT1M', tripDurationMs: 60_000, tripDuration: 'PT1M',
-      statusCodeRanges: [{ min: 500, max: 599 }], errorReasons: ['Timeout'], acceptRetryAfter: true,
+      name: 'r1',
+      percentage: 50,
+      intervalMs: 60_000,
+      interval: 'PT1M',
+      tripDurationMs: 60_000,
+      tripDuration: 'PT1M',
+      statusCodeRanges: [{ min: 500, max: 599 }],
+      errorReasons: ['Timeout'],
+      acceptRetryAfter: true,
     });
     expect(a).toMatchObject({ file: 'backends.json', jsonPath: '$.backends[0]', apiVersion: '2024-06-01-preview', line: 3, column: 5 });
   });

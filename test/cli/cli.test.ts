@@ -46,7 +46,10 @@ function lines(s: string): string[] {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'apim-cli-'));
-  writeFileSync(path.join(dir, 'good.xml'), '<policies>\n  <inbound>\n    <base />\n    <set-header name="x-a" exists-action="override"><value>1</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n');
+  writeFileSync(
+    path.join(dir, 'good.xml'),
+    '<policies>\n  <inbound>\n    <base />\n    <set-header name="x-a" exists-action="override"><value>1</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n',
+  );
   writeFileSync(path.join(dir, 'unknown.xml'), '<policies>\n  <inbound>\n    <set-heder name="x" />\n  </inbound>\n</policies>\n');
   writeFileSync(path.join(dir, 'malformed.xml'), '<policies>\n  <inbound>\n    <base />\n</policies>\n');
   writeFileSync(path.join(dir, 'bad.json'), '{\n  "backends": [\n    { "name": "a", }\n  ]\n}\n');
@@ -80,7 +83,18 @@ describe('apim-emulator validate', () => {
   it('--format sarif prints SARIF 2.1.0 with a result per problem', async () => {
     const r = await run(['validate', path.join(dir, 'unknown.xml'), path.join(dir, 'bad.json'), '--format', 'sarif']);
     expect(r.code).toBe(1);
-    const sarif = JSON.parse(r.stdout) as { version: string; runs: Array<{ tool: { driver: { name: string } }; results: Array<{ ruleId: string; level: string; message: { text: string }; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }> }> }> };
+    const sarif = JSON.parse(r.stdout) as {
+      version: string;
+      runs: Array<{
+        tool: { driver: { name: string } };
+        results: Array<{
+          ruleId: string;
+          level: string;
+          message: { text: string };
+          locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }>;
+        }>;
+      }>;
+    };
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]!.tool.driver.name).toBe('apim-emulator');
     const results = sarif.runs[0]!.results;
@@ -95,7 +109,10 @@ describe('apim-emulator validate', () => {
 describe('apim-emulator as a CI gate', () => {
   it('no files, Bicep and unchecked backend ids (in process)', () => {
     const warn = path.join(dir, 'warn.xml');
-    writeFileSync(warn, '<policies>\n  <inbound>\n    <set-backend-service backend-id="pool-a" />\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n    <set-backend-service backend-id="pool-b" />\n  </inbound>\n</policies>\n');
+    writeFileSync(
+      warn,
+      '<policies>\n  <inbound>\n    <set-backend-service backend-id="pool-a" />\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n    <set-backend-service backend-id="pool-b" />\n  </inbound>\n</policies>\n',
+    );
     const empty = mkdtempSync(path.join(tmpdir(), 'apim-cli-empty-'));
     const bicep = path.join(dir, 'main.bicep');
     writeFileSync(bicep, "resource b 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = {}\n");
@@ -103,10 +120,14 @@ describe('apim-emulator as a CI gate', () => {
     try {
       const noFiles = validate([empty]);
       expect(noFiles.exitCode).toBe(2);
-      expect(noFiles.diagnostics).toEqual([expect.objectContaining({ severity: 'error', code: 'input/none', message: expect.stringMatching(/^no files to validate in .*apim-cli-empty-/) })]);
+      expect(noFiles.diagnostics).toEqual([
+        expect.objectContaining({ severity: 'error', code: 'input/none', message: expect.stringMatching(/^no files to validate in .*apim-cli-empty-/) }),
+      ]);
       const bicepRun = validate([bicep]);
       expect(bicepRun.exitCode).toBe(2);
-      expect(bicepRun.diagnostics).toEqual([expect.objectContaining({ code: 'input/bicep', line: 1, column: 1, hint: expect.stringContaining('run `bicep build` first and pass the JSON') })]);
+      expect(bicepRun.diagnostics).toEqual([
+        expect.objectContaining({ code: 'input/bicep', line: 1, column: 1, hint: expect.stringContaining('run `bicep build` first and pass the JSON') }),
+      ]);
       // Two backend-ids, one note: said once per run, at the first one.
       const plain = validate([warn]);
       expect(plain.exitCode).toBe(0);
@@ -120,8 +141,16 @@ describe('apim-emulator as a CI gate', () => {
 
   it('no command prints help and exits 2; --max-warnings and --strict fail on warnings', async () => {
     const warn = path.join(dir, 'one-warning.xml');
-    writeFileSync(warn, '<policies>\n  <inbound>\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n');
-    const [none, max1, max0, strict] = await Promise.all([run([]), run(['validate', warn, '--max-warnings', '1']), run(['validate', warn, '--max-warnings', '0']), run(['validate', warn, '--strict'])]);
+    writeFileSync(
+      warn,
+      '<policies>\n  <inbound>\n    <set-header name="x" exists-action="override"><value>{{nv}}</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n',
+    );
+    const [none, max1, max0, strict] = await Promise.all([
+      run([]),
+      run(['validate', warn, '--max-warnings', '1']),
+      run(['validate', warn, '--max-warnings', '0']),
+      run(['validate', warn, '--strict']),
+    ]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Usage: apim-emulator \[options\] \[command\][\s\S]*validate[\s\S]*serve[\s\S]*test/);
     expect(lines(max1.stdout).at(-1)).toBe('0 errors, 1 warning in 1 file');
@@ -135,7 +164,10 @@ describe('apim-emulator as a CI gate', () => {
 
 describe('apim-emulator serve', () => {
   it('serves the bundled example on a free port, then exits on SIGTERM', async () => {
-    const child = spawn(process.execPath, [...CLI, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, 'serve', '--config', EXAMPLE, '--mock-backends', '--port', '0', '--log-level', 'silent'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

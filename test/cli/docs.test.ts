@@ -15,6 +15,7 @@ describe('generated policy documentation', () => {
 
   it('lists every policy of the registry, executed ones with their support level', () => {
     const doc = renderPoliciesDoc();
-    for (const d of allPolicyDefinitions()) expect(doc).toContain(`| \`${d.name}\` | ${d.support === 'full' ? 'yes' : d.support === 'approximate' ? 'approximate' : 'not yet'} |`);
+    for (const d of allPolicyDefinitions())
+      expect(doc).toContain(`| \`${d.name}\` | ${d.support === 'full' ? 'yes' : d.support === 'approximate' ? 'approximate' : 'not yet'} |`);
   });
 });

@@ -30,7 +30,19 @@ describe('apim-emulator init', () => {
 
     const errors: string[] = [];
     const running = await startEmulator(
-      { config: path.join(dir, 'apim-emulator.json'), backends: [], apiPath: '', fragments: [], namedValues: [], namedValuesFiles: [], mocks: ['primary=429; aoai'], mockBackends: true, port: 0, logLevel: 'silent', params: {} },
+      {
+        config: path.join(dir, 'apim-emulator.json'),
+        backends: [],
+        apiPath: '',
+        fragments: [],
+        namedValues: [],
+        namedValuesFiles: [],
+        mocks: ['primary=429; aoai'],
+        mockBackends: true,
+        port: 0,
+        logLevel: 'silent',
+        params: {},
+      },
       { out: () => undefined, err: (l) => errors.push(l) },
     );
     try {
@@ -57,7 +69,11 @@ describe('apim-emulator init', () => {
     writeFileSync(path.join(other, 'backends.json'), 'mine');
     const again = runInit(other);
     expect(again.exitCode).toBe(2);
-    expect(again.lines).toEqual([expect.stringMatching(/^error: apim-emulator\.json, policies\/chat-api\.xml, backends\.json, scenarios\/failover\.scenario\.yaml already exist in .*; nothing was written \(use --force to overwrite\)$/)]);
+    expect(again.lines).toEqual([
+      expect.stringMatching(
+        /^error: apim-emulator\.json, policies\/chat-api\.xml, backends\.json, scenarios\/failover\.scenario\.yaml already exist in .*; nothing was written \(use --force to overwrite\)$/,
+      ),
+    ]);
     expect(readFileSync(path.join(other, 'backends.json'), 'utf8')).toBe('mine');
     expect(runInit(other, true).exitCode).toBe(0);
     expect(readFileSync(path.join(other, 'backends.json'), 'utf8')).toBe(INIT_FILES.find(([f]) => f === 'backends.json')![1]);

@@ -31,7 +31,13 @@ describe('content detection', () => {
 
   it('picks the lab backends file of a corpus-style policy name', () => {
     const c = (n: string) => ({ abs: `/c/${n}` });
-    const all = ['lab-a__backends.json', 'lab-a__sub__backends.json', 'svc__main-v1__backends.json', 'svc__main-v2__backends.json', '_deprecated__x__backends.json'].map(c);
+    const all = [
+      'lab-a__backends.json',
+      'lab-a__sub__backends.json',
+      'svc__main-v1__backends.json',
+      'svc__main-v2__backends.json',
+      '_deprecated__x__backends.json',
+    ].map(c);
     const pick = (p: string) => labBackends(`/c/${p}`, all).map((x) => path.basename(x.abs));
     expect(pick('lab-a__policy.xml')).toEqual(['lab-a__backends.json']);
     expect(pick('lab-a__sub__policy.xml')).toEqual(['lab-a__sub__backends.json']);
@@ -46,7 +52,10 @@ describe('content detection', () => {
 describe('runValidate', () => {
   it('checks policies against --backends: an unknown backend-id is an error at its attribute', () => {
     writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ backends: [{ name: 'known', properties: { url: 'https://k.example.com' } }] }));
-    writeFileSync(path.join(dir, 'p.xml'), '<policies>\n  <inbound>\n    <set-backend-service backend-id="nope" />\n  </inbound>\n  <backend><forward-request /></backend>\n</policies>');
+    writeFileSync(
+      path.join(dir, 'p.xml'),
+      '<policies>\n  <inbound>\n    <set-backend-service backend-id="nope" />\n  </inbound>\n  <backend><forward-request /></backend>\n</policies>',
+    );
     const r = runValidate({ ...defaults, inputs: [path.join(dir, 'p.xml')], backends: [path.join(dir, 'b.json')] });
     expect(r.exitCode).toBe(1);
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
@@ -58,9 +67,19 @@ describe('runValidate', () => {
   });
 
   it('fragments found among the inputs are known to include-fragment; named values are checked', () => {
-    writeFileSync(path.join(dir, 'frag-a.xml'), '<fragment>\n  <set-header name="x-env" exists-action="override"><value>{{env}}</value></set-header>\n</fragment>');
-    writeFileSync(path.join(dir, 'uses.xml'), '<policies>\n  <inbound><include-fragment fragment-id="frag-a" /></inbound>\n  <outbound><include-fragment fragment-id="frag-b" /></outbound>\n</policies>');
-    const r = runValidate({ ...defaults, inputs: [path.join(dir, 'frag-a.xml'), path.join(dir, 'uses.xml')], namedValues: [{ name: 'other', value: '1', secret: false }] });
+    writeFileSync(
+      path.join(dir, 'frag-a.xml'),
+      '<fragment>\n  <set-header name="x-env" exists-action="override"><value>{{env}}</value></set-header>\n</fragment>',
+    );
+    writeFileSync(
+      path.join(dir, 'uses.xml'),
+      '<policies>\n  <inbound><include-fragment fragment-id="frag-a" /></inbound>\n  <outbound><include-fragment fragment-id="frag-b" /></outbound>\n</policies>',
+    );
+    const r = runValidate({
+      ...defaults,
+      inputs: [path.join(dir, 'frag-a.xml'), path.join(dir, 'uses.xml')],
+      namedValues: [{ name: 'other', value: '1', secret: false }],
+    });
     const lines = r.diagnostics.map(formatDiagnosticLine);
     expect(r.exitCode).toBe(1);
     expect(lines.some((l) => /uses\.xml:3:\d+: error .*frag-b/.test(l))).toBe(true);
@@ -69,7 +88,10 @@ describe('runValidate', () => {
   });
 
   it('--scope places the document: quota is allowed at product scope only', () => {
-    writeFileSync(path.join(dir, 'quota.xml'), '<policies>\n  <inbound>\n    <base />\n    <quota calls="10" renewal-period="60" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>');
+    writeFileSync(
+      path.join(dir, 'quota.xml'),
+      '<policies>\n  <inbound>\n    <base />\n    <quota calls="10" renewal-period="60" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>',
+    );
     const at = (scope: 'api' | 'product') => runValidate({ ...defaults, scope, inputs: [path.join(dir, 'quota.xml')] });
     const api = at('api');
     expect(api.exitCode).toBe(1);
@@ -102,7 +124,9 @@ describe.skipIf(!CORPUS_PRESENT)('validate ../shared/corpus/ai-gateway', () => {
     const names = readdirSync(CORPUS);
     const backendsFiles = names.filter((n) => n.endsWith('__backends.json')).map((n) => ({ abs: path.join(CORPUS, n) }));
     const defines = (policy: string) =>
-      labBackends(path.join(CORPUS, policy), backendsFiles).some((b) => '{backend-id}' in ((JSON.parse(readFileSync(b.abs, 'utf8')) as { policyPlaceholders?: object }).policyPlaceholders ?? {}));
+      labBackends(path.join(CORPUS, policy), backendsFiles).some(
+        (b) => '{backend-id}' in ((JSON.parse(readFileSync(b.abs, 'utf8')) as { policyPlaceholders?: object }).policyPlaceholders ?? {}),
+      );
     const literal = r.diagnostics.filter((d) => d.message.includes('{backend-id}'));
     for (const d of literal) expect(defines(path.basename(d.file!)), formatDiagnosticLine(d)).toBe(false);
     const lb = r.diagnostics.filter((d) => d.file?.endsWith('/backend-pool-load-balancing__policy.xml') && d.severity === 'error');
@@ -111,6 +135,8 @@ describe.skipIf(!CORPUS_PRESENT)('validate ../shared/corpus/ai-gateway', () => {
     expect(r.diagnostics.filter((d) => d.severity === 'error' && d.file?.endsWith('.json')).map(formatDiagnosticLine)).toEqual([]);
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
     const filesWithErrors = new Set(errors.map((d) => d.file));
-    console.log(`corpus validate: ${r.files.length} files, ${errors.length} errors in ${filesWithErrors.size} files, ${r.diagnostics.length - errors.length} warnings/notes`);
+    console.log(
+      `corpus validate: ${r.files.length} files, ${errors.length} errors in ${filesWithErrors.size} files, ${r.diagnostics.length - errors.length} warnings/notes`,
+    );
   });
 });

@@ -8,7 +8,20 @@ import type { ServeOptions } from '../../src/cli/serve.js';
 const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies/example/apim-emulator.json');
 
 function options(virtualClock: ServeOptions['virtualClock']): ServeOptions {
-  return { config: EXAMPLE, backends: [], apiPath: '', fragments: [], namedValues: [], namedValuesFiles: [], mocks: [], mockBackends: true, port: 0, logLevel: 'silent', params: {}, ...(virtualClock !== undefined ? { virtualClock } : {}) };
+  return {
+    config: EXAMPLE,
+    backends: [],
+    apiPath: '',
+    fragments: [],
+    namedValues: [],
+    namedValuesFiles: [],
+    mocks: [],
+    mockBackends: true,
+    port: 0,
+    logLevel: 'silent',
+    params: {},
+    ...(virtualClock !== undefined ? { virtualClock } : {}),
+  };
 }
 
 async function clockOf(url: string): Promise<{ virtual: boolean; sleepMode?: string; epochMs: number }> {
@@ -26,7 +39,13 @@ describe('serve --virtual-clock', () => {
       const c = await clockOf(emu.url);
       expect(c.virtual).toBe(true);
       expect(c.sleepMode).toBe(expected);
-      const moved = (await (await fetch(`${emu.url}/_emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceMs: 60_000 }) })).json()) as { epochMs: number };
+      const moved = (await (
+        await fetch(`${emu.url}/_emulator/clock`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ advanceMs: 60_000 }),
+        })
+      ).json()) as { epochMs: number };
       expect(moved.epochMs - c.epochMs).toBe(60_000);
     } finally {
       await emu.close();
@@ -37,7 +56,11 @@ describe('serve --virtual-clock', () => {
     const emu = await startEmulator(options(undefined), { out: () => undefined, err: () => undefined });
     try {
       expect((await clockOf(emu.url)).virtual).toBe(false);
-      const r = await fetch(`${emu.url}/_emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceMs: 1 }) });
+      const r = await fetch(`${emu.url}/_emulator/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ advanceMs: 1 }),
+      });
       expect(r.status).toBe(409);
     } finally {
       await emu.close();

@@ -41,7 +41,9 @@ describe('the bundled example config', () => {
     expect(r.diagnostics.map(formatDiagnosticLine)).toEqual([]);
     const def = r.definition!;
     expect(def.service).toEqual({ name: 'apim-example', region: 'Sweden Central', gatewayId: 'managed' });
-    expect(def.apis.map((a) => [a.id, a.path, a.subscriptionRequired, a.subscriptionKeyParameterNames?.header])).toEqual([['openai', 'openai', true, 'api-key']]);
+    expect(def.apis.map((a) => [a.id, a.path, a.subscriptionRequired, a.subscriptionKeyParameterNames?.header])).toEqual([
+      ['openai', 'openai', true, 'api-key'],
+    ]);
     expect(def.apis[0]!.policy?.text).toContain('openai-backend-pool');
     expect(def.globalPolicy?.file).toMatch(/policies\/example\/global\.xml$/);
     expect(def.fragments.map((f) => f.id)).toEqual(['emulator-headers']);
@@ -128,7 +130,9 @@ describe('config schema errors', () => {
 
   it('an unreadable config or referenced file is an io/unreadable diagnostic naming it', () => {
     const missing = loadConfig(path.join(dir, 'nope.json'));
-    expect(missing.diagnostics).toEqual([expect.objectContaining({ code: 'io/unreadable', message: expect.stringMatching(/cannot read .*nope\.json: no such file/) })]);
+    expect(missing.diagnostics).toEqual([
+      expect.objectContaining({ code: 'io/unreadable', message: expect.stringMatching(/cannot read .*nope\.json: no such file/) }),
+    ]);
 
     const d = fixture('missing-ref', { 'c.json': '{\n  "apis": [ { "id": "a", "path": "x", "policy": "missing.xml" } ]\n}' });
     const r = loadConfig(path.join(d, 'c.json'));
@@ -182,17 +186,39 @@ describe('config cross-references', () => {
 describe('the flags-only case', () => {
   it('one catch-all API at the suffix; a key is required only with --subscription-key', () => {
     const d = fixture('flags', { 'p.xml': POLICY });
-    const open = definitionFromOptions({ policy: path.join(d, 'p.xml'), backends: [], apiPath: '/openai/', serviceUrl: 'http://127.0.0.1:9', fragments: [], namedValuesFiles: [] });
+    const open = definitionFromOptions({
+      policy: path.join(d, 'p.xml'),
+      backends: [],
+      apiPath: '/openai/',
+      serviceUrl: 'http://127.0.0.1:9',
+      fragments: [],
+      namedValuesFiles: [],
+    });
     expect(open.diagnostics).toEqual([]);
-    expect(open.definition!.apis).toEqual([expect.objectContaining({ id: 'api', path: 'openai', serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false, operations: [] })]);
+    expect(open.definition!.apis).toEqual([
+      expect.objectContaining({ id: 'api', path: 'openai', serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false, operations: [] }),
+    ]);
     expect(open.definition!.subscriptions).toEqual([]);
-    const keyed = definitionFromOptions({ policy: path.join(d, 'p.xml'), backends: [], apiPath: 'openai', fragments: [], namedValuesFiles: [], subscriptionKey: 'k1' });
+    const keyed = definitionFromOptions({
+      policy: path.join(d, 'p.xml'),
+      backends: [],
+      apiPath: 'openai',
+      fragments: [],
+      namedValuesFiles: [],
+      subscriptionKey: 'k1',
+    });
     expect(keyed.definition!.apis[0]!.subscriptionRequired).toBe(true);
     expect(keyed.definition!.subscriptions).toEqual([expect.objectContaining({ scope: 'all', primaryKey: 'k1' })]);
   });
 
   it('an unreadable flag file names the flag', () => {
-    const r = definitionFromOptions({ policy: path.join(dir, 'absent.xml'), backends: [], apiPath: '', fragments: [{ id: 'f', file: path.join(dir, 'absent-f.xml') }], namedValuesFiles: [] });
+    const r = definitionFromOptions({
+      policy: path.join(dir, 'absent.xml'),
+      backends: [],
+      apiPath: '',
+      fragments: [{ id: 'f', file: path.join(dir, 'absent-f.xml') }],
+      namedValuesFiles: [],
+    });
     expect(r.diagnostics.map((x) => [x.code, x.jsonPath])).toEqual([
       ['io/unreadable', '--policy'],
       ['io/unreadable', '--fragment f'],
@@ -210,11 +236,19 @@ describe('named values', () => {
   });
 
   it('reads values from the environment and reports a variable that is not set', () => {
-    const d = fixture('env', { 'c.json': '{\n "namedValues": {\n  "key": { "env": "APIM_TEST_KEY", "secret": true },\n  "other": { "env": "APIM_TEST_UNSET" }\n }\n}' });
+    const d = fixture('env', {
+      'c.json': '{\n "namedValues": {\n  "key": { "env": "APIM_TEST_KEY", "secret": true },\n  "other": { "env": "APIM_TEST_UNSET" }\n }\n}',
+    });
     const r = loadConfig(path.join(d, 'c.json'), { APIM_TEST_KEY: 's3cret' });
     expect(r.definition?.namedValues).toEqual([{ name: 'key', value: 's3cret', secret: true }]);
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ code: 'config/env-missing', jsonPath: '$.namedValues.other.env', line: 4, column: 21, message: expect.stringContaining('APIM_TEST_UNSET') }),
+      expect.objectContaining({
+        code: 'config/env-missing',
+        jsonPath: '$.namedValues.other.env',
+        line: 4,
+        column: 21,
+        message: expect.stringContaining('APIM_TEST_UNSET'),
+      }),
     ]);
   });
 
@@ -252,11 +286,27 @@ describe('mocks in the config', () => {
     const prepared = prepareDefinition(r.definition!);
     const diags: typeof r.diagnostics = [];
     checkMockTargets(r.mocks, prepared.backends, diags);
-    expect(diags).toEqual([expect.objectContaining({ code: 'config/unknown-backend', jsonPath: '$.mocks.two', message: 'mock for backend "two", which is not defined', hint: 'defined backends: one' })]);
+    expect(diags).toEqual([
+      expect.objectContaining({
+        code: 'config/unknown-backend',
+        jsonPath: '$.mocks.two',
+        message: 'mock for backend "two", which is not defined',
+        hint: 'defined backends: one',
+      }),
+    ]);
   });
 
   it('attachMocks points the backend url at a live mock on 127.0.0.1, keeping the path', async () => {
-    const backendsText = JSON.stringify({ backends: [{ name: 'one', properties: { url: 'https://one.example.com/openai' } }, { name: 'two', properties: { url: 'https://two.example.com' } }] }, null, 2);
+    const backendsText = JSON.stringify(
+      {
+        backends: [
+          { name: 'one', properties: { url: 'https://one.example.com/openai' } },
+          { name: 'two', properties: { url: 'https://two.example.com' } },
+        ],
+      },
+      null,
+      2,
+    );
     const loaded = definitionFromOptions({ backends: [], apiPath: 'x', fragments: [], namedValuesFiles: [] });
     const def = { ...loaded.definition!, backendFiles: [{ file: 'b.json', text: backendsText }] };
     const prepared = prepareDefinition(def);
@@ -280,8 +330,16 @@ describe('mocks in the config', () => {
   });
 
   it('mockAll gives every single backend with a url the Azure OpenAI mock', async () => {
-    const text = JSON.stringify({ backends: [{ name: 'a', properties: { url: 'https://a.example.com/openai' } }, { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: '/backends/a' }] } } }] });
-    const def = { ...definitionFromOptions({ backends: [], apiPath: '', fragments: [], namedValuesFiles: [] }).definition!, backendFiles: [{ file: 'b.json', text }] };
+    const text = JSON.stringify({
+      backends: [
+        { name: 'a', properties: { url: 'https://a.example.com/openai' } },
+        { name: 'p', properties: { type: 'Pool', pool: { services: [{ id: '/backends/a' }] } } },
+      ],
+    });
+    const def = {
+      ...definitionFromOptions({ backends: [], apiPath: '', fragments: [], namedValuesFiles: [] }).definition!,
+      backendFiles: [{ file: 'b.json', text }],
+    };
     const prepared = prepareDefinition(def);
     const r = await attachMocks(prepared.definition, prepared.backends, new Map(), true, new VirtualClock());
     try {
@@ -318,10 +376,23 @@ describe('lab placeholders', () => {
 
   it('a policy using {backend-id} compiles against the backends file that defines it', () => {
     const d = fixture('placeholders', {
-      'policy.xml': '<policies>\n<inbound><base /><set-backend-service backend-id="{backend-id}" /></inbound>\n<backend><forward-request /></backend><outbound /><on-error /></policies>',
-      'b.json': JSON.stringify({ policyPlaceholders: { '{backend-id}': 'pool1' }, backends: [{ name: 'one', properties: { url: 'https://one.example.com' } }, { name: 'pool1', properties: { type: 'Pool', pool: { services: [{ id: '/backends/one' }] } } }] }),
+      'policy.xml':
+        '<policies>\n<inbound><base /><set-backend-service backend-id="{backend-id}" /></inbound>\n<backend><forward-request /></backend><outbound /><on-error /></policies>',
+      'b.json': JSON.stringify({
+        policyPlaceholders: { '{backend-id}': 'pool1' },
+        backends: [
+          { name: 'one', properties: { url: 'https://one.example.com' } },
+          { name: 'pool1', properties: { type: 'Pool', pool: { services: [{ id: '/backends/one' }] } } },
+        ],
+      }),
     });
-    const loaded = definitionFromOptions({ policy: path.join(d, 'policy.xml'), backends: [path.join(d, 'b.json')], apiPath: 'x', fragments: [], namedValuesFiles: [] });
+    const loaded = definitionFromOptions({
+      policy: path.join(d, 'policy.xml'),
+      backends: [path.join(d, 'b.json')],
+      apiPath: 'x',
+      fragments: [],
+      namedValuesFiles: [],
+    });
     expect(loaded.diagnostics).toEqual([]);
     const prepared = prepareDefinition(loaded.definition!);
     expect(prepared.definition.apis[0]!.policy!.text).toContain('backend-id="pool1"');

@@ -42,7 +42,11 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
 
   async function admin(method: string, p: string, body?: string, contentType = 'application/json'): Promise<unknown> {
     // X-Emulator-Request: state-changing admin calls must show they do not come from a cross-site page (SECURITY.md).
-    const res = await fetch(`${server.url}/_emulator${p}`, { method, headers: { 'x-emulator-request': '1', ...(body !== undefined ? { 'content-type': contentType } : {}) }, ...(body !== undefined ? { body } : {}) });
+    const res = await fetch(`${server.url}/_emulator${p}`, {
+      method,
+      headers: { 'x-emulator-request': '1', ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
     const text = await res.text();
     expect(res.status, `${method} ${p}: ${text}`).toBe(200);
     return JSON.parse(text) as unknown;
@@ -84,7 +88,9 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     expect(badge).toContain('open until 2025-01-01T00:00:30Z');
     expect(badge).toContain('30 s left');
     expect(await member('foundry1').textContent()).toMatch(/recent: 429/);
-    expect(await member('foundry1').textContent()).toContain('window PT1M: 1 failure of 1 · rule openAIBreakerRule trips at 1 failure [429], opens for PT1M or Retry-After · trips 1');
+    expect(await member('foundry1').textContent()).toContain(
+      'window PT1M: 1 failure of 1 · rule openAIBreakerRule trips at 1 failure [429], opens for PT1M or Retry-After · trips 1',
+    );
     expect(await member('foundry2').textContent()).toMatch(/recent: 200/);
     await page.waitForSelector('#events-list li.opened');
     expect(await page.textContent('#events-list')).toMatch(/foundry1 opened for 00:00:30/);
@@ -127,7 +133,9 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
     await plain.waitFor();
     await plain.locator('button').click();
     await page.waitForSelector('#trace-body:not([data-trace-id]) .trace');
-    expect(await page.locator('#trace-body [data-policy="forward-request"] [data-kind="pool"]').first().textContent()).toMatch(/openai-backend-pool[\s\S]*foundry1/);
+    expect(await page.locator('#trace-body [data-policy="forward-request"] [data-kind="pool"]').first().textContent()).toMatch(
+      /openai-backend-pool[\s\S]*foundry1/,
+    );
     expect(await page.textContent('#trace-body')).not.toContain('was not traced');
     await page.screenshot({ path: path.join(shots, 'console-closed.png') });
   });
@@ -154,7 +162,18 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
   it('asks for the admin token when the server requires one, and takes it from the URL fragment', async () => {
     const { Gateway } = await import('../../src/gateway/gateway.js');
     const c = new VirtualClock(0);
-    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock: c, upstream: new UndiciUpstream(c) });
+    const built = Gateway.build(
+      {
+        service: { name: 'apim', region: 'local', gatewayId: 'managed' },
+        apis: [],
+        products: [],
+        subscriptions: [],
+        namedValues: [],
+        fragments: [],
+        backendFiles: [],
+      },
+      { clock: c, upstream: new UndiciUpstream(c) },
+    );
     const token = 'console-browser-token-0123456789';
     const guarded = await startServer({ gateway: built.gateway!, clock: c, logger: false, admin: { token } });
     try {
@@ -180,7 +199,9 @@ describe.skipIf(!CHROMIUM_PRESENT)('web console in headless Chromium', () => {
 
   it('labels every control for assistive technology', async () => {
     // Evaluated in the page (a string: the test's TypeScript has no DOM types).
-    const unlabeled = await page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea')].filter((c) => !c.id || !document.querySelector('label[for="' + c.id + '"]')).map((c) => c.outerHTML)`);
+    const unlabeled = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('input, select, textarea')].filter((c) => !c.id || !document.querySelector('label[for="' + c.id + '"]')).map((c) => c.outerHTML)`,
+    );
     expect(unlabeled).toEqual([]);
   });
 });

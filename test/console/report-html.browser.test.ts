@@ -12,7 +12,9 @@ import { CHROMIUM_PRESENT, launchBrowser, outputDir } from '../helpers/browser.j
  * its open band), the request timeline, and a request's trace tree with the pool's choice.
  */
 
-const scenarios = ['trip-on-429.scenario.yaml', 'priority-fallback.scenario.yaml'].map((f) => fileURLToPath(new URL(`../../examples/scenarios/${f}`, import.meta.url)));
+const scenarios = ['trip-on-429.scenario.yaml', 'priority-fallback.scenario.yaml'].map((f) =>
+  fileURLToPath(new URL(`../../examples/scenarios/${f}`, import.meta.url)),
+);
 
 describe.skipIf(!CHROMIUM_PRESENT)('HTML scenario report in headless Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -104,7 +106,18 @@ describe('HTML scenario report escaping', () => {
           virtualMs: 0,
           wallMs: 1,
           entries: [],
-          requestLog: [{ step: 1, at: 0, method: 'GET', path: '/</script><script>alert(1)</script>', status: 200, attempts: [{ kind: 'sent', backendId: 'b', memberId: 'b', url: 'http://b', status: 200 }], lastError: null, trace: [] }],
+          requestLog: [
+            {
+              step: 1,
+              at: 0,
+              method: 'GET',
+              path: '/</script><script>alert(1)</script>',
+              status: 200,
+              attempts: [{ kind: 'sent', backendId: 'b', memberId: 'b', url: 'http://b', status: 200 }],
+              lastError: null,
+              trace: [],
+            },
+          ],
         },
       ],
       coverage: [],

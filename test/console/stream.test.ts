@@ -99,7 +99,11 @@ describe('console event stream', () => {
       [3, ['foundry4:1:1']],
     ]);
 
-    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'X-Emulator-Request': '1' }, body: '429 retry-after=30; aoai' });
+    await fetch(`${server.url}/_emulator/mocks/foundry1/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'X-Emulator-Request': '1' },
+      body: '429 retry-after=30; aoai',
+    });
     expect(await chat(true)).toBe(200);
     const rows = (await s.next('requests')).data as RequestRow[];
     expect(rows).toHaveLength(1);
@@ -111,7 +115,13 @@ describe('console event stream', () => {
     let state = (await s.next('state')).data as ConsoleState;
     const foundry1 = () => state.instances[0]!.singles.find((x) => x.id === 'foundry1')!;
     while (foundry1().breaker!.state !== 'open') state = (await s.next('state')).data as ConsoleState;
-    expect(foundry1().breaker).toMatchObject({ state: 'open', openUntil: '2025-01-01T00:00:30.000Z', failuresInWindow: 1, trips: 1, rule: { name: 'openAIBreakerRule', count: 1, interval: 'PT1M' } });
+    expect(foundry1().breaker).toMatchObject({
+      state: 'open',
+      openUntil: '2025-01-01T00:00:30.000Z',
+      failuresInWindow: 1,
+      trips: 1,
+      rule: { name: 'openAIBreakerRule', count: 1, interval: 'PT1M' },
+    });
     expect(foundry1().recent.map((o) => o.status)).toEqual([429]);
 
     // Moving the clock is a change by itself: the breaker closes and its Closed event is pushed.
@@ -187,7 +197,18 @@ describe('console behind an admin token', () => {
   it('serves the page without the token and the data only with it', async () => {
     const clock = new VirtualClock(0);
     const { Gateway } = await import('../../src/gateway/gateway.js');
-    const built = Gateway.build({ service: { name: 'apim', region: 'local', gatewayId: 'managed' }, apis: [], products: [], subscriptions: [], namedValues: [], fragments: [], backendFiles: [] }, { clock, upstream: new UndiciUpstream(clock) });
+    const built = Gateway.build(
+      {
+        service: { name: 'apim', region: 'local', gatewayId: 'managed' },
+        apis: [],
+        products: [],
+        subscriptions: [],
+        namedValues: [],
+        fragments: [],
+        backendFiles: [],
+      },
+      { clock, upstream: new UndiciUpstream(clock) },
+    );
     const token = 'console-test-token-0123456789';
     const server = await startServer({ gateway: built.gateway!, clock, logger: false, admin: { token } });
     onTestFinished(() => server.close());

@@ -5,7 +5,14 @@ import { LoadError } from '../../src/diagnostics/diagnostic.js';
 import { formatDiagnostics } from '../../src/diagnostics/format.js';
 import { tryBuildGateway } from '../helpers/gateway.js';
 
-const warn = (file: string, line: number): Diagnostic => ({ severity: 'warning', code: 'policy/unknown-named-value', message: `w${line}`, file, line, column: 1 });
+const warn = (file: string, line: number): Diagnostic => ({
+  severity: 'warning',
+  code: 'policy/unknown-named-value',
+  message: `w${line}`,
+  file,
+  line,
+  column: 1,
+});
 const error = (file: string, line: number): Diagnostic => ({ severity: 'error', code: 'xml/bare-ampersand', message: `e${line}`, file, line, column: 1 });
 
 describe('diagnostics per file', () => {

@@ -9,7 +9,9 @@ import { diagnosticAnchor, formatDiagnostics } from '../../src/diagnostics/forma
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 const AREAS = new Set((Object.keys(DIAGNOSTIC_CODES) as DiagnosticCode[]).map(codeArea));
@@ -54,7 +56,14 @@ describe('diagnostic code catalogue', () => {
     ];
     const home = 'https://github.com/apim-emulator/apim-emulator';
     const sarif = JSON.parse(formatDiagnostics(diags, 'sarif', { toolVersion: '1.2.3', cwd: '/tmp', informationUri: home })) as {
-      runs: Array<{ tool: { driver: { informationUri: string; rules: Array<{ id: DiagnosticCode; fullDescription: { text: string }; help: { text: string; markdown: string }; helpUri: string }> } } }>;
+      runs: Array<{
+        tool: {
+          driver: {
+            informationUri: string;
+            rules: Array<{ id: DiagnosticCode; fullDescription: { text: string }; help: { text: string; markdown: string }; helpUri: string }>;
+          };
+        };
+      }>;
     };
     const driver = sarif.runs[0]!.tool.driver;
     expect(driver.informationUri).toBe(home);
@@ -63,7 +72,13 @@ describe('diagnostic code catalogue', () => {
       readFileSync(DIAGNOSTICS_DOC_URL, 'utf8')
         .split('\n')
         .filter((l) => l.startsWith('### '))
-        .map((l) => l.slice(4).toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')),
+        .map((l) =>
+          l
+            .slice(4)
+            .toLowerCase()
+            .replace(/[^a-z0-9 _-]/g, '')
+            .replace(/ /g, '-'),
+        ),
     );
     for (const r of driver.rules) {
       expect(r.fullDescription.text).toBe(DIAGNOSTIC_CODES[r.id]);

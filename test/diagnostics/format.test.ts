@@ -16,7 +16,15 @@ const DIAGS: Diagnostic[] = [
     file: 'infra/backends.json',
     jsonPath: '$.backends[2].properties.pool.services[0]',
   },
-  { severity: 'error', code: 'policy/unknown-element', message: 'unknown policy <set-headr>', hint: 'did you mean <set-header>?', file: path.join(cwd, 'policies/api-a.xml'), line: 3, column: 5 },
+  {
+    severity: 'error',
+    code: 'policy/unknown-element',
+    message: 'unknown policy <set-headr>',
+    hint: 'did you mean <set-header>?',
+    file: path.join(cwd, 'policies/api-a.xml'),
+    line: 3,
+    column: 5,
+  },
   { severity: 'error', code: 'expr/syntax', message: 'expected ")"', file: 'policies/api-a.xml', line: 1, column: 20 },
   { severity: 'info', code: 'policy/missing-section', message: 'inherits <base/>', file: 'my policies/c d.xml', line: 2, column: 1 },
 ];
@@ -76,7 +84,10 @@ const GITHUB_SARIF_SUBSET = {
                     items: {
                       type: 'object',
                       required: ['id', 'shortDescription'],
-                      properties: { id: { type: 'string' }, shortDescription: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1 } } } },
+                      properties: {
+                        id: { type: 'string' },
+                        shortDescription: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1 } } },
+                      },
                     },
                   },
                 },
@@ -126,7 +137,9 @@ const GITHUB_SARIF_SUBSET = {
 
 interface SarifLog {
   runs: Array<{
-    tool: { driver: { name: string; version: string; rules: Array<{ id: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }> } };
+    tool: {
+      driver: { name: string; version: string; rules: Array<{ id: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }> };
+    };
     artifacts: Array<{ location: { uri: string; uriBaseId?: string } }>;
     results: Array<{
       ruleId: string;
@@ -149,7 +162,13 @@ describe('sarif', () => {
   });
 
   it('has one rule per distinct code and results that point at them', () => {
-    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['backend/pool-nested', 'expr/syntax', 'policy/missing-section', 'policy/protected-header', 'policy/unknown-element']);
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual([
+      'backend/pool-nested',
+      'expr/syntax',
+      'policy/missing-section',
+      'policy/protected-header',
+      'policy/unknown-element',
+    ]);
     expect(run.tool.driver.rules[0]).toMatchObject({ shortDescription: { text: 'Backend: pool nested' }, defaultConfiguration: { level: 'error' } });
     for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex]!.id).toBe(r.ruleId);
     expect(run.results.map((r) => r.level)).toEqual(['error', 'note', 'error', 'error', 'warning']);
@@ -157,7 +176,10 @@ describe('sarif', () => {
 
   it('uses relative forward-slash URIs, line/column regions, and line 1 plus the path in the message for JSON paths', () => {
     const [jsonOnly, note, , unknown] = run.results;
-    expect(jsonOnly!.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'infra/backends.json', uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } });
+    expect(jsonOnly!.locations[0]!.physicalLocation).toEqual({
+      artifactLocation: { uri: 'infra/backends.json', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 1 },
+    });
     expect(jsonOnly!.message.text).toBe(
       'a pool member must be a single backend (allowed: backends of type Single) [at $.backends[2].properties.pool.services[0]]',
     );
@@ -183,8 +205,17 @@ describe('junit', () => {
 
   it('is well-formed XML that parses back to one suite with one testcase per file', () => {
     expect(XMLValidator.validate(xml)).toBe(true);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'failure' }).parse(xml) as {
-      testsuites: { testsuite: { name: string; tests: string; failures: string; testcase: Array<{ name: string; classname: string; failure?: Array<{ message: string; '#text': string }>; 'system-out'?: string }> } };
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'failure' }).parse(
+      xml,
+    ) as {
+      testsuites: {
+        testsuite: {
+          name: string;
+          tests: string;
+          failures: string;
+          testcase: Array<{ name: string; classname: string; failure?: Array<{ message: string; '#text': string }>; 'system-out'?: string }>;
+        };
+      };
     };
     const suite = doc.testsuites.testsuite;
     expect(suite).toMatchObject({ name: 'apim-emulator validate', tests: '3', failures: '1' });

@@ -10,7 +10,12 @@ const exists = existsSync(corpusDir);
 if (!exists) console.warn(`dotnet corpus tests skipped: the AI-Gateway corpus is absent (${corpusDir})`);
 
 function xmlUnescape(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 describe.skipIf(!exists)('real AI-Gateway lab files', () => {

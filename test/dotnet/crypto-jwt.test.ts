@@ -12,11 +12,7 @@ describe('hash algorithms (known test vectors)', () => {
     ['SHA1', 'abc', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
     ['SHA256', 'abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
     ['SHA384', 'abc', 'cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7'],
-    [
-      'SHA512',
-      'abc',
-      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
-    ],
+    ['SHA512', 'abc', 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f'],
   ])('%s(%j)', (name, input, expected) => {
     expect(hex(createHashAlgorithm(name).ComputeHash(UTF8.GetBytes(input)))).toBe(expected);
     expect(hex(hashData(name, UTF8.GetBytes(input)))).toBe(expected);
@@ -180,13 +176,20 @@ describe('AsJwt', () => {
     expect(asJwt(`bearer  ${token}`)!.Subject).toBe(asJwt(token)!.Subject);
     expect(tryParseJwt(`Bearer ${token}`).ok).toBe(true);
   });
-  it.each<[string | null]>([[null], [''], ['abc'], ['a.b'], ['a.b.c'], ['Bearer abc'], [`Basic ${token}`], [`${b64url([1])}.${b64url({})}.`], [`${token}.extra.parts`]])(
-    'not a JWT: %j',
-    (s) => {
-      expect(asJwt(s)).toBeNull();
-      expect(tryParseJwt(s).ok).toBe(false);
-    },
-  );
+  it.each<[string | null]>([
+    [null],
+    [''],
+    ['abc'],
+    ['a.b'],
+    ['a.b.c'],
+    ['Bearer abc'],
+    [`Basic ${token}`],
+    [`${b64url([1])}.${b64url({})}.`],
+    [`${token}.extra.parts`],
+  ])('not a JWT: %j', (s) => {
+    expect(asJwt(s)).toBeNull();
+    expect(tryParseJwt(s).ok).toBe(false);
+  });
   it('TryParseJwt returns the token', () => {
     expect(tryParseJwt(token).value!.Subject).toBe(payload.sub);
   });
@@ -198,8 +201,11 @@ describe('AsBasic', () => {
     expect(asBasic(header)).toEqual({ UserId: 'ann', Password: 'p:ss' });
     expect(asBasic(`basic ${ToBase64String(UTF8.GetBytes('u:'))}`)).toEqual({ UserId: 'u', Password: '' });
   });
-  it.each<[string | null]>([[null], [''], ['Basic'], ['Bearer abc'], ['Basic !!!'], [`Basic ${ToBase64String(UTF8.GetBytes('nocolon'))}`]])('not basic credentials: %j', (s) => {
-    expect(asBasic(s)).toBeNull();
-    expect(tryParseBasic(s).ok).toBe(false);
-  });
+  it.each<[string | null]>([[null], [''], ['Basic'], ['Bearer abc'], ['Basic !!!'], [`Basic ${ToBase64String(UTF8.GetBytes('nocolon'))}`]])(
+    'not basic credentials: %j',
+    (s) => {
+      expect(asBasic(s)).toBeNull();
+      expect(tryParseBasic(s).ok).toBe(false);
+    },
+  );
 });

@@ -131,7 +131,9 @@ describe('DateTime properties and arithmetic', () => {
   });
 
   it('DaysInMonth and IsLeapYear', () => {
-    expect([DateTime.DaysInMonth(2024, 2), DateTime.DaysInMonth(2023, 2), DateTime.DaysInMonth(2000, 2), DateTime.DaysInMonth(1900, 2)]).toEqual([29, 28, 29, 28]);
+    expect([DateTime.DaysInMonth(2024, 2), DateTime.DaysInMonth(2023, 2), DateTime.DaysInMonth(2000, 2), DateTime.DaysInMonth(1900, 2)]).toEqual([
+      29, 28, 29, 28,
+    ]);
     expect(DateTime.DaysInMonth(2024, 4)).toBe(30);
     expect(DateTime.IsLeapYear(2400)).toBe(true);
     expect(thrown(() => DateTime.DaysInMonth(2024, 13)).message).toBe("Month must be between one and twelve. (Parameter 'month')");

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime } from '../../src/dotnet/datetime.js';
-import {
-  JArray,
-  JObject,
-  JProperty,
-  JToken,
-  JValue,
-  type JTokenType,
-  deserializeObject,
-  explicitCast,
-  serializeObject,
-} from '../../src/dotnet/json.js';
+import { JArray, JObject, JProperty, JToken, JValue, type JTokenType, deserializeObject, explicitCast, serializeObject } from '../../src/dotnet/json.js';
 import { thrown } from '../helpers/dotnet.js';
 
 describe('Newtonsoft indented output (JToken.ToString())', () => {
@@ -381,7 +371,12 @@ describe('building and changing documents', () => {
     expect(o.Properties().map((p) => p.Name)).toEqual(['a', 'b', 'c']);
     expect(o.Children().length).toBe(3);
     expect(o.Values().map((v) => v.ToString('None'))).toEqual(['1', '[2,3]', '{"d":4}']);
-    expect(o.get('b')!.Values().map((v) => v.ToString())).toEqual(['2', '3']);
+    expect(
+      o
+        .get('b')!
+        .Values()
+        .map((v) => v.ToString()),
+    ).toEqual(['2', '3']);
     expect((o.First as JProperty).Name).toBe('a');
     expect((o.Last as JProperty).Name).toBe('c');
     expect((o.Property('a')!.Next as JProperty).Name).toBe('b');
@@ -414,7 +409,7 @@ describe('SelectToken', () => {
     ["['x.y']", '2'],
     ['a.b[5]', null],
     ['missing.path', null],
-    ["$.items[?(@.price > 10)].name", 'dear'],
+    ['$.items[?(@.price > 10)].name', 'dear'],
     ["items[?(@.name == 'mid')].price", '10'],
     ['items[-1:].name', 'mid'],
   ])('%s → %s', (path, expected) => {

@@ -116,7 +116,7 @@ describe('Replace', () => {
     ['abc', 'b', '$$', 'a$c'],
     ['abc', 'b', '[$&]', 'a[b]c'],
     ['abc', 'b', '$`', 'aac'],
-    ["abc", 'b', "$'", 'acc'],
+    ['abc', 'b', "$'", 'acc'],
     ['abc', 'b', '$_', 'aabcc'],
     ['abc', '(b)', '$+', 'abc'],
     ['abc', 'b', '$9', 'a$9c'],

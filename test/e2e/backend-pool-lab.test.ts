@@ -25,7 +25,6 @@ describe.skipIf(!CORPUS_PRESENT)('backend-pool-load-balancing lab end to end', (
   let gateway: Gateway;
   const names = ['foundry1', 'foundry2', 'foundry3', 'foundry4'];
 
-
   beforeAll(async () => {
     const lab = 'backend-pool-load-balancing';
     let backendsText = readFileSync(path.join(CORPUS_DIR, `${lab}__backends.json`), 'utf8');
@@ -42,7 +41,17 @@ describe.skipIf(!CORPUS_PRESENT)('backend-pool-load-balancing lab end to end', (
         namedValues: [],
         backendFiles: [{ file: `${lab}__backends.json`, text: backendsText }],
         products: [],
-        apis: [{ id: 'inference', name: 'Inference', path: 'inference', serviceUrl: '', subscriptionRequired: false, policy: new SourceText(`${lab}__policy.xml`, policy), operations: [] }],
+        apis: [
+          {
+            id: 'inference',
+            name: 'Inference',
+            path: 'inference',
+            serviceUrl: '',
+            subscriptionRequired: false,
+            policy: new SourceText(`${lab}__policy.xml`, policy),
+            operations: [],
+          },
+        ],
         subscriptions: [],
       },
       { clock, upstream: new UndiciUpstream(clock) },

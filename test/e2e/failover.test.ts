@@ -69,7 +69,9 @@ async function breaker(id: string): Promise<string> {
 
 async function events(): Promise<string[]> {
   const r = (await admin('GET', '/events')) as { events: CircuitBreakerEvent[] };
-  return r.events.map((e) => `${e.eventTime} ${e.eventType.split('.').pop()} ${e.data.backendName} ${Object.values(e.data.circuitBreaker.rules)[0]?.tripDuration}`);
+  return r.events.map(
+    (e) => `${e.eventTime} ${e.eventType.split('.').pop()} ${e.data.backendName} ${Object.values(e.data.circuitBreaker.rules)[0]?.tripDuration}`,
+  );
 }
 
 async function script(id: string, text: string): Promise<void> {

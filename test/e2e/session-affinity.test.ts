@@ -49,7 +49,14 @@ function backendsJson(urls: Record<string, string>, apiVersion: string): string 
         url: `${urls[n]}/openai`,
         protocol: 'http',
         circuitBreaker: {
-          rules: [{ name: 'throttled', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true }],
+          rules: [
+            {
+              name: 'throttled',
+              failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] },
+              tripDuration: 'PT1M',
+              acceptRetryAfter: true,
+            },
+          ],
         },
       },
     })),
@@ -77,13 +84,22 @@ function build(backendsText: string, clock: VirtualClock) {
       namedValues: [],
       backendFiles: [{ file: 'backends.json', text: backendsText }],
       products: [],
-      apis: [{ id: 'aoai', name: 'Azure OpenAI', path: 'openai', serviceUrl: '', subscriptionRequired: false, policy: new SourceText('api.xml', POLICY), operations: [] }],
+      apis: [
+        {
+          id: 'aoai',
+          name: 'Azure OpenAI',
+          path: 'openai',
+          serviceUrl: '',
+          subscriptionRequired: false,
+          policy: new SourceText('api.xml', POLICY),
+          operations: [],
+        },
+      ],
       subscriptions: [],
     },
     { clock, upstream: new UndiciUpstream(clock) },
   );
 }
-
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -195,7 +211,7 @@ describe('pool session affinity over HTTP', () => {
     clock.advance(30_000);
     expect(gateway.backends!.state().find((b) => b.id === pinned)!.breaker!.state).toBe('closed');
     for (let i = 0; i < 3; i++) expect((await sticky.chat()).backend).toBe(moved);
-    expect(gateway.backends!.state().find((b) => b.id === 'sticky-pool')!.sessionAffinity).toMatchObject({ repinned: 1, pinned: 20 + 1 + 6 }) // the 429 attempt was pinned too;
+    expect(gateway.backends!.state().find((b) => b.id === 'sticky-pool')!.sessionAffinity).toMatchObject({ repinned: 1, pinned: 20 + 1 + 6 }); // the 429 attempt was pinned too;
   });
 
   it('a cookie the pool did not issue starts a new session', async () => {

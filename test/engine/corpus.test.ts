@@ -36,7 +36,9 @@ describe.skipIf(!CORPUS_PRESENT)('corpus: all AI-Gateway lab policies load', () 
         }
       }
     }
-    console.log(`[corpus] ${clean}/${labs.length} policy files load with no error; not yet supported: ${[...unsupported].map(([n, c]) => `${n}×${c}`).join(', ') || 'none'}`);
+    console.log(
+      `[corpus] ${clean}/${labs.length} policy files load with no error; not yet supported: ${[...unsupported].map(([n, c]) => `${n}×${c}`).join(', ') || 'none'}`,
+    );
     expect(unexpected).toEqual([]);
     expect([...unsupported.keys()]).toEqual([]);
     expect(clean).toBe(labs.length);

@@ -30,7 +30,10 @@ async function corsGateway(inbound: string) {
 describe('CORS preflight', () => {
   it('answers the preflight from the cors policy alone: no other policy, no backend, no key', async () => {
     const { gateway, b } = await corsGateway(`<set-header name="x-before" exists-action="override"><value>ran</value></set-header>${CORS}`);
-    const r = await send(gateway, '/api/chat', { method: 'OPTIONS', headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+    const r = await send(gateway, '/api/chat', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
     expect(r.status).toBe(200);
     expect(r.header('access-control-allow-origin')).toBe('https://app.contoso.com');
     expect(r.header('access-control-allow-methods')).toContain('POST');
@@ -41,7 +44,11 @@ describe('CORS preflight', () => {
   it('an ordinary request still needs its key and runs the whole pipeline', async () => {
     const { gateway, b } = await corsGateway(CORS);
     expect((await send(gateway, '/api/chat', { method: 'POST', body: '{}', headers: { Origin: 'https://app.contoso.com' } })).status).toBe(401);
-    const ok = await send(gateway, '/api/chat', { method: 'POST', body: '{}', headers: { Origin: 'https://app.contoso.com', 'Ocp-Apim-Subscription-Key': 'k' } });
+    const ok = await send(gateway, '/api/chat', {
+      method: 'POST',
+      body: '{}',
+      headers: { Origin: 'https://app.contoso.com', 'Ocp-Apim-Subscription-Key': 'k' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.header('access-control-allow-origin')).toBe('https://app.contoso.com');
     expect(b.requests).toHaveLength(1);

@@ -21,7 +21,9 @@ describe('policy diagnostics', () => {
   });
 
   it('unknown policy, with a suggestion', () => {
-    const errors = errorsOf('<policies>\n  <inbound>\n    <base />\n    <set-headr name="a" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>');
+    const errors = errorsOf(
+      '<policies>\n  <inbound>\n    <base />\n    <set-headr name="a" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>',
+    );
     expect(errors).toHaveLength(1);
     expect(at(errors[0]!)).toBe('api.xml:4:5');
     expect(errors[0]!.code).toBe('policy/unknown-element');
@@ -30,7 +32,9 @@ describe('policy diagnostics', () => {
   });
 
   it('misplaced <base/>', () => {
-    const errors = errorsOf('<policies>\n  <inbound>\n    <retry condition="true" count="1" interval="0">\n      <base />\n    </retry>\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>');
+    const errors = errorsOf(
+      '<policies>\n  <inbound>\n    <retry condition="true" count="1" interval="0">\n      <base />\n    </retry>\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>',
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('policy/misplaced-base');
     expect(at(errors[0]!)).toBe('api.xml:4:7');
@@ -59,14 +63,17 @@ describe('policy diagnostics', () => {
   });
 
   it('a policy in a section APIM forbids, and an expression where APIM forbids one', () => {
-    const doc = '<policies>\n  <inbound>\n    <forward-request />\n    <set-variable name="@(&quot;n&quot;)" value="1" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>';
+    const doc =
+      '<policies>\n  <inbound>\n    <forward-request />\n    <set-variable name="@(&quot;n&quot;)" value="1" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>';
     const errors = errorsOf(doc);
     expect(errors.map((e) => `${e.code}@${e.line}:${e.column}`)).toEqual(['policy/wrong-section@3:5', 'policy/expression-not-allowed@4:19']);
     expect(errors[0]!.hint).toBe('allowed sections: backend');
   });
 
   it('a policy apim-emulator does not execute is an explicit error, never a silent no-op', () => {
-    const errors = errorsOf('<policies><inbound><set-graphql-resolver /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>');
+    const errors = errorsOf(
+      '<policies><inbound><set-graphql-resolver /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>',
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('policy/unsupported');
     expect(errors[0]!.message).toBe('<set-graphql-resolver> is not supported by apim-emulator yet');
@@ -74,7 +81,10 @@ describe('policy diagnostics', () => {
 
   it('set-backend-service backend-id must name a defined backend when backends are given', () => {
     const backends = [{ name: 'b1', properties: { url: 'http://127.0.0.1:9', protocol: 'http' } }];
-    const errors = errorsOf('<policies>\n<inbound><set-backend-service backend-id="b2" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>', { backends: [backends] });
+    const errors = errorsOf(
+      '<policies>\n<inbound><set-backend-service backend-id="b2" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>',
+      { backends: [backends] },
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('policy/unknown-backend');
     expect(at(errors[0]!)).toBe('api.xml:2:31');
@@ -82,7 +92,8 @@ describe('policy diagnostics', () => {
   });
 
   it('a C# syntax error points at the token inside the file', () => {
-    const doc = '<policies>\n  <inbound>\n    <set-variable name="v" value="@(1 + )" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>';
+    const doc =
+      '<policies>\n  <inbound>\n    <set-variable name="v" value="@(1 + )" />\n  </inbound>\n  <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error>\n</policies>';
     const errors = errorsOf(doc);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.line).toBe(3);

@@ -29,7 +29,8 @@ describe('pipeline flow', () => {
     const { gateway } = buildGateway({
       serviceUrl: b.url,
       api: policies({
-        inbound: '<return-response><set-status code="418" reason="Teapot" /><set-header name="x-r" exists-action="override"><value>yes</value></set-header><set-body>short and stout</set-body></return-response>',
+        inbound:
+          '<return-response><set-status code="418" reason="Teapot" /><set-header name="x-r" exists-action="override"><value>yes</value></set-header><set-body>short and stout</set-body></return-response>',
         backend: '<forward-request />',
         outbound: '<set-header name="x-out" exists-action="override"><value>ran</value></set-header>',
       }),
@@ -55,7 +56,8 @@ describe('pipeline flow', () => {
     const { gateway } = buildGateway({
       serviceUrl: b.url,
       api: policies({
-        inbound: '<choose><when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-fail&quot;,&quot;&quot;) == &quot;1&quot;)"><set-variable id="boom" name="v" value="@(((string)null).Length)" /></when></choose>',
+        inbound:
+          '<choose><when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-fail&quot;,&quot;&quot;) == &quot;1&quot;)"><set-variable id="boom" name="v" value="@(((string)null).Length)" /></when></choose>',
         backend: '<forward-request />',
         onError: `<return-response><set-status code="502" reason="Handled" /><set-body>@{
           var e = context.LastError;
@@ -83,7 +85,8 @@ describe('pipeline flow', () => {
     const { gateway } = buildGateway({
       api: policies({
         backend: '<forward-request />',
-        onError: '<choose><when condition="@(context.Response.StatusCode == 500)"><return-response><set-status code="599" reason="seen" /><set-body>@(context.LastError.Reason)</set-body></return-response></when></choose>',
+        onError:
+          '<choose><when condition="@(context.Response.StatusCode == 500)"><return-response><set-status code="599" reason="seen" /><set-body>@(context.LastError.Reason)</set-body></return-response></when></choose>',
       }),
     });
     // No service URL and no set-backend-service: forward-request fails.
@@ -95,7 +98,13 @@ describe('pipeline flow', () => {
   it('a connection failure is BackendConnectionFailure (500)', async () => {
     const b = await backend();
     await b.close();
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request />', onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>' }) });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({
+        backend: '<forward-request />',
+        onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>',
+      }),
+    });
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(500);
     expect(r.header('x-reason')).toBe('BackendConnectionFailure');
@@ -109,7 +118,13 @@ describe('pipeline flow', () => {
       await held.promise;
       res.end('late');
     });
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request timeout="30" />', onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>' }) });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({
+        backend: '<forward-request timeout="30" />',
+        onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>',
+      }),
+    });
     let settled = false;
     const pending = send(gateway, '/api/x').finally(() => (settled = true));
     await arrived.promise;
@@ -135,7 +150,10 @@ describe('pipeline flow', () => {
     });
     const { gateway } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ backend: '<forward-request fail-on-error-status-code="true" />', onError: '<set-header name="x-status" exists-action="override"><value>@(context.Response.StatusCode.ToString())</value></set-header>' }),
+      api: policies({
+        backend: '<forward-request fail-on-error-status-code="true" />',
+        onError: '<set-header name="x-status" exists-action="override"><value>@(context.Response.StatusCode.ToString())</value></set-header>',
+      }),
     });
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(404);
@@ -153,7 +171,10 @@ describe('pipeline flow', () => {
     expect(nf.json()).toEqual({ statusCode: 404, message: 'Resource not found' });
     const missing = await send(gateway, '/api/x');
     expect(missing.status).toBe(401);
-    expect(missing.json()).toEqual({ statusCode: 401, message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.' });
+    expect(missing.json()).toEqual({
+      statusCode: 401,
+      message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
+    });
     const bad = await send(gateway, '/api/x', { headers: { 'Ocp-Apim-Subscription-Key': 'nope' } });
     expect(bad.status).toBe(401);
     expect((bad.json() as { message: string }).message).toContain('invalid subscription key');

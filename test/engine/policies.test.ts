@@ -52,7 +52,11 @@ describe('retry', () => {
   it('exponential waits: interval + (2^n − 1)·U(0.8δ, 1.2δ), capped at max-interval', async () => {
     const b = await statuses(429, 429, 429, 429, 200);
     // random() = 0.5 makes U(0.8δ, 1.2δ) exactly δ.
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: retryDoc('count="4" interval="1" delta="2" max-interval="10"'), deps: { random: () => 0.5 } });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: retryDoc('count="4" interval="1" delta="2" max-interval="10"'),
+      deps: { random: () => 0.5 },
+    });
     const t0 = clock.now();
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(200);
@@ -61,7 +65,9 @@ describe('retry', () => {
   });
 
   it('rejects <wait> inside <retry> and a count outside 1..50', () => {
-    const { diagnostics } = tryBuild({ api: policies({ backend: '<retry condition="true" count="51" interval="0"><wait><forward-request /></wait></retry>' }) });
+    const { diagnostics } = tryBuild({
+      api: policies({ backend: '<retry condition="true" count="51" interval="0"><wait><forward-request /></wait></retry>' }),
+    });
     const errors = diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((e) => e.code)).toEqual(expect.arrayContaining(['policy/bad-attribute-value', 'policy/element-not-allowed']));
   });
@@ -135,10 +141,18 @@ describe('variables, query, URI, method, body', () => {
   it('rewrite-uri keeps unmatched query parameters unless copy-unmatched-params is false', async () => {
     const b = await backend();
     const ops = () => [{ id: 'get', method: 'GET', urlTemplate: '/get?a={b}' }];
-    const g1 = buildGateway({ serviceUrl: b.url, operations: ops(), api: policies({ inbound: '<rewrite-uri template="/put" />', backend: '<forward-request />' }) });
+    const g1 = buildGateway({
+      serviceUrl: b.url,
+      operations: ops(),
+      api: policies({ inbound: '<rewrite-uri template="/put" />', backend: '<forward-request />' }),
+    });
     await send(g1.gateway, '/api/get?a=b&c=d');
     expect(b.requests.at(-1)!.url).toBe('/put?c=d');
-    const g2 = buildGateway({ serviceUrl: b.url, operations: ops(), api: policies({ inbound: '<rewrite-uri template="/put" copy-unmatched-params="false" />', backend: '<forward-request />' }) });
+    const g2 = buildGateway({
+      serviceUrl: b.url,
+      operations: ops(),
+      api: policies({ inbound: '<rewrite-uri template="/put" copy-unmatched-params="false" />', backend: '<forward-request />' }),
+    });
     await send(g2.gateway, '/api/get?a=b&c=d');
     expect(b.requests.at(-1)!.url).toBe('/put');
   });
@@ -191,7 +205,11 @@ describe('variables, query, URI, method, body', () => {
     const b = await backend();
     const { gateway } = buildGateway({
       serviceUrl: 'http://127.0.0.1:9/never',
-      api: policies({ inbound: `<set-backend-service base-url="${b.url}/base" />`, backend: '<forward-request />', outbound: '<set-status code="201" reason="Made" />' }),
+      api: policies({
+        inbound: `<set-backend-service base-url="${b.url}/base" />`,
+        backend: '<forward-request />',
+        outbound: '<set-status code="201" reason="Made" />',
+      }),
     });
     const r = await send(gateway, '/api/p/q');
     expect(b.requests[0]!.url).toBe('/base/p/q');
@@ -231,7 +249,8 @@ describe('fragments and named values', () => {
       namedValues: { tenant: 'contoso', 'api-key': 's3cret' },
       fragments: { 'add-headers': '<fragment><set-header name="x-tenant" exists-action="override"><value>{{tenant}}</value></set-header></fragment>' },
       api: policies({
-        inbound: '<include-fragment fragment-id="add-headers" /><set-header name="x-key" exists-action="override"><value>@("{{api-key}}".ToUpper())</value></set-header>',
+        inbound:
+          '<include-fragment fragment-id="add-headers" /><set-header name="x-key" exists-action="override"><value>@("{{api-key}}".ToUpper())</value></set-header>',
         backend: '<forward-request />',
       }),
     });
@@ -243,11 +262,16 @@ describe('fragments and named values', () => {
   it('reports unknown fragments, nested fragments and unknown named values with positions', () => {
     const { diagnostics } = tryBuild({
       namedValues: { known: 'x' },
-      fragments: { outer: '<fragment>\n  <include-fragment fragment-id="inner" />\n</fragment>', inner: '<fragment><set-variable name="a" value="b" /></fragment>' },
+      fragments: {
+        outer: '<fragment>\n  <include-fragment fragment-id="inner" />\n</fragment>',
+        inner: '<fragment><set-variable name="a" value="b" /></fragment>',
+      },
       api: policies({ inbound: '<include-fragment fragment-id="missing" /><set-variable name="v" value="{{unknown}}" />' }),
     });
     const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.file}:${d.line}`);
-    expect(errors).toEqual(expect.arrayContaining(['policy/nested-fragment@outer.xml:2', 'policy/unknown-fragment@api.xml:2', 'policy/unknown-named-value@api.xml:2']));
+    expect(errors).toEqual(
+      expect.arrayContaining(['policy/nested-fragment@outer.xml:2', 'policy/unknown-fragment@api.xml:2', 'policy/unknown-named-value@api.xml:2']),
+    );
   });
 });
 
@@ -263,7 +287,11 @@ describe('backend credentials', () => {
             properties: {
               url: `${b.url}/openai`,
               protocol: 'http',
-              credentials: { header: { 'api-key': ['{{aoai-key}}'] }, query: { 'x-q': ['1'] }, managedIdentity: { resource: 'https://cognitiveservices.azure.com' } },
+              credentials: {
+                header: { 'api-key': ['{{aoai-key}}'] },
+                query: { 'x-q': ['1'] },
+                managedIdentity: { resource: 'https://cognitiveservices.azure.com' },
+              },
             },
           },
         ],
@@ -307,7 +335,10 @@ describe('wait, mock-response, trace, follow-redirects', () => {
 
   it('mock-response ends the pipeline with the status and content type, without calling the backend', async () => {
     const b = await backend();
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: '<mock-response status-code="201" content-type="application/json" />', backend: '<forward-request />' }) });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ inbound: '<mock-response status-code="201" content-type="application/json" />', backend: '<forward-request />' }),
+    });
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(201);
     expect(r.header('content-type')).toBe('application/json');
@@ -317,7 +348,10 @@ describe('wait, mock-response, trace, follow-redirects', () => {
   it('trace adds its message and metadata to the request trace and the log', async () => {
     const lines: Array<{ source: string; message: string }> = [];
     const { gateway } = buildGateway({
-      api: policies({ inbound: '<trace source="my-api" severity="information"><message>@("saw " + context.Request.Method)</message><metadata name="who" value="@(context.Request.IpAddress)" /></trace><return-response />' }),
+      api: policies({
+        inbound:
+          '<trace source="my-api" severity="information"><message>@("saw " + context.Request.Method)</message><metadata name="who" value="@(context.Request.IpAddress)" /></trace><return-response />',
+      }),
       deps: { log: (e) => lines.push(e) },
     });
     const r = await send(gateway, '/api/x', { method: 'DELETE' });

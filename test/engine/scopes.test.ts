@@ -119,7 +119,10 @@ describe('set-backend-service across scopes (docs/apim-behaviour.md: set-backend
 
       const sameScope = buildGateway({
         backends,
-        api: policies({ inbound: `<set-backend-service backend-id="pooled" /><set-backend-service base-url="${other.url}" />`, backend: '<forward-request />' }),
+        api: policies({
+          inbound: `<set-backend-service backend-id="pooled" /><set-backend-service base-url="${other.url}" />`,
+          backend: '<forward-request />',
+        }),
       });
       await send(sameScope.gateway, '/api/x');
       expect(other.requests).toHaveLength(1);
@@ -130,7 +133,7 @@ describe('set-backend-service across scopes (docs/apim-behaviour.md: set-backend
 });
 
 describe('APIM default global policy', () => {
-  it('without a global policy, <backend><base /></backend> forwards the request, as APIM\'s default global policy does', async () => {
+  it("without a global policy, <backend><base /></backend> forwards the request, as APIM's default global policy does", async () => {
     const before = backend.requests.length;
     const { gateway } = buildGateway({ serviceUrl: backend.url, global: 'apim-default', api: policies({}) });
     const r = await send(gateway, '/api/default-global');

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { JObject } from '../../src/dotnet/json.js';
 import {
-  csBool, csDecimal, csDouble, csInt, csLong, csString, ExpressionEvaluationError, isExpression, toPolicyBoolean, toPolicyNumber, toPolicyString,
+  csBool,
+  csDecimal,
+  csDouble,
+  csInt,
+  csLong,
+  csString,
+  ExpressionEvaluationError,
+  isExpression,
+  toPolicyBoolean,
+  toPolicyNumber,
+  toPolicyString,
 } from '../../src/expressions/index.js';
 import { compile, makeContext, run } from './helpers.js';
 

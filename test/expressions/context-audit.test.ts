@@ -16,7 +16,12 @@ describe('the audit list of docs/expressions.md compiles member by member', () =
   it('lists the page: context, its members, IUrl, IMessageBody.As<T> targets and the helper methods', () => {
     expect(section).toMatch(/Source:[\s\S]*api-management-policy-expressions/);
     expect(rows.length).toBeGreaterThanOrEqual(120);
-    for (const must of ['context.Deployment.Certificates', 'context.Request.Body.As<XDocument>(preserveContent: true)', '"a".AsJwt().Claims', 'context.Trace("message")']) {
+    for (const must of [
+      'context.Deployment.Certificates',
+      'context.Request.Body.As<XDocument>(preserveContent: true)',
+      '"a".AsJwt().Claims',
+      'context.Trace("message")',
+    ]) {
       expect(rows.map((r) => r.expr)).toContain(must);
     }
   });
@@ -37,8 +42,16 @@ describe('members added by the audit', () => {
     expect(() => run('@(context.Request.Certificate.VerifyNoRevocation())')).toThrow(/Object reference not set/);
   });
   it('Encrypt/Decrypt with SymmetricAlgorithm.Create("Aes") round-trip with its own Key and IV', () => {
-    expect(run('@{ var a = SymmetricAlgorithm.Create("Aes"); var c = Encoding.UTF8.GetBytes("secret").Encrypt(a); return Encoding.UTF8.GetString(c.Decrypt(a)) + a.Key.Length + a.IV.Length; }')).toBe('secret3216');
-    expect(run('@{ var a = SymmetricAlgorithm.Create("Aes"); byte[] k = new byte[16]; byte[] iv = new byte[16]; return Convert.ToBase64String(Encoding.UTF8.GetBytes("x").Encrypt(a, k, iv)) == Convert.ToBase64String(Encoding.UTF8.GetBytes("x").Encrypt("Aes", k, iv)); }')).toBe(true);
+    expect(
+      run(
+        '@{ var a = SymmetricAlgorithm.Create("Aes"); var c = Encoding.UTF8.GetBytes("secret").Encrypt(a); return Encoding.UTF8.GetString(c.Decrypt(a)) + a.Key.Length + a.IV.Length; }',
+      ),
+    ).toBe('secret3216');
+    expect(
+      run(
+        '@{ var a = SymmetricAlgorithm.Create("Aes"); byte[] k = new byte[16]; byte[] iv = new byte[16]; return Convert.ToBase64String(Encoding.UTF8.GetBytes("x").Encrypt(a, k, iv)) == Convert.ToBase64String(Encoding.UTF8.GetBytes("x").Encrypt("Aes", k, iv)); }',
+      ),
+    ).toBe(true);
   });
   // .NET FormUrlEncodedContent: Uri.EscapeDataString per key and value, %20 written as '+', pairs joined by '&'
   it.each([

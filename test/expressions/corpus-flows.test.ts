@@ -26,7 +26,10 @@ interface Found {
 /** Every expression of a corpus file, in document order, with the element/attribute it sits in. */
 function load(file: string, namedValues: Record<string, string>): Found[] {
   let text = readFileSync(path.join(corpus, file), 'utf8');
-  text = text.replace(/\{\{([^{}]+)\}\}/g, (_m, n: string) => namedValues[n] ?? 'nv-value').split('{backend-id}').join('pool');
+  text = text
+    .replace(/\{\{([^{}]+)\}\}/g, (_m, n: string) => namedValues[n] ?? 'nv-value')
+    .split('{backend-id}')
+    .join('pool');
   const read = readPolicyXml(new SourceText(file, text));
   const out: Found[] = [];
   const visit = (el: XmlElement): void => {
@@ -59,7 +62,10 @@ describe.skipIf(!present)('corpus flows evaluate as APIM would', () => {
     expect(toPolicyBoolean(initCondition.expr.evaluate(ctx))).toBe(true);
 
     // The named value is a JSON-ish list with single quotes (Newtonsoft accepts them).
-    ctx.variables.set('loadBalancerConfig', "[{'name': 'openai1', 'priority': 1, 'weight': 100}, {'name': 'openai2', 'priority': 2, 'weight': 300}, {'name': 'openai3', 'priority': 2, 'weight': 300}]");
+    ctx.variables.set(
+      'loadBalancerConfig',
+      "[{'name': 'openai1', 'priority': 1, 'weight': 100}, {'name': 'openai2', 'priority': 2, 'weight': 300}, {'name': 'openai3', 'priority': 2, 'weight': 300}]",
+    );
     const [build, refresh, refreshAfterError] = byName('listBackends');
     ctx.variables.set('listBackends', build!.expr.evaluate(ctx));
     expect(build!.expr.resultType).toBe('JArray');
@@ -100,7 +106,9 @@ describe.skipIf(!present)('corpus flows evaluate as APIM would', () => {
     if (!existsSync(path.join(corpus, file))) return;
     const found = load(file, {});
     const ctx = makeContext({ body: '{"messages":[{"role":"user","content":"hate speech"},{"role":"user","content":" more"}]}' });
-    const bodyExpr = found.find((f) => f.element === 'set-body' && toPolicyString(f.expr.evaluate(makeContext({ body: '{"messages":[]}' }))).includes('categories'));
+    const bodyExpr = found.find(
+      (f) => f.element === 'set-body' && toPolicyString(f.expr.evaluate(makeContext({ body: '{"messages":[]}' }))).includes('categories'),
+    );
     expect(bodyExpr).toBeDefined();
     const payload = JSON.parse(toPolicyString(bodyExpr!.expr.evaluate(ctx))) as { text: string; categories: string[] };
     expect(payload.text).toBe('hate speech more');

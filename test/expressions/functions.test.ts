@@ -36,14 +36,26 @@ table('local functions', [
   ['@{ int total = 0; void Add(int x) { total += x; } Add(2); Add(3); return total; }', '5'],
   ['@{ var prefix = "id-"; string Tag(string s) => prefix + s; prefix = "key-"; return Tag("a"); }', 'key-a'],
   // optional and named arguments
-  ['@{ string Greet(string name, string greeting = "Hello") => $"{greeting}, {name}!"; return Greet("Ada") + " " + Greet(greeting: "Hi", name: "Bob"); }', 'Hello, Ada! Hi, Bob!'],
+  [
+    '@{ string Greet(string name, string greeting = "Hello") => $"{greeting}, {name}!"; return Greet("Ada") + " " + Greet(greeting: "Hi", name: "Bob"); }',
+    'Hello, Ada! Hi, Bob!',
+  ],
   // each recursive call has its own locals
-  ['@{ string Walk(JToken t) { if (t is JObject o) { var parts = new List<string>(); foreach (var p in o.Properties()) parts.Add(p.Name + ":" + Walk(p.Value)); return "{" + string.Join(",", parts) + "}"; } return t.ToString(); } return Walk(JObject.Parse("{\\"a\\":{\\"b\\":1,\\"c\\":{\\"d\\":2}},\\"e\\":3}")); }', '{a:{b:1,c:{d:2}},e:3}'],
+  [
+    '@{ string Walk(JToken t) { if (t is JObject o) { var parts = new List<string>(); foreach (var p in o.Properties()) parts.Add(p.Name + ":" + Walk(p.Value)); return "{" + string.Join(",", parts) + "}"; } return t.ToString(); } return Walk(JObject.Parse("{\\"a\\":{\\"b\\":1,\\"c\\":{\\"d\\":2}},\\"e\\":3}")); }',
+    '{a:{b:1,c:{d:2}},e:3}',
+  ],
   // a void local function taking an IResponse, as Microsoft's snippets write
-  ['@{ var log = new List<string>(); void ParseBody(JObject e, string name, int code) { log.Add(name + "=" + e["model"] + "/" + code); } ParseBody(context.Request.Body.As<JObject>(preserveContent: true), "req", 200); return log[0]; }', 'req=gpt-4o/200'],
+  [
+    '@{ var log = new List<string>(); void ParseBody(JObject e, string name, int code) { log.Add(name + "=" + e["model"] + "/" + code); } ParseBody(context.Request.Body.As<JObject>(preserveContent: true), "req", 200); return log[0]; }',
+    'req=gpt-4o/200',
+  ],
   ['@{ static int Twice(int x) => x * 2; return Twice(21); }', '42'],
   // a return inside a loop of a local function
-  ['@{ int IndexOf(string[] a, string v) { for (int i = 0; i < a.Length; i++) { if (a[i] == v) return i; } return -1; } return IndexOf(new[] { "x", "y" }, "y"); }', '1'],
+  [
+    '@{ int IndexOf(string[] a, string v) { for (int i = 0; i < a.Length; i++) { if (a[i] == v) return i; } return -1; } return IndexOf(new[] { "x", "y" }, "y"); }',
+    '1',
+  ],
 ]);
 
 table('lambdas as values', [
@@ -55,7 +67,10 @@ table('lambdas as values', [
   // a lambda calling itself through its variable (recursion needs the variable assigned first, as in C#)
   ['@{ Func<int, int> fact = null; fact = n => n <= 1 ? 1 : n * fact(n - 1); return fact(5); }', '120'],
   ['@{ int n = 0; Action inc = () => n++; inc(); inc(); return n; }', '2'],
-  ['@{ var seen = new List<string>(); Action<string, int> note = (s, i) => seen.Add(s + i); note("a", 1); note.Invoke("b", 2); return string.Join(",", seen); }', 'a1,b2'],
+  [
+    '@{ var seen = new List<string>(); Action<string, int> note = (s, i) => seen.Add(s + i); note("a", 1); note.Invoke("b", 2); return string.Join(",", seen); }',
+    'a1,b2',
+  ],
   ['@{ Func<JObject, string> model = o => (string)o["model"]; return model(context.Request.Body.As<JObject>(preserveContent: true)); }', 'gpt-4o'],
   ['@{ Func<string, bool> isKey = h => h.StartsWith("Api", StringComparison.OrdinalIgnoreCase); return context.Request.Headers.Keys.Any(isKey); }', 'True'],
   ['@{ Func<int, int> twice(Func<int, int> g) => x => g(g(x)); return twice(x => x + 3)(1); }', '7'],
@@ -78,7 +93,10 @@ describe('recursion is bounded (docs/expressions.md, "Limits")', () => {
 
 describe('load-time errors at file:line:col', () => {
   it.each([
-    ['@{ int F(int x) { if (x > 0) return 1; } return F(1); }', /^policy\.xml:1:\d+: error expr\/type: not all code paths of local function "F" return a value/],
+    [
+      '@{ int F(int x) { if (x > 0) return 1; } return F(1); }',
+      /^policy\.xml:1:\d+: error expr\/type: not all code paths of local function "F" return a value/,
+    ],
     ['@{ return G(1); }', /^policy\.xml:1:11: error expr\/type: the method "G" does not exist/],
     ['@{ int F(int x) => x; return F(); }', /^policy\.xml:1:\d+: error expr\/type: there is no argument given for the parameter "x" of "F"/],
     ['@{ int F(int x) => x; return F("a"); }', /^policy\.xml:1:\d+: error expr\/type: cannot implicitly convert type string to int/],

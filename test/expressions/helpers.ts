@@ -25,23 +25,77 @@ export function makeContext(o: CtxOptions = {}): GatewayContext {
       method: o.method ?? 'POST',
       url: RequestUrl.parse(url),
       originalUrl: RequestUrl.parse(url),
-      headers: new HeaderMap(o.headers ?? [['Api-Key', 'secret-1'], ['Content-Type', 'application/json'], ['Accept', ['text/plain', 'application/json']]]),
-      body: o.body === null ? null : MessageBody.fromBuffer(o.body ?? '{"model":"gpt-4o","stream":false,"max_tokens":100,"temperature":0.5,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}]}'),
+      headers: new HeaderMap(
+        o.headers ?? [
+          ['Api-Key', 'secret-1'],
+          ['Content-Type', 'application/json'],
+          ['Accept', ['text/plain', 'application/json']],
+        ],
+      ),
+      body:
+        o.body === null
+          ? null
+          : MessageBody.fromBuffer(
+              o.body ??
+                '{"model":"gpt-4o","stream":false,"max_tokens":100,"temperature":0.5,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}]}',
+            ),
       ipAddress: '10.1.2.3',
       matchedParameters: new Map([['deployment-id', 'gpt-4o']]),
     },
-    api: { id: 'openai-api', name: 'OpenAI', path: 'openai', revision: '1', isCurrentRevision: true, version: 'v1', serviceUrl: 'https://backend.example.com/openai', protocols: ['https'], subscriptionKeyParameterNames: { header: 'api-key', query: 'subscription-key' } },
+    api: {
+      id: 'openai-api',
+      name: 'OpenAI',
+      path: 'openai',
+      revision: '1',
+      isCurrentRevision: true,
+      version: 'v1',
+      serviceUrl: 'https://backend.example.com/openai',
+      protocols: ['https'],
+      subscriptionKeyParameterNames: { header: 'api-key', query: 'subscription-key' },
+    },
     operation: { id: 'chat', name: 'Chat', method: 'POST', urlTemplate: '/deployments/{deployment-id}/chat/completions' },
-    product: { id: 'starter', name: 'Starter', state: 'Published', subscriptionRequired: true, approvalRequired: false, subscriptionLimit: 1, groups: [], apis: [] },
-    subscription: { id: 'sub-1', name: 'Team A', key: 'k', primaryKey: 'pk', secondaryKey: 'sk', createdDate: Date.UTC(2024, 0, 1), startDate: null, endDate: null },
-    user: { id: 'u1', email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', note: '', registrationDate: Date.UTC(2024, 0, 1), groups: [], identities: [] },
+    product: {
+      id: 'starter',
+      name: 'Starter',
+      state: 'Published',
+      subscriptionRequired: true,
+      approvalRequired: false,
+      subscriptionLimit: 1,
+      groups: [],
+      apis: [],
+    },
+    subscription: {
+      id: 'sub-1',
+      name: 'Team A',
+      key: 'k',
+      primaryKey: 'pk',
+      secondaryKey: 'sk',
+      createdDate: Date.UTC(2024, 0, 1),
+      startDate: null,
+      endDate: null,
+    },
+    user: {
+      id: 'u1',
+      email: 'a@example.com',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      note: '',
+      registrationDate: Date.UTC(2024, 0, 1),
+      groups: [],
+      identities: [],
+    },
     deployment: { gatewayId: 'managed', region: 'West Europe', serviceName: 'apim-test', serviceId: 'id' },
     clock: o.clock ?? new VirtualClock(Date.UTC(2025, 0, 1)),
     requestId: '6f1c0e2a-1111-4222-8333-944455556666',
     tracing: true,
   });
   if (o.responseBody !== undefined) {
-    ctx.response = { statusCode: 429, statusReason: 'Too Many Requests', headers: new HeaderMap([['Retry-After', '7']]), body: o.responseBody === null ? null : MessageBody.fromBuffer(o.responseBody) };
+    ctx.response = {
+      statusCode: 429,
+      statusReason: 'Too Many Requests',
+      headers: new HeaderMap([['Retry-After', '7']]),
+      body: o.responseBody === null ? null : MessageBody.fromBuffer(o.responseBody),
+    };
   }
   for (const [k, v] of Object.entries(o.variables ?? {})) ctx.variables.set(k, v);
   return ctx;

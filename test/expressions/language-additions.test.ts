@@ -119,7 +119,9 @@ table(
 describe('AsFormUrlEncodedContent returns a Dictionary<string, IList<string>>', () => {
   it('keys in body order, repeated keys collected, + and %XX decoded', () => {
     const ctx = makeContext({ body: 'a=1&b=x+y&a=2&c=%2Fz' });
-    expect(run('@(string.Join(";", context.Request.Body.AsFormUrlEncodedContent().Select(kv => kv.Key + "=" + kv.Value.Count() + ":" + kv.Value.Last())))', ctx)).toBe('a=2:2;b=1:x y;c=1:/z');
+    expect(
+      run('@(string.Join(";", context.Request.Body.AsFormUrlEncodedContent().Select(kv => kv.Key + "=" + kv.Value.Count() + ":" + kv.Value.Last())))', ctx),
+    ).toBe('a=2:2;b=1:x y;c=1:/z');
   });
 });
 

@@ -66,7 +66,7 @@ describe('type confusions are load-time diagnostics, not crashes', () => {
     });
   }
 
-  it('new JArray(new JObject()) is Newtonsoft\'s JArray(object content): one item', () => {
+  it("new JArray(new JObject()) is Newtonsoft's JArray(object content): one item", () => {
     // Newtonsoft.Json JContainer.IsMultiContent: a JToken is single content even though JObject is IEnumerable.
     expect(run('@(new JArray(new JObject()).ToString(Newtonsoft.Json.Formatting.None))')).toBe('[{}]');
     expect(run('@(new JArray(new List<int>{1, 2}).ToString(Newtonsoft.Json.Formatting.None))')).toBe('[1,2]');
@@ -98,7 +98,9 @@ describe('runtime memory limits raise .NET exceptions', () => {
   }
 
   it('the exception can be caught in the expression like in .NET', () => {
-    expect(run(`@{ try { return new string('a', int.MaxValue); } catch (OutOfMemoryException e) { return "caught: " + e.Message; } }`)).toBe("caught: Exception of type 'System.OutOfMemoryException' was thrown.");
+    expect(run(`@{ try { return new string('a', int.MaxValue); } catch (OutOfMemoryException e) { return "caught: " + e.Message; } }`)).toBe(
+      "caught: Exception of type 'System.OutOfMemoryException' was thrown.",
+    );
   });
 
   it('small generated sequences still work', () => {
@@ -108,7 +110,7 @@ describe('runtime memory limits raise .NET exceptions', () => {
 });
 
 describe('deep JSON is bounded at parse and at ToString', () => {
-  it('JToken.Parse stops at Newtonsoft 13\'s default MaxDepth of 64', () => {
+  it("JToken.Parse stops at Newtonsoft 13's default MaxDepth of 64", () => {
     expect(run(`@(JToken.Parse(new string('[', 64) + new string(']', 64)).Type.ToString())`)).toBe('Array');
     const e = failure(`@(JToken.Parse(new string('[', 65) + new string(']', 65)))`);
     expect(e.exceptionType).toBe('JsonReaderException');
@@ -116,7 +118,8 @@ describe('deep JSON is bounded at parse and at ToString', () => {
   });
 
   it('a 100,000-level JObject built in a loop fails within the time budget instead of freezing the gateway', () => {
-    const text = '@{ var root = new JObject(); var cur = root; for (int i = 0; i < 100000; i++) { var n = new JObject(); cur["a"] = n; cur = n; } return root.ToString(); }';
+    const text =
+      '@{ var root = new JObject(); var cur = root; for (int i = 0; i < 100000; i++) { var n = new JObject(); cur["a"] = n; cur = n; } return root.ToString(); }';
     setExpressionTimeBudget(300);
     const t = performance.now();
     const e = failure(text);
@@ -125,9 +128,15 @@ describe('deep JSON is bounded at parse and at ToString', () => {
   });
 
   it('writing a tree deeper than 1,000 levels raises InsufficientExecutionStackException', () => {
-    const e = failure('@{ var root = new JArray(); var cur = root; for (int i = 0; i < 1500; i++) { var n = new JArray(); cur.Add(n); cur = n; } return root.ToString(); }');
+    const e = failure(
+      '@{ var root = new JArray(); var cur = root; for (int i = 0; i < 1500; i++) { var n = new JArray(); cur.Add(n); cur = n; } return root.ToString(); }',
+    );
     expect(e.exceptionType).toBe('InsufficientExecutionStackException');
-    expect(run('@{ var root = new JArray(); var cur = root; for (int i = 0; i < 500; i++) { var n = new JArray(); cur.Add(n); cur = n; } return root.ToString(Newtonsoft.Json.Formatting.None).Length; }')).toBe(1002);
+    expect(
+      run(
+        '@{ var root = new JArray(); var cur = root; for (int i = 0; i < 500; i++) { var n = new JArray(); cur.Add(n); cur = n; } return root.ToString(Newtonsoft.Json.Formatting.None).Length; }',
+      ),
+    ).toBe(1002);
   });
 });
 
@@ -154,7 +163,7 @@ describe('regular expressions cannot backtrack catastrophically', () => {
     });
   }
 
-  it('^(a+)+$ on 5,000 characters answers (re2js, linear time) with .NET\'s result', () => {
+  it("^(a+)+$ on 5,000 characters answers (re2js, linear time) with .NET's result", () => {
     expect(run(`@(Regex.IsMatch(new string('a', 5000) + "!", "^(a+)+$"))`)).toBe(false);
     expect(run(`@(Regex.IsMatch(new string('a', 5000), "^(a+)+$"))`)).toBe(true);
     expect(run(`@(Regex.Match("xx aaab yy", @"(?<w>(a|b)+)").Groups["w"].Value)`)).toBe('aaab');
@@ -171,7 +180,9 @@ describe('regular expressions cannot backtrack catastrophically', () => {
 
   it('RegexMatchTimeoutException is catchable as in .NET', () => {
     setRegexMatchTimeout(50);
-    expect(run(`@{ try { return Regex.IsMatch(new string('a', 40) + "!", @"^(a|aa)+\\1$").ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; } }`)).toBe('timeout');
+    expect(
+      run(`@{ try { return Regex.IsMatch(new string('a', 40) + "!", @"^(a|aa)+\\1$").ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; } }`),
+    ).toBe('timeout');
   });
 
   it('$ before a final newline keeps .NET semantics on the re2 path', () => {

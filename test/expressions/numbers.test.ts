@@ -59,7 +59,9 @@ describe('checked raises OverflowException', () => {
   ])('in range: %s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
 
   it('catch (OverflowException) sees it', () => {
-    expect(run('@{ try { int x = int.MaxValue; checked { x = x + 1; } return "no"; } catch (OverflowException e) { return e.Message; } }')).toBe('Arithmetic operation resulted in an overflow.');
+    expect(run('@{ try { int x = int.MaxValue; checked { x = x + 1; } return "no"; } catch (OverflowException e) { return e.Message; } }')).toBe(
+      'Arithmetic operation resulted in an overflow.',
+    );
   });
 
   it('a constant expression that overflows in checked mode is a load-time error (C# CS0220)', () => {

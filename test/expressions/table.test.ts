@@ -8,7 +8,17 @@ import { makeContext, run } from './helpers.js';
 
 const jwt = [
   Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT' })).toString('base64url'),
-  Buffer.from(JSON.stringify({ iss: 'https://login.example.com', sub: 'user-1', aud: ['api://a', 'api://b'], name: 'Ada', oid: 'oid-1', roles: ['r1', 'r2'], exp: 1735693200 })).toString('base64url'),
+  Buffer.from(
+    JSON.stringify({
+      iss: 'https://login.example.com',
+      sub: 'user-1',
+      aud: ['api://a', 'api://b'],
+      name: 'Ada',
+      oid: 'oid-1',
+      roles: ['r1', 'r2'],
+      exp: 1735693200,
+    }),
+  ).toString('base64url'),
   'sig',
 ].join('.');
 
@@ -24,7 +34,12 @@ function variables(): Record<string, unknown> {
     list: '[{"name":"b1","priority":2,"weight":100},{"name":"b2","priority":1,"weight":50}]',
     obj: JObject.Parse('{"x":1,"y":"two","z":null}'),
     token: jwt,
-    resp: new StoredResponse(200, 'OK', new HeaderMap([['Content-Type', 'application/json']]), MessageBody.fromBuffer('{"categoriesAnalysis":[{"category":"Hate","severity":2},{"category":"Violence","severity":0}],"ok":true}')),
+    resp: new StoredResponse(
+      200,
+      'OK',
+      new HeaderMap([['Content-Type', 'application/json']]),
+      MessageBody.fromBuffer('{"categoriesAnalysis":[{"category":"Hate","severity":2},{"category":"Violence","severity":0}],"ok":true}'),
+    ),
   };
 }
 
@@ -69,8 +84,8 @@ const CASES: Array<[string, string]> = [
   ['@((long)2.5e10)', '25000000000'],
   ['@((double)1 / 4)', '0.25'],
   ['@((char)65)', 'A'],
-  ['@((int)\'a\')', '97'],
-  ['@(\'a\' + 1)', '98'],
+  ["@((int)'a')", '97'],
+  ["@('a' + 1)", '98'],
   ['@((byte)300)', '44'],
   ['@((short)70000)', '4464'],
   ['@(10 / 3 * 3)', '9'],
@@ -119,7 +134,7 @@ const CASES: Array<[string, string]> = [
   ['@("Hello".Equals("hello", StringComparison.OrdinalIgnoreCase))', 'True'],
   ['@(string.Equals("a", "A", StringComparison.OrdinalIgnoreCase))', 'True'],
   ['@("a-b-c".Replace("-", "+"))', 'a+b+c'],
-  ['@("a-b-c".Replace(\'-\', \'_\'))', 'a_b_c'],
+  ["@(\"a-b-c\".Replace('-', '_'))", 'a_b_c'],
   ['@("7".PadLeft(3, \'0\'))', '007'],
   ['@("7".PadRight(3))', '7  '],
   ['@("a,b,,c".Split(\',\').Length)', '4'],
@@ -149,7 +164,7 @@ const CASES: Array<[string, string]> = [
   ['@("hello".Remove(1, 3))', 'ho'],
   ['@("a" == "a")', 'True'],
   ['@("a" != "b")', 'True'],
-  ['@(new string(\'-\', 3))', '---'],
+  ["@(new string('-', 3))", '---'],
   ['@(@"c:\\dir\\file")', 'c:\\dir\\file'],
   ['@(@"say ""hi""")', 'say "hi"'],
   ['@("tab\\tend")', 'tab\tend'],
@@ -351,7 +366,10 @@ const CASES: Array<[string, string]> = [
   ['@(new JArray("a", 1, true).ToString(Formatting.None))', '["a",1,true]'],
   ['@(new JArray(new[] { "x", "y" }).ToString(Formatting.None))', '["x","y"]'],
   ['@(new JProperty("p", 2.0).ToString())', '"p": 2.0'],
-  ['@{ var o = new JObject(); o["a"] = 1; o["b"] = "s"; o["c"] = 2.0; o["d"] = false; o["e"] = null; return o.ToString(Formatting.None); }', '{"a":1,"b":"s","c":2.0,"d":false,"e":null}'],
+  [
+    '@{ var o = new JObject(); o["a"] = 1; o["b"] = "s"; o["c"] = 2.0; o["d"] = false; o["e"] = null; return o.ToString(Formatting.None); }',
+    '{"a":1,"b":"s","c":2.0,"d":false,"e":null}',
+  ],
   ['@{ var o = new JObject(); o.Add("x", 1); o.Add(new JProperty("y", "z")); o.Remove("x"); return o.ToString(Formatting.None); }', '{"y":"z"}'],
   ['@{ var a = new JArray(); a.Add(1); a.Add("two"); a.Add(new JObject()); return a.ToString(Formatting.None); }', '[1,"two",{}]'],
   ['@(JArray.Parse((string)context.Variables["list"]).Count)', '2'],
@@ -409,7 +427,10 @@ const CASES: Array<[string, string]> = [
   ['@(((IResponse)context.Variables["resp"]).StatusCode == 200)', 'True'],
   ['@(((IResponse)context.Variables["resp"]).Headers.GetValueOrDefault("content-type", ""))', 'application/json'],
   ['@((bool)((IResponse)context.Variables["resp"]).Body.As<JObject>(preserveContent: true)["ok"])', 'True'],
-  ['@(((JArray)((IResponse)context.Variables["resp"]).Body.As<JObject>(preserveContent: true)["categoriesAnalysis"]).FirstOrDefault(c => (string)c["category"] == "Hate")["severity"])', '2'],
+  [
+    '@(((JArray)((IResponse)context.Variables["resp"]).Body.As<JObject>(preserveContent: true)["categoriesAnalysis"]).FirstOrDefault(c => (string)c["category"] == "Hate")["severity"])',
+    '2',
+  ],
   ['@(((IResponse)context.Variables["resp"]).Body.As<string>(true).Contains("Hate"))', 'True'],
   // ---- JWT / basic
   ['@(((string)context.Variables["token"]).AsJwt().Subject)', 'user-1'],
@@ -450,9 +471,18 @@ const CASES: Array<[string, string]> = [
   ['@(Encoding.UTF8.GetString(Convert.FromBase64String("aGVsbG8=")))', 'hello'],
   ['@(System.Text.Encoding.UTF8.GetBytes("é").Length)', '2'],
   ['@(BitConverter.ToString(new byte[] { 1, 171 }))', '01-AB'],
-  ['@(BitConverter.ToString(System.Security.Cryptography.SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").ToLowerInvariant())', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-  ['@{ using (var sha = System.Security.Cryptography.SHA256.Create()) { return Convert.ToBase64String(sha.ComputeHash(Encoding.UTF8.GetBytes("abc"))); } }', 'ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='],
-  ['@{ using (var h = new System.Security.Cryptography.HMACSHA256(Encoding.UTF8.GetBytes("key"))) { return BitConverter.ToString(h.ComputeHash(Encoding.UTF8.GetBytes("The quick brown fox jumps over the lazy dog"))).Replace("-", "").ToLower(); } }', 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8'],
+  [
+    '@(BitConverter.ToString(System.Security.Cryptography.SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").ToLowerInvariant())',
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  ],
+  [
+    '@{ using (var sha = System.Security.Cryptography.SHA256.Create()) { return Convert.ToBase64String(sha.ComputeHash(Encoding.UTF8.GetBytes("abc"))); } }',
+    'ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=',
+  ],
+  [
+    '@{ using (var h = new System.Security.Cryptography.HMACSHA256(Encoding.UTF8.GetBytes("key"))) { return BitConverter.ToString(h.ComputeHash(Encoding.UTF8.GetBytes("The quick brown fox jumps over the lazy dog"))).Replace("-", "").ToLower(); } }',
+    'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+  ],
   ['@(System.Net.WebUtility.UrlEncode("a b&c"))', 'a+b%26c'],
   ['@(System.Net.WebUtility.UrlDecode("a+b%26c"))', 'a b&c'],
   ['@(System.Net.WebUtility.HtmlEncode("<a href=\'x\'>"))', '&lt;a href=&#39;x&#39;&gt;'],
@@ -527,7 +557,10 @@ const CASES: Array<[string, string]> = [
   ['@{ try { return int.Parse("x"); } catch (FormatException) { return -1; } }', '-1'],
   ['@{ try { throw new Exception("boom"); } catch (Exception ex) { return ex.Message; } }', 'boom'],
   ['@{ try { return JObject.Parse("{bad"); } catch (Exception) { return "bad json"; } }', 'bad json'],
-  ['@{ try { return JObject.Parse("{bad").ToString(); } catch (JsonReaderException e) { return e.Message.Contains("line 1") ? "reader" : e.Message; } }', 'reader'],
+  [
+    '@{ try { return JObject.Parse("{bad").ToString(); } catch (JsonReaderException e) { return e.Message.Contains("line 1") ? "reader" : e.Message; } }',
+    'reader',
+  ],
   ['@{ try { string s = null; return s.Length; } catch (NullReferenceException) { return -2; } }', '-2'],
   ['@{ try { return context.Variables["nope"]; } catch (KeyNotFoundException) { return "knf"; } }', 'knf'],
   ['@{ try { return "x"; } catch { return "y"; } }', 'x'],
@@ -545,23 +578,59 @@ const CASES: Array<[string, string]> = [
   ['@(context.Response != null && (context.Response.StatusCode == 429 || context.Response.StatusCode >= 500))', 'False'],
   ['@(context.Variables.GetValueOrDefault<string>("isStream","false").Equals("true", StringComparison.OrdinalIgnoreCase).ToString())', 'False'],
   ['@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \').Last())', ''],
-  ['@{ var config = JArray.Parse((string)context.Variables["list"]); JArray backends = new JArray(); foreach (JObject c in config) { backends.Add(new JObject() { { "name", c.GetValue("name").ToString() }, { "priority", c.GetValue("priority").Value<int>() }, { "isThrottling", false }, { "retryAfter", DateTime.MinValue } }); } return backends.Count; }', '2'],
-  ['@{ var config = JArray.Parse((string)context.Variables["list"]); var b = (JObject)config[0]; b["isThrottling"] = true; b["retryAfter"] = DateTime.UtcNow.AddSeconds(10); return b.Value<bool>("isThrottling") && DateTime.UtcNow < b.Value<DateTime>("retryAfter"); }', 'True'],
-  ['@{ JArray backends = JArray.Parse((string)context.Variables["list"]); int selected = Int32.MaxValue; List<int> available = new List<int>(); for (int i = 0; i < backends.Count; i++) { JObject backend = (JObject)backends[i]; int p = backend.Value<int>("priority"); if (p < selected) { selected = p; available.Clear(); available.Add(i); } else if (p == selected) { available.Add(i); } } return available[0]; }', '1'],
+  [
+    '@{ var config = JArray.Parse((string)context.Variables["list"]); JArray backends = new JArray(); foreach (JObject c in config) { backends.Add(new JObject() { { "name", c.GetValue("name").ToString() }, { "priority", c.GetValue("priority").Value<int>() }, { "isThrottling", false }, { "retryAfter", DateTime.MinValue } }); } return backends.Count; }',
+    '2',
+  ],
+  [
+    '@{ var config = JArray.Parse((string)context.Variables["list"]); var b = (JObject)config[0]; b["isThrottling"] = true; b["retryAfter"] = DateTime.UtcNow.AddSeconds(10); return b.Value<bool>("isThrottling") && DateTime.UtcNow < b.Value<DateTime>("retryAfter"); }',
+    'True',
+  ],
+  [
+    '@{ JArray backends = JArray.Parse((string)context.Variables["list"]); int selected = Int32.MaxValue; List<int> available = new List<int>(); for (int i = 0; i < backends.Count; i++) { JObject backend = (JObject)backends[i]; int p = backend.Value<int>("priority"); if (p < selected) { selected = p; available.Clear(); available.Add(i); } else if (p == selected) { available.Add(i); } } return available[0]; }',
+    '1',
+  ],
   ['@(((JObject)((JArray)JArray.Parse((string)context.Variables["list"]))[(Int32)context.Variables["count"] - 2]).Value<string>("name"))', 'b2'],
-  ['@{ var errorResponse = new { error = new { message = "filtered: " + (string)context.Variables["name"] } }; return JsonConvert.SerializeObject(errorResponse); }', '{"error":{"message":"filtered: contoso"}}'],
-  ['@{ Dictionary<string, int> t = new Dictionary<string, int>() { { "Hate", 0 }, { "Violence", 0 } }; var found = ""; foreach (var category in t) { var a = ((JArray)((IResponse)context.Variables["resp"]).Body.As<JObject>(preserveContent: true)["categoriesAnalysis"]).FirstOrDefault(c => (string)c["category"] == category.Key); if (a != null && (int)a["severity"] > category.Value) { found = category.Key; break; } } return found; }', 'Hate'],
+  [
+    '@{ var errorResponse = new { error = new { message = "filtered: " + (string)context.Variables["name"] } }; return JsonConvert.SerializeObject(errorResponse); }',
+    '{"error":{"message":"filtered: contoso"}}',
+  ],
+  [
+    '@{ Dictionary<string, int> t = new Dictionary<string, int>() { { "Hate", 0 }, { "Violence", 0 } }; var found = ""; foreach (var category in t) { var a = ((JArray)((IResponse)context.Variables["resp"]).Body.As<JObject>(preserveContent: true)["categoriesAnalysis"]).FirstOrDefault(c => (string)c["category"] == category.Key); if (a != null && (int)a["severity"] > category.Value) { found = category.Key; break; } } return found; }',
+    'Hate',
+  ],
   ['@{ var random = new Random(42); var v = random.Next(1, 10); return v >= 1 && v < 10; }', 'True'],
   ['@(new Random().NextDouble() < 1.0)', 'True'],
-  ['@{ string[] documents = new string[] {}; JObject obj = new JObject(); obj.Add(new JProperty("userPrompt", "hi")); obj.Add(new JProperty("documents", new JArray(documents))); return obj.ToString(Formatting.None); }', '{"userPrompt":"hi","documents":[]}'],
-  ['@{ var queryDict = context.Request.Url.Query; var parts = new List<string>(); foreach (var kvp in queryDict) { parts.Add($"{Uri.EscapeDataString(kvp.Key)}={Uri.EscapeDataString(kvp.Value.First() ?? "")}"); } return string.Join("&", parts.OrderBy(p => p)); }', 'api-version=2024-02-01&tag=a'],
-  ['@{ var headers = new List<string[]>(); headers.Add(new[] { "host", "h" }); headers.Add(new[] { "b", "x " }); var ordered = headers.OrderBy(h => h[0]); return string.Join("\\n", ordered.Select(h => $"{h[0]}:{h[1].Trim()}")); }', 'b:x\nhost:h'],
-  ['@($"Bearer error=\\"invalid_token\\", resource=\\"{context.Request.OriginalUrl.Scheme}://{context.Request.OriginalUrl.Host}/x\\"")', 'Bearer error="invalid_token", resource="https://gw.example.com/x"'],
-  ['@{ var res = new JObject { ["a"] = "b", ["redirect_uris"] = JObject.Parse("{\\"u\\":[\\"x\\"]}")["u"]?.ToObject<JArray>() }; return res.ToString(Newtonsoft.Json.Formatting.None); }', '{"a":"b","redirect_uris":["x"]}'],
-  ['@{ string token = Guid.NewGuid().ToString("N") + DateTime.UtcNow.Ticks.ToString(); return System.Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(token)).Replace("+", "-").Replace("/", "_").Replace("=", "").Substring(0, 32).Length; }', '32'],
+  [
+    '@{ string[] documents = new string[] {}; JObject obj = new JObject(); obj.Add(new JProperty("userPrompt", "hi")); obj.Add(new JProperty("documents", new JArray(documents))); return obj.ToString(Formatting.None); }',
+    '{"userPrompt":"hi","documents":[]}',
+  ],
+  [
+    '@{ var queryDict = context.Request.Url.Query; var parts = new List<string>(); foreach (var kvp in queryDict) { parts.Add($"{Uri.EscapeDataString(kvp.Key)}={Uri.EscapeDataString(kvp.Value.First() ?? "")}"); } return string.Join("&", parts.OrderBy(p => p)); }',
+    'api-version=2024-02-01&tag=a',
+  ],
+  [
+    '@{ var headers = new List<string[]>(); headers.Add(new[] { "host", "h" }); headers.Add(new[] { "b", "x " }); var ordered = headers.OrderBy(h => h[0]); return string.Join("\\n", ordered.Select(h => $"{h[0]}:{h[1].Trim()}")); }',
+    'b:x\nhost:h',
+  ],
+  [
+    '@($"Bearer error=\\"invalid_token\\", resource=\\"{context.Request.OriginalUrl.Scheme}://{context.Request.OriginalUrl.Host}/x\\"")',
+    'Bearer error="invalid_token", resource="https://gw.example.com/x"',
+  ],
+  [
+    '@{ var res = new JObject { ["a"] = "b", ["redirect_uris"] = JObject.Parse("{\\"u\\":[\\"x\\"]}")["u"]?.ToObject<JArray>() }; return res.ToString(Newtonsoft.Json.Formatting.None); }',
+    '{"a":"b","redirect_uris":["x"]}',
+  ],
+  [
+    '@{ string token = Guid.NewGuid().ToString("N") + DateTime.UtcNow.Ticks.ToString(); return System.Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(token)).Replace("+", "-").Replace("/", "_").Replace("=", "").Substring(0, 32).Length; }',
+    '32',
+  ],
   ['@{ string a = "abc"; string b = "abd"; int result = 0; for (int i = 0; i < a.Length; i++) { result |= a[i] ^ b[i]; } return result == 0; }', 'False'],
   ['@(string.Compare("x", "x") != 0)', 'False'],
-  ['@{ var m = System.Text.RegularExpressions.Regex.Match("cid:rid:2025-01-01T00:00:00Z", @":\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$"); return m.Success ? m.Value.Substring(1) + "|" + m.Index : "no"; }', '2025-01-01T00:00:00Z|7'],
+  [
+    '@{ var m = System.Text.RegularExpressions.Regex.Match("cid:rid:2025-01-01T00:00:00Z", @":\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$"); return m.Success ? m.Value.Substring(1) + "|" + m.Index : "no"; }',
+    '2025-01-01T00:00:00Z|7',
+  ],
   ['@{ TimeSpan age = DateTime.UtcNow - DateTime.Parse("2024-12-31T23:50:00Z").ToUniversalTime(); return age.TotalMinutes > 15; }', 'False'],
   ['@(context.Request.MatchedParameters.ContainsKey("deployment-id") ? context.Request.MatchedParameters["deployment-id"] : string.Empty)', 'gpt-4o'],
   ['@(((string)context.Variables["name"] ?? string.Empty).StartsWith("con"))', 'True'],

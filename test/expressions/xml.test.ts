@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { ExpressionEvaluationError, toPolicyString } from '../../src/expressions/index.js';
 import { compile, makeContext, run } from './helpers.js';
 
-const ORDER = '<?xml version="1.0" encoding="utf-8"?>\n<order xmlns="urn:o" xmlns:p="urn:p" id="7">\n  <item p:sku="a1" qty="2">Pen</item>\n  <item p:sku="b2" qty="3">Ink &amp; paper</item>\n  <note><![CDATA[<raw>]]></note>\n</order>';
+const ORDER =
+  '<?xml version="1.0" encoding="utf-8"?>\n<order xmlns="urn:o" xmlns:p="urn:p" id="7">\n  <item p:sku="a1" qty="2">Pen</item>\n  <item p:sku="b2" qty="3">Ink &amp; paper</item>\n  <note><![CDATA[<raw>]]></note>\n</order>';
 const ctx = () => makeContext({ body: ORDER, headers: [['Content-Type', 'application/xml']] });
 
 function table(title: string, cases: Array<[string, string]>): void {
@@ -37,7 +38,10 @@ table('reading the body as XML', [
   ['@(context.Request.Body.As<XElement>().Attribute("id").Value)', '7'],
   ['@(context.Request.Body.As<XNode>() is XElement)', 'True'],
   ['@(context.Request.Body.As<XDocument>().Declaration.Encoding)', 'utf-8'],
-  ['@{ var doc = context.Request.Body.As<XDocument>(); XNamespace o = "urn:o"; return string.Join(",", doc.Descendants(o + "item").Select(e => (string)e)); }', 'Pen,Ink & paper'],
+  [
+    '@{ var doc = context.Request.Body.As<XDocument>(); XNamespace o = "urn:o"; return string.Join(",", doc.Descendants(o + "item").Select(e => (string)e)); }',
+    'Pen,Ink & paper',
+  ],
   ['@{ XNamespace p = "urn:p"; return context.Request.Body.As<XElement>().Elements().First().Attribute(p + "sku").Value; }', 'a1'],
   ['@(context.Request.Body.As<XElement>().Elements().Sum(e => (int?)e.Attribute("qty") ?? 0))', '5'],
   ['@(context.Request.Body.As<XElement>().Element("{urn:o}note").Value)', '<raw>'],
@@ -49,7 +53,10 @@ table('reading the body as XML', [
   ['@(context.Request.Body.As<XElement>().Elements().Last().NodeType)', 'Element'],
   ['@(context.Request.Body.As<XElement>().GetDefaultNamespace().NamespaceName)', 'urn:o'],
   // preserveContent: true leaves the body readable, as for JObject
-  ['@{ var a = context.Request.Body.As<XDocument>(preserveContent: true); return a.Root.Name.LocalName + context.Request.Body.As<string>().Length; }', `order${ORDER.length}`],
+  [
+    '@{ var a = context.Request.Body.As<XDocument>(preserveContent: true); return a.Root.Name.LocalName + context.Request.Body.As<string>().Length; }',
+    `order${ORDER.length}`,
+  ],
 ]);
 
 table('XDocument.Parse / XElement.Parse and LINQ to XML', [
@@ -75,9 +82,15 @@ table('building and changing XML, ToString (XmlWriter indented, two spaces)', [
   ['@(new XElement("root", new XElement("child", "text"), new XAttribute("id", 5)).ToString())', '<root id="5">\n  <child>text</child>\n</root>'],
   ['@{ XNamespace ns = "urn:x"; return new XElement(ns + "a", new XElement(ns + "b", "v")).ToString(); }', '<a xmlns="urn:x">\n  <b>v</b>\n</a>'],
   ['@(new XElement("a", "x < y & z").ToString())', '<a>x &lt; y &amp; z</a>'],
-  ['@{ var e = XElement.Parse("<a><b/></a>"); e.Element("b").SetAttributeValue("k", "v"); e.SetElementValue("c", 3); e.Add(new XComment("n")); return e.ToString(SaveOptions.DisableFormatting); }', '<a><b k="v" /><c>3</c><!--n--></a>'],
+  [
+    '@{ var e = XElement.Parse("<a><b/></a>"); e.Element("b").SetAttributeValue("k", "v"); e.SetElementValue("c", 3); e.Add(new XComment("n")); return e.ToString(SaveOptions.DisableFormatting); }',
+    '<a><b k="v" /><c>3</c><!--n--></a>',
+  ],
   ['@{ var e = XElement.Parse("<a><b/><c/></a>"); e.Element("b").Remove(); return e.ToString(SaveOptions.DisableFormatting); }', '<a><c /></a>'],
-  ['@{ var d = context.Request.Body.As<XDocument>(); d.Root.Element("{urn:o}note").Remove(); return d.ToString(); }', '<order xmlns="urn:o" xmlns:p="urn:p" id="7">\n  <item p:sku="a1" qty="2">Pen</item>\n  <item p:sku="b2" qty="3">Ink &amp; paper</item>\n</order>'],
+  [
+    '@{ var d = context.Request.Body.As<XDocument>(); d.Root.Element("{urn:o}note").Remove(); return d.ToString(); }',
+    '<order xmlns="urn:o" xmlns:p="urn:p" id="7">\n  <item p:sku="a1" qty="2">Pen</item>\n  <item p:sku="b2" qty="3">Ink &amp; paper</item>\n</order>',
+  ],
   ['@(new XDocument(new XElement("a")).ToString())', '<a />'],
   ['@(new XAttribute("k", "a\\"b").ToString())', 'k="a&quot;b"'],
 ]);
@@ -92,7 +105,9 @@ describe('errors', () => {
     expect(failure('@(XElement.Parse("<q:a/>").Name)').exceptionType).toBe('XmlException');
   });
   it('the body is consumed without preserveContent: a second read throws InvalidOperationException', () => {
-    expect(failure('@{ var a = context.Request.Body.As<XDocument>(); return context.Request.Body.As<string>(); }').exceptionType).toBe('InvalidOperationException');
+    expect(failure('@{ var a = context.Request.Body.As<XDocument>(); return context.Request.Body.As<string>(); }').exceptionType).toBe(
+      'InvalidOperationException',
+    );
   });
   it('(int) on a missing element throws ArgumentNullException; (int?) gives null', () => {
     expect(failure('@((int)XElement.Parse("<a/>").Element("b"))').exceptionType).toBe('ArgumentNullException');

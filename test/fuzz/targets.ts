@@ -61,11 +61,63 @@ export function mutated(seedTexts: string[], fragments: string[]): fc.Arbitrary<
   });
 }
 
-export const XML_FRAGMENTS = ['<choose><when condition="@(true)">', '</when></choose>', '@(', '@{', '$"{', '"', "'", '&amp;', '&', '<!--', ']]>', '<![CDATA[', '{{a}}', '</policies>', '<', '>'];
-export const JSON_FRAGMENTS = ['[', ']', '{', '}', '"[concat(variables(\'v\'), variables(\'v\'))]"', '"[range(0, 100000)]"', '"[parameters(\'p\')]"', '{"copy":{"name":"c","count":1000000}}', '"statusCodeRanges":5', ',', ':', '"', 'null', '1e999'];
+export const XML_FRAGMENTS = [
+  '<choose><when condition="@(true)">',
+  '</when></choose>',
+  '@(',
+  '@{',
+  '$"{',
+  '"',
+  "'",
+  '&amp;',
+  '&',
+  '<!--',
+  ']]>',
+  '<![CDATA[',
+  '{{a}}',
+  '</policies>',
+  '<',
+  '>',
+];
+export const JSON_FRAGMENTS = [
+  '[',
+  ']',
+  '{',
+  '}',
+  "\"[concat(variables('v'), variables('v'))]\"",
+  '"[range(0, 100000)]"',
+  '"[parameters(\'p\')]"',
+  '{"copy":{"name":"c","count":1000000}}',
+  '"statusCodeRanges":5',
+  ',',
+  ':',
+  '"',
+  'null',
+  '1e999',
+];
 export const YAML_FRAGMENTS = ['&a ', '*a', '- ', ': ', '[', ']', '{', '}', '\n  ', '<<: *a', '!!binary ', '"', "'", '#'];
 export const SCRIPT_FRAGMENTS = ['x999999999', ';', 'retry-after=', '429', 'aoai', 'hang', 'reset', 'latency=', 'then ', '=', ' '];
-export const EXPRESSION_FRAGMENTS = ['(', ')', '((', '))', '?? ', '? 1 : 2', '.ToString()', 'new JObject()', 'x => x', '$"{', '"', '++', '--', 'Array.Exists', '<string>', '[0]', '{', '}', ';'];
+export const EXPRESSION_FRAGMENTS = [
+  '(',
+  ')',
+  '((',
+  '))',
+  '?? ',
+  '? 1 : 2',
+  '.ToString()',
+  'new JObject()',
+  'x => x',
+  '$"{',
+  '"',
+  '++',
+  '--',
+  'Array.Exists',
+  '<string>',
+  '[0]',
+  '{',
+  '}',
+  ';',
+];
 
 /** Runs one target; returns the escaped error, or null when the input ended as diagnostics (or was accepted). */
 export type Target = (input: string) => void;
@@ -110,6 +162,14 @@ export function arbitraries(): Record<keyof typeof TARGETS, fc.Arbitrary<string>
     scenario: mutated(['name: s\nsteps:\n  - request: &r {method: GET, path: /x}\n    expect: {status: 200}\n  - request: *r\n'], YAML_FRAGMENTS),
     'mock-text': mutated(['429x3 retry-after=7; 200', '500x2; hang; 200 latency=100ms', 'aoai'], SCRIPT_FRAGMENTS),
     'mock-json': mutated(['{"steps":[{"status":429,"times":3,"retryAfter":7},{"status":200}]}', '[{"status":500}]'], JSON_FRAGMENTS),
-    expression: mutated(['@(context.Request.Headers.GetValueOrDefault("a", "b").ToString())', '@{ var x = 1; return x + 2; }', '@($"a{1}b")', '@(((string)context.Variables["v"]) ?? "d")'], EXPRESSION_FRAGMENTS),
+    expression: mutated(
+      [
+        '@(context.Request.Headers.GetValueOrDefault("a", "b").ToString())',
+        '@{ var x = 1; return x + 2; }',
+        '@($"a{1}b")',
+        '@(((string)context.Variables["v"]) ?? "d")',
+      ],
+      EXPRESSION_FRAGMENTS,
+    ),
   };
 }

@@ -10,14 +10,25 @@ import { OperationIndex } from '../../src/gateway/routes.js';
 
 /** Each API answers with its own id and the matched operation, so a test reads which route a path took. */
 const answer = (id: string) =>
-  new SourceText(`${id}.xml`, `<policies><inbound><return-response><set-status code="200" /><set-body>@("${id} " + context.Operation.Id + " rev" + context.Api.Revision + (context.Api.IsCurrentRevision ? " current" : ""))</set-body></return-response></inbound><backend /><outbound /><on-error /></policies>`);
+  new SourceText(
+    `${id}.xml`,
+    `<policies><inbound><return-response><set-status code="200" /><set-body>@("${id} " + context.Operation.Id + " rev" + context.Api.Revision + (context.Api.IsCurrentRevision ? " current" : ""))</set-body></return-response></inbound><backend /><outbound /><on-error /></policies>`,
+  );
 
 function api(id: string, path: string, extra: Partial<ApiDefinition> = {}): ApiDefinition {
   return { id, name: id, path, serviceUrl: '', subscriptionRequired: false, policy: answer(id), operations: [], ...extra };
 }
 
 function build(apis: ApiDefinition[]): Gateway {
-  const def: GatewayDefinition = { service: { name: 's', region: 'r', gatewayId: 'managed' }, fragments: [], namedValues: [], backendFiles: [], products: [], apis, subscriptions: [] };
+  const def: GatewayDefinition = {
+    service: { name: 's', region: 'r', gatewayId: 'managed' },
+    fragments: [],
+    namedValues: [],
+    backendFiles: [],
+    products: [],
+    apis,
+    subscriptions: [],
+  };
   const built = Gateway.build(def, { clock: new VirtualClock(), upstream: NO_UPSTREAM_FOR_TESTS });
   if (!built.gateway) throw new Error(built.diagnostics.map((d) => d.message).join('\n'));
   return built.gateway;

@@ -35,7 +35,12 @@ export function corpusLabs(): CorpusLab[] {
       const sameLab = backends.filter((b) => labKey(b) === seg);
       // A lab with alternative deployments (main-v1 / main-v2) is one or the other: the one the file name points
       // at (`__v1__`), else the newest.
-      const chosen = exact.length ? exact : sameLab.filter((b) => variantMatches(file, b)).slice(0, 1).concat(sameLab.some((b) => variantMatches(file, b)) ? [] : sameLab.slice(-1));
+      const chosen = exact.length
+        ? exact
+        : sameLab
+            .filter((b) => variantMatches(file, b))
+            .slice(0, 1)
+            .concat(sameLab.some((b) => variantMatches(file, b)) ? [] : sameLab.slice(-1));
       const placeholders: Record<string, string> = {};
       const names: string[] = [];
       const bfiles = chosen.map((b) => {
@@ -51,7 +56,11 @@ export function corpusLabs(): CorpusLab[] {
       // `{backend-id}` left unmapped by the transcription: the lab's first backend is what its deployment passes.
       if (!placeholders['{backend-id}'] && names[0]) placeholders['{backend-id}'] = names[0];
       const stand = CORPUS_GAPS[file];
-      if (stand) bfiles.push({ file: `stand-in-for-${file}.json`, text: JSON.stringify(stand.map((name) => ({ name, properties: { url: `https://${name}.example.com`, protocol: 'http' } }))) });
+      if (stand)
+        bfiles.push({
+          file: `stand-in-for-${file}.json`,
+          text: JSON.stringify(stand.map((name) => ({ name, properties: { url: `https://${name}.example.com`, protocol: 'http' } }))),
+        });
       return { file, text: readFileSync(path.join(CORPUS_DIR, file), 'utf8'), backends: bfiles, placeholders };
     });
 }

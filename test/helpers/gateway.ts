@@ -56,7 +56,9 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
     fragments: Object.entries(o.fragments ?? {}).map(([id, text]) => ({ id, source: src(`${id}.xml`, text) })),
     namedValues: Object.entries(o.namedValues ?? {}).map(([name, value]) => ({ name, value, secret: false })),
     backendFiles: (o.backends ?? []).map((b, i) => ({ file: `backends-${i}.json`, text: typeof b === 'string' ? b : JSON.stringify(b, null, 2) })),
-    products: o.products ?? (o.product ? [{ id: 'starter', name: 'Starter', policy: src('product.xml', o.product), subscriptionRequired: false, apis: ['test-api'] }] : []),
+    products:
+      o.products ??
+      (o.product ? [{ id: 'starter', name: 'Starter', policy: src('product.xml', o.product), subscriptionRequired: false, apis: ['test-api'] }] : []),
     apis: [
       {
         id: 'test-api',
@@ -72,7 +74,12 @@ export function tryBuildGateway(o: TestGatewayOptions): { gateway: Gateway | nul
     subscriptions: o.subscriptions ?? [],
     settings: o.settings ?? {},
   };
-  const { gateway, diagnostics } = Gateway.build(def, { clock, files: nodeSettingsFiles(settingsBaseDir(def.settings)), ...o.deps, upstream: o.deps?.upstream ?? new UndiciUpstream(o.deps?.clock ?? clock) });
+  const { gateway, diagnostics } = Gateway.build(def, {
+    clock,
+    files: nodeSettingsFiles(settingsBaseDir(def.settings)),
+    ...o.deps,
+    upstream: o.deps?.upstream ?? new UndiciUpstream(o.deps?.clock ?? clock),
+  });
   return { gateway, diagnostics, clock };
 }
 
@@ -91,7 +98,11 @@ export interface SendOptions {
 }
 
 /** Sends a request through gateway.handle (no HTTP server in between) and reads the whole response body. */
-export async function send(gateway: Gateway, pathAndQuery: string, o: SendOptions = {}): Promise<GatewayResult & { status: number; text: string; json: () => unknown; header: (n: string) => string | undefined }> {
+export async function send(
+  gateway: Gateway,
+  pathAndQuery: string,
+  o: SendOptions = {},
+): Promise<GatewayResult & { status: number; text: string; json: () => unknown; header: (n: string) => string | undefined }> {
   const q = pathAndQuery.indexOf('?');
   const headers = new HeaderMap(Object.entries(o.headers ?? {}));
   const body = o.body === undefined ? null : Readable.from([Buffer.from(o.body)]);
@@ -137,15 +148,19 @@ export interface TestBackend {
  * A real HTTP backend on 127.0.0.1 (ephemeral port). `respond` decides each answer; by default 200 with a JSON echo
  * of the request.
  */
-export async function startBackend(
-  respond?: (req: RecordedRequest, res: http.ServerResponse, index: number) => void | Promise<void>,
-): Promise<TestBackend> {
+export async function startBackend(respond?: (req: RecordedRequest, res: http.ServerResponse, index: number) => void | Promise<void>): Promise<TestBackend> {
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') };
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(rec);
       const index = requests.length - 1;
       if (respond) {

@@ -7,7 +7,6 @@ import { mockTracker, script } from '../helpers/mocks.js';
 const { track, closeAll } = mockTracker();
 afterEach(closeAll);
 
-
 async function mock(text: string | MockScript, clock = new VirtualClock(), name = 'mock-1'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof text === 'string' ? script(text) : text, clock });
   track(b);
@@ -252,7 +251,12 @@ describe('server-sent events', () => {
     // role, 3 content pieces, finish, usage
     expect(chunks).toHaveLength(6);
     expect(chunks[0]!.choices[0].delta).toEqual({ role: 'assistant', content: '' });
-    expect(chunks.slice(1, 4).map((c) => c.choices[0].delta.content).join('')).toBe('one two three');
+    expect(
+      chunks
+        .slice(1, 4)
+        .map((c) => c.choices[0].delta.content)
+        .join(''),
+    ).toBe('one two three');
     expect(chunks[4]!.choices[0].finish_reason).toBe('stop');
     expect(chunks.slice(0, 5).every((c) => c.usage === null && c.object === 'chat.completion.chunk' && c.id === 'chatcmpl-aoai-west-1')).toBe(true);
     // 'Say three words, please.' = 24 chars → 6 tokens; 'one two three' = 13 chars → 4 tokens.
@@ -311,12 +315,22 @@ describe('Azure OpenAI answers', () => {
   it('answers chat completions in the Azure OpenAI shape with usage and x-ratelimit headers', async () => {
     const clock = new VirtualClock();
     const b = await mock(AZURE_OPENAI_MOCK, clock, 'aoai-1');
-    const r = await postJson(`${b.url}${CHAT}`, { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'hello there' }] }] });
+    const r = await postJson(`${b.url}${CHAT}`, {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'hello there' }] },
+      ],
+    });
     expect(r.statusCode).toBe(200);
     const body = (await r.body.json()) as Record<string, any>; // any: asserting the wire shape field by field
     expect(body).toMatchObject({ id: 'chatcmpl-aoai-1-1', object: 'chat.completion', model: 'gpt-4o', created: Math.floor(clock.now() / 1000) });
     expect(body.choices).toEqual([
-      { index: 0, message: { role: 'assistant', content: 'Mock completion from backend aoai-1 (request 1).', refusal: null }, logprobs: null, finish_reason: 'stop' },
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Mock completion from backend aoai-1 (request 1).', refusal: null },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
     ]);
     // 'Be brief.' + 'hello there' = 20 chars → 5 tokens; the content is 48 chars → 12 tokens.
     expect(body.usage).toEqual({ prompt_tokens: 5, completion_tokens: 12, total_tokens: 17 });

@@ -11,7 +11,12 @@ describe('--mock BACKEND_ID=SCRIPT', () => {
   it('parses the text form and names the backend in diagnostics', () => {
     expect(parseMockOption('aoai-1=429x3 retry-after=7; 200')).toMatchObject({
       backendId: 'aoai-1',
-      script: { steps: [{ times: 3, status: 429, retryAfter: 7 }, { times: 1, status: 200 }] },
+      script: {
+        steps: [
+          { times: 3, status: 429, retryAfter: 7 },
+          { times: 1, status: 200 },
+        ],
+      },
     });
     const bad = parseMockOption('aoai-1=429x3 retry=7');
     expect(bad.script).toBeUndefined();
@@ -29,11 +34,24 @@ describe('--mock BACKEND_ID=SCRIPT', () => {
     writeFileSync(path.join(dir, 'ok.txt'), '429x2\naoai\n');
     writeFileSync(path.join(dir, 'bad.json'), '{\n  "steps": [\n    { "status": 200, }\n  ]\n}');
     writeFileSync(path.join(dir, 'bad-schema.yaml'), 'steps:\n  - status: 42\n');
-    expect(parseMockOption('a=@ok.json', dir).script!.steps).toEqual([{ times: 2, status: 500 }, { times: 1, aoai: {} }]);
-    expect(parseMockOption('a=@ok.yaml', dir).script!.steps).toEqual([{ times: 1, status: 429, retryAfter: 3 }, { times: 1, aoai: {} }]);
-    expect(parseMockOption('a=@ok.txt', dir).script!.steps).toEqual([{ times: 2, status: 429 }, { times: 1, aoai: {} }]);
+    expect(parseMockOption('a=@ok.json', dir).script!.steps).toEqual([
+      { times: 2, status: 500 },
+      { times: 1, aoai: {} },
+    ]);
+    expect(parseMockOption('a=@ok.yaml', dir).script!.steps).toEqual([
+      { times: 1, status: 429, retryAfter: 3 },
+      { times: 1, aoai: {} },
+    ]);
+    expect(parseMockOption('a=@ok.txt', dir).script!.steps).toEqual([
+      { times: 2, status: 429 },
+      { times: 1, aoai: {} },
+    ]);
     expect(parseMockOption('a=@bad.json', dir).diagnostics[0]).toMatchObject({ code: 'mock/json', file: path.join(dir, 'bad.json'), line: 3, column: 22 });
-    expect(parseMockOption('a=@bad-schema.yaml', dir).diagnostics[0]).toMatchObject({ code: 'mock/schema', jsonPath: '$.steps[0].status', hint: 'allowed: 200-599' });
+    expect(parseMockOption('a=@bad-schema.yaml', dir).diagnostics[0]).toMatchObject({
+      code: 'mock/schema',
+      jsonPath: '$.steps[0].status',
+      hint: 'allowed: 200-599',
+    });
     expect(parseMockOption('a=@missing.json', dir).diagnostics[0]).toMatchObject({ code: 'mock/option', message: expect.stringContaining('ENOENT') });
   });
 });

@@ -8,7 +8,12 @@ describe('mock script limits', () => {
     const r = parseMockScript('200; '.repeat(250_000), 'PUT /_emulator/mocks/m/script');
     expect(r.script).toBeUndefined();
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'mock/too-large', file: 'PUT /_emulator/mocks/m/script', line: 1, column: MOCK_SCRIPT_LIMITS.textChars + 1 });
+    expect(r.diagnostics[0]).toMatchObject({
+      code: 'mock/too-large',
+      file: 'PUT /_emulator/mocks/m/script',
+      line: 1,
+      column: MOCK_SCRIPT_LIMITS.textChars + 1,
+    });
     expect(parseMockScript('429x3 retry-after=7; 200').script).toBeDefined();
   });
 

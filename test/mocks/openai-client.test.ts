@@ -50,7 +50,11 @@ describe('the official openai client against the mock Azure OpenAI backend', () 
   });
 
   it('a scripted 429 surfaces as the client rate-limit error', async () => {
-    const b = await MockBackend.start({ name: 'busy', script: { steps: [{ times: 'forever', status: 429, retryAfter: 30, aoai: {} }] }, clock: new VirtualClock() });
+    const b = await MockBackend.start({
+      name: 'busy',
+      script: { steps: [{ times: 'forever', status: 429, retryAfter: 30, aoai: {} }] },
+      clock: new VirtualClock(),
+    });
     try {
       const c = new AzureOpenAI({ endpoint: b.url, apiKey: 'k', apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0 });
       const err = await c.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);

@@ -19,7 +19,6 @@ import { mockTracker, script } from '../helpers/mocks.js';
 const { track, closeAll } = mockTracker();
 afterEach(closeAll);
 
-
 async function mock(s: string | MockScript, clock: VirtualClock, name = 'aoai-quota'): Promise<MockBackend> {
   const b = await MockBackend.start({ name, script: typeof s === 'string' ? script(s) : s, clock });
   track(b);
@@ -190,7 +189,10 @@ describe('per deployment', () => {
   });
 
   it('JSON form: a deployments map; a deployment without an entry (and no top-level limits) is not limited', async () => {
-    const r = mockScriptFromJson({ steps: [{ times: 'forever', aoai: { completionTokens: 20, quota: { deployments: { 'gpt-4o': { tpm: 30 } } } } }] }, 'quota.json');
+    const r = mockScriptFromJson(
+      { steps: [{ times: 'forever', aoai: { completionTokens: 20, quota: { deployments: { 'gpt-4o': { tpm: 30 } } } } }] },
+      'quota.json',
+    );
     expect(r.diagnostics).toEqual([]);
     const clock = new VirtualClock(0);
     const b = await mock(r.script!, clock);
@@ -243,7 +245,9 @@ describe('script forms', () => {
       '$.steps[0].aoai.quota.deployments["a b"]: invalid deployment name "a b"',
       '$.steps[0].aoai.quota.deployments.x.rpm: rpm must be integer, not string "q"',
     ]);
-    expect(mockScriptFromJson({ steps: [{ aoai: { quota: {} } }] }).diagnostics).toMatchObject([{ jsonPath: '$.steps[0].aoai.quota', message: 'quota is empty' }]);
+    expect(mockScriptFromJson({ steps: [{ aoai: { quota: {} } }] }).diagnostics).toMatchObject([
+      { jsonPath: '$.steps[0].aoai.quota', message: 'quota is empty' },
+    ]);
   });
 });
 
@@ -289,7 +293,11 @@ describe('PTU → PAYG spillover with the bundled example (real policy, pool and
     });
     await res.text();
     const trace = (await (await fetch(`${server.url}/_emulator/traces/${res.headers.get('apim-trace-id')}`)).json()) as { events: TraceEvent[] };
-    return { status: res.status, attempts: attemptsFromTrace(trace.events).map(describeAttempt), remainingTokens: res.headers.get('x-ratelimit-remaining-tokens') };
+    return {
+      status: res.status,
+      attempts: attemptsFromTrace(trace.events).map(describeAttempt),
+      remainingTokens: res.headers.get('x-ratelimit-remaining-tokens'),
+    };
   }
 
   async function breaker(id: string): Promise<{ state: string | undefined; openUntil: string | null | undefined }> {

@@ -18,12 +18,22 @@ function errors(text: string, origin?: string): Diagnostic[] {
 
 describe('text form', () => {
   it('parses the documented examples', () => {
-    expect(ok('429x3 retry-after=7; 200')).toEqual({ steps: [{ times: 3, status: 429, retryAfter: 7 }, { times: 1, status: 200 }] });
+    expect(ok('429x3 retry-after=7; 200')).toEqual({
+      steps: [
+        { times: 3, status: 429, retryAfter: 7 },
+        { times: 1, status: 200 },
+      ],
+    });
     expect(ok('200 latency=150ms')).toEqual({ steps: [{ times: 1, status: 200, latencyMs: 150 }] });
     expect(ok('reset')).toEqual({ steps: [{ times: 1, reset: true }] });
     expect(ok('aoai')).toEqual({ steps: [{ times: 1, aoai: {} }] });
     expect(ok('aoai stream-fail-after=3')).toEqual({ steps: [{ times: 1, aoai: {}, sseFailAfterChunks: 3 }] });
-    expect(ok('500x2; aoai')).toEqual({ steps: [{ times: 2, status: 500 }, { times: 1, aoai: {} }] });
+    expect(ok('500x2; aoai')).toEqual({
+      steps: [
+        { times: 2, status: 500 },
+        { times: 1, aoai: {} },
+      ],
+    });
   });
 
   it('parses options, units, quoting and then=', () => {
@@ -35,7 +45,12 @@ describe('text form', () => {
     expect(s.steps).toEqual([
       { times: 2, status: 503, latencyMs: 1500, headers: { 'x-ms-region': 'East US', 'x-a': ['1', '2'] } },
       { times: 1, hang: true, latencyMs: 40_000 },
-      { times: 1, aoai: { model: 'gpt-4o', content: 'hi; there', completionTokens: 5, region: 'westeurope' }, rateLimitHeaders: { tokens: 500 }, chunkDelayMs: 2000 },
+      {
+        times: 1,
+        aoai: { model: 'gpt-4o', content: 'hi; there', completionTokens: 5, region: 'westeurope' },
+        rateLimitHeaders: { tokens: 500 },
+        chunkDelayMs: 2000,
+      },
       { times: 'forever', status: 200, body: { ok: true, n: [1, 2] } },
     ]);
     expect(ok('429x3; then=404').then).toBe(404);
@@ -109,11 +124,26 @@ describe('step selection', () => {
 
 describe('JSON form', () => {
   it('accepts an object, a bare array of steps and a text-form string', () => {
-    const obj = mockScriptFromJson({ steps: [{ status: 429, times: 3, retryAfter: 7 }, { aoai: true, rateLimitHeaders: true, times: 'forever' }], then: 'repeat-last' });
+    const obj = mockScriptFromJson({
+      steps: [
+        { status: 429, times: 3, retryAfter: 7 },
+        { aoai: true, rateLimitHeaders: true, times: 'forever' },
+      ],
+      then: 'repeat-last',
+    });
     expect(obj.diagnostics).toEqual([]);
-    expect(obj.script).toEqual({ steps: [{ times: 3, status: 429, retryAfter: 7 }, { times: 'forever', aoai: {}, rateLimitHeaders: {} }], then: 'repeat-last' });
+    expect(obj.script).toEqual({
+      steps: [
+        { times: 3, status: 429, retryAfter: 7 },
+        { times: 'forever', aoai: {}, rateLimitHeaders: {} },
+      ],
+      then: 'repeat-last',
+    });
     expect(mockScriptFromJson([{ status: 500, times: 2 }, { aoai: { model: 'gpt-4o' } }]).script).toEqual({
-      steps: [{ times: 2, status: 500 }, { times: 1, aoai: { model: 'gpt-4o' } }],
+      steps: [
+        { times: 2, status: 500 },
+        { times: 1, aoai: { model: 'gpt-4o' } },
+      ],
     });
     expect(mockScriptFromJson('429x3 retry-after=7; 200').script).toEqual(ok('429x3 retry-after=7; 200'));
     const bad = mockScriptFromJson('429x3 retryafter=7', 'apim-emulator.json', '$.mocks.aoai-1');
@@ -121,14 +151,23 @@ describe('JSON form', () => {
   });
 
   it('reports schema errors with JSON paths and the allowed values', () => {
-    const d = mockScriptFromJson({ steps: [{ status: 700 }, { statuss: 200 }, { times: 0 }, { aoai: { modle: 'x' } }, { times: 'always' }] }, 'mocks.json').diagnostics;
+    const d = mockScriptFromJson(
+      { steps: [{ status: 700 }, { statuss: 200 }, { times: 0 }, { aoai: { modle: 'x' } }, { times: 'always' }] },
+      'mocks.json',
+    ).diagnostics;
     const byPath = Object.fromEntries(d.map((x) => [x.jsonPath, x]));
     expect(byPath['$.steps[0].status']).toMatchObject({ file: 'mocks.json', code: 'mock/schema', hint: 'allowed: 200-599' });
     expect(byPath['$.steps[1].statuss']).toMatchObject({ message: 'unknown property "statuss"' });
     expect(byPath['$.steps[1].statuss']!.hint).toContain('status');
     expect(byPath['$.steps[2].times']!.message).toContain('must be >= 1');
-    expect(byPath['$.steps[3].aoai.modle']).toMatchObject({ message: 'unknown property "modle"', hint: 'allowed: model, content, completionTokens, region, quota' });
-    expect(byPath['$.steps[4].times']).toMatchObject({ message: 'times has the unsupported value "always"', hint: 'allowed: a whole number ≥ 1, or "forever"' });
+    expect(byPath['$.steps[3].aoai.modle']).toMatchObject({
+      message: 'unknown property "modle"',
+      hint: 'allowed: model, content, completionTokens, region, quota',
+    });
+    expect(byPath['$.steps[4].times']).toMatchObject({
+      message: 'times has the unsupported value "always"',
+      hint: 'allowed: a whole number ≥ 1, or "forever"',
+    });
     expect(d).toHaveLength(5);
     expect(formatDiagnosticLine(byPath['$.steps[1].statuss']!)).toMatch(/^mocks\.json \$\.steps\[1\]\.statuss: error mock\/schema: unknown property "statuss"/);
 
@@ -140,7 +179,12 @@ describe('JSON form', () => {
   });
 
   it('reports contradictory steps at the JSON path of the field', () => {
-    const d = mockScriptFromJson({ steps: [{ times: 'forever', status: 500 }, { status: 200, body: 'x', aoai: true }] }).diagnostics;
+    const d = mockScriptFromJson({
+      steps: [
+        { times: 'forever', status: 500 },
+        { status: 200, body: 'x', aoai: true },
+      ],
+    }).diagnostics;
     expect(d.map((x) => x.jsonPath)).toEqual(['$.steps[0].times', '$.steps[1].aoai']);
     expect(d.every((x) => x.code === 'mock/conflict')).toBe(true);
   });

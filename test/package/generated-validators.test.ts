@@ -22,7 +22,11 @@ describe('precompiled schema validators', () => {
       expect(Object.keys((errors[0]!.parentSchema as { properties: object }).properties)).toContain('url');
     }
     // The custom ISO-8601 duration format (PT0.5S is valid .NET) runs inside the generated code.
-    const rule = (tripDuration: string) => ({ url: 'https://x', protocol: 'http', circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration }] } });
+    const rule = (tripDuration: string) => ({
+      url: 'https://x',
+      protocol: 'http',
+      circuitBreaker: { rules: [{ name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration }] },
+    });
     expect(validateProperties('2024-10-01-preview', rule('PT0.5S'))).toEqual([]);
     expect(validateProperties('2024-10-01-preview', rule('half a second')).map((e) => e.keyword)).toEqual(['format']);
   });

@@ -23,7 +23,11 @@ interface Run {
 
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+    const child = spawn(cmd, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -73,7 +77,14 @@ function writeProject(tarball: string): void {
   const self = lock.packages['']!;
   const packages: Record<string, unknown> = {
     '': { name: 'consumer', dependencies: { 'apim-emulator': `file:${tarball}` } },
-    'node_modules/apim-emulator': { version: self.version, resolved: `file:${tarball}`, license: self.license, dependencies: self.dependencies, bin: self.bin, engines: self.engines },
+    'node_modules/apim-emulator': {
+      version: self.version,
+      resolved: `file:${tarball}`,
+      license: self.license,
+      dependencies: self.dependencies,
+      bin: self.bin,
+      engines: self.engines,
+    },
   };
   for (const [key, entry] of Object.entries(lock.packages)) if (key !== '' && !entry.dev && !entry.devOptional) packages[key] = entry;
   mkdirSync(project, { recursive: true });
@@ -107,13 +118,19 @@ describe('the npm package', () => {
   it('runs validate, test and serve from node_modules/.bin', { timeout: 120_000 }, async () => {
     const bin = path.join(project, 'node_modules/.bin/apim-emulator');
     const pkg = 'node_modules/apim-emulator';
-    const [validate, scenarios] = await Promise.all([run(bin, ['validate', `${pkg}/policies/example`], project), run(bin, ['test', `${pkg}/examples/scenarios`, '--ci'], project)]);
+    const [validate, scenarios] = await Promise.all([
+      run(bin, ['validate', `${pkg}/policies/example`], project),
+      run(bin, ['test', `${pkg}/examples/scenarios`, '--ci'], project),
+    ]);
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
     expect(validate.stdout).toMatch(/^0 errors, 0 warnings in \d+ files$/m);
     expect(scenarios.code, scenarios.stdout + scenarios.stderr).toBe(0);
     expect(scenarios.stdout).toMatch(/\d+ scenarios: \d+ passed, 0 failed, 0 invalid/);
 
-    const server = await serve([bin, 'serve', '--config', `${pkg}/policies/example/apim-emulator.json`, '--mock-backends', '--port', '0', '--log-level', 'silent'], project);
+    const server = await serve(
+      [bin, 'serve', '--config', `${pkg}/policies/example/apim-emulator.json`, '--mock-backends', '--port', '0', '--log-level', 'silent'],
+      project,
+    );
     try {
       expect(await chatCompletion(server.url)).toEqual({ status: 200, object: 'chat.completion' });
     } finally {
@@ -124,7 +141,21 @@ describe('the npm package', () => {
 
 describe('start-up cost', () => {
   // The libraries a command does not need stay unloaded (docs/performance.md, start-up): each costs 50-300 ms of CPU.
-  const HEAVY = ['ajv', 'yaml', 'graphql', 'liquidjs', 'xslt-processor', 'fast-xml-parser', 'js-tiktoken', 'jose', 'undici', 'ioredis', 'express', 'pino', 'prom-client'];
+  const HEAVY = [
+    'ajv',
+    'yaml',
+    'graphql',
+    'liquidjs',
+    'xslt-processor',
+    'fast-xml-parser',
+    'js-tiktoken',
+    'jose',
+    'undici',
+    'ioredis',
+    'express',
+    'pino',
+    'prom-client',
+  ];
   const loaded = (stderr: string) => (/^packages:(.*)$/m.exec(stderr)?.[1] ?? '(no report)').split(',').filter(Boolean);
 
   it('validate of a policy loads none of the heavy libraries; serve is listening before Express, undici and ioredis load', { timeout: 60_000 }, async () => {
@@ -134,7 +165,20 @@ describe('start-up cost', () => {
     const env = (name: string) => ({ ...process.env, APIM_IMPORT_LOG: path.join(work, `${name}.imports`) });
     writeFileSync(env('validate').APIM_IMPORT_LOG, '');
     const validate = await new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', recorder, main, 'validate', `${pkg}/policies/example/openai-api.xml`, `${pkg}/policies/example/fragments`, '--backends', `${pkg}/policies/example/backends.json`], { cwd: project, env: env('validate'), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          recorder,
+          main,
+          'validate',
+          `${pkg}/policies/example/openai-api.xml`,
+          `${pkg}/policies/example/fragments`,
+          '--backends',
+          `${pkg}/policies/example/backends.json`,
+        ],
+        { cwd: project, env: env('validate'), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -148,7 +192,23 @@ describe('start-up cost', () => {
     expect(forValidate.filter((p) => HEAVY.includes(p))).toEqual([]);
 
     writeFileSync(env('serve').APIM_IMPORT_LOG, '');
-    const child = spawn(process.execPath, ['--import', recorder, main, 'serve', '--config', `${pkg}/policies/example/apim-emulator.json`, '--mock-backends', '--port', '0', '--log-level', 'silent'], { cwd: project, env: env('serve'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        recorder,
+        main,
+        'serve',
+        '--config',
+        `${pkg}/policies/example/apim-emulator.json`,
+        '--mock-backends',
+        '--port',
+        '0',
+        '--log-level',
+        'silent',
+      ],
+      { cwd: project, env: env('serve'), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -161,7 +221,9 @@ describe('start-up cost', () => {
     const forServe = loaded(stderr);
     // Logs are part of listening; the upstream and the admin API (Express) load right after, Redis only with --state.
     expect(forServe).toContain('pino');
-    expect(forServe.filter((p) => ['express', 'undici', 'ioredis', 'graphql', 'liquidjs', 'xslt-processor', 'ajv', 'yaml', 'prom-client'].includes(p))).toEqual([]);
+    expect(forServe.filter((p) => ['express', 'undici', 'ioredis', 'graphql', 'liquidjs', 'xslt-processor', 'ajv', 'yaml', 'prom-client'].includes(p))).toEqual(
+      [],
+    );
   });
 });
 

@@ -14,7 +14,11 @@ describe('policy reference', () => {
     const notRun = POLICY_REFERENCE.map((p) => p.name).filter((n) => n !== 'include-fragment' && getPolicyDefinition(n)?.support === 'unsupported');
     expect(notRun).toEqual([]);
     // The only unsupported name left is the retired resolver policy, which is not in the reference any more.
-    expect(allPolicyDefinitions().filter((d) => d.support === 'unsupported').map((d) => d.name)).toEqual(['set-graphql-resolver']);
+    expect(
+      allPolicyDefinitions()
+        .filter((d) => d.support === 'unsupported')
+        .map((d) => d.name),
+    ).toEqual(['set-graphql-resolver']);
   });
 
   it('every policy left unsupported says why', () => {

@@ -37,7 +37,10 @@ describe('ten concurrent requests against a pool with a 1-failure breaker (examp
     expect(lines).toContain('  +00:00:00.000 #1 foundry1 429, foundry2 200 → 200 (done +00:00:00.150)');
     expect(lines).toContain('  +00:00:00.100 breaker foundry1 opened for 00:00:30 (Retry-After 00:00:30), until +00:00:30.100');
     // While open: nothing is sent to foundry1; priority 2 shares the ten (smooth weighted round-robin, 50/50).
-    const step2 = lines.slice(lines.findIndex((l) => l.startsWith('step 2')) + 1, lines.findIndex((l) => l.startsWith('step 3')));
+    const step2 = lines.slice(
+      lines.findIndex((l) => l.startsWith('step 2')) + 1,
+      lines.findIndex((l) => l.startsWith('step 3')),
+    );
     expect(step2.filter((l) => / #\d+ foundry2 200 /.test(l))).toHaveLength(5);
     expect(step2.filter((l) => / #\d+ foundry3 200 /.test(l))).toHaveLength(5);
     // Nine 429s came back at +32.2 s, while open: the breaker still closes 30 s after the trip.

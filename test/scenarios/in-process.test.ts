@@ -34,7 +34,6 @@ async function countingSockets<T>(fn: () => Promise<T>): Promise<{ result: T; co
 }
 
 describe('scenarios in-process (the default of apim-emulator test)', () => {
-
   it('runs examples/scenarios with no socket opened, every scenario passing its snapshot', async () => {
     const { result, connects, listens } = await countingSockets(() => runScenarios([EXAMPLES], { snapshots: 'ci' }));
     expect(result.results.length).toBeGreaterThanOrEqual(5);

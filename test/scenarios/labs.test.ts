@@ -118,7 +118,7 @@ function timelineOf(r: ScenarioResult): string[] {
 }
 
 describe.skipIf(!exists)('the zero-to-production lab (token limit + pool + semantic cache) as scenarios', () => {
-  it('policy-1: a 429 on the priority-1 member is retried onto priority 2; all members out gives the lab\'s 503', async () => {
+  it("policy-1: a 429 on the priority-1 member is retried onto priority 2; all members out gives the lab's 503", async () => {
     const r = await runLab(
       'z2p-policy-1',
       zeroToProductionConfig('policy-1'),
@@ -177,10 +177,10 @@ steps:
     expect(failuresOf(r)).toEqual([]);
     expect({ requests: r.requests, virtualMs: r.virtualMs }).toEqual({ requests: 9, virtualMs: 90000 });
     expect(timelineOf(r)).toEqual([
-      'step 1 \'429 on openai1 is retried onto openai2\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 1 '429 on openai1 is retried onto openai2': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 openai1 429, openai2 200 → 200',
       '  +00:00:00.000 breaker openai1 opened for 00:00:30 (Retry-After 00:00:30), until +00:00:30.000',
-      'step 2 \'while openai1 is open, priority 2 shares 50/50\': send 4× POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 2 'while openai1 is open, priority 2 shares 50/50': send 4× POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 #1 openai3 200 → 200',
       '  +00:00:00.000 #2 openai2 200 → 200',
       '  +00:00:00.000 #3 openai3 200 → 200',
@@ -188,15 +188,15 @@ steps:
       'step 3: advance 29s → +00:00:29.000',
       'step 4: advance 1s → +00:00:30.000',
       '  +00:00:30.000 breaker openai1 closed',
-      'step 5 \'openai1 serves again after its Retry-After\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 5 'openai1 serves again after its Retry-After': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:30.000 openai1 200 → 200',
-      'step 6 \'every member answers 429\': script openai1 = 429 aoai retry-after=60; aoai; openai2 = 429 aoai; aoai; openai3 = 429 aoai; aoai',
-      'step 7 \'retry-count 2 tries all three (smooth WRR goes on with openai3), the last 429 reaches the client\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 6 'every member answers 429': script openai1 = 429 aoai retry-after=60; aoai; openai2 = 429 aoai; aoai; openai3 = 429 aoai; aoai",
+      "step 7 'retry-count 2 tries all three (smooth WRR goes on with openai3), the last 429 reaches the client': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:30.000 openai1 429, openai3 429, openai2 429 → 429',
       '  +00:00:30.000 breaker openai1 opened for 00:01:00 (Retry-After 00:01:00), until +00:01:30.000',
       '  +00:00:30.000 breaker openai3 opened for 00:01:00 (tripDuration PT1M), until +00:01:30.000',
       '  +00:00:30.000 breaker openai2 opened for 00:01:00 (tripDuration PT1M), until +00:01:30.000',
-      'step 8 \'the pool is unavailable and on-error answers 503\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 8 'the pool is unavailable and on-error answers 503': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:30.000 openai-backend-pool unavailable, openai-backend-pool unavailable, openai-backend-pool unavailable → 503',
       'step 9: advance 1m → +00:01:30.000',
       '  +00:01:30.000 breaker openai1 closed',
@@ -295,20 +295,20 @@ steps:
     expect(failuresOf(r)).toEqual([]);
     expect({ requests: r.requests, virtualMs: r.virtualMs }).toEqual({ requests: 6, virtualMs: 60000 });
     expect(timelineOf(r)).toEqual([
-      'step 1 \'300 tokens used\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 1 '300 tokens used': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 openai1 200 → 200',
       'step 2: advance 10s → +00:00:10.000',
-      'step 3 \'300 < 500, let through (600 used)\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 3 '300 < 500, let through (600 used)': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:10.000 openai1 200 → 200',
-      'step 4 \'over the limit\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 4 'over the limit': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:10.000 no backend called → 429',
-      'step 5 \'another subscription has its own counter\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 5 'another subscription has its own counter': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:10.000 openai1 200 → 200',
       'step 6: advance 49s → +00:00:59.000',
       'step 7: send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
       '  +00:00:59.000 no backend called → 429',
       'step 8: advance 1s → +00:01:00.000',
-      'step 9 \'the first 300 tokens left the window\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 9 'the first 300 tokens left the window': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:01:00.000 openai1 200 → 200',
     ]);
   });
@@ -369,23 +369,23 @@ steps:
     expect(failuresOf(r)).toEqual([]);
     expect({ requests: r.requests, virtualMs: r.virtualMs }).toEqual({ requests: 9, virtualMs: 120000 });
     expect(timelineOf(r)).toEqual([
-      'step 1 \'first time, the backend answers and the answer is stored\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 1 'first time, the backend answers and the answer is stored': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 openai1 200 → 200',
-      'step 2 \'same prompt, answered from the cache\': send 3× POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 2 'same prompt, answered from the cache': send 3× POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 #1 no backend called → 200',
       '  +00:00:00.000 #2 no backend called → 200',
       '  +00:00:00.000 #3 no backend called → 200',
-      'step 3 \'another prompt goes to the backend\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 3 'another prompt goes to the backend': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 openai1 200 → 200',
-      'step 4 \'a third prompt is over the token limit (600 of 500 used)\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 4 'a third prompt is over the token limit (600 of 500 used)': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 no backend called → 429',
-      'step 5 \'cached prompts are still answered (the lookup runs before the token limit); no vary-by, so any subscription\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 5 'cached prompts are still answered (the lookup runs before the token limit); no vary-by, so any subscription': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:00:00.000 no backend called → 200',
       'step 6: advance 1m59s → +00:01:59.000',
       'step 7: send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
       '  +00:01:59.000 no backend called → 200',
       'step 8: advance 1s → +00:02:00.000',
-      'step 9 \'after 120 s the entry has expired\': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      "step 9 'after 120 s the entry has expired': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
       '  +00:02:00.000 openai1 200 → 200',
     ]);
   });
@@ -403,7 +403,7 @@ const APIM_DEFAULT_GLOBAL = `<policies>
 `;
 
 describe.skipIf(!exists)('the google-gemini-api lab: a single backend with a circuit breaker', () => {
-  it('a failure in the rule\'s ranges trips it, the client gets 503 while open, it serves again after tripDuration or Retry-After', async () => {
+  it("a failure in the rule's ranges trips it, the client gets 503 while open, it serves again after tripDuration or Retry-After", async () => {
     writeFileSync(path.join(dir, 'apim-default-global.xml'), APIM_DEFAULT_GLOBAL);
     const file = writeLab(
       'gemini',
@@ -411,7 +411,14 @@ describe.skipIf(!exists)('the google-gemini-api lab: a single backend with a cir
         globalPolicy: 'apim-default-global.xml',
         namedValues: { 'gemini-api-key': { value: 'Bearer gemini-stand-in-key', secret: true } },
         backends: [path.join(corpus, 'google-gemini-api__backends.json')],
-        apis: [{ id: 'gemini', path: 'gemini', subscriptionKeyParameterNames: { header: 'api-key', query: 'api-key' }, policy: path.join(corpus, 'google-gemini-api__policy.xml') }],
+        apis: [
+          {
+            id: 'gemini',
+            path: 'gemini',
+            subscriptionKeyParameterNames: { header: 'api-key', query: 'api-key' },
+            policy: path.join(corpus, 'google-gemini-api__policy.xml'),
+          },
+        ],
         subscriptions: [{ id: 'gemini-sub', scope: 'api:gemini', primaryKey: 'gemini-key' }],
       },
       `mocks:
@@ -451,12 +458,12 @@ steps:
     expect(failuresOf(r)).toEqual([]);
     expect({ requests: r.requests, virtualMs: r.virtualMs }).toEqual({ requests: 9, virtualMs: 80000 });
     expect(timelineOf(r)).toEqual([
-      'step 1 \'404 is outside the rule\'s ranges\': send POST /gemini/chat/completions',
+      "step 1 '404 is outside the rule's ranges': send POST /gemini/chat/completions",
       '  +00:00:00.000 gemini-backend 404 → 404',
-      'step 2 \'500 trips it for tripDuration PT1M\': send POST /gemini/chat/completions',
+      "step 2 '500 trips it for tripDuration PT1M': send POST /gemini/chat/completions",
       '  +00:00:00.000 gemini-backend 500 → 500',
       '  +00:00:00.000 breaker gemini-backend opened for 00:01:00 (tripDuration PT1M), until +00:01:00.000',
-      'step 3 \'while open, 503 without calling the backend\': send 3× POST /gemini/chat/completions',
+      "step 3 'while open, 503 without calling the backend': send 3× POST /gemini/chat/completions",
       '  +00:00:00.000 #1 gemini-backend unavailable → 503',
       '  +00:00:00.000 #2 gemini-backend unavailable → 503',
       '  +00:00:00.000 #3 gemini-backend unavailable → 503',
@@ -465,7 +472,7 @@ steps:
       '  +00:00:59.000 gemini-backend unavailable → 503',
       'step 6: advance 1s → +00:01:00.000',
       '  +00:01:00.000 breaker gemini-backend closed',
-      'step 7 \'429 with Retry-After 20 trips it for 20 s (acceptRetryAfter)\': send POST /gemini/chat/completions',
+      "step 7 '429 with Retry-After 20 trips it for 20 s (acceptRetryAfter)': send POST /gemini/chat/completions",
       '  +00:01:00.000 gemini-backend 429 → 429',
       '  +00:01:00.000 breaker gemini-backend opened for 00:00:20 (Retry-After 00:00:20), until +00:01:20.000',
       'step 8: advance 19s → +00:01:19.000',
@@ -473,13 +480,18 @@ steps:
       '  +00:01:19.000 gemini-backend unavailable → 503',
       'step 10: advance 1s → +00:01:20.000',
       '  +00:01:20.000 breaker gemini-backend closed',
-      'step 11 \'serves again\': send POST /gemini/chat/completions',
+      "step 11 'serves again': send POST /gemini/chat/completions",
       '  +00:01:20.000 gemini-backend 200 → 200',
     ]);
 
     // What the backend receives: the lab's url path and the header credential from the named value.
     await withEnvironment(file, async (env) => {
-      const res = await post(env, '/gemini/chat/completions', { 'api-key': 'gemini-key' }, { model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'hi' }] });
+      const res = await post(
+        env,
+        '/gemini/chat/completions',
+        { 'api-key': 'gemini-key' },
+        { model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'hi' }] },
+      );
       expect(res.status).toBe(404);
       const [req] = env.mocks.get('gemini-backend')!.requests;
       expect(req).toMatchObject({ method: 'POST', path: '/v1beta/openai/chat/completions' });

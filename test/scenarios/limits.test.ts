@@ -34,7 +34,10 @@ describe('scenario YAML limits', () => {
   it('ordinary aliases still work', () => {
     const { r, diagnostics } = parse('defaults: &d {method: GET, path: /x}\nsteps:\n  - request: *d\n  - request: *d\n');
     expect(diagnostics).toEqual([]);
-    expect(r!.value).toEqual({ defaults: { method: 'GET', path: '/x' }, steps: [{ request: { method: 'GET', path: '/x' } }, { request: { method: 'GET', path: '/x' } }] });
+    expect(r!.value).toEqual({
+      defaults: { method: 'GET', path: '/x' },
+      steps: [{ request: { method: 'GET', path: '/x' } }, { request: { method: 'GET', path: '/x' } }],
+    });
   });
 
   it('nesting past the depth limit is a diagnostic, not a silent null', () => {

@@ -142,6 +142,10 @@ steps:
     );
     const r = await runScenarioFile(f);
     expect(r.status).toBe('invalid');
-    expect(r.diagnostics.map((d) => `${d.code} ${d.jsonPath}`)).toEqual(['scenario/schema $.steps[0].expect.status', 'io/unreadable $.policy', 'io/unreadable $.backends[0]']);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.jsonPath}`)).toEqual([
+      'scenario/schema $.steps[0].expect.status',
+      'io/unreadable $.policy',
+      'io/unreadable $.backends[0]',
+    ]);
   });
 });

@@ -148,7 +148,9 @@ describe('a backend that hangs', () => {
     const r = await runScenarioFile(`${fixtures}/timeout.scenario.yaml`, { snapshots: 'off' });
     expect(r.failures.map((f) => f.message)).toEqual([]);
     expect(r.virtualMs).toBe(300_000);
-    expect(r.timeline).toContain("step 1 'foundry1 hangs until the timeout': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21\n  +00:00:00.000 foundry1 Timeout → 500\n");
+    expect(r.timeline).toContain(
+      "step 1 'foundry1 hangs until the timeout': send POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21\n  +00:00:00.000 foundry1 Timeout → 500\n",
+    );
     expect(r.timeline).toContain('  +00:05:00.000 foundry1 200 → 200\n');
   });
 });
@@ -158,7 +160,12 @@ describe('JUnit output', () => {
     const summary = await runScenarios([`${fixtures}/wrong-expectation.scenario.yaml`, `${fixtures}/simple.scenario.json`], { snapshots: 'off' });
     const xml = formatRunReport(summary, 'junit');
     const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
-      testsuites: { tests: string; failures: string; errors: string; testsuite: Array<{ name: string; tests: string; failures: string; testcase: Array<{ name: string; failure?: { message: string; '#text': string } }> }> };
+      testsuites: {
+        tests: string;
+        failures: string;
+        errors: string;
+        testsuite: Array<{ name: string; tests: string; failures: string; testcase: Array<{ name: string; failure?: { message: string; '#text': string } }> }>;
+      };
     };
     const suites = parsed.testsuites;
     expect(suites.tests).toBe('7');

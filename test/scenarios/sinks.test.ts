@@ -97,7 +97,13 @@ steps:
     expect: { sent: [{ kind: kafka }] }
 `,
     );
-    expect(loadScenario(f).diagnostics.map((d) => formatDiagnosticLine(d).replace(/^.*?(\d+:\d+)/, '$1').replace(/ \(.*\)$/, ''))).toEqual([
+    expect(
+      loadScenario(f).diagnostics.map((d) =>
+        formatDiagnosticLine(d)
+          .replace(/^.*?(\d+:\d+)/, '$1')
+          .replace(/ \(.*\)$/, ''),
+      ),
+    ).toEqual([
       '6:30 $.steps[1].expect.sent[0].kind: error scenario/schema: "kafka" is not allowed',
       '4:15 $.steps[0].expect.sent: error scenario/expect: "sent" is about a response, but step 1 sends no request',
     ]);

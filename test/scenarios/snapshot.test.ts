@@ -62,7 +62,9 @@ describe('timeline snapshots', () => {
     expect(changed.status).toBe('failed');
     expect(changed.snapshot?.status).toBe('changed');
     const failure = changed.failures.find((f) => f.stepLabel === 'snapshot')!;
-    expect(failure.message).toMatch(/^the timeline differs from the snapshot .*demo\.snap\.txt \(- snapshot, \+ this run; run with --update-snapshots if the change is intended\)$/);
+    expect(failure.message).toMatch(
+      /^the timeline differs from the snapshot .*demo\.snap\.txt \(- snapshot, \+ this run; run with --update-snapshots if the change is intended\)$/,
+    );
     expect(failure.details).toEqual([
       '@@ line 3 @@',
       '  step 1: send 2× POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
@@ -100,7 +102,16 @@ describe('timeline snapshots', () => {
 
 describe('line diff', () => {
   it('shows changed lines with context and line headers', () => {
-    expect(diffLines('a\nb\nc\nd\ne\nf\ng\n', 'a\nb\nc\nD\ne\nf\ng\nh\n', 1).split('\n')).toEqual(['@@ line 3 @@', '  c', '- d', '+ D', '  e', '@@ line 7 @@', '  g', '+ h']);
+    expect(diffLines('a\nb\nc\nd\ne\nf\ng\n', 'a\nb\nc\nD\ne\nf\ng\nh\n', 1).split('\n')).toEqual([
+      '@@ line 3 @@',
+      '  c',
+      '- d',
+      '+ D',
+      '  e',
+      '@@ line 7 @@',
+      '  g',
+      '+ h',
+    ]);
     expect(diffLines('same\n', 'same\n')).toBe('');
   });
 
@@ -157,11 +168,15 @@ describe('coverage items', () => {
 
 describe('apim-emulator test (child process)', () => {
   it('exits 1 on a failed expectation and prints JUnit XML with --reporter junit', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'test', 'test/scenarios/fixtures/wrong-expectation.scenario.yaml', '--reporter', 'junit'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'test', 'test/scenarios/fixtures/wrong-expectation.scenario.yaml', '--reporter', 'junit'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="apim-emulator test" tests="2" failures="1" errors="0"')).toBe(true);

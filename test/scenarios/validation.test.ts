@@ -20,7 +20,11 @@ function write(name: string, text: string): string {
 
 /** Diagnostics as `line:column jsonPath: message (hint)` without the (temporary) folder. */
 function lines(file: string): string[] {
-  return loadScenario(file).diagnostics.map((d) => formatDiagnosticLine(d).replace(`${path.basename(file)}:`, '').replace(/^.*?(\d+:\d+)/, '$1'));
+  return loadScenario(file).diagnostics.map((d) =>
+    formatDiagnosticLine(d)
+      .replace(`${path.basename(file)}:`, '')
+      .replace(/^.*?(\d+:\d+)/, '$1'),
+  );
 }
 
 describe('scenario file validation (exit 2, with file, line, column and JSON path)', () => {
@@ -43,7 +47,9 @@ steps:
 
   it('reports positions in JSON files too', () => {
     const f = write('schema.scenario.json', `{\n  "policy": "p.xml",\n  "steps": [\n    { "send": { "path": "no-slash" } }\n  ]\n}\n`);
-    expect(lines(f)).toEqual(['4:25 $.steps[0].send.path: error scenario/schema: "no-slash" has the wrong form (Path and query, e.g. /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21.)']);
+    expect(lines(f)).toEqual([
+      '4:25 $.steps[0].send.path: error scenario/schema: "no-slash" has the wrong form (Path and query, e.g. /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21.)',
+    ]);
   });
 
   it('reports YAML syntax errors with their position', () => {
@@ -109,12 +115,19 @@ steps:
     const strict = write('strict.scenario.yaml', `config: ${config}\nunmockedBackends: error\nmocks: { foundry1: "200" }\nsteps:\n  - advance: 1s\n`);
     const r2 = await runScenarioFile(strict);
     expect(r2.status).toBe('invalid');
-    expect(r2.diagnostics[0]).toMatchObject({ message: 'backends foundry2, foundry3, foundry4 have no mock script', line: 2, column: 19, jsonPath: '$.unmockedBackends' });
+    expect(r2.diagnostics[0]).toMatchObject({
+      message: 'backends foundry2, foundry3, foundry4 have no mock script',
+      line: 2,
+      column: 19,
+      jsonPath: '$.unmockedBackends',
+    });
   });
 
   it('checks the start time and the backends that mocks and script steps name', async () => {
     const start = write('start.scenario.yaml', `config: ${config}\nstart: 2025-13-45T00:00:00Z\nsteps:\n  - advance: 1s\n`);
-    expect(lines(start)).toEqual(['2:8 $.start: error scenario/start: "2025-13-45T00:00:00Z" is not a valid time (an ISO 8601 time such as 2025-01-01T00:00:00Z)']);
+    expect(lines(start)).toEqual([
+      '2:8 $.start: error scenario/start: "2025-13-45T00:00:00Z" is not a valid time (an ISO 8601 time such as 2025-01-01T00:00:00Z)',
+    ]);
 
     const f = write('script.scenario.yaml', `config: ${config}\nmocks:\n  openai-backend-pool: "200"\nsteps:\n  - script: { foundry7: "500" }\n`);
     const r = await runScenarioFile(f);
@@ -132,7 +145,9 @@ steps:
     const junit = formatRunReport(invalid, 'junit');
     expect(junit).toContain('<testsuites name="apim-emulator test" tests="1" failures="0" errors="1"');
     expect(junit).toContain('<error message="invalid scenario: needs at least 1 item" type="invalid-scenario">');
-    expect(formatRunReport(invalid, 'text')).toMatch(/^INVALID .*exit\.scenario\.yaml — exit\n  .*exit\.scenario\.yaml:1:8 \$\.steps: error scenario\/schema: needs at least 1 item/m);
+    expect(formatRunReport(invalid, 'text')).toMatch(
+      /^INVALID .*exit\.scenario\.yaml — exit\n  .*exit\.scenario\.yaml:1:8 \$\.steps: error scenario\/schema: needs at least 1 item/m,
+    );
     const empty = mkdtempSync(path.join(dir, 'empty-'));
     const s = await runScenarios([empty]);
     expect(s.exitCode).toBe(2);
@@ -140,12 +155,17 @@ steps:
   });
 
   it('fails (exit 1, not 2) when the policies under test do not compile', async () => {
-    const policy = write('broken.xml', '<policies><inbound><set-heade name="x" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>');
+    const policy = write(
+      'broken.xml',
+      '<policies><inbound><set-heade name="x" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>',
+    );
     const f = write('broken.scenario.yaml', `policy: ${path.basename(policy)}\nsnapshot: false\nsteps:\n  - send: { path: /x }\n`);
     const s = await runScenarios([f]);
     expect(s.exitCode).toBe(1);
     expect(s.results[0]!.failures[0]!.message).toBe('the policies and backends under test do not load (1 error)');
-    expect(s.results[0]!.failures[0]!.details[0]).toMatch(/broken\.xml:1:20: error policy\/unknown-element: <set-heade> is not an APIM policy \(did you mean <set-header>\?\)/);
+    expect(s.results[0]!.failures[0]!.details[0]).toMatch(
+      /broken\.xml:1:20: error policy\/unknown-element: <set-heade> is not an APIM policy \(did you mean <set-header>\?\)/,
+    );
   });
 });
 

@@ -19,12 +19,20 @@ describe('admin API security', () => {
     const { gateway: g, clock } = gateway();
     const s = await serve(g, clock);
     // What a page on another site can send without a preflight: text/plain, or no body at all.
-    const plain = await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' }, body: 'x' });
+    const plain = await request(`${s.url}/_emulator/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: 'http://evil.example' },
+      body: 'x',
+    });
     expect(plain.status).toBe(403);
     expect(plain.json()).toMatchObject({ error: expect.stringContaining('X-Emulator-Request') });
     const bare = await request(`${s.url}/_emulator/reset`, { method: 'POST' });
     expect(bare.status).toBe(403);
-    const form = await request(`${s.url}/_emulator/mocks/m/script`, { method: 'PUT', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const form = await request(`${s.url}/_emulator/mocks/m/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(form.status).toBe(403);
     // JSON, or the custom header, pass; reads need neither.
     expect((await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
@@ -53,7 +61,9 @@ describe('admin API security', () => {
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     expect((await request(`${s.url}/_emulator/traces`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     expect((await request(`${s.url}/_emulator/traces`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
-    expect((await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'x-emulator-request': '1' } })).status).toBe(200);
+    expect(
+      (await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'x-emulator-request': '1' } })).status,
+    ).toBe(200);
   });
 
   it('beyond loopback without a token the server refuses to start, naming the fixes', async () => {

@@ -22,7 +22,11 @@ function breakerBackends(url: string): unknown {
         properties: {
           url,
           protocol: 'http',
-          circuitBreaker: { rules: [{ name: 'five-hundreds', failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] },
+          circuitBreaker: {
+            rules: [
+              { name: 'five-hundreds', failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' },
+            ],
+          },
         },
       },
       { name: 'pool', properties: { type: 'Pool', pool: { services: [{ id: '/backends/b1' }] } } },
@@ -54,7 +58,13 @@ describe('admin endpoints', () => {
     const { gateway } = buildGateway({ api: policies({}), clock });
     const s = await serve(gateway, clock, { debugToken: 't', traceLimit: 7 });
     const h = await getJson<Record<string, unknown>>(`${s.url}/_emulator/health`);
-    expect(h).toMatchObject({ status: 'ok', apis: 1, inFlight: 0, clock: { now: '2025-06-01T00:00:00.000Z', virtual: true }, traces: { stored: 0, limit: 7, debugTokenRequired: true } });
+    expect(h).toMatchObject({
+      status: 'ok',
+      apis: 1,
+      inFlight: 0,
+      clock: { now: '2025-06-01T00:00:00.000Z', virtual: true },
+      traces: { stored: 0, limit: 7, debugTokenRequired: true },
+    });
   });
 
   it('backends, events and metrics show a circuit breaker opening; reset closes it and clears traces and events', async () => {
@@ -64,7 +74,11 @@ describe('admin endpoints', () => {
     });
     backends.push(b);
     const clock = new VirtualClock();
-    const { gateway } = buildGateway({ clock, backends: [breakerBackends(b.url)], api: policies({ inbound: '<base /><set-backend-service backend-id="pool" />', backend: '<forward-request />' }) });
+    const { gateway } = buildGateway({
+      clock,
+      backends: [breakerBackends(b.url)],
+      api: policies({ inbound: '<base /><set-backend-service backend-id="pool" />', backend: '<forward-request />' }),
+    });
     const s = await serve(gateway, clock);
     expect((await request(`${s.url}/api/x`, { headers: { 'Apim-Debug-Authorization': '1' } })).status).toBe(500);
     expect((await request(`${s.url}/api/x`)).status).toBe(500);
@@ -72,7 +86,9 @@ describe('admin endpoints', () => {
     expect((await request(`${s.url}/api/x`)).status).toBe(503);
     expect(b.requests).toHaveLength(2);
 
-    const state = await getJson<{ backends: Array<{ id: string; breaker?: { state: string; trips: number }; members?: Array<{ available: boolean }> }> }>(`${s.url}/_emulator/backends`);
+    const state = await getJson<{ backends: Array<{ id: string; breaker?: { state: string; trips: number }; members?: Array<{ available: boolean }> }> }>(
+      `${s.url}/_emulator/backends`,
+    );
     expect(state.backends.find((x) => x.id === 'b1')!.breaker).toMatchObject({ state: 'open', trips: 1 });
     expect(state.backends.find((x) => x.id === 'pool')!.members).toEqual([expect.objectContaining({ backendId: 'b1', available: false })]);
 
@@ -142,7 +158,11 @@ describe('admin endpoints', () => {
     const log = await getJson<{ requests: Array<{ path: string; responseStatus: number }> }>(`${s.url}/_emulator/mocks/m1/requests`);
     expect(log.requests.map((r) => [r.path, r.responseStatus])).toEqual([['/a', 200]]);
 
-    const text = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' }, body: '429x2 retry-after=7; 200' });
+    const text = await request(`${s.url}/_emulator/mocks/m1/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' },
+      body: '429x2 retry-after=7; 200',
+    });
     expect(text.status).toBe(200);
     const r1 = await request(`${s.url}/api/b`);
     expect(r1.status).toBe(429);
@@ -150,16 +170,28 @@ describe('admin endpoints', () => {
     expect((await request(`${s.url}/api/b`)).status).toBe(429);
     expect((await request(`${s.url}/api/b`)).status).toBe(200);
 
-    const json = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"steps":[{"status":503,"times":"forever"}]}' });
+    const json = await request(`${s.url}/_emulator/mocks/m1/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"steps":[{"status":503,"times":"forever"}]}',
+    });
     expect(json.status).toBe(200);
     expect((await request(`${s.url}/api/c`)).status).toBe(503);
 
-    const bad = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' }, body: '200; banana' });
+    const bad = await request(`${s.url}/_emulator/mocks/m1/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'x-emulator-request': '1' },
+      body: '200; banana',
+    });
     expect(bad.status).toBe(400);
     const badBody = bad.json() as { error: string; diagnostics: Array<{ code: string; line: number; column: number; text: string }> };
     expect(badBody.error).toMatch(/^invalid mock script: /);
     expect(badBody.diagnostics[0]).toMatchObject({ line: 1, column: 6 });
-    const badJson = await request(`${s.url}/_emulator/mocks/m1/script`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"steps": [ {"status": 200,} ]}' });
+    const badJson = await request(`${s.url}/_emulator/mocks/m1/script`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"steps": [ {"status": 200,} ]}',
+    });
     expect(badJson.status).toBe(400);
     expect((badJson.json() as { diagnostics: Array<{ line: number; column: number }> }).diagnostics[0]).toMatchObject({ line: 1 });
     // The bad scripts changed nothing.

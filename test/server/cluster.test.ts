@@ -25,7 +25,10 @@ interface Primary {
 }
 
 function startPrimary(config: string): Promise<Primary> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', config, '--workers', '2', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', config, '--workers', '2', '--port', '0', '--log-level', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
   const p: Primary = {
     child,
@@ -111,7 +114,11 @@ describe('serve --workers 2', () => {
             properties: {
               url: `http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
               protocol: 'http',
-              circuitBreaker: { rules: [{ name: 'trip-on-500', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] },
+              circuitBreaker: {
+                rules: [
+                  { name: 'trip-on-500', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' },
+                ],
+              },
             },
           },
         ],
@@ -180,7 +187,10 @@ describe('serve --workers 2', () => {
     const before = backendHits;
     expect((await get(`${Q.url}/flaky/x`)).status).toBe(500);
     // The trip reaches the other worker over IPC: two admin answers in a row (one per worker) both say open.
-    const breakerState = async () => (JSON.parse((await get(`${Q.url}/_emulator/backends`)).body) as { backends: Array<{ id: string; breaker?: { state: string } }> }).backends.find((b) => b.id === 'b1')?.breaker?.state;
+    const breakerState = async () =>
+      (JSON.parse((await get(`${Q.url}/_emulator/backends`)).body) as { backends: Array<{ id: string; breaker?: { state: string } }> }).backends.find(
+        (b) => b.id === 'b1',
+      )?.breaker?.state;
     for (let i = 0; i < 100 && ![await breakerState(), await breakerState()].every((s) => s === 'open'); i++) await new Promise((r) => setTimeout(r, 20));
     const rest: number[] = [];
     for (let i = 0; i < 3; i++) rest.push((await get(`${Q.url}/flaky/x`)).status);

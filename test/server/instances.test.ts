@@ -52,11 +52,26 @@ function backendsJson(b1: string, b2: string): string {
         properties: {
           url: b1,
           protocol: 'http',
-          circuitBreaker: { rules: [{ name: 'trip-on-429', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' }] },
+          circuitBreaker: {
+            rules: [
+              { name: 'trip-on-429', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M' },
+            ],
+          },
         },
       },
       { name: 'b2', properties: { url: b2, protocol: 'http' } },
-      { name: 'pool', properties: { type: 'Pool', pool: { services: [{ id: '/backends/b1', priority: 1 }, { id: '/backends/b2', priority: 2 }] } } },
+      {
+        name: 'pool',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: '/backends/b1', priority: 1 },
+              { id: '/backends/b2', priority: 2 },
+            ],
+          },
+        },
+      },
     ],
   });
 }
@@ -85,7 +100,10 @@ async function mocks(clock: VirtualClock, scripts: Record<string, string>): Prom
 }
 
 /** N gateways built from one definition (as N scale units compile the same configuration), served by one server. */
-async function serveInstances(n: number, o: { apiPolicy?: string; b1?: string } = {}): Promise<{ s: RunningServer; set: MockBackendSet; clock: VirtualClock; gateways: Gateway[] }> {
+async function serveInstances(
+  n: number,
+  o: { apiPolicy?: string; b1?: string } = {},
+): Promise<{ s: RunningServer; set: MockBackendSet; clock: VirtualClock; gateways: Gateway[] }> {
   const clock = new VirtualClock(Date.UTC(2025, 0, 1));
   const set = await mocks(clock, { b1: o.b1 ?? '429', b2: '200' });
   const def = definition(set.get('b1')!.url, set.get('b2')!.url, o.apiPolicy);
@@ -146,7 +164,10 @@ describe('several gateway instances', () => {
       [1, ['Opened b1']],
       [2, ['Opened b1']],
     ]);
-    const health = await getJson<{ instances: number; backends: { openCircuitBreakers: string[]; instances: Array<{ instance: number; openCircuitBreakers: string[] }> } }>(`${s.url}/_emulator/health`);
+    const health = await getJson<{
+      instances: number;
+      backends: { openCircuitBreakers: string[]; instances: Array<{ instance: number; openCircuitBreakers: string[] }> };
+    }>(`${s.url}/_emulator/health`);
     expect(health.instances).toBe(3);
     expect(health.backends.openCircuitBreakers).toEqual(['b1']);
     expect(health.backends.instances.map((i) => i.openCircuitBreakers)).toEqual([['b1'], ['b1'], ['b1']]);
@@ -196,17 +217,23 @@ describe('several gateway instances', () => {
       const r = await chat(s.url, { [INSTANCE_HEADER]: bad });
       expect(r.status).toBe(400);
       expect(r.headers[INSTANCE_HEADER]).toBeUndefined();
-      expect(r.json()).toEqual({ statusCode: 400, message: `The x-emulator-instance request header must be one gateway instance number from 0 to 2; got ${JSON.stringify(bad)}.` });
+      expect(r.json()).toEqual({
+        statusCode: 400,
+        message: `The x-emulator-instance request header must be one gateway instance number from 0 to 2; got ${JSON.stringify(bad)}.`,
+      });
     }
     expect(set.get('b1')!.requests).toHaveLength(5);
   });
 
-  it('reset closes every instance\'s breakers, clears their events and restarts the rotation', async () => {
+  it("reset closes every instance's breakers, clears their events and restarts the rotation", async () => {
     const { s, set } = await serveInstances(3);
     for (let i = 0; i < 4; i++) await chat(s.url);
     expect(await breakerStates(s.url)).toEqual(['open', 'open', 'open']);
     const reset = await request(`${s.url}/_emulator/reset`, { method: 'POST', headers: { 'x-emulator-request': '1' } });
-    expect(reset.json()).toMatchObject({ instances: 3, reset: expect.arrayContaining(['circuit breakers', 'instance rotation', 'mock backends', 'events']) as unknown });
+    expect(reset.json()).toMatchObject({
+      instances: 3,
+      reset: expect.arrayContaining(['circuit breakers', 'instance rotation', 'mock backends', 'events']) as unknown,
+    });
     expect(await breakerStates(s.url)).toEqual(['closed', 'closed', 'closed']);
     const events = await getJson<PerInstance<'events', unknown>>(`${s.url}/_emulator/events`);
     expect(events.instances.map((i) => i.events.length)).toEqual([0, 0, 0]);
@@ -230,12 +257,16 @@ describe('several gateway instances', () => {
     await chat(s.url);
     const traced = await chat(s.url, { 'Apim-Debug-Authorization': 'x' });
     const id = traced.headers['apim-trace-id'] as string;
-    const trace = await getJson<{ instance: number; response: { headers: Record<string, string[]> }; backend: { memberId: string } }>(`${s.url}/_emulator/traces/${id}`);
+    const trace = await getJson<{ instance: number; response: { headers: Record<string, string[]> }; backend: { memberId: string } }>(
+      `${s.url}/_emulator/traces/${id}`,
+    );
     expect(trace.instance).toBe(1);
     expect(trace.response.headers[INSTANCE_HEADER]).toEqual(['1']);
     expect(trace.backend.memberId).toBe('b1');
     const pinnedBad = await chat(s.url, { 'Apim-Debug-Authorization': 'x', [INSTANCE_HEADER]: '9' });
-    const badTrace = await getJson<{ instance?: number; events: Array<{ message: string }> }>(`${s.url}/_emulator/traces/${pinnedBad.headers['apim-trace-id'] as string}`);
+    const badTrace = await getJson<{ instance?: number; events: Array<{ message: string }> }>(
+      `${s.url}/_emulator/traces/${pinnedBad.headers['apim-trace-id'] as string}`,
+    );
     expect(badTrace.instance).toBeUndefined();
     expect(badTrace.events[0]!.message).toMatch(/must be one gateway instance number from 0 to 1/);
   });
@@ -246,7 +277,9 @@ describe('several gateway instances', () => {
     const built = Gateway.build(definition(set.get('b1')!.url, set.get('b2')!.url), { clock, upstream: new UndiciUpstream(clock) });
     const g = built.gateway!;
     await expect(startServer({ gateway: [g, g], clock, logger: false })).rejects.toThrow(/its own Gateway/);
-    await expect(startServer({ gateway: Array.from({ length: 65 }, () => g), clock, logger: false })).rejects.toThrow('the number of gateway instances must be from 1 to 64, got 65');
+    await expect(startServer({ gateway: Array.from({ length: 65 }, () => g), clock, logger: false })).rejects.toThrow(
+      'the number of gateway instances must be from 1 to 64, got 65',
+    );
     await expect(startServer({ gateway: [], clock, logger: false })).rejects.toThrow('got 0');
     await g.close();
     expect(running).toHaveLength(0);
@@ -269,7 +302,20 @@ describe('serve --instances and server.instances', () => {
   it('serve builds N instances that share the mocks and the clock', async () => {
     const f = files();
     const e = await startEmulator(
-      { policy: f.policy, backends: [f.backends], apiPath: 'api', fragments: [], namedValuesFiles: [], namedValues: [], mocks: ['b1=429', 'b2=200'], virtualClock: true, port: 0, logLevel: 'silent', instances: 3, params: {} },
+      {
+        policy: f.policy,
+        backends: [f.backends],
+        apiPath: 'api',
+        fragments: [],
+        namedValuesFiles: [],
+        namedValues: [],
+        mocks: ['b1=429', 'b2=200'],
+        virtualClock: true,
+        port: 0,
+        logLevel: 'silent',
+        instances: 3,
+        params: {},
+      },
       quiet,
     );
     emulators.push(e);
@@ -288,7 +334,14 @@ describe('serve --instances and server.instances', () => {
     const f = files();
     const config = (instances: unknown) => {
       const file = path.join(f.dir, 'apim-emulator.json');
-      writeFileSync(file, JSON.stringify({ backends: 'backends.json', apis: [{ id: 'api', path: 'api', subscriptionRequired: false, policy: 'api.xml' }], server: { instances } }, null, 2));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          { backends: 'backends.json', apis: [{ id: 'api', path: 'api', subscriptionRequired: false, policy: 'api.xml' }], server: { instances } },
+          null,
+          2,
+        ),
+      );
       return file;
     };
     expect(loadConfig(config(4)).server.instances).toBe(4);
@@ -297,7 +350,22 @@ describe('serve --instances and server.instances', () => {
       expect(d).toHaveLength(1);
       expect(d[0]).toMatchObject({ jsonPath: '$.server.instances', line: expect.any(Number) as unknown });
     }
-    const err = await startEmulator({ config: config(2), backends: [], apiPath: '', fragments: [], namedValuesFiles: [], namedValues: [], mocks: ['b1=200', 'b2=200'], port: 0, logLevel: 'silent', instances: 99, params: {} }, quiet).then(
+    const err = await startEmulator(
+      {
+        config: config(2),
+        backends: [],
+        apiPath: '',
+        fragments: [],
+        namedValuesFiles: [],
+        namedValues: [],
+        mocks: ['b1=200', 'b2=200'],
+        port: 0,
+        logLevel: 'silent',
+        instances: 99,
+        params: {},
+      },
+      quiet,
+    ).then(
       () => null,
       (e: unknown) => e,
     );

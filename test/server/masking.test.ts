@@ -24,7 +24,13 @@ describe('secret masking', () => {
     dirs.push(dir);
     const file = path.join(dir, 'p.xml');
     writeFileSync(file, policies({ inbound: '<set-header name="x" exists-action="{{sec}}"><value>a</value></set-header>' }));
-    const r = runValidate({ inputs: [file], backends: [], namedValues: [{ name: 'sec', value: 'TopSecretValue123', secret: true }], scope: 'api', backendParameters: {} });
+    const r = runValidate({
+      inputs: [file],
+      backends: [],
+      namedValues: [{ name: 'sec', value: 'TopSecretValue123', secret: true }],
+      scope: 'api',
+      backendParameters: {},
+    });
     expect(r.diagnostics.map((d) => d.code)).toContain('policy/bad-attribute-value');
     for (const format of ['text', 'sarif', 'json', 'junit'] as const) {
       const out = formatDiagnostics(r.diagnostics, format, { toolVersion: '0', cwd: dir });
@@ -34,7 +40,10 @@ describe('secret masking', () => {
   });
 
   it('credentials of one request: auth scheme tokens, key headers, key query parameters', () => {
-    const found = requestCredentials({ authorization: ['Bearer tok-abc-123'], 'ocp-apim-subscription-key': 'key-1', accept: ['*/*'] }, '/x?subscription-key=qk-9&b=1');
+    const found = requestCredentials(
+      { authorization: ['Bearer tok-abc-123'], 'ocp-apim-subscription-key': 'key-1', accept: ['*/*'] },
+      '/x?subscription-key=qk-9&b=1',
+    );
     expect(found.sort()).toEqual(['Bearer tok-abc-123', 'key-1', 'qk-9', 'tok-abc-123'].sort());
   });
 

@@ -14,7 +14,10 @@ describe('request path seams', () => {
   });
 
   it('clones and copies header maps independently of the original', () => {
-    const h = new HeaderMap([['X-One', ['a']], ['x-two', ['b', 'c']]]);
+    const h = new HeaderMap([
+      ['X-One', ['a']],
+      ['x-two', ['b', 'c']],
+    ]);
     const c = h.clone();
     c.append('x-one', ['z']);
     c.set('X-Three', ['d']);
@@ -27,9 +30,20 @@ describe('request path seams', () => {
     expect(h.get('X-TWO')).toEqual(['b', 'c']);
   });
 
-  it('uses the caller\'s AbortController as context.abort, and still links a bare signal', async () => {
+  it("uses the caller's AbortController as context.abort, and still links a bare signal", async () => {
     const { gateway } = buildGateway({ api: policies({ inbound: '<return-response><set-status code="200" /></return-response>' }) });
-    const request = () => ({ method: 'GET', path: '/api/x', search: '', scheme: 'http', host: 'localhost', port: 80, headers: new HeaderMap(), body: null, ip: '127.0.0.1', tracing: false });
+    const request = () => ({
+      method: 'GET',
+      path: '/api/x',
+      search: '',
+      scheme: 'http',
+      host: 'localhost',
+      port: 80,
+      headers: new HeaderMap(),
+      body: null,
+      ip: '127.0.0.1',
+      tracing: false,
+    });
     const own = new AbortController();
     const r1 = await gateway.handle(request(), own);
     expect(r1.context!.abort).toBe(own);

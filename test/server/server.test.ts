@@ -75,7 +75,11 @@ describe('a policy document served end to end over HTTP', () => {
     const b = await backend();
     const { gateway, clock } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ inbound: '<base /><set-header name="x-host" exists-action="override"><value>@(context.Request.OriginalUrl.Host + ":" + context.Request.OriginalUrl.Port)</value></set-header>', backend: '<forward-request />' }),
+      api: policies({
+        inbound:
+          '<base /><set-header name="x-host" exists-action="override"><value>@(context.Request.OriginalUrl.Host + ":" + context.Request.OriginalUrl.Port)</value></set-header>',
+        backend: '<forward-request />',
+      }),
     });
     const s = await serve(gateway, clock);
     const r = await request(`${s.url}/api/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'payload-123' });
@@ -107,7 +111,10 @@ describe('a policy document served end to end over HTTP', () => {
     const s = await serve(gateway, clock);
     const missing = await request(`${s.url}/api/x`);
     expect(missing.status).toBe(401);
-    expect(missing.json()).toEqual({ statusCode: 401, message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.' });
+    expect(missing.json()).toEqual({
+      statusCode: 401,
+      message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
+    });
     const invalid = await request(`${s.url}/api/x`, { headers: { 'Ocp-Apim-Subscription-Key': 'wrong' } });
     expect(invalid.status).toBe(401);
     expect((invalid.json() as { message: string }).message).toMatch(/invalid subscription key/);
@@ -211,19 +218,29 @@ describe('streaming', () => {
       // never answers
       void req;
     });
-    const built = buildGateway({ serviceUrl: url, api: policies({ backend: '<forward-request timeout="600" />' }), ...(kind === 'system' ? { deps: { clock: new SystemClock() } } : {}) });
+    const built = buildGateway({
+      serviceUrl: url,
+      api: policies({ backend: '<forward-request timeout="600" />' }),
+      ...(kind === 'system' ? { deps: { clock: new SystemClock() } } : {}),
+    });
     const { gateway } = built;
     const clock = kind === 'system' ? new SystemClock() : built.clock;
     const logged = deferred<Record<string, unknown>>();
-    const logger = pino({ level: 'info' }, new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        for (const l of chunk.toString('utf8').split('\n').filter((x) => x.trim() !== '')) {
-          const line = JSON.parse(l) as Record<string, unknown>;
-          if (line.msg === 'request') logged.resolve(line);
-        }
-        cb();
-      },
-    }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          for (const l of chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((x) => x.trim() !== '')) {
+            const line = JSON.parse(l) as Record<string, unknown>;
+            if (line.msg === 'request') logged.resolve(line);
+          }
+          cb();
+        },
+      }),
+    );
     const s = await serve(gateway, clock, { logger });
     const client = http.get(`${s.url}/api/slow`, { agent: false });
     client.on('error', () => undefined);
@@ -274,7 +291,8 @@ describe('tracing', () => {
     const { gateway, clock } = buildGateway({
       serviceUrl: b.url,
       api: policies({
-        inbound: '<base /><set-header name="api-key" exists-action="override"><value>s3cret-value</value></set-header><set-variable name="v" value="@(1 + 2)" />',
+        inbound:
+          '<base /><set-header name="api-key" exists-action="override"><value>s3cret-value</value></set-header><set-variable name="v" value="@(1 + 2)" />',
         backend: '<forward-request />',
       }),
     });
@@ -296,7 +314,11 @@ describe('tracing', () => {
     expect(t.backend.url).toBe(`${b.url}/traced?code=***`);
     const policyEvents = t.events.filter((e) => e.kind === 'policy');
     expect(policyEvents.map((e) => e.policy)).toEqual(expect.arrayContaining(['set-header', 'set-variable']));
-    expect(policyEvents.find((e) => e.policy === 'set-header')).toMatchObject({ section: 'inbound', scope: 'api', source: { file: 'api.xml', line: expect.any(Number), column: expect.any(Number) } });
+    expect(policyEvents.find((e) => e.policy === 'set-header')).toMatchObject({
+      section: 'inbound',
+      scope: 'api',
+      source: { file: 'api.xml', line: expect.any(Number), column: expect.any(Number) },
+    });
     expect(t.events.filter((e) => e.kind === 'attempt').map((e) => e.phase)).toEqual(['sent', 'answered']);
     expect(t.events.at(-1)).toMatchObject({ kind: 'response', statusCode: 200 });
     const text = JSON.stringify(t);
@@ -330,7 +352,8 @@ describe('tracing', () => {
     const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ backend: '<forward-request />' }) });
     const s = await serve(gateway, clock, { traceLimit: 2 });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await request(`${s.url}/api/${i}`, { headers: { 'Apim-Debug-Authorization': 'x' } })).headers['apim-trace-id'] as string);
+    for (let i = 0; i < 3; i++)
+      ids.push((await request(`${s.url}/api/${i}`, { headers: { 'Apim-Debug-Authorization': 'x' } })).headers['apim-trace-id'] as string);
     const list = await getJson<{ limit: number; traces: Array<{ id: string; url: string }> }>(`${s.url}/_emulator/traces`);
     expect(list.limit).toBe(2);
     expect(list.traces.map((t) => t.id)).toEqual([ids[2], ids[1]]);
@@ -385,7 +408,12 @@ describe('logs and metrics', () => {
     const s = await serve(gateway, clock, { telemetry });
     gateway.services.emitMetric({ name: 'Total Tokens', namespace: 'openai', value: 30, dimensions: { 'API ID': 'aoai', Region: 'westeurope' } });
     gateway.services.emitMetric({ name: 'Total Tokens', namespace: 'openai', value: 12, dimensions: { 'API ID': 'aoai', Region: 'westeurope' } });
-    gateway.services.emitMetric({ name: 'Total Tokens', namespace: 'openai', value: 5, dimensions: { 'API ID': 'aoai', Region: 'westeurope', Deployment: 'gpt-4o' } });
+    gateway.services.emitMetric({
+      name: 'Total Tokens',
+      namespace: 'openai',
+      value: 5,
+      dimensions: { 'API ID': 'aoai', Region: 'westeurope', Deployment: 'gpt-4o' },
+    });
     const m = await request(`${s.url}/_emulator/metrics`);
     expect(m.text).toContain('# TYPE apim_policy_total_tokens_total counter');
     expect(m.text).toContain('apim_policy_total_tokens_total{namespace="openai",api_id="aoai",region="westeurope"} 42');
@@ -500,7 +528,12 @@ describe('lifecycle', () => {
     let closed = false;
     const closing = s.close().then(() => (closed = true));
     // A new connection is refused, so closing has begun (a loopback round trip later); it still waits for the request.
-    expect(await request(`${s.url}/api/x`).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code)).toBe('ECONNREFUSED');
+    expect(
+      await request(`${s.url}/api/x`).then(
+        () => 'answered',
+        (e: NodeJS.ErrnoException) => e.code,
+      ),
+    ).toBe('ECONNREFUSED');
     expect(closed).toBe(false);
     release.resolve();
     const r = await pending;

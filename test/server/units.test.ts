@@ -61,7 +61,12 @@ describe('secret masking', () => {
     expect(m.mask('/u/p%40ss%20word')).toBe('/u/***');
     // One-character values are not masked (they would garble everything).
     expect(m.mask('x marks')).toBe('x marks');
-    expect(m.maskValue({ headers: { 'api-key': ['abcdef'] }, list: ['ok', 'abc'], n: 3, abc: true })).toEqual({ headers: { 'api-key': ['***'] }, list: ['ok', '***'], n: 3, '***': true });
+    expect(m.maskValue({ headers: { 'api-key': ['abcdef'] }, list: ['ok', 'abc'], n: 3, abc: true })).toEqual({
+      headers: { 'api-key': ['***'] },
+      list: ['ok', '***'],
+      n: 3,
+      '***': true,
+    });
   });
 });
 

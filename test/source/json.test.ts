@@ -25,7 +25,7 @@ describe('JSON with positions', () => {
     ['{"a": \'x\'}', 'single quotes', 6],
     ['{"a": "x\ny"}', 'control character', 8],
     ['{"a": 1} x', "unexpected 'x' after the end of the JSON value", 9],
-    ['{"a" 1}', "expected ':' after property name \"a\"", 5],
+    ['{"a" 1}', 'expected \':\' after property name "a"', 5],
     ['{"a": tru}', 'expected a value', 6],
   ];
   for (const [text, message, offset] of bad) {

@@ -23,9 +23,15 @@ describe('config state', () => {
   });
 
   it('a URL that is not a Redis URL, an unknown fail mode and an unknown key are errors at their line:column', () => {
-    const lines = load({ redis: 'http://localhost:6379', failMode: 'sometimes', sharedCounters: true }).diagnostics.map((d) => formatDiagnosticLine(d).replace(/^.*?\.json/, 'c.json'));
-    expect(lines).toContainEqual(expect.stringMatching(/^c\.json:3:21 \$\.state\.redis: error config\/schema: "http:\/\/localhost:6379" has the wrong form \(redis:\/\/HOST:PORT/));
-    expect(lines).toContainEqual(expect.stringMatching(/^c\.json:3:\d+ \$\.state\.failMode: error config\/schema: "sometimes" is not allowed \(allowed: open, closed\)/));
+    const lines = load({ redis: 'http://localhost:6379', failMode: 'sometimes', sharedCounters: true }).diagnostics.map((d) =>
+      formatDiagnosticLine(d).replace(/^.*?\.json/, 'c.json'),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^c\.json:3:21 \$\.state\.redis: error config\/schema: "http:\/\/localhost:6379" has the wrong form \(redis:\/\/HOST:PORT/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^c\.json:3:\d+ \$\.state\.failMode: error config\/schema: "sometimes" is not allowed \(allowed: open, closed\)/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^c\.json:3:\d+ \$\.state.*sharedCounters/));
   });
 });

@@ -66,8 +66,25 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
       const all = await Promise.all(Array.from({ length: 50 }, (_, i) => store.hit('race', T + i, 60_000, 20, 1, true)));
       expect(all.filter((r) => r.allowed)).toHaveLength(20);
     });
-    const sliding = (key: string, limit: number, need: number, add = need, windowMs = 60_000): SlidingCheck => ({ kind: 'sliding', key, windowMs, limit, need, add });
-    const fixed = (key: string, o: Partial<FixedCheck> = {}): FixedCheck => ({ kind: 'fixed', key, periodStart: T, expiresAt: T + 3_600_000, callsNeed: 1, amountNeed: 0, addCalls: 1, addAmount: 0, ...o });
+    const sliding = (key: string, limit: number, need: number, add = need, windowMs = 60_000): SlidingCheck => ({
+      kind: 'sliding',
+      key,
+      windowMs,
+      limit,
+      need,
+      add,
+    });
+    const fixed = (key: string, o: Partial<FixedCheck> = {}): FixedCheck => ({
+      kind: 'fixed',
+      key,
+      periodStart: T,
+      expiresAt: T + 3_600_000,
+      callsNeed: 1,
+      amountNeed: 0,
+      addCalls: 1,
+      addAmount: 0,
+      ...o,
+    });
 
     it('take: checks every counter, counts in all only when all fit, and names the first that does not', async () => {
       const checks = [sliding('t-a', 3, 1), sliding('t-b', 2, 1)];
@@ -98,12 +115,23 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
       await store.addFixed('q', T - 3_600_000, T, T + 4, 0, 1000, false);
       expect(await store.take(T + 5, [q({ callsNeed: 0 })])).toMatchObject({ results: [{ used: 2, amount: 60 }] });
       await store.addFixed('q', next, next + 3_600_000, next, 3, 0, true);
-      expect(await store.take(next + 1, [q({ periodStart: next, callsLimit: 10, addCalls: 0 })])).toMatchObject({ allowed: true, results: [{ used: 3, amount: 0 }] });
+      expect(await store.take(next + 1, [q({ periodStart: next, callsLimit: 10, addCalls: 0 })])).toMatchObject({
+        allowed: true,
+        results: [{ used: 3, amount: 0 }],
+      });
       // Amounts: need against the limit, never below zero.
-      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 30 })])).toMatchObject({ allowed: true });
-      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 30 })])).toMatchObject({ allowed: false, results: [{ amount: 30 }] });
+      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 30 })])).toMatchObject({
+        allowed: true,
+      });
+      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 30 })])).toMatchObject({
+        allowed: false,
+        results: [{ amount: 30 }],
+      });
       await store.addFixed('tok', T, 0, T, 0, -500, false);
-      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 0 })])).toMatchObject({ allowed: true, results: [{ amount: 0 }] });
+      expect(await store.take(T, [fixed('tok', { callsNeed: 0, amountLimit: 50, amountNeed: 30, addCalls: 0, addAmount: 0 })])).toMatchObject({
+        allowed: true,
+        results: [{ amount: 0 }],
+      });
     });
 
     it('correct: replaces a reserved amount while it is in the window, not after', async () => {
@@ -141,7 +169,16 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
       await store.reset();
       expect(await store.cacheGet('c4', T)).toBeUndefined();
     });
-    const outcome = (failure: boolean, o: Partial<BreakerOutcomeRecord> = {}): BreakerOutcomeRecord => ({ intervalMs: 10_000, count: 2, failure, openForMs: 30_000, why: 'status 500 in 500-599', interval: 'PT10S', source: 'tripDuration PT30S', ...o });
+    const outcome = (failure: boolean, o: Partial<BreakerOutcomeRecord> = {}): BreakerOutcomeRecord => ({
+      intervalMs: 10_000,
+      count: 2,
+      failure,
+      openForMs: 30_000,
+      why: 'status 500 in 500-599',
+      interval: 'PT10S',
+      source: 'tripDuration PT30S',
+      ...o,
+    });
 
     it('breakerRecord: one window for every caller; trips at the rule, ignores outcomes while open, starts empty after', async () => {
       const opened: Array<[string, SharedBreakerState]> = [];
@@ -156,14 +193,25 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
       // The first failure leaves the 10 s window before the next one: no trip.
       expect(await store.breakerRecord('b1', T + 10_000, outcome(true))).toMatchObject({ tripped: false, failures: 1, total: 2 });
       const trip = await store.breakerRecord('b1', T + 10_001, outcome(true));
-      expect(trip).toEqual({ openUntil: T + 40_001, openForMs: 30_000, trips: 1, reason: 'status 500 in 500-599; 2 failures >= count 2 within PT10S; open for tripDuration PT30S', failures: 2, total: 2, tripped: true });
+      expect(trip).toEqual({
+        openUntil: T + 40_001,
+        openForMs: 30_000,
+        trips: 1,
+        reason: 'status 500 in 500-599; 2 failures >= count 2 within PT10S; open for tripDuration PT30S',
+        failures: 2,
+        total: 2,
+        tripped: true,
+      });
       await heard;
       expect(opened).toEqual([['b1', { ...trip }]]);
       expect(await store.breakerRecord('b1', T + 20_000, outcome(true))).toMatchObject({ tripped: false, openUntil: T + 40_001, trips: 1 });
       expect(await store.breakerRecord('b1', T + 40_001, outcome(true))).toMatchObject({ tripped: false, openUntil: T + 40_001, failures: 1, total: 1 });
       // Percentage rules: failures * 100 >= percentage * total, with at least one failure.
       expect(await store.breakerRecord('p', T, outcome(false, { count: undefined, percentage: 50 }))).toMatchObject({ tripped: false });
-      expect(await store.breakerRecord('p', T + 1, outcome(true, { count: undefined, percentage: 50 }))).toMatchObject({ tripped: true, reason: 'status 500 in 500-599; 1/2 failures >= 50% within PT10S; open for tripDuration PT30S' });
+      expect(await store.breakerRecord('p', T + 1, outcome(true, { count: undefined, percentage: 50 }))).toMatchObject({
+        tripped: true,
+        reason: 'status 500 in 500-599; 1/2 failures >= 50% within PT10S; open for tripDuration PT30S',
+      });
     });
   });
 }

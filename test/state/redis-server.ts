@@ -32,7 +32,9 @@ export class RedisServer {
   }
 
   async start(): Promise<void> {
-    const child = spawn(REDIS_BINARY, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+    const child = spawn(REDIS_BINARY, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+      stdio: 'ignore',
+    });
     this.child = child;
     // Ready when it accepts a connection (bounded: 10 s).
     const deadline = Date.now() + 10_000;

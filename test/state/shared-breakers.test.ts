@@ -46,7 +46,9 @@ async function pair(shareBreakers: boolean) {
         properties: {
           url: backend.url,
           protocol: 'http',
-          circuitBreaker: { rules: [{ name: 'two-fives', failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }] },
+          circuitBreaker: {
+            rules: [{ name: 'two-fives', failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT1M' }],
+          },
         },
       },
     ],
@@ -56,7 +58,12 @@ async function pair(shareBreakers: boolean) {
     const state = new RedisStateStore({ url: server!.url, prefix });
     stores.push(state);
     await state.ready();
-    return buildGateway({ backends: [backendsJson], api: policies({ inbound: '<set-backend-service backend-id="b1" />', backend: '<forward-request />' }), clock: new VirtualClock(T), deps: { state, shareBreakers } });
+    return buildGateway({
+      backends: [backendsJson],
+      api: policies({ inbound: '<set-backend-service backend-id="b1" />', backend: '<forward-request />' }),
+      clock: new VirtualClock(T),
+      deps: { state, shareBreakers },
+    });
   };
   return { backend, a: await make(), b: await make() };
 }
@@ -85,7 +92,11 @@ function opened(gateway: Gateway): Promise<string> {
     expect((await send(b.gateway, '/api/x')).status).toBe(503);
     expect(backend.requests).toHaveLength(2);
     const snap = a.gateway.backends!.state().find((s) => s.id === 'b1')!.breaker!;
-    expect(snap).toMatchObject({ state: 'open', trips: 1, lastTripReason: 'status 500 in 500-599; 2 failures >= count 2 within PT1M; open for tripDuration PT1M' });
+    expect(snap).toMatchObject({
+      state: 'open',
+      trips: 1,
+      lastTripReason: 'status 500 in 500-599; 2 failures >= count 2 within PT1M; open for tripDuration PT1M',
+    });
     // It closes for both when the clock reaches the reopen time.
     a.clock.advance(60_000);
     b.clock.advance(60_000);

@@ -111,7 +111,11 @@ const LOOKUP = (type: string) => `<cache-lookup vary-by-developer="false" vary-b
 
   it('a value that cannot leave the process is not stored, and the log says so', async () => {
     const lines: string[] = [];
-    const { a } = await pair(() => policies({ inbound: '<cache-store-value key="when" value="@(DateTime.UtcNow)" duration="60" /><return-response />' }), '', (m) => lines.push(m));
+    const { a } = await pair(
+      () => policies({ inbound: '<cache-store-value key="when" value="@(DateTime.UtcNow)" duration="60" /><return-response />' }),
+      '',
+      (m) => lines.push(m),
+    );
     expect((await send(a.gateway, '/api/x')).status).toBe(200);
     expect(lines.some((l) => /key "when" not stored: a value of type \w+ cannot be kept in the external \(Redis\) cache/.test(l))).toBe(true);
   });

@@ -50,7 +50,10 @@ interface Emulator {
 }
 
 function startEmulator(configFile: string, flags: string[]): Promise<Emulator> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', configFile, '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--config', configFile, '--port', '0', ...flags], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {
@@ -129,7 +132,11 @@ async function setClock(e: Emulator, iso: string): Promise<void> {
     // One token limit: the usage one process counted is what the other sees (remaining after the prompt, 0 estimated).
     const tokens: Array<[number, string | null]> = [];
     for (const e of [A, B, A, B]) {
-      const r = await fetch(`${e.url}/tokens/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages":[{"role":"user","content":"hi"}]}' });
+      const r = await fetch(`${e.url}/tokens/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"messages":[{"role":"user","content":"hi"}]}',
+      });
       tokens.push([r.status, r.headers.get('x-remaining')]);
     }
     expect(tokens).toEqual([
@@ -156,7 +163,7 @@ async function setClock(e: Emulator, iso: string): Promise<void> {
     for (let i = 0; i < 40 && third.filter((s) => s === 429).length === 0; i++) third.push(await status(i % 2 ? A : B));
     // Reconnection takes up to a second; calls before it pass uncounted, then exactly 5 pass and the 6th is refused.
     const afterReconnect = third.slice(-6);
-    expect(afterReconnect, `all calls after the restart: ${third.join(",")}`).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(afterReconnect, `all calls after the restart: ${third.join(',')}`).toEqual([200, 200, 200, 200, 200, 429]);
     const logs = A.stderr.join('') + B.stderr.join('');
     expect(logs.match(/Redis unreachable/g)?.length, logs).toBe(2);
   }, 60_000);

@@ -69,7 +69,8 @@ describe.skipIf(!present)('AI-Gateway policy corpus', () => {
         elements++;
         expect(raw.startsWith(`<${el.name}`, el.start), `${file} <${el.name}> at ${el.start}`).toBe(true);
         expect(raw[el.end - 1], `${file} <${el.name}> end`).toBe('>');
-        const closing = raw.slice(el.start, el.end).endsWith('/>') || raw.slice(0, el.end).endsWith(`</${el.name}>`) || /<\/[^>]+\s>$/.test(raw.slice(el.start, el.end));
+        const closing =
+          raw.slice(el.start, el.end).endsWith('/>') || raw.slice(0, el.end).endsWith(`</${el.name}>`) || /<\/[^>]+\s>$/.test(raw.slice(el.start, el.end));
         expect(closing, `${file} <${el.name}> ends with its closing tag`).toBe(true);
         for (const a of el.attributes) expect(raw.slice(a.offset), `${file} @${a.name}`).toMatch(new RegExp(`^${a.name}\\s*=\\s*["']`));
       }

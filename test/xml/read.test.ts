@@ -186,7 +186,8 @@ describe('finding where an expression ends', () => {
   });
 
   it('keeps a CRLF multi-line block in an attribute, with line breaks normalized to LF and positions on the right lines', () => {
-    const xml = '<policies>\r\n\t<inbound>\r\n\t\t<set-variable name="v" value="@{\r\n\t\t\tvar s = "a<b";\r\n\t\t\treturn s; // it\'s "done"\r\n\t\t}" />\r\n\t</inbound>\r\n</policies>\r\n';
+    const xml =
+      '<policies>\r\n\t<inbound>\r\n\t\t<set-variable name="v" value="@{\r\n\t\t\tvar s = "a<b";\r\n\t\t\treturn s; // it\'s "done"\r\n\t\t}" />\r\n\t</inbound>\r\n</policies>\r\n';
     const { source, root } = ok(xml);
     const sv = child(root, 'inbound', 'set-variable');
     const v = attr(sv, 'value');
@@ -242,7 +243,8 @@ describe('finding where an expression ends', () => {
 
 describe('XML surface', () => {
   it('accepts a BOM, an XML declaration, comments before the root and tabs; element offsets point at `<`', () => {
-    const xml = '\uFEFF<?xml version="1.0" encoding="utf-8"?>\n<!-- header -->\n<policies>\n\t<inbound>\n\t\t<base />\n\t</inbound>\n</policies>\n<!-- trailer -->\n';
+    const xml =
+      '\uFEFF<?xml version="1.0" encoding="utf-8"?>\n<!-- header -->\n<policies>\n\t<inbound>\n\t\t<base />\n\t</inbound>\n</policies>\n<!-- trailer -->\n';
     const { source, root } = ok(xml);
     expect(root.name).toBe('policies');
     expect(root.start).toBe(xml.indexOf('<policies>'));

@@ -94,7 +94,11 @@
   function renderClock() {
     if (!state) return;
     var c = state.clock;
-    $('clock').textContent = (c.virtual ? 'virtual clock' : 'system clock') + ': ' + iso(nowMs()) + (c.virtual ? ' (moves only when advanced' + (c.sleepMode === 'advance' ? ' or by retry waits' : '') + ')' : '');
+    $('clock').textContent =
+      (c.virtual ? 'virtual clock' : 'system clock') +
+      ': ' +
+      iso(nowMs()) +
+      (c.virtual ? ' (moves only when advanced' + (c.sleepMode === 'advance' ? ' or by retry waits' : '') + ')' : '');
     $('advance-form').hidden = !c.virtual;
   }
 
@@ -102,7 +106,11 @@
   function breakerBadge(b) {
     if (!b) return el('span', { class: 'small', text: 'no circuit breaker' });
     if (b.state === 'open') {
-      return el('span', { class: 'badge open', 'data-until': b.openUntilMs, 'data-state': 'open' }, ['open until ' + iso(b.openUntilMs) + ' (', el('span', { class: 'countdown', 'data-until': b.openUntilMs, text: span(b.openUntilMs - nowMs()) }), ' left)']);
+      return el('span', { class: 'badge open', 'data-until': b.openUntilMs, 'data-state': 'open' }, [
+        'open until ' + iso(b.openUntilMs) + ' (',
+        el('span', { class: 'countdown', 'data-until': b.openUntilMs, text: span(b.openUntilMs - nowMs()) }),
+        ' left)',
+      ]);
     }
     return el('span', { class: 'badge closed', 'data-state': 'closed', text: 'closed' });
   }
@@ -114,7 +122,27 @@
       return x.min === x.max ? String(x.min) : x.min + '-' + x.max;
     });
     what = what.concat(r.errorReasons);
-    return 'window ' + r.interval + ': ' + b.failuresInWindow + ' failure' + (b.failuresInWindow === 1 ? '' : 's') + ' of ' + b.totalInWindow + ' · rule ' + r.name + ' trips at ' + limit + ' [' + what.join(', ') + '], opens for ' + r.tripDuration + (r.acceptRetryAfter ? ' or Retry-After' : '') + ' · trips ' + b.trips;
+    return (
+      'window ' +
+      r.interval +
+      ': ' +
+      b.failuresInWindow +
+      ' failure' +
+      (b.failuresInWindow === 1 ? '' : 's') +
+      ' of ' +
+      b.totalInWindow +
+      ' · rule ' +
+      r.name +
+      ' trips at ' +
+      limit +
+      ' [' +
+      what.join(', ') +
+      '], opens for ' +
+      r.tripDuration +
+      (r.acceptRetryAfter ? ' or Retry-After' : '') +
+      ' · trips ' +
+      b.trips
+    );
   }
 
   function recentChips(list) {
@@ -131,8 +159,14 @@
     var b = single && single.breaker;
     var open = b && b.state === 'open';
     var box = el('div', { class: 'member' + (open ? ' open' : ''), 'data-backend': m.backendId, 'data-breaker': b ? b.state : 'none' }, [
-      el('div', { class: 'member-head' }, [el('strong', { text: m.backendId }), el('span', { class: 'small', text: 'weight ' + m.weight + ' (' + Math.round(m.share * 100) + '%)' }), breakerBadge(b)]),
-      el('div', { class: 'weight', role: 'img', 'aria-label': 'share ' + Math.round(m.share * 100) + '%' }, [el('span', { style: 'width:' + Math.round(m.share * 100) + '%' })]),
+      el('div', { class: 'member-head' }, [
+        el('strong', { text: m.backendId }),
+        el('span', { class: 'small', text: 'weight ' + m.weight + ' (' + Math.round(m.share * 100) + '%)' }),
+        breakerBadge(b),
+      ]),
+      el('div', { class: 'weight', role: 'img', 'aria-label': 'share ' + Math.round(m.share * 100) + '%' }, [
+        el('span', { style: 'width:' + Math.round(m.share * 100) + '%' }),
+      ]),
       el('div', { class: 'small' }, ['chosen ' + m.selections + '× · recent: ', recentChips(single && single.recent)]),
       b ? el('div', { class: 'small', text: ruleText(b) }) : null,
       b && b.lastTripReason ? el('div', { class: 'small', text: 'last trip: ' + b.lastTripReason }) : null,
@@ -161,7 +195,9 @@
         var groups = el('div', { class: 'groups' });
         p.groups.forEach(function (g, i) {
           if (i > 0) groups.appendChild(el('span', { class: 'arrow', 'aria-hidden': 'true', text: '→' }));
-          var box = el('div', { class: 'group', role: 'group', 'aria-label': 'priority ' + g.priority }, [el('div', { class: 'group-head', text: 'priority ' + g.priority + (i === 0 ? ' (first choice)' : ' (when every member before is open)') })]);
+          var box = el('div', { class: 'group', role: 'group', 'aria-label': 'priority ' + g.priority }, [
+            el('div', { class: 'group-head', text: 'priority ' + g.priority + (i === 0 ? ' (first choice)' : ' (when every member before is open)') }),
+          ]);
           g.members.forEach(function (m) {
             inPool[m.backendId] = true;
             box.appendChild(memberBox(m, singles[m.backendId]));
@@ -170,7 +206,26 @@
         });
         host.appendChild(
           el('div', { class: 'pool', 'data-pool': p.id }, [
-            el('div', { class: 'pool-head' }, [el('h3', { text: 'pool ' + p.id }), el('span', { class: 'small', text: 'chosen ' + p.selections + '×' + (p.unavailable ? ' · all members open ' + p.unavailable + '×' : '') + (p.sessionAffinity ? ' · session cookie ' + p.sessionAffinity.cookieName + ' (' + p.sessionAffinity.assigned + ' assigned, ' + p.sessionAffinity.pinned + ' pinned)' : '') })]),
+            el('div', { class: 'pool-head' }, [
+              el('h3', { text: 'pool ' + p.id }),
+              el('span', {
+                class: 'small',
+                text:
+                  'chosen ' +
+                  p.selections +
+                  '×' +
+                  (p.unavailable ? ' · all members open ' + p.unavailable + '×' : '') +
+                  (p.sessionAffinity
+                    ? ' · session cookie ' +
+                      p.sessionAffinity.cookieName +
+                      ' (' +
+                      p.sessionAffinity.assigned +
+                      ' assigned, ' +
+                      p.sessionAffinity.pinned +
+                      ' pinned)'
+                    : ''),
+              }),
+            ]),
             p.description ? el('div', { class: 'small', text: p.description }) : null,
             groups,
           ]),
@@ -205,7 +260,14 @@
       var opened = /Opened$/.test(e.eventType);
       var rule = Object.keys(e.data.circuitBreaker.rules)[0];
       var dur = rule ? e.data.circuitBreaker.rules[rule].tripDuration : '';
-      ol.insertBefore(el('li', { class: opened ? 'opened' : 'closed' }, [el('span', { class: 'mono', text: e.eventTime + ' ' }), el('strong', { text: e.data.backendName }), (opened ? ' opened' + (dur ? ' for ' + dur : '') : ' closed') + ' (rule ' + rule + ')']), ol.firstChild);
+      ol.insertBefore(
+        el('li', { class: opened ? 'opened' : 'closed' }, [
+          el('span', { class: 'mono', text: e.eventTime + ' ' }),
+          el('strong', { text: e.data.backendName }),
+          (opened ? ' opened' + (dur ? ' for ' + dur : '') : ' closed') + ' (rule ' + rule + ')',
+        ]),
+        ol.firstChild,
+      );
     });
     while (ol.children.length > 100) ol.removeChild(ol.lastChild);
   }
@@ -215,13 +277,38 @@
     body.textContent = '';
     if (!state) return;
     var list = state.throttling;
-    body.appendChild(el('p', { class: 'small', text: state.throttled + ' request(s) answered 429 or 403 with no backend called since this console connected. Counter values come from traced requests.' }));
+    body.appendChild(
+      el('p', {
+        class: 'small',
+        text:
+          state.throttled + ' request(s) answered 429 or 403 with no backend called since this console connected. Counter values come from traced requests.',
+      }),
+    );
     if (!list.length) return;
     var tb = el('tbody');
     list.forEach(function (c) {
-      tb.appendChild(el('tr', {}, [el('td', { text: c.policy }), el('td', { class: 'mono', text: c.path }), el('td', {}, [V.fields(c.data)]), el('td', { class: 'mono', text: c.time })]));
+      tb.appendChild(
+        el('tr', {}, [
+          el('td', { text: c.policy }),
+          el('td', { class: 'mono', text: c.path }),
+          el('td', {}, [V.fields(c.data)]),
+          el('td', { class: 'mono', text: c.time }),
+        ]),
+      );
     });
-    body.appendChild(el('table', { class: 'throttle' }, [el('thead', {}, [el('tr', {}, [el('th', { scope: 'col', text: 'Policy' }), el('th', { scope: 'col', text: 'Path' }), el('th', { scope: 'col', text: 'Counter' }), el('th', { scope: 'col', text: 'Seen at' })])]), tb]));
+    body.appendChild(
+      el('table', { class: 'throttle' }, [
+        el('thead', {}, [
+          el('tr', {}, [
+            el('th', { scope: 'col', text: 'Policy' }),
+            el('th', { scope: 'col', text: 'Path' }),
+            el('th', { scope: 'col', text: 'Counter' }),
+            el('th', { scope: 'col', text: 'Seen at' }),
+          ]),
+        ]),
+        tb,
+      ]),
+    );
   }
 
   function renderMocks() {
@@ -246,9 +333,11 @@
   }
 
   function loadScript() {
-    var m = state && state.mocks.filter(function (x) {
-      return x.name === $('mock-name').value;
-    })[0];
+    var m =
+      state &&
+      state.mocks.filter(function (x) {
+        return x.name === $('mock-name').value;
+      })[0];
     // Do not overwrite what the user is typing.
     if (m && document.activeElement !== $('mock-script')) $('mock-script').value = m.scriptText;
   }
@@ -288,7 +377,9 @@
     if (!r.traceId && !r.tree) {
       body.textContent = '';
       body.appendChild(el('p', {}, [el('strong', { text: r.method + ' ' + r.url }), ' → ' + r.status + ' via ' + (r.backends.join(' → ') || 'no backend')]));
-      body.appendChild(el('p', { class: 'muted', text: 'This request was not traced. Send it with the Apim-Debug-Authorization header to record its policy steps.' }));
+      body.appendChild(
+        el('p', { class: 'muted', text: 'This request was not traced. Send it with the Apim-Debug-Authorization header to record its policy steps.' }),
+      );
       return;
     }
     // A traced request's tree is in the trace store; any other request seen while the console was open is in the
@@ -426,7 +517,21 @@
     var name = $('mock-name').value;
     admin('PUT', '/mocks/' + encodeURIComponent(name) + '/script', $('mock-script').value, 'text/plain')
       .then(function (m) {
-        say('mock-msg', name + ' now answers: ' + m.scriptText + (m.warnings && m.warnings.length ? ' (warnings: ' + m.warnings.map(function (w) { return w.text; }).join('; ') + ')' : ''));
+        say(
+          'mock-msg',
+          name +
+            ' now answers: ' +
+            m.scriptText +
+            (m.warnings && m.warnings.length
+              ? ' (warnings: ' +
+                m.warnings
+                  .map(function (w) {
+                    return w.text;
+                  })
+                  .join('; ') +
+                ')'
+              : ''),
+        );
         $('mock-script').blur();
       })
       .catch(function (e) {

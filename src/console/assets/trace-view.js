@@ -56,7 +56,8 @@
   function source(e) {
     // Typed policy steps carry their source position; older events do not.
     var s = e.source && typeof e.source === 'object' ? e.source : e;
-    if (typeof s.file === 'string' && s.file) return s.file + (typeof s.line === 'number' ? ':' + s.line + (typeof s.column === 'number' ? ':' + s.column : '') : '');
+    if (typeof s.file === 'string' && s.file)
+      return s.file + (typeof s.line === 'number' ? ':' + s.line + (typeof s.column === 'number' ? ':' + s.column : '') : '');
     return '';
   }
 
@@ -164,7 +165,15 @@
       top.appendChild(el('div', { class: 'lasterror', role: 'note' }, [el('strong', { text: 'context.LastError' }), fields(record.lastError)]));
     }
     if (resp) {
-      var rd = el('details', { class: 'response' }, [el('summary', { text: 'Response ' + resp.status + (resp.reason ? ' ' + resp.reason : '') + (record.backend ? ' from ' + (record.backend.memberId || record.backend.url) : '') })]);
+      var rd = el('details', { class: 'response' }, [
+        el('summary', {
+          text:
+            'Response ' +
+            resp.status +
+            (resp.reason ? ' ' + resp.reason : '') +
+            (record.backend ? ' from ' + (record.backend.memberId || record.backend.url) : ''),
+        }),
+      ]);
       var h = fields(resp.headers || {});
       if (h) rd.appendChild(h);
       top.appendChild(rd);

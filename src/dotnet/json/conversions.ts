@@ -163,4 +163,3 @@ export function deserializeObject(text: string | null, target?: keyof JConvertTa
   if (target === undefined) return token instanceof JValue ? token.Value : token;
   return valueAs(token, target);
 }
-

@@ -302,7 +302,9 @@ function compareValues(a: JToken, b: JToken, op: string): boolean {
 
 function evalQuery(e: QueryExpr, current: JToken, root: JToken): boolean {
   if (e.kind === 'bool') {
-    return e.op === 'and' ? evalQuery(e.left, current, root) && evalQuery(e.right, current, root) : evalQuery(e.left, current, root) || evalQuery(e.right, current, root);
+    return e.op === 'and'
+      ? evalQuery(e.left, current, root) && evalQuery(e.right, current, root)
+      : evalQuery(e.left, current, root) || evalQuery(e.right, current, root);
   }
   const left = operandTokens(e.left, current, root);
   if (e.op === 'exists') return left.length > 0;
@@ -315,4 +317,3 @@ export function selectTokens(token: JToken, path: string, errorWhenNoMatch: bool
   const start = path.startsWith('$') ? token.Root : token;
   return applyFilters([start], filters, errorWhenNoMatch);
 }
-

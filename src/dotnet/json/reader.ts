@@ -363,4 +363,3 @@ export function parseJson(json: string | null, target: ParseTarget): JToken {
   if (json === null) throw argumentNull('json');
   return new JsonReader(json).readRoot(target);
 }
-

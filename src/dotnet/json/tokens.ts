@@ -730,7 +730,8 @@ export function fromObject(value: unknown): JToken {
     value instanceof Uint8Array ||
     isDotNetFormattable(value)
   ) {
-    if (typeof value === 'function' || typeof value === 'symbol') throw new DotNetException('JsonSerializationException', `Unable to serialize a value of type ${typeof value}.`);
+    if (typeof value === 'function' || typeof value === 'symbol')
+      throw new DotNetException('JsonSerializationException', `Unable to serialize a value of type ${typeof value}.`);
     return toJToken(value as JValueContent);
   }
   const o = new JObject();
@@ -759,4 +760,3 @@ export function deepEquals(a: JToken | null, b: JToken | null): boolean {
   }
   return false;
 }
-

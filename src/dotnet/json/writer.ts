@@ -93,7 +93,10 @@ function valueToJson(v: JValue): string {
 export const MAX_WRITE_DEPTH = 1000;
 
 function tooDeep(): DotNetException {
-  return new DotNetException('InsufficientExecutionStackException', `Insufficient stack to continue executing the program safely: the JSON being written is nested more than ${MAX_WRITE_DEPTH} levels deep.`);
+  return new DotNetException(
+    'InsufficientExecutionStackException',
+    `Insufficient stack to continue executing the program safely: the JSON being written is nested more than ${MAX_WRITE_DEPTH} levels deep.`,
+  );
 }
 
 export function writeJson(token: JToken, indented: boolean): string {
@@ -128,4 +131,3 @@ export function writeJson(token: JToken, indented: boolean): string {
   write(token, 0);
   return parts.join('');
 }
-

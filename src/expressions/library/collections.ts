@@ -23,7 +23,10 @@ function noMatch(): DotNetException {
   return new DotNetException('InvalidOperationException', 'Sequence contains no matching element');
 }
 function outOfRange(): DotNetException {
-  return new DotNetException('ArgumentOutOfRangeException', "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')");
+  return new DotNetException(
+    'ArgumentOutOfRangeException',
+    "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+  );
 }
 
 // ---- arrays --------------------------------------------------------------------------------------------------------
@@ -40,7 +43,10 @@ defineType({
   },
   statics: {
     IndexOf: method(sig([arrayOf(T.object), T.object], I, (a: unknown[], v: unknown) => a.findIndex((x) => csEquals(x, v) || x === v))),
-    Empty: { kind: 'method', bind: (site) => (site.typeArgs?.length === 1 && site.args.length === 0 ? { type: arrayOf(site.typeArgs[0]!), c: () => [] } : null) },
+    Empty: {
+      kind: 'method',
+      bind: (site) => (site.typeArgs?.length === 1 && site.args.length === 0 ? { type: arrayOf(site.typeArgs[0]!), c: () => [] } : null),
+    },
   },
 });
 
@@ -76,20 +82,34 @@ defineType({
     Count: prop(I, (a: unknown[]) => a.length),
     Add: { kind: 'method', bind: (s) => overloads(sig([E(s)], T.void, (a: unknown[], v: unknown) => void a.push(v)))(s) },
     AddRange: { kind: 'method', bind: (s) => overloads(sig([enumerableOf(E(s))], T.void, (a: unknown[], v: Iterable<unknown>) => void a.push(...v)))(s) },
-    Insert: { kind: 'method', bind: (s) => overloads(sig([I, E(s)], T.void, (a: unknown[], i: number, v: unknown) => {
-      if (i < 0 || i > a.length) throw outOfRange();
-      a.splice(i, 0, v);
-    }))(s) },
-    Remove: { kind: 'method', bind: (s) => overloads(sig([E(s)], B, (a: unknown[], v: unknown) => {
-      const i = a.findIndex((x) => x === v || csEquals(x, v));
-      if (i < 0) return false;
-      a.splice(i, 1);
-      return true;
-    }))(s) },
-    RemoveAt: method(sig([I], T.void, (a: unknown[], i: number) => {
-      if (i < 0 || i >= a.length) throw outOfRange();
-      a.splice(i, 1);
-    })),
+    Insert: {
+      kind: 'method',
+      bind: (s) =>
+        overloads(
+          sig([I, E(s)], T.void, (a: unknown[], i: number, v: unknown) => {
+            if (i < 0 || i > a.length) throw outOfRange();
+            a.splice(i, 0, v);
+          }),
+        )(s),
+    },
+    Remove: {
+      kind: 'method',
+      bind: (s) =>
+        overloads(
+          sig([E(s)], B, (a: unknown[], v: unknown) => {
+            const i = a.findIndex((x) => x === v || csEquals(x, v));
+            if (i < 0) return false;
+            a.splice(i, 1);
+            return true;
+          }),
+        )(s),
+    },
+    RemoveAt: method(
+      sig([I], T.void, (a: unknown[], i: number) => {
+        if (i < 0 || i >= a.length) throw outOfRange();
+        a.splice(i, 1);
+      }),
+    ),
     Clear: method(sig([], T.void, (a: unknown[]) => void (a.length = 0))),
     IndexOf: { kind: 'method', bind: (s) => overloads(sig([E(s)], I, (a: unknown[], v: unknown) => a.findIndex((x) => x === v || csEquals(x, v))))(s) },
     Reverse: method(sig([], T.void, (a: unknown[]) => void a.reverse())),
@@ -108,7 +128,11 @@ defineType({
   isInstance: (v) => v instanceof CsDictionary,
   element: (t) => kvpOf(t.args[0]!, t.args[1]!),
   iterate: (d: CsDictionary) => [...d.entries()],
-  ctor: (site) => overloads(sig([], site.type, () => new CsDictionary()), sig([named('StringComparer')], site.type, (c: { ignoreCase: boolean }) => new CsDictionary(c.ignoreCase)))(site),
+  ctor: (site) =>
+    overloads(
+      sig([], site.type, () => new CsDictionary()),
+      sig([named('StringComparer')], site.type, (c: { ignoreCase: boolean }) => new CsDictionary(c.ignoreCase)),
+    )(site),
   indexer: {
     type: (t) => t.args[1]!,
     params: (t) => [t.args[0]!],
@@ -117,11 +141,20 @@ defineType({
   },
   instance: {
     Count: prop(I, (d: CsDictionary) => d.map.size),
-    Keys: prop((t) => named('List', t.args[0]!), (d: CsDictionary) => [...d.map.values()].map((e) => e[0])),
-    Values: prop((t) => named('List', t.args[1]!), (d: CsDictionary) => [...d.map.values()].map((e) => e[1])),
+    Keys: prop(
+      (t) => named('List', t.args[0]!),
+      (d: CsDictionary) => [...d.map.values()].map((e) => e[0]),
+    ),
+    Values: prop(
+      (t) => named('List', t.args[1]!),
+      (d: CsDictionary) => [...d.map.values()].map((e) => e[1]),
+    ),
     Add: { kind: 'method', bind: (s) => overloads(sig([K(s), V(s)], T.void, (d: CsDictionary, k: unknown, v: unknown) => d.add(k, v)))(s) },
     ContainsKey: { kind: 'method', bind: (s) => overloads(sig([K(s)], B, (d: CsDictionary, k: unknown) => d.map.has(d.key(k))))(s) },
-    ContainsValue: { kind: 'method', bind: (s) => overloads(sig([V(s)], B, (d: CsDictionary, v: unknown) => [...d.map.values()].some((e) => csEquals(e[1], v) || e[1] === v)))(s) },
+    ContainsValue: {
+      kind: 'method',
+      bind: (s) => overloads(sig([V(s)], B, (d: CsDictionary, v: unknown) => [...d.map.values()].some((e) => csEquals(e[1], v) || e[1] === v)))(s),
+    },
     Remove: { kind: 'method', bind: (s) => overloads(sig([K(s)], B, (d: CsDictionary, k: unknown) => d.map.delete(d.key(k))))(s) },
     Clear: method(sig([], T.void, (d: CsDictionary) => d.map.clear())),
     TryGetValue: {
@@ -165,8 +198,14 @@ defineType({
   arity: 2,
   isInstance: (v) => v instanceof KeyValuePair,
   instance: {
-    Key: prop((t) => t.args[0]!, (p: KeyValuePair) => p.Key),
-    Value: prop((t) => t.args[1]!, (p: KeyValuePair) => p.Value),
+    Key: prop(
+      (t) => t.args[0]!,
+      (p: KeyValuePair) => p.Key,
+    ),
+    Value: prop(
+      (t) => t.args[1]!,
+      (p: KeyValuePair) => p.Value,
+    ),
   },
   ctor: (site) => overloads(sig([K(site), V(site)], site.type, (k: unknown, v: unknown) => new KeyValuePair(k, v)))(site),
 });
@@ -180,19 +219,29 @@ defineType({
   isInstance: (v) => v instanceof Map && (v as { isSet?: boolean }).isSet === true,
   element: elem,
   iterate: (s: Map<unknown, unknown>) => [...s.values()],
-  ctor: (site) => overloads(sig([], site.type, () => newSet()), sig([enumerableOf(E(site))], site.type, (src: Iterable<unknown>) => {
-    const s = newSet();
-    for (const v of src) s.set(mapKey(v), v);
-    return s;
-  }))(site),
+  ctor: (site) =>
+    overloads(
+      sig([], site.type, () => newSet()),
+      sig([enumerableOf(E(site))], site.type, (src: Iterable<unknown>) => {
+        const s = newSet();
+        for (const v of src) s.set(mapKey(v), v);
+        return s;
+      }),
+    )(site),
   instance: {
     Count: prop(I, (s: Map<unknown, unknown>) => s.size),
-    Add: { kind: 'method', bind: (s) => overloads(sig([E(s)], B, (m: Map<unknown, unknown>, v: unknown) => {
-      const k = mapKey(v);
-      if (m.has(k)) return false;
-      m.set(k, v);
-      return true;
-    }))(s) },
+    Add: {
+      kind: 'method',
+      bind: (s) =>
+        overloads(
+          sig([E(s)], B, (m: Map<unknown, unknown>, v: unknown) => {
+            const k = mapKey(v);
+            if (m.has(k)) return false;
+            m.set(k, v);
+            return true;
+          }),
+        )(s),
+    },
     Contains: { kind: 'method', bind: (s) => overloads(sig([E(s)], B, (m: Map<unknown, unknown>, v: unknown) => m.has(mapKey(v))))(s) },
     Remove: { kind: 'method', bind: (s) => overloads(sig([E(s)], B, (m: Map<unknown, unknown>, v: unknown) => m.delete(mapKey(v))))(s) },
   },
@@ -204,7 +253,14 @@ function newSet(): Map<unknown, unknown> {
 }
 
 // ---- IEnumerable<T> and LINQ --------------------------------------------------------------------------------------------
-defineType({ name: 'IEnumerable', aliases: ['System.Collections.Generic.IEnumerable', 'IReadOnlyCollection', 'IReadOnlyList'], arity: 1, isInstance: (v) => Array.isArray(v), element: elem, iterate: (v: Iterable<unknown>) => v });
+defineType({
+  name: 'IEnumerable',
+  aliases: ['System.Collections.Generic.IEnumerable', 'IReadOnlyCollection', 'IReadOnlyList'],
+  arity: 1,
+  isInstance: (v) => Array.isArray(v),
+  element: elem,
+  iterate: (v: Iterable<unknown>) => v,
+});
 
 /** Sorting comparer for OrderBy: numbers, strings (ordinal-ish invariant), booleans, formattables via ToString. */
 export function compareValues(a: unknown, b: unknown): number {
@@ -224,7 +280,10 @@ export function compareValues(a: unknown, b: unknown): number {
 type Fn = (...a: unknown[]) => unknown;
 
 /** A LINQ method: binds lambdas against the receiver's element type. */
-function linq(impl: (site: CallSite, src: Bound, el: CsType, iterate: (v: unknown) => Iterable<unknown>) => { type: CsType; c: Closure } | null): { kind: 'method'; bind: MethodBinder } {
+function linq(impl: (site: CallSite, src: Bound, el: CsType, iterate: (v: unknown) => Iterable<unknown>) => { type: CsType; c: Closure } | null): {
+  kind: 'method';
+  bind: MethodBinder;
+} {
   return {
     kind: 'method',
     bind: (site) => {
@@ -267,7 +326,14 @@ function predicateOp(
     const l = lambdaArg(site, el, T.bool);
     if (!l) return null;
     const make = l.make;
-    return { type: resultType(el), c: (ctx, f) => { const arr = get(ctx, f); const p = make(ctx, f); return wrap(pos, () => op(arr, p, d)); } };
+    return {
+      type: resultType(el),
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const p = make(ctx, f);
+        return wrap(pos, () => op(arr, p, d));
+      },
+    };
   });
 }
 
@@ -281,49 +347,104 @@ function wrap(pos: number, thunk: () => unknown): unknown {
 
 const filter = (arr: unknown[], p: Fn | null): unknown[] => (p ? arr.filter((x) => p(x) === true) : arr);
 const LINQ = {
-  Where: predicateOp((el) => enumerableOf(el), (arr, p) => filter(arr, p)),
-  Any: predicateOp(() => B, (arr, p) => (p ? arr.some((x) => p(x) === true) : arr.length > 0)),
+  Where: predicateOp(
+    (el) => enumerableOf(el),
+    (arr, p) => filter(arr, p),
+  ),
+  Any: predicateOp(
+    () => B,
+    (arr, p) => (p ? arr.some((x) => p(x) === true) : arr.length > 0),
+  ),
   All: linq((site, src, el, iterate) => {
     const l = lambdaArg(site, el, T.bool);
     if (!l || site.args.length !== 1) return null;
     const get = items(src, iterate, site.pos);
     const make = l.make;
-    return { type: B, c: (ctx, f) => { const arr = get(ctx, f); const p = make(ctx, f); return arr.every((x) => p(x) === true); } };
+    return {
+      type: B,
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const p = make(ctx, f);
+        return arr.every((x) => p(x) === true);
+      },
+    };
   }),
-  Count: predicateOp(() => I, (arr, p) => filter(arr, p).length),
-  LongCount: predicateOp(() => T.long, (arr, p) => filter(arr, p).length),
-  First: predicateOp((el) => el, (arr, p) => {
-    const r = filter(arr, p);
-    if (r.length === 0) throw p ? noMatch() : noElements();
-    return r[0];
-  }),
-  FirstOrDefault: predicateOp((el) => el, (arr, p, d) => { const r = filter(arr, p); return r.length ? r[0] : d; }),
-  Last: predicateOp((el) => el, (arr, p) => {
-    const r = filter(arr, p);
-    if (r.length === 0) throw p ? noMatch() : noElements();
-    return r[r.length - 1];
-  }),
-  LastOrDefault: predicateOp((el) => el, (arr, p, d) => {
-    const r = filter(arr, p);
-    return r.length ? r[r.length - 1] : d;
-  }),
-  Single: predicateOp((el) => el, (arr, p) => {
-    const r = filter(arr, p);
-    if (r.length === 0) throw p ? noMatch() : noElements();
-    if (r.length > 1) throw new DotNetException('InvalidOperationException', p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element');
-    return r[0];
-  }),
-  SingleOrDefault: predicateOp((el) => el, (arr, p, d) => {
-    const r = filter(arr, p);
-    if (r.length > 1) throw new DotNetException('InvalidOperationException', p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element');
-    return r.length ? r[0] : d;
-  }),
+  Count: predicateOp(
+    () => I,
+    (arr, p) => filter(arr, p).length,
+  ),
+  LongCount: predicateOp(
+    () => T.long,
+    (arr, p) => filter(arr, p).length,
+  ),
+  First: predicateOp(
+    (el) => el,
+    (arr, p) => {
+      const r = filter(arr, p);
+      if (r.length === 0) throw p ? noMatch() : noElements();
+      return r[0];
+    },
+  ),
+  FirstOrDefault: predicateOp(
+    (el) => el,
+    (arr, p, d) => {
+      const r = filter(arr, p);
+      return r.length ? r[0] : d;
+    },
+  ),
+  Last: predicateOp(
+    (el) => el,
+    (arr, p) => {
+      const r = filter(arr, p);
+      if (r.length === 0) throw p ? noMatch() : noElements();
+      return r[r.length - 1];
+    },
+  ),
+  LastOrDefault: predicateOp(
+    (el) => el,
+    (arr, p, d) => {
+      const r = filter(arr, p);
+      return r.length ? r[r.length - 1] : d;
+    },
+  ),
+  Single: predicateOp(
+    (el) => el,
+    (arr, p) => {
+      const r = filter(arr, p);
+      if (r.length === 0) throw p ? noMatch() : noElements();
+      if (r.length > 1)
+        throw new DotNetException(
+          'InvalidOperationException',
+          p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element',
+        );
+      return r[0];
+    },
+  ),
+  SingleOrDefault: predicateOp(
+    (el) => el,
+    (arr, p, d) => {
+      const r = filter(arr, p);
+      if (r.length > 1)
+        throw new DotNetException(
+          'InvalidOperationException',
+          p ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element',
+        );
+      return r.length ? r[0] : d;
+    },
+  ),
   Select: linq((site, src, el, iterate) => {
     const l = lambdaArg(site, el);
     if (!l || site.args.length !== 1) return null;
     const get = items(src, iterate, site.pos);
     const make = l.make;
-    return { type: enumerableOf(l.ret), c: (ctx, f) => { const arr = get(ctx, f); const m = make(ctx, f); return arr.map((x) => m(x)); } };
+    return {
+      type: enumerableOf(l.ret),
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const m = make(ctx, f);
+        return arr.map((x) => m(x));
+      },
+    };
   }),
   SelectMany: linq((site, src, el, iterate) => {
     const l = lambdaArg(site, el);
@@ -333,7 +454,14 @@ const LINQ = {
     const get = items(src, iterate, site.pos);
     const make = l.make;
     const it = inner.iterate;
-    return { type: enumerableOf(inner.elem), c: (ctx, f) => { const arr = get(ctx, f); const m = make(ctx, f); return arr.flatMap((x) => [...it(m(x))]); } };
+    return {
+      type: enumerableOf(inner.elem),
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const m = make(ctx, f);
+        return arr.flatMap((x) => [...it(m(x))]);
+      },
+    };
   }),
   OrderBy: orderOp(false),
   OrderByDescending: orderOp(true),
@@ -350,7 +478,18 @@ const LINQ = {
   Distinct: linq((site, src, el, iterate) => {
     if (site.args.length) return null;
     const get = items(src, iterate, site.pos);
-    return { type: enumerableOf(el), c: (ctx, f) => { const seen = new Set<unknown>(); return get(ctx, f).filter((x) => { const k = mapKey(x); if (seen.has(k)) return false; seen.add(k); return true; }); } };
+    return {
+      type: enumerableOf(el),
+      c: (ctx, f) => {
+        const seen = new Set<unknown>();
+        return get(ctx, f).filter((x) => {
+          const k = mapKey(x);
+          if (seen.has(k)) return false;
+          seen.add(k);
+          return true;
+        });
+      },
+    };
   }),
   Skip: countOp((arr, n) => arr.slice(Math.max(0, n))),
   Take: countOp((arr, n) => arr.slice(0, Math.max(0, n))),
@@ -359,7 +498,15 @@ const LINQ = {
     const get = items(src, iterate, site.pos);
     const n = site.b.convert(site.b.compile(site.args[0]!.value), I);
     const pos = site.pos;
-    return { type: el, c: (ctx, f) => { const arr = get(ctx, f); const i = n(ctx, f) as number; if (i < 0 || i >= arr.length) throw located(outOfRange(), pos); return arr[i]; } };
+    return {
+      type: el,
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const i = n(ctx, f) as number;
+        if (i < 0 || i >= arr.length) throw located(outOfRange(), pos);
+        return arr[i];
+      },
+    };
   }),
   // ---- the rest of System.Linq.Enumerable (semantics and exceptions from the .NET API reference of each method)
   ElementAtOrDefault: linq((site, src, el, iterate) => {
@@ -367,38 +514,84 @@ const LINQ = {
     const get = items(src, iterate, site.pos);
     const n = site.b.convert(site.b.compile(site.args[0]!.value), I);
     const d = defaultOf(el);
-    return { type: el, c: (ctx, f) => { const arr = get(ctx, f); const i = n(ctx, f) as number; return i < 0 || i >= arr.length ? d : arr[i]; } };
+    return {
+      type: el,
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const i = n(ctx, f) as number;
+        return i < 0 || i >= arr.length ? d : arr[i];
+      },
+    };
   }),
   DefaultIfEmpty: linq((site, src, el, iterate) => {
     if (site.args.length > 1) return null;
     const get = items(src, iterate, site.pos);
     const dv = site.args[0] ? site.b.convert(site.b.compile(site.args[0].value), el) : null;
     const d = defaultOf(el);
-    return { type: enumerableOf(el), c: (ctx, f) => { const arr = get(ctx, f); return arr.length ? arr : [dv ? dv(ctx, f) : d]; } };
+    return {
+      type: enumerableOf(el),
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        return arr.length ? arr : [dv ? dv(ctx, f) : d];
+      },
+    };
   }),
   Append: elementOp((arr, x) => [...arr, x]),
   Prepend: elementOp((arr, x) => [x, ...arr]),
-  SkipWhile: whileOp((arr, p) => { let i = 0; while (i < arr.length && p(arr[i]) === true) i++; return arr.slice(i); }),
-  TakeWhile: whileOp((arr, p) => { let i = 0; while (i < arr.length && p(arr[i]) === true) i++; return arr.slice(0, i); }),
+  SkipWhile: whileOp((arr, p) => {
+    let i = 0;
+    while (i < arr.length && p(arr[i]) === true) i++;
+    return arr.slice(i);
+  }),
+  TakeWhile: whileOp((arr, p) => {
+    let i = 0;
+    while (i < arr.length && p(arr[i]) === true) i++;
+    return arr.slice(0, i);
+  }),
   Aggregate: linq((site, src, el, iterate) => {
     const get = items(src, iterate, site.pos);
     const pos = site.pos;
     if (site.args.length === 1) {
       const fn = site.b.lambda(site.args[0]!.value, [el, el], el);
       const make = fn.make;
-      return { type: el, c: (ctx, f) => { const arr = get(ctx, f); if (!arr.length) throw located(noElements(), pos); const g = make(ctx, f); let acc = arr[0]; for (let i = 1; i < arr.length; i++) acc = g(acc, arr[i]); return acc; } };
+      return {
+        type: el,
+        c: (ctx, f) => {
+          const arr = get(ctx, f);
+          if (!arr.length) throw located(noElements(), pos);
+          const g = make(ctx, f);
+          let acc = arr[0];
+          for (let i = 1; i < arr.length; i++) acc = g(acc, arr[i]);
+          return acc;
+        },
+      };
     }
     if (site.args.length !== 2 || site.args[0]!.value.kind === 'lambda') return null;
     const seed = site.b.compile(site.args[0]!.value);
     const fn = site.b.lambda(site.args[1]!.value, [seed.type, el], seed.type);
     const make = fn.make;
     const sc = seed.c;
-    return { type: seed.type, c: (ctx, f) => { const arr = get(ctx, f); const g = make(ctx, f); let acc = sc(ctx, f); for (const x of arr) acc = g(acc, x); return acc; } };
+    return {
+      type: seed.type,
+      c: (ctx, f) => {
+        const arr = get(ctx, f);
+        const g = make(ctx, f);
+        let acc = sc(ctx, f);
+        for (const x of arr) acc = g(acc, x);
+        return acc;
+      },
+    };
   }),
   SequenceEqual: setOp(B, (a, b) => a.length === b.length && a.every((x, i) => x === b[i] || csEquals(x, b[i]))),
   Union: setOp(null, (a, b) => distinct([...a, ...b])),
-  Intersect: setOp(null, (a, b) => { const keys = new Set(b.map(mapKey)); return distinct(a).filter((x) => keys.has(mapKey(x))); }),
-  Except: setOp(null, (a, b) => { const keys = new Set(b.map(mapKey)); return distinct(a).filter((x) => !keys.has(mapKey(x))); }),
+  Intersect: setOp(null, (a, b) => {
+    const keys = new Set(b.map(mapKey));
+    return distinct(a).filter((x) => keys.has(mapKey(x)));
+  }),
+  Except: setOp(null, (a, b) => {
+    const keys = new Set(b.map(mapKey));
+    return distinct(a).filter((x) => !keys.has(mapKey(x)));
+  }),
   Zip: linq((site, src, el, iterate) => {
     if (site.args.length !== 2) return null;
     const other = site.b.compile(site.args[0]!.value);
@@ -408,7 +601,18 @@ const LINQ = {
     const get = items(src, iterate, site.pos);
     const og = items(other, en.iterate, site.pos);
     const make = fn.make;
-    return { type: enumerableOf(fn.ret), c: (ctx, f) => { const a = get(ctx, f); const b = og(ctx, f); const g = make(ctx, f); const n = Math.min(a.length, b.length); const out: unknown[] = []; for (let i = 0; i < n; i++) out.push(g(a[i], b[i])); return out; } };
+    return {
+      type: enumerableOf(fn.ret),
+      c: (ctx, f) => {
+        const a = get(ctx, f);
+        const b = og(ctx, f);
+        const g = make(ctx, f);
+        const n = Math.min(a.length, b.length);
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(g(a[i], b[i]));
+        return out;
+      },
+    };
   }),
   Contains: linq((site, src, el, iterate) => {
     if (site.args.length !== 1 || site.args[0]!.value.kind === 'lambda') return null;
@@ -416,7 +620,13 @@ const LINQ = {
     const v = site.b.compile(site.args[0]!.value);
     if (!site.b.canConvert(v.type, el, v)) return null;
     const vc = site.b.convert(v, el);
-    return { type: B, c: (ctx, f) => { const x = vc(ctx, f); return get(ctx, f).some((y) => y === x || csEquals(y, x)); } };
+    return {
+      type: B,
+      c: (ctx, f) => {
+        const x = vc(ctx, f);
+        return get(ctx, f).some((y) => y === x || csEquals(y, x));
+      },
+    };
   }),
   Sum: aggregateOp('Sum'),
   Min: aggregateOp('Min'),
@@ -465,7 +675,12 @@ const LINQ = {
 
 function distinct(arr: unknown[]): unknown[] {
   const seen = new Set<unknown>();
-  return arr.filter((x) => { const k = mapKey(x); if (seen.has(k)) return false; seen.add(k); return true; });
+  return arr.filter((x) => {
+    const k = mapKey(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** Append / Prepend: one element of the sequence's type. */
@@ -574,14 +789,16 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
         if (kind === 'Sum' && isLong) {
           let t = 0n;
           for (const v of vals) if (v !== null && v !== undefined) t += BigInt(v as number | bigint);
-          if (t > 9223372036854775807n || t < -9223372036854775808n) throw located(new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.'), pos);
+          if (t > 9223372036854775807n || t < -9223372036854775808n)
+            throw located(new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.'), pos);
           return normLong(t);
         }
         if (kind === 'Average' && isLong && vals.length) return Number(vals.reduce((a: bigint, b) => a + BigInt(b as number | bigint), 0n)) / vals.length;
         if (kind === 'Sum') {
           let t = 0;
           for (const v of vals) t += (v as number) ?? 0;
-          if (isInt && (t > 2147483647 || t < -2147483648)) throw located(new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.'), pos);
+          if (isInt && (t > 2147483647 || t < -2147483648))
+            throw located(new DotNetException('OverflowException', 'Arithmetic operation resulted in an overflow.'), pos);
           return t;
         }
         if (vals.length === 0) throw located(noElements(), pos);
@@ -592,18 +809,26 @@ function aggregateOp(kind: 'Sum' | 'Min' | 'Max' | 'Average'): { kind: 'method';
   });
 }
 
-
 /** LINQ extension methods are looked up on IEnumerable<T>; every enumerable type lists it among its bases. */
 defineType({ name: 'IEnumerable', instance: LINQ });
-defineType({ name: 'Enumerable', aliases: ['System.Linq.Enumerable'], statics: {
-  Range: method(sig([I, I], enumerableOf(I), (s: number, n: number) => {
-    // Enumerable.Range throws for count < 0 or start + count - 1 > int.MaxValue (.NET reference, Enumerable.Range)
-    if (n < 0 || s + n - 1 > 2147483647) throw argumentOutOfRange('count', 'Specified argument was out of the range of valid values.');
-    return Array.from({ length: materialised(n) }, (_, i) => s + i);
-  })),
-  Repeat: { kind: 'method', bind: (site) => (site.args.length === 2 ? overloadsRepeat(site) : null) },
-  Empty: { kind: 'method', bind: (site) => (site.typeArgs?.length === 1 && !site.args.length ? { type: enumerableOf(site.typeArgs[0]!), c: () => [] } : null) },
-} });
+defineType({
+  name: 'Enumerable',
+  aliases: ['System.Linq.Enumerable'],
+  statics: {
+    Range: method(
+      sig([I, I], enumerableOf(I), (s: number, n: number) => {
+        // Enumerable.Range throws for count < 0 or start + count - 1 > int.MaxValue (.NET reference, Enumerable.Range)
+        if (n < 0 || s + n - 1 > 2147483647) throw argumentOutOfRange('count', 'Specified argument was out of the range of valid values.');
+        return Array.from({ length: materialised(n) }, (_, i) => s + i);
+      }),
+    ),
+    Repeat: { kind: 'method', bind: (site) => (site.args.length === 2 ? overloadsRepeat(site) : null) },
+    Empty: {
+      kind: 'method',
+      bind: (site) => (site.typeArgs?.length === 1 && !site.args.length ? { type: enumerableOf(site.typeArgs[0]!), c: () => [] } : null),
+    },
+  },
+});
 function overloadsRepeat(site: CallSite): { type: CsType; c: Closure } | null {
   const v = site.b.compile(site.args[0]!.value);
   const n = site.b.convert(site.b.compile(site.args[1]!.value), I);

@@ -4,7 +4,14 @@
  * IMessageBody, IApi, IOperation, IProduct, ISubscription, IUser, IDeployment, ILastError.
  */
 import { BodyConsumedError, type MessageBody } from '../../engine/body.js';
-import { StoredResponse, type GatewayContext, type GatewayRequest, type GatewayResponse, type GraphQLFieldContext, type LastError } from '../../engine/context.js';
+import {
+  StoredResponse,
+  type GatewayContext,
+  type GatewayRequest,
+  type GatewayResponse,
+  type GraphQLFieldContext,
+  type LastError,
+} from '../../engine/context.js';
 import type { HeaderMap } from '../../engine/headers.js';
 import { RequestUrl, type QueryMap } from '../../engine/url.js';
 import { DateTime, TimeSpan } from '../../dotnet/datetime.js';
@@ -51,7 +58,11 @@ defineType({
 defineType({
   name: 'IContext',
   instance: {
-    Trace: method(sig([S], T.void, (c: GatewayContext, m: string | null) => c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }))),
+    Trace: method(
+      sig([S], T.void, (c: GatewayContext, m: string | null) =>
+        c.trace({ kind: 'trace', message: m ?? '', source: 'context.Trace', severity: 'verbose', metadata: {} }),
+      ),
+    ),
   },
 });
 
@@ -95,14 +106,20 @@ defineType({
 });
 defineType({
   name: 'X509Certificate2',
-  aliases: ['X509Certificate', 'System.Security.Cryptography.X509Certificates.X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate'],
+  aliases: [
+    'X509Certificate',
+    'System.Security.Cryptography.X509Certificates.X509Certificate2',
+    'System.Security.Cryptography.X509Certificates.X509Certificate',
+  ],
   instance: {
     // APIM's extension method. The emulator receives no client certificate (context.Request.Certificate is null, so a
     // call fails with NullReferenceException as it would in APIM for a request without one); chain building against
     // a trust store is not emulated, which this says plainly should a certificate ever reach it.
-    VerifyNoRevocation: method(sig([], B, () => {
-      throw new DotNetException('NotSupportedException', 'X509Certificate2.VerifyNoRevocation: X.509 chain validation is not emulated offline.');
-    })),
+    VerifyNoRevocation: method(
+      sig([], B, () => {
+        throw new DotNetException('NotSupportedException', 'X509Certificate2.VerifyNoRevocation: X.509 chain validation is not emulated offline.');
+      }),
+    ),
   },
 });
 
@@ -175,11 +192,13 @@ export function multiMapType(name: string): void {
         sig([S, S], S, (m: MultiMap, k: string | null, d: string | null) => joinValues(m, k, d)),
         sig([S, T.strings], T.strings, (m: MultiMap, k: string | null, d: string[] | null) => (k !== null ? (m.get(k) ? [...m.get(k)!] : d) : d)),
       ),
-      TryGetValue: method(sig([S, out(T.strings)], B, (m: MultiMap, k: string | null, set: (v: unknown) => void) => {
-        const v = k === null ? undefined : m.get(k);
-        set(v ? [...v] : null);
-        return v !== undefined;
-      })),
+      TryGetValue: method(
+        sig([S, out(T.strings)], B, (m: MultiMap, k: string | null, set: (v: unknown) => void) => {
+          const v = k === null ? undefined : m.get(k);
+          set(v ? [...v] : null);
+          return v !== undefined;
+        }),
+      ),
     },
   });
   void self;
@@ -192,7 +211,6 @@ function joinValues(m: MultiMap, k: string | null, d: string | null): string | n
 multiMapType('IHeaders');
 multiMapType('IQuery');
 export type { HeaderMap, QueryMap };
-
 
 // ---- variables -----------------------------------------------------------------------------------------------------------
 const VarsT = n('IVariables');
@@ -214,11 +232,13 @@ defineType({
     Count: prop(I, (m: Map<string, unknown>) => m.size),
     Keys: prop(n('List', S), (m: Map<string, unknown>) => [...m.keys()]),
     ContainsKey: method(sig([S], B, (m: Map<string, unknown>, k: string | null) => k !== null && m.has(k))),
-    TryGetValue: method(sig([S, out(T.object)], B, (m: Map<string, unknown>, k: string | null, set: (v: unknown) => void) => {
-      const has = k !== null && m.has(k);
-      set(has ? m.get(k!) : null);
-      return has;
-    })),
+    TryGetValue: method(
+      sig([S, out(T.object)], B, (m: Map<string, unknown>, k: string | null, set: (v: unknown) => void) => {
+        const has = k !== null && m.has(k);
+        set(has ? m.get(k!) : null);
+        return has;
+      }),
+    ),
     GetValueOrDefault: { kind: 'method', bind: bindVariablesGet },
   },
 });
@@ -282,7 +302,11 @@ defineType({
   name: 'IMessageBody',
   instance: {
     As: { kind: 'method', bind: bindBodyAs },
-    AsFormUrlEncodedContent: method(sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('List', S)), (body: MessageBody, p: boolean) => formContent(readBody(body, p).toString('utf8')))),
+    AsFormUrlEncodedContent: method(
+      sig([opt(B, false, 'preserveContent')], n('Dictionary', S, n('List', S)), (body: MessageBody, p: boolean) =>
+        formContent(readBody(body, p).toString('utf8')),
+      ),
+    ),
   },
 });
 
@@ -302,25 +326,31 @@ function bindBodyAs(site: CallSite): { type: CsType; c: Closure } | null {
   const t = site.typeArgs?.[0];
   if (!t || site.typeArgs!.length !== 1) site.b.error(site.pos, 'Body.As needs a type argument, e.g. As<string>() or As<JObject>()');
   if (!BODY_TYPES.has(t.name) || (t.name === 'Array' && t.args[0]!.name !== 'byte')) {
-    site.b.error(site.pos, `Body.As<${typeName(t)}>() is not available in APIM policy expressions`, 'allowed: string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument');
+    site.b.error(
+      site.pos,
+      `Body.As<${typeName(t)}>() is not available in APIM policy expressions`,
+      'allowed: string, byte[], JObject, JToken, JArray, XNode, XElement, XDocument',
+    );
   }
   const xml = Object.hasOwn(XML_BODY_TYPES, t.name) ? XML_BODY_TYPES[t.name]! : null;
-  const bind = method(sig([opt(B, false, 'preserveContent')], t, (body: MessageBody, p: boolean) => {
-    const buf = readBody(body, p);
-    switch (t.name) {
-      case 'string':
-        return buf.toString('utf8');
-      case 'Array':
-        return new Uint8Array(buf);
-      case 'JObject':
-        return JObject.Parse(buf.toString('utf8'));
-      case 'JArray':
-        return JArray.Parse(buf.toString('utf8'));
-      default:
-        if (xml) return xml(buf.toString('utf8'));
-        return JToken.Parse(buf.toString('utf8'));
-    }
-  })).bind;
+  const bind = method(
+    sig([opt(B, false, 'preserveContent')], t, (body: MessageBody, p: boolean) => {
+      const buf = readBody(body, p);
+      switch (t.name) {
+        case 'string':
+          return buf.toString('utf8');
+        case 'Array':
+          return new Uint8Array(buf);
+        case 'JObject':
+          return JObject.Parse(buf.toString('utf8'));
+        case 'JArray':
+          return JArray.Parse(buf.toString('utf8'));
+        default:
+          if (xml) return xml(buf.toString('utf8'));
+          return JToken.Parse(buf.toString('utf8'));
+      }
+    }),
+  ).bind;
   return bind({ ...site, typeArgs: null });
 }
 
@@ -355,7 +385,9 @@ function bindToFormUrlEncoded(site: CallSite): { type: CsType; c: Closure } | nu
 }
 function formEncode(s: string | null): string {
   // Uri.EscapeDataString leaves A-Z a-z 0-9 - . _ ~ as they are; FormUrlEncodedContent then turns %20 into '+'
-  return encodeURIComponent(s ?? '').replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  return encodeURIComponent(s ?? '')
+    .replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 }
 defineType({ name: 'IEnumerable', instance: { ToFormUrlEncodedContent: { kind: 'method', bind: bindToFormUrlEncoded } } });
 

@@ -47,14 +47,26 @@ export class EnumValue {
 export function enumName(v: number, members: Record<string, number>, flags: boolean): string {
   for (const [k, x] of Object.entries(members)) if (x === v) return k;
   if (flags && v !== 0) {
-    const parts = Object.entries(members).filter(([, x]) => x !== 0 && (v & x) === x).map(([k]) => k);
+    const parts = Object.entries(members)
+      .filter(([, x]) => x !== 0 && (v & x) === x)
+      .map(([k]) => k);
     if (parts.length) return parts.join(', ');
   }
   return String(v);
 }
 
 const NUM_KIND: Record<string, 'Int32' | 'Int64' | 'Double' | 'Decimal' | 'Single' | 'Byte' | 'SByte' | 'Int16' | 'UInt16' | 'UInt32' | 'UInt64'> = {
-  int: 'Int32', long: 'Int64', double: 'Double', decimal: 'Decimal', float: 'Single', byte: 'Byte', sbyte: 'SByte', short: 'Int16', ushort: 'UInt16', uint: 'UInt32', ulong: 'UInt64',
+  int: 'Int32',
+  long: 'Int64',
+  double: 'Double',
+  decimal: 'Decimal',
+  float: 'Single',
+  byte: 'Byte',
+  sbyte: 'SByte',
+  short: 'Int16',
+  ushort: 'UInt16',
+  uint: 'UInt32',
+  ulong: 'UInt64',
 };
 
 /** `x.ToString()` / `x.ToString(format)` / concatenation for a value of static type t. Null prints as "". */
@@ -227,7 +239,9 @@ export function formatDecimal(v: Decimal, format?: string | null): string {
 export function jsonTarget(t: CsType): keyof JConvertTargets | undefined {
   const u = unwrapNullable(t);
   const nullable = u !== t;
-  const base = ['string', 'int', 'long', 'double', 'float', 'decimal', 'bool', 'DateTime', 'JToken', 'JObject', 'JArray', 'object'].includes(u.name) ? u.name : undefined;
+  const base = ['string', 'int', 'long', 'double', 'float', 'decimal', 'bool', 'DateTime', 'JToken', 'JObject', 'JArray', 'object'].includes(u.name)
+    ? u.name
+    : undefined;
   if (!base) return undefined;
   if (nullable) return `${base}?` as keyof JConvertTargets;
   return base as keyof JConvertTargets;

@@ -14,12 +14,24 @@ import { defineNamespaces, defineType, type Member } from './registry.js';
 import { method, opt, out, prop, rest, sig } from './sig.js';
 import { EnumValue, stringify } from './convert.js';
 
-defineNamespaces('System', 'System.Text', 'System.Net', 'System.Linq', 'System.Collections.Generic', 'System.Security.Cryptography', 'System.Text.RegularExpressions', 'Newtonsoft.Json', 'Newtonsoft.Json.Linq', 'System.Security.Cryptography.X509Certificates');
+defineNamespaces(
+  'System',
+  'System.Text',
+  'System.Net',
+  'System.Linq',
+  'System.Collections.Generic',
+  'System.Security.Cryptography',
+  'System.Text.RegularExpressions',
+  'Newtonsoft.Json',
+  'Newtonsoft.Json.Linq',
+  'System.Security.Cryptography.X509Certificates',
+);
 
 const ch = (c: number): string => String.fromCharCode(c);
 const chars = (a: readonly number[] | null): string[] | null => (a === null || a.length === 0 ? null : a.map(ch));
 /** Unwraps boxed numbers/enums for the numbers module (Convert.To*). */
-export const plain = (v: unknown): unknown => (v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v instanceof Decimal ? v.toNumber() : v);
+export const plain = (v: unknown): unknown =>
+  v instanceof CsBoxed ? (v.kind === 'char' ? ch(v.value) : v.value) : v instanceof EnumValue ? v.value : v instanceof Decimal ? v.toNumber() : v;
 
 // ---- enums ---------------------------------------------------------------------------------------------------------
 export function defineEnum(name: string, members: Record<string, number>, aliases: string[] = [], flags = false): void {
@@ -39,7 +51,9 @@ export function defineEnum(name: string, members: Record<string, number>, aliase
 function enumNameOf(_n: string, members: Record<string, number>, flags: boolean, v: number): string {
   for (const [k, x] of Object.entries(members)) if (x === v) return k;
   if (flags) {
-    const parts = Object.entries(members).filter(([, x]) => x !== 0 && (v & x) === x).map(([k]) => k);
+    const parts = Object.entries(members)
+      .filter(([, x]) => x !== 0 && (v & x) === x)
+      .map(([k]) => k);
     if (parts.length) return parts.join(', ');
   }
   return String(v);
@@ -49,7 +63,8 @@ const SC_NAMES = ['CurrentCulture', 'CurrentCultureIgnoreCase', 'InvariantCultur
 defineEnum('StringComparison', Object.fromEntries(SC_NAMES.map((n, i) => [n, i])), ['System.StringComparison']);
 const sc = (v: number): str.StringComparison => SC_NAMES[v] ?? 'Ordinal';
 defineEnum('StringSplitOptions', { None: 0, RemoveEmptyEntries: 1, TrimEntries: 2 }, ['System.StringSplitOptions'], true);
-const sso = (v: number): str.StringSplitOptions => (v === 0 ? 'None' : v === 1 ? 'RemoveEmptyEntries' : v === 2 ? 'TrimEntries' : 'RemoveEmptyEntries, TrimEntries');
+const sso = (v: number): str.StringSplitOptions =>
+  v === 0 ? 'None' : v === 1 ? 'RemoveEmptyEntries' : v === 2 ? 'TrimEntries' : 'RemoveEmptyEntries, TrimEntries';
 defineEnum('MidpointRounding', { ToEven: 0, AwayFromZero: 1, ToZero: 2, ToNegativeInfinity: 3, ToPositiveInfinity: 4 }, ['System.MidpointRounding']);
 const MR: num.MidpointRounding[] = ['ToEven', 'AwayFromZero', 'ToZero', 'ToNegativeInfinity', 'ToPositiveInfinity'];
 const DECIMAL_MODES = ['even', 'away', 'zero', 'floor', 'ceiling'] as const;
@@ -65,7 +80,13 @@ defineType({
   aliases: ['Object', 'System.Object'],
   isInstance: (v) => v !== null && v !== undefined,
   instance: {
-    ToString: { kind: 'method', bind: (site) => (site.args.length === 0 ? { type: T.string, c: toStringCall(site.recv!.type, site.recv!.c, site.recv!.nonNull === true, site.pos), nonNull: true } : null) },
+    ToString: {
+      kind: 'method',
+      bind: (site) =>
+        site.args.length === 0
+          ? { type: T.string, c: toStringCall(site.recv!.type, site.recv!.c, site.recv!.nonNull === true, site.pos), nonNull: true }
+          : null,
+    },
     Equals: method(sig([T.object], T.bool, (a: unknown, b: unknown) => csEquals(a, b))),
     GetHashCode: method(sig([], T.int, (a: unknown) => hashCode(toCsString(a)))),
     GetType: method(sig([], named('Type'), (a: unknown) => ({ FullName: runtimeTypeName(a) }))),
@@ -119,7 +140,10 @@ defineType({
   iterate: (s: string) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i)),
   instance: {
     Length: prop(I, (s: string) => s.length),
-    Substring: method(sig([I], S, (s: string, a: number) => str.substring(s, a)), sig([I, I], S, (s: string, a: number, b: number) => str.substring(s, a, b))),
+    Substring: method(
+      sig([I], S, (s: string, a: number) => str.substring(s, a)),
+      sig([I, I], S, (s: string, a: number, b: number) => str.substring(s, a, b)),
+    ),
     IndexOf: method(
       sig([C], I, (s: string, c: number) => s.indexOf(ch(c))),
       sig([C, I], I, (s: string, c: number, i: number) => str.indexOf(s, ch(c), i)),
@@ -128,7 +152,10 @@ defineType({
       sig([S, SCmp], I, (s: string, v: string | null, c: number) => str.indexOf(s, v, 0, sc(c))),
       sig([S, I, SCmp], I, (s: string, v: string | null, i: number, c: number) => str.indexOf(s, v, i, sc(c))),
     ),
-    IndexOfAny: method(sig([arrayOf(C)], I, (s: string, a: number[]) => str.indexOfAny(s, chars(a))), sig([arrayOf(C), I], I, (s: string, a: number[], i: number) => str.indexOfAny(s, chars(a), i))),
+    IndexOfAny: method(
+      sig([arrayOf(C)], I, (s: string, a: number[]) => str.indexOfAny(s, chars(a))),
+      sig([arrayOf(C), I], I, (s: string, a: number[], i: number) => str.indexOfAny(s, chars(a), i)),
+    ),
     LastIndexOf: method(
       sig([C], I, (s: string, c: number) => s.lastIndexOf(ch(c))),
       sig([S], I, (s: string, v: string | null) => str.lastIndexOf(s, v)),
@@ -139,9 +166,21 @@ defineType({
       sig([C], T.bool, (s: string, c: number) => s.includes(ch(c))),
       sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.contains(s, v, sc(c))),
     ),
-    StartsWith: method(sig([S], T.bool, (s: string, v: string | null) => str.startsWith(s, v)), sig([C], T.bool, (s: string, c: number) => s.startsWith(ch(c))), sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.startsWith(s, v, sc(c)))),
-    EndsWith: method(sig([S], T.bool, (s: string, v: string | null) => str.endsWith(s, v)), sig([C], T.bool, (s: string, c: number) => s.endsWith(ch(c))), sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.endsWith(s, v, sc(c)))),
-    Equals: method(sig([S], T.bool, (s: string, v: string | null) => s === v), sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.equals(s, v, sc(c))), sig([T.object], T.bool, (s: string, v: unknown) => s === v)),
+    StartsWith: method(
+      sig([S], T.bool, (s: string, v: string | null) => str.startsWith(s, v)),
+      sig([C], T.bool, (s: string, c: number) => s.startsWith(ch(c))),
+      sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.startsWith(s, v, sc(c))),
+    ),
+    EndsWith: method(
+      sig([S], T.bool, (s: string, v: string | null) => str.endsWith(s, v)),
+      sig([C], T.bool, (s: string, c: number) => s.endsWith(ch(c))),
+      sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.endsWith(s, v, sc(c))),
+    ),
+    Equals: method(
+      sig([S], T.bool, (s: string, v: string | null) => s === v),
+      sig([S, SCmp], T.bool, (s: string, v: string | null, c: number) => str.equals(s, v, sc(c))),
+      sig([T.object], T.bool, (s: string, v: unknown) => s === v),
+    ),
     CompareTo: method(sig([S], I, (s: string, v: string | null) => str.compare(s, v))),
     Split: method(
       sig([rest(C)], T.strings, (s: string, cs: number[]) => str.splitChars(s, chars(cs))),
@@ -167,7 +206,10 @@ defineType({
       sig([S, S, SCmp], S, (s: string, a: string | null, b: string | null, c: number) => str.replace(s, a, b, sc(c))),
     ),
     Insert: method(sig([I, S], S, (s: string, i: number, v: string | null) => str.insert(s, i, v))),
-    Remove: method(sig([I], S, (s: string, i: number) => str.remove(s, i)), sig([I, I], S, (s: string, i: number, n: number) => str.remove(s, i, n))),
+    Remove: method(
+      sig([I], S, (s: string, i: number) => str.remove(s, i)),
+      sig([I, I], S, (s: string, i: number, n: number) => str.remove(s, i, n)),
+    ),
     ToLower: method(sig([], S, (s: string) => str.toLowerInvariant(s))),
     ToUpper: method(sig([], S, (s: string) => str.toUpperInvariant(s))),
     ToLowerInvariant: method(sig([], S, (s: string) => str.toLowerInvariant(s))),
@@ -193,7 +235,10 @@ defineType({
       sig([rest(T.object)], S, (v: unknown[]) => v.map(toCsString).join('')),
     ),
     Format: method(sig([S, rest(T.object)], S, (f: string | null, args: unknown[]) => str.format(f, ...args.map(formatArg)))),
-    Equals: method(sig([S, S], T.bool, (a: string | null, b: string | null) => a === b), sig([S, S, SCmp], T.bool, (a: string | null, b: string | null, c: number) => str.equals(a, b, sc(c)))),
+    Equals: method(
+      sig([S, S], T.bool, (a: string | null, b: string | null) => a === b),
+      sig([S, S, SCmp], T.bool, (a: string | null, b: string | null, c: number) => str.equals(a, b, sc(c))),
+    ),
     Compare: method(
       sig([S, S], I, (a: string | null, b: string | null) => str.compare(a, b)),
       sig([S, S, T.bool], I, (a: string | null, b: string | null, ic: boolean) => str.compare(a, b, ic)),
@@ -201,7 +246,11 @@ defineType({
     ),
     CompareOrdinal: method(sig([S, S], I, (a: string | null, b: string | null) => str.compareOrdinal(a, b))),
   },
-  ctor: (site) => method(sig([C, I], S, (c: number, n: number) => str.repeatChar(ch(c), n)), sig([arrayOf(C)], S, (a: number[]) => a.map(ch).join(''))).bind(site),
+  ctor: (site) =>
+    method(
+      sig([C, I], S, (c: number, n: number) => str.repeatChar(ch(c), n)),
+      sig([arrayOf(C)], S, (a: number[]) => a.map(ch).join('')),
+    ).bind(site),
 });
 
 /** Object-world values for the format module (boxed numbers keep their .NET kind). */
@@ -227,7 +276,12 @@ class FormattedNumber {
 }
 
 // ---- numeric primitives ----------------------------------------------------------------------------------------------
-function numericType(name: string, aliases: string[], kind: 'Int32' | 'Int64' | 'Double' | 'Decimal' | 'Single' | 'Byte' | 'Int16', statics: Record<string, Member>): void {
+function numericType(
+  name: string,
+  aliases: string[],
+  kind: 'Int32' | 'Int64' | 'Double' | 'Decimal' | 'Single' | 'Byte' | 'Int16',
+  statics: Record<string, Member>,
+): void {
   const t = named(name);
   defineType({
     name,
@@ -248,29 +302,59 @@ function numericType(name: string, aliases: string[], kind: 'Int32' | 'Int64' | 
 }
 const parseFns = {
   int: { p: (s: string | null) => num.parseInt32(s), tp: (s: string | null) => num.tryParseInt32(s) },
-  long: { p: (s: string | null) => normLong(num.parseInt64(s)), tp: (s: string | null) => { const r = num.tryParseInt64(s); return { ok: r.ok, value: normLong(r.value) }; } },
+  long: {
+    p: (s: string | null) => normLong(num.parseInt64(s)),
+    tp: (s: string | null) => {
+      const r = num.tryParseInt64(s);
+      return { ok: r.ok, value: normLong(r.value) };
+    },
+  },
   double: { p: (s: string | null) => num.parseDouble(s), tp: (s: string | null) => num.tryParseDouble(s) },
   decimal: { p: (s: string | null) => num.parseDecimal(s), tp: (s: string | null) => num.tryParseDecimal(s) },
 };
 function parseStatics<V>(t: CsType, p: (s: string | null) => V, tp: (s: string | null) => { ok: boolean; value: V }): Record<string, Member> {
   return {
     Parse: method(sig([S], t, p), sig([S, named('IFormatProvider')], t, p)),
-    TryParse: method(sig([S, out(t)], T.bool, (s: string | null, set: (v: unknown) => void) => {
-      const r = tp(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParse: method(
+      sig([S, out(t)], T.bool, (s: string | null, set: (v: unknown) => void) => {
+        const r = tp(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
   };
 }
-numericType('int', ['Int32', 'System.Int32'], 'Int32', { MaxValue: prop(I, () => 2147483647), MinValue: prop(I, () => -2147483648), ...parseStatics(I, parseFns.int.p, parseFns.int.tp) });
-numericType('long', ['Int64', 'System.Int64'], 'Int64', { MaxValue: prop(T.long, () => 9223372036854775807n), MinValue: prop(T.long, () => -9223372036854775808n), ...parseStatics(T.long, parseFns.long.p, parseFns.long.tp) });
+numericType('int', ['Int32', 'System.Int32'], 'Int32', {
+  MaxValue: prop(I, () => 2147483647),
+  MinValue: prop(I, () => -2147483648),
+  ...parseStatics(I, parseFns.int.p, parseFns.int.tp),
+});
+numericType('long', ['Int64', 'System.Int64'], 'Int64', {
+  MaxValue: prop(T.long, () => 9223372036854775807n),
+  MinValue: prop(T.long, () => -9223372036854775808n),
+  ...parseStatics(T.long, parseFns.long.p, parseFns.long.tp),
+});
 numericType('double', ['Double', 'System.Double'], 'Double', {
-  MaxValue: prop(T.double, () => Number.MAX_VALUE), MinValue: prop(T.double, () => -Number.MAX_VALUE), NaN: prop(T.double, () => NaN),
-  PositiveInfinity: prop(T.double, () => Infinity), NegativeInfinity: prop(T.double, () => -Infinity), Epsilon: prop(T.double, () => 5e-324),
-  IsNaN: method(sig([T.double], T.bool, Number.isNaN)), IsInfinity: method(sig([T.double], T.bool, (v: number) => v === Infinity || v === -Infinity)),
+  MaxValue: prop(T.double, () => Number.MAX_VALUE),
+  MinValue: prop(T.double, () => -Number.MAX_VALUE),
+  NaN: prop(T.double, () => NaN),
+  PositiveInfinity: prop(T.double, () => Infinity),
+  NegativeInfinity: prop(T.double, () => -Infinity),
+  Epsilon: prop(T.double, () => 5e-324),
+  IsNaN: method(sig([T.double], T.bool, Number.isNaN)),
+  IsInfinity: method(sig([T.double], T.bool, (v: number) => v === Infinity || v === -Infinity)),
   ...parseStatics(T.double, parseFns.double.p, parseFns.double.tp),
 });
-numericType('float', ['Single', 'System.Single'], 'Single', { ...parseStatics(T.float, (s) => Math.fround(parseFns.double.p(s)), (s) => { const r = parseFns.double.tp(s); return { ok: r.ok, value: Math.fround(r.value) }; }) });
+numericType('float', ['Single', 'System.Single'], 'Single', {
+  ...parseStatics(
+    T.float,
+    (s) => Math.fround(parseFns.double.p(s)),
+    (s) => {
+      const r = parseFns.double.tp(s);
+      return { ok: r.ok, value: Math.fround(r.value) };
+    },
+  ),
+});
 // decimal values are Decimal objects (src/dotnet/decimal.ts): their own members, not the number-based ones above
 defineType({
   name: 'decimal',
@@ -292,7 +376,10 @@ defineType({
     Zero: prop(T.decimal, () => Decimal.Zero, undefined, true),
     One: prop(T.decimal, () => Decimal.One, undefined, true),
     MinusOne: prop(T.decimal, () => Decimal.MinusOne, undefined, true),
-    Round: method(sig([T.decimal], T.decimal, (v: Decimal) => v.round()), sig([T.decimal, I], T.decimal, (v: Decimal, d: number) => v.round(d))),
+    Round: method(
+      sig([T.decimal], T.decimal, (v: Decimal) => v.round()),
+      sig([T.decimal, I], T.decimal, (v: Decimal, d: number) => v.round(d)),
+    ),
     Truncate: method(sig([T.decimal], T.decimal, (v: Decimal) => v.truncate())),
     Floor: method(sig([T.decimal], T.decimal, (v: Decimal) => v.floor())),
     Ceiling: method(sig([T.decimal], T.decimal, (v: Decimal) => v.ceiling())),
@@ -311,7 +398,14 @@ function parseDecimalText(s: string | null): Decimal {
   const plainText = (s as string).trim().replace(/,/g, '');
   return Decimal.parse(plainText) ?? Decimal.fromNumber(num.parseDecimal(s));
 }
-for (const [n, al] of [['byte', ['Byte', 'System.Byte']], ['sbyte', ['SByte']], ['short', ['Int16', 'System.Int16']], ['ushort', ['UInt16']], ['uint', ['UInt32']], ['ulong', ['UInt64']]] as const) {
+for (const [n, al] of [
+  ['byte', ['Byte', 'System.Byte']],
+  ['sbyte', ['SByte']],
+  ['short', ['Int16', 'System.Int16']],
+  ['ushort', ['UInt16']],
+  ['uint', ['UInt32']],
+  ['ulong', ['UInt64']],
+] as const) {
   numericType(n, [...al], n === 'byte' ? 'Byte' : n === 'short' ? 'Int16' : 'Int64', {});
 }
 defineType({
@@ -324,11 +418,13 @@ defineType({
   },
   statics: {
     Parse: method(sig([S], T.bool, (s: string | null) => num.parseBoolean(s))),
-    TryParse: method(sig([S, out(T.bool)], T.bool, (s: string | null, set: (v: unknown) => void) => {
-      const r = num.tryParseBoolean(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParse: method(
+      sig([S, out(T.bool)], T.bool, (s: string | null, set: (v: unknown) => void) => {
+        const r = num.tryParseBoolean(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
     TrueString: prop(S, () => 'True'),
     FalseString: prop(S, () => 'False'),
   },
@@ -358,7 +454,10 @@ defineType({
   name: 'CultureInfo',
   aliases: ['System.Globalization.CultureInfo'],
   bases: () => [named('IFormatProvider')],
-  statics: { InvariantCulture: prop(named('CultureInfo'), () => ({}), undefined, true), CurrentCulture: prop(named('CultureInfo'), () => ({}), undefined, true) },
+  statics: {
+    InvariantCulture: prop(named('CultureInfo'), () => ({}), undefined, true),
+    CurrentCulture: prop(named('CultureInfo'), () => ({}), undefined, true),
+  },
 });
 defineNamespaces('System.Globalization');
 
@@ -381,16 +480,24 @@ defineType({
   statics: {
     PI: prop(D, () => Math.PI),
     E: prop(D, () => Math.E),
-    Abs: numOverloads('Abs', (a) => {
-      if (a === -2147483648) throw new DotNetException('OverflowException', 'Negating the minimum value of a twos complement number is invalid.');
-      return Math.abs(a);
-    }, Math.abs, 1),
+    Abs: numOverloads(
+      'Abs',
+      (a) => {
+        if (a === -2147483648) throw new DotNetException('OverflowException', 'Negating the minimum value of a twos complement number is invalid.');
+        return Math.abs(a);
+      },
+      Math.abs,
+      1,
+    ),
     Max: numOverloads('Max', Math.max, Math.max, 2),
     Min: numOverloads('Min', Math.min, Math.min, 2),
-    Sign: method(sig([I], I, Math.sign), sig([D], I, (v: number) => {
-      if (Number.isNaN(v)) throw new DotNetException('ArithmeticException' as 'Exception', 'Function does not accept floating point Not-a-Number values.');
-      return Math.sign(v);
-    })),
+    Sign: method(
+      sig([I], I, Math.sign),
+      sig([D], I, (v: number) => {
+        if (Number.isNaN(v)) throw new DotNetException('ArithmeticException' as 'Exception', 'Function does not accept floating point Not-a-Number values.');
+        return Math.sign(v);
+      }),
+    ),
     Round: method(
       sig([D], D, (v: number) => num.mathRound(v)),
       sig([D, I], D, (v: number, d: number) => num.mathRound(v, d)),
@@ -401,13 +508,25 @@ defineType({
       sig([T.decimal, MRt], T.decimal, (v: Decimal, m: number) => v.round(0, decimalMode(m))),
       sig([T.decimal, I, MRt], T.decimal, (v: Decimal, d: number, m: number) => v.round(d, decimalMode(m))),
     ),
-    Floor: method(sig([D], D, Math.floor), sig([T.decimal], T.decimal, (v: Decimal) => v.floor())),
-    Ceiling: method(sig([D], D, Math.ceil), sig([T.decimal], T.decimal, (v: Decimal) => v.ceiling())),
-    Truncate: method(sig([D], D, Math.trunc), sig([T.decimal], T.decimal, (v: Decimal) => v.truncate())),
+    Floor: method(
+      sig([D], D, Math.floor),
+      sig([T.decimal], T.decimal, (v: Decimal) => v.floor()),
+    ),
+    Ceiling: method(
+      sig([D], D, Math.ceil),
+      sig([T.decimal], T.decimal, (v: Decimal) => v.ceiling()),
+    ),
+    Truncate: method(
+      sig([D], D, Math.trunc),
+      sig([T.decimal], T.decimal, (v: Decimal) => v.truncate()),
+    ),
     Sqrt: method(sig([D], D, Math.sqrt)),
     Pow: method(sig([D, D], D, Math.pow)),
     Exp: method(sig([D], D, Math.exp)),
-    Log: method(sig([D], D, Math.log), sig([D, D], D, (a: number, b: number) => Math.log(a) / Math.log(b))),
+    Log: method(
+      sig([D], D, Math.log),
+      sig([D, D], D, (a: number, b: number) => Math.log(a) / Math.log(b)),
+    ),
     Log10: method(sig([D], D, Math.log10)),
     Log2: method(sig([D], D, Math.log2)),
     Sin: method(sig([D], D, Math.sin)),
@@ -415,7 +534,10 @@ defineType({
     Tan: method(sig([D], D, Math.tan)),
     Atan: method(sig([D], D, Math.atan)),
     Atan2: method(sig([D, D], D, Math.atan2)),
-    Clamp: method(sig([I, I, I], I, (v: number, a: number, b: number) => Math.min(Math.max(v, a), b)), sig([D, D, D], D, (v: number, a: number, b: number) => Math.min(Math.max(v, a), b))),
+    Clamp: method(
+      sig([I, I, I], I, (v: number, a: number, b: number) => Math.min(Math.max(v, a), b)),
+      sig([D, D, D], D, (v: number, a: number, b: number) => Math.min(Math.max(v, a), b)),
+    ),
   },
 });
 
@@ -436,29 +558,43 @@ defineType({
       sig([C], I, (v: number) => v),
       sig([O], I, (v: unknown) => num.convertToInt32(plain(v))),
     ),
-    ToInt64: method(sig([D], T.long, (v: number) => normLong(num.doubleToInt64(v))), sig([O], T.long, (v: unknown) => normLong(num.convertToInt64(typeof v === 'bigint' ? v : plain(v))))),
-    ToInt16: method(sig([O], T.short, (v: unknown) => {
-      const n = num.convertToInt32(plain(v));
-      if (n < -32768 || n > 32767) throw new DotNetException('OverflowException', 'Value was either too large or too small for an Int16.');
-      return n;
-    })),
+    ToInt64: method(
+      sig([D], T.long, (v: number) => normLong(num.doubleToInt64(v))),
+      sig([O], T.long, (v: unknown) => normLong(num.convertToInt64(typeof v === 'bigint' ? v : plain(v)))),
+    ),
+    ToInt16: method(
+      sig([O], T.short, (v: unknown) => {
+        const n = num.convertToInt32(plain(v));
+        if (n < -32768 || n > 32767) throw new DotNetException('OverflowException', 'Value was either too large or too small for an Int16.');
+        return n;
+      }),
+    ),
     ToDouble: method(sig([O], D, (v: unknown) => num.convertToDouble(plain(v)))),
-    ToDecimal: method(sig([O], T.decimal, (v: unknown) => (v instanceof Decimal ? v : typeof v === 'string' ? parseDecimalText(v) : Decimal.fromNumber(num.convertToDecimal(plain(v)))))),
+    ToDecimal: method(
+      sig([O], T.decimal, (v: unknown) =>
+        v instanceof Decimal ? v : typeof v === 'string' ? parseDecimalText(v) : Decimal.fromNumber(num.convertToDecimal(plain(v))),
+      ),
+    ),
     ToBoolean: method(sig([O], T.bool, (v: unknown) => num.convertToBoolean(plain(v)))),
     ToString: method(
       sig([I, I], S, (v: number, b: number) => convertToBase(v, b)),
       sig([O], S, (v: unknown) => (v === null || v === undefined ? '' : toCsString(v))),
       sig([O, named('IFormatProvider')], S, (v: unknown) => (v === null || v === undefined ? '' : toCsString(v))),
     ),
-    ToChar: method(sig([I], C, (v: number) => v), sig([S], C, (s: string | null) => {
-      if (s === null || s.length !== 1) throw new DotNetException('FormatException', 'String must be exactly one character long.');
-      return s.charCodeAt(0);
-    })),
-    ToByte: method(sig([O], T.byte, (v: unknown) => {
-      const n = num.convertToInt32(plain(v));
-      if (n < 0 || n > 255) throw new DotNetException('OverflowException', 'Value was either too large or too small for an unsigned byte.');
-      return n;
-    })),
+    ToChar: method(
+      sig([I], C, (v: number) => v),
+      sig([S], C, (s: string | null) => {
+        if (s === null || s.length !== 1) throw new DotNetException('FormatException', 'String must be exactly one character long.');
+        return s.charCodeAt(0);
+      }),
+    ),
+    ToByte: method(
+      sig([O], T.byte, (v: unknown) => {
+        const n = num.convertToInt32(plain(v));
+        if (n < 0 || n > 255) throw new DotNetException('OverflowException', 'Value was either too large or too small for an unsigned byte.');
+        return n;
+      }),
+    ),
     IsDBNull: method(sig([O], T.bool, () => false)),
   },
 });
@@ -470,28 +606,82 @@ function convertToBase(v: number, b: number): string {
 }
 
 // ---- exceptions --------------------------------------------------------------------------------------------------------
-const EXC = ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'FormatException', 'NullReferenceException', 'InvalidCastException', 'KeyNotFoundException', 'NotSupportedException', 'NotImplementedException', 'IndexOutOfRangeException', 'OverflowException', 'DivideByZeroException', 'ArithmeticException', 'UriFormatException', 'JsonException', 'JsonReaderException', 'JsonSerializationException', 'CryptographicException', 'TimeoutException', 'OutOfMemoryException', 'InsufficientExecutionStackException', 'RegexMatchTimeoutException', 'JsonWriterException', 'XmlException'];
+const EXC = [
+  'Exception',
+  'ArgumentException',
+  'ArgumentNullException',
+  'ArgumentOutOfRangeException',
+  'InvalidOperationException',
+  'FormatException',
+  'NullReferenceException',
+  'InvalidCastException',
+  'KeyNotFoundException',
+  'NotSupportedException',
+  'NotImplementedException',
+  'IndexOutOfRangeException',
+  'OverflowException',
+  'DivideByZeroException',
+  'ArithmeticException',
+  'UriFormatException',
+  'JsonException',
+  'JsonReaderException',
+  'JsonSerializationException',
+  'CryptographicException',
+  'TimeoutException',
+  'OutOfMemoryException',
+  'InsufficientExecutionStackException',
+  'RegexMatchTimeoutException',
+  'JsonWriterException',
+  'XmlException',
+];
 for (const name of EXC) {
   const t = named(name);
-  const ns = name.startsWith('Json') ? 'Newtonsoft.Json' : name === 'KeyNotFoundException' ? 'System.Collections.Generic' : name === 'CryptographicException' ? 'System.Security.Cryptography' : name === 'RegexMatchTimeoutException' ? 'System.Text.RegularExpressions' : 'System';
+  const ns = name.startsWith('Json')
+    ? 'Newtonsoft.Json'
+    : name === 'KeyNotFoundException'
+      ? 'System.Collections.Generic'
+      : name === 'CryptographicException'
+        ? 'System.Security.Cryptography'
+        : name === 'RegexMatchTimeoutException'
+          ? 'System.Text.RegularExpressions'
+          : 'System';
   defineType({
     name,
     aliases: [`${ns}.${name}`],
-    bases: () => (name === 'Exception' ? [] : [named(['ArgumentNullException', 'ArgumentOutOfRangeException'].includes(name) ? 'ArgumentException' : name === 'JsonReaderException' || name === 'JsonSerializationException' || name === 'JsonWriterException' ? 'JsonException' : name === 'RegexMatchTimeoutException' ? 'TimeoutException' : name === 'DivideByZeroException' || name === 'OverflowException' ? 'ArithmeticException' : 'Exception')]),
+    bases: () =>
+      name === 'Exception'
+        ? []
+        : [
+            named(
+              ['ArgumentNullException', 'ArgumentOutOfRangeException'].includes(name)
+                ? 'ArgumentException'
+                : name === 'JsonReaderException' || name === 'JsonSerializationException' || name === 'JsonWriterException'
+                  ? 'JsonException'
+                  : name === 'RegexMatchTimeoutException'
+                    ? 'TimeoutException'
+                    : name === 'DivideByZeroException' || name === 'OverflowException'
+                      ? 'ArithmeticException'
+                      : 'Exception',
+            ),
+          ],
     isInstance: (v, tt) => v instanceof DotNetException && (tt.name === 'Exception' || v.typeName === tt.name),
-    instance: name === 'Exception' ? {
-      Message: prop(S, (e: DotNetException) => e.message, undefined, true),
-      InnerException: prop(named('Exception'), () => null),
-      StackTrace: prop(S, () => ''),
-      Source: prop(S, () => ''),
-      ToString: method(sig([], S, (e: DotNetException) => `${e.fullTypeName}: ${e.message}`)),
-      ParamName: prop(S, (e: DotNetException) => e.paramName ?? null),
-    } : {},
-    ctor: (site) => method(
-      sig([], t, () => new DotNetException(name as 'Exception', defaultExceptionMessage(name))),
-      sig([S], t, (m: string | null) => new DotNetException(name as 'Exception', m ?? defaultExceptionMessage(name))),
-      sig([S, named('Exception')], t, (m: string | null) => new DotNetException(name as 'Exception', m ?? defaultExceptionMessage(name))),
-    ).bind(site),
+    instance:
+      name === 'Exception'
+        ? {
+            Message: prop(S, (e: DotNetException) => e.message, undefined, true),
+            InnerException: prop(named('Exception'), () => null),
+            StackTrace: prop(S, () => ''),
+            Source: prop(S, () => ''),
+            ToString: method(sig([], S, (e: DotNetException) => `${e.fullTypeName}: ${e.message}`)),
+            ParamName: prop(S, (e: DotNetException) => e.paramName ?? null),
+          }
+        : {},
+    ctor: (site) =>
+      method(
+        sig([], t, () => new DotNetException(name as 'Exception', defaultExceptionMessage(name))),
+        sig([S], t, (m: string | null) => new DotNetException(name as 'Exception', m ?? defaultExceptionMessage(name))),
+        sig([S, named('Exception')], t, (m: string | null) => new DotNetException(name as 'Exception', m ?? defaultExceptionMessage(name))),
+      ).bind(site),
   });
 }
 function defaultExceptionMessage(name: string): string {
@@ -515,7 +705,11 @@ defineType({
   name: 'Random',
   aliases: ['System.Random'],
   isInstance: (v) => v instanceof CsRandom,
-  ctor: (site) => method(sig([], RandomT, () => new CsRandom(null)), sig([I], RandomT, (s: number) => new CsRandom(s))).bind(site),
+  ctor: (site) =>
+    method(
+      sig([], RandomT, () => new CsRandom(null)),
+      sig([I], RandomT, (s: number) => new CsRandom(s)),
+    ).bind(site),
   instance: {
     Next: method(
       sig([], I, (r: CsRandom) => Math.floor(r.next() * 2147483647)),
@@ -537,11 +731,13 @@ defineType({
   aliases: ['System.BitConverter'],
   statics: {
     ToString: method(sig([T.bytes], S, (b: Uint8Array) => Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join('-'))),
-    GetBytes: method(sig([I], T.bytes, (v: number) => {
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setInt32(0, v, true);
-      return b;
-    })),
+    GetBytes: method(
+      sig([I], T.bytes, (v: number) => {
+        const b = new Uint8Array(4);
+        new DataView(b.buffer).setInt32(0, v, true);
+        return b;
+      }),
+    ),
     ToInt32: method(sig([T.bytes, I], I, (b: Uint8Array, i: number) => new DataView(b.buffer, b.byteOffset).getInt32(i, true))),
     IsLittleEndian: prop(T.bool, () => true),
   },

@@ -4,7 +4,17 @@
  * primitives and explicit operators to primitives.
  */
 import {
-  deserializeObject, JArray, JContainer, JObject, JProperty, JToken, JTokenTypeValue, JValue, serializeObject, valueAs, type JTokenType,
+  deserializeObject,
+  JArray,
+  JContainer,
+  JObject,
+  JProperty,
+  JToken,
+  JTokenTypeValue,
+  JValue,
+  serializeObject,
+  valueAs,
+  type JTokenType,
 } from '../../dotnet/json.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { enumerableOf, kvpOf, named, T, type CsType } from '../types.js';
@@ -35,7 +45,12 @@ defineExplicitConversion(jtokenExplicit);
 /** `Value<T>(key)` / `ToObject<T>()` target for a static type; reports unsupported targets. */
 function target(site: CallSite, t: CsType): Parameters<typeof valueAs>[1] {
   const tg = jsonTarget(t);
-  if (!tg) site.b.error(site.pos, `converting a JSON token to ${t.name} is not supported`, 'supported: string, int, long, double, decimal, bool, DateTime (and their nullable forms), JToken, JObject, JArray, object');
+  if (!tg)
+    site.b.error(
+      site.pos,
+      `converting a JSON token to ${t.name} is not supported`,
+      'supported: string, int, long, double, decimal, bool, DateTime (and their nullable forms), JToken, JObject, JArray, object',
+    );
   return tg;
 }
 
@@ -115,24 +130,33 @@ defineType({
     Next: prop(JT, (t: JToken) => t.Next),
     Previous: prop(JT, (t: JToken) => t.Previous),
     Value: { kind: 'method', bind: valueOf },
-    Values: { kind: 'method', bind: (site) => {
-      if (site.args.length) return null;
-      const t = site.typeArgs?.[0];
-      const rc = site.recv!.c;
-      if (!t) return { type: enumerableOf(JT), c: (ctx, f) => (rc(ctx, f) as JToken).Values() };
-      const tg = target(site, t);
-      return { type: enumerableOf(t), c: (ctx, f) => (rc(ctx, f) as JToken).Values().map((x) => fromJsonResult(valueAs(x, tg), tg)) };
-    } },
-    ToObject: { kind: 'method', bind: (site) => {
-      const t = site.typeArgs?.[0];
-      if (!t || site.args.length) return null;
-      const tg = target(site, t);
-      const rc = site.recv!.c;
-      return { type: t, c: (ctx, f) => fromJsonResult((rc(ctx, f) as JToken).ToObject(tg), tg) };
-    } },
+    Values: {
+      kind: 'method',
+      bind: (site) => {
+        if (site.args.length) return null;
+        const t = site.typeArgs?.[0];
+        const rc = site.recv!.c;
+        if (!t) return { type: enumerableOf(JT), c: (ctx, f) => (rc(ctx, f) as JToken).Values() };
+        const tg = target(site, t);
+        return { type: enumerableOf(t), c: (ctx, f) => (rc(ctx, f) as JToken).Values().map((x) => fromJsonResult(valueAs(x, tg), tg)) };
+      },
+    },
+    ToObject: {
+      kind: 'method',
+      bind: (site) => {
+        const t = site.typeArgs?.[0];
+        if (!t || site.args.length) return null;
+        const tg = target(site, t);
+        const rc = site.recv!.c;
+        return { type: t, c: (ctx, f) => fromJsonResult((rc(ctx, f) as JToken).ToObject(tg), tg) };
+      },
+    },
     Children: method(sig([], enumerableOf(JT), (t: JToken) => t.Children())),
     Descendants: method(sig([], enumerableOf(JT), (t: JToken) => t.Descendants())),
-    SelectToken: method(sig([S], JT, (t: JToken, p: string) => t.SelectToken(p)), sig([S, B], JT, (t: JToken, p: string, e: boolean) => t.SelectToken(p, e))),
+    SelectToken: method(
+      sig([S], JT, (t: JToken, p: string) => t.SelectToken(p)),
+      sig([S, B], JT, (t: JToken, p: string, e: boolean) => t.SelectToken(p, e)),
+    ),
     SelectTokens: method(sig([S], enumerableOf(JT), (t: JToken, p: string) => t.SelectTokens(p))),
     DeepClone: method(sig([], JT, (t: JToken) => t.DeepClone())),
     Remove: method(sig([], T.void, (t: JToken) => t.Remove())),
@@ -192,33 +216,43 @@ defineType({
       sig([JP], T.void, (o: JObject, p: JProperty) => o.Add(p)),
       sig([O], T.void, (o: JObject, p: unknown) => o.Add(csToJToken(p) as JProperty)),
     ),
-    Remove: method(sig([S], B, (o: JObject, k: string) => o.Remove(k)), sig([], T.void, (o: JObject) => void o.Remove())),
+    Remove: method(
+      sig([S], B, (o: JObject, k: string) => o.Remove(k)),
+      sig([], T.void, (o: JObject) => void o.Remove()),
+    ),
     ContainsKey: method(sig([S], B, (o: JObject, k: string) => o.ContainsKey(k))),
-    TryGetValue: method(sig([S, out(JT)], B, (o: JObject, k: string, set: (v: unknown) => void) => {
-      const r = o.TryGetValue(k);
-      set(r.value);
-      return r.ok;
-    })),
+    TryGetValue: method(
+      sig([S, out(JT)], B, (o: JObject, k: string, set: (v: unknown) => void) => {
+        const r = o.TryGetValue(k);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
     Properties: method(sig([], enumerableOf(JP), (o: JObject) => o.Properties())),
     Property: method(sig([S], JP, (o: JObject, k: string) => o.Property(k))),
     PropertyValues: method(sig([], enumerableOf(JT), (o: JObject) => o.PropertyValues())),
-    GetValue: method(sig([S], JT, (o: JObject, k: string) => o.get(k)), sig([S, named('StringComparison')], JT, (o: JObject, k: string, c: number) => {
-      if (c === 5 || c === 1 || c === 3) {
-        const p = o.Properties().find((x) => x.Name.toLowerCase() === k.toLowerCase());
-        return p ? p.Value : null;
-      }
-      return o.get(k);
-    })),
+    GetValue: method(
+      sig([S], JT, (o: JObject, k: string) => o.get(k)),
+      sig([S, named('StringComparison')], JT, (o: JObject, k: string, c: number) => {
+        if (c === 5 || c === 1 || c === 3) {
+          const p = o.Properties().find((x) => x.Name.toLowerCase() === k.toLowerCase());
+          return p ? p.Value : null;
+        }
+        return o.get(k);
+      }),
+    ),
     RemoveAll: method(sig([], T.void, (o: JObject) => o.RemoveAll())),
     DeepClone: method(sig([], JO, (o: JObject) => o.DeepClone())),
   },
   statics: {
     Parse: method(sig([S], JO, (s: string | null) => JObject.Parse(s))),
-    FromObject: method(sig([O], JO, (v: unknown) => {
-      const t = csToJToken(v);
-      if (!(t instanceof JObject)) throw new DotNetException('ArgumentException', `Object serialized to ${t.Type}. JObject instance expected.`);
-      return t.DeepClone();
-    })),
+    FromObject: method(
+      sig([O], JO, (v: unknown) => {
+        const t = csToJToken(v);
+        if (!(t instanceof JObject)) throw new DotNetException('ArgumentException', `Object serialized to ${t.Type}. JObject instance expected.`);
+        return t.DeepClone();
+      }),
+    ),
   },
 });
 
@@ -235,7 +269,9 @@ defineType({
       sig([JA], JA, (a: JArray) => a.DeepClone()),
       sig([rest(O)], JA, (items: unknown[]) => JArray.create(...items.map(csToJToken))),
       // Newtonsoft's JArray(object content): a JToken (JObject is also IEnumerable) is one item, other sequences spread
-      sig([enumerableOf(O)], JA, (items: Iterable<unknown> | JToken) => (items instanceof JToken ? JArray.create(items) : JArray.create(...[...items].map(csToJToken)))),
+      sig([enumerableOf(O)], JA, (items: Iterable<unknown> | JToken) =>
+        items instanceof JToken ? JArray.create(items) : JArray.create(...[...items].map(csToJToken)),
+      ),
     )(site),
   indexer: {
     type: (_t, args) => (args[0]?.name === 'string' ? JT : JT),
@@ -245,7 +281,10 @@ defineType({
   },
   instance: {
     Count: prop(I, (a: JArray) => a.Count),
-    Add: method(sig([JT], T.void, (a: JArray, v: JToken | null) => a.Add(v ?? JValue.CreateNull())), sig([O], T.void, (a: JArray, v: unknown) => a.Add(csToJToken(v)))),
+    Add: method(
+      sig([JT], T.void, (a: JArray, v: JToken | null) => a.Add(v ?? JValue.CreateNull())),
+      sig([O], T.void, (a: JArray, v: unknown) => a.Add(csToJToken(v))),
+    ),
     Insert: method(sig([I, JT], T.void, (a: JArray, i: number, v: JToken | null) => a.Insert(i, v ?? JValue.CreateNull()))),
     RemoveAt: method(sig([I], T.void, (a: JArray, i: number) => a.RemoveAt(i))),
     Remove: method(sig([JT], B, (a: JArray, v: JToken) => a.Remove(v))),
@@ -255,11 +294,13 @@ defineType({
   },
   statics: {
     Parse: method(sig([S], JA, (s: string | null) => JArray.Parse(s))),
-    FromObject: method(sig([O], JA, (v: unknown) => {
-      const t = csToJToken(v);
-      if (!(t instanceof JArray)) throw new DotNetException('ArgumentException', `Object serialized to ${t.Type}. JArray instance expected.`);
-      return t.DeepClone();
-    })),
+    FromObject: method(
+      sig([O], JA, (v: unknown) => {
+        const t = csToJToken(v);
+        if (!(t instanceof JArray)) throw new DotNetException('ArgumentException', `Object serialized to ${t.Type}. JArray instance expected.`);
+        return t.DeepClone();
+      }),
+    ),
   },
 });
 /** `(int)arr[i]` uses the JToken indexer with an int; convert the index argument. */
@@ -269,12 +310,20 @@ defineType({
   aliases: ['Newtonsoft.Json.Linq.JProperty'],
   bases: () => [named('JContainer'), JT],
   isInstance: (v) => v instanceof JProperty,
-  ctor: (site) => overloads(sig([S, O], JP, (n: string, v: unknown) => JProperty.create(n, csToJToken(v))), sig([S, JT], JP, (n: string, v: JToken | null) => JProperty.create(n, v ?? JValue.CreateNull())))(site),
+  ctor: (site) =>
+    overloads(
+      sig([S, O], JP, (n: string, v: unknown) => JProperty.create(n, csToJToken(v))),
+      sig([S, JT], JP, (n: string, v: JToken | null) => JProperty.create(n, v ?? JValue.CreateNull())),
+    )(site),
   instance: {
     Name: prop(S, (p: JProperty) => p.Name),
-    Value: prop(JT, (p: JProperty) => p.Value, (p: JProperty, v: unknown) => {
-      p.Value = (v ?? JValue.CreateNull()) as JToken;
-    }),
+    Value: prop(
+      JT,
+      (p: JProperty) => p.Value,
+      (p: JProperty, v: unknown) => {
+        p.Value = (v ?? JValue.CreateNull()) as JToken;
+      },
+    ),
   },
 });
 

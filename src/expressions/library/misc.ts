@@ -44,9 +44,13 @@ defineType({
       sig([T.long, named('DateTimeKind')], DT, (t: number, k: number) => DateTime.fromTicks(BigInt(t), KINDS[k])),
       sig([I, I, I], DT, (y: number, m: number, d: number) => DateTime.create(y, m, d)),
       sig([I, I, I, I, I, I], DT, (y: number, m: number, d: number, h: number, mi: number, s: number) => DateTime.create(y, m, d, h, mi, s)),
-      sig([I, I, I, I, I, I, named('DateTimeKind')], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, k: number) => DateTime.create(y, m, d, h, mi, s, 0, KINDS[k])),
+      sig([I, I, I, I, I, I, named('DateTimeKind')], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, k: number) =>
+        DateTime.create(y, m, d, h, mi, s, 0, KINDS[k]),
+      ),
       sig([I, I, I, I, I, I, I], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number) => DateTime.create(y, m, d, h, mi, s, ms)),
-      sig([I, I, I, I, I, I, I, named('DateTimeKind')], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number, k: number) => DateTime.create(y, m, d, h, mi, s, ms, KINDS[k])),
+      sig([I, I, I, I, I, I, I, named('DateTimeKind')], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number, k: number) =>
+        DateTime.create(y, m, d, h, mi, s, ms, KINDS[k]),
+      ),
     )(site),
   instance: {
     ...dtProps,
@@ -64,13 +68,20 @@ defineType({
     AddDays: method(sig([D], DT, (d: DateTime, v: number) => d.AddDays(v))),
     AddMonths: method(sig([I], DT, (d: DateTime, v: number) => d.AddMonths(v))),
     AddYears: method(sig([I], DT, (d: DateTime, v: number) => d.AddYears(v))),
-    Subtract: method(sig([DT], TS, (d: DateTime, o: DateTime) => d.Subtract(o)), sig([TS], DT, (d: DateTime, o: TimeSpan) => d.Subtract(o))),
+    Subtract: method(
+      sig([DT], TS, (d: DateTime, o: DateTime) => d.Subtract(o)),
+      sig([TS], DT, (d: DateTime, o: TimeSpan) => d.Subtract(o)),
+    ),
     CompareTo: method(sig([DT], I, (d: DateTime, o: DateTime) => d.CompareTo(o))),
     Equals: method(sig([DT], B, (d: DateTime, o: DateTime) => d.Equals(o))),
     ToUniversalTime: method(sig([], DT, (d: DateTime) => d.ToUniversalTime())),
     ToLocalTime: method(sig([], DT, (d: DateTime) => d.ToLocalTime())),
     IsDaylightSavingTime: method(sig([], B, (d: DateTime) => d.IsDaylightSavingTime())),
-    ToString: method(sig([], S, (d: DateTime) => d.toDotNetString()), sig([S], S, (d: DateTime, f: string | null) => d.toDotNetString(f ?? undefined)), sig([S, named('IFormatProvider')], S, (d: DateTime, f: string | null) => d.toDotNetString(f ?? undefined))),
+    ToString: method(
+      sig([], S, (d: DateTime) => d.toDotNetString()),
+      sig([S], S, (d: DateTime, f: string | null) => d.toDotNetString(f ?? undefined)),
+      sig([S, named('IFormatProvider')], S, (d: DateTime, f: string | null) => d.toDotNetString(f ?? undefined)),
+    ),
     ToShortDateString: method(sig([], S, (d: DateTime) => d.toDotNetString('d'))),
     ToLongDateString: method(sig([], S, (d: DateTime) => d.toDotNetString('D'))),
     ToShortTimeString: method(sig([], S, (d: DateTime) => d.toDotNetString('t'))),
@@ -84,13 +95,21 @@ defineType({
     MinValue: prop(DT, () => DateTime.MinValue, undefined, true),
     MaxValue: prop(DT, () => DateTime.MaxValue, undefined, true),
     UnixEpoch: prop(DT, () => DateTime.UnixEpoch, undefined, true),
-    Parse: method(sig([S], DT, (s: string | null) => DateTime.Parse(s)), sig([S, named('IFormatProvider')], DT, (s: string | null) => DateTime.Parse(s))),
-    TryParse: method(sig([S, out(DT)], B, (s: string | null, set: (v: unknown) => void) => {
-      const r = DateTime.TryParse(s);
-      set(r.value);
-      return r.ok;
-    })),
-    ParseExact: method(sig([S, S, named('IFormatProvider')], DT, (s: string | null, f: string | null) => DateTime.ParseExact(s, f)), sig([S, S], DT, (s: string | null, f: string | null) => DateTime.ParseExact(s, f))),
+    Parse: method(
+      sig([S], DT, (s: string | null) => DateTime.Parse(s)),
+      sig([S, named('IFormatProvider')], DT, (s: string | null) => DateTime.Parse(s)),
+    ),
+    TryParse: method(
+      sig([S, out(DT)], B, (s: string | null, set: (v: unknown) => void) => {
+        const r = DateTime.TryParse(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
+    ParseExact: method(
+      sig([S, S, named('IFormatProvider')], DT, (s: string | null, f: string | null) => DateTime.ParseExact(s, f)),
+      sig([S, S], DT, (s: string | null, f: string | null) => DateTime.ParseExact(s, f)),
+    ),
     IsLeapYear: method(sig([I], B, (y: number) => DateTime.IsLeapYear(y))),
     DaysInMonth: method(sig([I, I], I, (y: number, m: number) => DateTime.DaysInMonth(y, m))),
     SpecifyKind: method(sig([DT, named('DateTimeKind')], DT, (d: DateTime, k: number) => DateTime.SpecifyKind(d, KINDS[k]!))),
@@ -107,10 +126,20 @@ defineOperator('-', 'TimeSpan', 'TimeSpan', { type: TS, fn: (a: TimeSpan, b: Tim
 defineOperator('-', 'DateTimeOffset', 'DateTimeOffset', { type: TS, fn: (a: DateTimeOffset, b: DateTimeOffset) => new TimeSpan(a.UtcTicks - b.UtcTicks) });
 defineOperator('-', 'DateTimeOffset', 'TimeSpan', { type: named('DateTimeOffset'), fn: (a: DateTimeOffset, b: TimeSpan) => a.Add(new TimeSpan(-b.ticks)) });
 defineOperator('+', 'DateTimeOffset', 'TimeSpan', { type: named('DateTimeOffset'), fn: (a: DateTimeOffset, b: TimeSpan) => a.Add(b) });
-for (const [op, test] of [['<', (c: number) => c < 0], ['>', (c: number) => c > 0], ['<=', (c: number) => c <= 0], ['>=', (c: number) => c >= 0], ['==', (c: number) => c === 0]] as const) {
+for (const [op, test] of [
+  ['<', (c: number) => c < 0],
+  ['>', (c: number) => c > 0],
+  ['<=', (c: number) => c <= 0],
+  ['>=', (c: number) => c >= 0],
+  ['==', (c: number) => c === 0],
+] as const) {
   defineOperator(op, 'DateTime', 'DateTime', { type: B, fn: (a: DateTime, b: DateTime) => test(cmpDt(a, b)), liftNull: false });
   defineOperator(op, 'TimeSpan', 'TimeSpan', { type: B, fn: (a: TimeSpan, b: TimeSpan) => test(a.CompareTo(b)), liftNull: false });
-  defineOperator(op, 'DateTimeOffset', 'DateTimeOffset', { type: B, fn: (a: DateTimeOffset, b: DateTimeOffset) => test(Number(a.UtcTicks - b.UtcTicks)), liftNull: false });
+  defineOperator(op, 'DateTimeOffset', 'DateTimeOffset', {
+    type: B,
+    fn: (a: DateTimeOffset, b: DateTimeOffset) => test(Number(a.UtcTicks - b.UtcTicks)),
+    liftNull: false,
+  });
 }
 
 // ---- TimeSpan ---------------------------------------------------------------------------------------------------------
@@ -137,7 +166,10 @@ defineType({
     Negate: method(sig([], TS, (a: TimeSpan) => a.Negate())),
     Duration: method(sig([], TS, (a: TimeSpan) => a.Duration())),
     CompareTo: method(sig([TS], I, (a: TimeSpan, b: TimeSpan) => a.CompareTo(b))),
-    ToString: method(sig([], S, (t: TimeSpan) => t.toDotNetString()), sig([S], S, (t: TimeSpan, f: string | null) => t.toDotNetString(f ?? undefined))),
+    ToString: method(
+      sig([], S, (t: TimeSpan) => t.toDotNetString()),
+      sig([S], S, (t: TimeSpan, f: string | null) => t.toDotNetString(f ?? undefined)),
+    ),
   },
   statics: {
     Zero: prop(TS, () => TimeSpan.Zero, undefined, true),
@@ -150,11 +182,13 @@ defineType({
     FromMilliseconds: method(sig([D], TS, (v: number) => TimeSpan.FromMilliseconds(v))),
     FromTicks: method(sig([T.long], TS, (v: number) => TimeSpan.FromTicks(v))),
     Parse: method(sig([S], TS, (s: string | null) => TimeSpan.Parse(s))),
-    TryParse: method(sig([S, out(TS)], B, (s: string | null, set: (v: unknown) => void) => {
-      const r = TimeSpan.TryParse(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParse: method(
+      sig([S, out(TS)], B, (s: string | null, set: (v: unknown) => void) => {
+        const r = TimeSpan.TryParse(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
   },
 });
 
@@ -169,8 +203,12 @@ defineType({
       sig([DT], DTO, (d: DateTime) => DateTimeOffset.fromDateTime(d)),
       sig([DT, TS], DTO, (d: DateTime, o: TimeSpan) => DateTimeOffset.fromDateTime(d, o)),
       sig([T.long, TS], DTO, (t: number, o: TimeSpan) => DateTimeOffset.fromTicks(BigInt(t), o)),
-      sig([I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, o: TimeSpan) => DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s), o)),
-      sig([I, I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number, o: TimeSpan) => DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s, ms), o)),
+      sig([I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, o: TimeSpan) =>
+        DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s), o),
+      ),
+      sig([I, I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, ms: number, o: TimeSpan) =>
+        DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s, ms), o),
+      ),
     )(site),
   instance: {
     Add: method(sig([TS], DTO, (d: DateTimeOffset, v: TimeSpan) => d.Add(v))),
@@ -206,7 +244,10 @@ defineType({
     LocalDateTime: prop(DT, (d: DateTimeOffset) => d.LocalDateTime),
     Offset: prop(TS, (d: DateTimeOffset) => d.Offset),
     UtcTicks: prop(T.long, (d: DateTimeOffset) => toNum(d.UtcTicks)),
-    ToString: method(sig([], S, (d: DateTimeOffset) => d.toDotNetString()), sig([S], S, (d: DateTimeOffset, f: string | null) => d.toDotNetString(f ?? undefined))),
+    ToString: method(
+      sig([], S, (d: DateTimeOffset) => d.toDotNetString()),
+      sig([S], S, (d: DateTimeOffset, f: string | null) => d.toDotNetString(f ?? undefined)),
+    ),
   },
   statics: {
     UtcNow: prop(DTO, (_o: unknown, ctx: GatewayContext) => DateTimeOffset.UtcNow(ctx.clock.now()), undefined, true),
@@ -224,9 +265,16 @@ defineType({
   aliases: ['System.Guid'],
   isInstance: (v) => v instanceof crypto.Guid,
   defaultValue: crypto.Guid.Empty,
-  ctor: (site) => overloads(sig([S], G, (s: string | null) => crypto.Guid.Parse(s)), sig([], G, () => crypto.Guid.Empty))(site),
+  ctor: (site) =>
+    overloads(
+      sig([S], G, (s: string | null) => crypto.Guid.Parse(s)),
+      sig([], G, () => crypto.Guid.Empty),
+    )(site),
   instance: {
-    ToString: method(sig([], S, (g: crypto.Guid) => g.ToString()), sig([S], S, (g: crypto.Guid, f: string | null) => g.ToString(f))),
+    ToString: method(
+      sig([], S, (g: crypto.Guid) => g.ToString()),
+      sig([S], S, (g: crypto.Guid, f: string | null) => g.ToString(f)),
+    ),
     ToByteArray: method(sig([], BYTES, (g: crypto.Guid) => g.ToByteArray())),
     Equals: method(sig([G], B, (a: crypto.Guid, b: crypto.Guid) => a.Equals(b))),
     CompareTo: method(sig([G], I, (a: crypto.Guid, b: crypto.Guid) => a.CompareTo(b))),
@@ -235,11 +283,13 @@ defineType({
     NewGuid: method(sig([], G, () => crypto.Guid.NewGuid())),
     Empty: prop(G, () => crypto.Guid.Empty, undefined, true),
     Parse: method(sig([S], G, (s: string | null) => crypto.Guid.Parse(s))),
-    TryParse: method(sig([S, out(G)], B, (s: string | null, set: (v: unknown) => void) => {
-      const r = crypto.Guid.TryParse(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParse: method(
+      sig([S, out(G)], B, (s: string | null, set: (v: unknown) => void) => {
+        const r = crypto.Guid.TryParse(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
   },
 });
 defineOperator('==', 'Guid', 'Guid', { type: B, fn: (a: crypto.Guid, b: crypto.Guid) => a.Equals(b) });
@@ -252,7 +302,10 @@ defineType({
   isInstance: (v) => v === text.UTF8 || v === text.ASCII || v === text.Unicode,
   instance: {
     GetBytes: method(sig([S], BYTES, (e: text.Encoding, s: string | null) => e.GetBytes(s))),
-    GetString: method(sig([BYTES], S, (e: text.Encoding, b: Uint8Array | null) => e.GetString(b)), sig([BYTES, I, I], S, (e: text.Encoding, b: Uint8Array | null, i: number, c: number) => e.GetString(b, i, c))),
+    GetString: method(
+      sig([BYTES], S, (e: text.Encoding, b: Uint8Array | null) => e.GetString(b)),
+      sig([BYTES, I, I], S, (e: text.Encoding, b: Uint8Array | null, i: number, c: number) => e.GetString(b, i, c)),
+    ),
     GetByteCount: method(sig([S], I, (e: text.Encoding, s: string | null) => e.GetByteCount(s))),
     WebName: prop(S, (e: text.Encoding) => e.WebName),
   },
@@ -266,7 +319,10 @@ defineType({
 defineType({
   name: 'Convert',
   statics: {
-    ToBase64String: method(sig([BYTES], S, (b: Uint8Array | null) => text.ToBase64String(b)), sig([BYTES, I, I], S, (b: Uint8Array | null, o: number, l: number) => text.ToBase64String(b, o, l))),
+    ToBase64String: method(
+      sig([BYTES], S, (b: Uint8Array | null) => text.ToBase64String(b)),
+      sig([BYTES, I, I], S, (b: Uint8Array | null, o: number, l: number) => text.ToBase64String(b, o, l)),
+    ),
     FromBase64String: method(sig([S], BYTES, (s: string | null) => text.FromBase64String(s))),
     ToHexString: method(sig([BYTES], S, (b: Uint8Array | null) => text.ToHexString(b))),
     FromHexString: method(sig([S], BYTES, (s: string | null) => text.FromHexString(s))),
@@ -275,7 +331,11 @@ defineType({
 defineType({
   name: 'BitConverter',
   statics: {
-    ToString: method(sig([BYTES], S, (b: Uint8Array | null) => text.BitConverterToString(b)), sig([BYTES, I], S, (b: Uint8Array | null, s: number) => text.BitConverterToString(b, s)), sig([BYTES, I, I], S, (b: Uint8Array | null, s: number, l: number) => text.BitConverterToString(b, s, l))),
+    ToString: method(
+      sig([BYTES], S, (b: Uint8Array | null) => text.BitConverterToString(b)),
+      sig([BYTES, I], S, (b: Uint8Array | null, s: number) => text.BitConverterToString(b, s)),
+      sig([BYTES, I, I], S, (b: Uint8Array | null, s: number, l: number) => text.BitConverterToString(b, s, l)),
+    ),
   },
 });
 const SB = named('StringBuilder');
@@ -283,24 +343,39 @@ defineType({
   name: 'StringBuilder',
   aliases: ['System.Text.StringBuilder'],
   isInstance: (v) => v instanceof text.StringBuilder,
-  ctor: (site) => overloads(sig([], SB, () => new text.StringBuilder()), sig([S], SB, (s: string | null) => new text.StringBuilder(s)), sig([I], SB, () => new text.StringBuilder()))(site),
+  ctor: (site) =>
+    overloads(
+      sig([], SB, () => new text.StringBuilder()),
+      sig([S], SB, (s: string | null) => new text.StringBuilder(s)),
+      sig([I], SB, () => new text.StringBuilder()),
+    )(site),
   instance: {
-    Length: prop(I, (b: text.StringBuilder) => b.Length, (b: text.StringBuilder, v: unknown) => {
-      b.Length = v as number;
-    }),
+    Length: prop(
+      I,
+      (b: text.StringBuilder) => b.Length,
+      (b: text.StringBuilder, v: unknown) => {
+        b.Length = v as number;
+      },
+    ),
     Append: method(
       sig([S], SB, (b: text.StringBuilder, v: string | null) => b.Append(v)),
       sig([T.char], SB, (b: text.StringBuilder, v: number) => b.Append(String.fromCharCode(v))),
       sig([T.char, I], SB, (b: text.StringBuilder, v: number, n: number) => b.Append(String.fromCharCode(v), n)),
       sig([O], SB, (b: text.StringBuilder, v: unknown) => b.Append(toCsString(v))),
     ),
-    AppendLine: method(sig([], SB, (b: text.StringBuilder) => b.AppendLine()), sig([S], SB, (b: text.StringBuilder, v: string | null) => b.AppendLine(v))),
+    AppendLine: method(
+      sig([], SB, (b: text.StringBuilder) => b.AppendLine()),
+      sig([S], SB, (b: text.StringBuilder, v: string | null) => b.AppendLine(v)),
+    ),
     AppendFormat: method(sig([S, rest(O)], SB, (b: text.StringBuilder, f: string, a: unknown[]) => b.AppendFormat(f, ...a.map(plain)))),
     Insert: method(sig([I, S], SB, (b: text.StringBuilder, i: number, v: string | null) => b.Insert(i, v))),
     Remove: method(sig([I, I], SB, (b: text.StringBuilder, i: number, n: number) => b.Remove(i, n))),
     Replace: method(sig([S, S], SB, (b: text.StringBuilder, a: string, c: string | null) => b.Replace(a, c))),
     Clear: method(sig([], SB, (b: text.StringBuilder) => b.Clear())),
-    ToString: method(sig([], S, (b: text.StringBuilder) => b.ToString()), sig([I, I], S, (b: text.StringBuilder, i: number, n: number) => b.ToString(i, n))),
+    ToString: method(
+      sig([], S, (b: text.StringBuilder) => b.ToString()),
+      sig([I, I], S, (b: text.StringBuilder, i: number, n: number) => b.ToString(i, n)),
+    ),
   },
 });
 
@@ -317,15 +392,19 @@ defineType({
 });
 const UriT = named('Uri');
 const uriProps: Record<string, Member> = {};
-for (const p of ['Scheme', 'Host', 'AbsolutePath', 'Query', 'Fragment', 'PathAndQuery', 'Authority', 'UserInfo', 'AbsoluteUri', 'OriginalString'] as const) uriProps[p] = prop(S, (u: text.Uri) => u[p]);
+for (const p of ['Scheme', 'Host', 'AbsolutePath', 'Query', 'Fragment', 'PathAndQuery', 'Authority', 'UserInfo', 'AbsoluteUri', 'OriginalString'] as const)
+  uriProps[p] = prop(S, (u: text.Uri) => u[p]);
 defineType({
   name: 'Uri',
   aliases: ['System.Uri'],
   isInstance: (v) => v instanceof text.Uri,
-  ctor: (site) => overloads(sig([S], UriT, (s: string | null) => {
-    if (s === null) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'uriString')");
-    return new text.Uri(s);
-  }))(site),
+  ctor: (site) =>
+    overloads(
+      sig([S], UriT, (s: string | null) => {
+        if (s === null) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'uriString')");
+        return new text.Uri(s);
+      }),
+    )(site),
   instance: {
     ...uriProps,
     Port: prop(I, (u: text.Uri) => u.Port),
@@ -339,11 +418,13 @@ defineType({
     EscapeDataString: method(sig([S], S, (s: string | null) => text.Uri.EscapeDataString(s))),
     UnescapeDataString: method(sig([S], S, (s: string | null) => text.Uri.UnescapeDataString(s))),
     IsWellFormedUriString: method(sig([S, named('UriKind')], B, (s: string | null) => text.Uri.IsWellFormedUriString(s))),
-    TryCreate: method(sig([S, named('UriKind'), out(UriT)], B, (s: string | null, _k: number, set: (v: unknown) => void) => {
-      const r = text.Uri.TryCreate(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryCreate: method(
+      sig([S, named('UriKind'), out(UriT)], B, (s: string | null, _k: number, set: (v: unknown) => void) => {
+        const r = text.Uri.TryCreate(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
   },
 });
 defineEnum('UriKind', { RelativeOrAbsolute: 0, Absolute: 1, Relative: 2 }, ['System.UriKind']);
@@ -359,12 +440,22 @@ defineType({
   name: 'Regex',
   aliases: ['System.Text.RegularExpressions.Regex'],
   isInstance: (v) => v instanceof Regex,
-  ctor: (site) => overloads(sig([S], RX, (p: string) => new Regex(p)), sig([S, RO], RX, (p: string, o: number) => new Regex(p, o)))(site),
+  ctor: (site) =>
+    overloads(
+      sig([S], RX, (p: string) => new Regex(p)),
+      sig([S, RO], RX, (p: string, o: number) => new Regex(p, o)),
+    )(site),
   instance: {
     IsMatch: method(sig([S], B, (r: Regex, s: string | null) => r.IsMatch(s))),
-    Match: method(sig([S], MT, (r: Regex, s: string | null) => r.Match(s)), sig([S, I], MT, (r: Regex, s: string | null, i: number) => r.Match(s, i))),
+    Match: method(
+      sig([S], MT, (r: Regex, s: string | null) => r.Match(s)),
+      sig([S, I], MT, (r: Regex, s: string | null, i: number) => r.Match(s, i)),
+    ),
     Matches: method(sig([S], named('MatchCollection'), (r: Regex, s: string | null) => r.Matches(s))),
-    Replace: method(sig([S, S], S, (r: Regex, s: string | null, p: string | null) => r.Replace(s, p)), sig([S, S, I], S, (r: Regex, s: string | null, p: string | null, n: number) => r.Replace(s, p, n))),
+    Replace: method(
+      sig([S, S], S, (r: Regex, s: string | null, p: string | null) => r.Replace(s, p)),
+      sig([S, S, I], S, (r: Regex, s: string | null, p: string | null, n: number) => r.Replace(s, p, n)),
+    ),
     Split: method(sig([S], T.strings, (r: Regex, s: string | null) => r.Split(s))),
     ToString: method(sig([], S, (r: Regex) => r.ToString())),
   },
@@ -382,13 +473,20 @@ defineType({
           const pat = site.b.convert(site.b.compile(a[1]!.value), S);
           const l = site.b.lambda(a[2]!.value, [MT], S);
           const opts = a[3] ? site.b.convert(site.b.compile(a[3].value), RO) : () => 0;
-          return { type: S, c: (ctx, f) => Regex.Replace(input(ctx, f) as string, pat(ctx, f) as string, l.make(ctx, f) as (m: Match) => string, opts(ctx, f) as number) };
+          return {
+            type: S,
+            c: (ctx, f) => Regex.Replace(input(ctx, f) as string, pat(ctx, f) as string, l.make(ctx, f) as (m: Match) => string, opts(ctx, f) as number),
+          };
         }
         return overloads(sig([S, S, S, opt(RO, 0)], S, (s: string | null, p: string, r: string | null, o: number) => Regex.Replace(s, p, r, o)))(site);
       },
     },
     Split: method(sig([S, S, opt(RO, 0)], T.strings, (s: string | null, p: string, o: number) => Regex.Split(s, p, o))),
-    Escape: method(sig([S], S, (s: string) => s.replace(/[\\*+?|{[()^$.# \t\n\r\f]/g, (c) => ({ '\t': '\\t', '\n': '\\n', '\r': '\\r', '\f': '\\f', ' ': '\\ ' })[c] ?? `\\${c}`))),
+    Escape: method(
+      sig([S], S, (s: string) =>
+        s.replace(/[\\*+?|{[()^$.# \t\n\r\f]/g, (c) => ({ '\t': '\\t', '\n': '\\n', '\r': '\\r', '\f': '\\f', ' ': '\\ ' })[c] ?? `\\${c}`),
+      ),
+    ),
     Unescape: method(sig([S], S, (s: string) => s.replace(/\\(.)/g, '$1'))),
   },
 });
@@ -404,7 +502,11 @@ defineType({
   name: 'Group',
   bases: () => [named('Capture')],
   isInstance: (v) => v instanceof Group,
-  instance: { Success: prop(B, (g: Group) => g.Success), Name: prop(S, (g: Group) => g.Name), Captures: prop(arrayOf(named('Capture')), (g: Group) => g.Captures) },
+  instance: {
+    Success: prop(B, (g: Group) => g.Success),
+    Name: prop(S, (g: Group) => g.Name),
+    Captures: prop(arrayOf(named('Capture')), (g: Group) => g.Captures),
+  },
 });
 defineType({
   name: 'Match',
@@ -440,7 +542,10 @@ defineType({
   name: 'HashAlgorithm',
   isInstance: (v) => v instanceof crypto.HashAlgorithm || v instanceof crypto.HMAC,
   instance: {
-    ComputeHash: method(sig([BYTES], BYTES, (h: crypto.HashAlgorithm, b: Uint8Array | null) => h.ComputeHash(b)), sig([BYTES, I, I], BYTES, (h: crypto.HashAlgorithm, b: Uint8Array | null, o: number, c: number) => h.ComputeHash(b, o, c))),
+    ComputeHash: method(
+      sig([BYTES], BYTES, (h: crypto.HashAlgorithm, b: Uint8Array | null) => h.ComputeHash(b)),
+      sig([BYTES, I, I], BYTES, (h: crypto.HashAlgorithm, b: Uint8Array | null, o: number, c: number) => h.ComputeHash(b, o, c)),
+    ),
     Dispose: method(sig([], T.void, () => undefined)),
     HashSize: prop(I, (h: crypto.HashAlgorithm) => h.HashSize),
   },
@@ -465,7 +570,11 @@ for (const name of ['MD5', 'SHA1', 'SHA256', 'SHA384', 'SHA512'] as const) {
     aliases: [`System.Security.Cryptography.HMAC${name}`],
     bases: () => [hashT],
     isInstance: (v) => v instanceof crypto.HMAC,
-    ctor: (site) => overloads(sig([], hm, () => crypto.createHmacAlgorithm(name)), sig([BYTES], hm, (k: Uint8Array | null) => crypto.createHmacAlgorithm(name, k)))(site),
+    ctor: (site) =>
+      overloads(
+        sig([], hm, () => crypto.createHmacAlgorithm(name)),
+        sig([BYTES], hm, (k: Uint8Array | null) => crypto.createHmacAlgorithm(name, k)),
+      )(site),
     instance: { Key: prop(BYTES, (h: crypto.HMAC) => h.Key) },
   });
 }
@@ -499,8 +608,18 @@ defineType({
   isInstance: (v) => v instanceof crypto.SymmetricAlgorithm,
   statics: { Create: method(sig([S], SYM, (n: string) => crypto.SymmetricAlgorithm.Create(n), { nonNull: true })) },
   instance: {
-    Key: prop(BYTES, (a: crypto.SymmetricAlgorithm) => a.Key, (a: crypto.SymmetricAlgorithm, v: unknown) => (a.Key = v as Uint8Array), true),
-    IV: prop(BYTES, (a: crypto.SymmetricAlgorithm) => a.IV, (a: crypto.SymmetricAlgorithm, v: unknown) => (a.IV = v as Uint8Array), true),
+    Key: prop(
+      BYTES,
+      (a: crypto.SymmetricAlgorithm) => a.Key,
+      (a: crypto.SymmetricAlgorithm, v: unknown) => (a.Key = v as Uint8Array),
+      true,
+    ),
+    IV: prop(
+      BYTES,
+      (a: crypto.SymmetricAlgorithm) => a.IV,
+      (a: crypto.SymmetricAlgorithm, v: unknown) => (a.IV = v as Uint8Array),
+      true,
+    ),
     KeySize: prop(I, (a: crypto.SymmetricAlgorithm) => a.KeySize),
     BlockSize: prop(I, (a: crypto.SymmetricAlgorithm) => a.BlockSize),
     GenerateKey: method(sig([], T.void, (a: crypto.SymmetricAlgorithm) => a.GenerateKey())),
@@ -539,17 +658,21 @@ defineType({
   name: 'string',
   instance: {
     AsJwt: method(sig([], JwtT, (s: string) => asJwt(s))),
-    TryParseJwt: method(sig([out(JwtT)], B, (s: string, set: (v: unknown) => void) => {
-      const r = tryParseJwt(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParseJwt: method(
+      sig([out(JwtT)], B, (s: string, set: (v: unknown) => void) => {
+        const r = tryParseJwt(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
     AsBasic: method(sig([], BasicT, (s: string) => asBasic(s))),
-    TryParseBasic: method(sig([out(BasicT)], B, (s: string, set: (v: unknown) => void) => {
-      const r = tryParseBasic(s);
-      set(r.value);
-      return r.ok;
-    })),
+    TryParseBasic: method(
+      sig([out(BasicT)], B, (s: string, set: (v: unknown) => void) => {
+        const r = tryParseBasic(s);
+        set(r.value);
+        return r.ok;
+      }),
+    ),
   },
 });
 void (null as unknown as CsType);

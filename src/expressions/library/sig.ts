@@ -162,7 +162,13 @@ export function overloads(...sigs: Sig[]): MethodBinder {
         });
       } else argClosures.push(b.convert(compiled[got[0]!]!, ptype));
     }
-    const type = typeof sig.ret === 'function' ? sig.ret(site, compiled.filter((x): x is Bound => x !== null)) : sig.ret;
+    const type =
+      typeof sig.ret === 'function'
+        ? sig.ret(
+            site,
+            compiled.filter((x): x is Bound => x !== null),
+          )
+        : sig.ret;
     return { type, c: makeCall(site, sig, argClosures), ...(sig.nonNull ? { nonNull: true } : {}) };
   };
 }
@@ -221,10 +227,11 @@ function makeCall(site: CallSite, sig: Sig, args: Closure[]): Closure {
         };
     }
   }
-  if (withCtx) return (ctx, f) => {
-    const xs = args.map((a) => a(ctx, f));
-    return call(pos, () => fn(ctx, ...xs));
-  };
+  if (withCtx)
+    return (ctx, f) => {
+      const xs = args.map((a) => a(ctx, f));
+      return call(pos, () => fn(ctx, ...xs));
+    };
   switch (args.length) {
     case 0:
       return () => call(pos, fn);

@@ -7,8 +7,21 @@ import { DateTime } from '../../dotnet/datetime.js';
 import { DotNetException } from '../../dotnet/exceptions.js';
 import { Decimal } from '../../dotnet/decimal.js';
 import {
-  SAVE_DISABLE_FORMATTING, XAttribute, XCData, XComment, XContainer, XDeclaration, XDocument, XElement, XName, XNamespace, XNode, XObject,
-  XProcessingInstruction, XText, XML_NODE_TYPES,
+  SAVE_DISABLE_FORMATTING,
+  XAttribute,
+  XCData,
+  XComment,
+  XContainer,
+  XDeclaration,
+  XDocument,
+  XElement,
+  XName,
+  XNamespace,
+  XNode,
+  XObject,
+  XProcessingInstruction,
+  XText,
+  XML_NODE_TYPES,
 } from '../../dotnet/xml.js';
 import { enumerableOf, isNullable, named, T, unwrapNullable, type CsType } from '../types.js';
 import { defineExplicitConversion, defineImplicitConversion } from '../conversions.js';
@@ -44,7 +57,10 @@ defineEnum('XmlNodeType', XML_NODE_TYPES, ['System.Xml.XmlNodeType']);
 
 const clr = (name: string): string[] => [`System.Xml.Linq.${name}`];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any class (some have private constructors)
-const is = (cls: abstract new (...a: any[]) => unknown) => (v: unknown): boolean => v instanceof cls;
+const is =
+  (cls: abstract new (...a: any[]) => unknown) =>
+  (v: unknown): boolean =>
+    v instanceof cls;
 
 // ---- names ---------------------------------------------------------------------------------------------------------
 defineType({
@@ -57,7 +73,10 @@ defineType({
     NamespaceName: prop(S, (n: XName) => n.NamespaceName, undefined, true),
   },
   statics: {
-    Get: method(sig([S], XN, (s: string) => XName.Get(s)), sig([S, S], XN, (l: string, ns: string) => XName.Get(l, ns))),
+    Get: method(
+      sig([S], XN, (s: string) => XName.Get(s)),
+      sig([S, S], XN, (l: string, ns: string) => XName.Get(l, ns)),
+    ),
   },
 });
 defineType({
@@ -83,7 +102,14 @@ defineImplicitConversion((from, to) => {
   return undefined;
 });
 defineOperator('+', 'XNamespace', 'string', { type: XN, fn: (ns: XNamespace, l: string) => ns.GetName(l) });
-for (const [l, r] of [['XName', 'XName'], ['XName', 'string'], ['string', 'XName'], ['XNamespace', 'XNamespace'], ['XNamespace', 'string'], ['string', 'XNamespace']] as const) {
+for (const [l, r] of [
+  ['XName', 'XName'],
+  ['XName', 'string'],
+  ['string', 'XName'],
+  ['XNamespace', 'XNamespace'],
+  ['XNamespace', 'string'],
+  ['string', 'XNamespace'],
+] as const) {
   const conv = (v: unknown, t: string): unknown => (typeof v === 'string' ? (t === 'XName' ? XName.Get(v) : XNamespace.Get(v)) : v);
   const kind = l === 'string' ? r : l;
   defineOperator('==', l, r, { type: B, fn: (a: unknown, b: unknown) => csEquals(conv(a, kind), conv(b, kind)) });
@@ -120,7 +146,10 @@ defineType({
     ElementsAfterSelf: method(sig([optName], ELS, (n: XNode, x: XName | null) => n.ElementsAfterSelf(x))),
     ElementsBeforeSelf: method(sig([optName], ELS, (n: XNode, x: XName | null) => n.ElementsBeforeSelf(x))),
     NodesAfterSelf: method(sig([], NODES, (n: XNode) => n.NodesAfterSelf())),
-    ToString: method(sig([], S, (n: XNode) => n.ToString()), sig([SAVE], S, (n: XNode, o: number) => n.ToString(o))),
+    ToString: method(
+      sig([], S, (n: XNode) => n.ToString()),
+      sig([SAVE], S, (n: XNode, o: number) => n.ToString(o)),
+    ),
   },
 });
 
@@ -158,11 +187,21 @@ defineType({
       sig([XEL], XEL, (e: XElement) => e.clone(), { nonNull: true }),
     ).bind(site),
   instance: {
-    Name: prop(XN, (e: XElement) => e.Name, (e: XElement, v: unknown) => {
-      if (!v) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'value')");
-      e.Name = v as XName;
-    }, true),
-    Value: prop(S, (e: XElement) => e.Value, (e: XElement, v: unknown) => (e.Value = v as string), true),
+    Name: prop(
+      XN,
+      (e: XElement) => e.Name,
+      (e: XElement, v: unknown) => {
+        if (!v) throw new DotNetException('ArgumentNullException', "Value cannot be null. (Parameter 'value')");
+        e.Name = v as XName;
+      },
+      true,
+    ),
+    Value: prop(
+      S,
+      (e: XElement) => e.Value,
+      (e: XElement, v: unknown) => (e.Value = v as string),
+      true,
+    ),
     IsEmpty: prop(B, (e: XElement) => e.IsEmpty),
     HasElements: prop(B, (e: XElement) => e.HasElements),
     HasAttributes: prop(B, (e: XElement) => e.HasAttributes),
@@ -182,7 +221,10 @@ defineType({
     GetPrefixOfNamespace: method(sig([XNS], S, (e: XElement, ns: XNamespace) => e.GetPrefixOfNamespace(ns))),
   },
   statics: {
-    Parse: method(sig([S], XEL, (s: string) => XElement.Parse(s), { nonNull: true }), sig([S, LOAD], XEL, (s: string, o: number) => XElement.Parse(s, parseOpts(o)), { nonNull: true })),
+    Parse: method(
+      sig([S], XEL, (s: string) => XElement.Parse(s), { nonNull: true }),
+      sig([S, LOAD], XEL, (s: string, o: number) => XElement.Parse(s, parseOpts(o)), { nonNull: true }),
+    ),
   },
 });
 
@@ -199,12 +241,26 @@ defineType({
     ).bind(site),
   instance: {
     Root: prop(XEL, (d: XDocument) => d.Root),
-    Declaration: prop(XDECL, (d: XDocument) => d.Declaration, (d: XDocument, v: unknown) => (d.Declaration = v as XDeclaration | null)),
+    Declaration: prop(
+      XDECL,
+      (d: XDocument) => d.Declaration,
+      (d: XDocument, v: unknown) => (d.Declaration = v as XDeclaration | null),
+    ),
   },
   statics: {
-    Parse: method(sig([S], XDOC, (s: string) => XDocument.Parse(s), { nonNull: true }), sig([S, LOAD], XDOC, (s: string, o: number) => XDocument.Parse(s, parseOpts(o)), { nonNull: true })),
+    Parse: method(
+      sig([S], XDOC, (s: string) => XDocument.Parse(s), { nonNull: true }),
+      sig([S, LOAD], XDOC, (s: string, o: number) => XDocument.Parse(s, parseOpts(o)), { nonNull: true }),
+    ),
     // APIM allows XDocument "All, except of: Load": a clear load-time error instead of "no such member"
-    Load: { kind: 'method', bind: (site: CallSite) => site.b.error(site.pos, 'XDocument.Load is not available in APIM policy expressions (Microsoft\'s allowed-types list excludes it); use XDocument.Parse(text)') } satisfies Member,
+    Load: {
+      kind: 'method',
+      bind: (site: CallSite) =>
+        site.b.error(
+          site.pos,
+          "XDocument.Load is not available in APIM policy expressions (Microsoft's allowed-types list excludes it); use XDocument.Parse(text)",
+        ),
+    } satisfies Member,
   },
 });
 
@@ -216,7 +272,12 @@ defineType({
   ctor: (site) => method(sig([XN, O], XATTR, (n: XName, v: unknown) => new XAttribute(n, xmlText(v)), { nonNull: true })).bind(site),
   instance: {
     Name: prop(XN, (a: XAttribute) => a.Name, undefined, true),
-    Value: prop(S, (a: XAttribute) => a.Value, (a: XAttribute, v: unknown) => (a.Value = v as string), true),
+    Value: prop(
+      S,
+      (a: XAttribute) => a.Value,
+      (a: XAttribute, v: unknown) => (a.Value = v as string),
+      true,
+    ),
     IsNamespaceDeclaration: prop(B, (a: XAttribute) => a.IsNamespaceDeclaration),
     NextAttribute: prop(XATTR, (a: XAttribute) => a.NextAttribute),
     PreviousAttribute: prop(XATTR, (a: XAttribute) => a.PreviousAttribute),
@@ -238,7 +299,14 @@ function textNodeType(name: string, cls: typeof XText | typeof XComment, base: C
     bases: () => [base],
     isInstance: is(cls),
     ctor: (site) => method(sig([S], named(name), (s: string) => new cls(xmlText(s)), { nonNull: true })).bind(site),
-    instance: { Value: prop(S, (t: XText) => t.Value, (t: XText, v: unknown) => (t.Value = xmlText(v)), true) },
+    instance: {
+      Value: prop(
+        S,
+        (t: XText) => t.Value,
+        (t: XText, v: unknown) => (t.Value = xmlText(v)),
+        true,
+      ),
+    },
   });
 }
 textNodeType('XText', XText, XNODE);
@@ -249,7 +317,8 @@ defineType({
   aliases: clr('XProcessingInstruction'),
   bases: () => [XNODE],
   isInstance: is(XProcessingInstruction),
-  ctor: (site) => method(sig([S, S], named('XProcessingInstruction'), (t: string, d: string) => new XProcessingInstruction(t, d), { nonNull: true })).bind(site),
+  ctor: (site) =>
+    method(sig([S, S], named('XProcessingInstruction'), (t: string, d: string) => new XProcessingInstruction(t, d), { nonNull: true })).bind(site),
   instance: {
     Target: prop(S, (p: XProcessingInstruction) => p.Target),
     Data: prop(S, (p: XProcessingInstruction) => p.Data),
@@ -269,7 +338,11 @@ defineType({
 });
 
 // ---- System.Xml.Linq.Extensions: axis methods over sequences --------------------------------------------------------
-function sequenceAxis(result: CsType, pick: (n: XNode | XAttribute, name: XName | null) => unknown[], accepts: (el: CsType) => boolean): { kind: 'method'; bind: MethodBinder } {
+function sequenceAxis(
+  result: CsType,
+  pick: (n: XNode | XAttribute, name: XName | null) => unknown[],
+  accepts: (el: CsType) => boolean,
+): { kind: 'method'; bind: MethodBinder } {
   return {
     kind: 'method',
     bind: (site) => {
@@ -293,7 +366,10 @@ function sequenceAxis(result: CsType, pick: (n: XNode | XAttribute, name: XName 
     },
   };
 }
-const isXType = (...names: string[]) => (t: CsType): boolean => names.includes(t.name);
+const isXType =
+  (...names: string[]) =>
+  (t: CsType): boolean =>
+    names.includes(t.name);
 defineType({
   name: 'IEnumerable',
   instance: {

@@ -151,7 +151,9 @@ function storeCache<T>(state: StateStore, clock: Clock, namespace: string, codec
     where,
     get(key) {
       const now = clock.now();
-      return whenReady(state.cacheGet(namespace + key, now), (e) => (e ? { value: codec.decode(e.value), remainingSeconds: Math.max(0, Math.ceil((e.expiresAt - now) / 1000)) } : undefined));
+      return whenReady(state.cacheGet(namespace + key, now), (e) =>
+        e ? { value: codec.decode(e.value), remainingSeconds: Math.max(0, Math.ceil((e.expiresAt - now) / 1000)) } : undefined,
+      );
     },
     set(key, value, ttlMs) {
       const now = clock.now();
@@ -175,11 +177,19 @@ const CACHE_KEYS = {
  * The cache a policy with `caching-type` uses right now (looked up per request: services.reset() replaces the
  * in-process caches). See the module comment for where each one lives.
  */
-export function pickCache<T>(services: RuntimeServices, type: CachingType, kind: 'values' | 'responses', local: () => ExpiringCache<T>, codec: CacheCodec<T>): PolicyCache<T> {
+export function pickCache<T>(
+  services: RuntimeServices,
+  type: CachingType,
+  kind: 'values' | 'responses',
+  local: () => ExpiringCache<T>,
+  codec: CacheCodec<T>,
+): PolicyCache<T> {
   const state = services.state;
   const keys = CACHE_KEYS[kind];
-  if (type !== 'internal' && state.kind === 'redis') return services.store(keys.external, () => storeCache(state, services.clock, `${kind}:`, codec, 'external (Redis)'));
-  if (state.kind === 'primary') return services.store(keys.primary, () => storeCache(state, services.clock, `internal:${kind}:`, codec, 'built-in, shared by the workers'));
+  if (type !== 'internal' && state.kind === 'redis')
+    return services.store(keys.external, () => storeCache(state, services.clock, `${kind}:`, codec, 'external (Redis)'));
+  if (state.kind === 'primary')
+    return services.store(keys.primary, () => storeCache(state, services.clock, `internal:${kind}:`, codec, 'built-in, shared by the workers'));
   return services.store(keys.local, () => localCache(local()));
 }
 
@@ -233,7 +243,10 @@ export interface CachedResponse {
 
 /** The response cache of cache-lookup / cache-store (one per gateway). */
 export function responseCache(services: RuntimeServices): ExpiringCache<CachedResponse> {
-  return services.store('cache:internal:responses', () => new ExpiringCache<CachedResponse>(services.clock, DEFAULT_MAX_ENTRIES, responseSize, RESPONSE_CACHE_MAX_BYTES));
+  return services.store(
+    'cache:internal:responses',
+    () => new ExpiringCache<CachedResponse>(services.clock, DEFAULT_MAX_ENTRIES, responseSize, RESPONSE_CACHE_MAX_BYTES),
+  );
 }
 
 /** Approximate bytes a cached response holds: its body and header text. */

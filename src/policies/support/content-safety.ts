@@ -45,10 +45,14 @@ declare module '../../engine/policy-sdk.js' {
 }
 
 /** `settings.contentSafety`: the local classifier's patterns (see above). */
-export const CONTENT_SAFETY_SETTING = defineSetting<ContentSafetyClassifier>('contentSafety', 'local content safety classifier: categories, blocklists, promptAttacks', (raw) => {
-  const r = parseClassifier(raw);
-  return 'errors' in r ? { ok: false, message: r.errors.join('\n') } : { ok: true, value: r.classifier };
-});
+export const CONTENT_SAFETY_SETTING = defineSetting<ContentSafetyClassifier>(
+  'contentSafety',
+  'local content safety classifier: categories, blocklists, promptAttacks',
+  (raw) => {
+    const r = parseClassifier(raw);
+    return 'errors' in r ? { ok: false, message: r.errors.join('\n') } : { ok: true, value: r.classifier };
+  },
+);
 
 /** The classifier the extension or the settings describe, null for pass-through, or the problems found in the settings. */
 export function classifierFromSettings(services: RuntimeServices): { classifier: ContentSafetyClassifier | null } | { errors: string[] } {
@@ -59,13 +63,15 @@ export function classifierFromSettings(services: RuntimeServices): { classifier:
 }
 
 function parseClassifier(raw: unknown): { classifier: ContentSafetyClassifier } | { errors: string[] } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { errors: ['setting "contentSafety" must be an object with categories, blocklists, promptAttacks'] };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { errors: ['setting "contentSafety" must be an object with categories, blocklists, promptAttacks'] };
   const cfg = raw as Record<string, unknown>;
   const errors: string[] = [];
   const rules = new Map<HarmCategory, Rule[]>();
   const cats = cfg.categories;
   if (cats !== undefined) {
-    if (typeof cats !== 'object' || cats === null || Array.isArray(cats)) errors.push('contentSafety.categories must be an object keyed by Hate, SelfHarm, Sexual, Violence');
+    if (typeof cats !== 'object' || cats === null || Array.isArray(cats))
+      errors.push('contentSafety.categories must be an object keyed by Hate, SelfHarm, Sexual, Violence');
     else {
       for (const [name, list] of Object.entries(cats as Record<string, unknown>)) {
         const cat = HARM_CATEGORIES.find((c) => c.toLowerCase() === name.toLowerCase());
@@ -81,8 +87,10 @@ function parseClassifier(raw: unknown): { classifier: ContentSafetyClassifier } 
         list.forEach((r: unknown, i) => {
           const where = `contentSafety.categories.${name}[${i}]`;
           const rr = r as { pattern?: unknown; severity?: unknown };
-          if (typeof rr !== 'object' || rr === null || typeof rr.pattern !== 'string') return errors.push(`${where}.pattern must be a string (a regular expression)`);
-          if (typeof rr.severity !== 'number' || !Number.isInteger(rr.severity) || rr.severity < 0 || rr.severity > 7) return errors.push(`${where}.severity must be a whole number from 0 to 7`);
+          if (typeof rr !== 'object' || rr === null || typeof rr.pattern !== 'string')
+            return errors.push(`${where}.pattern must be a string (a regular expression)`);
+          if (typeof rr.severity !== 'number' || !Number.isInteger(rr.severity) || rr.severity < 0 || rr.severity > 7)
+            return errors.push(`${where}.severity must be a whole number from 0 to 7`);
           try {
             out.push({ re: new RegExp(rr.pattern, 'iu'), severity: rr.severity });
           } catch (e) {
@@ -96,11 +104,16 @@ function parseClassifier(raw: unknown): { classifier: ContentSafetyClassifier } 
   }
   const blocklists = new Map<string, string[]>();
   if (cfg.blocklists !== undefined) {
-    if (typeof cfg.blocklists !== 'object' || cfg.blocklists === null || Array.isArray(cfg.blocklists)) errors.push('contentSafety.blocklists must be an object: blocklist id → array of terms');
+    if (typeof cfg.blocklists !== 'object' || cfg.blocklists === null || Array.isArray(cfg.blocklists))
+      errors.push('contentSafety.blocklists must be an object: blocklist id → array of terms');
     else {
       for (const [id, terms] of Object.entries(cfg.blocklists as Record<string, unknown>)) {
         if (!Array.isArray(terms) || terms.some((t) => typeof t !== 'string')) errors.push(`contentSafety.blocklists.${id} must be an array of strings`);
-        else blocklists.set(id, (terms as string[]).map((t) => t.toLowerCase()));
+        else
+          blocklists.set(
+            id,
+            (terms as string[]).map((t) => t.toLowerCase()),
+          );
       }
     }
   }
@@ -120,7 +133,8 @@ function parseClassifier(raw: unknown): { classifier: ContentSafetyClassifier } 
     }
   }
   for (const k of Object.keys(cfg)) {
-    if (!['categories', 'blocklists', 'promptAttacks'].includes(k)) errors.push(`contentSafety.${k}: unknown setting (allowed: categories, blocklists, promptAttacks)`);
+    if (!['categories', 'blocklists', 'promptAttacks'].includes(k))
+      errors.push(`contentSafety.${k}: unknown setting (allowed: categories, blocklists, promptAttacks)`);
   }
   if (errors.length) return { errors };
   return {

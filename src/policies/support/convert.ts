@@ -87,10 +87,16 @@ function writeValue(name: string, v: unknown, o: JsonToXmlOptions, out: string[]
     const children: string[] = [];
     for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
       if (o.attributeBlockName && k === o.attributeBlockName && child && typeof child === 'object' && !Array.isArray(child)) {
-        for (const [ak, av] of Object.entries(child as Record<string, unknown>)) attrs.push(` ${elementName(ak, o)}="${escapeAttr(av === null ? '' : scalarText(av, o))}"`);
+        for (const [ak, av] of Object.entries(child as Record<string, unknown>))
+          attrs.push(` ${elementName(ak, o)}="${escapeAttr(av === null ? '' : scalarText(av, o))}"`);
         continue;
       }
-      if (o.namespacePrefix && o.namespaceSeparator && (k === o.namespacePrefix || k.startsWith(`${o.namespacePrefix}${o.namespaceSeparator}`)) && typeof child === 'string') {
+      if (
+        o.namespacePrefix &&
+        o.namespaceSeparator &&
+        (k === o.namespacePrefix || k.startsWith(`${o.namespacePrefix}${o.namespaceSeparator}`)) &&
+        typeof child === 'string'
+      ) {
         const p = k === o.namespacePrefix ? '' : k.slice(o.namespacePrefix.length + o.namespaceSeparator.length);
         attrs.push(` xmlns${p ? `:${encodeXmlName(p)}` : ''}="${escapeAttr(child)}"`);
         continue;
@@ -123,7 +129,16 @@ export function xmlToJson(xml: string, o: XmlToJsonOptions): unknown {
   const { XMLParser, XMLValidator } = fastXmlParser();
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: true, ignoreDeclaration: false, ignorePiTags: false });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    ignoreDeclaration: false,
+    ignorePiTags: false,
+  });
   const nodes = parser.parse(xml) as Ordered;
   const direct = o.kind === 'direct';
   const result: Record<string, unknown> = {};

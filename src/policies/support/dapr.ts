@@ -6,7 +6,9 @@ export const DAPR_DEFAULT_SIDECAR = 'http://localhost:3500';
 
 /** The configured Dapr sidecar, or undefined when none is configured (then Dapr policies only record). */
 export const DAPR_SIDECAR_SETTING = defineSetting<string>('dapr.sidecarUrl', `Dapr sidecar base URL (default: none, Dapr policies only record)`, (v) =>
-  typeof v === 'string' && /^https?:\/\//.test(v) ? { ok: true, value: v.replace(/\/+$/, '') } : { ok: false, message: `settings["dapr.sidecarUrl"] is ${JSON.stringify(v)}; allowed: an http(s) URL` },
+  typeof v === 'string' && /^https?:\/\//.test(v)
+    ? { ok: true, value: v.replace(/\/+$/, '') }
+    : { ok: false, message: `settings["dapr.sidecarUrl"] is ${JSON.stringify(v)}; allowed: an http(s) URL` },
 );
 
 export function configuredSidecar(services: RuntimeServices): string | undefined {
@@ -50,12 +52,26 @@ export async function callDapr(ctx: GatewayContext, services: RuntimeServices, c
   const payload = Buffer.from(c.body, 'utf8');
   headers.set('Content-Length', [String(payload.length)]);
   try {
-    const res = await services.upstream.send({ method: 'POST', url: c.url, headers, body: payload, timeoutMs: c.timeoutS * 1000, followRedirects: false, signal: ctx.abort.signal });
+    const res = await services.upstream.send({
+      method: 'POST',
+      url: c.url,
+      headers,
+      body: payload,
+      timeoutMs: c.timeoutS * 1000,
+      followRedirects: false,
+      signal: ctx.abort.signal,
+    });
     const buf = await MessageBody.fromStream(res.body).buffer();
     if (res.statusCode >= 400 && !c.ignoreError) {
-      throw new PolicyError(c.policy, 'DaprError', `The Dapr sidecar answered ${res.statusCode}: ${buf.toString('utf8').slice(0, 200)}`, gatewayErrorResponse(500, 'Internal server error'));
+      throw new PolicyError(
+        c.policy,
+        'DaprError',
+        `The Dapr sidecar answered ${res.statusCode}: ${buf.toString('utf8').slice(0, 200)}`,
+        gatewayErrorResponse(500, 'Internal server error'),
+      );
     }
-    if (c.responseVariable) ctx.variables.set(c.responseVariable, new StoredResponse(res.statusCode, res.statusReason, res.headers, MessageBody.fromBuffer(buf)));
+    if (c.responseVariable)
+      ctx.variables.set(c.responseVariable, new StoredResponse(res.statusCode, res.statusReason, res.headers, MessageBody.fromBuffer(buf)));
   } catch (e) {
     if (e instanceof PolicyError) throw e;
     if (c.ignoreError) {

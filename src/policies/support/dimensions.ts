@@ -60,7 +60,13 @@ export function compileDimensions(el: XmlElement, cx: CompileContext, policy: st
     if (!value) {
       const literal = attributeText(d, 'name');
       if (literal !== undefined && !literal.trim().startsWith('@') && !allowed.has(literal.trim().toLowerCase()) && firstReport(d, 'dimension-value')) {
-        cx.diagnostics.error(d.source, cx.offsetOf(d, 'name'), 'policy/missing-attribute', `<dimension name="${literal}"> needs a value: only default dimensions may omit it`, `default dimensions: ${allowedDefaults.join(', ')}`);
+        cx.diagnostics.error(
+          d.source,
+          cx.offsetOf(d, 'name'),
+          'policy/missing-attribute',
+          `<dimension name="${literal}"> needs a value: only default dimensions may omit it`,
+          `default dimensions: ${allowedDefaults.join(', ')}`,
+        );
       }
     }
     return { name, value };
@@ -75,7 +81,12 @@ export function compileDimensions(el: XmlElement, cx: CompileContext, policy: st
       }
       const key = n.trim().toLowerCase();
       const def = allowed.has(key) ? DEFAULTS.get(key) : undefined;
-      if (!def) throw new PolicyError(policy, 'ExpressionValueEvaluationFailure', `Dimension "${n}" has no value and is not a default dimension (${allowedDefaults.join(', ')}).`);
+      if (!def)
+        throw new PolicyError(
+          policy,
+          'ExpressionValueEvaluationFailure',
+          `Dimension "${n}" has no value and is not a default dimension (${allowedDefaults.join(', ')}).`,
+        );
       out[n] = def(ctx);
     }
     return out;

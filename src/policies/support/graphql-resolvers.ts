@@ -31,8 +31,10 @@ export const GRAPHQL_RESOLVERS_SETTING = defineSetting<ReadonlyMap<string, reado
       if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return { ok: false, message: `${shape}; "${api}" is not an object` };
       const list: ResolverSource[] = [];
       for (const [path, v] of Object.entries(fields as Record<string, unknown>)) {
-        if (!/^[_A-Za-z][_0-9A-Za-z]*\/[_A-Za-z][_0-9A-Za-z]*$/.test(path)) return { ok: false, message: `settings["graphql.resolvers"]["${api}"]: "${path}" is not a resolver path; allowed: <Type>/<field>, e.g. Query/users` };
-        if (typeof v !== 'string') return { ok: false, message: `settings["graphql.resolvers"]["${api}"]["${path}"] must be a file name or the resolver's XML` };
+        if (!/^[_A-Za-z][_0-9A-Za-z]*\/[_A-Za-z][_0-9A-Za-z]*$/.test(path))
+          return { ok: false, message: `settings["graphql.resolvers"]["${api}"]: "${path}" is not a resolver path; allowed: <Type>/<field>, e.g. Query/users` };
+        if (typeof v !== 'string')
+          return { ok: false, message: `settings["graphql.resolvers"]["${api}"]["${path}"] must be a file name or the resolver's XML` };
         if (v.trimStart().startsWith('<')) {
           list.push({ path, source: new SourceText(`settings["graphql.resolvers"]["${api}"]["${path}"]`, v) });
           continue;
@@ -74,7 +76,8 @@ function graphqlAnswer(ctx: GatewayContext, result: { data?: unknown; errors?: R
   const headers = new HeaderMap();
   headers.set('Content-Type', ['application/json; charset=utf-8']);
   const body: Record<string, unknown> = {};
-  if (result.errors && result.errors.length) body.errors = result.errors.map((e) => (e instanceof graphql().GraphQLError ? e.toJSON() : { message: e.message }));
+  if (result.errors && result.errors.length)
+    body.errors = result.errors.map((e) => (e instanceof graphql().GraphQLError ? e.toJSON() : { message: e.message }));
   if (result.data !== undefined) body.data = result.data;
   ctx.response = { statusCode: 200, statusReason: 'OK', headers, body: MessageBody.fromBuffer(JSON.stringify(body)) };
 }
@@ -98,13 +101,25 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
   try {
     schema = spec ? graphql().buildSchema(spec.text) : undefined;
   } catch (e) {
-    cx.diagnostics.error(spec!, 0, 'policy/bad-graphql-schema', `API "${api.id}" has GraphQL resolvers, but its specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`, 'give the schema (schema.graphql) as the API\'s specification');
+    cx.diagnostics.error(
+      spec!,
+      0,
+      'policy/bad-graphql-schema',
+      `API "${api.id}" has GraphQL resolvers, but its specification is not a GraphQL schema (SDL): ${e instanceof Error ? e.message : String(e)}`,
+      "give the schema (schema.graphql) as the API's specification",
+    );
     return undefined;
   }
   if (!schema) {
     // Without a schema the resolvers are still checked (validate of resolver files); GraphQL requests cannot run.
-    const hint = 'give the schema (SDL) as the API\'s specification';
-    cx.diagnostics.warning(el.source, el.start, 'policy/bad-graphql-schema', `API "${api.id}" has GraphQL resolvers but no GraphQL schema: resolver paths are not checked and GraphQL requests answer an error`, hint);
+    const hint = "give the schema (SDL) as the API's specification";
+    cx.diagnostics.warning(
+      el.source,
+      el.start,
+      'policy/bad-graphql-schema',
+      `API "${api.id}" has GraphQL resolvers but no GraphQL schema: resolver paths are not checked and GraphQL requests answer an error`,
+      hint,
+    );
     for (const r of sources) compileResolver(r, cx);
     const message = `API "${api.id}" has no GraphQL schema, so its resolvers cannot run (${hint}).`;
     return (ctx) => Promise.resolve(graphqlAnswer(ctx, { errors: [{ message }] }));
@@ -115,9 +130,21 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
     const type = schema.getType(typeName);
     const fields = type && 'getFields' in type ? type.getFields() : undefined;
     const known = fields !== undefined && fieldName in fields;
-    const compiled = compileResolver(r, cx, known ? undefined : (root) => {
-      cx.diagnostics.error(r.source, root.start, 'policy/bad-attribute-value', `resolver ${r.path}: the schema of API "${api.id}" has no field ${fieldName} on type ${typeName}`, 'the resolver path is <Type>/<field> of the API\'s GraphQL schema');
-    });
+    const compiled = compileResolver(
+      r,
+      cx,
+      known
+        ? undefined
+        : (root) => {
+            cx.diagnostics.error(
+              r.source,
+              root.start,
+              'policy/bad-attribute-value',
+              `resolver ${r.path}: the schema of API "${api.id}" has no field ${fieldName} on type ${typeName}`,
+              "the resolver path is <Type>/<field> of the API's GraphQL schema",
+            );
+          },
+    );
     if (compiled) resolvers.set(`${typeName}.${fieldName}`, compiled);
   }
   const finalSchema = schema;
@@ -141,8 +168,20 @@ export function compileGraphqlExecutor(el: XmlElement, cx: CompileContext): Grap
     }
     const errors = graphql().validate(finalSchema, doc);
     if (errors.length) return graphqlAnswer(ctx, { errors });
-    if (ctx.tracing) ctx.trace({ kind: 'info', policy: 'forward-request', message: `GraphQL ${request.operationName ?? 'request'} resolved by ${resolvers.size} resolver(s) of the synthetic API` });
-    const result = await graphql().execute({ schema: finalSchema, document: doc, contextValue: ctx, variableValues: request.variables, operationName: request.operationName, fieldResolver });
+    if (ctx.tracing)
+      ctx.trace({
+        kind: 'info',
+        policy: 'forward-request',
+        message: `GraphQL ${request.operationName ?? 'request'} resolved by ${resolvers.size} resolver(s) of the synthetic API`,
+      });
+    const result = await graphql().execute({
+      schema: finalSchema,
+      document: doc,
+      contextValue: ctx,
+      variableValues: request.variables,
+      operationName: request.operationName,
+      fieldResolver,
+    });
     graphqlAnswer(ctx, result);
   };
 }
@@ -157,7 +196,13 @@ function compileResolver(r: ResolverSource, cx: CompileContext, unknownField?: (
   const root = read.root;
   if (!root) return undefined;
   if (!DATA_SOURCES.includes(root.name)) {
-    cx.diagnostics.error(r.source, root.start, 'policy/bad-root', `a resolver document's element is <${root.name}>`, `a resolver starts with ${DATA_SOURCES.map((d) => `<${d}>`).join(', ')}`);
+    cx.diagnostics.error(
+      r.source,
+      root.start,
+      'policy/bad-root',
+      `a resolver document's element is <${root.name}>`,
+      `a resolver starts with ${DATA_SOURCES.map((d) => `<${d}>`).join(', ')}`,
+    );
     return undefined;
   }
   if (unknownField) {
@@ -171,7 +216,9 @@ function compileResolver(r: ResolverSource, cx: CompileContext, unknownField?: (
 }
 
 /** The GraphQL request: POST JSON `{query, variables, operationName}`, or GET `?query=&variables=&operationName=`. */
-async function graphqlRequest(ctx: GatewayContext): Promise<{ query: string; variables?: Record<string, unknown>; operationName?: string } | { error: string }> {
+async function graphqlRequest(
+  ctx: GatewayContext,
+): Promise<{ query: string; variables?: Record<string, unknown>; operationName?: string } | { error: string }> {
   let raw: Record<string, unknown>;
   if (ctx.request.method === 'GET') {
     const q = ctx.request.url.query;
@@ -193,7 +240,8 @@ async function graphqlRequest(ctx: GatewayContext): Promise<{ query: string; var
   }
   if (typeof raw.query !== 'string' || raw.query.trim() === '') return { error: 'The GraphQL request has no "query".' };
   const variables = raw.variables;
-  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return { error: '"variables" must be a JSON object.' };
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables)))
+    return { error: '"variables" must be a JSON object.' };
   return {
     query: raw.query,
     ...(variables ? { variables: variables as Record<string, unknown> } : {}),

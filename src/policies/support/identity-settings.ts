@@ -11,12 +11,20 @@ export type { SettingResult } from '../../engine/policy-sdk.js';
 
 function objectSetting(key: string, describe: string): SettingSpec<Record<string, unknown>> {
   return defineSetting(key, describe, (v) =>
-    typeof v !== 'object' || v === null || Array.isArray(v) ? { ok: false, message: `settings.${key} must be an object` } : { ok: true, value: v as Record<string, unknown> },
+    typeof v !== 'object' || v === null || Array.isArray(v)
+      ? { ok: false, message: `settings.${key} must be an object` }
+      : { ok: true, value: v as Record<string, unknown> },
   );
 }
 
-export const MANAGED_IDENTITY_SETTING = objectSetting('managedIdentity', 'managed identity tokens: secret, lifetimeSeconds, ids, fixed tokens, unavailable resources');
-export const AUTHORIZATION_CONNECTIONS_SETTING = objectSetting('authorizationConnections', 'credential manager connections: "<provider>/<authorization>" → { accessToken, claims }');
+export const MANAGED_IDENTITY_SETTING = objectSetting(
+  'managedIdentity',
+  'managed identity tokens: secret, lifetimeSeconds, ids, fixed tokens, unavailable resources',
+);
+export const AUTHORIZATION_CONNECTIONS_SETTING = objectSetting(
+  'authorizationConnections',
+  'credential manager connections: "<provider>/<authorization>" → { accessToken, claims }',
+);
 export const CERTIFICATES_SETTING = objectSetting('certificates', 'certificates by id: PEM text or { "file": "cert.pem" }');
 export const OPENID_CONFIGS_SETTING = objectSetting('openidConfigs', 'OpenID configurations / JWKS by URL: an object or the path of a JSON file');
 

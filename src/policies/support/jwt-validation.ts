@@ -29,7 +29,11 @@ export const REQUIRED_CLAIMS_ELEMENT: ElementSpec = {
   ],
 };
 
-export const AUDIENCES_ELEMENT: ElementSpec = { name: 'audiences', max: 1, elements: [{ name: 'audience', min: 1, text: { expressions: true, required: true } }] };
+export const AUDIENCES_ELEMENT: ElementSpec = {
+  name: 'audiences',
+  max: 1,
+  elements: [{ name: 'audience', min: 1, text: { expressions: true, required: true } }],
+};
 
 export const TOKEN_ATTRIBUTES = [
   { name: 'header-name', expressions: true },
@@ -85,12 +89,28 @@ export const MESSAGE_NOT_PRESENT = 'JWT not present.';
 export const MESSAGE_INVALID = 'Invalid JWT.';
 
 /** Compiles the token source: header (with the Authorization scheme rules), query parameter, or token-value expression. */
-export function compileTokenSource(el: XmlElement, cx: CompileContext, defaultHeader: string | undefined, requireScheme: ValueGetter<string> | undefined): (ctx: GatewayContext) => string | null {
+export function compileTokenSource(
+  el: XmlElement,
+  cx: CompileContext,
+  defaultHeader: string | undefined,
+  requireScheme: ValueGetter<string> | undefined,
+): (ctx: GatewayContext) => string | null {
   const present = ['header-name', 'query-parameter-name', 'token-value'].filter((n) => el.attributes.some((a) => a.name === n));
   if (present.length > 1) {
-    cx.diagnostics.error(el.source, cx.offsetOf(el, present[1]), 'policy/conflicting-attributes', `<${el.name}> takes only one of "header-name", "query-parameter-name", "token-value", found ${present.join(' and ')}`);
+    cx.diagnostics.error(
+      el.source,
+      cx.offsetOf(el, present[1]),
+      'policy/conflicting-attributes',
+      `<${el.name}> takes only one of "header-name", "query-parameter-name", "token-value", found ${present.join(' and ')}`,
+    );
   } else if (present.length === 0 && defaultHeader === undefined) {
-    cx.diagnostics.error(el.source, el.start, 'policy/missing-attribute', `<${el.name}> needs one of the attributes "header-name", "query-parameter-name" or "token-value"`, 'e.g. header-name="Authorization"');
+    cx.diagnostics.error(
+      el.source,
+      el.start,
+      'policy/missing-attribute',
+      `<${el.name}> needs one of the attributes "header-name", "query-parameter-name" or "token-value"`,
+      'e.g. header-name="Authorization"',
+    );
   }
   const tokenValue = cx.string(el, 'token-value');
   if (tokenValue) return (ctx) => tokenValue(ctx).trim() || null;
@@ -116,33 +136,43 @@ export function compileTokenSource(el: XmlElement, cx: CompileContext, defaultHe
 
 export function compileAudiences(el: XmlElement, cx: CompileContext, container = 'audiences', item = 'audience'): Array<ValueGetter<string>> {
   const out: Array<ValueGetter<string>> = [];
-  for (const a of childElements(el, container)) for (const v of childElements(a, item)) {
-    const t = cx.text(v);
-    if (t) out.push(t);
-  }
+  for (const a of childElements(el, container))
+    for (const v of childElements(a, item)) {
+      const t = cx.text(v);
+      if (t) out.push(t);
+    }
   return out;
 }
 
 export function compileRequiredClaims(el: XmlElement, cx: CompileContext): RequiredClaim[] {
   const out: RequiredClaim[] = [];
-  for (const rc of childElements(el, 'required-claims')) for (const c of childElements(rc, 'claim')) {
-    out.push({
-      name: cx.string(c, 'name') ?? (() => ''),
-      match: cx.string(c, 'match') ?? (() => 'all'),
-      separator: cx.string(c, 'separator'),
-      values: childElements(c, 'value').map((v) => cx.text(v) ?? (() => '')),
-    });
-  }
+  for (const rc of childElements(el, 'required-claims'))
+    for (const c of childElements(rc, 'claim')) {
+      out.push({
+        name: cx.string(c, 'name') ?? (() => ''),
+        match: cx.string(c, 'match') ?? (() => 'all'),
+        separator: cx.string(c, 'separator'),
+        values: childElements(c, 'value').map((v) => cx.text(v) ?? (() => '')),
+      });
+    }
   return out;
 }
 
 /** The literal text of a `<key>` after named values ('' when none); undefined when it cannot be read. */
 function keyText(k: XmlElement, cx: CompileContext): string | undefined {
-  const raw = k.children.filter((c) => c.kind === 'text').map((c) => (c.kind === 'text' ? c.text.text : '')).join('').trim();
+  const raw = k.children
+    .filter((c) => c.kind === 'text')
+    .map((c) => (c.kind === 'text' ? c.text.text : ''))
+    .join('')
+    .trim();
   if (!raw) return '';
   // Key text is literal (validation rejects expressions); the getter only applies named values.
   try {
-    return cx.text(k)?.({} as GatewayContext).trim() ?? '';
+    return (
+      cx
+        .text(k)?.({} as GatewayContext)
+        .trim() ?? ''
+    );
   } catch {
     return undefined;
   }
@@ -164,10 +194,20 @@ function certificatePem(k: XmlElement, cx: CompileContext, certId: string): stri
   const certs = settingsObject(cx.services, CERTIFICATES_SETTING);
   const entry = certs.ok ? certs.value?.[certId] : undefined;
   if (!certs.ok || entry === undefined) {
-    cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', certs.ok ? `certificate-id "${certId}" is not in settings.certificates` : certs.message, 'map it to PEM text or { "file": "cert.pem" } in settings.certificates');
+    cx.diagnostics.error(
+      k.source,
+      cx.offsetOf(k, 'certificate-id'),
+      'settings/certificate',
+      certs.ok ? `certificate-id "${certId}" is not in settings.certificates` : certs.message,
+      'map it to PEM text or { "file": "cert.pem" } in settings.certificates',
+    );
     return undefined;
   }
-  const pem = textDocument(cx.services, typeof entry === 'object' && entry !== null && 'pem' in entry ? (entry as { pem: unknown }).pem : entry, `settings.certificates["${certId}"]`);
+  const pem = textDocument(
+    cx.services,
+    typeof entry === 'object' && entry !== null && 'pem' in entry ? (entry as { pem: unknown }).pem : entry,
+    `settings.certificates["${certId}"]`,
+  );
   if (!pem.ok) {
     cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', pem.message);
     return undefined;
@@ -181,42 +221,66 @@ function certificatePem(k: XmlElement, cx: CompileContext, certId: string): stri
  */
 export function compileSigningKeys(el: XmlElement, cx: CompileContext): VerificationKey[] {
   const keys: VerificationKey[] = [];
-  for (const group of childElements(el, 'issuer-signing-keys')) for (const k of childElements(group, 'key')) {
-    const id = cx.attributeSpan(k, 'id')?.text.trim() || null;
-    const n = cx.attributeSpan(k, 'n')?.text;
-    const e = cx.attributeSpan(k, 'e')?.text;
-    const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
-    const text = keyText(k, cx);
-    if (text === undefined) continue;
-    const forms = [text !== '', n !== undefined || e !== undefined, certId !== undefined].filter(Boolean).length;
-    if (forms !== 1) {
-      cx.diagnostics.error(k.source, k.start, 'policy/bad-key', forms === 0 ? '<key> is empty' : '<key> mixes key forms', 'give exactly one of: base64 text (symmetric key), n and e (RSA public key), certificate-id');
-      continue;
-    }
-    const origin = `${k.source.file}:${k.source.positionAt(k.start).line}`;
-    if (text) {
-      const secret = base64Key(k, cx, text, 'issuer-signing-keys');
-      if (secret) keys.push({ kind: 'symmetric', id, secret, origin });
-    } else if (certId !== undefined) {
-      const pem = certificatePem(k, cx, certId);
-      if (pem === undefined) continue;
-      try {
-        keys.push(pemKey(pem, id, `certificate ${certId}`));
-      } catch (err) {
-        cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', `settings.certificates["${certId}"] is not a PEM certificate or public key (${(err as Error).message})`);
-      }
-    } else {
-      if (n === undefined || e === undefined) {
-        cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key> needs both n and e', 'n is the base64url modulus, e the base64url exponent (e.g. AQAB)');
+  for (const group of childElements(el, 'issuer-signing-keys'))
+    for (const k of childElements(group, 'key')) {
+      const id = cx.attributeSpan(k, 'id')?.text.trim() || null;
+      const n = cx.attributeSpan(k, 'n')?.text;
+      const e = cx.attributeSpan(k, 'e')?.text;
+      const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
+      const text = keyText(k, cx);
+      if (text === undefined) continue;
+      const forms = [text !== '', n !== undefined || e !== undefined, certId !== undefined].filter(Boolean).length;
+      if (forms !== 1) {
+        cx.diagnostics.error(
+          k.source,
+          k.start,
+          'policy/bad-key',
+          forms === 0 ? '<key> is empty' : '<key> mixes key forms',
+          'give exactly one of: base64 text (symmetric key), n and e (RSA public key), certificate-id',
+        );
         continue;
       }
-      try {
-        keys.push(rsaKey(n, e, id, origin));
-      } catch (err) {
-        cx.diagnostics.error(k.source, cx.offsetOf(k, 'n'), 'policy/bad-key', `<key n e> is not a valid RSA public key (${(err as Error).message})`, 'n and e are base64url-encoded');
+      const origin = `${k.source.file}:${k.source.positionAt(k.start).line}`;
+      if (text) {
+        const secret = base64Key(k, cx, text, 'issuer-signing-keys');
+        if (secret) keys.push({ kind: 'symmetric', id, secret, origin });
+      } else if (certId !== undefined) {
+        const pem = certificatePem(k, cx, certId);
+        if (pem === undefined) continue;
+        try {
+          keys.push(pemKey(pem, id, `certificate ${certId}`));
+        } catch (err) {
+          cx.diagnostics.error(
+            k.source,
+            cx.offsetOf(k, 'certificate-id'),
+            'settings/certificate',
+            `settings.certificates["${certId}"] is not a PEM certificate or public key (${(err as Error).message})`,
+          );
+        }
+      } else {
+        if (n === undefined || e === undefined) {
+          cx.diagnostics.error(
+            k.source,
+            k.start,
+            'policy/bad-key',
+            '<key> needs both n and e',
+            'n is the base64url modulus, e the base64url exponent (e.g. AQAB)',
+          );
+          continue;
+        }
+        try {
+          keys.push(rsaKey(n, e, id, origin));
+        } catch (err) {
+          cx.diagnostics.error(
+            k.source,
+            cx.offsetOf(k, 'n'),
+            'policy/bad-key',
+            `<key n e> is not a valid RSA public key (${(err as Error).message})`,
+            'n and e are base64url-encoded',
+          );
+        }
       }
     }
-  }
   return keys;
 }
 
@@ -233,34 +297,53 @@ export interface DecryptionKey {
  */
 export function compileDecryptionKeys(el: XmlElement, cx: CompileContext): DecryptionKey[] {
   const keys: DecryptionKey[] = [];
-  for (const group of childElements(el, 'decryption-keys')) for (const k of childElements(group, 'key')) {
-    const id = cx.attributeSpan(k, 'id')?.text.trim() || null;
-    const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
-    const publicOnly = cx.attributeSpan(k, 'n') !== undefined || cx.attributeSpan(k, 'e') !== undefined;
-    const text = keyText(k, cx);
-    if (text === undefined) continue;
-    const forms = [text !== '', publicOnly, certId !== undefined].filter(Boolean).length;
-    if (forms !== 1) {
-      cx.diagnostics.error(k.source, k.start, 'policy/bad-key', forms === 0 ? '<key> is empty' : '<key> mixes key forms', 'give exactly one of: base64 text (symmetric key), certificate-id (a certificate with its private key)');
-      continue;
+  for (const group of childElements(el, 'decryption-keys'))
+    for (const k of childElements(group, 'key')) {
+      const id = cx.attributeSpan(k, 'id')?.text.trim() || null;
+      const certId = cx.attributeSpan(k, 'certificate-id')?.text.trim();
+      const publicOnly = cx.attributeSpan(k, 'n') !== undefined || cx.attributeSpan(k, 'e') !== undefined;
+      const text = keyText(k, cx);
+      if (text === undefined) continue;
+      const forms = [text !== '', publicOnly, certId !== undefined].filter(Boolean).length;
+      if (forms !== 1) {
+        cx.diagnostics.error(
+          k.source,
+          k.start,
+          'policy/bad-key',
+          forms === 0 ? '<key> is empty' : '<key> mixes key forms',
+          'give exactly one of: base64 text (symmetric key), certificate-id (a certificate with its private key)',
+        );
+        continue;
+      }
+      if (publicOnly) {
+        cx.diagnostics.error(
+          k.source,
+          k.start,
+          'policy/bad-key',
+          '<key n e> in <decryption-keys> is an RSA public key: a public key cannot decrypt a token',
+          'give the private key through certificate-id (settings.certificates, PEM with its PRIVATE KEY block) or a base64 symmetric key',
+        );
+        continue;
+      }
+      if (text) {
+        const secret = base64Key(k, cx, text, 'decryption-keys');
+        if (secret) keys.push({ id, key: new Uint8Array(secret) });
+        continue;
+      }
+      const pem = certificatePem(k, cx, certId!);
+      if (pem === undefined) continue;
+      try {
+        keys.push({ id, key: createPrivateKey(pem) });
+      } catch {
+        cx.diagnostics.error(
+          k.source,
+          cx.offsetOf(k, 'certificate-id'),
+          'settings/certificate',
+          `settings.certificates["${certId}"] holds no private key, so it cannot decrypt tokens`,
+          'give the certificate with its private key (a PEM "PRIVATE KEY" block) in settings.certificates',
+        );
+      }
     }
-    if (publicOnly) {
-      cx.diagnostics.error(k.source, k.start, 'policy/bad-key', '<key n e> in <decryption-keys> is an RSA public key: a public key cannot decrypt a token', 'give the private key through certificate-id (settings.certificates, PEM with its PRIVATE KEY block) or a base64 symmetric key');
-      continue;
-    }
-    if (text) {
-      const secret = base64Key(k, cx, text, 'decryption-keys');
-      if (secret) keys.push({ id, key: new Uint8Array(secret) });
-      continue;
-    }
-    const pem = certificatePem(k, cx, certId!);
-    if (pem === undefined) continue;
-    try {
-      keys.push({ id, key: createPrivateKey(pem) });
-    } catch {
-      cx.diagnostics.error(k.source, cx.offsetOf(k, 'certificate-id'), 'settings/certificate', `settings.certificates["${certId}"] holds no private key, so it cannot decrypt tokens`, 'give the certificate with its private key (a PEM "PRIVATE KEY" block) in settings.certificates');
-    }
-  }
   // Loaded now, so the first encrypted token does not pay for the import.
   if (keys.length) jose();
   return keys;
@@ -291,7 +374,8 @@ export function openIdKeySet(services: RuntimeServices, url: string): { ok: true
       jwksWhere = `${where}.jwks`;
     } else if (typeof doc.value.jwks_uri === 'string') {
       const j = lookupUrl(map, doc.value.jwks_uri);
-      if (j === undefined) return { ok: false, message: `${where}: its jwks_uri ${doc.value.jwks_uri} is not mapped in settings.openidConfigs (no network access)` };
+      if (j === undefined)
+        return { ok: false, message: `${where}: its jwks_uri ${doc.value.jwks_uri} is not mapped in settings.openidConfigs (no network access)` };
       jwksWhere = `settings.openidConfigs["${doc.value.jwks_uri}"]`;
       const jd = jsonDocument(services, j, jwksWhere);
       if (!jd.ok) return jd;
@@ -329,7 +413,11 @@ export function runValidation(plan: ValidationPlan, ctx: GatewayContext): void |
   if (token.split('.').length !== 5) return validateSigned(plan, ctx, token);
   const keys = plan.decryptionKeys ?? [];
   // IdentityModel's IDX10609 / IDX10603: an encrypted token needs decryption keys, and one of them must open it.
-  if (keys.length === 0) return failValidation(plan, ctx, { reason: 'JwtInvalid', message: 'IDX10609: Decryption failed. No keys tried: the token is encrypted (JWE) and the policy has no <decryption-keys>.' });
+  if (keys.length === 0)
+    return failValidation(plan, ctx, {
+      reason: 'JwtInvalid',
+      message: 'IDX10609: Decryption failed. No keys tried: the token is encrypted (JWE) and the policy has no <decryption-keys>.',
+    });
   return decryptToken(token, keys).then((r) => (typeof r === 'string' ? validateSigned(plan, ctx, r) : failValidation(plan, ctx, r)));
 }
 
@@ -369,7 +457,10 @@ async function decryptToken(token: string, keys: DecryptionKey[]): Promise<strin
       errors.push((e as Error).message);
     }
   }
-  return { reason: 'JwtInvalid', message: `IDX10603: Decryption failed. Keys tried: ${candidates.length}${kid ? `, kid: '${kid}'` : ''}. Exceptions caught: '${[...new Set(errors)].join("', '")}'.` };
+  return {
+    reason: 'JwtInvalid',
+    message: `IDX10603: Decryption failed. Keys tried: ${candidates.length}${kid ? `, kid: '${kid}'` : ''}. Exceptions caught: '${[...new Set(errors)].join("', '")}'.`,
+  };
 }
 
 function validateSigned(plan: ValidationPlan, ctx: GatewayContext, token: string): void {
@@ -383,7 +474,8 @@ function validateSigned(plan: ValidationPlan, ctx: GatewayContext, token: string
   const f = check(plan, d, ctx);
   if (f) return failValidation(plan, ctx, f);
   if (plan.outputVariable !== undefined) ctx.variables.set(plan.outputVariable, toJwt(d));
-  if (ctx.tracing) ctx.trace({ kind: 'info', policy: plan.policy, message: `token of ${typeof d.payload.sub === 'string' ? d.payload.sub : 'unknown subject'} validated` });
+  if (ctx.tracing)
+    ctx.trace({ kind: 'info', policy: plan.policy, message: `token of ${typeof d.payload.sub === 'string' ? d.payload.sub : 'unknown subject'} validated` });
 }
 
 function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failure | null {
@@ -392,13 +484,21 @@ function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failur
   const alg = typeof d.header.alg === 'string' ? d.header.alg : '';
   const unsigned = alg.toLowerCase() === 'none' || d.signature.length === 0;
   if (unsigned) {
-    if (plan.requireSigned(ctx)) return { reason: 'TokenSignatureInvalid', message: 'IDX10504: Unable to validate signature, token does not have a signature. Access denied.' };
+    if (plan.requireSigned(ctx))
+      return { reason: 'TokenSignatureInvalid', message: 'IDX10504: Unable to validate signature, token does not have a signature. Access denied.' };
   } else {
-    if (!SUPPORTED_ALGORITHMS.includes(alg)) return { reason: 'TokenSignatureInvalid', message: `IDX10511: Signature validation failed: algorithm '${alg}' is not supported (supported: ${SUPPORTED_ALGORITHMS.join(', ')}). Access denied.` };
+    if (!SUPPORTED_ALGORITHMS.includes(alg))
+      return {
+        reason: 'TokenSignatureInvalid',
+        message: `IDX10511: Signature validation failed: algorithm '${alg}' is not supported (supported: ${SUPPORTED_ALGORITHMS.join(', ')}). Access denied.`,
+      };
     const kid = typeof d.header.kid === 'string' ? d.header.kid : null;
     const all = plan.keys.keys;
     if (all.length === 0) {
-      return { reason: 'TokenSignatureKeyNotFound', message: `IDX10500: Signature validation failed. No security keys were provided to validate the signature${plan.keys.problem ? ` (${plan.keys.problem})` : ''}. Access denied.` };
+      return {
+        reason: 'TokenSignatureKeyNotFound',
+        message: `IDX10500: Signature validation failed. No security keys were provided to validate the signature${plan.keys.problem ? ` (${plan.keys.problem})` : ''}. Access denied.`,
+      };
     }
     const byId = kid ? all.filter((k) => k.id === kid) : [];
     const candidates = byId.length ? byId : all;
@@ -406,7 +506,10 @@ function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failur
       if (kid && byId.length === 0 && all.every((k) => k.id !== null)) {
         return { reason: 'TokenSignatureKeyNotFound', message: `IDX10501: Signature validation failed. Unable to match key: kid: '${kid}'. Access denied.` };
       }
-      return { reason: 'TokenSignatureInvalid', message: `IDX10511: Signature validation failed. Keys tried: ${candidates.length}${kid ? `, kid: '${kid}'` : ''}. Access denied.` };
+      return {
+        reason: 'TokenSignatureInvalid',
+        message: `IDX10511: Signature validation failed. Keys tried: ${candidates.length}${kid ? `, kid: '${kid}'` : ''}. Access denied.`,
+      };
     }
   }
   // 2. Lifetime, with clock-skew, on the injected clock.
@@ -414,19 +517,29 @@ function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failur
   const skew = plan.clockSkewS(ctx);
   const exp = typeof p.exp === 'number' ? p.exp : null;
   const nbf = typeof p.nbf === 'number' ? p.nbf : null;
-  if (exp === null && plan.requireExpiration(ctx)) return { reason: 'JwtInvalid', message: 'IDX10225: Lifetime validation failed. The token is missing an Expiration Time.' };
+  if (exp === null && plan.requireExpiration(ctx))
+    return { reason: 'JwtInvalid', message: 'IDX10225: Lifetime validation failed. The token is missing an Expiration Time.' };
   if (nbf !== null && now + skew < nbf) {
-    return { reason: 'JwtInvalid', message: `IDX10222: Lifetime validation failed. The token is not yet valid. ValidFrom: '${iso(nbf)}', Current time: '${iso(now)}'.` };
+    return {
+      reason: 'JwtInvalid',
+      message: `IDX10222: Lifetime validation failed. The token is not yet valid. ValidFrom: '${iso(nbf)}', Current time: '${iso(now)}'.`,
+    };
   }
   if (exp !== null && now - skew >= exp) {
-    return { reason: 'TokenExpired', message: `IDX10223: Lifetime validation failed. The token is expired. ValidTo: '${iso(exp)}', Current time: '${iso(now)}'. Access denied.` };
+    return {
+      reason: 'TokenExpired',
+      message: `IDX10223: Lifetime validation failed. The token is expired. ValidTo: '${iso(exp)}', Current time: '${iso(now)}'. Access denied.`,
+    };
   }
   // 3. Audience (trailing slashes ignored, as IdentityModel does by default).
   if (plan.audiences.length > 0) {
     const allowed = plan.audiences.map((a) => a(ctx));
     const aud = tokenAudiences(d);
     if (!aud.some((a) => allowed.some((x) => sameAudience(a, x)))) {
-      return { reason: 'TokenAudienceNotAllowed', message: `IDX10214: Audience validation failed. Audiences: '${aud.join(', ')}'. Did not match: validationParameters.ValidAudiences: '${allowed.join(', ')}'. Access denied.` };
+      return {
+        reason: 'TokenAudienceNotAllowed',
+        message: `IDX10214: Audience validation failed. Audiences: '${aud.join(', ')}'. Did not match: validationParameters.ValidAudiences: '${allowed.join(', ')}'. Access denied.`,
+      };
     }
   }
   // 4. Issuer: the configured issuers plus those of the OpenID configurations; not checked when there are none.
@@ -435,7 +548,10 @@ function check(plan: ValidationPlan, d: DecodedJwt, ctx: GatewayContext): Failur
     const iss = typeof p.iss === 'string' ? p.iss : '';
     const tid = typeof p.tid === 'string' ? p.tid : '';
     if (!issuers.some((i) => i === iss || (i.includes('{tenantid}') && tid !== '' && i.replace('{tenantid}', tid) === iss))) {
-      return { reason: 'TokenIssuerNotAllowed', message: `IDX10205: Issuer validation failed. Issuer: '${iss}'. Did not match: validationParameters.ValidIssuers: '${issuers.join(', ')}'. Access denied.` };
+      return {
+        reason: 'TokenIssuerNotAllowed',
+        message: `IDX10205: Issuer validation failed. Issuer: '${iss}'. Did not match: validationParameters.ValidIssuers: '${issuers.join(', ')}'. Access denied.`,
+      };
     }
   }
   // 5. Required claims: all missing ones are listed together, then values are compared.
@@ -481,7 +597,13 @@ export function compileOpenIdConfigs(el: XmlElement, cx: CompileContext): KeySet
     }
     if (!r.value) {
       unmapped.push(url);
-      cx.diagnostics.warning(oc.source, cx.offsetOf(oc, 'url'), 'settings/openid-config', `openid-config ${url} is not mapped to a local file, so tokens cannot be validated (apim-emulator makes no network calls)`, `add settings.openidConfigs["${url}"]: an OpenID configuration or JWKS (object or file path)`);
+      cx.diagnostics.warning(
+        oc.source,
+        cx.offsetOf(oc, 'url'),
+        'settings/openid-config',
+        `openid-config ${url} is not mapped to a local file, so tokens cannot be validated (apim-emulator makes no network calls)`,
+        `add settings.openidConfigs["${url}"]: an OpenID configuration or JWKS (object or file path)`,
+      );
       continue;
     }
     out.keys.push(...r.value.keys);

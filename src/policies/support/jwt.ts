@@ -79,8 +79,7 @@ export function signHs256(payload: Record<string, unknown>, secret: Buffer | str
 
 /** A key that can verify signatures: a shared secret (HS*) or a public key (RS*, PS*, ES*). */
 export type VerificationKey =
-  | { kind: 'symmetric'; id: string | null; secret: Buffer; origin: string }
-  | { kind: 'public'; id: string | null; key: KeyObject; origin: string };
+  { kind: 'symmetric'; id: string | null; secret: Buffer; origin: string } | { kind: 'public'; id: string | null; key: KeyObject; origin: string };
 
 const HMAC: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
 const RSA: Record<string, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
@@ -105,8 +104,15 @@ export function verifySignature(d: DecodedJwt, key: VerificationKey): boolean {
     if (rsa) return key.key.asymmetricKeyType === 'rsa' && cryptoVerify(rsa, data, key.key, d.signature);
     const pss = PSS[alg];
     if (pss) {
-      return (key.key.asymmetricKeyType === 'rsa' || key.key.asymmetricKeyType === 'rsa-pss')
-        && cryptoVerify(pss, data, { key: key.key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST }, d.signature);
+      return (
+        (key.key.asymmetricKeyType === 'rsa' || key.key.asymmetricKeyType === 'rsa-pss') &&
+        cryptoVerify(
+          pss,
+          data,
+          { key: key.key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST },
+          d.signature,
+        )
+      );
     }
     const ec = ECDSA[alg];
     if (ec) return key.key.asymmetricKeyType === 'ec' && cryptoVerify(ec, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, d.signature);

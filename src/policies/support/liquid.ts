@@ -22,14 +22,52 @@ const liquidjs = lazyLibrary<typeof import('liquidjs')>('liquidjs');
 
 /** DotLiquid's standard filters (C# naming) → the liquidjs filter that does the same. */
 const DOTLIQUID_FILTERS: Record<string, string> = {
-  Size: 'size', Downcase: 'downcase', Upcase: 'upcase', Capitalize: 'capitalize', Escape: 'escape', EscapeOnce: 'escape_once',
-  H: 'escape', Truncate: 'truncate', TruncateWords: 'truncatewords', Split: 'split', StripHtml: 'strip_html', Strip: 'strip',
-  Lstrip: 'lstrip', Rstrip: 'rstrip', StripNewlines: 'strip_newlines', Join: 'join', Sort: 'sort', SortNatural: 'sort_natural',
-  Map: 'map', Replace: 'replace', ReplaceFirst: 'replace_first', Remove: 'remove', RemoveFirst: 'remove_first', Append: 'append',
-  Prepend: 'prepend', NewlineToBr: 'newline_to_br', First: 'first', Last: 'last', Plus: 'plus', Minus: 'minus', Times: 'times',
-  Round: 'round', Ceil: 'ceil', Floor: 'floor', Modulo: 'modulo', Uniq: 'uniq', Abs: 'abs',
-  AtLeast: 'at_least', AtMost: 'at_most', Compact: 'compact', Reverse: 'reverse', Slice: 'slice', UrlEncode: 'url_encode',
-  UrlDecode: 'url_decode', Where: 'where', Concat: 'concat',
+  Size: 'size',
+  Downcase: 'downcase',
+  Upcase: 'upcase',
+  Capitalize: 'capitalize',
+  Escape: 'escape',
+  EscapeOnce: 'escape_once',
+  H: 'escape',
+  Truncate: 'truncate',
+  TruncateWords: 'truncatewords',
+  Split: 'split',
+  StripHtml: 'strip_html',
+  Strip: 'strip',
+  Lstrip: 'lstrip',
+  Rstrip: 'rstrip',
+  StripNewlines: 'strip_newlines',
+  Join: 'join',
+  Sort: 'sort',
+  SortNatural: 'sort_natural',
+  Map: 'map',
+  Replace: 'replace',
+  ReplaceFirst: 'replace_first',
+  Remove: 'remove',
+  RemoveFirst: 'remove_first',
+  Append: 'append',
+  Prepend: 'prepend',
+  NewlineToBr: 'newline_to_br',
+  First: 'first',
+  Last: 'last',
+  Plus: 'plus',
+  Minus: 'minus',
+  Times: 'times',
+  Round: 'round',
+  Ceil: 'ceil',
+  Floor: 'floor',
+  Modulo: 'modulo',
+  Uniq: 'uniq',
+  Abs: 'abs',
+  AtLeast: 'at_least',
+  AtMost: 'at_most',
+  Compact: 'compact',
+  Reverse: 'reverse',
+  Slice: 'slice',
+  UrlEncode: 'url_encode',
+  UrlDecode: 'url_decode',
+  Where: 'where',
+  Concat: 'concat',
 };
 
 export const LIQUID_FILTER_NAMES: readonly string[] = [...Object.keys(DOTLIQUID_FILTERS), 'Date', 'Default', 'DividedBy'].sort();
@@ -99,7 +137,10 @@ function dictionary(entries: Entries, caseInsensitive: boolean): Drop {
 }
 
 function headers(h: HeaderMap): Drop {
-  return dictionary([...h.entries()].map(([n, v]) => [n, v.join(',')] as const), true);
+  return dictionary(
+    [...h.entries()].map(([n, v]) => [n, v.join(',')] as const),
+    true,
+  );
 }
 
 export interface LiquidBodyOptions {
@@ -167,7 +208,17 @@ export function bindBody(msg: GatewayRequest | GatewayResponse | null, o: Liquid
 /** `context` with C# member names, built for one render. */
 export function liquidContext(ctx: GatewayContext): Record<string, unknown> {
   const r = ctx.request;
-  const url = (u: typeof r.url) => ({ Scheme: u.scheme, Host: u.host, Port: u.port, Path: u.path, QueryString: u.queryString, Query: dictionary([...u.query.entries()].map(([n, v]) => [n, v.join(',')] as const), true) });
+  const url = (u: typeof r.url) => ({
+    Scheme: u.scheme,
+    Host: u.host,
+    Port: u.port,
+    Path: u.path,
+    QueryString: u.queryString,
+    Query: dictionary(
+      [...u.query.entries()].map(([n, v]) => [n, v.join(',')] as const),
+      true,
+    ),
+  });
   const user = ctx.user;
   return {
     RequestId: ctx.requestId,
@@ -188,7 +239,17 @@ export function liquidContext(ctx: GatewayContext): Record<string, unknown> {
     Subscription: ctx.subscription ? { Id: ctx.subscription.id, Name: ctx.subscription.name, Key: ctx.subscription.key } : null,
     User: user ? { Id: user.id, Email: user.email, FirstName: user.firstName, LastName: user.lastName } : null,
     Deployment: { Region: ctx.deployment.region, ServiceName: ctx.deployment.serviceName, GatewayId: ctx.deployment.gatewayId },
-    LastError: ctx.lastError ? { Source: ctx.lastError.source, Reason: ctx.lastError.reason, Message: ctx.lastError.message, Scope: ctx.lastError.scope, Section: ctx.lastError.section, Path: ctx.lastError.path, PolicyId: ctx.lastError.policyId } : null,
+    LastError: ctx.lastError
+      ? {
+          Source: ctx.lastError.source,
+          Reason: ctx.lastError.reason,
+          Message: ctx.lastError.message,
+          Scope: ctx.lastError.scope,
+          Section: ctx.lastError.section,
+          Path: ctx.lastError.path,
+          PolicyId: ctx.lastError.policyId,
+        }
+      : null,
   };
 }
 
@@ -213,7 +274,13 @@ export function compileLiquid(span: TextSpan, namedValues: ReadonlyMap<string, N
     const message = (err.message ?? String(e)).replace(/, line:\d+, col:\d+$/, '');
     const unknown = /^undefined filter: (\S+)/.exec(message)?.[1];
     const hint = unknown ? filterHint(unknown) : 'see https://shopify.github.io/liquid/ for the syntax; filters are PascalCase (DotLiquid C# naming)';
-    diagnostics.error(span.source, span.sourceOffset(Math.min(offset + col - 1, text.length)), 'policy/liquid', `Liquid template: ${unknown ? `unknown filter "${unknown}"` : message}`, hint);
+    diagnostics.error(
+      span.source,
+      span.sourceOffset(Math.min(offset + col - 1, text.length)),
+      'policy/liquid',
+      `Liquid template: ${unknown ? `unknown filter "${unknown}"` : message}`,
+      hint,
+    );
     return undefined;
   }
   return (ctx, body) => {
@@ -235,7 +302,12 @@ function jsonArrayFor(text: string): string {
 }
 
 function filterHint(name: string): string {
-  const pascal = name.split('_').map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : p)).join('');
+  const pascal = name
+    .split('_')
+    .map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : p))
+    .join('');
   const near = LIQUID_FILTER_NAMES.filter((f) => f.toLowerCase() === pascal.toLowerCase() || editDistance(f.toLowerCase(), name.toLowerCase()) <= 2);
-  return near.length ? `did you mean ${near.join(' or ')}? (APIM's Liquid uses DotLiquid's PascalCase filter names)` : `filters: ${LIQUID_FILTER_NAMES.join(', ')}`;
+  return near.length
+    ? `did you mean ${near.join(' or ')}? (APIM's Liquid uses DotLiquid's PascalCase filter names)`
+    : `filters: ${LIQUID_FILTER_NAMES.join(', ')}`;
 }

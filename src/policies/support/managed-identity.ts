@@ -82,7 +82,8 @@ export class ManagedIdentityTokenSource {
     const cached = this.cache.get(key);
     if (cached && now < cached.expiresAt) return cached;
     if (!resource.trim()) throw new ManagedIdentityError('Managed identity token request failed: the resource is empty.');
-    if (this.o.unavailable.has(resource)) throw new ManagedIdentityError(`Managed identity token request for resource '${resource}' failed (settings.managedIdentity.unavailableResources).`);
+    if (this.o.unavailable.has(resource))
+      throw new ManagedIdentityError(`Managed identity token request for resource '${resource}' failed (settings.managedIdentity.unavailableResources).`);
     let issued: IssuedToken;
     const fixed = this.o.fixed.get(resource);
     if (fixed !== undefined) {
@@ -136,7 +137,8 @@ function readOptions(services: RuntimeServices): SettingResult<Options> {
   if (!s.ok) return s;
   const m = s.value ?? {};
   const known = ['secret', 'lifetimeSeconds', 'tenantId', 'principalId', 'clientId', 'userAssignedClientIds', 'tokens', 'unavailableResources'];
-  for (const k of Object.keys(m)) if (!known.includes(k)) return { ok: false, message: `settings.managedIdentity.${k} is not a known setting (known: ${known.join(', ')})` };
+  for (const k of Object.keys(m))
+    if (!known.includes(k)) return { ok: false, message: `settings.managedIdentity.${k} is not a known setting (known: ${known.join(', ')})` };
   const text = (k: string, d: string): SettingResult<string> => {
     const v = m[k];
     if (v === undefined) return { ok: true, value: d };
@@ -145,7 +147,9 @@ function readOptions(services: RuntimeServices): SettingResult<Options> {
   const list = (k: string): SettingResult<string[] | null> => {
     const v = m[k];
     if (v === undefined) return { ok: true, value: null };
-    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? { ok: true, value: v as string[] } : { ok: false, message: `settings.managedIdentity.${k} must be an array of strings` };
+    return Array.isArray(v) && v.every((x) => typeof x === 'string')
+      ? { ok: true, value: v as string[] }
+      : { ok: false, message: `settings.managedIdentity.${k} must be an array of strings` };
   };
   const secret = text('secret', DEFAULT_MANAGED_IDENTITY_SECRET);
   const tenantId = text('tenantId', DEFAULT_TENANT_ID);
@@ -155,10 +159,12 @@ function readOptions(services: RuntimeServices): SettingResult<Options> {
   const unavailable = list('unavailableResources');
   for (const r of [secret, tenantId, principalId, clientId, users, unavailable]) if (!r.ok) return r;
   const lifetime = m.lifetimeSeconds ?? DEFAULT_LIFETIME_S;
-  if (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime <= 0) return { ok: false, message: 'settings.managedIdentity.lifetimeSeconds must be a positive number of seconds' };
+  if (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime <= 0)
+    return { ok: false, message: 'settings.managedIdentity.lifetimeSeconds must be a positive number of seconds' };
   const fixed = new Map<string, string>();
   if (m.tokens !== undefined) {
-    if (typeof m.tokens !== 'object' || m.tokens === null || Array.isArray(m.tokens)) return { ok: false, message: 'settings.managedIdentity.tokens must be an object of resource → token' };
+    if (typeof m.tokens !== 'object' || m.tokens === null || Array.isArray(m.tokens))
+      return { ok: false, message: 'settings.managedIdentity.tokens must be an object of resource → token' };
     for (const [r, t] of Object.entries(m.tokens)) {
       if (typeof t !== 'string' || !t) return { ok: false, message: `settings.managedIdentity.tokens["${r}"] must be a non-empty string` };
       fixed.set(r, t);

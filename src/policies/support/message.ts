@@ -12,9 +12,20 @@ export function messageOf(section: PolicySection): 'request' | 'response' {
  * Headers that APIM emits as separate header lines when several `<value>`s are given; all others are joined with ","
  * (docs/apim-behaviour.md: Headers, variables and URLs).
  */
-const MULTI_LINE_HEADERS = new Set(
-  ['user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning', 'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after'],
-);
+const MULTI_LINE_HEADERS = new Set([
+  'user-agent',
+  'www-authenticate',
+  'proxy-authenticate',
+  'cookie',
+  'set-cookie',
+  'warning',
+  'date',
+  'expires',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'retry-after',
+]);
 
 /** Headers APIM does not let policies change (docs/apim-behaviour.md: Headers, variables and URLs). */
 export const PROTECTED_HEADERS = new Set(['connection', 'content-length', 'keep-alive', 'transfer-encoding']);
@@ -31,7 +42,12 @@ export function compileHeaderMutation(el: XmlElement, cx: CompileContext): Heade
   const values = childElements(el, 'value').map((v) => cx.text(v) ?? (() => ''));
   const literalName = el.attributes.find((a) => a.name === 'name')?.value.text ?? '';
   if (PROTECTED_HEADERS.has(literalName.toLowerCase())) {
-    cx.diagnostics.warning(el.source, el.start, 'policy/protected-header', `APIM does not let policies change the "${literalName}" header; apim-emulator ignores this <set-header> as APIM does`);
+    cx.diagnostics.warning(
+      el.source,
+      el.start,
+      'policy/protected-header',
+      `APIM does not let policies change the "${literalName}" header; apim-emulator ignores this <set-header> as APIM does`,
+    );
   }
   return (ctx, headers) => {
     const n = name(ctx);
@@ -43,13 +59,31 @@ export function compileHeaderMutation(el: XmlElement, cx: CompileContext): Heade
         return;
       case 'skip':
         if (headers.has(n)) return;
-        headers.set(n, headerValues(n, values.map((v) => v(ctx))));
+        headers.set(
+          n,
+          headerValues(
+            n,
+            values.map((v) => v(ctx)),
+          ),
+        );
         return;
       case 'append':
-        headers.append(n, headerValues(n, values.map((v) => v(ctx))));
+        headers.append(
+          n,
+          headerValues(
+            n,
+            values.map((v) => v(ctx)),
+          ),
+        );
         return;
       case 'override':
-        headers.set(n, headerValues(n, values.map((v) => v(ctx))));
+        headers.set(
+          n,
+          headerValues(
+            n,
+            values.map((v) => v(ctx)),
+          ),
+        );
         return;
       default:
         throw new PolicyError('set-header', 'ExpressionValueEvaluationFailure', `exists-action evaluated to "${a}"; allowed: override, skip, append, delete`);
@@ -70,7 +104,10 @@ export type BodyWriter = (ctx: GatewayContext) => MessageBody;
  * bodies, docs/apim-behaviour.md: return-response).
  */
 export function compileBodyWriter(el: XmlElement, cx: CompileContext, o: { bodyless?: boolean } = {}): BodyWriter {
-  const template = el.attributes.find((a) => a.name === 'template')?.value.text.trim().toLowerCase();
+  const template = el.attributes
+    .find((a) => a.name === 'template')
+    ?.value.text.trim()
+    .toLowerCase();
   if (template === 'liquid') return compileLiquidWriter(el, cx, o.bodyless === true);
   const value = cx.textValue(el) ?? (() => '');
   return (ctx) => {
@@ -96,8 +133,18 @@ export function compileLiquidText(el: XmlElement, cx: CompileContext, o: { bodyl
   const render = span ? compileLiquid(span, cx.services.namedValues, cx.diagnostics) : () => '';
   if (!render) return () => '';
   const opts = o.options ?? el;
-  const xsiNil = (opts.attributes.find((a) => a.name === 'xsi-nil')?.value.text.trim().toLowerCase() ?? 'blank') === 'null' ? 'null' : 'blank';
-  const parseDate = (opts.attributes.find((a) => a.name === 'parse-date')?.value.text.trim().toLowerCase() ?? 'true') !== 'false';
+  const xsiNil =
+    (opts.attributes
+      .find((a) => a.name === 'xsi-nil')
+      ?.value.text.trim()
+      .toLowerCase() ?? 'blank') === 'null'
+      ? 'null'
+      : 'blank';
+  const parseDate =
+    (opts.attributes
+      .find((a) => a.name === 'parse-date')
+      ?.value.text.trim()
+      .toLowerCase() ?? 'true') !== 'false';
   const which = messageOf(cx.section);
   const bodyless = o.bodyless === true;
   if (!bodyless) cx.needsBody(which);
@@ -113,4 +160,3 @@ export function compileMessageText(el: XmlElement, cx: CompileContext, liquid: b
 function valueToText(v: unknown): string {
   return typeof v === 'string' ? v : toPolicyString(v);
 }
-

@@ -10,12 +10,25 @@ import { offlineWarning } from './offline.js';
  */
 export function compileOfflineDataSource(el: XmlElement, cx: CompileContext, service: string): Step {
   if (!isResolverRoot(el)) {
-    cx.diagnostics.error(el.source, el.start, 'policy/element-not-allowed', `<${el.name}> is a GraphQL resolver: it is the root of a resolver document, not a statement inside <policies>`, 'give resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)');
+    cx.diagnostics.error(
+      el.source,
+      el.start,
+      'policy/element-not-allowed',
+      `<${el.name}> is a GraphQL resolver: it is the root of a resolver document, not a statement inside <policies>`,
+      'give resolvers in settings["graphql.resolvers"] (docs/policies-graphql.md)',
+    );
     return () => 'continue';
   }
   offlineWarning(el, cx, `there is no ${service} offline, so the field it resolves answers a GraphQL error saying so`);
   for (const r of childElements(el, 'response')) cx.policies(r);
   const name = el.name;
-  registerResolver(el, () => Promise.reject(resolverError(name, `<${name}> cannot run offline: apim-emulator has no ${service} to query. Resolve this field with <http-data-source> against a local service instead.`)));
+  registerResolver(el, () =>
+    Promise.reject(
+      resolverError(
+        name,
+        `<${name}> cannot run offline: apim-emulator has no ${service} to query. Resolve this field with <http-data-source> against a local service instead.`,
+      ),
+    ),
+  );
   return () => 'continue';
 }

@@ -8,5 +8,11 @@ import { firstReport } from './once.js';
  */
 export function offlineWarning(el: XmlElement, cx: CompileContext, what: string): void {
   if (!firstReport(el, 'offline')) return;
-  cx.diagnostics.warning(el.source, el.start, 'policy/offline', `<${el.name}> runs offline: ${what}`, 'see docs/emulator-choices.md (Policies that run offline) for what apim-emulator does with it');
+  cx.diagnostics.warning(
+    el.source,
+    el.start,
+    'policy/offline',
+    `<${el.name}> runs offline: ${what}`,
+    'see docs/emulator-choices.md (Policies that run offline) for what apim-emulator does with it',
+  );
 }

@@ -89,7 +89,11 @@ export class SchemaDocument {
   /** The node at a JSON pointer, or undefined. */
   at(pointer: string): unknown {
     let node: unknown = this.doc;
-    for (const p of pointer.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))) node = isObject(node) ? node[p] : undefined;
+    for (const p of pointer
+      .split('/')
+      .slice(1)
+      .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~')))
+      node = isObject(node) ? node[p] : undefined;
     return node;
   }
 
@@ -169,7 +173,13 @@ export class ApiSpecification {
         if (!isObject(o)) continue;
         const base = `#/paths/${escapePointer(template)}/${m}`;
         const op = this.operation(m.toUpperCase(), template, o, shared, base, `#/paths/${escapePointer(template)}`);
-        const pattern = new RegExp(`^${template.split(/(\{[^}]+\})/).map((p) => (p.startsWith('{') ? '([^/]+)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}/?$`, 'i');
+        const pattern = new RegExp(
+          `^${template
+            .split(/(\{[^}]+\})/)
+            .map((p) => (p.startsWith('{') ? '([^/]+)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+            .join('')}/?$`,
+          'i',
+        );
         this.operations.push({ op, pattern, literalChars: template.replace(/\{[^}]+\}/g, '').length });
       }
     }
@@ -211,7 +221,10 @@ export class ApiSpecification {
 
   private resolve(v: unknown): { node: unknown; pointer: string | undefined } {
     if (isObject(v) && typeof v.$ref === 'string' && v.$ref.startsWith('#/')) {
-      const parts = v.$ref.slice(2).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const parts = v.$ref
+        .slice(2)
+        .split('/')
+        .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
       let node: unknown = this.doc;
       for (const p of parts) node = isObject(node) ? node[p] : undefined;
       return { node, pointer: v.$ref.slice(1) };
@@ -259,14 +272,18 @@ export class ApiSpecification {
       const at = pointer ?? `${base.slice(1)}/requestBody`;
       if (isObject(rb) && isObject(rb.content)) {
         for (const [type, media] of Object.entries(rb.content)) {
-          requestContent.set(type.toLowerCase(), isObject(media) && media.schema !== undefined ? this.check(`${at}/content/${escapePointer(type)}/schema`) : undefined);
+          requestContent.set(
+            type.toLowerCase(),
+            isObject(media) && media.schema !== undefined ? this.check(`${at}/content/${escapePointer(type)}/schema`) : undefined,
+          );
         }
       }
     } else {
       const consumes = (Array.isArray(o.consumes) ? o.consumes : Array.isArray(this.doc.consumes) ? this.doc.consumes : ['application/json']) as string[];
       (Array.isArray(o.parameters) ? o.parameters : []).forEach((p: unknown, i: number) => {
         const { node } = this.resolve(p);
-        if (isObject(node) && node.in === 'body') for (const t of consumes) requestContent.set(t.toLowerCase(), this.check(`${base.slice(1)}/parameters/${i}/schema`));
+        if (isObject(node) && node.in === 'body')
+          for (const t of consumes) requestContent.set(t.toLowerCase(), this.check(`${base.slice(1)}/parameters/${i}/schema`));
       });
     }
     const responses = new Map<string, SpecResponse>();
@@ -279,7 +296,11 @@ export class ApiSpecification {
         const headers: SpecParameter[] = [];
         if (isObject(node)) {
           if (this.version === 3 && isObject(node.content)) {
-            for (const [type, media] of Object.entries(node.content)) content.set(type.toLowerCase(), isObject(media) && media.schema !== undefined ? this.check(`${at}/content/${escapePointer(type)}/schema`) : undefined);
+            for (const [type, media] of Object.entries(node.content))
+              content.set(
+                type.toLowerCase(),
+                isObject(media) && media.schema !== undefined ? this.check(`${at}/content/${escapePointer(type)}/schema`) : undefined,
+              );
           } else if (this.version === 2 && node.schema !== undefined) {
             for (const t of produces) content.set(t.toLowerCase(), this.check(`${at}/schema`));
           }
@@ -289,7 +310,13 @@ export class ApiSpecification {
               const hAt = hp ?? `${at}/headers/${escapePointer(name)}`;
               const schema = this.version === 3 ? (isObject(hn) ? hn.schema : undefined) : hn;
               const type = isObject(schema) && typeof schema.type === 'string' ? schema.type : undefined;
-              headers.push({ name, in: 'header', required: isObject(hn) && hn.required === true, type, check: schema !== undefined ? this.check(this.version === 3 ? `${hAt}/schema` : hAt) : undefined });
+              headers.push({
+                name,
+                in: 'header',
+                required: isObject(hn) && hn.required === true,
+                type,
+                check: schema !== undefined ? this.check(this.version === 3 ? `${hAt}/schema` : hAt) : undefined,
+              });
             }
           }
         }
@@ -302,9 +329,11 @@ export class ApiSpecification {
 
 function describeError(e: ErrorObject): string {
   const where = e.instancePath ? `${e.instancePath}: ` : '';
-  if (e.keyword === 'additionalProperties') return `${where}property "${String((e.params as { additionalProperty?: string }).additionalProperty)}" is not allowed`;
+  if (e.keyword === 'additionalProperties')
+    return `${where}property "${String((e.params as { additionalProperty?: string }).additionalProperty)}" is not allowed`;
   if (e.keyword === 'required') return `${where}required property "${String((e.params as { missingProperty?: string }).missingProperty)}" is missing`;
-  if (e.keyword === 'enum') return `${where}${e.message ?? 'is not one of the allowed values'}: ${JSON.stringify((e.params as { allowedValues?: unknown[] }).allowedValues)}`;
+  if (e.keyword === 'enum')
+    return `${where}${e.message ?? 'is not one of the allowed values'}: ${JSON.stringify((e.params as { allowedValues?: unknown[] }).allowedValues)}`;
   return `${where}${e.message ?? e.keyword}`;
 }
 

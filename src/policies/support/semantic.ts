@@ -80,10 +80,16 @@ declare module '../../engine/policy-sdk.js' {
 }
 
 /** `settings["semanticCache.similarity"]`: which built-in similarity the semantic cache lookups use. */
-export const SEMANTIC_SIMILARITY_SETTING = defineSetting<'exact' | 'token-cosine'>('semanticCache.similarity', 'semantic cache similarity: "exact" (default) or "token-cosine"', (s) =>
-  s === 'exact' || s === 'token-cosine'
-    ? { ok: true, value: s }
-    : { ok: false, message: `setting "semanticCache.similarity" is ${JSON.stringify(s)}; allowed: "exact", "token-cosine" (or a function given as the semanticSimilarity extension)` },
+export const SEMANTIC_SIMILARITY_SETTING = defineSetting<'exact' | 'token-cosine'>(
+  'semanticCache.similarity',
+  'semantic cache similarity: "exact" (default) or "token-cosine"',
+  (s) =>
+    s === 'exact' || s === 'token-cosine'
+      ? { ok: true, value: s }
+      : {
+          ok: false,
+          message: `setting "semanticCache.similarity" is ${JSON.stringify(s)}; allowed: "exact", "token-cosine" (or a function given as the semanticSimilarity extension)`,
+        },
 );
 
 /** The similarity the extension or the settings ask for; a problem is returned as text for a load-time diagnostic. */
@@ -129,7 +135,18 @@ export function promptText(body: unknown, ignoreSystemMessages: boolean): Prompt
 
 function contentText(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((p) => (isRecord(p) ? (typeof p.text === 'string' ? p.text : isRecord(p.content) || Array.isArray(p.content) || typeof p.content === 'string' ? contentText(p.content) : '') : contentText(p))).join('\n');
+  if (Array.isArray(v))
+    return v
+      .map((p) =>
+        isRecord(p)
+          ? typeof p.text === 'string'
+            ? p.text
+            : isRecord(p.content) || Array.isArray(p.content) || typeof p.content === 'string'
+              ? contentText(p.content)
+              : ''
+          : contentText(p),
+      )
+      .join('\n');
   if (v === null || v === undefined) return '';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

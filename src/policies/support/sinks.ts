@@ -24,7 +24,9 @@ export interface SinkEntry {
 
 /** `settings["sinks.keep"]`: how many recent messages the local sinks keep. */
 export const SINKS_KEEP_SETTING = defineSetting<number>('sinks.keep', `recent messages kept by the local message sinks (default ${SINK_KEEP_DEFAULT})`, (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { ok: true, value: v } : { ok: false, message: `settings["sinks.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
+  typeof v === 'number' && Number.isInteger(v) && v >= 0
+    ? { ok: true, value: v }
+    : { ok: false, message: `settings["sinks.keep"] is ${JSON.stringify(v)}; allowed: a whole number >= 0` },
 );
 
 interface Sink {

@@ -1,6 +1,16 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import type { Awaitable, AttributeSpec, CompileContext, CounterCheck, Flow, GatewayContext, StateStore, TakeResult, XmlElement } from '../../engine/policy-sdk.js';
+import type {
+  Awaitable,
+  AttributeSpec,
+  CompileContext,
+  CounterCheck,
+  Flow,
+  GatewayContext,
+  StateStore,
+  TakeResult,
+  XmlElement,
+} from '../../engine/policy-sdk.js';
 import { isPromise, MessageBody, PolicyError, StateUnavailableError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { isExpression } from '../../expressions/index.js';
 
@@ -70,7 +80,13 @@ export function stateUnavailable(e: unknown, source = 'rate-limit'): unknown {
  * answers synchronously (no promise on the default path); shared ones with a promise. A store failing closed becomes
  * the 503 of stateUnavailable.
  */
-export function takeCounters(state: StateStore, now: number, checks: readonly CounterCheck[], source: string, decide: (r: TakeResult) => Flow): Flow | Promise<Flow> {
+export function takeCounters(
+  state: StateStore,
+  now: number,
+  checks: readonly CounterCheck[],
+  source: string,
+  decide: (r: TakeResult) => Flow,
+): Flow | Promise<Flow> {
   let r: Awaitable<TakeResult>;
   try {
     r = state.take(now, checks);

@@ -2,7 +2,18 @@ import type { Awaitable, CounterCheck, Flow, GatewayContext, PolicyDefinition } 
 import { isPromise, PolicyError, gatewayErrorResponse } from '../../engine/policy-sdk.js';
 import { addHeadersWhenDone, inBackground, literal, literalInt, nameAttr, takeCounters } from './throttle.js';
 import type { EncodingName, StreamOutcome } from './tokens.js';
-import { completionTokens, forcedEncoding as forcedEncodingSetting, TOKENIZER_ENCODING_SETTING, estimatePromptTokens, loadedEncoding, parseJsonBody, promptInfo, readResponseUsage, requestEncoding, withEncoding } from './tokens.js';
+import {
+  completionTokens,
+  forcedEncoding as forcedEncodingSetting,
+  TOKENIZER_ENCODING_SETTING,
+  estimatePromptTokens,
+  loadedEncoding,
+  parseJsonBody,
+  promptInfo,
+  readResponseUsage,
+  requestEncoding,
+  withEncoding,
+} from './tokens.js';
 import type { CalendarPeriod } from './windows.js';
 import { calendarPeriod, retryAfterSeconds } from './windows.js';
 
@@ -51,10 +62,22 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
     compile(el, cx) {
       const has = (a: string) => el.attributes.some((x) => x.name === a);
       if (!has('tokens-per-minute') && !has('token-quota') && !has('token-quota-period')) {
-        cx.diagnostics.error(el.source, el.start, 'policy/missing-attribute', `<${name}> needs "tokens-per-minute", or "token-quota" with "token-quota-period", or both`, 'tokens-per-minute: tokens per minute; token-quota + token-quota-period: tokens per Hourly, Daily, Weekly, Monthly or Yearly period');
+        cx.diagnostics.error(
+          el.source,
+          el.start,
+          'policy/missing-attribute',
+          `<${name}> needs "tokens-per-minute", or "token-quota" with "token-quota-period", or both`,
+          'tokens-per-minute: tokens per minute; token-quota + token-quota-period: tokens per Hourly, Daily, Weekly, Monthly or Yearly period',
+        );
       } else if (has('token-quota') !== has('token-quota-period')) {
         const [present, missing] = has('token-quota') ? ['token-quota', 'token-quota-period'] : ['token-quota-period', 'token-quota'];
-        cx.diagnostics.error(el.source, cx.offsetOf(el, present), 'policy/missing-attribute', `<${name}> sets "${present}" without "${missing}"`, 'token-quota and token-quota-period go together');
+        cx.diagnostics.error(
+          el.source,
+          cx.offsetOf(el, present),
+          'policy/missing-attribute',
+          `<${name}> sets "${present}" without "${missing}"`,
+          'token-quota and token-quota-period go together',
+        );
       }
       // The request body is read on every call: "stream": true forces prompt estimation whatever the attribute says.
       cx.needsBody('request');
@@ -88,7 +111,18 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         const quotaPeriod = quota !== undefined && period ? calendarPeriod(now, period) : undefined;
         // Quota first (403), then the minute (429); the estimated prompt is reserved in both when both fit.
         const checks: CounterCheck[] = [];
-        if (quotaPeriod) checks.push({ kind: 'fixed', key: quotaKey, periodStart: quotaPeriod.start, expiresAt: quotaPeriod.end, callsNeed: 0, amountLimit: quota, amountNeed: need, addCalls: 0, addAmount: prompt });
+        if (quotaPeriod)
+          checks.push({
+            kind: 'fixed',
+            key: quotaKey,
+            periodStart: quotaPeriod.start,
+            expiresAt: quotaPeriod.end,
+            callsNeed: 0,
+            amountLimit: quota,
+            amountNeed: need,
+            addCalls: 0,
+            addAmount: prompt,
+          });
         const minuteAt = checks.length;
         if (limitPerMinute !== undefined) checks.push({ kind: 'sliding', key: minuteKey, windowMs: MINUTE_MS, limit: limitPerMinute, need, add: prompt });
         return takeCounters(state, now, checks, name, (r) => {
@@ -96,16 +130,39 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
             const found = r.results[r.failed]!;
             if (r.failed !== minuteAt) {
               const retryAfter = retryAfterSeconds(quotaPeriod!.end - now);
-              throw exceeded(ctx, 403, 'TokenQuotaExceeded', `Token quota is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: found.amount, quota, prompt });
+              throw exceeded(ctx, 403, 'TokenQuotaExceeded', `Token quota is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, {
+                key,
+                used: found.amount,
+                quota,
+                prompt,
+              });
             }
             const retryAfter = retryAfterSeconds(found.waitMs);
-            throw exceeded(ctx, 429, 'TokenLimitExceeded', `Token limit is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, { key, used: found.used, tokensPerMinute: limitPerMinute, prompt });
+            throw exceeded(ctx, 429, 'TokenLimitExceeded', `Token limit is exceeded. Try again in ${retryAfter} seconds.`, retryAfter, {
+              key,
+              used: found.used,
+              tokensPerMinute: limitPerMinute,
+              prompt,
+            });
           }
           const usedPerMinute = limitPerMinute !== undefined ? r.results[minuteAt]!.used : 0;
           // The reservation's id in the minute window, corrected with the reported usage when the backend answers.
           const reservation = limitPerMinute !== undefined ? r.results[minuteAt]!.entry : 0;
           const quotaUsed = quotaPeriod ? r.results[0]!.amount + prompt : 0;
-          return reserved(ctx, key, { prompt, estimated, stream, encoding, now, usedPerMinute, limitPerMinute, reservation, quotaUsed, quotaPeriod, minuteKey, quotaKey });
+          return reserved(ctx, key, {
+            prompt,
+            estimated,
+            stream,
+            encoding,
+            now,
+            usedPerMinute,
+            limitPerMinute,
+            reservation,
+            quotaUsed,
+            quotaPeriod,
+            minuteKey,
+            quotaKey,
+          });
         });
       };
 
@@ -137,7 +194,14 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         if (out.remainingHeader && remaining !== undefined) headers.push([out.remainingHeader, String(remaining)]);
         if (out.remainingQuotaHeader && remainingQuota !== undefined) headers.push([out.remainingQuotaHeader, String(remainingQuota)]);
         addHeadersWhenDone(ctx, headers);
-        if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`, data: { key, prompt, estimated, stream, remaining, remainingQuota } });
+        if (ctx.tracing)
+          ctx.trace({
+            kind: 'info',
+            policy: name,
+            path,
+            message: `key "${key}": ${estimated ? `prompt estimated at ${prompt} tokens, ` : ''}${remaining !== undefined ? `${remaining} tokens left this minute` : ''}${remainingQuota !== undefined ? `${remaining !== undefined ? ', ' : ''}${remainingQuota} tokens left of the ${periodText} quota` : ''}`,
+            data: { key, prompt, estimated, stream, remaining, remainingQuota },
+          });
 
         /**
          * Counts the tokens consumed. A shared store's writes are returned so that a JSON answer waits for them before
@@ -149,7 +213,8 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
           if (o.reservation) writes.push(state.correct(o.minuteKey, o.reservation, o.now, total, at, MINUTE_MS));
           else if (total > 0 && limitPerMinute !== undefined) writes.push(state.add(o.minuteKey, at, MINUTE_MS, total));
           if (quotaPeriod) writes.push(state.addFixed(o.quotaKey, quotaPeriod.start, quotaPeriod.end, at, 0, total - prompt, false));
-          if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
+          if (ctx.tracing)
+            ctx.trace({ kind: 'info', policy: name, path, message: `key "${key}": ${total} tokens consumed (${how})`, data: { key, total, how } });
           const pending = writes.filter(isPromise);
           return pending.length ? Promise.all(pending).catch(() => undefined) : undefined;
         };
@@ -182,7 +247,14 @@ export function tokenLimitDefinition(name: 'llm-token-limit' | 'azure-openai-tok
         return { tokens: prompt + completion, how: 'prompt and completion estimated from the stream' };
       };
 
-      const exceeded = (ctx: GatewayContext, status: 403 | 429, reason: string, message: string, retryAfter: number, data: Record<string, unknown>): PolicyError => {
+      const exceeded = (
+        ctx: GatewayContext,
+        status: 403 | 429,
+        reason: string,
+        message: string,
+        retryAfter: number,
+        data: Record<string, unknown>,
+      ): PolicyError => {
         if (out.retryVariable) ctx.variables.set(out.retryVariable, retryAfter);
         if (ctx.tracing) ctx.trace({ kind: 'info', policy: name, path, message, data });
         return new PolicyError(name, reason, message, gatewayErrorResponse(status, message, undefined, { [out.retryHeader]: String(retryAfter) }));

@@ -18,11 +18,16 @@ export type EncodingName = 'cl100k_base' | 'o200k_base';
 
 /** `settings["tokenizer.encoding"]`: forces one tokenizer for every model (else chosen per model). */
 export const TOKENIZER_ENCODING_SETTING = defineSetting<EncodingName>('tokenizer.encoding', 'forced tokenizer: cl100k_base or o200k_base', (v) =>
-  v === 'cl100k_base' || v === 'o200k_base' ? { ok: true, value: v } : { ok: false, message: `settings["tokenizer.encoding"] is ${JSON.stringify(v)}; allowed: "cl100k_base", "o200k_base"` },
+  v === 'cl100k_base' || v === 'o200k_base'
+    ? { ok: true, value: v }
+    : { ok: false, message: `settings["tokenizer.encoding"] is ${JSON.stringify(v)}; allowed: "cl100k_base", "o200k_base"` },
 );
 
 /** The forced encoding, reporting a bad setting at the policy element. */
-export function forcedEncoding(cx: CompileContext, el: { source: import('../../engine/policy-sdk.js').XmlElement['source']; start: number }): EncodingName | undefined {
+export function forcedEncoding(
+  cx: CompileContext,
+  el: { source: import('../../engine/policy-sdk.js').XmlElement['source']; start: number },
+): EncodingName | undefined {
   const r = cx.setting(TOKENIZER_ENCODING_SETTING);
   if (!r.ok) {
     cx.diagnostics.error(el.source, el.start, 'policy/bad-setting', r.message);

@@ -32,7 +32,13 @@ export function toAction(s: string | undefined, fallback: ValidationAction): Val
  * Records the findings and stops on the first prevented one. Detected findings are appended to the errors variable
  * (a List of error objects, as policy expressions read it) and to the trace.
  */
-export function reportIssues(ctx: GatewayContext, policy: string, issues: readonly ValidationIssue[], errorsVariable: string | undefined, message: 'request' | 'response'): void {
+export function reportIssues(
+  ctx: GatewayContext,
+  policy: string,
+  issues: readonly ValidationIssue[],
+  errorsVariable: string | undefined,
+  message: 'request' | 'response',
+): void {
   const kept = issues.filter((i) => i.Action !== 'ignore');
   if (kept.length === 0) return;
   if (errorsVariable) {
@@ -63,7 +69,13 @@ export function specificationOf(source: SourceText | undefined, diagnostics: Dia
     return spec;
   } catch (e) {
     parsed.set(source, null);
-    diagnostics.error(source, 0, 'api/bad-specification', e instanceof SpecificationError ? e.message : `the specification cannot be read: ${String(e)}`, 'give an OpenAPI 2 or 3 document in JSON or YAML');
+    diagnostics.error(
+      source,
+      0,
+      'api/bad-specification',
+      e instanceof SpecificationError ? e.message : `the specification cannot be read: ${String(e)}`,
+      'give an OpenAPI 2 or 3 document in JSON or YAML',
+    );
     return undefined;
   }
 }
@@ -75,7 +87,13 @@ export function specificationOf(source: SourceText | undefined, diagnostics: Dia
 export function apiSpecification(el: XmlElement, cx: CompileContext, without: string): ApiSpecification | undefined {
   const spec = specificationOf(cx.api?.specification, cx.diagnostics);
   if (!spec && cx.api && firstReport(el, 'no-specification')) {
-    cx.diagnostics.warning(el.source, el.start, 'policy/no-specification', `<${el.name}>: API "${cx.api.id}" has no specification, so ${without}`, 'give the API a "specification" (OpenAPI 2/3, JSON or YAML) in the config, or specification.yaml|json in its APIOps folder');
+    cx.diagnostics.warning(
+      el.source,
+      el.start,
+      'policy/no-specification',
+      `<${el.name}>: API "${cx.api.id}" has no specification, so ${without}`,
+      'give the API a "specification" (OpenAPI 2/3, JSON or YAML) in the config, or specification.yaml|json in its APIOps folder',
+    );
   }
   return spec;
 }

@@ -10,7 +10,8 @@ import { parseIp } from '../../../src/policies/ip-filter.js';
 import { buildGateway, FORWARD, policies, send, src, startBackend, tryBuildGateway } from '../../helpers/gateway.js';
 import type { TestBackend } from '../../helpers/gateway.js';
 
-const ON_ERROR = '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Message" exists-action="override"><value>@(context.LastError.Message)</value></set-header>';
+const ON_ERROR =
+  '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Message" exists-action="override"><value>@(context.LastError.Message)</value></set-header>';
 
 let backend: TestBackend;
 beforeAll(async () => {
@@ -22,14 +23,30 @@ afterAll(async () => {
 
 /** gateway.handle from a given caller address (the shared send() always uses 127.0.0.1). */
 async function sendFrom(gateway: Gateway, ip: string, method = 'GET', headers: Record<string, string> = {}) {
-  const r = await gateway.handle({ method, path: '/api/x', search: '', scheme: 'http', host: '127.0.0.1', port: 80, headers: new HeaderMap(Object.entries(headers)), body: null as Readable | null, ip, tracing: true });
+  const r = await gateway.handle({
+    method,
+    path: '/api/x',
+    search: '',
+    scheme: 'http',
+    host: '127.0.0.1',
+    port: 80,
+    headers: new HeaderMap(Object.entries(headers)),
+    body: null as Readable | null,
+    ip,
+    tracing: true,
+  });
   const text = r.response.body ? (await r.response.body.buffer()).toString() : '';
   return { status: r.response.statusCode, text, header: (n: string) => r.response.headers.getJoined(n) };
 }
 
 describe('check-header', () => {
   const gw = (attrs: string, values = '') =>
-    buildGateway({ api: policies({ inbound: `<check-header name="X-Api-Key" failed-check-httpcode="401" failed-check-error-message="Not authorized" ${attrs}>${values}</check-header><return-response />`, onError: ON_ERROR }) }).gateway;
+    buildGateway({
+      api: policies({
+        inbound: `<check-header name="X-Api-Key" failed-check-httpcode="401" failed-check-error-message="Not authorized" ${attrs}>${values}</check-header><return-response />`,
+        onError: ON_ERROR,
+      }),
+    }).gateway;
 
   it('HeaderNotFound: the configured status and message when the header is missing', async () => {
     const r = await send(gw('ignore-case="false"'), '/api/x');
@@ -57,12 +74,16 @@ describe('check-header', () => {
   it('all four attributes are required', () => {
     const r = tryBuildGateway({ api: policies({ inbound: '<check-header name="A" failed-check-httpcode="401" />' }) });
     const missing = r.diagnostics.filter((d) => d.code === 'policy/missing-attribute').map((d) => d.message);
-    expect(missing).toEqual(['<check-header> is missing the required attribute "failed-check-error-message"', '<check-header> is missing the required attribute "ignore-case"']);
+    expect(missing).toEqual([
+      '<check-header> is missing the required attribute "failed-check-error-message"',
+      '<check-header> is missing the required attribute "ignore-case"',
+    ]);
   });
 });
 
 describe('ip-filter', () => {
-  const gw = (inner: string, action = 'allow') => buildGateway({ api: policies({ inbound: `<ip-filter action="${action}">${inner}</ip-filter><return-response />`, onError: ON_ERROR }) }).gateway;
+  const gw = (inner: string, action = 'allow') =>
+    buildGateway({ api: policies({ inbound: `<ip-filter action="${action}">${inner}</ip-filter><return-response />`, onError: ON_ERROR }) }).gateway;
 
   it('allow: single addresses and inclusive ranges pass, others get 403 CallerIpNotAllowed', async () => {
     const g = gw('<address>13.66.201.169</address><address-range from="10.0.0.10" to="10.0.0.20" />');
@@ -103,7 +124,12 @@ describe('ip-filter', () => {
   });
 
   it('load errors: no address, bad address, reversed or mixed ranges', () => {
-    const r = tryBuildGateway({ api: policies({ inbound: '<ip-filter action="allow" /><ip-filter action="allow"><address>10.0.0.0/8</address><address-range from="10.0.0.9" to="10.0.0.1" /><address-range from="::1" to="10.0.0.1" /></ip-filter>' }) });
+    const r = tryBuildGateway({
+      api: policies({
+        inbound:
+          '<ip-filter action="allow" /><ip-filter action="allow"><address>10.0.0.0/8</address><address-range from="10.0.0.9" to="10.0.0.1" /><address-range from="::1" to="10.0.0.1" /></ip-filter>',
+      }),
+    });
     const msgs = r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
     expect(msgs).toEqual([
       '<ip-filter> needs at least one <address> or <address-range>',
@@ -125,7 +151,10 @@ describe('cors', () => {
   it('answers an allowed preflight itself: 200, allow-* headers, max-age, and the backend is not called', async () => {
     const { gateway } = buildGateway({ serviceUrl: backend.url, api: policies({ inbound: CORS, backend: FORWARD }) });
     const n0 = backend.requests.length;
-    const r = await send(gateway, '/api/x', { method: 'OPTIONS', headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'Content-Type, X-Custom' } });
+    const r = await send(gateway, '/api/x', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'Content-Type, X-Custom' },
+    });
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(r.header('Access-Control-Allow-Origin')).toBe('https://app.contoso.com');
@@ -137,11 +166,19 @@ describe('cors', () => {
   });
 
   it('a preflight for a method or header that is not allowed gets no CORS headers', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: `${CORS.replace('<cors allow-credentials="true">', '<cors allow-credentials="true" terminate-unmatched-request="true">')}` }) });
-    const method = await send(gateway, '/api/x', { method: 'OPTIONS', headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'DELETE' } });
+    const { gateway } = buildGateway({
+      api: policies({ inbound: `${CORS.replace('<cors allow-credentials="true">', '<cors allow-credentials="true" terminate-unmatched-request="true">')}` }),
+    });
+    const method = await send(gateway, '/api/x', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.contoso.com', 'Access-Control-Request-Method': 'DELETE' },
+    });
     expect(method.status).toBe(200);
     expect(method.header('Access-Control-Allow-Origin')).toBeUndefined();
-    const header = await send(gateway, '/api/x', { method: 'OPTIONS', headers: { Origin: 'http://localhost:8080', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-secret' } });
+    const header = await send(gateway, '/api/x', {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:8080', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-secret' },
+    });
     expect(header.header('Access-Control-Allow-Origin')).toBeUndefined();
   });
 
@@ -159,7 +196,13 @@ describe('cors', () => {
   });
 
   it('terminate-unmatched-request="true" ends an unmatched simple GET with an empty 200; a wildcard origin answers *', async () => {
-    const t = buildGateway({ serviceUrl: backend.url, api: policies({ inbound: '<cors terminate-unmatched-request="true"><allowed-origins><origin>https://a.test</origin></allowed-origins></cors>', backend: FORWARD }) }).gateway;
+    const t = buildGateway({
+      serviceUrl: backend.url,
+      api: policies({
+        inbound: '<cors terminate-unmatched-request="true"><allowed-origins><origin>https://a.test</origin></allowed-origins></cors>',
+        backend: FORWARD,
+      }),
+    }).gateway;
     const n0 = backend.requests.length;
     const r = await send(t, '/api/x', { headers: { Origin: 'https://b.test' } });
     expect(r.status).toBe(200);
@@ -180,13 +223,31 @@ describe('cors', () => {
   });
 
   it('preflightDocuments keeps only cors and base in inbound, so a preflight skips the other policies', async () => {
-    const doc = parsePolicyDocument(src('api.xml', policies({ inbound: `<check-header name="X-Key" failed-check-httpcode="401" failed-check-error-message="no" ignore-case="true" />${CORS}<set-header name="X-Other" exists-action="override"><value>1</value></set-header>`, backend: FORWARD }))).document!;
+    const doc = parsePolicyDocument(
+      src(
+        'api.xml',
+        policies({
+          inbound: `<check-header name="X-Key" failed-check-httpcode="401" failed-check-error-message="no" ignore-case="true" />${CORS}<set-header name="X-Other" exists-action="override"><value>1</value></set-header>`,
+          backend: FORWARD,
+        }),
+      ),
+    ).document!;
     const reduced = preflightDocuments({ api: doc }, new Set(['cors']));
-    const names = (reduced.api!.sections.get('inbound')!.children as Array<{ kind: string; name?: string }>).filter((c) => c.kind === 'element').map((c) => c.name);
+    const names = (reduced.api!.sections.get('inbound')!.children as Array<{ kind: string; name?: string }>)
+      .filter((c) => c.kind === 'element')
+      .map((c) => c.name);
     expect(names).toEqual(['cors']);
     expect(reduced.api!.sections.get('backend')!.children).toEqual([]);
     expect(doc.sections.get('inbound')!.children.filter((c) => c.kind === 'element')).toHaveLength(3);
-    expect(isPreflight({ method: 'OPTIONS', headers: new HeaderMap([['Origin', 'x'], ['Access-Control-Request-Method', 'GET']]) })).toBe(true);
+    expect(
+      isPreflight({
+        method: 'OPTIONS',
+        headers: new HeaderMap([
+          ['Origin', 'x'],
+          ['Access-Control-Request-Method', 'GET'],
+        ]),
+      }),
+    ).toBe(true);
     expect(isPreflight({ method: 'OPTIONS', headers: new HeaderMap([['Origin', 'x']]) })).toBe(false);
   });
 
@@ -198,18 +259,26 @@ describe('cors', () => {
 
 describe('authentication-basic and authentication-certificate', () => {
   it('authentication-basic sets Authorization: Basic base64(user:password) for the backend', async () => {
-    const { gateway } = buildGateway({ serviceUrl: backend.url, namedValues: { pw: 'p@ss:word' }, api: policies({ inbound: '<authentication-basic username="@(&quot;svc&quot; + &quot;-user&quot;)" password="{{pw}}" />', backend: FORWARD }) });
+    const { gateway } = buildGateway({
+      serviceUrl: backend.url,
+      namedValues: { pw: 'p@ss:word' },
+      api: policies({ inbound: '<authentication-basic username="@(&quot;svc&quot; + &quot;-user&quot;)" password="{{pw}}" />', backend: FORWARD }),
+    });
     const n0 = backend.requests.length;
     await send(gateway, '/api/x');
     expect(backend.requests[n0]!.headers.authorization).toBe(`Basic ${Buffer.from('svc-user:p@ss:word').toString('base64')}`);
   });
 
   it('authentication-certificate records the certificate it would present', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: '<authentication-certificate thumbprint="ca06f56b258b7a0d4f2b05470939478651151984" /><return-response />' }) });
+    const { gateway } = buildGateway({
+      api: policies({ inbound: '<authentication-certificate thumbprint="ca06f56b258b7a0d4f2b05470939478651151984" /><return-response />' }),
+    });
     const r = await send(gateway, '/api/x');
     expect(presentedCertificate(r.context!)).toEqual({ thumbprint: 'CA06F56B258B7A0D4F2B05470939478651151984', passwordProtected: false });
     expect(r.context!.traceEvents.some((e) => e.policy === 'authentication-certificate' && e.message.includes('not presented'))).toBe(true);
-    const byBody = buildGateway({ api: policies({ inbound: '<authentication-certificate body="@(Convert.FromBase64String(&quot;AQID&quot;))" password="pw" /><return-response />' }) }).gateway;
+    const byBody = buildGateway({
+      api: policies({ inbound: '<authentication-certificate body="@(Convert.FromBase64String(&quot;AQID&quot;))" password="pw" /><return-response />' }),
+    }).gateway;
     const b = await send(byBody, '/api/x');
     expect(presentedCertificate(b.context!)).toEqual({ bodySha1: '7037807198C22A7D2B0807371D763779A84FDFCF', passwordProtected: true });
   });

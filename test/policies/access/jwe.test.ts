@@ -13,8 +13,15 @@ const START = Date.UTC(2025, 0, 1);
 const SIGNING = Buffer.from('a-test-secret-of-32-bytes-length!');
 const AES = Buffer.alloc(32, 7); // A256KW / dir A256GCM key
 const OTHER_AES = Buffer.alloc(32, 9);
-const ON_ERROR = '<return-response><set-status code="401" reason="Unauthorized" /><set-body>@(context.LastError.Reason + "|" + context.LastError.Message)</set-body></return-response>';
-const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://issuer.test/', aud: 'api://emulator', sub: 'alice', exp: secs(START) + 600, ...extra });
+const ON_ERROR =
+  '<return-response><set-status code="401" reason="Unauthorized" /><set-body>@(context.LastError.Reason + "|" + context.LastError.Message)</set-body></return-response>';
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: 'https://issuer.test/',
+  aud: 'api://emulator',
+  sub: 'alice',
+  exp: secs(START) + 600,
+  ...extra,
+});
 
 const encrypt = (inner: string, key: Uint8Array | import('node:crypto').KeyObject, header: { alg: string; enc: string; kid?: string }) =>
   new CompactEncrypt(new TextEncoder().encode(inner)).setProtectedHeader({ ...header, cty: 'JWT' }).encrypt(key);
@@ -34,7 +41,10 @@ function jwtGateway(keys: string, o: { settings?: Record<string, unknown>; attrs
 describe('validate-jwt <decryption-keys>', () => {
   it('decrypts a nested JWE (A256KW and dir) with a symmetric key, then validates the inner signed token', async () => {
     const { gateway } = jwtGateway(`<decryption-keys><key>${AES.toString('base64')}</key></decryption-keys>`);
-    for (const header of [{ alg: 'A256KW', enc: 'A256GCM' }, { alg: 'dir', enc: 'A256GCM' }]) {
+    for (const header of [
+      { alg: 'A256KW', enc: 'A256GCM' },
+      { alg: 'dir', enc: 'A256GCM' },
+    ]) {
       const jwe = await encrypt(hs256(claims(), SIGNING), AES, header);
       expect(jwe.split('.')).toHaveLength(5);
       const r = await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${jwe}` } });
@@ -52,7 +62,9 @@ describe('validate-jwt <decryption-keys>', () => {
   });
 
   it('tries every key (a kid picks its key first); no key that opens the token is JwtInvalid IDX10603', async () => {
-    const { gateway } = jwtGateway(`<decryption-keys><key id="old">${OTHER_AES.toString('base64')}</key><key id="new">${AES.toString('base64')}</key></decryption-keys>`);
+    const { gateway } = jwtGateway(
+      `<decryption-keys><key id="old">${OTHER_AES.toString('base64')}</key><key id="new">${AES.toString('base64')}</key></decryption-keys>`,
+    );
     const plain = await encrypt(hs256(claims(), SIGNING), AES, { alg: 'A256KW', enc: 'A256GCM' });
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${plain}` } })).text).toBe('alice');
     const byKid = await encrypt(hs256(claims(), SIGNING), AES, { alg: 'A256KW', enc: 'A256GCM', kid: 'new' });
@@ -71,9 +83,14 @@ describe('validate-jwt <decryption-keys>', () => {
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${jwe}` } })).text).toBe('alice');
     // A certificate entry without its private key cannot decrypt: said at load time, at the attribute.
     const pub = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    const bad = tryBuildGateway({ settings: { certificates: { c: pub } }, api: policies({ inbound: '<validate-jwt header-name="Authorization"><decryption-keys><key certificate-id="c" /></decryption-keys></validate-jwt>' }) });
+    const bad = tryBuildGateway({
+      settings: { certificates: { c: pub } },
+      api: policies({ inbound: '<validate-jwt header-name="Authorization"><decryption-keys><key certificate-id="c" /></decryption-keys></validate-jwt>' }),
+    });
     expect(bad.gateway).toBeNull();
-    expect(bad.diagnostics.find((d) => d.code === 'settings/certificate')?.message).toBe('settings.certificates["c"] holds no private key, so it cannot decrypt tokens');
+    expect(bad.diagnostics.find((d) => d.code === 'settings/certificate')?.message).toBe(
+      'settings.certificates["c"] holds no private key, so it cannot decrypt tokens',
+    );
   });
 
   it('an encrypted token without <decryption-keys> fails IDX10609; JSON claims encrypted without an inner JWS fail as IdentityModel does', async () => {
@@ -82,7 +99,9 @@ describe('validate-jwt <decryption-keys>', () => {
     expect((await send(none.gateway, '/api/x', { headers: { Authorization: `Bearer ${jwe}` } })).text).toMatch(/^JwtInvalid\|IDX10609: Decryption failed/);
     const { gateway } = jwtGateway(`<decryption-keys><key>${AES.toString('base64')}</key></decryption-keys>`);
     const claimsOnly = await new EncryptJWT(claims()).setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM' }).encrypt(AES);
-    expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${claimsOnly}` } })).text).toMatch(/^JwtInvalid\|IDX14100: JWT is not well formed/);
+    expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${claimsOnly}` } })).text).toMatch(
+      /^JwtInvalid\|IDX14100: JWT is not well formed/,
+    );
   });
 
   it('with require-signed-tokens="false" an unsigned inner token is accepted', async () => {
@@ -95,7 +114,11 @@ describe('validate-jwt <decryption-keys>', () => {
 describe('validate-azure-ad-token <decryption-keys>', () => {
   const TENANT = 'contoso-tenant';
   const openid = `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`;
-  const settings = { openidConfigs: { [openid]: { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, jwks: { keys: [{ kty: 'oct', k: SIGNING.toString('base64url'), kid: 'sig' }] } } } };
+  const settings = {
+    openidConfigs: {
+      [openid]: { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, jwks: { keys: [{ kty: 'oct', k: SIGNING.toString('base64url'), kid: 'sig' }] } },
+    },
+  };
 
   it('decrypts with the base64 key, then checks tenant issuer and client application id', async () => {
     const { gateway } = buildGateway({
@@ -106,9 +129,15 @@ describe('validate-azure-ad-token <decryption-keys>', () => {
         onError: ON_ERROR,
       }),
     });
-    const good = await encrypt(hs256(claims({ iss: `https://sts.windows.net/${TENANT}/`, appid: 'app-1' }), SIGNING, { kid: 'sig' }), AES, { alg: 'A256KW', enc: 'A256GCM' });
+    const good = await encrypt(hs256(claims({ iss: `https://sts.windows.net/${TENANT}/`, appid: 'app-1' }), SIGNING, { kid: 'sig' }), AES, {
+      alg: 'A256KW',
+      enc: 'A256GCM',
+    });
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${good}` } })).status).toBe(200);
-    const otherApp = await encrypt(hs256(claims({ iss: `https://sts.windows.net/${TENANT}/`, appid: 'app-2' }), SIGNING, { kid: 'sig' }), AES, { alg: 'A256KW', enc: 'A256GCM' });
+    const otherApp = await encrypt(hs256(claims({ iss: `https://sts.windows.net/${TENANT}/`, appid: 'app-2' }), SIGNING, { kid: 'sig' }), AES, {
+      alg: 'A256KW',
+      enc: 'A256GCM',
+    });
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${otherApp}` } })).text).toMatch(/^TokenClaimValueNotAllowed\|/);
   });
 });

@@ -6,7 +6,8 @@ import { buildGateway, FORWARD, policies, send, startBackend, tryBuildGateway } 
 import type { TestBackend } from '../../helpers/gateway.js';
 
 const START = Date.UTC(2025, 0, 1);
-const ON_ERROR = '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Source" exists-action="override"><value>@(context.LastError.Source)</value></set-header>';
+const ON_ERROR =
+  '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Source" exists-action="override"><value>@(context.LastError.Source)</value></set-header>';
 
 /** Checks the HS256 signature with node:crypto and returns the payload. */
 function verified(token: string, secret: string): Record<string, unknown> {
@@ -32,12 +33,22 @@ const bearer = (i: number): string => {
 
 describe('authentication-managed-identity', () => {
   it('sets Authorization: Bearer <locally signed token for the resource> on the backend request', async () => {
-    const { gateway } = buildGateway({ clock: new VirtualClock(START), serviceUrl: backend.url, api: policies({ inbound: '<authentication-managed-identity resource="https://cognitiveservices.azure.com" />', backend: FORWARD }) });
+    const { gateway } = buildGateway({
+      clock: new VirtualClock(START),
+      serviceUrl: backend.url,
+      api: policies({ inbound: '<authentication-managed-identity resource="https://cognitiveservices.azure.com" />', backend: FORWARD }),
+    });
     const before = backend.requests.length;
     const r = await send(gateway, '/api/chat');
     expect(r.status).toBe(200);
     const claims = verified(bearer(before), DEFAULT_MANAGED_IDENTITY_SECRET);
-    expect(claims).toMatchObject({ aud: 'https://cognitiveservices.azure.com', iss: 'https://sts.windows.net/00000000-0000-0000-0000-000000000000/', idtyp: 'app', iat: START / 1000, exp: START / 1000 + 86_400 });
+    expect(claims).toMatchObject({
+      aud: 'https://cognitiveservices.azure.com',
+      iss: 'https://sts.windows.net/00000000-0000-0000-0000-000000000000/',
+      idtyp: 'app',
+      iat: START / 1000,
+      exp: START / 1000 + 86_400,
+    });
   });
 
   it('caches the token until it expires (on the virtual clock), per resource and client-id', async () => {
@@ -51,7 +62,10 @@ describe('authentication-managed-identity', () => {
         inbound: `<authentication-managed-identity resource="@(context.Request.Headers.GetValueOrDefault(&quot;X-Resource&quot;, &quot;https://a&quot;))" />`,
         backend: FORWARD,
       }),
-      operation: policies({ inbound: '<base /><authentication-managed-identity resource="https://b" client-id="uami-1" output-token-variable-name="t" /><set-header name="X-Uami" exists-action="override"><value>@((string)context.Variables["t"])</value></set-header>' }),
+      operation: policies({
+        inbound:
+          '<base /><authentication-managed-identity resource="https://b" client-id="uami-1" output-token-variable-name="t" /><set-header name="X-Uami" exists-action="override"><value>@((string)context.Variables["t"])</value></set-header>',
+      }),
     });
     const n0 = backend.requests.length;
     await send(gateway, '/api/1');
@@ -71,7 +85,10 @@ describe('authentication-managed-identity', () => {
   it('output-token-variable-name stores the token as a string and leaves the Authorization header alone', async () => {
     const { gateway } = buildGateway({
       clock: new VirtualClock(START),
-      api: policies({ inbound: '<authentication-managed-identity resource="https://ai.azure.com" output-token-variable-name="managed-id-access-token" ignore-error="false" /><return-response><set-body>@("Bearer " + (string)context.Variables["managed-id-access-token"])</set-body></return-response>' }),
+      api: policies({
+        inbound:
+          '<authentication-managed-identity resource="https://ai.azure.com" output-token-variable-name="managed-id-access-token" ignore-error="false" /><return-response><set-body>@("Bearer " + (string)context.Variables["managed-id-access-token"])</set-body></return-response>',
+      }),
     });
     const r = await send(gateway, '/api/x', { headers: { Authorization: 'Bearer caller' } });
     expect(r.text).toMatch(/^Bearer ey/);
@@ -81,19 +98,31 @@ describe('authentication-managed-identity', () => {
 
   it('a failed acquisition raises into on-error (500) unless ignore-error="true"; fixed tokens come from settings', async () => {
     const settings = { managedIdentity: { unavailableResources: ['https://down'], tokens: { 'https://fixed': 'fixed-token' } } };
-    const failing = buildGateway({ settings, api: policies({ inbound: '<authentication-managed-identity resource="https://down" /><return-response />', onError: ON_ERROR }) }).gateway;
+    const failing = buildGateway({
+      settings,
+      api: policies({ inbound: '<authentication-managed-identity resource="https://down" /><return-response />', onError: ON_ERROR }),
+    }).gateway;
     const r = await send(failing, '/api/x');
     expect(r.status).toBe(500);
     expect(r.header('X-Reason')).toBe('ManagedIdentityTokenNotObtained');
     expect(r.header('X-Source')).toBe('authentication-managed-identity');
-    const ignoring = buildGateway({ settings, api: policies({ inbound: '<authentication-managed-identity resource="https://down" ignore-error="true" /><authentication-managed-identity resource="https://fixed" output-token-variable-name="f" /><return-response><set-body>@((string)context.Variables["f"] + "|" + context.Request.Headers.GetValueOrDefault("Authorization", "none"))</set-body></return-response>' }) }).gateway;
+    const ignoring = buildGateway({
+      settings,
+      api: policies({
+        inbound:
+          '<authentication-managed-identity resource="https://down" ignore-error="true" /><authentication-managed-identity resource="https://fixed" output-token-variable-name="f" /><return-response><set-body>@((string)context.Variables["f"] + "|" + context.Request.Headers.GetValueOrDefault("Authorization", "none"))</set-body></return-response>',
+      }),
+    }).gateway;
     const ok = await send(ignoring, '/api/x');
     expect(ok.status).toBe(200);
     expect(ok.text).toBe('fixed-token|none');
   });
 
   it('rejects malformed settings.managedIdentity at load time', () => {
-    const r = tryBuildGateway({ settings: { managedIdentity: { lifetimeSeconds: -5 } }, api: policies({ inbound: '<authentication-managed-identity resource="https://a" />' }) });
+    const r = tryBuildGateway({
+      settings: { managedIdentity: { lifetimeSeconds: -5 } },
+      api: policies({ inbound: '<authentication-managed-identity resource="https://a" />' }),
+    });
     expect(r.gateway).toBeNull();
     const d = r.diagnostics.find((x) => x.code === 'settings/managed-identity');
     expect(d?.message).toBe('settings.managedIdentity.lifetimeSeconds must be a positive number of seconds');
@@ -124,7 +153,10 @@ describe("send-request's <authentication-managed-identity>", () => {
   it('a failed acquisition inside send-request is a send-request error', async () => {
     const { gateway } = buildGateway({
       settings: { managedIdentity: { unavailableResources: ['https://down'] } },
-      api: policies({ inbound: `<send-request response-variable-name="r"><set-url>${backend.url}/x</set-url><authentication-managed-identity resource="https://down" /></send-request>`, onError: ON_ERROR }),
+      api: policies({
+        inbound: `<send-request response-variable-name="r"><set-url>${backend.url}/x</set-url><authentication-managed-identity resource="https://down" /></send-request>`,
+        onError: ON_ERROR,
+      }),
     });
     const r = await send(gateway, '/api/x');
     expect(r.status).toBe(500);
@@ -134,12 +166,15 @@ describe("send-request's <authentication-managed-identity>", () => {
 });
 
 describe('get-authorization-context', () => {
-  const RETURN = '<return-response><set-body>@(((Authorization)context.Variables.GetValueOrDefault("auth-context"))?.AccessToken ?? "null")</set-body></return-response>';
+  const RETURN =
+    '<return-response><set-body>@(((Authorization)context.Variables.GetValueOrDefault("auth-context"))?.AccessToken ?? "null")</set-body></return-response>';
 
   it('without settings, issues a token for any connection (audience = provider-id, subject = authorization-id)', async () => {
     const { gateway } = buildGateway({
       clock: new VirtualClock(START),
-      api: policies({ inbound: `<get-authorization-context provider-id="@(context.Request.Headers[&quot;providerId&quot;][0])" authorization-id="@(context.Request.Headers[&quot;authorizationId&quot;][0])" context-variable-name="auth-context" identity-type="managed" ignore-error="false" />${RETURN}` }),
+      api: policies({
+        inbound: `<get-authorization-context provider-id="@(context.Request.Headers[&quot;providerId&quot;][0])" authorization-id="@(context.Request.Headers[&quot;authorizationId&quot;][0])" context-variable-name="auth-context" identity-type="managed" ignore-error="false" />${RETURN}`,
+      }),
     });
     const r = await send(gateway, '/api/x', { headers: { providerId: 'github', authorizationId: 'auth-01' } });
     expect(r.status).toBe(200);
@@ -148,13 +183,24 @@ describe('get-authorization-context', () => {
 
   it('with settings.authorizationConnections, returns the configured token and fails for unknown connections', async () => {
     const settings = { authorizationConnections: { 'github/auth-01': { accessToken: 'gho_123', claims: { scope: 'repo' } } } };
-    const strict = buildGateway({ settings, api: policies({ inbound: `<get-authorization-context provider-id="github" authorization-id="@(context.Request.Headers.GetValueOrDefault(&quot;a&quot;, &quot;auth-01&quot;))" context-variable-name="auth-context" />${RETURN}`, onError: ON_ERROR }) }).gateway;
+    const strict = buildGateway({
+      settings,
+      api: policies({
+        inbound: `<get-authorization-context provider-id="github" authorization-id="@(context.Request.Headers.GetValueOrDefault(&quot;a&quot;, &quot;auth-01&quot;))" context-variable-name="auth-context" />${RETURN}`,
+        onError: ON_ERROR,
+      }),
+    }).gateway;
     const ok = await send(strict, '/api/x');
     expect(ok.text).toBe('gho_123');
     const missing = await send(strict, '/api/x', { headers: { a: 'auth-02' } });
     expect(missing.status).toBe(500);
     expect(missing.header('X-Reason')).toBe('AuthorizationContextNotFound');
-    const lenient = buildGateway({ settings, api: policies({ inbound: `<get-authorization-context provider-id="github" authorization-id="nope" context-variable-name="auth-context" ignore-error="true" />${RETURN}` }) }).gateway;
+    const lenient = buildGateway({
+      settings,
+      api: policies({
+        inbound: `<get-authorization-context provider-id="github" authorization-id="nope" context-variable-name="auth-context" ignore-error="true" />${RETURN}`,
+      }),
+    }).gateway;
     const nul = await send(lenient, '/api/x');
     expect(nul.status).toBe(200);
     expect(nul.text).toBe('null');
@@ -162,7 +208,12 @@ describe('get-authorization-context', () => {
   });
 
   it('identity-type="jwt" needs a well-formed identity token', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: `<get-authorization-context provider-id="p" authorization-id="a" context-variable-name="auth-context" identity-type="jwt" identity="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;, &quot;&quot;).Replace(&quot;Bearer &quot;, &quot;&quot;))" />${RETURN}`, onError: ON_ERROR }) });
+    const { gateway } = buildGateway({
+      api: policies({
+        inbound: `<get-authorization-context provider-id="p" authorization-id="a" context-variable-name="auth-context" identity-type="jwt" identity="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;, &quot;&quot;).Replace(&quot;Bearer &quot;, &quot;&quot;))" />${RETURN}`,
+        onError: ON_ERROR,
+      }),
+    });
     expect((await send(gateway, '/api/x')).header('X-Reason')).toBe('AuthorizationContextNotFound');
     const tok = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"oid":"o"}').toString('base64url')}.`;
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${tok}` } })).status).toBe(200);

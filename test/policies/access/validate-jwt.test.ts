@@ -12,9 +12,14 @@ const KEY_B64 = SECRET.toString('base64');
 const START = Date.UTC(2025, 0, 1);
 
 /** On-error exposes LastError so tests can assert APIM's reason and message (status/body are the policy's preset response). */
-const ON_ERROR = '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Message" exists-action="override"><value>@(context.LastError.Message)</value></set-header><set-header name="X-Source" exists-action="override"><value>@(context.LastError.Source)</value></set-header>';
+const ON_ERROR =
+  '<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header><set-header name="X-Message" exists-action="override"><value>@(context.LastError.Message)</value></set-header><set-header name="X-Source" exists-action="override"><value>@(context.LastError.Source)</value></set-header>';
 
-function gatewayWith(inner: string, attrs = 'header-name="Authorization"', o: { settings?: Record<string, unknown>; clock?: VirtualClock; after?: string } = {}) {
+function gatewayWith(
+  inner: string,
+  attrs = 'header-name="Authorization"',
+  o: { settings?: Record<string, unknown>; clock?: VirtualClock; after?: string } = {},
+) {
   return buildGateway({
     clock: o.clock ?? new VirtualClock(START),
     settings: o.settings ?? {},
@@ -26,7 +31,13 @@ function gatewayWith(inner: string, attrs = 'header-name="Authorization"', o: { 
 }
 
 const HS_KEYS = `<issuer-signing-keys><key>${KEY_B64}</key></issuer-signing-keys>`;
-const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://issuer.test/', aud: 'api://emulator', sub: 'alice', exp: secs(START) + 600, ...extra });
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: 'https://issuer.test/',
+  aud: 'api://emulator',
+  sub: 'alice',
+  exp: secs(START) + 600,
+  ...extra,
+});
 
 describe('validate-jwt', () => {
   it('accepts a valid HS256 token from the Authorization header and stores a Jwt in output-token-variable-name', async () => {
@@ -76,7 +87,10 @@ describe('validate-jwt', () => {
   });
 
   it('uses failed-validation-httpcode and failed-validation-error-message for the response', async () => {
-    const { gateway } = gatewayWith(HS_KEYS, 'header-name="Authorization" failed-validation-httpcode="403" failed-validation-error-message="Unauthorized. Access token is missing or invalid."');
+    const { gateway } = gatewayWith(
+      HS_KEYS,
+      'header-name="Authorization" failed-validation-httpcode="403" failed-validation-error-message="Unauthorized. Access token is missing or invalid."',
+    );
     const r = await send(gateway, '/api/x', { headers: { Authorization: 'Bearer not-a-jwt' } });
     expect(r.status).toBe(403);
     expect(r.json()).toEqual({ statusCode: 403, message: 'Unauthorized. Access token is missing or invalid.' });
@@ -142,7 +156,9 @@ describe('validate-jwt', () => {
     expect(ok2.status).toBe(200);
     const badAud = await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${hs256(claims({ aud: 'api://nope' }), SECRET)}` } });
     expect(badAud.header('X-Reason')).toBe('TokenAudienceNotAllowed');
-    const badIss = await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${hs256(claims({ aud: 'api://other', iss: 'https://evil/' }), SECRET)}` } });
+    const badIss = await send(gateway, '/api/x', {
+      headers: { Authorization: `Bearer ${hs256(claims({ aud: 'api://other', iss: 'https://evil/' }), SECRET)}` },
+    });
     expect(badIss.header('X-Reason')).toBe('TokenIssuerNotAllowed');
   });
 
@@ -194,8 +210,13 @@ describe('validate-jwt', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'apim-openid-'));
     writeFileSync(path.join(dir, 'openid.json'), JSON.stringify({ issuer: 'https://login.test/tenant/v2.0', jwks_uri: 'https://login.test/keys' }));
     writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [{ kty: 'RSA', kid: 'rsa-1', use: 'sig', n, e }] }));
-    const settings = { configDir: dir, openidConfigs: { 'https://login.test/.well-known/openid-configuration': 'openid.json', 'https://login.test/keys': 'jwks.json' } };
-    const { gateway, diagnostics } = gatewayWith('<openid-config url="https://login.test/.well-known/openid-configuration" />', 'header-name="Authorization"', { settings });
+    const settings = {
+      configDir: dir,
+      openidConfigs: { 'https://login.test/.well-known/openid-configuration': 'openid.json', 'https://login.test/keys': 'jwks.json' },
+    };
+    const { gateway, diagnostics } = gatewayWith('<openid-config url="https://login.test/.well-known/openid-configuration" />', 'header-name="Authorization"', {
+      settings,
+    });
     expect(diagnostics.filter((d) => d.code === 'settings/openid-config')).toEqual([]);
     const good = rs256(claims({ iss: 'https://login.test/tenant/v2.0' }), privateKey, { kid: 'rsa-1' });
     expect((await send(gateway, '/api/x', { headers: { Authorization: `Bearer ${good}` } })).status).toBe(200);
@@ -216,7 +237,10 @@ describe('validate-jwt', () => {
 
   it('reports bad configuration at load time with positions', () => {
     const bad = tryBuildGateway({
-      api: policies({ inbound: '<validate-jwt header-name="Authorization" query-parameter-name="t"><issuer-signing-keys><key>not base64!</key><key n="abc" /></issuer-signing-keys><decryption-keys><key n="abc" e="AQAB" /></decryption-keys></validate-jwt>' }),
+      api: policies({
+        inbound:
+          '<validate-jwt header-name="Authorization" query-parameter-name="t"><issuer-signing-keys><key>not base64!</key><key n="abc" /></issuer-signing-keys><decryption-keys><key n="abc" e="AQAB" /></decryption-keys></validate-jwt>',
+      }),
     });
     expect(bad.gateway).toBeNull();
     const codes = bad.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}:${d.column}`);
@@ -228,6 +252,8 @@ describe('validate-jwt', () => {
       '<key n e> in <decryption-keys> is an RSA public key: a public key cannot decrypt a token',
     ]);
     const none = tryBuildGateway({ api: policies({ inbound: '<validate-jwt />' }) });
-    expect(none.diagnostics.map((d) => d.message)).toContain('<validate-jwt> needs one of the attributes "header-name", "query-parameter-name" or "token-value"');
+    expect(none.diagnostics.map((d) => d.message)).toContain(
+      '<validate-jwt> needs one of the attributes "header-name", "query-parameter-name" or "token-value"',
+    );
   });
 });

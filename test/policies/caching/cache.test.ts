@@ -25,7 +25,10 @@ const LOOKUP = (inner = '', attrs = '') => `<cache-lookup vary-by-developer="fal
 describe('cache-lookup / cache-store', () => {
   it('serves the stored response without calling the backend until the duration has passed on the clock', async () => {
     const b = await countingBackend();
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" />' }) });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+    });
     const first = await send(gateway, '/api/items');
     expect(first.json()).toMatchObject({ n: 1 });
     const second = await send(gateway, '/api/items');
@@ -46,7 +49,11 @@ describe('cache-lookup / cache-store', () => {
     const b = await countingBackend();
     const { gateway } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" /><set-header name="x-outbound" exists-action="override"><value>ran</value></set-header>' }),
+      api: policies({
+        inbound: LOOKUP(),
+        backend: FORWARD,
+        outbound: '<cache-store duration="60" /><set-header name="x-outbound" exists-action="override"><value>ran</value></set-header>',
+      }),
     });
     await send(gateway, '/api/items');
     const hit = await send(gateway, '/api/items');
@@ -59,7 +66,11 @@ describe('cache-lookup / cache-store', () => {
     const b = await countingBackend();
     const { gateway } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ inbound: LOOKUP('<vary-by-query-parameter>version;lang</vary-by-query-parameter>'), backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+      api: policies({
+        inbound: LOOKUP('<vary-by-query-parameter>version;lang</vary-by-query-parameter>'),
+        backend: FORWARD,
+        outbound: '<cache-store duration="60" />',
+      }),
     });
     expect((await send(gateway, '/api/a?version=1&x=1')).json()).toMatchObject({ n: 1 });
     expect((await send(gateway, '/api/a?version=1&x=2')).json()).toMatchObject({ n: 1 }); // x is not part of the key
@@ -71,7 +82,10 @@ describe('cache-lookup / cache-store', () => {
 
   it('keys by vary-by-header values', async () => {
     const b = await countingBackend();
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: LOOKUP('<vary-by-header>Accept</vary-by-header>'), backend: FORWARD, outbound: '<cache-store duration="60" />' }) });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ inbound: LOOKUP('<vary-by-header>Accept</vary-by-header>'), backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+    });
     expect((await send(gateway, '/api/a', { headers: { Accept: 'application/json' } })).json()).toMatchObject({ n: 1 });
     expect((await send(gateway, '/api/a', { headers: { Accept: 'text/plain' } })).json()).toMatchObject({ n: 2 });
     expect((await send(gateway, '/api/a', { headers: { accept: 'application/json' } })).json()).toMatchObject({ n: 1 });
@@ -86,7 +100,11 @@ describe('cache-lookup / cache-store', () => {
         { id: 's1', scope: 'all', primaryKey: 'k1', user: { id: 'alice' } },
         { id: 's2', scope: 'all', primaryKey: 'k2', user: { id: 'bob' } },
       ],
-      api: policies({ inbound: '<cache-lookup vary-by-developer="true" vary-by-developer-groups="false" />', backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+      api: policies({
+        inbound: '<cache-lookup vary-by-developer="true" vary-by-developer-groups="false" />',
+        backend: FORWARD,
+        outbound: '<cache-store duration="60" />',
+      }),
     });
     const key = (k: string) => ({ headers: { 'Ocp-Apim-Subscription-Key': k } });
     expect((await send(gateway, '/api/a', key('k1'))).json()).toMatchObject({ n: 1 });
@@ -110,7 +128,10 @@ describe('cache-lookup / cache-store', () => {
     expect((await send(gateway, '/api/a', auth)).json()).toMatchObject({ n: 2 });
 
     const b2 = await countingBackend();
-    const g2 = buildGateway({ serviceUrl: b2.url, api: policies({ inbound: LOOKUP('', ' allow-private-response-caching="true"'), backend: FORWARD, outbound: '<cache-store duration="60" />' }) }).gateway;
+    const g2 = buildGateway({
+      serviceUrl: b2.url,
+      api: policies({ inbound: LOOKUP('', ' allow-private-response-caching="true"'), backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+    }).gateway;
     await send(g2, '/api/a', auth);
     expect((await send(g2, '/api/a', auth)).json()).toMatchObject({ n: 1 });
   });
@@ -122,7 +143,10 @@ describe('cache-lookup / cache-store', () => {
     expect((await send(gateway, '/api/a')).json()).toMatchObject({ n: 2 });
 
     const b2 = await countingBackend(404);
-    const g2 = buildGateway({ serviceUrl: b2.url, api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" cache-response="true" />' }) }).gateway;
+    const g2 = buildGateway({
+      serviceUrl: b2.url,
+      api: policies({ inbound: LOOKUP(), backend: FORWARD, outbound: '<cache-store duration="60" cache-response="true" />' }),
+    }).gateway;
     await send(g2, '/api/a');
     const again = await send(g2, '/api/a');
     expect(again.status).toBe(404);
@@ -152,7 +176,11 @@ describe('cache-lookup / cache-store', () => {
     const b = await countingBackend();
     const { gateway, clock } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ inbound: LOOKUP('', ' downstream-caching-type="public" must-revalidate="true"'), backend: FORWARD, outbound: '<cache-store duration="60" />' }),
+      api: policies({
+        inbound: LOOKUP('', ' downstream-caching-type="public" must-revalidate="true"'),
+        backend: FORWARD,
+        outbound: '<cache-store duration="60" />',
+      }),
     });
     expect((await send(gateway, '/api/a')).header('Cache-Control')).toBe('public, max-age=60, must-revalidate');
     clock.advance(20_000);
@@ -192,7 +220,10 @@ describe('cache-lookup / cache-store', () => {
 });
 
 describe('cache-store-value / cache-lookup-value / cache-remove-value', () => {
-  const doc = (inbound: string) => policies({ inbound: `${inbound}<return-response><set-body>@(context.Variables.ContainsKey("v") ? context.Variables["v"].ToString() : "(unset)")</set-body></return-response>` });
+  const doc = (inbound: string) =>
+    policies({
+      inbound: `${inbound}<return-response><set-body>@(context.Variables.ContainsKey("v") ? context.Variables["v"].ToString() : "(unset)")</set-body></return-response>`,
+    });
 
   it('stores a value for duration seconds of clock time and reads it back in later requests', async () => {
     const { gateway, clock } = buildGateway({
@@ -229,13 +260,17 @@ describe('cache-store-value / cache-lookup-value / cache-remove-value', () => {
 
   it('cache-remove-value deletes the key', async () => {
     const { gateway } = buildGateway({
-      api: doc('<cache-store-value key="a" value="1" duration="60" /><cache-remove-value key="a" /><cache-remove-value key="never-there" /><cache-lookup-value key="a" variable-name="v" />'),
+      api: doc(
+        '<cache-store-value key="a" value="1" duration="60" /><cache-remove-value key="a" /><cache-remove-value key="never-there" /><cache-lookup-value key="a" variable-name="v" />',
+      ),
     });
     expect((await send(gateway, '/api/x')).text).toBe('(unset)');
   });
 
   it('needs key, value, duration and variable-name; variable-name takes no expression', () => {
-    const { diagnostics } = tryBuildGateway({ api: policies({ inbound: '<cache-store-value key="a" /><cache-lookup-value key="a" variable-name="@(&quot;v&quot;)" /><cache-remove-value />' }) });
+    const { diagnostics } = tryBuildGateway({
+      api: policies({ inbound: '<cache-store-value key="a" /><cache-lookup-value key="a" variable-name="@(&quot;v&quot;)" /><cache-remove-value />' }),
+    });
     const m = diagnostics.map((d) => d.message);
     expect(m).toContain('<cache-store-value> is missing the required attribute "value"');
     expect(m).toContain('<cache-store-value> is missing the required attribute "duration"');

@@ -37,7 +37,16 @@ async function gateway(policy = POLICY, settings: Record<string, unknown> = { co
   return { ...buildGateway({ serviceUrl: b.url, settings, deps, api: policies({ inbound: policy, backend: FORWARD }) }), backend: b };
 }
 
-const ask = (content: string, role = 'user') => ({ method: 'POST', body: JSON.stringify({ messages: [{ role: 'system', content: 'You help.' }, { role, content }] }), headers: { 'Content-Type': 'application/json' } });
+const ask = (content: string, role = 'user') => ({
+  method: 'POST',
+  body: JSON.stringify({
+    messages: [
+      { role: 'system', content: 'You help.' },
+      { role, content },
+    ],
+  }),
+  headers: { 'Content-Type': 'application/json' },
+});
 
 describe('llm-content-safety', () => {
   it('lets a clean prompt through to the backend', async () => {
@@ -85,7 +94,12 @@ describe('llm-content-safety', () => {
 
   it('checks the concatenation of all text content, including multi-part messages and the system message', async () => {
     const { gateway: g } = await gateway();
-    const body = JSON.stringify({ messages: [{ role: 'system', content: 'Say hateful things' }, { role: 'user', content: [{ type: 'text', text: 'hello' }] }] });
+    const body = JSON.stringify({
+      messages: [
+        { role: 'system', content: 'Say hateful things' },
+        { role: 'user', content: [{ type: 'text', text: 'hello' }] },
+      ],
+    });
     expect((await send(g, '/api/chat', { method: 'POST', body })).status).toBe(403);
   });
 
@@ -103,7 +117,11 @@ describe('llm-content-safety', () => {
       seen.push(text);
       return { categories: { SelfHarm: text.includes('hurt') ? 7 : 0 }, blocklistHits: [], attackDetected: false };
     };
-    const { gateway: g } = await gateway('<llm-content-safety backend-id="cs"><categories><category name="SelfHarm" threshold="2" /></categories></llm-content-safety>', {}, { extensions: { contentSafetyClassifier: classify } });
+    const { gateway: g } = await gateway(
+      '<llm-content-safety backend-id="cs"><categories><category name="SelfHarm" threshold="2" /></categories></llm-content-safety>',
+      {},
+      { extensions: { contentSafetyClassifier: classify } },
+    );
     expect((await send(g, '/api/chat', ask('I want to hurt'))).status).toBe(403);
     expect(seen[0]).toBe('You help.\nI want to hurt');
   });
@@ -112,12 +130,17 @@ describe('llm-content-safety', () => {
     const bad = tryBuildGateway({
       settings: { contentSafety: { categories: { Gore: [], Violence: [{ pattern: '(', severity: 9 }] }, extra: 1 } },
       api: policies({ inbound: POLICY }),
-    }).diagnostics.filter((d) => d.code === 'policy/bad-setting').map((d) => d.message);
+    })
+      .diagnostics.filter((d) => d.code === 'policy/bad-setting')
+      .map((d) => d.message);
     expect(bad).toContain('contentSafety.categories.Gore: unknown category (allowed: Hate, SelfHarm, Sexual, Violence)');
     expect(bad).toContain('contentSafety.categories.Violence[0].severity must be a whole number from 0 to 7');
     expect(bad).toContain('contentSafety.extra: unknown setting (allowed: categories, blocklists, promptAttacks)');
     const m = tryBuildGateway({
-      api: policies({ inbound: '<llm-content-safety><categories output-type="TwoLevels"><category name="Gore" threshold="8" /></categories></llm-content-safety>', outbound: '<llm-content-safety backend-id="x" />' }),
+      api: policies({
+        inbound: '<llm-content-safety><categories output-type="TwoLevels"><category name="Gore" threshold="8" /></categories></llm-content-safety>',
+        outbound: '<llm-content-safety backend-id="x" />',
+      }),
     }).diagnostics.map((d) => d.message);
     expect(m).toContain('<llm-content-safety> is missing the required attribute "backend-id"');
     expect(m).toContain('attribute "output-type" of <categories> does not accept "TwoLevels"');

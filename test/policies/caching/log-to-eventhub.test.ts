@@ -24,8 +24,22 @@ describe('log-to-eventhub', () => {
     expect(r.status).toBe(200);
     const entries = eventHubEntries(gateway.services);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ loggerId: 'contoso-logger', partitionKey: 't1', message: 'GET,/api/orders,test-api-any', truncated: false, timestamp: Date.UTC(2026, 0, 2, 3, 4, 5), requestId: r.context!.requestId });
-    expect(logged).toEqual([{ level: 'info', source: 'log-to-eventhub', message: 'GET,/api/orders,test-api-any', data: { loggerId: 'contoso-logger', requestId: r.context!.requestId, partitionKey: 't1' } }]);
+    expect(entries[0]).toMatchObject({
+      loggerId: 'contoso-logger',
+      partitionKey: 't1',
+      message: 'GET,/api/orders,test-api-any',
+      truncated: false,
+      timestamp: Date.UTC(2026, 0, 2, 3, 4, 5),
+      requestId: r.context!.requestId,
+    });
+    expect(logged).toEqual([
+      {
+        level: 'info',
+        source: 'log-to-eventhub',
+        message: 'GET,/api/orders,test-api-any',
+        data: { loggerId: 'contoso-logger', requestId: r.context!.requestId, partitionKey: 't1' },
+      },
+    ]);
     expect(eventHubEntries(gateway.services, 'errors')).toEqual([]);
   });
 
@@ -41,7 +55,9 @@ describe('log-to-eventhub', () => {
   });
 
   it('truncates messages to 200 KB without splitting a character', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: '<log-to-eventhub logger-id="l">@(new string(\'é\', 150000))</log-to-eventhub><return-response />' }) });
+    const { gateway } = buildGateway({
+      api: policies({ inbound: '<log-to-eventhub logger-id="l">@(new string(\'é\', 150000))</log-to-eventhub><return-response />' }),
+    });
     await send(gateway, '/api/x');
     const [e] = eventHubEntries(gateway.services);
     expect(e!.truncated).toBe(true);
@@ -50,14 +66,19 @@ describe('log-to-eventhub', () => {
   });
 
   it('keeps the last eventHub.keep entries', async () => {
-    const { gateway } = buildGateway({ settings: { 'eventHub.keep': 2 }, api: policies({ inbound: '<log-to-eventhub logger-id="l">@(context.Request.Url.Path)</log-to-eventhub><return-response />' }) });
+    const { gateway } = buildGateway({
+      settings: { 'eventHub.keep': 2 },
+      api: policies({ inbound: '<log-to-eventhub logger-id="l">@(context.Request.Url.Path)</log-to-eventhub><return-response />' }),
+    });
     for (const p of ['/api/1', '/api/2', '/api/3']) await send(gateway, p);
     expect(eventHubEntries(gateway.services).map((e) => e.message)).toEqual(['/api/2', '/api/3']);
   });
 
   it('rejects partition-id with partition-key, a logger-id expression and a missing message', () => {
     const m = tryBuildGateway({
-      api: policies({ inbound: '<log-to-eventhub logger-id="@(&quot;l&quot;)" partition-id="1" partition-key="k">x</log-to-eventhub><log-to-eventhub logger-id="l" />' }),
+      api: policies({
+        inbound: '<log-to-eventhub logger-id="@(&quot;l&quot;)" partition-id="1" partition-key="k">x</log-to-eventhub><log-to-eventhub logger-id="l" />',
+      }),
     }).diagnostics.map((d) => d.message);
     expect(m).toContain('<log-to-eventhub> takes "partition-id" or "partition-key", not both');
     expect(m).toContain('attribute "logger-id" of <log-to-eventhub> does not accept policy expressions');

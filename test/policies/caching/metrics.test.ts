@@ -63,7 +63,10 @@ describe('emit-metric', () => {
 
   it('defaults to value 1 and namespace "API Management", and shows the metric in the trace', async () => {
     const r = recorder();
-    const { gateway } = buildGateway({ deps: r.deps, api: policies({ inbound: '<emit-metric name="Hits"><dimension name="api id" /></emit-metric><return-response />' }) });
+    const { gateway } = buildGateway({
+      deps: r.deps,
+      api: policies({ inbound: '<emit-metric name="Hits"><dimension name="api id" /></emit-metric><return-response />' }),
+    });
     const res = await send(gateway, '/api/x');
     expect(r.metrics).toEqual([{ name: 'Hits', namespace: 'API Management', value: 1, dimensions: { 'api id': 'test-api' } }]);
     expect(res.context?.traceEvents.some((e) => e.policy === 'emit-metric' && e.message === 'metric "Hits" = 1')).toBe(true);
@@ -71,7 +74,10 @@ describe('emit-metric', () => {
 
   it('reaches the Prometheus endpoint as a counter labelled by namespace and dimensions', async () => {
     const prom = new ServerMetrics();
-    const { gateway } = buildGateway({ deps: { emitMetric: (m) => prom.policyMetric(m) }, api: policies({ inbound: '<emit-metric name="Request" value="3"><dimension name="API ID" /></emit-metric><return-response />' }) });
+    const { gateway } = buildGateway({
+      deps: { emitMetric: (m) => prom.policyMetric(m) },
+      api: policies({ inbound: '<emit-metric name="Request" value="3"><dimension name="API ID" /></emit-metric><return-response />' }),
+    });
     await send(gateway, '/api/x');
     await send(gateway, '/api/x');
     const { body } = await prom.render();
@@ -87,7 +93,10 @@ describe('emit-metric', () => {
 
   it('reports it once although the API document is compiled for every operation', () => {
     const { diagnostics } = tryBuildGateway({
-      operations: [{ id: 'a', method: 'GET', urlTemplate: '/a' }, { id: 'b', method: 'GET', urlTemplate: '/b' }],
+      operations: [
+        { id: 'a', method: 'GET', urlTemplate: '/a' },
+        { id: 'b', method: 'GET', urlTemplate: '/b' },
+      ],
       api: policies({ inbound: '<emit-metric name="m"><dimension name="Client IP" /></emit-metric>' }),
     });
     expect(diagnostics.filter((x) => x.message.includes('Client IP'))).toHaveLength(1);
@@ -101,7 +110,12 @@ describe('emit-metric', () => {
   });
 });
 
-const CHAT = JSON.stringify({ messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello to the world in one word.' }] });
+const CHAT = JSON.stringify({
+  messages: [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'Say hello to the world in one word.' },
+  ],
+});
 
 describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
   it('emits Total, Prompt and Completion Tokens from the JSON usage, with Backend ID of the backend that answered', async () => {
@@ -115,7 +129,8 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
       deps: r.deps,
       backends: [[{ name: 'openai-1', properties: { url: b.url, protocol: 'http' } }]],
       api: policies({
-        inbound: '<set-backend-service backend-id="openai-1" /><azure-openai-emit-token-metric namespace="openai"><dimension name="API ID" /><dimension name="Backend ID" /><dimension name="Client" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;none&quot;))" /></azure-openai-emit-token-metric>',
+        inbound:
+          '<set-backend-service backend-id="openai-1" /><azure-openai-emit-token-metric namespace="openai"><dimension name="API ID" /><dimension name="Backend ID" /><dimension name="Client" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;none&quot;))" /></azure-openai-emit-token-metric>',
         backend: FORWARD,
       }),
     });
@@ -137,7 +152,11 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     });
     backends.push(b);
     const r = recorder();
-    const { gateway } = buildGateway({ deps: r.deps, serviceUrl: b.url, api: policies({ inbound: '<llm-emit-token-metric><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }) });
+    const { gateway } = buildGateway({
+      deps: r.deps,
+      serviceUrl: b.url,
+      api: policies({ inbound: '<llm-emit-token-metric><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }),
+    });
     const res = await send(gateway, '/api/chat', { method: 'POST', body: CHAT });
     expect(res.status).toBe(429);
     expect(r.metrics).toEqual([]);
@@ -156,12 +175,26 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     });
     backends.push(b);
     const r = recorder();
-    const { gateway } = buildGateway({ deps: r.deps, serviceUrl: b.url, api: policies({ inbound: '<llm-emit-token-metric namespace="llm"><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }) });
+    const { gateway } = buildGateway({
+      deps: r.deps,
+      serviceUrl: b.url,
+      api: policies({ inbound: '<llm-emit-token-metric namespace="llm"><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }),
+    });
     const body = JSON.stringify({ stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello' }] });
     const result = await gateway.handle({
-      method: 'POST', path: '/api/chat', search: '', scheme: 'http', host: '127.0.0.1', port: 80,
-      headers: new HeaderMap([['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]]),
-      body: Readable.from([Buffer.from(body)]), ip: '127.0.0.1', tracing: true,
+      method: 'POST',
+      path: '/api/chat',
+      search: '',
+      scheme: 'http',
+      host: '127.0.0.1',
+      port: 80,
+      headers: new HeaderMap([
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(Buffer.byteLength(body))],
+      ]),
+      body: Readable.from([Buffer.from(body)]),
+      ip: '127.0.0.1',
+      tracing: true,
     });
     const stream = result.response.body?.liveStream;
     expect(stream).toBeTruthy(); // not buffered by the policy
@@ -173,7 +206,11 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     let rest = '';
     for (let n = await it.next(); !n.done; n = await it.next()) rest += String(n.value);
     expect(rest).toContain('[DONE]');
-    expect(r.metrics.map((m) => [m.name, m.value])).toEqual([['Total Tokens', 32], ['Prompt Tokens', 30], ['Completion Tokens', 2]]);
+    expect(r.metrics.map((m) => [m.name, m.value])).toEqual([
+      ['Total Tokens', 32],
+      ['Prompt Tokens', 30],
+      ['Completion Tokens', 2],
+    ]);
     expect(r.metrics[0]!.dimensions).toEqual({ 'API ID': 'test-api' });
   });
 
@@ -185,8 +222,15 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     });
     backends.push(b);
     const r = recorder();
-    const { gateway } = buildGateway({ deps: r.deps, serviceUrl: b.url, api: policies({ inbound: '<llm-emit-token-metric><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }) });
-    const res = await send(gateway, '/api/chat', { method: 'POST', body: JSON.stringify({ stream: true, model: 'gpt-4', messages: [{ role: 'user', content: 'Say hello' }] }) });
+    const { gateway } = buildGateway({
+      deps: r.deps,
+      serviceUrl: b.url,
+      api: policies({ inbound: '<llm-emit-token-metric><dimension name="API ID" /></llm-emit-token-metric>', backend: FORWARD }),
+    });
+    const res = await send(gateway, '/api/chat', {
+      method: 'POST',
+      body: JSON.stringify({ stream: true, model: 'gpt-4', messages: [{ role: 'user', content: 'Say hello' }] }),
+    });
     expect(res.text).toContain('fox');
     const byName = Object.fromEntries(r.metrics.map((m) => [m.name, m.value]));
     // cl100k_base: "The quick brown fox" is 4 tokens; the prompt is 3 (message) + 1 ("user") + 2 ("Say hello") + 3 (reply priming).
@@ -203,10 +247,20 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
       res.end('data: [DONE]\n\n');
     });
     backends.push(b);
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: '<azure-openai-emit-token-metric namespace="openai"><dimension name="API ID" /></azure-openai-emit-token-metric>', backend: FORWARD }) });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({
+        inbound: '<azure-openai-emit-token-metric namespace="openai"><dimension name="API ID" /></azure-openai-emit-token-metric>',
+        backend: FORWARD,
+      }),
+    });
     const server = await startServer({ gateway, clock, logger: false });
     try {
-      const res = await fetch(`${server.url}/api/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+      const res = await fetch(`${server.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
       expect(res.headers.get('content-type')).toContain('text/event-stream');
       expect(await res.text()).toContain('[DONE]');
       const metrics = await (await fetch(`${server.url}/_emulator/metrics`)).text();
@@ -220,14 +274,19 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
 
   it('is inbound only and allows at most 5 dimensions', () => {
     const six = Array.from({ length: 6 }, (_, i) => `<dimension name="d${i}" value="v" />`).join('');
-    const m = tryBuildGateway({ api: policies({ inbound: `<llm-emit-token-metric>${six}</llm-emit-token-metric>`, outbound: '<azure-openai-emit-token-metric><dimension name="API ID" /></azure-openai-emit-token-metric>' }) }).diagnostics.map((d) => d.message);
+    const m = tryBuildGateway({
+      api: policies({
+        inbound: `<llm-emit-token-metric>${six}</llm-emit-token-metric>`,
+        outbound: '<azure-openai-emit-token-metric><dimension name="API ID" /></azure-openai-emit-token-metric>',
+      }),
+    }).diagnostics.map((d) => d.message);
     expect(m).toContain('<llm-emit-token-metric> allows at most 5 <dimension> elements');
     expect(m).toContain('<azure-openai-emit-token-metric> is not allowed in the outbound section');
   });
 });
 
 describe.skipIf(!CORPUS_PRESENT)('corpus: the token-metrics-emitting lab', () => {
-  it('emits the three token metrics with the lab\'s dimensions for a call to its backend', async () => {
+  it("emits the three token metrics with the lab's dimensions for a call to its backend", async () => {
     const b = await startBackend((_req, res) => {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } }));
@@ -237,8 +296,19 @@ describe.skipIf(!CORPUS_PRESENT)('corpus: the token-metrics-emitting lab', () =>
     const placeholders = (JSON.parse(backendsJson) as { policyPlaceholders: Record<string, string> }).policyPlaceholders;
     const api = fillPlaceholders(readFileSync(path.join(CORPUS_DIR, 'token-metrics-emitting__policy.xml'), 'utf8'), placeholders);
     const r = recorder();
-    const { gateway } = buildGateway({ api, global: policies({ backend: FORWARD }), backends: [backendsJson], deps: r.deps, subscriptionRequired: true, subscriptions: SUBSCRIPTIONS });
-    const res = await send(gateway, '/api/deployments/gpt-4o/chat/completions?api-version=2024-10-21', { method: 'POST', body: CHAT, headers: { ...WITH_KEY.headers, 'x-user-id': 'u-42' } });
+    const { gateway } = buildGateway({
+      api,
+      global: policies({ backend: FORWARD }),
+      backends: [backendsJson],
+      deps: r.deps,
+      subscriptionRequired: true,
+      subscriptions: SUBSCRIPTIONS,
+    });
+    const res = await send(gateway, '/api/deployments/gpt-4o/chat/completions?api-version=2024-10-21', {
+      method: 'POST',
+      body: CHAT,
+      headers: { ...WITH_KEY.headers, 'x-user-id': 'u-42' },
+    });
     expect(res.status).toBe(200);
     const dims = { 'Subscription ID': 'sub-1', 'Client IP': '127.0.0.1', 'API ID': 'test-api', 'User ID': 'u-42' };
     expect(r.metrics).toEqual([

@@ -24,15 +24,27 @@ async function llmBackend(status = 200): Promise<TestBackend> {
 }
 
 function chat(...messages: Array<[string, string]>): { method: string; body: string; headers: Record<string, string> } {
-  return { method: 'POST', body: JSON.stringify({ messages: messages.map(([role, content]) => ({ role, content })) }), headers: { 'Content-Type': 'application/json' } };
+  return {
+    method: 'POST',
+    body: JSON.stringify({ messages: messages.map(([role, content]) => ({ role, content })) }),
+    headers: { 'Content-Type': 'application/json' },
+  };
 }
 
 const lookup = (attrs = '', inner = '', name = 'llm-semantic-cache-lookup') =>
   `<${name} score-threshold="0.05" embeddings-backend-id="embeddings" embeddings-backend-auth="system-assigned"${attrs}>${inner}</${name}>`;
 const store = (duration = 60, name = 'llm-semantic-cache-store') => `<${name} duration="${duration}" />`;
 
-function gatewayFor(b: TestBackend, o: { attrs?: string; inner?: string; duration?: number; settings?: Record<string, unknown>; deps?: TestGatewayOptions['deps'] } = {}) {
-  return buildGateway({ serviceUrl: b.url, settings: o.settings ?? {}, deps: o.deps ?? {}, api: policies({ inbound: lookup(o.attrs, o.inner), backend: FORWARD, outbound: store(o.duration) }) });
+function gatewayFor(
+  b: TestBackend,
+  o: { attrs?: string; inner?: string; duration?: number; settings?: Record<string, unknown>; deps?: TestGatewayOptions['deps'] } = {},
+) {
+  return buildGateway({
+    serviceUrl: b.url,
+    settings: o.settings ?? {},
+    deps: o.deps ?? {},
+    api: policies({ inbound: lookup(o.attrs, o.inner), backend: FORWARD, outbound: store(o.duration) }),
+  });
 }
 
 const n = (r: { json: () => unknown }) => (r.json() as { n: number }).n;
@@ -100,7 +112,11 @@ describe('semantic cache (exact match after normalisation, the default)', () => 
     const b = await llmBackend();
     const { gateway } = buildGateway({
       serviceUrl: b.url,
-      api: policies({ inbound: lookup('', '', 'azure-openai-semantic-cache-lookup'), backend: FORWARD, outbound: store(60, 'azure-openai-semantic-cache-store') }),
+      api: policies({
+        inbound: lookup('', '', 'azure-openai-semantic-cache-lookup'),
+        backend: FORWARD,
+        outbound: store(60, 'azure-openai-semantic-cache-store'),
+      }),
     });
     await send(gateway, '/api/chat', chat(['user', 'hi']));
     expect(n(await send(gateway, '/api/chat', chat(['user', 'hi'])))).toBe(1);
@@ -113,7 +129,11 @@ describe('semantic cache with a similarity', () => {
     // shared, cosine 5/7 = 0.714, score 0.286.
     const settings = { 'semanticCache.similarity': 'token-cosine' };
     const b = await llmBackend();
-    const loose = buildGateway({ serviceUrl: b.url, settings, api: policies({ inbound: lookup().replace('0.05', '0.3'), backend: FORWARD, outbound: store() }) }).gateway;
+    const loose = buildGateway({
+      serviceUrl: b.url,
+      settings,
+      api: policies({ inbound: lookup().replace('0.05', '0.3'), backend: FORWARD, outbound: store() }),
+    }).gateway;
     await send(loose, '/api/chat', chat(['user', 'tell me the capital of France']));
     const hit = await send(loose, '/api/chat', chat(['user', 'what is the capital of France']));
     expect(n(hit)).toBe(1);
@@ -121,7 +141,11 @@ describe('semantic cache with a similarity', () => {
     expect(ev?.kind === 'info' ? ev.data?.score : undefined).toBeCloseTo(1 - 5 / 7, 6);
 
     const b2 = await llmBackend();
-    const strict = buildGateway({ serviceUrl: b2.url, settings, api: policies({ inbound: lookup().replace('0.05', '0.2'), backend: FORWARD, outbound: store() }) }).gateway;
+    const strict = buildGateway({
+      serviceUrl: b2.url,
+      settings,
+      api: policies({ inbound: lookup().replace('0.05', '0.2'), backend: FORWARD, outbound: store() }),
+    }).gateway;
     await send(strict, '/api/chat', chat(['user', 'tell me the capital of France']));
     expect(n(await send(strict, '/api/chat', chat(['user', 'what is the capital of France'])))).toBe(2);
   });
@@ -153,7 +177,8 @@ describe('semantic cache validation', () => {
   it('checks the documented attributes', () => {
     const m = tryBuildGateway({
       api: policies({
-        inbound: '<llm-semantic-cache-lookup score-threshold="1.5" embeddings-backend-id="e" embeddings-backend-auth="user-assigned" /><azure-openai-semantic-cache-lookup embeddings-backend-id="e" embeddings-backend-auth="system-assigned" />',
+        inbound:
+          '<llm-semantic-cache-lookup score-threshold="1.5" embeddings-backend-id="e" embeddings-backend-auth="user-assigned" /><azure-openai-semantic-cache-lookup embeddings-backend-id="e" embeddings-backend-auth="system-assigned" />',
         outbound: '<llm-semantic-cache-store />',
       }),
     }).diagnostics.map((d) => d.message);
@@ -164,7 +189,10 @@ describe('semantic cache validation', () => {
   });
 
   it('warns (only) when the embeddings backend is not defined, since it is never called', () => {
-    const { gateway, diagnostics } = tryBuildGateway({ backends: [[{ name: 'other', properties: { url: 'http://127.0.0.1:9', protocol: 'http' } }]], api: policies({ inbound: lookup() }) });
+    const { gateway, diagnostics } = tryBuildGateway({
+      backends: [[{ name: 'other', properties: { url: 'http://127.0.0.1:9', protocol: 'http' } }]],
+      api: policies({ inbound: lookup() }),
+    });
     expect(gateway).not.toBeNull();
     expect(diagnostics.find((d) => d.code === 'policy/unknown-backend')).toMatchObject({ severity: 'warning', line: 2, column: 62 });
   });

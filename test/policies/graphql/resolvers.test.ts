@@ -21,7 +21,10 @@ type Order { id: String! total: Int }
 type Family { id: Int! name: String! }
 `;
 
-const PEOPLE = [{ id: '1', username: 'ann' }, { id: '2', username: 'bob' }];
+const PEOPLE = [
+  { id: '1', username: 'ann' },
+  { id: '2', username: 'bob' },
+];
 
 async function dataBackend() {
   return pool.backend((req, res) => {
@@ -38,7 +41,8 @@ async function dataBackend() {
     }
     const orders = /^\/users\/(\w+)\/orders$/.exec(req.url.replace(/\?.*/, ''));
     if (orders) return void res.end(JSON.stringify([{ id: `o-${orders[1]}`, total: 7 }]));
-    if (req.url === '/user/create') return void res.end(JSON.stringify({ id: '3', name: (JSON.parse(req.body) as { name: string }).name, echoedHeader: req.headers['x-tenant'] }));
+    if (req.url === '/user/create')
+      return void res.end(JSON.stringify({ id: '3', name: (JSON.parse(req.body) as { name: string }).name, echoedHeader: req.headers['x-tenant'] }));
     res.statusCode = 500;
     res.end('{}');
   });
@@ -69,16 +73,24 @@ function resolvers(url: string): Record<string, string> {
   </http-request>
   <http-response><publish-event><targets><graphql-subscription id="onUserCreated" /></targets></publish-event></http-response>
 </http-data-source>`,
-    'Query/family': '<sql-data-source><connection-info><connection-string>Server=tcp:x.database.windows.net</connection-string></connection-info><request single-result="true"><sql-statement>SELECT 1</sql-statement><parameters><parameter name="@id">@(context.GraphQL.Arguments["id"])</parameter></parameters></request></sql-data-source>',
+    'Query/family':
+      '<sql-data-source><connection-info><connection-string>Server=tcp:x.database.windows.net</connection-string></connection-info><request single-result="true"><sql-statement>SELECT 1</sql-statement><parameters><parameter name="@id">@(context.GraphQL.Arguments["id"])</parameter></parameters></request></sql-data-source>',
   };
 }
 
 function graphqlGateway(url: string, extra: Record<string, string> = {}) {
-  return buildGateway({ apiPath: 'gql', specification: SDL, settings: { 'graphql.resolvers': { 'test-api': { ...resolvers(url), ...extra } } }, api: policies({ backend: FORWARD }) });
+  return buildGateway({
+    apiPath: 'gql',
+    specification: SDL,
+    settings: { 'graphql.resolvers': { 'test-api': { ...resolvers(url), ...extra } } },
+    api: policies({ backend: FORWARD }),
+  });
 }
 
 const query = (gateway: ReturnType<typeof graphqlGateway>['gateway'], q: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  send(gateway, '/gql', { method: 'POST', body: JSON.stringify({ query: q, variables }), headers: { 'content-type': 'application/json', ...headers } }).then((r) => ({ status: r.status, body: r.json() as { data?: Record<string, unknown>; errors?: Array<{ message: string; path?: unknown[] }> } }));
+  send(gateway, '/gql', { method: 'POST', body: JSON.stringify({ query: q, variables }), headers: { 'content-type': 'application/json', ...headers } }).then(
+    (r) => ({ status: r.status, body: r.json() as { data?: Record<string, unknown>; errors?: Array<{ message: string; path?: unknown[] }> } }),
+  );
 
 describe('http-data-source resolvers', () => {
   it('resolves a list through a Liquid http-response, arguments through context.GraphQL.Arguments and nested fields through context.GraphQL.Parent', async () => {
@@ -86,17 +98,32 @@ describe('http-data-source resolvers', () => {
     const { gateway, diagnostics } = graphqlGateway(data.url);
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const list = await query(gateway, '{ users { id name } }');
-    expect(list).toEqual({ status: 200, body: { data: { users: [{ id: '1', name: 'ann' }, { id: '2', name: 'bob' }] } } });
+    expect(list).toEqual({
+      status: 200,
+      body: {
+        data: {
+          users: [
+            { id: '1', name: 'ann' },
+            { id: '2', name: 'bob' },
+          ],
+        },
+      },
+    });
     const one = await query(gateway, 'query($id: ID!) { user(id: $id) { name orders { id total } } }', { id: '2' });
     expect(one.body).toEqual({ data: { user: { name: 'bob', orders: [{ id: 'o-2', total: 7 }] } } });
     expect(data.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /users', 'GET /users/2', 'GET /users/2/orders']);
     // GraphQL over GET: ?query= and ?variables= (JSON).
-    const get = await send(gateway, `/gql?query=${encodeURIComponent('query($id: ID!) { user(id: $id) { name } }')}&variables=${encodeURIComponent('{"id":"1"}')}`);
+    const get = await send(
+      gateway,
+      `/gql?query=${encodeURIComponent('query($id: ID!) { user(id: $id) { name } }')}&variables=${encodeURIComponent('{"id":"1"}')}`,
+    );
     expect(get.json()).toEqual({ data: { user: { name: 'ann' } } });
-    expect((await send(gateway, '/gql', { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } })).json()).toEqual({ errors: [{ message: 'The GraphQL request body is not JSON.' }] });
+    expect((await send(gateway, '/gql', { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } })).json()).toEqual({
+      errors: [{ message: 'The GraphQL request body is not JSON.' }],
+    });
   });
 
-  it('a mutation sends the body built from the arguments (the page\'s example) and publish-event records the event', async () => {
+  it("a mutation sends the body built from the arguments (the page's example) and publish-event records the event", async () => {
     const data = await dataBackend();
     const { gateway } = graphqlGateway(data.url);
     const r = await query(gateway, 'mutation { makeUser(name: "cy") { id name } }', undefined, { 'x-tenant': 't1' });
@@ -142,7 +169,8 @@ describe('resolver validation', () => {
           'test-api': {
             'Query/users': '<http-data-source>\n  <http-request><set-url>http://127.0.0.1:9/x</set-url></http-request>\n</http-data-source>',
             'Query/missing': '<http-data-source><http-request><set-method>GET</set-method><set-url>http://x</set-url></http-request></http-data-source>',
-            'Query/family': '<cosmosdb-data-source><connection-info><connection-string>AccountEndpoint=x</connection-string><database-name>d</database-name><container-name>c</container-name></connection-info><read-request><id>1</id></read-request><write-request type="merge" /></cosmosdb-data-source>',
+            'Query/family':
+              '<cosmosdb-data-source><connection-info><connection-string>AccountEndpoint=x</connection-string><database-name>d</database-name><container-name>c</container-name></connection-info><read-request><id>1</id></read-request><write-request type="merge" /></cosmosdb-data-source>',
           },
         },
       },
@@ -150,16 +178,22 @@ describe('resolver validation', () => {
     });
     expect(r.gateway).toBeNull();
     const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}|${d.code}|${d.message}`);
-    expect(errors).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^settings\["graphql.resolvers"\]\["test-api"\]\["Query\/users"\]\|policy\/missing-element\|.*set-method/),
-      expect.stringMatching(/Query\/missing.*has no field missing on type Query/),
-      expect.stringMatching(/Query\/family.*\|policy\/bad-attribute-value\|.*merge/),
-      expect.stringMatching(/Query\/family.*needs exactly one of <query-request>, <read-request>, <delete-request>, <write-request>; found <read-request>, <write-request>/),
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^settings\["graphql.resolvers"\]\["test-api"\]\["Query\/users"\]\|policy\/missing-element\|.*set-method/),
+        expect.stringMatching(/Query\/missing.*has no field missing on type Query/),
+        expect.stringMatching(/Query\/family.*\|policy\/bad-attribute-value\|.*merge/),
+        expect.stringMatching(
+          /Query\/family.*needs exactly one of <query-request>, <read-request>, <delete-request>, <write-request>; found <read-request>, <write-request>/,
+        ),
+      ]),
+    );
   });
 
   it('a data source inside <policies> is an error: it is the root of a resolver document', () => {
-    const r = tryBuildGateway({ api: policies({ backend: '<http-data-source><http-request><set-method>GET</set-method><set-url>http://x</set-url></http-request></http-data-source>' }) });
+    const r = tryBuildGateway({
+      api: policies({ backend: '<http-data-source><http-request><set-method>GET</set-method><set-url>http://x</set-url></http-request></http-data-source>' }),
+    });
     expect(r.diagnostics.find((d) => d.severity === 'error')?.message).toContain('<http-data-source> is a GraphQL resolver');
   });
 });

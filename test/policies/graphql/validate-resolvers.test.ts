@@ -18,8 +18,14 @@ const write = (rel: string, text: string) => {
 
 describe('validate DIR with resolver documents', () => {
   it('a valid resolver gives one note; a broken one its errors at its own file and line', () => {
-    write('resolvers/users.xml', '<http-data-source>\n  <http-request>\n    <set-method>GET</set-method>\n    <set-url>@($"https://data.example/users/{context.GraphQL.Arguments["id"]}")</set-url>\n  </http-request>\n</http-data-source>');
-    write('resolvers/broken.xml', '<http-data-source>\n  <http-request>\n    <set-url>https://data.example/x</set-url>\n  </http-request>\n  <http-response><set-status code="200" /></http-response>\n</http-data-source>');
+    write(
+      'resolvers/users.xml',
+      '<http-data-source>\n  <http-request>\n    <set-method>GET</set-method>\n    <set-url>@($"https://data.example/users/{context.GraphQL.Arguments["id"]}")</set-url>\n  </http-request>\n</http-data-source>',
+    );
+    write(
+      'resolvers/broken.xml',
+      '<http-data-source>\n  <http-request>\n    <set-url>https://data.example/x</set-url>\n  </http-request>\n  <http-response><set-status code="200" /></http-response>\n</http-data-source>',
+    );
     const r = runValidate({ inputs: [dir], backends: [], namedValues: [], scope: 'api', backendParameters: {} });
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
     expect(errors.every((d) => d.file?.endsWith('resolvers/broken.xml'))).toBe(true);

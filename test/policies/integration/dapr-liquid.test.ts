@@ -32,7 +32,9 @@ describe('Liquid on the Dapr policies', () => {
   });
 
   it('without template the same text is sent as written (Liquid markup is not interpreted)', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: '<publish-to-dapr pubsub-name="p" topic="t">{{body.id}}</publish-to-dapr><return-response />' }) });
+    const { gateway } = buildGateway({
+      api: policies({ inbound: '<publish-to-dapr pubsub-name="p" topic="t">{{body.id}}</publish-to-dapr><return-response />' }),
+    });
     await send(gateway, '/api/x', { method: 'POST', body: ORDER, headers: { 'content-type': 'application/json' } });
     expect(sinkEntries(gateway.services, 'dapr-pubsub')[0]!.payload).toBe('{{body.id}}');
   });
@@ -46,7 +48,11 @@ describe('Liquid on the Dapr policies', () => {
       }),
     });
     await send(gateway, '/api/x', { method: 'POST', body: ORDER, headers: { 'content-type': 'application/json' } });
-    expect(JSON.parse(sidecar.requests[0]!.body)).toEqual({ data: { subject: 'order 7', lines: [1, 2] }, metadata: { to: 'ops@example.com' }, operation: 'create' });
+    expect(JSON.parse(sidecar.requests[0]!.body)).toEqual({
+      data: { subject: 'order 7', lines: [1, 2] },
+      metadata: { to: 'ops@example.com' },
+      operation: 'create',
+    });
   });
 });
 
@@ -56,7 +62,9 @@ describe('Liquid parse-date on XML bodies', () => {
       res.setHeader('Content-Type', 'application/xml');
       res.end('<Order><Created>2025-03-04T05:06:07Z</Created></Order>');
     });
-    const make = (attr: string) => buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: `<set-body template="liquid"${attr}>{{body.Order.Created}}</set-body>` }) }).gateway;
+    const make = (attr: string) =>
+      buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: `<set-body template="liquid"${attr}>{{body.Order.Created}}</set-body>` }) })
+        .gateway;
     const parsed = (await send(make(''), '/api/x')).text;
     expect(parsed).not.toBe('2025-03-04T05:06:07Z');
     expect(parsed).toMatch(/2025/);

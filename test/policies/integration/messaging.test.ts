@@ -15,7 +15,9 @@ describe('send-one-way-request', () => {
       res.end('late');
     });
     const { gateway } = buildGateway({
-      api: policies({ inbound: `<send-one-way-request mode="new"><set-url>${slow.url}/hook</set-url><set-method>POST</set-method><set-header name="x-k" exists-action="override"><value>v</value></set-header><set-body>@(context.Request.Url.Path)</set-body></send-one-way-request><return-response><set-status code="202" reason="Accepted" /></return-response>` }),
+      api: policies({
+        inbound: `<send-one-way-request mode="new"><set-url>${slow.url}/hook</set-url><set-method>POST</set-method><set-header name="x-k" exists-action="override"><value>v</value></set-header><set-body>@(context.Request.Url.Path)</set-body></send-one-way-request><return-response><set-status code="202" reason="Accepted" /></return-response>`,
+      }),
     });
     const r = await send(gateway, '/api/orders');
     expect(r.status).toBe(202);
@@ -30,7 +32,9 @@ describe('send-one-way-request', () => {
   });
 
   it('a failing one-way call does not fail the request', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: '<send-one-way-request><set-url>http://127.0.0.1:9/nothing</set-url></send-one-way-request><return-response />' }) });
+    const { gateway } = buildGateway({
+      api: policies({ inbound: '<send-one-way-request><set-url>http://127.0.0.1:9/nothing</set-url></send-one-way-request><return-response />' }),
+    });
     expect((await send(gateway, '/api/x')).status).toBe(200);
     await expect.poll(() => sinkEntries(gateway.services, 'one-way-request')[0]?.properties.outcome).toBe('failed');
   });
@@ -48,12 +52,21 @@ describe('send-service-bus-message', () => {
     const r = await send(gateway, '/api/orders', { method: 'POST', body: '{"id":1}', headers: { 'x-customer': 'c1' } });
     expect(r.status).toBe(200);
     expect(backend.requests).toHaveLength(1);
-    expect(sinkEntries(gateway.services, 'service-bus')).toMatchObject([{ target: 'contoso.servicebus.windows.net/orders', payload: '{"id":1}', properties: { Customer: 'c1' } }]);
+    expect(sinkEntries(gateway.services, 'service-bus')).toMatchObject([
+      { target: 'contoso.servicebus.windows.net/orders', payload: '{"id":1}', properties: { Customer: 'c1' } },
+    ]);
   });
 
   it('needs a queue-name or a topic-name and a payload', () => {
-    const { diagnostics } = tryBuildGateway({ api: policies({ inbound: '<send-service-bus-message namespace="n"><message-properties /></send-service-bus-message>' }) });
-    expect(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code).sort()).toEqual(['policy/missing-attribute', 'policy/missing-element']);
+    const { diagnostics } = tryBuildGateway({
+      api: policies({ inbound: '<send-service-bus-message namespace="n"><message-properties /></send-service-bus-message>' }),
+    });
+    expect(
+      diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => d.code)
+        .sort(),
+    ).toEqual(['policy/missing-attribute', 'policy/missing-element']);
   });
 });
 
@@ -65,7 +78,10 @@ describe('Dapr', () => {
     });
     const { gateway } = buildGateway({
       settings: { 'dapr.sidecarUrl': sidecar.url },
-      api: policies({ inbound: '<publish-to-dapr pubsub-name="orders" topic="@(&quot;new&quot;)" response-variable-name="r">@("{\\"id\\":7}")</publish-to-dapr><return-response><set-status code="200" reason="OK" /><set-body>@(((IResponse)context.Variables["r"]).StatusCode.ToString())</set-body></return-response>' }),
+      api: policies({
+        inbound:
+          '<publish-to-dapr pubsub-name="orders" topic="@(&quot;new&quot;)" response-variable-name="r">@("{\\"id\\":7}")</publish-to-dapr><return-response><set-status code="200" reason="OK" /><set-body>@(((IResponse)context.Variables["r"]).StatusCode.ToString())</set-body></return-response>',
+      }),
     });
     const r = await send(gateway, '/api/x');
     expect(r.text).toBe('204');
@@ -74,16 +90,21 @@ describe('Dapr', () => {
     expect(sinkEntries(gateway.services, 'dapr-pubsub')).toMatchObject([{ target: 'orders/new', payload: '{"id":7}' }]);
   });
 
-  it('invoke-dapr-binding sends Dapr\'s {data, metadata, operation}; without a sidecar it records only', async () => {
+  it("invoke-dapr-binding sends Dapr's {data, metadata, operation}; without a sidecar it records only", async () => {
     const sidecar = await pool.backend();
-    const xml = policies({ inbound: '<invoke-dapr-binding name="sms" operation="create"><metadata><item key="to">+1</item></metadata><data>{"text":"hi"}</data></invoke-dapr-binding><return-response />' });
+    const xml = policies({
+      inbound:
+        '<invoke-dapr-binding name="sms" operation="create"><metadata><item key="to">+1</item></metadata><data>{"text":"hi"}</data></invoke-dapr-binding><return-response />',
+    });
     const live = buildGateway({ settings: { 'dapr.sidecarUrl': sidecar.url }, api: xml }).gateway;
     expect((await send(live, '/api/x')).status).toBe(200);
     expect(sidecar.requests[0]!.url).toBe('/v1.0/bindings/sms');
     expect(JSON.parse(sidecar.requests[0]!.body)).toEqual({ data: { text: 'hi' }, metadata: { to: '+1' }, operation: 'create' });
     const offline = buildGateway({ api: xml }).gateway;
     expect((await send(offline, '/api/x')).status).toBe(200);
-    expect(sinkEntries(offline.services, 'dapr-binding')).toMatchObject([{ target: 'sms', payload: '{"text":"hi"}', properties: { operation: 'create', to: '+1' } }]);
+    expect(sinkEntries(offline.services, 'dapr-binding')).toMatchObject([
+      { target: 'sms', payload: '{"text":"hi"}', properties: { operation: 'create', to: '+1' } },
+    ]);
   });
 
   it('a sidecar error raises into on-error unless ignore-error', async () => {
@@ -93,12 +114,16 @@ describe('Dapr', () => {
     });
     const { gateway } = buildGateway({
       settings: { 'dapr.sidecarUrl': sidecar.url },
-      api: policies({ inbound: '<publish-to-dapr pubsub-name="p" topic="t">x</publish-to-dapr><return-response />', onError: '<return-response><set-status code="599" reason="E" /><set-body>@(context.LastError.Source + ":" + context.LastError.Reason)</set-body></return-response>' }),
+      api: policies({
+        inbound: '<publish-to-dapr pubsub-name="p" topic="t">x</publish-to-dapr><return-response />',
+        onError:
+          '<return-response><set-status code="599" reason="E" /><set-body>@(context.LastError.Source + ":" + context.LastError.Reason)</set-body></return-response>',
+      }),
     });
     expect((await send(gateway, '/api/x')).text).toBe('publish-to-dapr:DaprError');
   });
 
-  it('set-backend-service dapr-app-id sends forward-request to the sidecar\'s invoke URL', async () => {
+  it("set-backend-service dapr-app-id sends forward-request to the sidecar's invoke URL", async () => {
     const sidecar = await pool.backend();
     const { gateway } = buildGateway({
       settings: { 'dapr.sidecarUrl': sidecar.url },
@@ -113,7 +138,10 @@ describe('Dapr', () => {
 describe('proxy', () => {
   it('validates, warns that the call goes direct offline, and the backend is still reached', async () => {
     const backend = await pool.backend();
-    const { gateway, diagnostics } = buildGateway({ serviceUrl: backend.url, api: policies({ inbound: '<proxy url="http://proxy.contoso:8080" username="u" password="p" />', backend: FORWARD }) });
+    const { gateway, diagnostics } = buildGateway({
+      serviceUrl: backend.url,
+      api: policies({ inbound: '<proxy url="http://proxy.contoso:8080" username="u" password="p" />', backend: FORWARD }),
+    });
     expect(diagnostics.map((d) => `${d.severity}:${d.code}`)).toEqual(['warning:policy/offline']);
     expect((await send(gateway, '/api/x')).status).toBe(200);
     expect(backend.requests).toHaveLength(1);

@@ -48,7 +48,9 @@ describe('limit-concurrency', () => {
   });
 
   it('needs key and max-count, and max-count takes no expression', () => {
-    const { diagnostics } = tryBuildGateway({ api: policies({ inbound: '<limit-concurrency max-count="@(2)"><set-variable name="a" value="b" /></limit-concurrency>' }) });
+    const { diagnostics } = tryBuildGateway({
+      api: policies({ inbound: '<limit-concurrency max-count="@(2)"><set-variable name="a" value="b" /></limit-concurrency>' }),
+    });
     const m = diagnostics.map((d) => d.message);
     expect(m).toContain('<limit-concurrency> is missing the required attribute "key"');
     expect(m).toContain('attribute "max-count" of <limit-concurrency> does not accept policy expressions');

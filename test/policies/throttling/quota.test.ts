@@ -73,7 +73,10 @@ describe('quota', () => {
 describe('quota-by-key', () => {
   it('periods start at first-period-start', async () => {
     const clock = new VirtualClock(Date.UTC(2025, 0, 1, 0, 3, 0));
-    const { gateway } = buildGateway({ clock, api: policies({ inbound: '<quota-by-key calls="1" renewal-period="300" counter-key="k" first-period-start="2025-01-01T00:02:00Z" />' }) });
+    const { gateway } = buildGateway({
+      clock,
+      api: policies({ inbound: '<quota-by-key calls="1" renewal-period="300" counter-key="k" first-period-start="2025-01-01T00:02:00Z" />' }),
+    });
     expect((await send(gateway, '/api/a')).status).toBe(200);
     const r = await send(gateway, '/api/a');
     expect(r.status).toBe(403);
@@ -97,7 +100,8 @@ describe('quota-by-key', () => {
       res.end();
     });
     const doc = policies({
-      inbound: '<quota-by-key calls="1" renewal-period="3600" counter-key="@(context.Request.IpAddress)" increment-condition="@(context.Response.StatusCode &gt;= 200 &amp;&amp; context.Response.StatusCode &lt; 400)" />',
+      inbound:
+        '<quota-by-key calls="1" renewal-period="3600" counter-key="@(context.Request.IpAddress)" increment-condition="@(context.Response.StatusCode &gt;= 200 &amp;&amp; context.Response.StatusCode &lt; 400)" />',
       backend: FORWARD,
     });
     const { gateway } = buildGateway({ serviceUrl: b.url, api: doc });
@@ -107,7 +111,9 @@ describe('quota-by-key', () => {
   });
 
   it('reports a renewal period under 300 s and a malformed first-period-start', () => {
-    const { diagnostics } = tryBuildGateway({ api: policies({ inbound: '<quota-by-key calls="1" renewal-period="60" counter-key="k" first-period-start="yesterday" />' }) });
+    const { diagnostics } = tryBuildGateway({
+      api: policies({ inbound: '<quota-by-key calls="1" renewal-period="60" counter-key="k" first-period-start="yesterday" />' }),
+    });
     const messages = diagnostics.map((d) => d.message);
     expect(messages).toContain('attribute "renewal-period" of <quota-by-key> is 60, below the minimum period of 300 seconds');
     expect(messages).toContain('attribute "first-period-start" of <quota-by-key> is not a date and time: "yesterday"');

@@ -47,7 +47,12 @@ describe('rate-limit-by-key', () => {
   });
 
   it('keeps one counter per key value, evaluated per request', async () => {
-    const { gateway } = buildGateway({ api: policies({ inbound: '<rate-limit-by-key calls="1" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;anon&quot;))" />' }) });
+    const { gateway } = buildGateway({
+      api: policies({
+        inbound:
+          '<rate-limit-by-key calls="1" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;anon&quot;))" />',
+      }),
+    });
     expect((await send(gateway, '/api/a', { headers: { 'x-client': 'a' } })).status).toBe(200);
     expect((await send(gateway, '/api/a', { headers: { 'x-client': 'b' } })).status).toBe(200);
     expect((await send(gateway, '/api/a', { headers: { 'x-client': 'a' } })).status).toBe(429);
@@ -64,7 +69,9 @@ describe('rate-limit-by-key', () => {
   });
 
   it('increment-count adds its value; a call that would not fit is rejected whole and not counted', async () => {
-    const { gateway, clock } = buildGateway({ api: policies({ inbound: '<rate-limit-by-key calls="3" renewal-period="30" counter-key="k" increment-count="2" />' }) });
+    const { gateway, clock } = buildGateway({
+      api: policies({ inbound: '<rate-limit-by-key calls="3" renewal-period="30" counter-key="k" increment-count="2" />' }),
+    });
     expect((await send(gateway, '/api/a')).status).toBe(200);
     clock.advance(5000);
     const r = await send(gateway, '/api/a');
@@ -77,7 +84,8 @@ describe('rate-limit-by-key', () => {
   it('postpones an expression increment-condition to the end: only successful responses count', async () => {
     const b = await statuses(500, 500, 200, 200);
     const doc = policies({
-      inbound: '<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(context.Response.StatusCode == 200)" remaining-calls-variable-name="left" />',
+      inbound:
+        '<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(context.Response.StatusCode == 200)" remaining-calls-variable-name="left" />',
       backend: FORWARD,
     });
     const { gateway } = buildGateway({ serviceUrl: b.url, api: doc });
@@ -93,7 +101,8 @@ describe('rate-limit-by-key', () => {
 
   it('sets the header and variable attributes', async () => {
     const doc = policies({
-      inbound: '<rate-limit-by-key calls="2" renewal-period="20" counter-key="k" retry-after-header-name="x-retry" retry-after-variable-name="retry" remaining-calls-header-name="x-left" remaining-calls-variable-name="left" total-calls-header-name="x-total" />',
+      inbound:
+        '<rate-limit-by-key calls="2" renewal-period="20" counter-key="k" retry-after-header-name="x-retry" retry-after-variable-name="retry" remaining-calls-header-name="x-left" remaining-calls-variable-name="left" total-calls-header-name="x-total" />',
     });
     const { gateway } = buildGateway({ api: doc });
     const a = await send(gateway, '/api/a');
@@ -111,7 +120,8 @@ describe('rate-limit-by-key', () => {
   it('lets on-error see the 429 in context.Response and change the answer', async () => {
     const doc = policies({
       inbound: '<rate-limit-by-key calls="0" renewal-period="60" counter-key="k" />',
-      onError: '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason + "/" + context.Response.StatusCode)</value></set-header>',
+      onError:
+        '<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason + "/" + context.Response.StatusCode)</value></set-header>',
     });
     const { gateway } = buildGateway({ api: doc });
     const r = await send(gateway, '/api/a');
@@ -171,7 +181,9 @@ describe('rate-limit', () => {
     expect(g.diagnostics.map((d) => d.message)).toContain('<rate-limit> is not allowed at global scope');
     const e = tryBuildGateway({ api: policies({ inbound: '<rate-limit calls="@(5)" renewal-period="60" />' }) });
     expect(e.diagnostics.map((d) => d.message)).toContain('attribute "calls" of <rate-limit> does not accept policy expressions');
-    const n = tryBuildGateway({ api: policies({ inbound: '<rate-limit calls="5" renewal-period="60"><operation calls="1" renewal-period="60" /></rate-limit>' }) });
+    const n = tryBuildGateway({
+      api: policies({ inbound: '<rate-limit calls="5" renewal-period="60"><operation calls="1" renewal-period="60" /></rate-limit>' }),
+    });
     expect(n.diagnostics.map((d) => d.message)).toContain('<operation> in <rate-limit> needs "id" or "name"');
   });
 });

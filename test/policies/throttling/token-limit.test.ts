@@ -23,7 +23,14 @@ const POST = (body: string) => ({ method: 'POST', body, headers: { 'Content-Type
 async function jsonBackend(total: number): Promise<TestBackend> {
   const b = await startBackend((_req, res) => {
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' } }], usage: { prompt_tokens: total - 2, completion_tokens: 2, total_tokens: total } }));
+    res.end(
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' } }],
+        usage: { prompt_tokens: total - 2, completion_tokens: 2, total_tokens: total },
+      }),
+    );
   });
   backends.push(b);
   return b;
@@ -56,7 +63,12 @@ const limit = (attrs: string, name = 'llm-token-limit') => policies({ inbound: `
 describe('llm-token-limit: tokens-per-minute', () => {
   it('without estimation, counts reported usage; an overshooting call is let through and later ones wait for the window', async () => {
     const b = await jsonBackend(60);
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="100" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-header-name="x-consumed" tokens-consumed-variable-name="consumed"') });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: limit(
+        'tokens-per-minute="100" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-header-name="x-consumed" tokens-consumed-variable-name="consumed"',
+      ),
+    });
     const a = await send(gateway, '/api/chat', POST(CHAT));
     expect(a.status).toBe(200);
     expect(a.header('x-consumed')).toBe('60');
@@ -80,7 +92,12 @@ describe('llm-token-limit: tokens-per-minute', () => {
 
   it('with estimation, blocks before the backend when the prompt does not fit', async () => {
     const b = await jsonBackend(15);
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="25" estimate-prompt-tokens="true" remaining-tokens-header-name="x-left" tokens-consumed-variable-name="consumed" retry-after-variable-name="wait"') });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: limit(
+        'tokens-per-minute="25" estimate-prompt-tokens="true" remaining-tokens-header-name="x-left" tokens-consumed-variable-name="consumed" retry-after-variable-name="wait"',
+      ),
+    });
     const a = await send(gateway, '/api/chat', POST(CHAT));
     expect(a.status).toBe(200);
     expect(a.header('x-left')).toBe('14'); // 25 - 11 estimated
@@ -94,7 +111,10 @@ describe('llm-token-limit: tokens-per-minute', () => {
 
   it('counts the usage of the final SSE chunk once the stream has passed through unchanged', async () => {
     const b = await sseBackend(true);
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-variable-name="consumed"') });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-variable-name="consumed"'),
+    });
     const a = await send(gateway, '/api/chat', POST(CHAT_STREAM));
     expect(a.status).toBe(200);
     expect(a.text).toBe(SSE_EVENTS(true).join(''));
@@ -106,7 +126,13 @@ describe('llm-token-limit: tokens-per-minute', () => {
 
   it('estimates prompt and completion of a stream that reports no usage', async () => {
     const b = await sseBackend(false);
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-variable-name="consumed"', 'azure-openai-token-limit') });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: limit(
+        'tokens-per-minute="1000" estimate-prompt-tokens="false" remaining-tokens-variable-name="left" tokens-consumed-variable-name="consumed"',
+        'azure-openai-token-limit',
+      ),
+    });
     const a = await send(gateway, '/api/chat', POST(CHAT_STREAM));
     expect(a.status).toBe(200);
     expect(a.context?.variables.get('consumed')).toBe(11 + 4); // "Hello, world!" generated
@@ -120,7 +146,8 @@ describe('llm-token-limit: response handling', () => {
     const b = await jsonBackend(33);
     const doc = policies({
       inbound: '<llm-token-limit counter-key="k" tokens-per-minute="1000" estimate-prompt-tokens="true" tokens-consumed-variable-name="consumed" />',
-      backend: '<set-header name="x-seen-in-backend" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header><forward-request />',
+      backend:
+        '<set-header name="x-seen-in-backend" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header><forward-request />',
       outbound: '<set-header name="x-seen-in-outbound" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header>',
     });
     const { gateway } = buildGateway({ serviceUrl: b.url, api: doc });
@@ -131,11 +158,24 @@ describe('llm-token-limit: response handling', () => {
 
   it('leaves a streamed response unbuffered: the gateway hands back the live stream', async () => {
     const b = await sseBackend(true);
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" tokens-consumed-variable-name="consumed"') });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: limit('tokens-per-minute="1000" estimate-prompt-tokens="false" tokens-consumed-variable-name="consumed"'),
+    });
     const result = await gateway.handle({
-      method: 'POST', path: '/api/chat', search: '', scheme: 'http', host: '127.0.0.1', port: 80,
-      headers: new HeaderMap([['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(CHAT_STREAM))]]),
-      body: Readable.from([Buffer.from(CHAT_STREAM)]), ip: '127.0.0.1', tracing: false,
+      method: 'POST',
+      path: '/api/chat',
+      search: '',
+      scheme: 'http',
+      host: '127.0.0.1',
+      port: 80,
+      headers: new HeaderMap([
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(Buffer.byteLength(CHAT_STREAM))],
+      ]),
+      body: Readable.from([Buffer.from(CHAT_STREAM)]),
+      ip: '127.0.0.1',
+      tracing: false,
     });
     const body = result.response.body!;
     expect(body.isBuffered).toBe(false);
@@ -151,7 +191,13 @@ describe('llm-token-limit: token-quota', () => {
   it('answers 403 once the quota of the period is used, until the next period', async () => {
     const b = await jsonBackend(30);
     const clock = new VirtualClock(Date.UTC(2025, 0, 1, 23, 0, 0));
-    const { gateway } = buildGateway({ clock, serviceUrl: b.url, api: limit('token-quota="50" token-quota-period="Daily" estimate-prompt-tokens="false" remaining-quota-tokens-variable-name="quotaLeft" remaining-quota-tokens-header-name="x-quota-left"') });
+    const { gateway } = buildGateway({
+      clock,
+      serviceUrl: b.url,
+      api: limit(
+        'token-quota="50" token-quota-period="Daily" estimate-prompt-tokens="false" remaining-quota-tokens-variable-name="quotaLeft" remaining-quota-tokens-header-name="x-quota-left"',
+      ),
+    });
     const a = await send(gateway, '/api/chat', POST(CHAT));
     expect(a.header('x-quota-left')).toBe('50');
     expect((await send(gateway, '/api/chat', POST(CHAT))).context?.variables.get('quotaLeft')).toBe(20);
@@ -166,7 +212,10 @@ describe('llm-token-limit: token-quota', () => {
 
   it('checks quota (403) and rate (429) together', async () => {
     const b = await jsonBackend(30);
-    const { gateway, clock } = buildGateway({ serviceUrl: b.url, api: limit('tokens-per-minute="40" token-quota="70" token-quota-period="Hourly" estimate-prompt-tokens="false"') });
+    const { gateway, clock } = buildGateway({
+      serviceUrl: b.url,
+      api: limit('tokens-per-minute="40" token-quota="70" token-quota-period="Hourly" estimate-prompt-tokens="false"'),
+    });
     expect((await send(gateway, '/api/chat', POST(CHAT))).status).toBe(200);
     expect((await send(gateway, '/api/chat', POST(CHAT))).status).toBe(200); // 60 > 40 now (overshoot)
     expect((await send(gateway, '/api/chat', POST(CHAT))).status).toBe(429);
@@ -180,10 +229,18 @@ describe('llm-token-limit: token-quota', () => {
 describe('token-limit validation', () => {
   it('requires estimate-prompt-tokens and a limit, and pairs token-quota with its period', () => {
     const m = (xml: string) => tryBuildGateway({ api: policies({ inbound: xml }) }).diagnostics.map((d) => d.message);
-    expect(m('<llm-token-limit counter-key="k" tokens-per-minute="10" />')).toContain('<llm-token-limit> is missing the required attribute "estimate-prompt-tokens"');
-    expect(m('<llm-token-limit counter-key="k" estimate-prompt-tokens="false" />')).toContain('<llm-token-limit> needs "tokens-per-minute", or "token-quota" with "token-quota-period", or both');
-    expect(m('<azure-openai-token-limit counter-key="k" token-quota="10" estimate-prompt-tokens="false" />')).toContain('<azure-openai-token-limit> sets "token-quota" without "token-quota-period"');
-    expect(m('<llm-token-limit counter-key="k" token-quota="10" token-quota-period="Fortnightly" estimate-prompt-tokens="false" />')).toContain('attribute "token-quota-period" of <llm-token-limit> does not accept "Fortnightly"');
+    expect(m('<llm-token-limit counter-key="k" tokens-per-minute="10" />')).toContain(
+      '<llm-token-limit> is missing the required attribute "estimate-prompt-tokens"',
+    );
+    expect(m('<llm-token-limit counter-key="k" estimate-prompt-tokens="false" />')).toContain(
+      '<llm-token-limit> needs "tokens-per-minute", or "token-quota" with "token-quota-period", or both',
+    );
+    expect(m('<azure-openai-token-limit counter-key="k" token-quota="10" estimate-prompt-tokens="false" />')).toContain(
+      '<azure-openai-token-limit> sets "token-quota" without "token-quota-period"',
+    );
+    expect(m('<llm-token-limit counter-key="k" token-quota="10" token-quota-period="Fortnightly" estimate-prompt-tokens="false" />')).toContain(
+      'attribute "token-quota-period" of <llm-token-limit> does not accept "Fortnightly"',
+    );
     expect(m('<llm-token-limit counter-key="k" tokens-per-minute="10" estimate-prompt-tokens="false" />')).toEqual([]);
   });
 });

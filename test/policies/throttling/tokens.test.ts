@@ -32,10 +32,25 @@ describe('tokenizer', () => {
     const body = { messages: [{ role: 'user', content: 'Hello, world!' }] };
     // 3 (message) + 1 ("user") + 4 (content) + 3 (reply priming)
     expect(estimatePromptTokens(cl, body)).toBe(11);
-    const two = { messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello, world!', name: 'bob' }] };
+    const two = {
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'Hello, world!', name: 'bob' },
+      ],
+    };
     const expected = 3 + countTokens(cl, 'system') + countTokens(cl, 'You are terse.') + 3 + countTokens(cl, 'user') + 4 + countTokens(cl, 'bob') + 1 + 3;
     expect(estimatePromptTokens(cl, two)).toBe(expected);
-    const parts = { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello, world!' }, { type: 'image_url', image_url: { url: 'data:' } }] }] };
+    const parts = {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hello, world!' },
+            { type: 'image_url', image_url: { url: 'data:' } },
+          ],
+        },
+      ],
+    };
     expect(estimatePromptTokens(cl, parts)).toBe(11 + 85);
   });
 
@@ -85,9 +100,13 @@ describe('usage', () => {
     const noUsage = SseUsageObserver.parse('data: {"choices":[{"delta":{"content":"Hello, world!"}}]}\n\ndata: [DONE]\n\n');
     expect(noUsage.usage).toBeUndefined();
     expect(noUsage.completionText).toBe('Hello, world!');
-    const responses = SseUsageObserver.parse('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hi"}\n\nevent: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":9,"output_tokens":1,"total_tokens":10}}}\n\n');
+    const responses = SseUsageObserver.parse(
+      'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hi"}\n\nevent: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":9,"output_tokens":1,"total_tokens":10}}}\n\n',
+    );
     expect(responses).toEqual({ usage: { prompt: 9, completion: 1, total: 10 }, completionText: 'Hi' });
-    const anthropic = SseUsageObserver.parse('event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":20,"output_tokens":1}}}\n\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"Yo"}}\n\ndata: {"type":"message_delta","usage":{"output_tokens":6}}\n\n');
+    const anthropic = SseUsageObserver.parse(
+      'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":20,"output_tokens":1}}}\n\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"Yo"}}\n\ndata: {"type":"message_delta","usage":{"output_tokens":6}}\n\n',
+    );
     expect(anthropic.usage).toEqual({ prompt: 20, completion: 6, total: 26 });
     expect(anthropic.completionText).toBe('Yo');
   });

@@ -17,7 +17,11 @@ describe('Liquid templates', () => {
         backend: FORWARD,
       }),
     });
-    await send(gateway, '/api/orders', { method: 'POST', body: '{"user":{"name":"ann"},"items":[1,2,3]}', headers: { 'content-type': 'application/json', 'x-tenant': 't1' } });
+    await send(gateway, '/api/orders', {
+      method: 'POST',
+      body: '{"user":{"name":"ann"},"items":[1,2,3]}',
+      headers: { 'content-type': 'application/json', 'x-tenant': 't1' },
+    });
     expect(JSON.parse(b.requests[0]!.body)).toEqual({ name: 'ANN', n: 3, m: 'POST', p: '/api/orders', h: 't1', v: 'gold' });
   });
 
@@ -33,12 +37,23 @@ describe('Liquid templates', () => {
   });
 
   it('binds XML bodies (prefixes dropped) with xsi-nil="null" or "blank"', async () => {
-    const xml = '<soap:Envelope xmlns:soap="urn:s" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body><Order id="9"><Note xsi:nil="true" /></Order></soap:Body></soap:Envelope>';
+    const xml =
+      '<soap:Envelope xmlns:soap="urn:s" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body><Order id="9"><Note xsi:nil="true" /></Order></soap:Body></soap:Envelope>';
     const b = await pool.backend((_req, res) => {
       res.setHeader('Content-Type', 'text/xml');
       res.end(xml);
     });
-    const make = (nil: string) => buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: liquid('{"id":"{{body.Envelope.Body.Order.id}}","note":{% if body.Envelope.Body.Order.Note == null %}null{% else %}"{{body.Envelope.Body.Order.Note}}"{% endif %}}', ` xsi-nil="${nil}"`) }) }).gateway;
+    const make = (nil: string) =>
+      buildGateway({
+        serviceUrl: b.url,
+        api: policies({
+          backend: FORWARD,
+          outbound: liquid(
+            '{"id":"{{body.Envelope.Body.Order.id}}","note":{% if body.Envelope.Body.Order.Note == null %}null{% else %}"{{body.Envelope.Body.Order.Note}}"{% endif %}}',
+            ` xsi-nil="${nil}"`,
+          ),
+        }),
+      }).gateway;
     expect((await send(make('null'), '/api/x')).json()).toEqual({ id: '9', note: null });
     expect((await send(make('blank'), '/api/x')).json()).toEqual({ id: '9', note: '' });
   });
@@ -49,7 +64,10 @@ describe('Liquid templates', () => {
   });
 
   it('substitutes defined named values and leaves other {{ }} to Liquid', async () => {
-    const { gateway } = buildGateway({ namedValues: { env: 'prod' }, api: policies({ inbound: `<return-response>${liquid('{{env}}-{{context.Request.Method}}')}</return-response>` }) });
+    const { gateway } = buildGateway({
+      namedValues: { env: 'prod' },
+      api: policies({ inbound: `<return-response>${liquid('{{env}}-{{context.Request.Method}}')}</return-response>` }),
+    });
     expect((await send(gateway, '/api/x')).text).toBe('prod-GET');
   });
 
@@ -59,7 +77,9 @@ describe('Liquid templates', () => {
     expect(d).toHaveLength(1);
     expect(d[0]).toMatchObject({ code: 'policy/liquid', message: 'Liquid template: unknown filter "upcase"', file: 'api.xml', line: 3 });
     expect(d[0]!.hint).toContain('did you mean Upcase?');
-    const syntax = tryBuildGateway({ api: policies({ inbound: `<return-response>${liquid('{% if %}')}</return-response>` }) }).diagnostics.filter((x) => x.severity === 'error');
+    const syntax = tryBuildGateway({ api: policies({ inbound: `<return-response>${liquid('{% if %}')}</return-response>` }) }).diagnostics.filter(
+      (x) => x.severity === 'error',
+    );
     expect(syntax.map((x) => x.code)).toEqual(['policy/liquid']);
   });
 });

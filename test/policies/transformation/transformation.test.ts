@@ -25,7 +25,10 @@ describe('json-to-xml / xml-to-json', () => {
 
   it('apply="content-type-json" leaves non-JSON bodies; apply="always" converts the request body inbound', async () => {
     const b = await pool.backend();
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ inbound: '<json-to-xml apply="always" consider-accept-header="false" />', backend: FORWARD }) });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ inbound: '<json-to-xml apply="always" consider-accept-header="false" />', backend: FORWARD }),
+    });
     await send(gateway, '/api/x', { method: 'POST', body: '{"a":"<b>"}', headers: { 'content-type': 'text/plain' } });
     expect(b.requests[0]!.body).toBe('<?xml version="1.0" encoding="utf-8"?><Document><a>&lt;b&gt;</a></Document>');
     expect(b.requests[0]!.headers['content-type']).toBe('application/xml');
@@ -33,9 +36,18 @@ describe('json-to-xml / xml-to-json', () => {
 
   it('xml-to-json kind="javascript-friendly" and "direct"', async () => {
     const b = await jsonBackend('<r a="1"><i>x</i><i>y</i></r>', 'text/xml');
-    const direct = buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: '<xml-to-json kind="direct" apply="content-type-xml" consider-accept-header="false" />' }) }).gateway;
+    const direct = buildGateway({
+      serviceUrl: b.url,
+      api: policies({ backend: FORWARD, outbound: '<xml-to-json kind="direct" apply="content-type-xml" consider-accept-header="false" />' }),
+    }).gateway;
     expect((await send(direct, '/api/x')).json()).toEqual({ r: { '@a': '1', i: ['x', 'y'] } });
-    const friendly = buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: '<xml-to-json kind="javascript-friendly" apply="always" consider-accept-header="false" always-array-child-elements="true" />' }) }).gateway;
+    const friendly = buildGateway({
+      serviceUrl: b.url,
+      api: policies({
+        backend: FORWARD,
+        outbound: '<xml-to-json kind="javascript-friendly" apply="always" consider-accept-header="false" always-array-child-elements="true" />',
+      }),
+    }).gateway;
     const r = await send(friendly, '/api/x');
     expect(r.json()).toEqual({ r: { a: '1', i: ['x', 'y'] } });
     expect(r.header('content-type')).toBe('application/json');
@@ -43,9 +55,18 @@ describe('json-to-xml / xml-to-json', () => {
 
   it('malformed XML raises into on-error; a wrong kind is a load error with the allowed values', async () => {
     const b = await jsonBackend('<r><a></r>', 'text/xml');
-    const { gateway } = buildGateway({ serviceUrl: b.url, api: policies({ backend: FORWARD, outbound: '<xml-to-json kind="direct" apply="always" consider-accept-header="false" />', onError: '<return-response><set-body>@(context.LastError.Reason)</set-body></return-response>' }) });
+    const { gateway } = buildGateway({
+      serviceUrl: b.url,
+      api: policies({
+        backend: FORWARD,
+        outbound: '<xml-to-json kind="direct" apply="always" consider-accept-header="false" />',
+        onError: '<return-response><set-body>@(context.LastError.Reason)</set-body></return-response>',
+      }),
+    });
     expect((await send(gateway, '/api/x')).text).toBe('XmlToJsonConversionFailure');
-    const bad = tryBuildGateway({ api: policies({ outbound: '<xml-to-json kind="pretty" apply="always" />' }) }).diagnostics.find((d) => d.severity === 'error');
+    const bad = tryBuildGateway({ api: policies({ outbound: '<xml-to-json kind="pretty" apply="always" />' }) }).diagnostics.find(
+      (d) => d.severity === 'error',
+    );
     expect(bad).toMatchObject({ code: 'policy/bad-attribute-value', hint: 'allowed: javascript-friendly, direct' });
   });
 });
@@ -89,7 +110,9 @@ describe('jsonp, cross-domain, redirect-content-urls', () => {
 
   it('cross-domain answers GET /crossdomain.xml with the policy XML', async () => {
     const { gateway } = buildGateway({
-      global: policies({ inbound: '<cross-domain><cross-domain-policy><allow-http-request-headers-from domain="*" headers="*" /></cross-domain-policy></cross-domain>' }),
+      global: policies({
+        inbound: '<cross-domain><cross-domain-policy><allow-http-request-headers-from domain="*" headers="*" /></cross-domain-policy></cross-domain>',
+      }),
       api: policies({ inbound: '<base /><return-response><set-body>api</set-body></return-response>' }),
     });
     const r = await send(gateway, '/api/crossdomain.xml');

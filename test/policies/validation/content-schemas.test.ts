@@ -49,15 +49,20 @@ function gateway(content: string, settings: Record<string, unknown> = {}) {
     settings,
     api: policies({
       inbound: `<validate-content unspecified-content-type-action="prevent" max-size="10000" size-exceeded-action="prevent">${content}</validate-content><return-response><set-body>ok</set-body></return-response>`,
-      onError: '<return-response><set-status code="400" reason="Bad Request" /><set-body>@(context.LastError.Reason + ":" + context.LastError.Message)</set-body></return-response>',
+      onError:
+        '<return-response><set-status code="400" reason="Bad Request" /><set-body>@(context.LastError.Reason + ":" + context.LastError.Message)</set-body></return-response>',
     }),
   }).gateway;
 }
-const post = (g: ReturnType<typeof gateway>, body: unknown) => send(g, '/api/orders', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then((r) => r.text);
+const post = (g: ReturnType<typeof gateway>, body: unknown) =>
+  send(g, '/api/orders', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then((r) => r.text);
 
 describe('validate-content schema-id / schema-ref', () => {
-  it('checks the body against the schema that schema-id names, at schema-ref, instead of the operation\'s', async () => {
-    const g = gateway('<content type="application/json" validate-as="json" action="prevent" schema-id="addresses" schema-ref="#/components/schemas/address" />', { schemas: { addresses: ADDRESS_SCHEMAS } });
+  it("checks the body against the schema that schema-id names, at schema-ref, instead of the operation's", async () => {
+    const g = gateway(
+      '<content type="application/json" validate-as="json" action="prevent" schema-id="addresses" schema-ref="#/components/schemas/address" />',
+      { schemas: { addresses: ADDRESS_SCHEMAS } },
+    );
     expect(await post(g, { city: 'Oslo', zip: '01234' })).toBe('ok');
     // The operation's schema would need "id"; the named schema needs "city" and a 5-digit zip.
     expect(await post(g, { id: 1 })).toBe('SchemaValidation:required property "city" is missing');
@@ -84,13 +89,36 @@ describe('validate-content schema-id / schema-ref', () => {
   });
 
   it('an unknown schema-id is an error when schemas were given, a warning when none were; a bad schema-ref is an error', () => {
-    const missing = tryBuildGateway({ specification: SPEC, settings: { schemas: { other: {} } }, api: policies({ inbound: '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore">\n<content validate-as="json" action="prevent" schema-id="nope" /></validate-content>' }) });
+    const missing = tryBuildGateway({
+      specification: SPEC,
+      settings: { schemas: { other: {} } },
+      api: policies({
+        inbound:
+          '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore">\n<content validate-as="json" action="prevent" schema-id="nope" /></validate-content>',
+      }),
+    });
     expect(missing.gateway).toBeNull();
-    expect(missing.diagnostics.find((d) => d.severity === 'error')).toMatchObject({ code: 'policy/bad-attribute-value', line: 3, message: 'schema-id "nope" is not in settings.schemas (given: other)' });
-    const none = tryBuildGateway({ specification: SPEC, api: policies({ inbound: '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore"><content validate-as="json" action="prevent" schema-id="nope" /></validate-content>' }) });
+    expect(missing.diagnostics.find((d) => d.severity === 'error')).toMatchObject({
+      code: 'policy/bad-attribute-value',
+      line: 3,
+      message: 'schema-id "nope" is not in settings.schemas (given: other)',
+    });
+    const none = tryBuildGateway({
+      specification: SPEC,
+      api: policies({
+        inbound:
+          '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore"><content validate-as="json" action="prevent" schema-id="nope" /></validate-content>',
+      }),
+    });
     expect(none.gateway).not.toBeNull();
     expect(none.diagnostics.map((d) => `${d.severity}:${d.code}`)).toEqual(['warning:policy/offline']);
-    const ref = tryBuildGateway({ specification: SPEC, api: policies({ inbound: '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore"><content validate-as="json" action="prevent" schema-ref="#/components/schemas/Missing" /></validate-content>' }) });
+    const ref = tryBuildGateway({
+      specification: SPEC,
+      api: policies({
+        inbound:
+          '<validate-content unspecified-content-type-action="ignore" max-size="100" size-exceeded-action="ignore"><content validate-as="json" action="prevent" schema-ref="#/components/schemas/Missing" /></validate-content>',
+      }),
+    });
     expect(ref.diagnostics.find((d) => d.severity === 'error')?.message).toContain('schema-ref "#/components/schemas/Missing" is not a local reference');
   });
 });

@@ -39,14 +39,16 @@ components:
         qty: { type: integer, minimum: 1 }
 `;
 
-const ERRORS = '<return-response><set-status code="599" reason="E" /><set-body>@(context.LastError.Reason + "|" + context.Response.StatusCode + "|" + context.LastError.Message)</set-body></return-response>';
+const ERRORS =
+  '<return-response><set-status code="599" reason="E" /><set-body>@(context.LastError.Reason + "|" + context.Response.StatusCode + "|" + context.LastError.Message)</set-body></return-response>';
 
 describe('validate-content', () => {
-  const api = (action: string) => policies({
-    inbound: `<validate-content unspecified-content-type-action="prevent" max-size="100" size-exceeded-action="prevent" errors-variable-name="errs"><content type="application/json" validate-as="json" action="${action}" /></validate-content><return-response><set-body>@(context.Variables.ContainsKey("errs") ? "found" : "none")</set-body></return-response>`,
-    onError: `<return-response><set-status code="400" reason="Bad Request" /><set-body>@(context.LastError.Source + ":" + context.LastError.Reason + ":" + context.LastError.Message)</set-body></return-response>`,
-  });
-  it('prevent: a body that breaks the operation\'s schema stops the request with 400', async () => {
+  const api = (action: string) =>
+    policies({
+      inbound: `<validate-content unspecified-content-type-action="prevent" max-size="100" size-exceeded-action="prevent" errors-variable-name="errs"><content type="application/json" validate-as="json" action="${action}" /></validate-content><return-response><set-body>@(context.Variables.ContainsKey("errs") ? "found" : "none")</set-body></return-response>`,
+      onError: `<return-response><set-status code="400" reason="Bad Request" /><set-body>@(context.LastError.Source + ":" + context.LastError.Reason + ":" + context.LastError.Message)</set-body></return-response>`,
+    });
+  it("prevent: a body that breaks the operation's schema stops the request with 400", async () => {
     const { gateway } = buildGateway({ specification: SPEC, api: api('prevent') });
     const bad = await send(gateway, '/api/orders', { method: 'POST', body: '{"id":1,"qty":0}', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
@@ -56,8 +58,18 @@ describe('validate-content', () => {
   });
   it('size-exceeded-action and unspecified-content-type-action', async () => {
     const { gateway } = buildGateway({ specification: SPEC, api: api('prevent') });
-    expect((await send(gateway, '/api/orders', { method: 'POST', body: `{"id":1,"qty":2,"pad":"${'x'.repeat(100)}"}`, headers: { 'content-type': 'application/json' } })).text).toMatch(/^validate-content:MaxSize:/);
-    expect((await send(gateway, '/api/orders', { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).text).toBe('validate-content:UnspecifiedContentType:Content type "application/x-www-form-urlencoded" is not specified for this request.');
+    expect(
+      (
+        await send(gateway, '/api/orders', {
+          method: 'POST',
+          body: `{"id":1,"qty":2,"pad":"${'x'.repeat(100)}"}`,
+          headers: { 'content-type': 'application/json' },
+        })
+      ).text,
+    ).toMatch(/^validate-content:MaxSize:/);
+    expect((await send(gateway, '/api/orders', { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).text).toBe(
+      'validate-content:UnspecifiedContentType:Content type "application/x-www-form-urlencoded" is not specified for this request.',
+    );
   });
   it('detect: findings go to errors-variable-name and the request goes on', async () => {
     const { gateway } = buildGateway({ specification: SPEC, api: api('detect') });
@@ -72,7 +84,9 @@ describe('validate-content', () => {
     const { gateway, diagnostics } = buildGateway({ api: api('prevent') });
     expect(diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code)).toContain('policy/no-specification');
     expect((await send(gateway, '/api/orders', { method: 'POST', body: '{"qty":0}', headers: { 'content-type': 'application/json' } })).text).toBe('none');
-    expect((await send(gateway, '/api/orders', { method: 'POST', body: '{"qty":', headers: { 'content-type': 'application/json' } })).text).toMatch(/^validate-content:BodyFormat:The body is not valid JSON/);
+    expect((await send(gateway, '/api/orders', { method: 'POST', body: '{"qty":', headers: { 'content-type': 'application/json' } })).text).toMatch(
+      /^validate-content:BodyFormat:The body is not valid JSON/,
+    );
   });
 });
 
@@ -80,13 +94,21 @@ describe('validate-parameters, validate-headers, validate-status-code', () => {
   it('validate-parameters checks path, query and header parameters, and reports unspecified ones', async () => {
     const { gateway } = buildGateway({
       specification: SPEC,
-      api: policies({ inbound: '<validate-parameters specified-parameter-action="prevent" unspecified-parameter-action="prevent" errors-variable-name="e"><headers specified-parameter-action="prevent" unspecified-parameter-action="ignore" /></validate-parameters><return-response />', onError: ERRORS }),
+      api: policies({
+        inbound:
+          '<validate-parameters specified-parameter-action="prevent" unspecified-parameter-action="prevent" errors-variable-name="e"><headers specified-parameter-action="prevent" unspecified-parameter-action="ignore" /></validate-parameters><return-response />',
+        onError: ERRORS,
+      }),
     });
     expect((await send(gateway, '/api/orders/12?verbose=true', { headers: { 'x-tenant': 'a', 'x-other': '1' } })).status).toBe(200);
     expect((await send(gateway, '/api/orders/abc', { headers: { 'x-tenant': 'a' } })).text).toBe('Schema|400|path parameter "id": must be integer');
-    expect((await send(gateway, '/api/orders/1', { headers: { 'x-tenant': 'z' } })).text).toMatch(/^Schema\|400\|header parameter "x-tenant": must be equal to one of the allowed values/);
+    expect((await send(gateway, '/api/orders/1', { headers: { 'x-tenant': 'z' } })).text).toMatch(
+      /^Schema\|400\|header parameter "x-tenant": must be equal to one of the allowed values/,
+    );
     expect((await send(gateway, '/api/orders/1')).text).toBe('Required|400|Required header parameter "x-tenant" is missing.');
-    expect((await send(gateway, '/api/orders/1?debug=1', { headers: { 'x-tenant': 'a' } })).text).toBe('Unspecified|400|query parameter "debug" is not specified for this operation.');
+    expect((await send(gateway, '/api/orders/1?debug=1', { headers: { 'x-tenant': 'a' } })).text).toBe(
+      'Unspecified|400|query parameter "debug" is not specified for this operation.',
+    );
   });
 
   it('validate-headers and validate-status-code check the backend response (prevent = 502)', async () => {
@@ -101,7 +123,12 @@ describe('validate-parameters, validate-headers, validate-status-code', () => {
     const { gateway } = buildGateway({
       serviceUrl: b.url,
       specification: SPEC,
-      api: policies({ backend: FORWARD, outbound: '<validate-status-code unspecified-status-code-action="prevent"><status-code code="404" action="ignore" /></validate-status-code><validate-headers specified-header-action="prevent" unspecified-header-action="ignore" />', onError: ERRORS }),
+      api: policies({
+        backend: FORWARD,
+        outbound:
+          '<validate-status-code unspecified-status-code-action="prevent"><status-code code="404" action="ignore" /></validate-status-code><validate-headers specified-header-action="prevent" unspecified-header-action="ignore" />',
+        onError: ERRORS,
+      }),
     });
     expect((await send(gateway, '/api/orders/1', { headers: { 'x-tenant': 'a' } })).status).toBe(200);
     rate = 'many';

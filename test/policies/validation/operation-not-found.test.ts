@@ -5,12 +5,13 @@ import { buildGateway, policies, send } from '../../helpers/gateway.js';
 describe('OperationNotFound', () => {
   const operations = [{ id: 'get-order', method: 'GET', urlTemplate: '/orders/{id}' }];
 
-  it('runs on-error with LastError.Reason OperationNotFound (Microsoft\'s 405 snippet)', async () => {
+  it("runs on-error with LastError.Reason OperationNotFound (Microsoft's 405 snippet)", async () => {
     const { gateway } = buildGateway({
       operations,
       global: policies({
         inbound: '<base />',
-        onError: '<choose><when condition="@(context.LastError.Source == &quot;configuration&quot; &amp;&amp; context.LastError.Reason == &quot;OperationNotFound&quot;)"><return-response><set-status code="405" reason="Method not allowed" /><set-body>@(context.LastError.Message)</set-body></return-response></when></choose>',
+        onError:
+          '<choose><when condition="@(context.LastError.Source == &quot;configuration&quot; &amp;&amp; context.LastError.Reason == &quot;OperationNotFound&quot;)"><return-response><set-status code="405" reason="Method not allowed" /><set-body>@(context.LastError.Message)</set-body></return-response></when></choose>',
       }),
       api: policies({ inbound: '<base /><return-response />' }),
     });

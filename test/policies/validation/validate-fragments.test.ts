@@ -19,18 +19,27 @@ const validate = () => runValidate({ inputs: [dir], backends: [], namedValues: [
 
 describe('validate DIR with fragments', () => {
   it('an APIOps-layout fragment (no information file, so not a whole tree) is known by its folder name', () => {
-    write('policy fragments/cors-common/policy.xml', '<fragment>\n  <set-header name="x-frag" exists-action="override"><value>1</value></set-header>\n</fragment>');
-    write('apis/orders/policy.xml', '<policies>\n  <inbound><include-fragment fragment-id="cors-common" /></inbound>\n  <backend><base /></backend>\n  <outbound /><on-error />\n</policies>');
+    write(
+      'policy fragments/cors-common/policy.xml',
+      '<fragment>\n  <set-header name="x-frag" exists-action="override"><value>1</value></set-header>\n</fragment>',
+    );
+    write(
+      'apis/orders/policy.xml',
+      '<policies>\n  <inbound><include-fragment fragment-id="cors-common" /></inbound>\n  <backend><base /></backend>\n  <outbound /><on-error />\n</policies>',
+    );
     const r = validate();
     expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.files.some((f) => f.endsWith(path.join('policy fragments', 'cors-common', 'policy.xml')))).toBe(true);
   });
 
-  it('with fragments found, an id that none of them has is an error at the include, and a fragment\'s own mistake is reported in its file', () => {
+  it("with fragments found, an id that none of them has is an error at the include, and a fragment's own mistake is reported in its file", () => {
     write('policy fragments/good/policy.xml', '<fragment>\n  <set-header name="x" exists-action="sometimes"><value>1</value></set-header>\n</fragment>');
     write('plain-frag.xml', '<fragment><set-variable name="v" value="1" /></fragment>');
-    write('apis/orders/policy.xml', '<policies>\n  <inbound>\n    <include-fragment fragment-id="good" />\n    <include-fragment fragment-id="plain-frag" />\n    <include-fragment fragment-id="missing" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound /><on-error />\n</policies>');
+    write(
+      'apis/orders/policy.xml',
+      '<policies>\n  <inbound>\n    <include-fragment fragment-id="good" />\n    <include-fragment fragment-id="plain-frag" />\n    <include-fragment fragment-id="missing" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound /><on-error />\n</policies>',
+    );
     const r = validate();
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
     const unknown = errors.find((d) => d.code === 'policy/unknown-fragment');
