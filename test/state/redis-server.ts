@@ -63,3 +63,45 @@ export class RedisServer {
     });
   }
 }
+
+/**
+ * One redis-server for a test file and the stores and backends its tests open, closed after each test. Registers the
+ * vitest hooks only when the binary exists (the file's describe is skipped otherwise, with the warning printed here).
+ */
+export interface RedisFixture {
+  readonly available: boolean;
+  /** URL of the running server (inside tests only). */
+  url(): string;
+  /** A fresh key prefix, so tests sharing the server never see each other's keys. */
+  prefix(tag: string): string;
+  /** Closed after each test. */
+  readonly closeAfterEach: Array<{ close(): Promise<void> }>;
+}
+
+export function redisFixture(
+  name: string,
+  hooks: { beforeAll(fn: () => Promise<void>): void; afterAll(fn: () => Promise<void>): void; afterEach(fn: () => Promise<void>): void },
+): RedisFixture {
+  const available = redisAvailable();
+  if (!available) console.warn(`[${name}] skipped: redis-server is not installed`);
+  let server: RedisServer | null = null;
+  let n = 0;
+  const closeAfterEach: Array<{ close(): Promise<void> }> = [];
+  if (available) {
+    hooks.beforeAll(async () => {
+      server = await RedisServer.start();
+    });
+    hooks.afterAll(async () => {
+      await server?.stop();
+    });
+    hooks.afterEach(async () => {
+      await Promise.all(closeAfterEach.splice(0).map((s) => s.close()));
+    });
+  }
+  return {
+    available,
+    url: () => server!.url,
+    prefix: (tag) => `${tag}${n++}:`,
+    closeAfterEach,
+  };
+}

@@ -3,42 +3,23 @@ import { VirtualClock } from '../../src/clock.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { RedisStateStore } from '../../src/state/redis.js';
 import { buildGateway, policies, send, startBackend } from '../helpers/gateway.js';
-import type { TestBackend } from '../helpers/gateway.js';
-import { RedisServer, redisAvailable } from './redis-server.js';
+import { redisFixture } from './redis-server.js';
 
 /**
  * state.shareBreakers on Redis: two gateways (as two emulator processes) see one circuit breaker per backend: failures
  * seen by either count in one window, and a trip decided by one opens the breaker in the other. Without it each keeps
  * its own breaker (APIM: per gateway instance).
  */
-const available = redisAvailable();
-if (!available) console.warn('[shared-breakers] skipped: redis-server is not installed');
-
+const fx = redisFixture('shared-breakers', { beforeAll, afterAll, afterEach });
+const available = fx.available;
 const T = Date.UTC(2030, 0, 1);
-let server: RedisServer | null = null;
-let n = 0;
-const stores: RedisStateStore[] = [];
-const backends: TestBackend[] = [];
-
-if (available) {
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-    await Promise.all(backends.splice(0).map((b) => b.close()));
-  });
-}
 
 async function pair(shareBreakers: boolean) {
   const backend = await startBackend((_req, res) => {
     res.statusCode = 500;
     res.end('down');
   });
-  backends.push(backend);
+  fx.closeAfterEach.push(backend);
   const backendsJson = {
     backends: [
       {
@@ -53,10 +34,10 @@ async function pair(shareBreakers: boolean) {
       },
     ],
   };
-  const prefix = `breakers${n++}:`;
+  const prefix = fx.prefix('breakers');
   const make = async () => {
-    const state = new RedisStateStore({ url: server!.url, prefix });
-    stores.push(state);
+    const state = new RedisStateStore({ url: fx.url(), prefix });
+    fx.closeAfterEach.push(state);
     await state.ready();
     return buildGateway({
       backends: [backendsJson],

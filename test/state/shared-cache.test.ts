@@ -5,40 +5,22 @@ import { ExpiringCache, VALUE_CODEC } from '../../src/policies/support/cache.js'
 import { JObject } from '../../src/dotnet/json.js';
 import { buildGateway, FORWARD, policies, send, startBackend } from '../helpers/gateway.js';
 import type { TestBackend } from '../helpers/gateway.js';
-import { RedisServer, redisAvailable } from './redis-server.js';
+import { redisFixture } from './redis-server.js';
 
 /**
  * The caches on the state store: with Redis as APIM's external cache, caching-type external / prefer-external entries
  * are seen by every gateway using that Redis, internal ones stay in their gateway; lifetimes run on the emulator clock.
  */
-const available = redisAvailable();
-if (!available) console.warn('[shared-cache] skipped: redis-server is not installed');
-
+const fx = redisFixture('shared-cache', { beforeAll, afterAll, afterEach });
+const available = fx.available;
 const T = Date.UTC(2030, 0, 1);
-let server: RedisServer | null = null;
-let n = 0;
-const stores: RedisStateStore[] = [];
-const backends: TestBackend[] = [];
-
-if (available) {
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-    await Promise.all(backends.splice(0).map((b) => b.close()));
-  });
-}
 
 /** Two gateways as two emulator processes would be: own clocks (at the same instant), own Redis connections, one prefix. */
 async function pair(api: (side: 'a' | 'b') => string, serviceUrl = '', log?: (m: string) => void) {
-  const prefix = `cache${n++}:`;
+  const prefix = fx.prefix('cache');
   const make = async (side: 'a' | 'b') => {
-    const state = new RedisStateStore({ url: server!.url, prefix });
-    stores.push(state);
+    const state = new RedisStateStore({ url: fx.url(), prefix });
+    fx.closeAfterEach.push(state);
     await state.ready();
     const clock = new VirtualClock(T);
     return buildGateway({ serviceUrl, api: api(side), clock, deps: { state, ...(log ? { log: (e) => log(e.message) } : {}) } });
@@ -51,7 +33,7 @@ async function numberingBackend(): Promise<TestBackend> {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ n: i + 1 }));
   });
-  backends.push(b);
+  fx.closeAfterEach.push(b);
   return b;
 }
 
