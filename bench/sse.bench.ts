@@ -1,6 +1,9 @@
 /**
  * Streamed chat completions through the gateway (loopback only; stops by itself).
- * Run: `npx tsx bench/sse.bench.ts [--streams=1000] [--chunks=20] [--interval=50] [--rounds=2]`
+ * Run: `npx tsx bench/sse.bench.ts [--streams=1000] [--chunks=20] [--interval=50] [--rounds=2] [--ramp=0]`
+ * `--ramp=MS` starts the streams evenly over MS milliseconds instead of all at once: with streams longer than the
+ * ramp (e.g. `--chunks=100 --ramp=2000`) all of them are still open together, but the first event no longer waits
+ * behind a burst of connection set-ups, so the added first-event latency is the per-stream cost.
  *
  * This process: a mock Azure OpenAI backend that answers every request with server-sent events (the first chunk at
  * once, then one every `interval` ms, then a usage chunk and `[DONE]`), and the client, which opens `streams`
@@ -41,6 +44,7 @@ const args = cliArgs();
 const STREAMS = Number(args.get('streams') ?? 1000);
 const CHUNKS = Number(args.get('chunks') ?? 20);
 const INTERVAL = Number(args.get('interval') ?? 50);
+const RAMP_MS = Number(args.get('ramp') ?? 0);
 const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'Count to twenty.' }], stream: true, stream_options: { include_usage: true } });
 
 const POLICY = `<policies>
@@ -118,7 +122,8 @@ async function streams(url: string, n: number, target: Started): Promise<StreamR
   let firsts = 0;
   let allFirst!: () => void;
   const allFirstP = new Promise<void>((r) => (allFirst = r));
-  const one = async () => {
+  const one = async (_: unknown, i: number) => {
+    if (RAMP_MS > 0) await new Promise((r) => setTimeout(r, (i * RAMP_MS) / n));
     const t0 = performance.now();
     const r = await request(url, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, dispatcher: agent });
     if (r.statusCode !== 200) throw new Error(`stream answered ${r.statusCode}: ${await r.body.text()}`);
