@@ -7,7 +7,7 @@ import { doubleToString, formatBoolean, formatNumber, isDotNetFormattable } from
 import { DateTime, DateTimeOffset, TimeSpan } from '../../dotnet/datetime.js';
 import { explicitCast, JArray, JObject, JProperty, JToken, JValue, toJToken, type JConvertTargets } from '../../dotnet/json.js';
 import { Decimal, toDecimal } from '../../dotnet/decimal.js';
-import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, normLong, toCsString, type BoxedKind } from '../runtime.js';
+import { AnonymousObject, CsBoxed, CsDictionary, KeyValuePair, normLong, numericKind, toCsString, type BoxedKind } from '../runtime.js';
 import { isEnum, isNumeric, unwrapNullable, type CsType } from '../types.js';
 import { typeDefOf } from './registry.js';
 
@@ -55,20 +55,6 @@ export function enumName(v: number, members: Record<string, number>, flags: bool
   return String(v);
 }
 
-const NUM_KIND: Record<string, 'Int32' | 'Int64' | 'Double' | 'Decimal' | 'Single' | 'Byte' | 'SByte' | 'Int16' | 'UInt16' | 'UInt32' | 'UInt64'> = {
-  int: 'Int32',
-  long: 'Int64',
-  double: 'Double',
-  decimal: 'Decimal',
-  float: 'Single',
-  byte: 'Byte',
-  sbyte: 'SByte',
-  short: 'Int16',
-  ushort: 'UInt16',
-  uint: 'UInt32',
-  ulong: 'UInt64',
-};
-
 /** `x.ToString()` / `x.ToString(format)` / concatenation for a value of static type t. Null prints as "". */
 export function stringify(t: CsType, format?: string): (v: unknown) => string {
   const u = unwrapNullable(t);
@@ -76,7 +62,7 @@ export function stringify(t: CsType, format?: string): (v: unknown) => string {
   if (name === 'string') return (v) => (v as string | null) ?? '';
   if (name === 'bool') return (v) => (v === null || v === undefined ? '' : formatBoolean(v as boolean));
   if (name === 'char') return (v) => (v === null || v === undefined ? '' : String.fromCharCode(v as number));
-  const kind = NUM_KIND[name];
+  const kind = numericKind(name);
   if (kind) {
     if (!format && name === 'int') return (v) => (v === null || v === undefined ? '' : String(v));
     if (!format && (name === 'double' || name === 'float')) return (v) => (v === null || v === undefined ? '' : doubleToString(v as number));
@@ -92,7 +78,7 @@ export function stringify(t: CsType, format?: string): (v: unknown) => string {
       if (v === null || v === undefined) return '';
       if (v instanceof CsBoxed) {
         if (v.kind === 'char') return String.fromCharCode(v.value);
-        return formatNumber(v.value, format, NUM_KIND[v.kind]!);
+        return formatNumber(v.value, format, numericKind(v.kind)!);
       }
       if (typeof v === 'number') return formatNumber(v, format, 'Int32');
       if (v instanceof Decimal) return formatDecimal(v, format);
