@@ -1,6 +1,6 @@
 /**
  * Cost that must not grow with the configuration (loopback only; stops by itself).
- * Run: `npx tsx bench/large-config.bench.ts [--apis=1000] [--duration=6] [--rounds=2] [--corpus=../shared/corpus/ai-gateway]`
+ * Run: `npx tsx bench/large-config.bench.ts [--apis=1000] [--duration=6] [--rounds=5] [--validate-runs=5] [--no-pin] [--corpus=../shared/corpus/ai-gateway]`
  * Only the files: `--generate=DIR`; only the load + compile step: `--load=DIR/apim-emulator.json`.
  *
  * Generates a configuration of N APIs x 10 operations (each API: its own policy with set-backend-service,
@@ -11,6 +11,7 @@
  *   - throughput of `serve` (CLI, --log-level warn) on the large and the one-API config, alternating rounds, 32
  *     connections, against a mock backend in this process.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -26,6 +27,10 @@ import {
   loadAverage,
   markdownTable,
   median,
+  pinning,
+  pinProcess,
+  probeStart,
+  probeStop,
   ROOT,
   runHeader,
   runNode,
@@ -35,6 +40,7 @@ import {
 } from './lib/index.js';
 
 const args = cliArgs();
+const PIN = pinning(args);
 
 // ------------------------------------------------------------------------------------------- child: load + compile
 
@@ -166,12 +172,14 @@ function generate(dir: string, apiCount: number, upstream: string): string {
 // ------------------------------------------------------------------------------------------- process helpers
 
 /** `serve` (CLI, logs off) on a configuration; `startMs` is spawn to "listening on". */
-async function serve(config: string, port: number): Promise<{ stop(): Promise<void>; url: string; startMs: number }> {
+async function serve(config: string, port: number): Promise<{ stop(): Promise<void>; url: string; startMs: number; child: ChildProcess }> {
   const s = await startServerProcess([...cliCommand(), 'serve', '--config', config, '--port', String(port), '--log-level', 'warn'], {
     captureStderr: true,
     timeoutMs: 300_000,
+    probe: true,
+    pin: PIN?.server ?? null,
   });
-  return { url: s.url, startMs: s.readyMs, stop: () => stopProcess(s.child) };
+  return { url: s.url, startMs: s.readyMs, child: s.child, stop: () => stopProcess(s.child) };
 }
 
 // ------------------------------------------------------------------------------------------- main
@@ -179,7 +187,8 @@ async function serve(config: string, port: number): Promise<{ stop(): Promise<vo
 async function main(): Promise<void> {
   const apiCount = Number(args.get('apis') ?? 1000);
   const duration = Number(args.get('duration') ?? 6);
-  const rounds = Number(args.get('rounds') ?? 2);
+  const rounds = Number(args.get('rounds') ?? 5);
+  const validateRuns = Number(args.get('validate-runs') ?? 5);
   const corpus = path.resolve(ROOT, args.get('corpus') ?? '../shared/corpus/ai-gateway');
   const loadBefore = loadAverage();
   const body = Buffer.from(JSON.stringify({ ok: true, items: Array.from({ length: 20 }, (_, i) => ({ i })) }));
@@ -231,18 +240,29 @@ async function main(): Promise<void> {
         console.error(`skipped validate of ${name}: ${target} not found`);
         continue;
       }
-      const r = await runNode([...cliCommand(), 'validate', target]);
+      // Several runs, the median reported: one CLI run on this machine varies by ±15%.
+      const walls: number[] = [];
+      let r = await runNode([...cliCommand(), 'validate', target]);
+      for (let i = 0; i < validateRuns; i++) {
+        if (i > 0) r = await runNode([...cliCommand(), 'validate', target]);
+        walls.push(r.ms);
+      }
       const summary = r.out.trim().split('\n').pop() ?? '';
       const inproc = await runNode(['--import', 'tsx', fileURLToPath(import.meta.url), `--validate=${target}`]);
       const j = JSON.parse(inproc.out) as { ms: number; cpuMs: number };
-      validations.push({ name, ms: r.ms, code: r.code, summary, inMs: j.ms, inCpuMs: j.cpuMs });
-      console.error(`validate ${name}: ${r.ms.toFixed(0)} ms, exit ${r.code}: ${summary}; in-process ${j.ms.toFixed(0)} ms (${j.cpuMs.toFixed(0)} ms CPU)`);
+      const ms = median(walls);
+      validations.push({ name, ms, walls, code: r.code, summary, inMs: j.ms, inCpuMs: j.cpuMs });
+      console.error(
+        `validate ${name}: median ${ms.toFixed(0)} ms of ${walls.map((w) => w.toFixed(0)).join(', ')}, exit ${r.code}: ${summary}; in-process ${j.ms.toFixed(0)} ms (${j.cpuMs.toFixed(0)} ms CPU)`,
+      );
     }
     const bare = await runNode(['-e', '0']);
 
-    // 3. throughput, large vs one API, alternating.
+    // 3. throughput, large vs one API, alternating. Pinned from here on: the children above ran on both cores.
+    if (PIN) pinProcess(process.pid, PIN.client);
     const tput = new Map<string, number[]>();
     const starts = new Map<string, number[]>();
+    const cpuPerReq = new Map<string, number[]>();
     for (let round = 1; round <= rounds; round++) {
       for (const [name, file, api] of [
         ['one API', small, 'api-0000'],
@@ -252,11 +272,17 @@ async function main(): Promise<void> {
         try {
           const url = `${s.url}/${api}/v1/resource4/42`;
           await throughput(url, 32, 2);
+          probeStart(s.child);
           const r = await throughput(url, 32, duration);
+          const probe = await probeStop(s.child);
           if (r.bad > 0) throw new Error(`${name}: ${r.bad} errors or non-2xx answers`);
           tput.set(name, [...(tput.get(name) ?? []), r.rps]);
+          // Server CPU per request: less sensitive than req/s to how the two cores were shared in this round.
+          if (probe) cpuPerReq.set(name, [...(cpuPerReq.get(name) ?? []), probe.cpuUs / r.total]);
           starts.set(name, [...(starts.get(name) ?? []), s.startMs]);
-          console.error(`round ${round} ${name}: ${r.rps.toFixed(0)} req/s (serve ready after ${s.startMs.toFixed(0)} ms)`);
+          console.error(
+            `round ${round} ${name}: ${r.rps.toFixed(0)} req/s, ${probe ? (probe.cpuUs / r.total).toFixed(0) : '?'} µs CPU/req (serve ready after ${s.startMs.toFixed(0)} ms)`,
+          );
         } finally {
           await s.stop();
         }
@@ -264,9 +290,11 @@ async function main(): Promise<void> {
     }
 
     const one = median(tput.get('one API')!);
+    const oneCpu = median(cpuPerReq.get('one API') ?? [NaN]);
     const loadRows = loads.map((l) => {
       const key = l.name === 'one API' ? 'one API' : `${apiCount} APIs`;
       const rps = median(tput.get(key)!);
+      const cpu = median(cpuPerReq.get(key) ?? [NaN]);
       return [
         l.name,
         `${l.loadMs.toFixed(0)} (${l.loadCpuMs.toFixed(0)})`,
@@ -275,10 +303,12 @@ async function main(): Promise<void> {
         median(starts.get(key)!).toFixed(0),
         rps.toFixed(0),
         `${((100 * rps) / one).toFixed(1)}%`,
+        Number.isNaN(cpu) ? 'n/a' : `${cpu.toFixed(0)} (${((100 * cpu) / oneCpu).toFixed(1)}%)`,
       ];
     });
     lines.push(
       runHeader(loadBefore),
+      PIN ? `server pinned to CPU ${PIN.server}, load generator + mock backend to CPU ${PIN.client}` : 'not pinned',
       '',
       markdownTable(
         [
@@ -289,6 +319,7 @@ async function main(): Promise<void> {
           '`serve` ready after ms (median)',
           `req/s (median of ${rounds})`,
           'vs one API',
+          'server CPU µs/req (vs one API)',
         ],
         loadRows,
       ),
@@ -296,12 +327,20 @@ async function main(): Promise<void> {
       markdownTable(
         [
           '`apim-emulator validate` of',
-          `CLI wall ms (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms)`,
+          `CLI wall ms, median of ${validateRuns} (node start-up included; a bare \`node -e 0\` took ${bare.ms.toFixed(0)} ms)`,
+          'every run ms',
           'in-process ms (CPU ms)',
           'exit',
           'summary',
         ],
-        validations.map((v) => [v.name, v.ms.toFixed(0), `${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)})`, String(v.code), v.summary]),
+        validations.map((v) => [
+          v.name,
+          v.ms.toFixed(0),
+          v.walls.map((w) => w.toFixed(0)).join(', '),
+          `${v.inMs.toFixed(0)} (${v.inCpuMs.toFixed(0)})`,
+          String(v.code),
+          v.summary,
+        ]),
       ),
     );
   } finally {

@@ -56,7 +56,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * streaming both ways, upstream aborted when the client disconnects). Not listening yet; `close()` the agent after.
  */
 export function bareProxy(upstream: string): { server: http.Server; agent: Agent } {
-  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+  // The emulator's default cap per backend (DEFAULT_CONNECTIONS_PER_BACKEND): a lower cap would queue long-lived
+  // streams behind each other (1,000 SSE streams through 128 connections wait seconds for their first event).
+  const agent = new Agent({ connections: 2048, keepAliveTimeout: 30_000 });
   const server = http.createServer((req, res) => {
     void (async () => {
       const ac = new AbortController();
