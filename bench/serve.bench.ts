@@ -90,7 +90,20 @@ const LLM_POLICY = `<policies>
   <on-error><base /></on-error>
 </policies>`;
 
-function writeConfig(dir: string, upstream: string): { simple: string; llm: string } {
+/**
+ * The one-policy API plus CPU-bound policy work (an expression loop, ~1 ms per request): the server, not the load
+ * generator, is then what limits throughput, so `--workers 2` can show what a second core buys on this 2-core machine
+ * (with the light one-policy API the load generator and the mock backend need the second core themselves).
+ */
+const CPU_POLICY = ONE_POLICY.replace(
+  '<set-backend-service backend-id="aoai-1" />',
+  `<set-backend-service backend-id="aoai-1" />
+    <set-variable name="work" value="@{ long s = 0; for (int i = 0; i < 20000; i++) { s += i % 7; } return s; }" />`,
+);
+
+type Configs = { simple: string; llm: string; cpu: string };
+
+function writeConfig(dir: string, upstream: string): Configs {
   const breaker = {
     rules: [
       { name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true },
@@ -117,6 +130,7 @@ function writeConfig(dir: string, upstream: string): { simple: string; llm: stri
   writeFileSync(path.join(dir, 'backends.json'), JSON.stringify(backends));
   writeFileSync(path.join(dir, 'one-policy.xml'), ONE_POLICY);
   writeFileSync(path.join(dir, 'llm.xml'), LLM_POLICY);
+  writeFileSync(path.join(dir, 'cpu.xml'), CPU_POLICY);
   const config = (policy: string) => ({
     service: { name: 'apim-bench', region: 'local' },
     namedValues: { 'openai-api-key': { value: 'bench-key', secret: true } },
@@ -125,7 +139,8 @@ function writeConfig(dir: string, upstream: string): { simple: string; llm: stri
   });
   writeFileSync(path.join(dir, 'simple.json'), JSON.stringify(config('one-policy.xml')));
   writeFileSync(path.join(dir, 'llm.json'), JSON.stringify(config('llm.xml')));
-  return { simple: path.join(dir, 'simple.json'), llm: path.join(dir, 'llm.json') };
+  writeFileSync(path.join(dir, 'cpu.json'), JSON.stringify(config('cpu.xml')));
+  return { simple: path.join(dir, 'simple.json'), llm: path.join(dir, 'llm.json'), cpu: path.join(dir, 'cpu.json') };
 }
 
 // ------------------------------------------------------------------------------------------- targets
@@ -139,7 +154,7 @@ function startProcess(argv: string[]): Promise<ServerProcess> {
 interface Target {
   name: string;
   /** Processes that serve the target (workers report through their primary only). */
-  start(configs: { simple: string; llm: string }, upstream: string, port: number): Promise<ServerProcess>;
+  start(configs: Configs, upstream: string, port: number): Promise<ServerProcess>;
   /** false when the CPU/allocation probe sees only part of the work (cluster workers). */
   probed: boolean;
 }
@@ -169,6 +184,16 @@ const TARGETS: Target[] = [
     name: 'emulator, default flags, --workers 2',
     probed: false,
     start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.simple, '--port', String(port), '--workers', '2']),
+  },
+  {
+    name: 'emulator, CPU-bound policy, logs off',
+    probed: true,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.cpu, '--port', String(port), '--log-level', 'warn']),
+  },
+  {
+    name: 'emulator, CPU-bound policy, logs off, --workers 2',
+    probed: false,
+    start: (c, _u, port) => startProcess([...cliCommand(), 'serve', '--config', c.cpu, '--port', String(port), '--log-level', 'warn', '--workers', '2']),
   },
 ];
 
@@ -280,8 +305,17 @@ async function main(): Promise<void> {
           fixed(r.rss),
         ]),
       ),
+      ...workersLine(rows),
     ].join('\n'),
   );
+}
+
+/** What a second worker buys where the server is the bottleneck: the CPU-bound rows, 2 workers over 1. */
+function workersLine(rows: ReadonlyArray<{ name: string; rps: number }>): string[] {
+  const one = rows.find((r) => r.name === 'emulator, CPU-bound policy, logs off');
+  const two = rows.find((r) => r.name === 'emulator, CPU-bound policy, logs off, --workers 2');
+  if (!one || !two) return [];
+  return ['', `CPU-bound policy: --workers 2 serves ${(two.rps / one.rps).toFixed(2)}x the requests of one worker.`];
 }
 
 // Last, so every module-level constant above is initialised first.

@@ -269,10 +269,16 @@ export async function readResponseUsage(c: GatewayContext, requestStreams: boole
   if (type.includes('text/event-stream') || (requestStreams && !type.includes('json'))) {
     const finish = on.stream();
     if (res.liveStream) {
+      // Token limit and token metrics on one API read the same stream: the second joins the first one's observer
+      // (one JSON parse per event, one stream stage) instead of adding its own.
+      const shared = observedBodies.get(res);
+      if (shared) return shared.subscribe(finish);
       const observer = new SseUsageObserver(finish);
       const source = res.toStream();
       source.on('error', (e) => observer.destroy(e));
-      c.response.body = MessageBody.fromStream(source.pipe(observer));
+      const observed = MessageBody.fromStream(source.pipe(observer));
+      observedBodies.set(observed, observer);
+      c.response.body = observed;
     } else finish(SseUsageObserver.parse((res.peek() ?? Buffer.alloc(0)).toString('utf8')));
     return;
   }
@@ -287,9 +293,13 @@ export async function readResponseUsage(c: GatewayContext, requestStreams: boole
   if (written) await written;
 }
 
+/** Live response bodies that already pass through an observer (readResponseUsage), so another policy can join it. */
+const observedBodies = new WeakMap<MessageBody, SseUsageObserver>();
+
 /**
  * Reads server-sent events as they pass without holding them back: each chunk is forwarded at once; complete `data:`
- * lines are parsed for usage and delta text. `onEnd` runs once when the stream has ended (not when it was aborted).
+ * lines are parsed for usage and delta text. Each subscriber (`onEnd`, then subscribe()) runs once when the stream
+ * has ended (not when it was aborted).
  */
 export class SseUsageObserver extends Transform {
   private readonly decoder = new StringDecoder('utf8');
@@ -297,9 +307,19 @@ export class SseUsageObserver extends Transform {
   private readonly texts: string[] = [];
   private usage: TokenUsage | undefined;
   private anthropicInput: number | undefined;
+  private readonly onEnd: Array<(outcome: StreamOutcome) => void>;
+  /** Set once the stream has ended: a subscriber that joins later is told at once. */
+  private ended: StreamOutcome | undefined;
 
-  constructor(private readonly onEnd: (outcome: StreamOutcome) => void) {
+  constructor(onEnd: (outcome: StreamOutcome) => void) {
     super();
+    this.onEnd = [onEnd];
+  }
+
+  /** Another reader of the same stream's outcome. */
+  subscribe(onEnd: (outcome: StreamOutcome) => void): void {
+    if (this.ended) onEnd(this.ended);
+    else this.onEnd.push(onEnd);
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -309,13 +329,17 @@ export class SseUsageObserver extends Transform {
 
   override _flush(cb: TransformCallback): void {
     this.observe(this.decoder.end() + '\n');
-    try {
-      this.onEnd(this.outcome());
-    } catch (e) {
-      cb(e instanceof Error ? e : new Error(String(e)));
-      return;
+    const outcome = (this.ended = this.outcome());
+    // Every subscriber hears the end, even when an earlier one throws; the first error then fails the stream.
+    let failure: Error | undefined;
+    for (const f of this.onEnd) {
+      try {
+        f(outcome);
+      } catch (e) {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+      }
     }
-    cb();
+    cb(failure);
   }
 
   /** Parses a whole SSE text at once (a response some policy had already buffered). */
@@ -330,13 +354,15 @@ export class SseUsageObserver extends Transform {
   }
 
   private observe(text: string): void {
-    this.pending += text;
+    // One pass over the new text by index (no string per skipped line): this runs for every chunk of every stream.
+    const buf = this.pending.length > 0 ? this.pending + text : text;
+    let start = 0;
     let nl: number;
-    while ((nl = this.pending.indexOf('\n')) >= 0) {
-      const line = this.pending.slice(0, nl).replace(/\r$/, '');
-      this.pending = this.pending.slice(nl + 1);
-      if (line.startsWith('data:')) this.data(line.slice(5).trim());
+    while ((nl = buf.indexOf('\n', start)) >= 0) {
+      if (buf.startsWith('data:', start)) this.data(buf.slice(start + 5, buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl).trim());
+      start = nl + 1;
     }
+    this.pending = start === 0 ? buf : buf.slice(start);
   }
 
   private data(payload: string): void {

@@ -214,6 +214,40 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
     expect(r.metrics[0]!.dimensions).toEqual({ 'API ID': 'test-api' });
   });
 
+  it('token limit and token metrics on one stream both read its usage (they share one observer)', async () => {
+    const b = await startBackend((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: 'Hi' } }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 30, completion_tokens: 2, total_tokens: 32 } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    backends.push(b);
+    const r = recorder();
+    const { gateway } = buildGateway({
+      deps: r.deps,
+      serviceUrl: b.url,
+      api: policies({
+        inbound:
+          '<llm-token-limit counter-key="all" tokens-per-minute="30" estimate-prompt-tokens="false" />' +
+          '<llm-emit-token-metric namespace="llm"><dimension name="API ID" /></llm-emit-token-metric>',
+        backend: FORWARD,
+      }),
+    });
+    const body = JSON.stringify({ stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const first = await send(gateway, '/api/chat', { method: 'POST', body });
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('[DONE]');
+    // The metrics policy heard the end of the stream...
+    expect(r.metrics.map((m) => [m.name, m.value])).toEqual([
+      ['Total Tokens', 32],
+      ['Prompt Tokens', 30],
+      ['Completion Tokens', 2],
+    ]);
+    // ...and so did the token limit: the 32 streamed tokens used up the 30 a minute.
+    const second = await send(gateway, '/api/chat', { method: 'POST', body });
+    expect(second.status).toBe(429);
+  });
+
   it('estimates a stream that reports no usage: prompt from the request, completion from the streamed text', async () => {
     const b = await startBackend((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });

@@ -96,6 +96,22 @@ describe('usage', () => {
     expect(outcome?.completionText).toBe('Hello ✓');
   });
 
+  it('tells every subscriber the outcome, one that joins after the end at once, even when another throws', async () => {
+    const heard: string[] = [];
+    const observer = new SseUsageObserver(() => {
+      heard.push('first');
+      throw new Error('first subscriber failed');
+    });
+    observer.subscribe((o) => heard.push(`second ${o.usage?.total}`));
+    const failed = new Promise<Error>((resolve) => observer.on('error', resolve));
+    observer.resume();
+    observer.end(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } })}\n\n`);
+    expect((await failed).message).toBe('first subscriber failed');
+    expect(heard).toEqual(['first', 'second 3']);
+    observer.subscribe((o) => heard.push(`late ${o.usage?.total}`));
+    expect(heard).toEqual(['first', 'second 3', 'late 3']);
+  });
+
   it('gathers text without usage, and reads Responses and Anthropic stream usage', () => {
     const noUsage = SseUsageObserver.parse('data: {"choices":[{"delta":{"content":"Hello, world!"}}]}\n\ndata: [DONE]\n\n');
     expect(noUsage.usage).toBeUndefined();
