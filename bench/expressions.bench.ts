@@ -68,6 +68,7 @@ const cases: Array<[string, string]> = [
     'block: loop over JArray backends',
     '@{ JArray backends = (JArray)context.Variables["listBackends"]; int remaining = 0; for (int i = 0; i < backends.Count; i++) { JObject b = (JObject)backends[i]; if (!b.Value<bool>("isThrottling")) { remaining++; } } return remaining; }',
   ],
+  ['block: += in a 1,000-iteration loop', '@{ int s = 0; for (int i = 0; i < 1000; i++) { s += i % 7; } return s; }'],
   ['LINQ over headers', '@(context.Request.Headers.Any(h => h.Key.StartsWith("X-", StringComparison.OrdinalIgnoreCase)))'],
 ];
 

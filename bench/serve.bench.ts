@@ -91,14 +91,14 @@ const LLM_POLICY = `<policies>
 </policies>`;
 
 /**
- * The one-policy API plus CPU-bound policy work (an expression loop, ~1 ms per request): the server, not the load
+ * The one-policy API plus CPU-bound policy work (a 100,000-iteration expression loop, about 1 ms per request): the server, not the load
  * generator, is then what limits throughput, so `--workers 2` can show what a second core buys on this 2-core machine
  * (with the light one-policy API the load generator and the mock backend need the second core themselves).
  */
 const CPU_POLICY = ONE_POLICY.replace(
   '<set-backend-service backend-id="aoai-1" />',
   `<set-backend-service backend-id="aoai-1" />
-    <set-variable name="work" value="@{ long s = 0; for (int i = 0; i < 20000; i++) { s += i % 7; } return s; }" />`,
+    <set-variable name="work" value="@{ int s = 0; for (int i = 0; i < 100000; i++) { s += i % 7; } return s; }" />`,
 );
 
 type Configs = { simple: string; llm: string; cpu: string };

@@ -1245,6 +1245,18 @@ export class Compiler implements Binder {
     if (op === '??') {
       const r = this.expr(e.value, ref.type);
       const rc = this.convert(r, ref.type);
+      if (ref.slot !== undefined) {
+        const local = ref.slot;
+        return {
+          type: ref.type,
+          pos,
+          c: (ctx, f) => {
+            const cur = f[local];
+            if (cur !== null && cur !== undefined) return cur;
+            return (f[local] = rc(ctx, f));
+          },
+        };
+      }
       const { prepare } = ref;
       return {
         type: ref.type,
@@ -1270,6 +1282,20 @@ export class Compiler implements Binder {
       if (!ex || !isNumeric(ref.type)) this.error(pos, `cannot apply "${e.op}" to ${typeName(ref.type)} and ${typeName(rhs.type)}`);
       const c = res.c;
       rc = (ctx, f) => ex(c(ctx, f));
+    }
+    if (ref.slot !== undefined) {
+      // A local: read and write its frame slot directly (no location object per evaluation: `s += x` in a loop).
+      const local = ref.slot;
+      return {
+        type: ref.type,
+        pos,
+        c: (ctx, f) => {
+          f[slot] = f[local];
+          const v = rc(ctx, f);
+          f[local] = v;
+          return v;
+        },
+      };
     }
     const { prepare } = ref;
     return {
