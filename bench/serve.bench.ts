@@ -1,6 +1,6 @@
 /**
  * The gateway measured the way users run it: every server in its own process (loopback only; stops by itself).
- * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only='prefix|prefix|exact name$'] [--cpu-prof=DIR]`
+ * Run: `npx tsx bench/serve.bench.ts [--duration=8] [--warmup=2] [--connections=32] [--rounds=2] [--only='prefix|prefix|exact name$'] [--cpu-prof=DIR] [--pin]`
  *
  * Processes:
  *   1. this one: the mock backend (node:http, a fixed chat-completion JSON with `Content-Length`) and the load generator
@@ -30,6 +30,8 @@ import {
   loadAverage,
   markdownTable,
   median,
+  pinning,
+  pinProcess,
   probeStart,
   probeStop,
   runHeader,
@@ -45,6 +47,9 @@ import {
 } from './lib/index.js';
 
 const args = cliArgs();
+// --pin (opt-in here, to keep the history comparable): server on CPU 0, load generator + mock on CPU 1; never for
+// --workers targets, whose point is using both cores.
+const PIN = args.has('pin') ? pinning(args) : null;
 
 // ------------------------------------------------------------------------------------------- bare proxy (process 2)
 
@@ -148,7 +153,11 @@ function writeConfig(dir: string, upstream: string): Configs {
 /** Server processes started with the probe; --cpu-prof=DIR writes a V8 CPU profile of each (bench/profile-summary.ts reads it). */
 function startProcess(argv: string[]): Promise<ServerProcess> {
   const prof = args.get('cpu-prof');
-  return startServerProcess(argv, { probe: true, ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}) });
+  return startServerProcess(argv, {
+    probe: true,
+    pin: PIN && !argv.includes('--workers') ? PIN.server : null,
+    ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}),
+  });
 }
 
 interface Target {
@@ -224,6 +233,7 @@ async function main(): Promise<void> {
   const only = args.get('only');
   const targets = only ? TARGETS.filter((t) => selected(t.name, only)) : TARGETS;
   const loadBefore = loadAverage();
+  if (PIN) pinProcess(process.pid, PIN.client);
 
   const backend = fixedBackend();
   const upstream = await listen(backend);
@@ -277,7 +287,7 @@ async function main(): Promise<void> {
   console.log(
     [
       runHeader(loadBefore),
-      `POST ${CHAT_PATH}; throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 keep-alive connection; medians of ${rounds} alternating round(s); CLI: ${path.relative(ROOT, cliCommand()[0]!)}`,
+      `${PIN ? `server pinned to CPU ${PIN.server}, load generator + mock to CPU ${PIN.client} (not --workers); ` : ''}POST ${CHAT_PATH}; throughput: ${connections} connections x ${duration} s after ${warmup} s warm-up; latency: ${latencyN} sequential requests on 1 keep-alive connection; medians of ${rounds} alternating round(s); CLI: ${path.relative(ROOT, cliCommand()[0]!)}`,
       '',
       markdownTable(
         [
