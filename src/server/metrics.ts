@@ -153,8 +153,23 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+/**
+ * Names already sanitized: metric and dimension names are attribute text of policy documents, so a few distinct ones
+ * recur on every emission (three token metrics per LLM request). Bounded in case of a surprise.
+ */
+const sanitizedNames = new Map<string, string>();
+
 /** A Prometheus-legal metric or label name part: lowercase letters, digits and underscores, not starting with a digit. */
 function sanitize(name: string): string {
+  let s = sanitizedNames.get(name);
+  if (s === undefined) {
+    if (sanitizedNames.size >= 10_000) sanitizedNames.clear();
+    sanitizedNames.set(name, (s = sanitizeName(name)));
+  }
+  return s;
+}
+
+function sanitizeName(name: string): string {
   const s = name
     .trim()
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')

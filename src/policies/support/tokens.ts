@@ -109,12 +109,20 @@ export function completionTokens(enc: Tiktoken | undefined, text: string): numbe
 /** A request body as JSON, undefined when it is empty or not JSON (the prompt then counts nothing). */
 export function parseJsonBody(raw: Buffer | null | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
+  // Token limit and token metrics on one request read the same bytes: parsed once, shared, never mutated by readers.
+  if (parsedBodies.has(raw)) return parsedBodies.get(raw);
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(raw.toString('utf8'));
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  parsedBodies.set(raw, parsed);
+  return parsed;
 }
+
+/** Request bodies already parsed, by the very Buffer (a policy that rewrites the body makes a new one). */
+const parsedBodies = new WeakMap<Buffer, unknown>();
 
 /** What the request body says about the prompt. */
 export interface PromptInfo {
@@ -283,12 +291,7 @@ export async function readResponseUsage(c: GatewayContext, requestStreams: boole
     return;
   }
   if (!type.includes('json')) return;
-  let usage: TokenUsage | undefined;
-  try {
-    usage = usageFromJson(JSON.parse((await res.buffer()).toString('utf8')));
-  } catch {
-    usage = undefined;
-  }
+  const usage = usageFromJson(parseJsonBody(await res.buffer()));
   const written = on.json(usage);
   if (written) await written;
 }

@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { countTokens, encodingForModel, estimatePromptTokens, loadEncoding, SseUsageObserver, usageFromJson } from '../../../src/policies/support/tokens.js';
+import {
+  countTokens,
+  encodingForModel,
+  estimatePromptTokens,
+  loadEncoding,
+  parseJsonBody,
+  SseUsageObserver,
+  usageFromJson,
+} from '../../../src/policies/support/tokens.js';
 import type { StreamOutcome } from '../../../src/policies/support/tokens.js';
 
 describe('tokenizer', () => {
@@ -94,6 +102,17 @@ describe('usage', () => {
     expect(Buffer.concat(out).equals(all)).toBe(true);
     expect(outcome?.usage).toEqual({ prompt: 12, completion: 3, total: 15 });
     expect(outcome?.completionText).toBe('Hello ✓');
+  });
+
+  it('parses a body once for every policy that reads it, and a rewritten body anew', () => {
+    const raw = Buffer.from('{"stream":true,"messages":[]}');
+    const first = parseJsonBody(raw);
+    expect(first).toEqual({ stream: true, messages: [] });
+    expect(parseJsonBody(raw)).toBe(first);
+    expect(parseJsonBody(Buffer.from('{"stream":true,"messages":[]}'))).not.toBe(first);
+    const bad = Buffer.from('{not json');
+    expect(parseJsonBody(bad)).toBeUndefined();
+    expect(parseJsonBody(bad)).toBeUndefined();
   });
 
   it('tells every subscriber the outcome, one that joins after the end at once, even when another throws', async () => {
