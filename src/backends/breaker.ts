@@ -5,13 +5,12 @@ import { isPromise } from '../state/store.js';
 
 /**
  * `state.shareBreakers`: the breaker's window and trips live in the state store (the primary of `serve --workers`, or
- * Redis), so every gateway sharing it sees one breaker (docs/backends.md, "Shared breakers"). `opened` tells the
- * registry when a trip decided by the store arrives after record() has returned.
+ * Redis), so every gateway sharing it sees one breaker (docs/backends.md, "Shared breakers"). A remote store answers
+ * later: record() then returns a promise of whether this outcome opened the breaker.
  */
 export interface BreakerSharing {
   store: StateStore;
   key: string;
-  opened: () => void;
 }
 
 /**
@@ -80,10 +79,11 @@ export class CircuitBreaker {
   }
 
   /**
-   * Records one forward-request outcome (call refresh() first). Returns true when this outcome opened the breaker.
-   * Outcomes arriving while open (requests sent before the trip) are ignored: they neither extend nor count.
+   * Records one forward-request outcome (call refresh() first). Returns true when this outcome opened the breaker, or
+   * a promise of it when a remote store decides. Outcomes arriving while open (requests sent before the trip) are
+   * ignored: they neither extend nor count.
    */
-  record(outcome: BreakerOutcome, now: number): boolean {
+  record(outcome: BreakerOutcome, now: number): boolean | Promise<boolean> {
     if (this.state === 'open') return false;
     const failure = this.failureOf(outcome);
     if (this.sharing) return this.recordShared(this.sharing, outcome, failure, now);
@@ -112,10 +112,10 @@ export class CircuitBreaker {
   }
 
   /**
-   * The store decides; a synchronous store answers at once, a remote one later (then `opened` reports the trip). A
-   * store that cannot answer (Redis down) leaves the decision to this gateway's own window, as without sharing.
+   * The store decides; a synchronous store answers at once, a remote one later (a promise). A store that cannot
+   * answer (Redis down) leaves the decision to this gateway's own window, as without sharing.
    */
-  private recordShared(sharing: BreakerSharing, outcome: BreakerOutcome, failure: string | undefined, now: number): boolean {
+  private recordShared(sharing: BreakerSharing, outcome: BreakerOutcome, failure: string | undefined, now: number): boolean | Promise<boolean> {
     const r = this.rule;
     const { duration, source } = this.openFor(outcome, now);
     let answer;
@@ -134,15 +134,10 @@ export class CircuitBreaker {
       return this.recordLocal(outcome, failure, now);
     }
     if (!isPromise(answer)) return this.adopt(answer, now);
-    answer.then(
-      (s) => {
-        if (this.adopt(s, now)) sharing.opened();
-      },
-      () => {
-        if (this.recordLocal(outcome, failure, now)) sharing.opened();
-      },
+    return answer.then(
+      (s) => this.adopt(s, now),
+      () => this.recordLocal(outcome, failure, now),
     );
-    return false;
   }
 
   /** How long a trip caused by `outcome` keeps the breaker open, and why that long. */

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from './breaker.js';
-import type { StateStore } from '../state/store.js';
+import { isPromise, type StateStore } from '../state/store.js';
 import { formatTimeSpan } from './duration.js';
 import { decodeSession, encodeSession, requestCookie, setCookieValue } from './session.js';
 import type {
@@ -282,15 +282,23 @@ export class BackendRegistry {
    * Records the outcome of one forward-request attempt to a single backend: a response status (with headers, for
    * Retry-After) or a gateway error reason (e.g. `BackendConnectionFailure`, `Timeout`). A tripping response still goes
    * to the client; only later selections change. Unknown ids and backends without a rule are ignored.
-   * Returns true when this outcome opened the breaker (for the trace).
+   * Returns true when this outcome opened the breaker (for the trace), or a promise of it when a shared remote store
+   * (Redis, state.shareBreakers) decides; the event is emitted either way.
    */
-  report(memberId: string, outcome: BreakerOutcome): boolean {
+  report(memberId: string, outcome: BreakerOutcome): boolean | Promise<boolean> {
     const entry = this.entries.get(memberId);
     if (entry?.kind !== 'single' || !entry.breaker) return false;
     const now = this.clock.now();
     const b = entry.breaker;
     this.refresh(entry, now);
-    if (!b.record(outcome, now)) return false;
+    const opened = b.record(outcome, now);
+    if (isPromise(opened)) {
+      return opened.then((yes) => {
+        if (yes) this.emit('Opened', entry, this.clock.now(), b.openForMs);
+        return yes;
+      });
+    }
+    if (!opened) return false;
     this.emit('Opened', entry, now, b.openForMs);
     return true;
   }
@@ -435,7 +443,7 @@ export class BackendRegistry {
     const shared = this.shared!;
     const key = `breaker:${e.def.id}:${e.breaker!.rule.name}`;
     shared.byKey.set(key, e);
-    e.breaker!.share({ store: shared.store, key, opened: () => this.emit('Opened', e, this.clock.now(), e.breaker!.openForMs) });
+    e.breaker!.share({ store: shared.store, key });
   }
 
   private available(e: SingleEntry, now: number): boolean {

@@ -121,7 +121,7 @@ export class OutcomeRecorder {
   attach(registry: BackendRegistry): () => void {
     const own = Object.prototype.hasOwnProperty.call(registry, 'report');
     const original = registry.report;
-    const wrapped = (memberId: string, outcome: BreakerOutcome): boolean => {
+    const wrapped = (memberId: string, outcome: BreakerOutcome): boolean | Promise<boolean> => {
       const opened = original.call(registry, memberId, outcome);
       this.record(memberId, outcome);
       return opened;

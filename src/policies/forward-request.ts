@@ -1,5 +1,5 @@
 import type { BackendRegistry, Flow, GatewayContext, PolicyDefinition, XmlElement } from '../engine/policy-sdk.js';
-import { MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
+import { isPromise, MessageBody, PolicyError, UpstreamError, gatewayErrorResponse, reasonPhrase } from '../engine/policy-sdk.js';
 import { managedIdentityTokens } from './support/managed-identity.js';
 import { compileGraphqlExecutor, GRAPHQL_RESOLVERS_SETTING } from './support/graphql-resolvers.js';
 
@@ -142,8 +142,8 @@ export const forwardRequest: PolicyDefinition = {
             durationMs: ctx.clock.now() - sentAt,
             message: `${target.memberId || url} answered ${res.statusCode}`,
           });
-          if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
-        }
+          if (await tripAnswer(tripped)) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
+        } else if (isPromise(tripped)) void tripped.catch(() => undefined);
         if (failOnError && res.statusCode >= 400) {
           const err = new PolicyError(
             'forward-request',
@@ -166,8 +166,8 @@ export const forwardRequest: PolicyDefinition = {
             durationMs: ctx.clock.now() - sentAt,
             message: `${target.memberId || url} failed: ${e.reason}: ${e.message}`,
           });
-          if (tripped) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
-        }
+          if (await tripAnswer(tripped)) traceTrip(ctx, backends!, target.backendId, target.memberId, path);
+        } else if (isPromise(tripped)) void tripped.catch(() => undefined);
         // APIM answers both a backend timeout and a connection failure with 500 when on-error does not handle them
         // (docs/apim-behaviour.md: Errors and LastError reasons; Gateway error responses).
         throw new PolicyError('forward-request', e.reason, e.message, gatewayErrorResponse(500, 'Internal server error'));
@@ -246,6 +246,19 @@ function traceSelection(ctx: GatewayContext, backends: BackendRegistry, sel: Sel
 }
 
 /** This attempt's outcome opened the member's breaker: rule and reopen time. */
+/**
+ * Whether the outcome opened the breaker. With breakers shared on Redis the store decides after a round trip: a traced
+ * (or observed) request waits for it so that its trace shows the trip; an untraced one never waits.
+ */
+async function tripAnswer(tripped: boolean | Promise<boolean>): Promise<boolean> {
+  if (!isPromise(tripped)) return tripped;
+  try {
+    return await tripped;
+  } catch {
+    return false;
+  }
+}
+
 function traceTrip(ctx: GatewayContext, backends: BackendRegistry, backendId: string, memberId: string, path: string): void {
   const breaker = backends.state().find((s) => s.id === memberId)?.breaker;
   const rule = breaker?.rule ?? '';

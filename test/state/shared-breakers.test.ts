@@ -85,6 +85,16 @@ function opened(gateway: Gateway): Promise<string> {
     expect(backend.requests).toHaveLength(3);
   });
 
+  it('the request whose failure trips the shared breaker shows the trip in its trace', async () => {
+    const { a, b } = await pair(true);
+    expect((await send(a.gateway, '/api/x', { tracing: false })).status).toBe(500);
+    const tripping = await send(b.gateway, '/api/x');
+    expect(tripping.status).toBe(500);
+    const trip = tripping.context!.traceEvents.find((e) => e.kind === 'breaker');
+    expect(trip).toMatchObject({ decision: 'opened', memberId: 'b1', rule: 'two-fives' });
+    expect(trip!.message).toContain('2 failures >= count 2 within PT1M');
+  });
+
   it('without it each gateway keeps its own breaker', async () => {
     const { backend, a, b } = await pair(false);
     expect((await send(a.gateway, '/api/x')).status).toBe(500);
