@@ -12,6 +12,7 @@
  * DaysInMonth, IsLeapYear, IsDaylightSavingTime (always false), ToString([format]) standard d D f F g G M m o O r R s
  * t T u U Y y and custom specifiers, Parse, TryParse, ParseExact, TryParseExact.
  * TimeSpan provides: ctor(ticks)/(h,m,s)/(d,h,m,s[,ms]), From{Days,Hours,Minutes,Seconds,Milliseconds,Ticks}, Zero,
+ * TicksPer{Millisecond,Second,Minute,Hour,Day} (in the expression library),
  * Days Hours Minutes Seconds Milliseconds Ticks Total{Days,Hours,Minutes,Seconds,Milliseconds}, Add Subtract Negate
  * Duration CompareTo Equals, ToString() ("c") / ToString("c"|"g"|"G"|custom), Parse, TryParse.
  * DateTimeOffset provides: UtcNow/Now(nowMs), FromUnixTimeSeconds/Milliseconds, ToUnixTimeSeconds/Milliseconds,

@@ -43,7 +43,15 @@ export function implicitConv(from: CsType, to: CsType, b?: Bound): ((c: Closure)
   if (isNumeric(from) && isNumeric(to)) {
     const ok = IMPLICIT_NUMERIC[from.name]?.includes(to.name);
     // integral → decimal: decimal values are Decimal objects (exact, scale 0)
-    if (ok && to.name === 'decimal') return (c) => (ctx, f) => Decimal.fromNumber(c(ctx, f) as number);
+    if (ok && to.name === 'decimal') return (c) => (ctx, f) => Decimal.fromNumber(c(ctx, f) as number | bigint);
+    // a long beyond ±2^53 is a bigint (runtime.ts, LongValue): to float/double it becomes the nearest double, as in C#
+    if (ok && (from.name === 'long' || from.name === 'ulong') && (to.name === 'double' || to.name === 'float')) {
+      const round = to.name === 'float' ? Math.fround : (n: number) => n;
+      return (c) => (ctx, f) => {
+        const v = c(ctx, f);
+        return typeof v === 'bigint' ? round(Number(v)) : v;
+      };
+    }
     if (ok) return null;
     // constant int expressions convert to smaller types when in range
     if (b?.constant && typeof b.constant.value === 'number' && from.name === 'int' && to.name !== 'char' && inRange(b.constant.value, to.name)) return null;

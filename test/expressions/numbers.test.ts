@@ -182,3 +182,22 @@ describe('decimal and long together', () => {
     expect(failure('@((long)9223372036854775808m)').exceptionType).toBe('OverflowException');
   });
 });
+
+// Ticks pass 2^53 (~9e15, about 28.5 years of 100 ns ticks) for every date after the year 29: .NET keeps them exact as Int64, and so must the
+// library's Ticks members, tick-taking constructors and methods, and long → double conversions.
+describe('ticks stay exact beyond 2^53', () => {
+  it.each([
+    ['@(new DateTime(2024, 1, 1, 0, 0, 0, 1).Ticks.ToString())', '638396640000010000'],
+    ['@(new DateTimeOffset(2024, 1, 1, 0, 0, 0, 1, TimeSpan.Zero).UtcTicks % 10000)', '0'],
+    ['@{ long t = new DateTime(2024, 1, 1, 0, 0, 0, 1).Ticks + 1; return new DateTime(t).Ticks == t; }', 'True'],
+    ['@(TimeSpan.FromTicks(638396640000010001L).Ticks.ToString())', '638396640000010001'],
+    ['@(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(1L).UtcTicks.ToString())', '638396640000000001'],
+    ['@(new DateTime(2024, 1, 1, 0, 0, 0, 1, DateTimeKind.Utc).ToFileTimeUtc().ToString())', '133485408000010000'],
+    ['@(new DateTime(2024, 1, 1).Ticks / TimeSpan.TicksPerDay)', '738885'],
+    ['@(new DateTime(2024, 1, 1).Ticks / TimeSpan.TicksPerSecond % 60)', '0'],
+    ['@((double)new DateTime(2024, 1, 1).Ticks / TimeSpan.TicksPerDay)', '738885'],
+    ['@{ long x = 9007199254740993L; return (double)x / 2; }', '4503599627370496'],
+    ['@{ long x = 9007199254740993L; decimal m = x; return m; }', '9007199254740993'],
+    ['@(TimeSpan.TicksPerMillisecond * 1000 == TimeSpan.TicksPerSecond && TimeSpan.TicksPerHour * 24 == TimeSpan.TicksPerDay)', 'True'],
+  ])('%s → %s', (text, expected) => expect(toPolicyString(run(text))).toBe(expected));
+});

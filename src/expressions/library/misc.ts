@@ -11,7 +11,7 @@ import { asBasic, asJwt, BasicAuthCredentials, Jwt, tryParseBasic, tryParseJwt }
 import type { GatewayContext } from '../../engine/context.js';
 import { arrayOf, enumerableOf, named, nullableOf, T, type CsType } from '../types.js';
 import { defineOperator } from '../operators.js';
-import { toCsString } from '../runtime.js';
+import { normLong, toCsString, type LongValue } from '../runtime.js';
 import { defineType, type Member } from './registry.js';
 import { method, opt, out, overloads, prop, rest, sig } from './sig.js';
 import { defineEnum, plain } from './core.js';
@@ -27,7 +27,10 @@ const DTO = named('DateTimeOffset');
 const BYTES = T.bytes;
 const O = T.object;
 const SYM = named('SymmetricAlgorithm');
-const toNum = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
+/** A long result: exact beyond 2^53 (Ticks of any date today are ~6.4e17), as every long is (docs/expressions.md). */
+const toLong = (v: bigint | number): LongValue => (typeof v === 'bigint' ? normLong(v) : v);
+/** Tick arguments arrive exact too (sig.ts: exactLong). */
+const EXACT = { exactLong: true } as const;
 const KINDS = ['Unspecified', 'Utc', 'Local'] as const;
 
 // ---- DateTime ------------------------------------------------------------------------------------------------------
@@ -40,8 +43,8 @@ defineType({
   defaultValue: DateTime.MinValue,
   ctor: (site) =>
     overloads(
-      sig([T.long], DT, (t: number) => DateTime.fromTicks(BigInt(t))),
-      sig([T.long, named('DateTimeKind')], DT, (t: number, k: number) => DateTime.fromTicks(BigInt(t), KINDS[k])),
+      sig([T.long], DT, (t: LongValue) => DateTime.fromTicks(t), EXACT),
+      sig([T.long, named('DateTimeKind')], DT, (t: LongValue, k: number) => DateTime.fromTicks(t, KINDS[k]), EXACT),
       sig([I, I, I], DT, (y: number, m: number, d: number) => DateTime.create(y, m, d)),
       sig([I, I, I, I, I, I], DT, (y: number, m: number, d: number, h: number, mi: number, s: number) => DateTime.create(y, m, d, h, mi, s)),
       sig([I, I, I, I, I, I, named('DateTimeKind')], DT, (y: number, m: number, d: number, h: number, mi: number, s: number, k: number) =>
@@ -57,10 +60,10 @@ defineType({
     DayOfWeek: prop(named('DayOfWeek'), (d: DateTime) => d.DayOfWeek),
     Date: prop(DT, (d: DateTime) => d.Date),
     TimeOfDay: prop(TS, (d: DateTime) => d.TimeOfDay),
-    Ticks: prop(T.long, (d: DateTime) => toNum(d.Ticks)),
+    Ticks: prop(T.long, (d: DateTime) => toLong(d.Ticks)),
     Kind: prop(named('DateTimeKind'), (d: DateTime) => KINDS.indexOf(d.Kind)),
     Add: method(sig([TS], DT, (d: DateTime, t: TimeSpan) => d.Add(t))),
-    AddTicks: method(sig([T.long], DT, (d: DateTime, v: number) => d.AddTicks(BigInt(v)))),
+    AddTicks: method(sig([T.long], DT, (d: DateTime, v: LongValue) => d.AddTicks(v), EXACT)),
     AddMilliseconds: method(sig([D], DT, (d: DateTime, v: number) => d.AddMilliseconds(v))),
     AddSeconds: method(sig([D], DT, (d: DateTime, v: number) => d.AddSeconds(v))),
     AddMinutes: method(sig([D], DT, (d: DateTime, v: number) => d.AddMinutes(v))),
@@ -86,7 +89,7 @@ defineType({
     ToLongDateString: method(sig([], S, (d: DateTime) => d.toDotNetString('D'))),
     ToShortTimeString: method(sig([], S, (d: DateTime) => d.toDotNetString('t'))),
     ToLongTimeString: method(sig([], S, (d: DateTime) => d.toDotNetString('T'))),
-    ToFileTimeUtc: method(sig([], T.long, (d: DateTime) => toNum(d.Ticks) - 504911232000000000)),
+    ToFileTimeUtc: method(sig([], T.long, (d: DateTime) => toLong(d.Ticks - 504911232000000000n))),
   },
   statics: {
     UtcNow: prop(DT, (_o: unknown, ctx: GatewayContext) => DateTime.UtcNow(ctx.clock.now()), undefined, true),
@@ -153,14 +156,14 @@ defineType({
   defaultValue: TimeSpan.Zero,
   ctor: (site) =>
     overloads(
-      sig([T.long], TS, (t: number) => TimeSpan.FromTicks(t)),
+      sig([T.long], TS, (t: LongValue) => TimeSpan.FromTicks(t), EXACT),
       sig([I, I, I], TS, (h: number, m: number, s: number) => TimeSpan.create(0, h, m, s)),
       sig([I, I, I, I], TS, (d: number, h: number, m: number, s: number) => TimeSpan.create(d, h, m, s)),
       sig([I, I, I, I, I], TS, (d: number, h: number, m: number, s: number, ms: number) => TimeSpan.create(d, h, m, s, ms)),
     )(site),
   instance: {
     ...tsProps,
-    Ticks: prop(T.long, (t: TimeSpan) => toNum(t.Ticks)),
+    Ticks: prop(T.long, (t: TimeSpan) => toLong(t.Ticks)),
     Add: method(sig([TS], TS, (a: TimeSpan, b: TimeSpan) => a.Add(b))),
     Subtract: method(sig([TS], TS, (a: TimeSpan, b: TimeSpan) => a.Subtract(b))),
     Negate: method(sig([], TS, (a: TimeSpan) => a.Negate())),
@@ -173,6 +176,11 @@ defineType({
   },
   statics: {
     Zero: prop(TS, () => TimeSpan.Zero, undefined, true),
+    TicksPerMillisecond: prop(T.long, () => 10_000),
+    TicksPerSecond: prop(T.long, () => 10_000_000),
+    TicksPerMinute: prop(T.long, () => 600_000_000),
+    TicksPerHour: prop(T.long, () => 36_000_000_000),
+    TicksPerDay: prop(T.long, () => 864_000_000_000),
     MaxValue: prop(TS, () => TimeSpan.MaxValue),
     MinValue: prop(TS, () => TimeSpan.MinValue),
     FromDays: method(sig([D], TS, (v: number) => TimeSpan.FromDays(v))),
@@ -180,7 +188,7 @@ defineType({
     FromMinutes: method(sig([D], TS, (v: number) => TimeSpan.FromMinutes(v))),
     FromSeconds: method(sig([D], TS, (v: number) => TimeSpan.FromSeconds(v))),
     FromMilliseconds: method(sig([D], TS, (v: number) => TimeSpan.FromMilliseconds(v))),
-    FromTicks: method(sig([T.long], TS, (v: number) => TimeSpan.FromTicks(v))),
+    FromTicks: method(sig([T.long], TS, (v: LongValue) => TimeSpan.FromTicks(v), EXACT)),
     Parse: method(sig([S], TS, (s: string | null) => TimeSpan.Parse(s))),
     TryParse: method(
       sig([S, out(TS)], B, (s: string | null, set: (v: unknown) => void) => {
@@ -202,7 +210,7 @@ defineType({
     overloads(
       sig([DT], DTO, (d: DateTime) => DateTimeOffset.fromDateTime(d)),
       sig([DT, TS], DTO, (d: DateTime, o: TimeSpan) => DateTimeOffset.fromDateTime(d, o)),
-      sig([T.long, TS], DTO, (t: number, o: TimeSpan) => DateTimeOffset.fromTicks(BigInt(t), o)),
+      sig([T.long, TS], DTO, (t: LongValue, o: TimeSpan) => DateTimeOffset.fromTicks(BigInt(t), o), EXACT),
       sig([I, I, I, I, I, I, TS], DTO, (y: number, m: number, d: number, h: number, mi: number, s: number, o: TimeSpan) =>
         DateTimeOffset.fromDateTime(DateTime.create(y, m, d, h, mi, s), o),
       ),
@@ -212,7 +220,7 @@ defineType({
     )(site),
   instance: {
     Add: method(sig([TS], DTO, (d: DateTimeOffset, v: TimeSpan) => d.Add(v))),
-    AddTicks: method(sig([T.long], DTO, (d: DateTimeOffset, v: number) => d.AddTicks(v))),
+    AddTicks: method(sig([T.long], DTO, (d: DateTimeOffset, v: LongValue) => d.AddTicks(v), EXACT)),
     AddMilliseconds: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddMilliseconds(v))),
     AddSeconds: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddSeconds(v))),
     AddMinutes: method(sig([D], DTO, (d: DateTimeOffset, v: number) => d.AddMinutes(v))),
@@ -235,15 +243,15 @@ defineType({
     Minute: prop(I, (d: DateTimeOffset) => d.Minute),
     Second: prop(I, (d: DateTimeOffset) => d.Second),
     Millisecond: prop(I, (d: DateTimeOffset) => d.Millisecond),
-    Ticks: prop(T.long, (d: DateTimeOffset) => toNum(d.Ticks)),
+    Ticks: prop(T.long, (d: DateTimeOffset) => toLong(d.Ticks)),
     Date: prop(DT, (d: DateTimeOffset) => d.DateTime.Date),
-    ToUnixTimeSeconds: method(sig([], T.long, (d: DateTimeOffset) => toNum(d.ToUnixTimeSeconds()))),
-    ToUnixTimeMilliseconds: method(sig([], T.long, (d: DateTimeOffset) => toNum(d.ToUnixTimeMilliseconds()))),
+    ToUnixTimeSeconds: method(sig([], T.long, (d: DateTimeOffset) => toLong(d.ToUnixTimeSeconds()))),
+    ToUnixTimeMilliseconds: method(sig([], T.long, (d: DateTimeOffset) => toLong(d.ToUnixTimeMilliseconds()))),
     UtcDateTime: prop(DT, (d: DateTimeOffset) => d.UtcDateTime),
     DateTime: prop(DT, (d: DateTimeOffset) => d.DateTime),
     LocalDateTime: prop(DT, (d: DateTimeOffset) => d.LocalDateTime),
     Offset: prop(TS, (d: DateTimeOffset) => d.Offset),
-    UtcTicks: prop(T.long, (d: DateTimeOffset) => toNum(d.UtcTicks)),
+    UtcTicks: prop(T.long, (d: DateTimeOffset) => toLong(d.UtcTicks)),
     ToString: method(
       sig([], S, (d: DateTimeOffset) => d.toDotNetString()),
       sig([S], S, (d: DateTimeOffset, f: string | null) => d.toDotNetString(f ?? undefined)),

@@ -30,6 +30,8 @@ export interface Sig {
   generic?: number;
   /** The generic arguments may be inferred from the arguments (then typeArgs is null). */
   infer?: boolean;
+  /** The implementation takes long arguments exact: a number, or a bigint beyond ±2^53 (ticks). */
+  exactLong?: boolean;
 }
 
 export function prop(type: PropMember['type'], get: PropMember['get'], set?: PropMember['set'], nonNull?: boolean): PropMember {
@@ -153,7 +155,7 @@ export function overloads(...sigs: Sig[]): MethodBinder {
       } else if (got.length === 0) {
         const d = p.def;
         argClosures.push(() => d);
-      } else if (ptype.name === 'long' || ptype.name === 'ulong') {
+      } else if ((ptype.name === 'long' || ptype.name === 'ulong') && !sig.exactLong) {
         // library implementations take longs as JS numbers: a long beyond ±2^53 (a bigint) arrives as the nearest double
         const c = b.convert(compiled[got[0]!]!, ptype);
         argClosures.push((ctx, f) => {
@@ -286,7 +288,7 @@ function nullRef(): DotNetException {
 }
 
 /** Shorthand for a signature. */
-export function sig(p: Sig['p'], ret: Sig['ret'], fn: Sig['fn'], extra: Partial<Pick<Sig, 'ctx' | 'nonNull' | 'generic' | 'infer'>> = {}): Sig {
+export function sig(p: Sig['p'], ret: Sig['ret'], fn: Sig['fn'], extra: Partial<Pick<Sig, 'ctx' | 'nonNull' | 'generic' | 'infer' | 'exactLong'>> = {}): Sig {
   return { p, ret, fn, ...extra };
 }
 
