@@ -16,11 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  aoaiPoolBackends,
   bareProxy,
   CHAT_BODY,
   CHAT_PATH,
   cliArgs,
   cliCommand,
+  cpuProfileArgs,
   ROOT,
   closeServer,
   fixed,
@@ -114,24 +116,7 @@ function writeConfig(dir: string, upstream: string): Configs {
       { name: 'r', failureCondition: { count: 1, interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] }, tripDuration: 'PT1M', acceptRetryAfter: true },
     ],
   };
-  const backends = {
-    backends: [
-      { name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
-      { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http', circuitBreaker: breaker } },
-      {
-        name: 'pool',
-        properties: {
-          type: 'Pool',
-          pool: {
-            services: [
-              { id: '/backends/aoai-1', priority: 1 },
-              { id: '/backends/aoai-2', priority: 2 },
-            ],
-          },
-        },
-      },
-    ],
-  };
+  const backends = aoaiPoolBackends(upstream, breaker);
   writeFileSync(path.join(dir, 'backends.json'), JSON.stringify(backends));
   writeFileSync(path.join(dir, 'one-policy.xml'), ONE_POLICY);
   writeFileSync(path.join(dir, 'llm.xml'), LLM_POLICY);
@@ -152,12 +137,7 @@ function writeConfig(dir: string, upstream: string): Configs {
 
 /** Server processes started with the probe; --cpu-prof=DIR writes a V8 CPU profile of each (bench/profile-summary.ts reads it). */
 function startProcess(argv: string[]): Promise<ServerProcess> {
-  const prof = args.get('cpu-prof');
-  return startServerProcess(argv, {
-    probe: true,
-    pin: PIN && !argv.includes('--workers') ? PIN.server : null,
-    ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}),
-  });
+  return startServerProcess(argv, { probe: true, pin: PIN && !argv.includes('--workers') ? PIN.server : null, ...cpuProfileArgs(args) });
 }
 
 interface Target {

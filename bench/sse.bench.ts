@@ -25,9 +25,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import {
+  aoaiPoolBackends,
   CHAT_PATH,
   cliArgs,
   cliCommand,
+  cpuProfileArgs,
   closeServer,
   freePort,
   listen,
@@ -115,12 +117,7 @@ interface Started {
 }
 
 function startProcess(argv: string[]): Promise<Started> {
-  const prof = args.get('cpu-prof');
-  return startServerProcess(argv, {
-    probe: true,
-    pin: PIN?.server ?? null,
-    ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] } : {}),
-  }).then((server) => ({ server, url: server.url }));
+  return startServerProcess(argv, { probe: true, pin: PIN?.server ?? null, ...cpuProfileArgs(args) }).then((server) => ({ server, url: server.url }));
 }
 
 /** The server's RSS now (bench/probe.mjs), or this process's for "direct". */
@@ -201,27 +198,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apim-sse-'));
   // --policy=FILE: another API policy in place of the LLM one (e.g. to see what the token policies cost).
   writeFileSync(path.join(dir, 'policy.xml'), args.has('policy') ? readFileSync(args.get('policy')!, 'utf8') : POLICY);
-  writeFileSync(
-    path.join(dir, 'backends.json'),
-    JSON.stringify({
-      backends: [
-        { name: 'aoai-1', properties: { url: `${upstream}/openai`, protocol: 'http' } },
-        { name: 'aoai-2', properties: { url: `${upstream}/openai`, protocol: 'http' } },
-        {
-          name: 'pool',
-          properties: {
-            type: 'Pool',
-            pool: {
-              services: [
-                { id: '/backends/aoai-1', priority: 1 },
-                { id: '/backends/aoai-2', priority: 2 },
-              ],
-            },
-          },
-        },
-      ],
-    }),
-  );
+  writeFileSync(path.join(dir, 'backends.json'), JSON.stringify(aoaiPoolBackends(upstream)));
   writeFileSync(
     path.join(dir, 'config.json'),
     JSON.stringify({

@@ -89,3 +89,29 @@ export function bareProxy(upstream: string): { server: http.Server; agent: Agent
   });
   return { server, agent };
 }
+
+/**
+ * The benches' backends file: two Azure OpenAI-shaped backends on `upstream` and a priority pool `pool` of them
+ * (aoai-1 first), each with `circuitBreaker` when given.
+ */
+export function aoaiPoolBackends(upstream: string, circuitBreaker?: unknown): { backends: unknown[] } {
+  const single = (name: string) => ({ name, properties: { url: `${upstream}/openai`, protocol: 'http', ...(circuitBreaker ? { circuitBreaker } : {}) } });
+  return {
+    backends: [
+      single('aoai-1'),
+      single('aoai-2'),
+      {
+        name: 'pool',
+        properties: {
+          type: 'Pool',
+          pool: {
+            services: [
+              { id: '/backends/aoai-1', priority: 1 },
+              { id: '/backends/aoai-2', priority: 2 },
+            ],
+          },
+        },
+      },
+    ],
+  };
+}

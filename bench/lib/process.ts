@@ -51,6 +51,12 @@ export function pinning(args: Map<string, string>): { server: string; client: st
   return { server: '0', client: '1' };
 }
 
+/** `--cpu-prof=DIR`: node flags that write a V8 CPU profile of a server process there (bench/profile-summary.ts). */
+export function cpuProfileArgs(args: Map<string, string>): { nodeArgs?: string[] } {
+  const dir = args.get('cpu-prof');
+  return dir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] } : {};
+}
+
 /** Pins a process and all its threads to a CPU list (`taskset -a -p -c LIST PID`). */
 export function pinProcess(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
