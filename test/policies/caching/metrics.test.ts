@@ -22,6 +22,17 @@ function recorder(): { metrics: MetricRecord[]; deps: { emitMetric: (m: MetricRe
   return { metrics, deps: { emitMetric: (m) => metrics.push(m) } };
 }
 
+/** A backend answering every request with these server-sent events (objects as JSON), then `[DONE]`. */
+async function sseBackend(events: unknown[]): Promise<TestBackend> {
+  const b = await startBackend((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+  backends.push(b);
+  return b;
+}
+
 const SUBSCRIPTIONS = [{ id: 'sub-1', scope: 'all', primaryKey: 'key-1', user: { id: 'user-1' } }];
 const WITH_KEY = { headers: { 'Ocp-Apim-Subscription-Key': 'key-1' } };
 
@@ -215,13 +226,10 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
   });
 
   it('token limit and token metrics on one stream both read its usage (they share one observer)', async () => {
-    const b = await startBackend((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: 'Hi' } }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 30, completion_tokens: 2, total_tokens: 32 } })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
-    backends.push(b);
+    const b = await sseBackend([
+      { choices: [{ delta: { content: 'Hi' } }] },
+      { choices: [], usage: { prompt_tokens: 30, completion_tokens: 2, total_tokens: 32 } },
+    ]);
     const r = recorder();
     const { gateway } = buildGateway({
       deps: r.deps,
@@ -249,12 +257,7 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
   });
 
   it('estimates a stream that reports no usage: prompt from the request, completion from the streamed text', async () => {
-    const b = await startBackend((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      for (const w of ['The', ' quick', ' brown', ' fox']) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: w } }] })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
-    backends.push(b);
+    const b = await sseBackend(['The', ' quick', ' brown', ' fox'].map((w) => ({ choices: [{ delta: { content: w } }] })));
     const r = recorder();
     const { gateway } = buildGateway({
       deps: r.deps,
@@ -274,13 +277,10 @@ describe('llm-emit-token-metric / azure-openai-emit-token-metric', () => {
   });
 
   it('through the real server: a streamed call through the gateway shows up on /_emulator/metrics', async () => {
-    const b = await startBackend((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: 'Hi' } }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
-    backends.push(b);
+    const b = await sseBackend([
+      { choices: [{ delta: { content: 'Hi' } }] },
+      { choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } },
+    ]);
     const { gateway, clock } = buildGateway({
       serviceUrl: b.url,
       api: policies({
